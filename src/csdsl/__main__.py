@@ -1,0 +1,3 @@
+from csdsl.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,49 @@
+"""Checking: AST -> checked IR plus diagnostics.
+
+In: the path of a `.csp` file.  Out: `Compiled` (the IR when there is no error, every diagnostic,
+and the sources read, for rendering).  The stages run in order: `modules` reads the file and its
+imports, `lower` resolves names and types while building the IR, then each consistency rule in
+`RULES` looks at the IR and may add warnings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import attrs
+
+from csdsl import ir
+from csdsl.check import constant, modules
+from csdsl.check.lower import lower
+from csdsl.diagnostics import Diagnostic
+from csdsl.source import SourceFile
+
+Rule = Callable[[ir.Policy], Iterable[Diagnostic]]
+RULES: tuple[Rule, ...] = (constant.check_constant_conditions, constant.check_same_conditions)
+
+
+@attrs.frozen
+class Compiled:
+    policy: ir.Policy | None
+    diagnostics: tuple[Diagnostic, ...]
+    sources: dict[str, SourceFile]
+
+    @property
+    def ok(self) -> bool:
+        return self.policy is not None and not any(d.is_error for d in self.diagnostics)
+
+
+def compile_file(path: str | Path) -> Compiled:
+    graph = modules.load_graph(path)
+    diags = list(graph.diagnostics)
+    policy = None
+    if graph.root is not None and not any(d.is_error for d in diags):
+        policy, more = lower(graph)
+        diags += more
+        if not any(d.is_error for d in diags):
+            for rule in RULES:
+                diags += rule(policy)
+    diags.sort(key=Diagnostic.sort_key)
+    failed = any(d.is_error for d in diags)
+    return Compiled(None if failed else policy, tuple(diags), graph.sources)

@@ -1,0 +1,553 @@
+"""Names and types: AST -> IR.
+
+In: a module `Graph`.  Out: an `ir.Policy` and diagnostics: unknown and duplicate names (with
+"did you mean"), reserved words used as names, unknown types and time zones, type errors in
+expressions, and examples that do not fit their record type.  Lowering goes on after an error
+(the faulty expression gets the type `error`, which is never reported twice), so one run reports
+as much as it can.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from csdsl import ir
+from csdsl.check.modules import Graph
+from csdsl.diagnostics import Diagnostic, Related, did_you_mean, error, warning
+from csdsl.source import Span
+from csdsl.syntax import ast
+from csdsl.syntax.grammar import RESERVED
+
+Kind = ir.Kind
+
+
+def _zones() -> set[str]:
+    return zoneinfo.available_timezones()
+
+
+class Lowering:
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.diags: list[Diagnostic] = []
+        self.tz: dt.tzinfo = dt.UTC
+        self.tz_name = "UTC"
+
+    def err(self, code: str, message: str, span: Span, hint: str | None = None,
+            related: Sequence[Related] = ()) -> None:
+        self.diags.append(error(code, message, span, hint, related))
+
+    def reserved(self, ident: ast.Ident, what: str) -> None:
+        if ident.name in RESERVED:
+            self.err("E206", f"`{ident.name}` is reserved and cannot name a {what}", ident.span,
+                     f"rename it, e.g. `{ident.name}_`; it will be a keyword of the language")
+
+    def unique(self, idents: Iterable[ast.Ident], what: str) -> None:
+        seen: dict[str, ast.Ident] = {}
+        for ident in idents:
+            first = seen.get(ident.name)
+            if first is not None:
+                self.err("E202", f"duplicate {what} `{ident.name}`", ident.span,
+                         f"rename one of them; {what} names must be unique",
+                         [Related("first defined here", first.span)])
+            else:
+                seen[ident.name] = ident
+
+    # ---- the whole policy ---------------------------------------------------------------
+    def run(self) -> ir.Policy:
+        graph = self.graph
+        root = graph.root
+        assert root is not None
+        root_key = str(Path(graph.root_path).resolve())
+        header = root.header
+        if header is not None and header.timezone is not None:
+            self.set_timezone(header.timezone, header.span)
+        elif self._uses_datetimes(root):
+            span = header.span if header is not None else Span(graph.root_path, 1, 1, 1, 1)
+            self.diags.append(warning(
+                "W501", "no `timezone` in the header: datetimes without an offset are read as UTC",
+                span, 'add `timezone "Asia/Shanghai"` (or your zone) to the `policy` header'))
+
+        # records in scope: this file's and those of the files it imports
+        decls: list[ast.RecordDecl] = [i for i in root.items if isinstance(i, ast.RecordDecl)]
+        for key in graph.imports.get(root_key, []):
+            decls += [i for i in graph.modules[key].items if isinstance(i, ast.RecordDecl)]
+        self.unique((d.name for d in decls), "record")
+        records = [self.record(d) for d in decls]
+        self.records = {r.name: r for r in reversed(records)}
+
+        validities = [i for i in root.items if isinstance(i, ast.Validity)]
+        self.unique((v.record for v in validities), "validity block for record")
+        lowered_v = [v for v in (self.validity(v) for v in validities) if v is not None]
+        self.validities = {v.record: v for v in lowered_v}
+
+        examples = [i for i in root.items if isinstance(i, ast.Example)]
+        self.unique((e.id for e in examples if e.id is not None), "example")
+        lowered_e = self.examples(examples)
+
+        return ir.Policy(
+            name=header.name if header else None,
+            version=header.version if header else None,
+            effective=header.effective if header else None,
+            timezone=self.tz_name, file=graph.root_path, records=tuple(records),
+            validities=tuple(lowered_v), examples=tuple(lowered_e))
+
+    def _uses_datetimes(self, root: ast.Module) -> bool:
+        return any(isinstance(f.type, ast.SimpleType) and f.type.name.name == "datetime"
+                   for i in root.items if isinstance(i, ast.RecordDecl) for f in i.fields)
+
+    def set_timezone(self, name: str, span: Span) -> None:
+        try:
+            self.tz = zoneinfo.ZoneInfo(name)
+            self.tz_name = name
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            self.err("E207", f"unknown time zone `{name}`", span,
+                     did_you_mean(name, _zones()) or "use an IANA name such as `Asia/Shanghai`")
+
+    # ---- records ------------------------------------------------------------------------
+    def record(self, decl: ast.RecordDecl) -> ir.Record:
+        self.reserved(decl.name, "record")
+        self.unique((f.name for f in decl.fields), f"field in record `{decl.name.name}`")
+        fields = []
+        for f in decl.fields:
+            self.reserved(f.name, "field")
+            fields.append(ir.Field(f.name.name, self.type_of(f.type), f.optional, f.span))
+        if not fields:
+            self.diags.append(warning("W502", f"record `{decl.name.name}` has no fields",
+                                      decl.name.span, "declare the fields the data carries"))
+        return ir.Record(decl.name.name, tuple(fields), decl.span)
+
+    def type_of(self, ref: ast.TypeRef) -> ir.Type:
+        if isinstance(ref, ast.EnumType):
+            self.unique(ref.values, "enum value")
+            for v in ref.values:
+                self.reserved(v, "enum value")
+            return ir.Type(Kind.ENUM, tuple(dict.fromkeys(v.name for v in ref.values)))
+        name = ref.name.name
+        if name in ir.SIMPLE_TYPES:
+            return ir.SIMPLE_TYPES[name]
+        aliases = {"boolean": "bool", "integer": "int", "float": "number", "decimal": "number",
+                   "string": "text", "str": "text", "timestamp": "datetime",
+                   "time": "datetime", "timedelta": "duration", "interval": "duration"}
+        hint = (f"did you mean `{aliases[name.lower()]}`?" if name.lower() in aliases
+                else did_you_mean(name, [*ir.SIMPLE_TYPES, "enum"]))
+        self.err("E208", f"unknown type `{name}`", ref.name.span,
+                 hint or "types are bool, int, number, text, date, datetime, duration, enum(...)")
+        return ir.ERROR
+
+    # ---- validity -----------------------------------------------------------------------
+    def validity(self, v: ast.Validity) -> ir.Validity | None:
+        record = self.records.get(v.record.name)
+        if record is None:
+            self.err("E203", f"unknown record `{v.record.name}`", v.record.span,
+                     did_you_mean(v.record.name, self.records) or "declare it with `record`")
+            return None
+        everything = [*v.conditions, *(v.exceptions or ())]
+        self.unique((c.id for c in everything), "condition")
+        if not v.conditions:
+            self.err("E209", f"the validity block for `{record.name}` has no conditions",
+                     v.record.span, "add at least one `name \"wording\": condition` line")
+        conds = tuple(self.condition(c, record) for c in v.conditions)
+        excs = tuple(self.condition(c, record) for c in v.exceptions or ())
+        if v.exceptions is not None and not v.exceptions:
+            self.diags.append(warning("W503", "empty `unless` block", v.span,
+                                      "remove it, or list the exceptions in it"))
+        return ir.Validity(record.name, v.quantifier, conds, excs, v.span)
+
+    def condition(self, c: ast.Condition, record: ir.Record) -> ir.Condition:
+        self.reserved(c.id, "condition")
+        expr = Exprs(self, record).lower(c.expr)
+        if expr.type.kind not in (Kind.BOOL, Kind.ERROR):
+            self.err("E302", f"condition `{c.id.name}` is a {expr.type.kind.value}, not a yes/no "
+                     "test", c.expr.span, _bool_hint(expr))
+        return ir.Condition(c.id.name, c.wording, expr, ir.fields_used(expr), c.span)
+
+    # ---- examples -----------------------------------------------------------------------
+    def examples(self, examples: list[ast.Example]) -> list[ir.Example]:
+        by_id = {e.id.name: e for e in examples if e.id is not None}
+        done: dict[int, tuple[str, dict[str, ir.Value]] | None] = {}
+
+        def resolve(e: ast.Example, chain: tuple[int, ...]) -> tuple[str, dict[str, ir.Value]] | None:
+            if id(e) in done:
+                return done[id(e)]
+            if id(e) in chain:
+                self.err("E405", "examples extend each other in a cycle", e.given.span,
+                         "start one of them from a record type: `given Complaint { ... }`")
+                done[id(e)] = None
+                return None
+            result: tuple[str, dict[str, ir.Value]] | None = None
+            if e.base:
+                base = by_id.get(e.given.name)
+                if base is None:
+                    self.err("E404", f"unknown example `{e.given.name}`", e.given.span,
+                             did_you_mean(e.given.name, by_id) or
+                             "name the example to start from with `example <id> \"title\" {`")
+                else:
+                    inherited = resolve(base, (*chain, id(e)))
+                    if inherited is not None:
+                        record_name, base_values = inherited
+                        values = dict(base_values)
+                        values.update(self.example_values(e, self.records[record_name]))
+                        result = (record_name, values)
+            else:
+                record = self.records.get(e.given.name)
+                if record is None:
+                    hint = did_you_mean(e.given.name, [*self.records, *by_id])
+                    if e.given.name in by_id:
+                        hint = f"to start from example `{e.given.name}`, write `given " \
+                               f"{e.given.name} with {{ ... }}`"
+                    self.err("E203", f"unknown record `{e.given.name}`", e.given.span,
+                             hint or "declare it with `record`")
+                else:
+                    result = (record.name, self.example_values(e, record))
+            done[id(e)] = result
+            return result
+
+        out = []
+        for e in examples:
+            self.reserved(e.id, "example") if e.id is not None else None
+            resolved = resolve(e, ())
+            if resolved is None:
+                continue
+            record_name, values = resolved
+            record = self.records[record_name]
+            absent = [f.name for f in record.fields if not f.optional and f.name not in values]
+            if absent:
+                self.err("E403", f"example \"{e.title}\" does not set required field"
+                         f"{'s' if len(absent) > 1 else ''} " + ", ".join(f"`{a}`" for a in absent),
+                         e.span, "give every field a value, or start from a complete example "
+                         "with `given <id> with { ... }`")
+                continue
+            validity = self.validities.get(record_name)
+            if validity is None:
+                self.err("E407", f"no validity block for record `{record_name}`, so this example "
+                         "has nothing to test", e.span,
+                         f"add `valid {record_name} when any {{ ... }}`")
+                continue
+            if e.because is not None:
+                known = [c.id for c in (*validity.conditions, *validity.exceptions)]
+                for name in e.because:
+                    if name.name not in known:
+                        self.err("E406", f"unknown condition `{name.name}`", name.span,
+                                 did_you_mean(name.name, known) or "list condition ids of the "
+                                 f"validity block for `{record_name}`")
+            full = tuple((f.name, values.get(f.name)) for f in record.fields)
+            out.append(ir.Example(e.title, e.id.name if e.id else None, record_name, full,
+                                  e.expect_valid,
+                                  tuple(b.name for b in e.because) if e.because else None,
+                                  e.span))
+        return out
+
+    def example_values(self, e: ast.Example, record: ir.Record) -> dict[str, ir.Value]:
+        self.unique((fv.name for fv in e.fields), "field in example")
+        values: dict[str, ir.Value] = {}
+        for fv in e.fields:
+            field = record.field(fv.name.name)
+            if field is None:
+                self.err("E401", f"record `{record.name}` has no field `{fv.name.name}`",
+                         fv.name.span, did_you_mean(fv.name.name, [f.name for f in record.fields])
+                         or f"the fields of `{record.name}` are declared at line {record.span.line}")
+                continue
+            ok, value = self.example_value(fv.value, field)
+            if ok:
+                values[field.name] = value
+        return values
+
+    def example_value(self, v: ast.Value, field: ir.Field) -> tuple[bool, ir.Value]:
+        t = field.type
+        if isinstance(v, ast.Missing):
+            if not field.optional:
+                self.err("E402", f"`{field.name}` is required and cannot be `missing`", v.span,
+                         f"give it a {t} value, or declare it optional: `{field.name}: {t}?`")
+                return False, None
+            return True, None
+        if t.kind is Kind.ERROR:
+            return False, None
+        if t.kind is Kind.ENUM:
+            if isinstance(v, ast.Name) and v.id in t.values:
+                return True, v.id
+            if isinstance(v, ast.String) and v.value in t.values:
+                self.err("E402", f"enum values are names, not strings: write `{v.value}`",
+                         v.span, f"remove the quotes around `{v.value}`")
+                return False, None
+            name = v.id if isinstance(v, ast.Name) else None
+            self.err("E402", f"`{name or _show(v)}` is not a value of `{field.name}`", v.span,
+                     (did_you_mean(name, t.values) if name else None)
+                     or "the values are " + ", ".join(f"`{x}`" for x in t.values))
+            return False, None
+        lowered = Exprs(self, None).literal(v) if not isinstance(v, ast.Name) else None
+        if lowered is not None and isinstance(v, ast.Neg):
+            inner = Exprs(self, None).literal(v.operand)
+            if inner is not None and inner.type.numeric and isinstance(inner.value, int | float):
+                lowered = ir.Const(-inner.value, inner.type, v.span)
+        if lowered is None:
+            self.err("E402", f"`{_show(v)}` is not a {t} value for `{field.name}`", v.span,
+                     _literal_hint(t))
+            return False, None
+        if lowered.type == t or (t.kind is Kind.NUMBER and lowered.type.kind is Kind.INT):
+            return True, lowered.value
+        if t.kind is Kind.INT and lowered.type.kind is Kind.NUMBER and isinstance(
+                lowered.value, float) and lowered.value.is_integer():
+            return True, int(lowered.value)
+        self.err("E402", f"`{field.name}` is a {t}, but `{_show(v)}` is a "
+                 f"{lowered.type.kind.value}", v.span, _literal_hint(t))
+        return False, None
+
+
+def _show(v: ast.Value | ast.Expr) -> str:
+    from csdsl.syntax.format import expr_text
+
+    return expr_text(v)  # type: ignore[arg-type]
+
+
+def _literal_hint(t: ir.Type) -> str:
+    return {
+        Kind.BOOL: "write `true` or `false`",
+        Kind.INT: "write a whole number such as `3`",
+        Kind.NUMBER: "write a number such as `12.5`",
+        Kind.TEXT: 'write text in double quotes, e.g. "退款"',
+        Kind.DATE: "write a date such as `2024-10-29`",
+        Kind.DATETIME: "write a datetime such as `2024-10-29T09:00` (policy time zone) or "
+                       "`2024-10-29T09:00+08:00`",
+        Kind.DURATION: "write a duration such as `4h`, `30m` or `2h30m`",
+    }.get(t.kind, f"write a {t} value")
+
+
+def _bool_hint(e: ir.Expr) -> str:
+    k = e.type.kind
+    if k in (Kind.INT, Kind.NUMBER):
+        return "compare it, e.g. `loss_amount > 0`"
+    if k is Kind.DURATION:
+        return "compare it with a duration, e.g. `... > 4h`"
+    if k in (Kind.DATETIME, Kind.DATE):
+        return "test it with `is set` / `is missing`, or compare it with another time"
+    if k is Kind.TEXT:
+        return 'compare it (`= "..."`) or test it with `contains "..."`'
+    return "a condition must be true or false"
+
+
+# ---- expressions -------------------------------------------------------------------------
+
+_ARITH: dict[tuple[str, Kind, Kind], Kind] = {}
+for _op in "+-*/":
+    for _a in (Kind.INT, Kind.NUMBER):
+        for _b in (Kind.INT, Kind.NUMBER):
+            _ARITH[(_op, _a, _b)] = (Kind.INT if _a is _b is Kind.INT and _op != "/"
+                                     else Kind.NUMBER)
+_ARITH.update({
+    ("+", Kind.DURATION, Kind.DURATION): Kind.DURATION,
+    ("-", Kind.DURATION, Kind.DURATION): Kind.DURATION,
+    ("-", Kind.DATETIME, Kind.DATETIME): Kind.DURATION,
+    ("-", Kind.DATE, Kind.DATE): Kind.DURATION,
+    ("+", Kind.DATETIME, Kind.DURATION): Kind.DATETIME,
+    ("+", Kind.DURATION, Kind.DATETIME): Kind.DATETIME,
+    ("-", Kind.DATETIME, Kind.DURATION): Kind.DATETIME,
+    ("*", Kind.DURATION, Kind.INT): Kind.DURATION,
+    ("*", Kind.DURATION, Kind.NUMBER): Kind.DURATION,
+    ("*", Kind.INT, Kind.DURATION): Kind.DURATION,
+    ("*", Kind.NUMBER, Kind.DURATION): Kind.DURATION,
+    ("/", Kind.DURATION, Kind.INT): Kind.DURATION,
+    ("/", Kind.DURATION, Kind.NUMBER): Kind.DURATION,
+    ("/", Kind.DURATION, Kind.DURATION): Kind.NUMBER,
+})
+_ORDERED = (Kind.INT, Kind.NUMBER, Kind.DATE, Kind.DATETIME, Kind.DURATION)
+
+
+class Exprs:
+    """Lowers the expressions of one condition, against one record's fields."""
+
+    def __init__(self, owner: Lowering, record: ir.Record | None) -> None:
+        self.o = owner
+        self.record = record
+
+    def literal(self, e: ast.Expr | ast.Value) -> ir.Const | None:
+        if isinstance(e, ast.Number):
+            return ir.Const(e.value, ir.INT if isinstance(e.value, int) else ir.NUMBER, e.span)
+        if isinstance(e, ast.Percent):
+            return ir.Const(e.value / 100, ir.NUMBER, e.span)
+        if isinstance(e, ast.Duration):
+            return ir.Const(dt.timedelta(seconds=e.seconds), ir.DURATION, e.span)
+        if isinstance(e, ast.DateLit):
+            return ir.Const(e.value, ir.DATE, e.span)
+        if isinstance(e, ast.DateTimeLit):
+            value = e.value if e.value.tzinfo is not None else e.value.replace(tzinfo=self.o.tz)
+            return ir.Const(value, ir.DATETIME, e.span)
+        if isinstance(e, ast.String):
+            return ir.Const(e.value, ir.TEXT, e.span)
+        if isinstance(e, ast.Bool):
+            return ir.Const(e.value, ir.BOOL, e.span)
+        return None
+
+    def lower(self, e: ast.Expr, expect_enum: ir.Type | None = None) -> ir.Expr:
+        lit = self.literal(e)
+        if lit is not None:
+            return lit
+        if isinstance(e, ast.Name):
+            return self.name(e, expect_enum)
+        if isinstance(e, ast.Neg):
+            inner = self.lower(e.operand)
+            if inner.type.kind not in (Kind.INT, Kind.NUMBER, Kind.DURATION, Kind.ERROR):
+                self.o.err("E301", f"cannot negate a {inner.type.kind.value}", e.span,
+                           "only numbers and durations have a sign")
+                return ir.Neg(inner, ir.ERROR, e.span)
+            if isinstance(inner, ir.Const) and isinstance(inner.value, int | float | dt.timedelta):
+                return ir.Const(-inner.value, inner.type, e.span)
+            return ir.Neg(inner, inner.type, e.span)
+        if isinstance(e, ast.And | ast.Or):
+            left, right = self.boolean(e.left, e), self.boolean(e.right, e)
+            return (ir.And if isinstance(e, ast.And) else ir.Or)(left, right, e.span)
+        if isinstance(e, ast.Not):
+            return ir.Not(self.boolean(e.operand, e), e.span)
+        if isinstance(e, ast.IsSet | ast.IsMissing):
+            inner = self.lower(e.operand)
+            if not isinstance(inner, ir.FieldRef) and inner.type.kind is not Kind.ERROR:
+                self.o.diags.append(warning(
+                    "W504", "`is set` / `is missing` on an expression: it is missing only when "
+                    "a field in it is missing", e.span, "test the field itself"))
+            elif isinstance(inner, ir.FieldRef) and not inner.optional:
+                word = "is set" if isinstance(e, ast.IsSet) else "is missing"
+                self.o.diags.append(warning(
+                    "W505", f"`{inner.name}` is required, so `{word}` is always "
+                    f"{'true' if word == 'is set' else 'false'}", e.span,
+                    f"declare it optional (`{inner.name}: {inner.type}?`) if the data may lack it"))
+            return ir.IsSet(inner, isinstance(e, ast.IsMissing), e.span)
+        if isinstance(e, ast.Compare):
+            return self.compare(e)
+        if isinstance(e, ast.InList):
+            return self.in_list(e)
+        if isinstance(e, ast.Contains):
+            left, right = self.lower(e.left), self.lower(e.right)
+            for side in (left, right):
+                if side.type.kind not in (Kind.TEXT, Kind.ERROR):
+                    self.o.err("E301", f"`contains` works on text, not on a "
+                               f"{side.type.kind.value}", side.span,
+                               'write `field contains "words"` with a text field')
+            return ir.Contains(left, right, e.span)
+        if isinstance(e, ast.BinOp):
+            return self.arith(e)
+        raise AssertionError(f"unexpected expression {e!r}")  # pragma: no cover
+
+    def boolean(self, e: ast.Expr, parent: ast.Expr) -> ir.Expr:
+        x = self.lower(e)
+        if x.type.kind not in (Kind.BOOL, Kind.ERROR):
+            word = {ast.And: "and", ast.Or: "or", ast.Not: "not"}[type(parent)]
+            self.o.err("E301", f"`{word}` needs yes/no values, but this is a "
+                       f"{x.type.kind.value}", e.span, _bool_hint(x))
+        return x
+
+    def name(self, e: ast.Name, expect_enum: ir.Type | None) -> ir.Expr:
+        field = self.record.field(e.id) if self.record else None
+        if field is not None:
+            return ir.FieldRef(field.name, field.type, field.optional, e.span)
+        if expect_enum is not None:
+            if e.id in expect_enum.values:
+                return ir.Const(e.id, expect_enum, e.span)
+            self.o.err("E207", f"`{e.id}` is not a value of {expect_enum}", e.span,
+                       did_you_mean(e.id, expect_enum.values)
+                       or "the values are " + ", ".join(f"`{v}`" for v in expect_enum.values))
+            return ir.Const(None, ir.ERROR, e.span)
+        names = [f.name for f in self.record.fields] if self.record else []
+        enum_values = [v for f in (self.record.fields if self.record else ())
+                       if f.type.kind is Kind.ENUM for v in f.type.values]
+        hint = did_you_mean(e.id, names)
+        if e.id in enum_values:
+            owners = [f.name for f in self.record.fields  # type: ignore[union-attr]
+                      if e.id in f.type.values]
+            hint = f"`{e.id}` is a value of `{owners[0]}`: compare it, e.g. `{owners[0]} = {e.id}`"
+        what = f"record `{self.record.name}`" if self.record else "this record"
+        self.o.err("E201", f"unknown field `{e.id}` in {what}", e.span,
+                   hint or did_you_mean(e.id, enum_values) or "declare it in the record")
+        return ir.Const(None, ir.ERROR, e.span)
+
+    def pair(self, left: ast.Expr, right: ast.Expr) -> tuple[ir.Expr, ir.Expr]:
+        """Lower two operands that may be an enum field and a bare enum value name."""
+        lfirst = not (isinstance(left, ast.Name) and self.record is not None
+                      and self.record.field(left.id) is None)
+        if lfirst:
+            lx = self.lower(left)
+            rx = self.lower(right, lx.type if lx.type.kind is Kind.ENUM else None)
+        else:
+            rx = self.lower(right)
+            lx = self.lower(left, rx.type if rx.type.kind is Kind.ENUM else None)
+        return lx, rx
+
+    def compare(self, e: ast.Compare) -> ir.Expr:
+        left, right = self.pair(e.left, e.right)
+        lt, rt = left.type, right.type
+        if Kind.ERROR in (lt.kind, rt.kind):
+            return ir.Cmp(e.op, left, right, e.span)
+        if e.op in ("<", "<=", ">", ">=") and (lt.kind not in _ORDERED or rt.kind not in _ORDERED):
+            bad = lt if lt.kind not in _ORDERED else rt
+            self.o.err("E301", f"`{e.op}` cannot order {bad.kind.value} values", e.span,
+                       "use `=` or `!=`" if bad.kind in (Kind.ENUM, Kind.TEXT, Kind.BOOL)
+                       else None)
+        elif not _comparable(lt, rt):
+            self.o.err("E303" if {lt.kind, rt.kind} & {Kind.DURATION} else "E301",
+                       f"cannot compare a {lt.kind.value} with a {rt.kind.value}", e.span,
+                       _mismatch_hint(lt, rt, right if rt.kind is not lt.kind else left))
+        return ir.Cmp(e.op, left, right, e.span)
+
+    def in_list(self, e: ast.InList) -> ir.Expr:
+        operand = self.lower(e.operand)
+        enum_t = operand.type if operand.type.kind is Kind.ENUM else None
+        items = tuple(self.lower(i, enum_t) for i in e.items)
+        for item in items:
+            if (Kind.ERROR not in (operand.type.kind, item.type.kind)
+                    and not _comparable(operand.type, item.type)):
+                self.o.err("E301", f"the list holds a {item.type.kind.value}, but "
+                           f"the value tested is a {operand.type.kind.value}", item.span,
+                           _mismatch_hint(operand.type, item.type, item))
+        if not items:
+            self.o.diags.append(warning("W506", "empty list: `in []` is never true", e.span,
+                                        "list the values to test for"))
+        return ir.In(operand, items, e.negated, e.span)
+
+    def arith(self, e: ast.BinOp) -> ir.Expr:
+        left, right = self.lower(e.left), self.lower(e.right)
+        lk, rk = left.type.kind, right.type.kind
+        if Kind.ERROR in (lk, rk):
+            return ir.Arith(e.op, left, right, ir.ERROR, e.span)
+        result = _ARITH.get((e.op, lk, rk))
+        if result is None:
+            hint = None
+            if lk is Kind.DATETIME and rk is Kind.DATETIME and e.op == "+":
+                hint = "subtract two datetimes to get the duration between them"
+            elif Kind.DURATION in (lk, rk) and {lk, rk} & {Kind.INT, Kind.NUMBER}:
+                hint = "give the number a unit, e.g. `24h`"
+            elif Kind.DATETIME in (lk, rk) and Kind.DATE in (lk, rk):
+                hint = "use a datetime literal such as `2024-10-29T00:00`"
+            self.o.err("E304", f"cannot apply `{e.op}` to a {lk.value} and a {rk.value}", e.span,
+                       hint)
+            return ir.Arith(e.op, left, right, ir.ERROR, e.span)
+        return ir.Arith(e.op, left, right, ir.SIMPLE_TYPES[result.value], e.span)
+
+
+def _comparable(a: ir.Type, b: ir.Type) -> bool:
+    if a.numeric and b.numeric:
+        return True
+    if a.kind is Kind.ENUM and b.kind is Kind.ENUM:
+        return a.values == b.values
+    return a.kind is b.kind
+
+
+def _mismatch_hint(a: ir.Type, b: ir.Type, culprit: ir.Expr) -> str | None:
+    kinds = {a.kind, b.kind}
+    if Kind.DURATION in kinds and kinds & {Kind.INT, Kind.NUMBER}:
+        n = culprit.value if isinstance(culprit, ir.Const) else None
+        example = f"`{n}h`" if isinstance(n, int) else "`24h`"
+        return f"give the number a unit, e.g. {example}"
+    if kinds == {Kind.DATE, Kind.DATETIME}:
+        return "compare a datetime with a datetime literal such as `2024-10-29T00:00`"
+    if Kind.ENUM in kinds and Kind.TEXT in kinds:
+        return "enum values are names: drop the quotes"
+    if Kind.BOOL in kinds:
+        return "use the yes/no field on its own, or `not field`"
+    return None
+
+
+def lower(graph: Graph) -> tuple[ir.Policy, list[Diagnostic]]:
+    lowering = Lowering(graph)
+    policy = lowering.run()
+    return policy, lowering.diags

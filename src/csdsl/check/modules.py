@@ -1,0 +1,92 @@
+"""Reading a policy file and everything it imports.
+
+In: a path.  Out: `Graph`: the parsed root module, the modules it imports (by resolved path), the
+sources read, and diagnostics for unreadable files, missing imports and import cycles.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+
+from csdsl.diagnostics import Diagnostic, Related, error
+from csdsl.source import SourceFile, Span
+from csdsl.syntax import ast
+from csdsl.syntax.parse import parse
+
+
+@attrs.define
+class Graph:
+    root: ast.Module | None = None
+    root_path: str = ""
+    modules: dict[str, ast.Module] = attrs.Factory(dict)
+    imports: dict[str, list[str]] = attrs.Factory(dict)  # file -> resolved imported files
+    sources: dict[str, SourceFile] = attrs.Factory(dict)
+    diagnostics: list[Diagnostic] = attrs.Factory(list)
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path.resolve())
+
+
+def load_graph(path: str | Path) -> Graph:
+    graph = Graph()
+    root = Path(path)
+    graph.root_path = str(path)
+    graph.root = _load(graph, root, str(path), [], None)
+    return graph
+
+
+def _load(graph: Graph, path: Path, name: str, stack: list[tuple[str, Span]],
+          via: Span | None) -> ast.Module | None:
+    key = str(path.resolve())
+    if key in graph.modules:
+        return graph.modules[key]
+    try:
+        source = SourceFile(name, path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        span = via or Span.unknown(name)
+        graph.diagnostics.append(error("E204", f"cannot find `{name}`", span,
+                                       "check the path; imports are relative to the importing "
+                                       "file"))
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        span = via or Span.unknown(name)
+        reason = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(
+            exc.strerror or exc).lower()
+        graph.diagnostics.append(error("E204", f"cannot read `{name}`: {reason}", span,
+                                       "policy files are UTF-8 text"))
+        return None
+    graph.sources[name] = source
+    module, diags = parse(source)
+    graph.diagnostics.extend(diags)
+    if module is None:
+        return None
+    graph.modules[key] = module
+    resolved: list[str] = []
+    graph.imports[key] = resolved
+    stack = [*stack, (key, via or Span.unknown(name))]
+    for item in module.items:
+        if not isinstance(item, ast.Import):
+            continue
+        target = (path.parent / item.path)
+        tkey = str(target.resolve())
+        on_stack = [k for k, _ in stack]
+        if tkey in on_stack:
+            cycle = [Path(k).name for k in on_stack[on_stack.index(tkey):]] + [target.name]
+            first_import = stack[on_stack.index(tkey) + 1][1] if on_stack.index(
+                tkey) + 1 < len(stack) else item.span
+            graph.diagnostics.append(error(
+                "E205", "import cycle: " + " -> ".join(f"`{c}`" for c in cycle), item.span,
+                "move what both files need into a third file that neither imports back",
+                [Related("the cycle starts here", first_import)]))
+            continue
+        child_name = _display(target) if not Path(item.path).is_absolute() else item.path
+        child = _load(graph, target, child_name, stack, item.span)
+        if child is not None:
+            resolved.append(tkey)
+    return module

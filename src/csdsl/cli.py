@@ -1,0 +1,259 @@
+"""The `csdsl` command line (verbs and exit codes as in IO.md).
+
+In: argv.  Out: text for people (default) or JSON (`--format json`) on stdout, messages on
+stderr, and the exit code: 0 ran, 1 the check asked for failed, 2 usage error / a policy that
+does not compile / an unreadable input.  Bad input never ends in a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from csdsl import __version__
+from csdsl.api import Policy, load
+from csdsl.check import compile_file
+from csdsl.diagnostics import Diagnostic, PolicyError, render
+from csdsl.records import InputError, json_value, show_value
+from csdsl.source import SourceFile
+from csdsl.syntax.parse import format_source
+
+OK, FAILED, USAGE = 0, 1, 2
+
+
+def _out(text: str, stream: TextIO | None = None) -> None:
+    print(text, file=stream or sys.stdout)
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def _json_line(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+
+
+def _print_diagnostics(diags: Sequence[Diagnostic], sources: dict[str, SourceFile],
+                       stream: TextIO) -> None:
+    for d in diags:
+        print(render(d, sources) + "\n", file=stream)
+
+
+# ---- check -------------------------------------------------------------------------------
+
+def cmd_check(args: argparse.Namespace) -> int:
+    all_diags: list[Diagnostic] = []
+    status = OK
+    for path in args.files:
+        if not Path(path).is_file():
+            _err(f"csdsl: {path}: no such file")
+            status = USAGE
+            continue
+        compiled = compile_file(path)
+        all_diags += compiled.diagnostics
+        if args.format == "text":
+            _print_diagnostics(compiled.diagnostics, compiled.sources, sys.stdout)
+        if any(d.is_error for d in compiled.diagnostics) and status == OK:
+            status = FAILED
+    if args.format == "json":
+        _out(json.dumps([d.to_json() for d in all_diags], ensure_ascii=False, indent=2))
+    else:
+        errors = sum(d.is_error for d in all_diags)
+        warnings = len(all_diags) - errors
+        n = len(args.files)
+        _out(f"{n} file{'s' if n != 1 else ''} checked: {errors} error{'s' if errors != 1 else ''}"
+             f", {warnings} warning{'s' if warnings != 1 else ''}")
+    return status
+
+
+# ---- fmt ---------------------------------------------------------------------------------
+
+def cmd_fmt(args: argparse.Namespace) -> int:
+    changed: list[str] = []
+    status = OK
+    for path in args.files:
+        try:
+            text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            _err(f"csdsl: {path}: cannot read: {getattr(exc, 'strerror', None) or exc}")
+            status = USAGE
+            continue
+        source = SourceFile("<stdin>" if path == "-" else path, text)
+        formatted, diags = format_source(source)
+        if formatted is None:
+            _print_diagnostics(diags, {source.name: source}, sys.stderr)
+            status = USAGE
+            continue
+        if path == "-":
+            sys.stdout.write(formatted)
+            continue
+        if formatted != text:
+            changed.append(path)
+            if not args.check:
+                Path(path).write_text(formatted, encoding="utf-8")
+    for path in changed:
+        _out(f"would reformat {path}" if args.check else f"reformatted {path}")
+    if args.check and changed and status == OK:
+        status = FAILED
+    return status
+
+
+# ---- validate ----------------------------------------------------------------------------
+
+def _load(path: str) -> Policy | None:
+    if not Path(path).is_file():
+        _err(f"csdsl: {path}: no such file")
+        return None
+    try:
+        return load(path)
+    except PolicyError as exc:
+        _print_diagnostics(exc.diagnostics, exc.sources, sys.stderr)
+        _err(f"csdsl: {path} does not compile")
+        return None
+
+
+def _why(verdict: Any) -> list[dict[str, Any]]:
+    return [{"condition": c.id, "outcome": c.outcome, "clause": {"file": c.file, "line": c.line},
+             "values": {k: json_value(v) for k, v in c.values}}
+            for c in (*verdict.conditions, *verdict.exceptions)]
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    policy = _load(args.policy)
+    if policy is None:
+        return USAGE
+    try:
+        record_type = policy.record_type(args.record)
+    except KeyError as exc:
+        _err(f"csdsl: {exc.args[0]}" + ("" if args.record else "; pass --record NAME"))
+        return USAGE
+    good = bad = valid = 0
+    try:
+        for row in policy.validate_file(args.records, record_type):
+            if row.verdict is None:
+                bad += 1
+                assert row.error is not None
+                if args.format == "json":
+                    _json_line({"id": row.id, "line": row.line, "error": row.error.to_json()})
+                else:
+                    _out(f"line {row.line}  {row.id if row.id is not None else '-'}  error  "
+                         f"{row.error.code} {row.error.message}")
+                continue
+            good += 1
+            v = row.verdict
+            valid += v.valid
+            if args.format == "json":
+                obj: dict[str, Any] = {"id": row.id, "valid": v.valid, "matched": list(v.matched),
+                                       "line": row.line}
+                if v.excepted:
+                    obj["excepted"] = list(v.excepted)
+                if args.explain:
+                    obj["why"] = _why(v)
+                _json_line(obj)
+            else:
+                word = "valid" if v.valid else "invalid"
+                because = ", ".join(v.matched) + (
+                    f" (exception: {', '.join(v.excepted)})" if v.excepted else "")
+                _out(f"line {row.line}  {row.id}  {word}  {because}".rstrip())
+                if args.explain:
+                    for c in (*v.conditions, *v.exceptions):
+                        mark = {True: "yes", False: "no", None: "unknown"}[c.outcome]
+                        vals = ", ".join(f"{k}={show_value(x)}" for k, x in c.values)
+                        _out(f"    {mark:<7} {c.id} ({c.file}:{c.line}) {vals}")
+    except InputError as exc:
+        _err(f"csdsl: {exc}")
+        return USAGE
+    _err(f"{good + bad} rows read: {good} good, {bad} bad; {valid} valid, {good - valid} invalid")
+    return OK
+
+
+# ---- test --------------------------------------------------------------------------------
+
+def cmd_test(args: argparse.Namespace) -> int:
+    passed = failed = 0
+    report: list[dict[str, Any]] = []
+    for path in args.files:
+        policy = _load(path)
+        if policy is None:
+            return USAGE
+        for r in policy.run_examples():
+            ex = r.example
+            if r.passed:
+                passed += 1
+            else:
+                failed += 1
+            if args.format == "json":
+                report.append({"file": ex.span.file, "line": ex.span.line, "example": ex.title,
+                               "passed": r.passed, "message": r.message,
+                               "valid": r.verdict.valid, "matched": list(r.verdict.matched)})
+            else:
+                mark = "PASS" if r.passed else "FAIL"
+                _out(f"{mark} {ex.span.file}:{ex.span.line} {ex.title}: {r.message}")
+    if args.format == "json":
+        _out(json.dumps({"results": report, "passed": passed, "failed": failed},
+                        ensure_ascii=False, indent=2))
+    else:
+        _out(f"{passed} passed, {failed} failed")
+    return FAILED if failed else OK
+
+
+# ---- main --------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="csdsl", description="Compile and run customer-service policies (.csp files).")
+    parser.add_argument("--version", action="version", version=f"csdsl {__version__}")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+
+    def verb(name: str, help_text: str, formats: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if formats:
+            p.add_argument("--format", choices=("text", "json"), default="text",
+                           help="text for people (default) or JSON for programs")
+        return p
+
+    p = verb("check", "parse, resolve, type-check and consistency-check policy files")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(run=cmd_check)
+
+    p = verb("fmt", "rewrite policy files in the canonical layout (comments kept)",
+             formats=False)
+    p.add_argument("files", nargs="+", metavar="FILE", help="files to format; `-` for stdin")
+    p.add_argument("--check", action="store_true",
+                   help="change nothing; exit 1 if a file is not in canonical layout")
+    p.set_defaults(run=cmd_fmt)
+
+    p = verb("validate", "complaint validity per record of a JSONL, JSON or CSV file")
+    p.add_argument("policy", metavar="POLICY")
+    p.add_argument("records", metavar="RECORDS", help=".jsonl, .json, .csv, or - for stdin")
+    p.add_argument("--record", metavar="NAME", help="the record type (if several have rules)")
+    p.add_argument("--explain", action="store_true",
+                   help="show, for each condition, its outcome, clause and the values it read")
+    p.set_defaults(run=cmd_validate)
+
+    p = verb("test", "run the examples in policy files")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(run=cmd_test)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code) if isinstance(exc.code, int) else USAGE
+    try:
+        code: int = args.run(args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # the reader went away (e.g. `| head`); that is not an error of ours
+        sys.stderr.close()
+        return OK
+    except KeyboardInterrupt:
+        return 130

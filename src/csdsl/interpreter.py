@@ -1,0 +1,198 @@
+"""The reference interpreter: checked IR + a record -> a verdict that says why.
+
+In: an `ir.Validity` and a record as a dict of Python values (already coerced: missing fields are
+None).  Out: `Verdict`.  Missing values follow SQL's three-valued logic: a comparison or
+arithmetic with a missing operand is unknown (None), `false and unknown` is false, `true or
+unknown` is true, and a condition matches only when it is definitely true.  Division by zero and
+results out of range are unknown too.  Each expression is compiled once into nested closures.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from csdsl import ir
+
+Fn = Callable[[Mapping[str, Any]], Any]
+
+_CMP: dict[str, Callable[[Any, Any], bool]] = {
+    "=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+    ">": operator.gt, ">=": operator.ge,
+}
+_ARITH: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+}
+
+
+def compile_expr(e: ir.Expr) -> Fn:  # noqa: C901 - one branch per node kind
+    if isinstance(e, ir.Const):
+        value = e.value
+        return lambda r: value
+    if isinstance(e, ir.FieldRef):
+        name = e.name
+        return lambda r: r.get(name)
+    if isinstance(e, ir.Neg):
+        f = compile_expr(e.operand)
+        return lambda r: None if (x := f(r)) is None else -x
+    if isinstance(e, ir.Arith):
+        fa, fb, op = compile_expr(e.left), compile_expr(e.right), _ARITH[e.op]
+
+        def arith(r: Mapping[str, Any]) -> Any:
+            a = fa(r)
+            if a is None:
+                return None
+            b = fb(r)
+            if b is None:
+                return None
+            try:
+                return op(a, b)
+            except (ZeroDivisionError, OverflowError):
+                return None
+        return arith
+    if isinstance(e, ir.Cmp):
+        fa, fb, cmp = compile_expr(e.left), compile_expr(e.right), _CMP[e.op]
+
+        def compare(r: Mapping[str, Any]) -> bool | None:
+            a = fa(r)
+            if a is None:
+                return None
+            b = fb(r)
+            return None if b is None else cmp(a, b)
+        return compare
+    if isinstance(e, ir.And):
+        fa, fb = compile_expr(e.left), compile_expr(e.right)
+
+        def and_(r: Mapping[str, Any]) -> bool | None:
+            a = fa(r)
+            if a is False:
+                return False
+            b = fb(r)
+            if b is False:
+                return False
+            return None if a is None or b is None else True
+        return and_
+    if isinstance(e, ir.Or):
+        fa, fb = compile_expr(e.left), compile_expr(e.right)
+
+        def or_(r: Mapping[str, Any]) -> bool | None:
+            a = fa(r)
+            if a is True:
+                return True
+            b = fb(r)
+            if b is True:
+                return True
+            return None if a is None or b is None else False
+        return or_
+    if isinstance(e, ir.Not):
+        f = compile_expr(e.operand)
+        return lambda r: None if (x := f(r)) is None else not x
+    if isinstance(e, ir.IsSet):
+        f, negated = compile_expr(e.operand), e.negated
+        return lambda r: (f(r) is None) if negated else (f(r) is not None)
+    if isinstance(e, ir.In):
+        f = compile_expr(e.operand)
+        items = [compile_expr(i) for i in e.items]
+        negated = e.negated
+
+        def in_(r: Mapping[str, Any]) -> bool | None:
+            x = f(r)
+            if x is None:
+                return None
+            unknown = False
+            for g in items:
+                y = g(r)
+                if y is None:
+                    unknown = True
+                elif x == y:
+                    return not negated
+            return None if unknown else negated
+        return in_
+    if isinstance(e, ir.Contains):
+        fa, fb = compile_expr(e.left), compile_expr(e.right)
+
+        def contains(r: Mapping[str, Any]) -> bool | None:
+            a, b = fa(r), fb(r)
+            return None if a is None or b is None else b in a
+        return contains
+    raise AssertionError(f"unexpected IR node {e!r}")  # pragma: no cover
+
+
+@attrs.frozen
+class ConditionResult:
+    """One condition's outcome and the values it looked at (the "why")."""
+
+    id: str
+    wording: str | None
+    outcome: bool | None  # None: unknown because a value it needs is missing
+    values: tuple[tuple[str, Any], ...]
+    file: str
+    line: int
+
+    @property
+    def matched(self) -> bool:
+        return self.outcome is True
+
+
+@attrs.frozen
+class Verdict:
+    record_id: Any
+    valid: bool
+    matched: tuple[str, ...]
+    excepted: tuple[str, ...]
+    conditions: tuple[ConditionResult, ...]
+    exceptions: tuple[ConditionResult, ...]
+
+    def explain(self) -> str:
+        """A few lines a person can read: the verdict, then each condition with its values."""
+        from csdsl.records import show_value
+
+        head = "valid" if self.valid else "invalid"
+        if self.matched:
+            head += " because " + ", ".join(self.matched)
+        if self.excepted:
+            head += " (exception: " + ", ".join(self.excepted) + ")"
+        lines = [head]
+        for c in (*self.conditions, *self.exceptions):
+            mark = {True: "yes", False: "no", None: "unknown"}[c.outcome]
+            vals = ", ".join(f"{k}={show_value(v)}" for k, v in c.values)
+            lines.append(f"  {mark:<7} {c.id} ({c.file}:{c.line}): {vals}")
+        return "\n".join(lines)
+
+
+@attrs.frozen
+class _Compiled:
+    cond: ir.Condition
+    fn: Fn
+
+
+class Validator:
+    """A compiled validity block: `validator(record)` gives the `Verdict`."""
+
+    def __init__(self, validity: ir.Validity) -> None:
+        self.validity = validity
+        self._conds = [_Compiled(c, compile_expr(c.expr)) for c in validity.conditions]
+        self._excs = [_Compiled(c, compile_expr(c.expr)) for c in validity.exceptions]
+        self._all = validity.quantifier == "all"
+
+    @staticmethod
+    def _results(compiled: list[_Compiled], record: Mapping[str, Any]) -> list[ConditionResult]:
+        return [ConditionResult(c.cond.id, c.cond.wording, c.fn(record),
+                                tuple((f, record.get(f)) for f in c.cond.fields),
+                                c.cond.span.file, c.cond.span.line) for c in compiled]
+
+    def __call__(self, record: Mapping[str, Any], record_id: Any = None) -> Verdict:
+        conds = self._results(self._conds, record)
+        excs = self._results(self._excs, record)
+        matched = tuple(c.id for c in conds if c.outcome is True)
+        excepted = tuple(c.id for c in excs if c.outcome is True)
+        holds = len(matched) == len(conds) if self._all else bool(matched)
+        return Verdict(record_id, holds and not excepted, matched, excepted, tuple(conds),
+                       tuple(excs))
+
+    def matched_ids(self, record: Mapping[str, Any]) -> list[str]:
+        """Only the ids of the matched conditions: the fast path for bulk runs."""
+        return [c.cond.id for c in self._conds if c.fn(record) is True]

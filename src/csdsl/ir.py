@@ -1,0 +1,254 @@
+"""The checked policy: what every engine runs.
+
+In: nothing (plain data, built by `csdsl.check`).  Out: frozen nodes with resolved names, known
+types and constants already converted to Python values (`timedelta`, aware `datetime`, ...).
+Engines never see the AST; every node keeps the span of the clause it came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Literal as TLiteral
+from typing import TypeAlias
+
+import attrs
+
+from csdsl.source import Span
+
+
+class Kind(enum.Enum):
+    BOOL = "bool"
+    INT = "int"
+    NUMBER = "number"
+    TEXT = "text"
+    DATE = "date"
+    DATETIME = "datetime"
+    DURATION = "duration"
+    ENUM = "enum"
+    ERROR = "error"  # an expression whose type could not be known; never reported twice
+
+
+@attrs.frozen
+class Type:
+    kind: Kind
+    values: tuple[str, ...] = ()  # the names of an enum's values
+
+    def __str__(self) -> str:
+        if self.kind is Kind.ENUM:
+            return "enum(" + ", ".join(self.values) + ")"
+        return self.kind.value
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in (Kind.INT, Kind.NUMBER)
+
+
+BOOL = Type(Kind.BOOL)
+INT = Type(Kind.INT)
+NUMBER = Type(Kind.NUMBER)
+TEXT = Type(Kind.TEXT)
+DATE = Type(Kind.DATE)
+DATETIME = Type(Kind.DATETIME)
+DURATION = Type(Kind.DURATION)
+ERROR = Type(Kind.ERROR)
+SIMPLE_TYPES = {t.kind.value: t for t in (BOOL, INT, NUMBER, TEXT, DATE, DATETIME, DURATION)}
+
+Value: TypeAlias = bool | int | float | str | dt.date | dt.datetime | dt.timedelta | None
+
+
+def _span() -> Span:
+    return attrs.field(default=Span.unknown(), eq=False, repr=False)  # type: ignore[no-any-return]
+
+
+# ---- expressions ---------------------------------------------------------------------------
+
+@attrs.frozen
+class Const:
+    value: Value
+    type: Type
+    span: Span = _span()
+
+
+@attrs.frozen
+class FieldRef:
+    name: str
+    type: Type
+    optional: bool
+    span: Span = _span()
+
+
+@attrs.frozen
+class Neg:
+    operand: Expr
+    type: Type
+    span: Span = _span()
+
+
+@attrs.frozen
+class Arith:
+    op: TLiteral["+", "-", "*", "/"]
+    left: Expr
+    right: Expr
+    type: Type
+    span: Span = _span()
+
+
+@attrs.frozen
+class Cmp:
+    op: TLiteral["=", "!=", "<", "<=", ">", ">="]
+    left: Expr
+    right: Expr
+    span: Span = _span()
+    type: Type = BOOL
+
+
+@attrs.frozen
+class And:
+    left: Expr
+    right: Expr
+    span: Span = _span()
+    type: Type = BOOL
+
+
+@attrs.frozen
+class Or:
+    left: Expr
+    right: Expr
+    span: Span = _span()
+    type: Type = BOOL
+
+
+@attrs.frozen
+class Not:
+    operand: Expr
+    span: Span = _span()
+    type: Type = BOOL
+
+
+@attrs.frozen
+class IsSet:
+    operand: Expr
+    negated: bool  # True for `is missing`
+    span: Span = _span()
+    type: Type = BOOL
+
+
+@attrs.frozen
+class In:
+    operand: Expr
+    items: tuple[Expr, ...]
+    negated: bool
+    span: Span = _span()
+    type: Type = BOOL
+
+
+@attrs.frozen
+class Contains:
+    left: Expr
+    right: Expr
+    span: Span = _span()
+    type: Type = BOOL
+
+
+Expr: TypeAlias = Const | FieldRef | Neg | Arith | Cmp | And | Or | Not | IsSet | In | Contains
+
+
+def children(e: Expr) -> tuple[Expr, ...]:
+    if isinstance(e, Const | FieldRef):
+        return ()
+    if isinstance(e, Neg | Not | IsSet):
+        return (e.operand,)
+    if isinstance(e, In):
+        return (e.operand, *e.items)
+    return (e.left, e.right)
+
+
+def fields_used(e: Expr) -> tuple[str, ...]:
+    """The record fields an expression reads, in order of first use."""
+    seen: dict[str, None] = {}
+    stack = [e]
+    order: list[str] = []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, FieldRef) and node.name not in seen:
+            seen[node.name] = None
+            order.append(node.name)
+        stack.extend(reversed(children(node)))
+    return tuple(order)
+
+
+# ---- declarations --------------------------------------------------------------------------
+
+@attrs.frozen
+class Field:
+    name: str
+    type: Type
+    optional: bool
+    span: Span = _span()
+
+
+@attrs.frozen
+class Record:
+    name: str
+    fields: tuple[Field, ...]
+    span: Span = _span()
+
+    def field(self, name: str) -> Field | None:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        return None
+
+
+@attrs.frozen
+class Condition:
+    id: str
+    wording: str | None
+    expr: Expr
+    fields: tuple[str, ...]  # what the "why" of a verdict shows
+    span: Span = _span()
+
+
+@attrs.frozen
+class Validity:
+    record: str
+    quantifier: TLiteral["any", "all"]
+    conditions: tuple[Condition, ...]
+    exceptions: tuple[Condition, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Example:
+    title: str
+    id: str | None
+    record: str
+    values: tuple[tuple[str, Value], ...]  # every field of the record, missing ones as None
+    expect_valid: bool
+    because: tuple[str, ...] | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Policy:
+    name: str | None
+    version: str | None
+    effective: dt.date | None
+    timezone: str
+    file: str
+    records: tuple[Record, ...]
+    validities: tuple[Validity, ...]
+    examples: tuple[Example, ...]
+
+    def record(self, name: str) -> Record | None:
+        for r in self.records:
+            if r.name == name:
+                return r
+        return None
+
+    def validity(self, record: str) -> Validity | None:
+        for v in self.validities:
+            if v.record == record:
+                return v
+        return None

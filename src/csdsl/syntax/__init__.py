@@ -1,0 +1,1 @@
+"""Syntax: `.csp` text -> lark tree -> AST, the formatter, and syntax diagnostics."""

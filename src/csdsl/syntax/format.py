@@ -1,0 +1,348 @@
+"""The canonical layout of a `.csp` file.
+
+In: an `ast.Module` (with the comments the parser collected).  Out: text.  Printing then parsing
+gives back an equal AST, printing is idempotent, and every comment is kept: a comment on the
+last line of a clause stays at the end of that line, any other comment inside a clause moves to
+the line before it.  Full-width punctuation outside strings comes out half-width.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Sequence
+
+import attrs
+
+from csdsl import values
+from csdsl.source import Span
+from csdsl.syntax import ast
+
+WIDTH = 100
+INDENT = "  "
+
+# ---- expressions ---------------------------------------------------------------------------
+
+_PREC_OR, _PREC_AND, _PREC_NOT, _PREC_CMP, _PREC_SUM, _PREC_PROD, _PREC_UNARY, _PREC_ATOM = (
+    range(1, 9))
+
+
+def _prec(e: ast.Expr | ast.Value) -> int:
+    if isinstance(e, ast.Or):
+        return _PREC_OR
+    if isinstance(e, ast.And):
+        return _PREC_AND
+    if isinstance(e, ast.Not):
+        return _PREC_NOT
+    if isinstance(e, ast.Compare | ast.IsSet | ast.IsMissing | ast.InList | ast.Contains):
+        return _PREC_CMP
+    if isinstance(e, ast.BinOp):
+        return _PREC_SUM if e.op in "+-" else _PREC_PROD
+    if isinstance(e, ast.Neg):
+        return _PREC_UNARY
+    return _PREC_ATOM
+
+
+def quote(text: str) -> str:
+    out = ['"']
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") or ch == "\x85":
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _number(v: int | float) -> str:
+    if isinstance(v, int):
+        return str(v)
+    text = repr(v)
+    if "e" in text or "E" in text:
+        text = f"{v:.20f}".rstrip("0")
+        text = text + "0" if text.endswith(".") else text
+    return text
+
+
+def _datetime(v: dt.datetime) -> str:
+    return v.isoformat()
+
+
+def expr_text(e: ast.Expr | ast.Value, min_prec: int = 0) -> str:
+    """One-line text of an expression; parenthesised when its precedence is below `min_prec`."""
+    text = _expr(e)
+    return f"({text})" if _prec(e) < min_prec else text
+
+
+def _expr(e: ast.Expr | ast.Value) -> str:  # noqa: PLR0911 - one return per node kind
+    if isinstance(e, ast.Name):
+        return e.id
+    if isinstance(e, ast.Number):
+        return e.text or _number(e.value)
+    if isinstance(e, ast.Percent):
+        return e.text or f"{_number(e.value)}%"
+    if isinstance(e, ast.Duration):
+        return e.text or values.canonical_compact(e.seconds)
+    if isinstance(e, ast.DateLit):
+        return e.value.isoformat()
+    if isinstance(e, ast.DateTimeLit):
+        return e.text or _datetime(e.value)
+    if isinstance(e, ast.String):
+        return quote(e.value)
+    if isinstance(e, ast.Bool):
+        return "true" if e.value else "false"
+    if isinstance(e, ast.Missing):
+        return "missing"
+    if isinstance(e, ast.Neg):
+        return "-" + expr_text(e.operand, _PREC_UNARY)
+    if isinstance(e, ast.Or):
+        return f"{expr_text(e.left, _PREC_OR)} or {expr_text(e.right, _PREC_AND)}"
+    if isinstance(e, ast.And):
+        return f"{expr_text(e.left, _PREC_AND)} and {expr_text(e.right, _PREC_NOT)}"
+    if isinstance(e, ast.Not):
+        return "not " + expr_text(e.operand, _PREC_NOT)
+    if isinstance(e, ast.Compare):
+        return f"{expr_text(e.left, _PREC_SUM)} {e.op} {expr_text(e.right, _PREC_SUM)}"
+    if isinstance(e, ast.IsSet):
+        return f"{expr_text(e.operand, _PREC_SUM)} is set"
+    if isinstance(e, ast.IsMissing):
+        return f"{expr_text(e.operand, _PREC_SUM)} is missing"
+    if isinstance(e, ast.InList):
+        items = ", ".join(expr_text(i, _PREC_SUM) for i in e.items)
+        word = "not in" if e.negated else "in"
+        return f"{expr_text(e.operand, _PREC_SUM)} {word} [{items}]"
+    if isinstance(e, ast.Contains):
+        return f"{expr_text(e.left, _PREC_SUM)} contains {expr_text(e.right, _PREC_SUM)}"
+    if isinstance(e, ast.BinOp):
+        p = _PREC_SUM if e.op in "+-" else _PREC_PROD
+        return f"{expr_text(e.left, p)} {e.op} {expr_text(e.right, p + 1)}"
+    raise AssertionError(f"unexpected node {e!r}")  # pragma: no cover
+
+
+def _chain(e: ast.Expr) -> tuple[str, list[ast.Expr]] | None:
+    """The operands of a root `and`/`or` chain, for breaking a long condition over lines."""
+    if not isinstance(e, ast.And | ast.Or):
+        return None
+    kind = type(e)
+    operands: list[ast.Expr] = []
+    node: ast.Expr = e
+    while isinstance(node, kind):
+        operands.append(node.right)
+        node = node.left
+    operands.append(node)
+    operands.reverse()
+    return ("and" if kind is ast.And else "or", operands)
+
+
+# ---- layout with comments ------------------------------------------------------------------
+
+def width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+@attrs.define
+class _Line:
+    depth: int
+    text: str
+    comment: str | None = None
+    group: int | None = None  # lines of one group get their trailing comments aligned
+
+
+@attrs.define
+class _Printer:
+    comments: list[ast.Comment]
+    lines: list[_Line] = attrs.Factory(list)
+    next_comment: int = 0
+    group: int = 0
+
+    def pending(self) -> ast.Comment | None:
+        if self.next_comment < len(self.comments):
+            return self.comments[self.next_comment]
+        return None
+
+    def leading(self, before_line: int, depth: int) -> None:
+        """Emit, on their own lines, the comments that come before `before_line`."""
+        while (c := self.pending()) is not None and c.span.line < before_line:
+            self.lines.append(_Line(depth, c.text))
+            self.next_comment += 1
+
+    def trailing(self, line: int) -> str | None:
+        c = self.pending()
+        if c is not None and c.span.line == line:
+            self.next_comment += 1
+            return c.text
+        return None
+
+    def emit(self, depth: int, text: str, comment: str | None = None) -> _Line:
+        line = _Line(depth, text, comment, self.group)
+        self.lines.append(line)
+        return line
+
+    def blank(self) -> None:
+        if self.lines and self.lines[-1].text != "":
+            self.lines.append(_Line(0, ""))
+
+    def clause(self, span_line: int, span_end: int, depth: int, out: Sequence[str]) -> None:
+        """A clause printed as `out` lines: inner comments before it, a last-line one after."""
+        self.leading(span_line, depth)
+        while (c := self.pending()) is not None and span_line <= c.span.line < span_end:
+            self.lines.append(_Line(depth, c.text))
+            self.next_comment += 1
+        *head, last = out
+        for text in head:
+            self.emit(depth, text)
+        self.emit(depth, last, self.trailing(span_end))
+
+    def render(self) -> str:
+        cols: dict[int, int] = {}
+        for ln in self.lines:
+            if ln.comment is not None and ln.group is not None:
+                w = len(INDENT) * ln.depth + width(ln.text)
+                cols[ln.group] = max(cols.get(ln.group, 0), w)
+        out = []
+        for ln in self.lines:
+            text = (INDENT * ln.depth + ln.text) if ln.text else ""
+            if ln.comment is not None:
+                pad = (cols.get(ln.group, 0) if ln.group is not None else 0) - width(text)
+                text = text + " " * max(0, pad) + "  " + ln.comment
+            out.append(text.rstrip())
+        while out and out[-1] == "":
+            out.pop()
+        return "\n".join(out) + "\n"
+
+
+def format_module(module: ast.Module) -> str:
+    p = _Printer(sorted(module.comments, key=lambda c: (c.span.line, c.span.column)))
+    h = module.header
+    if h is not None:
+        parts = [f"policy {quote(h.name)}"]
+        if h.version is not None:
+            parts.append(f"version {quote(h.version)}")
+        if h.effective is not None:
+            parts.append(f"effective {h.effective.isoformat()}")
+        if h.timezone is not None:
+            parts.append(f"timezone {quote(h.timezone)}")
+        p.clause(h.span.line, h.span.end_line, 0, [" ".join(parts)])
+    previous: ast.Item | ast.Header | None = h
+    for item in module.items:
+        if previous is not None and not (isinstance(item, ast.Import)
+                                         and isinstance(previous, ast.Import)):
+            p.blank()
+            # a comment block directly above an item stays attached to it
+        p.group += 1
+        if isinstance(item, ast.Import):
+            p.clause(item.span.line, item.span.end_line, 0, [f"import {quote(item.path)}"])
+        elif isinstance(item, ast.RecordDecl):
+            _record(p, item)
+        elif isinstance(item, ast.Validity):
+            _validity(p, item)
+        elif isinstance(item, ast.Example):
+            _example(p, item)
+        previous = item
+    p.leading(10**9, 0)
+    return p.render()
+
+
+def _open(p: _Printer, span: Span, text: str) -> None:
+    p.leading(span.line, 0)
+    p.emit(0, text, p.trailing(span.line))
+
+
+def _close(p: _Printer, end_line: int, depth: int, text: str = "}") -> None:
+    p.leading(end_line, depth + 1)
+    p.emit(depth, text, p.trailing(end_line))
+
+
+def _members_gap(p: _Printer, prev_end: int | None, start: int) -> None:
+    """Keep one blank line between members where the author left one (or more)."""
+    if prev_end is None or start <= 0:
+        return
+    first_comment = p.pending()
+    top = start
+    if first_comment is not None and prev_end < first_comment.span.line < start:
+        top = first_comment.span.line
+    if top - prev_end > 1:
+        p.blank()
+
+
+def _type(t: ast.TypeRef) -> str:
+    if isinstance(t, ast.EnumType):
+        return "enum(" + ", ".join(v.name for v in t.values) + ")"
+    return t.name.name
+
+
+def _record(p: _Printer, r: ast.RecordDecl) -> None:
+    _open(p, r.span, f"record {r.name.name} {{")
+    prev: int | None = None
+    for f in r.fields:
+        _members_gap(p, prev, f.span.line)
+        text = f"{f.name.name}: {_type(f.type)}{'?' if f.optional else ''}"
+        p.clause(f.span.line, f.span.end_line, 1, [text])
+        prev = f.span.end_line
+    _close(p, r.span.end_line, 0)
+
+
+def _condition_lines(c: ast.Condition, depth: int) -> list[str]:
+    head = c.id.name + (f" {quote(c.wording)}" if c.wording is not None else "") + ":"
+    body = expr_text(c.expr)
+    if len(INDENT) * depth + width(head) + 1 + width(body) <= WIDTH:
+        return [f"{head} {body}"]
+    inner = INDENT * 1
+    if len(INDENT) * (depth + 1) + width(body) <= WIDTH:
+        return [head, inner + body]
+    chain = _chain(c.expr)
+    if chain is None:
+        return [head, inner + body]
+    op, operands = chain
+    min_prec = _PREC_AND if op == "or" else _PREC_NOT
+    lines = [head, inner + expr_text(operands[0], min_prec if op == "and" else _PREC_OR)]
+    lines += [f"{inner}{op} {expr_text(x, min_prec)}" for x in operands[1:]]
+    return lines
+
+
+def _conditions(p: _Printer, conds: Sequence[ast.Condition]) -> None:
+    prev: int | None = None
+    for c in conds:
+        _members_gap(p, prev, c.span.line)
+        p.clause(c.span.line, c.span.end_line, 1, _condition_lines(c, 1))
+        prev = c.span.end_line
+
+
+def _validity(p: _Printer, v: ast.Validity) -> None:
+    _open(p, v.span, f"valid {v.record.name} when {v.quantifier} {{")
+    _conditions(p, v.conditions)
+    if v.exceptions is None:
+        _close(p, v.span.end_line, 0)
+        return
+    first = v.exceptions[0].span.line if v.exceptions else v.span.end_line
+    p.leading(first, 1)
+    p.emit(0, "} unless {")
+    _conditions(p, v.exceptions)
+    _close(p, v.span.end_line, 0)
+
+
+def _example(p: _Printer, e: ast.Example) -> None:
+    ident = f"{e.id.name} " if e.id is not None else ""
+    _open(p, e.span, f"example {ident}{quote(e.title)} {{")
+    p.leading(e.span.end_line, 1)
+    word = f"{e.given.name} with" if e.base else e.given.name
+    pairs = [f"{fv.name.name}: {expr_text(fv.value)}" for fv in e.fields]
+    inline = f"given {word} {{ " + ", ".join(pairs) + " }" if pairs else f"given {word} {{}}"
+    if len(INDENT) + width(inline) <= WIDTH:
+        p.emit(1, inline)
+    else:
+        p.emit(1, f"given {word} {{")
+        for pair in pairs:
+            p.emit(2, pair)
+        p.emit(1, "}")
+    expect = "expect " + ("valid" if e.expect_valid else "invalid")
+    if e.because:
+        expect += " because " + ", ".join(b.name for b in e.because)
+    p.emit(1, expect)
+    _close(p, e.span.end_line, 0)

@@ -1,0 +1,44 @@
+"""The one module that reads the grammar.
+
+In: `grammar/csp.lark` (the copy shipped in the wheel as `csdsl/_grammar/csp.lark`, or, in a
+source checkout, the repository's `grammar/csp.lark`).  Out: a cached LALR `Lark` parser and the
+sets of keywords the error messages need.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+
+from lark import Lark
+
+KEYWORDS = frozenset({
+    "policy", "version", "effective", "timezone", "import", "record", "enum", "valid", "invalid",
+    "when", "any", "all", "unless", "example", "given", "with", "expect", "because", "and", "or",
+    "not", "is", "set", "missing", "in", "contains", "true", "false",
+})
+# Keywords of the parts of the language still to come (DESIGN.md): reserved so that no policy
+# written today uses them as names and breaks when they arrive.
+RESERVED = frozenset({
+    "calendar", "deadline", "escalation", "phrases", "transcript", "metric", "invariant",
+})
+TOP_LEVEL = ("import", "record", "valid", "example")
+
+
+def grammar_path() -> Path:
+    """Where the grammar is read from: the installed copy if present, else the source tree."""
+    packaged = resources.files("csdsl") / "_grammar" / "csp.lark"
+    if packaged.is_file():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[3] / "grammar" / "csp.lark"
+
+
+def grammar_text() -> str:
+    return grammar_path().read_text(encoding="utf-8")
+
+
+@functools.cache
+def parser() -> Lark:
+    return Lark(grammar_text(), parser="lalr", propagate_positions=True, maybe_placeholders=True,
+                cache=False)

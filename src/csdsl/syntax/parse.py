@@ -1,0 +1,299 @@
+"""`.csp` text -> AST, or syntax diagnostics a policy owner can act on.
+
+In: a `SourceFile`.  Out: `(Module | None, diagnostics)`.
+
+Two things happen before lark sees the text:
+- full-width punctuation typed by a Chinese input method, outside strings and comments, is read as
+  its half-width twin (`：` as `:`, `，` as `,`, `（）` as `()`, `“…”` as `"…"`, `、` as `,`,
+  `【】` as `[]`, and every other full-width ASCII form U+FF01-U+FF5E).  Each replacement is one
+  character for one, so every line and column stays true to the file;
+- comments are collected, for the formatter.
+
+Lark's exceptions are then turned into diagnostics by `_explain`, a table of the mistakes policy
+owners actually make (missing brace or colon, unterminated string, `==`, misspelt keyword, ...).
+"""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+from lark import Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from csdsl.diagnostics import Diagnostic, Related, did_you_mean, error
+from csdsl.source import SourceFile, Span
+from csdsl.syntax import ast
+from csdsl.syntax.build import Builder
+from csdsl.syntax.grammar import KEYWORDS, RESERVED, TOP_LEVEL, parser
+
+FULL_WIDTH_EXTRA = {"“": '"', "”": '"', "、": ",", "【": "[", "】": "]", "\u3000": " ",
+                    "〈": "<", "〉": ">", "《": "<", "》": ">"}
+
+
+def half_width(ch: str) -> str:
+    """The half-width twin of a full-width punctuation character, or `ch` itself."""
+    code = ord(ch)
+    if 0xFF01 <= code <= 0xFF5E:
+        return chr(code - 0xFEE0)
+    return FULL_WIDTH_EXTRA.get(ch, ch)
+
+
+def normalise(text: str, file: str) -> tuple[str, tuple[ast.Comment, ...], str]:
+    """Map full-width punctuation outside strings/comments; collect comments.
+
+    Returns the mapped text (same length as `text`), the comments, and the code alone: the mapped
+    text with every string and comment blanked out, for checks that must not look inside them.
+    """
+    src = SourceFile(file, text)
+    out = list(text)
+    code = list(text)
+    comments: list[ast.Comment] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "#":
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+            comments.append(ast.Comment(text[i:end].rstrip(), src.span(i, end)))
+            code[i:end] = " " * (end - i)
+            i = end
+            continue
+        if ch in ('"', "“"):
+            closer = "”" if ch == "“" else '"'
+            if ch != '"':
+                out[i] = '"'
+            j = i + 1
+            while j < n and text[j] != "\n":
+                if text[j] == "\\":
+                    j += 2
+                    continue
+                if text[j] == closer or text[j] == '"':
+                    break
+                j += 1
+            if j < n and text[j] in ('"', "”"):
+                out[j] = '"'
+                j += 1
+            code[i:j] = " " * (j - i)
+            i = j
+            continue
+        out[i] = code[i] = half_width(ch)
+        i += 1
+    return "".join(out), tuple(comments), "".join(code)
+
+
+def parse(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
+    text, comments, code = normalise(source.text, source.name)
+    try:
+        tree = parser().parse(text)
+    except UnexpectedInput as exc:
+        mapped = SourceFile(source.name, text)
+        glued = _GLUED.search(code, 0, (exc.pos_in_stream or 0) + 1)
+        if glued:
+            return None, [error("E112", f"`{glued.group()}` is not a number, duration or date",
+                                mapped.span(glued.start(), glued.end()), _LITERAL_FORMS)]
+        diag = _explain(exc, mapped)
+        return None, [_show_original(diag, source, mapped)]
+    builder = Builder(source)
+    module = builder.transform(tree)
+    module = ast.Module(module.header, module.items, comments, span=module.span)
+    return module, builder.problems
+
+
+# ---- syntax errors -------------------------------------------------------------------------
+
+_GLUED = re.compile(r"(?<![\w.:\-])\d+(?:\.\d+)?(?![dhms](?:\d|\b))[^\W\d]\w*")
+_LITERAL_FORMS = ("durations are written `15s`, `2m`, `4h`, `3d` or `2h30m`; dates `2024-10-29`; "
+                  "datetimes `2024-10-29T09:00`")
+
+
+def _show_original(diag: Diagnostic, source: SourceFile, mapped: SourceFile) -> Diagnostic:
+    """Name a full-width character as the author typed it: unexpected `（` (read as `(`)."""
+    s = diag.span
+    if s.line != s.end_line or s.end_column - s.column != 1:
+        return diag
+    typed = source.line_text(s.line)[s.column - 1 : s.column]
+    read = mapped.line_text(s.line)[s.column - 1 : s.column]
+    if typed == read or not typed:
+        return diag
+    return attrs.evolve(diag, message=diag.message.replace(f"`{read}`", f"`{typed}` (read as `{read}`)",
+                                                           1))
+
+_NAMES = {
+    "NAME": "a name", "STRING": 'a string in double quotes', "NUMBER": "a number",
+    "DURATION": "a duration such as `4h`", "DATE": "a date such as `2024-10-29`",
+    "DATETIME": "a datetime", "PERCENT": "a percentage", "COMPARE": "a comparison such as `=`",
+    "ADD_OP": "`+` or `-`", "MUL_OP": "`*` or `/`", "OPTIONAL": "`?`", "$END": "the end of the file",
+}
+
+
+def _terminal_text(name: str) -> str:
+    if name in _NAMES:
+        return _NAMES[name]
+    try:
+        pattern = parser().get_terminal(name).pattern
+    except KeyError:
+        return name.lower()
+    return f"`{pattern.value}`" if pattern.type == "str" else name.lower()
+
+
+def _keyword_terminals(expected: set[str]) -> list[str]:
+    words = []
+    for name in expected:
+        text = _terminal_text(name).strip("`")
+        if text in KEYWORDS:
+            words.append(text)
+    return words
+
+
+def _span_at(src: SourceFile, line: int, column: int, length: int = 1) -> Span:
+    return Span(src.name, line, column, line, column + max(1, length))
+
+
+def _unclosed_brace(src: SourceFile) -> Span | None:
+    """The last `{`, `(` or `[` that is never closed (outside strings and comments)."""
+    stack: list[int] = []
+    text = src.text
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "#":
+            nl = text.find("\n", i)
+            i = len(text) if nl < 0 else nl
+            continue
+        if ch == '"':
+            j = i + 1
+            while j < len(text) and text[j] not in '"\n':
+                j += 2 if text[j] == "\\" else 1
+            i = j + 1
+            continue
+        if ch in "{([":
+            stack.append(i)
+        elif ch in "})]" and stack:
+            stack.pop()
+        i += 1
+    return src.span(stack[-1], stack[-1] + 1) if stack else None
+
+
+def _explain(exc: UnexpectedInput, src: SourceFile) -> Diagnostic:
+    line, column = exc.line, exc.column
+    if isinstance(exc, UnexpectedCharacters):
+        return _bad_character(exc, src)
+    token: Token | None = getattr(exc, "token", None)
+    expected: set[str] = set(getattr(exc, "expected", set()) or set())
+    if isinstance(exc, UnexpectedToken) and token is not None and token.type == "$END":
+        expected = set(exc.accepts or expected)
+        return _at_end(src, expected)
+    if isinstance(exc, UnexpectedEOF) or token is None:
+        return _at_end(src, expected)
+    assert isinstance(exc, UnexpectedToken)
+    expected = set(exc.accepts or expected)
+    value = str(token)
+    span = _span_at(src, line, column, len(value))
+    pos = token.start_pos or 0
+    before = src.text[:pos].rstrip()
+
+    if pos > 0 and value[:1].isidentifier() and (src.text[pos - 1].isalnum()
+                                                 or src.text[pos - 1] == "_"):
+        # the contextual lexer read a keyword off the front of a longer word (`anyy`, `validx`)
+        start = pos
+        while start > 0 and (src.text[start - 1].isalnum() or src.text[start - 1] == "_"):
+            start -= 1
+        word = src.text[start : pos + len(value)]
+        return error("E108", f"unknown keyword `{word}`", src.span(start, pos + len(value)),
+                     did_you_mean(word, KEYWORDS) or "check the spelling")
+    if value == "=" and src.text[pos - 1 : pos] == "=":
+        return error("E104", "`==` is not an operator", _span_at(src, line, column - 1, 2),
+                     "use a single `=` to compare two values")
+    if value == "=" and before.endswith(("<", ">", "!")):
+        return error("E101", f"unexpected `{before[-1]} =`", span,
+                     f"write `{before[-1]}=` without a space")
+    if value == "=" and "COLON" in expected:
+        return error("E105", "`=` where `:` was expected", span,
+                     "a field and its type or value are separated by `:`, e.g. `agent_rude: true`")
+    if "COLON" in expected and token.type in ("NAME", "STRING", "ENUM", "TRUE", "FALSE",
+                                              "NUMBER", "DURATION", "NOT", "LPAR", "MINUS"):
+        prev = before.split()[-1] if before.split() else ""
+        return error("E105", f"missing `:` after `{prev}`", span,
+                     "put `:` between a name and its type, value or condition")
+    if token.type == "NAME" and value in RESERVED:
+        return error("E107", f"`{value}` is reserved for a part of the language that is not "
+                     "available yet", span,
+                     "see docs/language.md, 'Reserved words'; use another name if this is a name")
+    if token.type == "NAME":
+        words = _keyword_terminals(expected)
+        suggestion = did_you_mean(value, words) if words else None
+        if suggestion is None and before == "" or (words and set(words) <= set(TOP_LEVEL) | {
+                "policy", "version", "effective", "timezone"}):
+            suggestion = suggestion or did_you_mean(value, TOP_LEVEL)
+        if suggestion:
+            return error("E108", f"unknown keyword `{value}`", span, suggestion)
+    if token.type in ("RBRACE",) and any(e in expected for e in ("NAME", "NUMBER", "LPAR")):
+        return error("E109", "a condition or value is missing before `}`", span,
+                     "finish the expression, or remove the dangling name or operator")
+    if "RBRACE" in expected and token.type in ("POLICY", "RECORD", "VALID", "EXAMPLE",
+                                               "IMPORT"):
+        opener = _unclosed_brace(SourceFile(src.name, src.text[:pos]))
+        related = [Related("the block opened here", opener)] if opener else []
+        return error("E106", "missing `}` before the next declaration", span,
+                     "close the block above with `}`", related)
+    exp = sorted({_terminal_text(e) for e in expected})
+    hint = "expected " + (", ".join(exp[:6]) + (", ..." if len(exp) > 6 else "")) if exp else None
+    what = "a string" if token.type == "STRING" else f"`{value}`"
+    return error("E101", f"unexpected {what}", span, hint)
+
+
+def _at_end(src: SourceFile, expected: set[str]) -> Diagnostic:
+    last_line = src.line_count
+    end_col = len(src.line_text(last_line)) + 1
+    span = Span(src.name, last_line, end_col, last_line, end_col)
+    opener = _unclosed_brace(src)
+    if opener is not None:
+        closer = {"{": "}", "(": ")", "[": "]"}[src.text[_offset(src, opener)]]
+        return error("E106", f"missing `{closer}`: the file ends inside a block", opener,
+                     f"close it with `{closer}`")
+    exp = sorted({_terminal_text(e) for e in expected})
+    return error("E110", "the file ends in the middle of a declaration", span,
+                 ("expected " + ", ".join(exp[:6])) if exp else None)
+
+
+def _offset(src: SourceFile, span: Span) -> int:
+    return sum(len(src.line_text(i)) + 1 for i in range(1, span.line)) + span.column - 1
+
+
+def _bad_character(exc: UnexpectedCharacters, src: SourceFile) -> Diagnostic:
+    pos = exc.pos_in_stream
+    ch = src.text[pos] if pos < len(src.text) else ""
+    span = _span_at(src, exc.line, exc.column)
+    rest = src.text[pos:]
+    if ch == '"':
+        end = src.text.find("\n", pos)
+        end = len(src.text) if end < 0 else end
+        return error("E102", "unterminated string", src.span(pos, end),
+                     'close the string with `"` on the same line (use `\\n` for a line break)')
+    if rest.startswith("&&"):
+        return error("E111", "`&&` is not an operator", _span_at(src, exc.line, exc.column, 2),
+                     "use `and`")
+    if rest.startswith("||"):
+        return error("E111", "`||` is not an operator", _span_at(src, exc.line, exc.column, 2),
+                     "use `or`")
+    if ch == "!":
+        return error("E111", "`!` is not an operator", span, "use `not`, or `!=` for 'not equal'")
+    if ch == "'":
+        return error("E102", "strings use double quotes", span, 'write "text" instead of \'text\'')
+    if ch.isdigit():
+        word = rest.split()[0] if rest.split() else ch
+        return error("E112", f"`{word[:20]}` is not a number, duration or date", span,
+                     _LITERAL_FORMS)
+    return error("E113", f"unexpected character `{ch}`", span,
+                 "remove it; only names, literals, operators and brackets may appear here")
+
+
+def format_source(source: SourceFile) -> tuple[str | None, list[Diagnostic]]:
+    """Canonical text of a file, or the syntax diagnostics that stop it being formatted."""
+    from csdsl.syntax.format import format_module
+
+    module, diags = parse(source)
+    if module is None or any(d.is_error for d in diags):
+        return None, diags
+    return format_module(module), diags
