@@ -160,6 +160,7 @@ class _Printer:
     lines: list[_Line] = attrs.Factory(list)
     next_comment: int = 0
     group: int = 0
+    last: int = 0  # the last source line emitted: a gap after it becomes one blank line
 
     def pending(self) -> ast.Comment | None:
         if self.next_comment < len(self.comments):
@@ -169,8 +170,15 @@ class _Printer:
     def leading(self, before_line: int, depth: int) -> None:
         """Emit, on their own lines, the comments that come before `before_line`."""
         while (c := self.pending()) is not None and c.span.line < before_line:
+            self.gap(c.span.line)
             self.lines.append(_Line(depth, c.text))
             self.next_comment += 1
+            self.last = c.span.line
+
+    def gap(self, line: int) -> None:
+        """One blank line where the source has one or more between `self.last` and `line`."""
+        if self.last and line - self.last > 1 and self.lines:
+            self.blank()
 
     def trailing(self, line: int) -> str | None:
         c = self.pending()
@@ -191,6 +199,7 @@ class _Printer:
     def clause(self, span_line: int, span_end: int, depth: int, out: Sequence[str]) -> None:
         """A clause printed as `out` lines: inner comments before it, a last-line one after."""
         self.leading(span_line, depth)
+        self.gap(span_line)
         while (c := self.pending()) is not None and span_line <= c.span.line < span_end:
             self.lines.append(_Line(depth, c.text))
             self.next_comment += 1
@@ -198,6 +207,7 @@ class _Printer:
         for text in head:
             self.emit(depth, text)
         self.emit(depth, last, self.trailing(span_end))
+        self.last = max(self.last, span_end)
 
     def render(self) -> str:
         cols: dict[int, int] = {}
@@ -251,24 +261,15 @@ def format_module(module: ast.Module) -> str:
 
 def _open(p: _Printer, span: Span, text: str) -> None:
     p.leading(span.line, 0)
+    p.gap(span.line)
     p.emit(0, text, p.trailing(span.line))
+    p.last = span.line
 
 
 def _close(p: _Printer, end_line: int, depth: int, text: str = "}") -> None:
     p.leading(end_line, depth + 1)
     p.emit(depth, text, p.trailing(end_line))
-
-
-def _members_gap(p: _Printer, prev_end: int | None, start: int) -> None:
-    """Keep one blank line between members where the author left one (or more)."""
-    if prev_end is None or start <= 0:
-        return
-    first_comment = p.pending()
-    top = start
-    if first_comment is not None and prev_end < first_comment.span.line < start:
-        top = first_comment.span.line
-    if top - prev_end > 1:
-        p.blank()
+    p.last = max(p.last, end_line)
 
 
 def _type(t: ast.TypeRef) -> str:
@@ -279,12 +280,9 @@ def _type(t: ast.TypeRef) -> str:
 
 def _record(p: _Printer, r: ast.RecordDecl) -> None:
     _open(p, r.span, f"record {r.name.name} {{")
-    prev: int | None = None
     for f in r.fields:
-        _members_gap(p, prev, f.span.line)
         text = f"{f.name.name}: {_type(f.type)}{'?' if f.optional else ''}"
         p.clause(f.span.line, f.span.end_line, 1, [text])
-        prev = f.span.end_line
     _close(p, r.span.end_line, 0)
 
 
@@ -307,11 +305,8 @@ def _condition_lines(c: ast.Condition, depth: int) -> list[str]:
 
 
 def _conditions(p: _Printer, conds: Sequence[ast.Condition]) -> None:
-    prev: int | None = None
     for c in conds:
-        _members_gap(p, prev, c.span.line)
         p.clause(c.span.line, c.span.end_line, 1, _condition_lines(c, 1))
-        prev = c.span.end_line
 
 
 def _validity(p: _Printer, v: ast.Validity) -> None:
@@ -323,6 +318,7 @@ def _validity(p: _Printer, v: ast.Validity) -> None:
     first = v.exceptions[0].span.line if v.exceptions else v.span.end_line
     p.leading(first, 1)
     p.emit(0, "} unless {")
+    p.last = max(p.last, first - 1)
     _conditions(p, v.exceptions)
     _close(p, v.span.end_line, 0)
 
