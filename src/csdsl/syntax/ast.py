@@ -237,6 +237,7 @@ class Validity:
     conditions: tuple[Condition, ...]
     exceptions: tuple[Condition, ...] | None = None
     span: Span = _span()
+    unless_span: Span = _span()  # where `unless {` stands, for the formatter
 
 
 @attrs.frozen

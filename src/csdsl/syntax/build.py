@@ -117,9 +117,10 @@ class Builder(Transformer[Token, ast.Module]):
     @v_args(meta=True)
     def validity(self, meta: Meta, children: list[Any]) -> ast.Validity:
         record, quant, *rest = children
-        exceptions = rest.pop()
+        unless = rest.pop()
+        exceptions, unless_span = unless if unless is not None else (None, Span.unknown())
         return ast.Validity(self._ident(record), quant, tuple(rest), exceptions,
-                            span=self._span(meta))
+                            span=self._span(meta), unless_span=unless_span)
 
     def any_(self, children: list[Token]) -> str:
         return "any"
@@ -133,8 +134,10 @@ class Builder(Transformer[Token, ast.Module]):
     def invalid_(self, children: list[Token]) -> bool:
         return False
 
-    def unless_block(self, children: list[ast.Condition]) -> tuple[ast.Condition, ...]:
-        return tuple(children)
+    @v_args(meta=True)
+    def unless_block(self, meta: Meta, children: list[ast.Condition]
+                     ) -> tuple[tuple[ast.Condition, ...], Span]:
+        return tuple(children), self._span(meta)
 
     @v_args(meta=True)
     def condition(self, meta: Meta, children: list[Any]) -> ast.Condition:

@@ -9,6 +9,7 @@ the line before it.  Full-width punctuation outside strings comes out half-width
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import unicodedata
 from collections.abc import Sequence
 
@@ -65,8 +66,9 @@ def _number(v: int | float) -> str:
         return str(v)
     text = repr(v)
     if "e" in text or "E" in text:
-        text = f"{v:.20f}".rstrip("0")
-        text = text + "0" if text.endswith(".") else text
+        # positional notation of the shortest repr: parses back to the same float
+        text = format(decimal.Decimal(text), "f")
+        text = text if "." in text else text + ".0"
     return text
 
 
@@ -315,10 +317,10 @@ def _validity(p: _Printer, v: ast.Validity) -> None:
     if v.exceptions is None:
         _close(p, v.span.end_line, 0)
         return
-    first = v.exceptions[0].span.line if v.exceptions else v.span.end_line
-    p.leading(first, 1)
-    p.emit(0, "} unless {")
-    p.last = max(p.last, first - 1)
+    line = v.unless_span.line
+    p.leading(line, 1)
+    p.emit(0, "} unless {", p.trailing(line))
+    p.last = max(p.last, line)
     _conditions(p, v.exceptions)
     _close(p, v.span.end_line, 0)
 

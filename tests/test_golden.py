@@ -1,0 +1,61 @@
+"""Golden files: every bad policy's diagnostics and every good policy's canonical layout.
+
+`tests/golden/bad/NAME.csp` must produce exactly `NAME.expected` (the text `csdsl check` prints:
+file:line:col, severity, code, message, the source line with a caret, the hint).
+`tests/golden/good/NAME.csp` must check without errors, pass its examples, and format to
+`NAME.formatted`.  Refresh after a deliberate change with `pytest tests/test_golden.py
+--update-golden` and review the diff.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from csdsl.check import compile_file
+from csdsl.diagnostics import render_all
+from csdsl.source import SourceFile
+from csdsl.syntax.format import format_module
+from csdsl.syntax.parse import parse
+
+GOLDEN = Path(__file__).parent / "golden"
+BAD = sorted((GOLDEN / "bad").glob("*.csp"))
+GOOD = sorted((GOLDEN / "good").glob("*.csp"))
+
+
+def _compare(expected_path: Path, actual: str, update: bool) -> None:
+    if update:
+        expected_path.write_text(actual, encoding="utf-8")
+        return
+    assert expected_path.exists(), f"{expected_path} is missing: run with --update-golden"
+    assert actual == expected_path.read_text(encoding="utf-8")
+
+
+def test_enough_bad_cases() -> None:
+    assert len(BAD) >= 40
+
+
+@pytest.mark.parametrize("path", BAD, ids=lambda p: p.stem)
+def test_bad(path: Path, in_root: Path, update_golden: bool) -> None:
+    rel = path.relative_to(in_root).as_posix()
+    compiled = compile_file(rel)
+    assert compiled.diagnostics, f"{rel} is meant to be bad but has no diagnostic"
+    for d in compiled.diagnostics:
+        assert d.hint, f"{d.code} has no hint"
+        assert d.message == d.message.strip() and "\n" not in d.message
+        assert not d.message.endswith("."), "messages have no final period"
+        assert d.message[:1] == d.message[:1].lower() or d.message[:1] in "`\"'"
+    _compare(path.with_suffix(".expected"), render_all(compiled.diagnostics, compiled.sources)
+             + "\n", update_golden)
+
+
+@pytest.mark.parametrize("path", GOOD, ids=lambda p: p.stem)
+def test_good(path: Path, in_root: Path, update_golden: bool) -> None:
+    rel = path.relative_to(in_root).as_posix()
+    compiled = compile_file(rel)
+    errors = [d for d in compiled.diagnostics if d.is_error]
+    assert not errors, render_all(errors, compiled.sources)
+    module, _ = parse(SourceFile.read(rel))
+    assert module is not None
+    _compare(path.with_suffix(".formatted"), format_module(module), update_golden)
