@@ -46,8 +46,11 @@ def test_bad(path: Path, in_root: Path, update_golden: bool) -> None:
         assert d.message == d.message.strip() and "\n" not in d.message
         assert not d.message.endswith("."), "messages have no final period"
         assert d.message[:1] == d.message[:1].lower() or d.message[:1] in "`\"'"
-    _compare(path.with_suffix(".expected"), render_all(compiled.diagnostics, compiled.sources)
-             + "\n", update_golden)
+    _compare(
+        path.with_suffix(".expected"),
+        render_all(compiled.diagnostics, compiled.sources) + "\n",
+        update_golden,
+    )
 
 
 @pytest.mark.parametrize("path", GOOD, ids=lambda p: p.stem)

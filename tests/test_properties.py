@@ -35,6 +35,7 @@ TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 # ---- print / parse ------------------------------------------------------------------------
 
+
 @given(testing.modules())
 def test_print_then_parse_gives_the_same_ast(module: ast.Module) -> None:
     text = format_module(module)
@@ -45,13 +46,13 @@ def test_print_then_parse_gives_the_same_ast(module: ast.Module) -> None:
 
 
 @given(testing.modules(), st.data())
-def test_fmt_is_idempotent_and_keeps_every_comment(module: ast.Module, data: st.DataObject
-                                                   ) -> None:
+def test_fmt_is_idempotent_and_keeps_every_comment(module: ast.Module, data: st.DataObject) -> None:
     lines = format_module(module).splitlines()
     comments = []
     for i in sorted(data.draw(st.sets(st.integers(0, len(lines)), max_size=5)), reverse=True):
-        text = "# " + data.draw(st.text(st.characters(exclude_categories=("Cs", "Cc", "Zl",
-                                                                          "Zp")), max_size=8))
+        text = "# " + data.draw(
+            st.text(st.characters(exclude_categories=("Cs", "Cc", "Zl", "Zp")), max_size=8)
+        )
         own_line = data.draw(st.booleans()) or i == len(lines)
         if own_line:
             lines.insert(i, text)
@@ -127,7 +128,7 @@ def _sql_value(v: Any) -> Any:
     return v
 
 
-def to_sql(e: ast.Expr) -> str:  # noqa: PLR0911 - one return per node kind
+def to_sql(e: ast.Expr) -> str:
     """An AST condition as SQLite SQL over the columns of table `r` (written independently of
     csdsl's IR and interpreter)."""
     if isinstance(e, ast.Name):
@@ -192,14 +193,18 @@ def _lower(expr: ast.Expr) -> ir.Expr:
 @given(testing.typed_conditions(REC), testing.record_values(REC, TZ))
 @example(ast.InList(ast.Name("n"), ()), {"n": None})
 @example(ast.Compare(">", ast.BinOp("/", ast.Name("i"), ast.Number(0)), ast.Number(1)), {"i": 3})
-def test_interpreter_agrees_with_sqlite(db: sqlite3.Connection, cond: ast.Expr,
-                                        values: dict[str, Any]) -> None:
-    values = {f.name: values.get(f.name) for f in REC.fields} | {
-        k: v for k, v in values.items()}
+def test_interpreter_agrees_with_sqlite(
+    db: sqlite3.Connection, cond: ast.Expr, values: dict[str, Any]
+) -> None:
+    values = {f.name: values.get(f.name) for f in REC.fields} | {k: v for k, v in values.items()}
     for f in REC.fields:  # required fields in an explicit @example may be left out
         if values[f.name] is None and not f.optional:
-            values[f.name] = {ir.Kind.BOOL: False, ir.Kind.INT: 0, ir.Kind.ENUM: "x",
-                              ir.Kind.DATETIME: dt.datetime(2024, 1, 1, tzinfo=TZ)}[f.type.kind]
+            values[f.name] = {
+                ir.Kind.BOOL: False,
+                ir.Kind.INT: 0,
+                ir.Kind.ENUM: "x",
+                ir.Kind.DATETIME: dt.datetime(2024, 1, 1, tzinfo=TZ),
+            }[f.type.kind]
     ours = compile_expr(_lower(cond))(values)
     row = [_sql_value(values[f.name]) for f in REC.fields]
     db.execute("DELETE FROM r")
@@ -210,6 +215,7 @@ def test_interpreter_agrees_with_sqlite(db: sqlite3.Connection, cond: ast.Expr,
 
 # ---- robustness: any text gets diagnostics, never an exception ------------------------------
 
+
 def _compile_text(tmp_path: Path, text: str) -> None:
     path = tmp_path / "fuzz.csp"
     path.write_text(text, encoding="utf-8")
@@ -219,15 +225,51 @@ def _compile_text(tmp_path: Path, text: str) -> None:
 
 
 @given(st.text(st.characters(exclude_categories=("Cs",))))
-def test_random_text_only_ever_gives_diagnostics(tmp_path_factory: pytest.TempPathFactory,
-                                                  text: str) -> None:
+def test_random_text_only_ever_gives_diagnostics(
+    tmp_path_factory: pytest.TempPathFactory, text: str
+) -> None:
     _compile_text(tmp_path_factory.mktemp("fuzz"), text)
 
 
 _SEED_TEXT = SEED.read_text(encoding="utf-8")
-_PIECES = ["{", "}", "(", ")", "[", "]", ":", ",", '"', "“", "：", "=", "==", "and", "or",
-           "not", "is", "set", "missing", "valid", "example", "record", "4h", "2024-10-29",
-           "-", "#", "\n", " ", "x", "投诉", "?", "\\", "given", "with", "because", "unless"]
+_PIECES = [
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    ":",
+    ",",
+    '"',
+    "“",
+    "：",
+    "=",
+    "==",
+    "and",
+    "or",
+    "not",
+    "is",
+    "set",
+    "missing",
+    "valid",
+    "example",
+    "record",
+    "4h",
+    "2024-10-29",
+    "-",
+    "#",
+    "\n",
+    " ",
+    "x",
+    "投诉",
+    "?",
+    "\\",
+    "given",
+    "with",
+    "because",
+    "unless",
+]
 
 
 @st.composite
@@ -248,7 +290,8 @@ def mutated_seed(draw: st.DrawFn) -> str:
 
 
 @given(mutated_seed())
-def test_mutated_policies_only_ever_give_diagnostics(tmp_path_factory: pytest.TempPathFactory,
-                                                     text: str) -> None:
+def test_mutated_policies_only_ever_give_diagnostics(
+    tmp_path_factory: pytest.TempPathFactory, text: str
+) -> None:
     assume(text != _SEED_TEXT)
     _compile_text(tmp_path_factory.mktemp("mut"), text)

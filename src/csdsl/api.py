@@ -50,15 +50,16 @@ class ExampleResult:
 class Policy:
     """A compiled policy."""
 
-    def __init__(self, policy: ir.Policy, diagnostics: tuple[Diagnostic, ...],
-                 sources: dict[str, SourceFile]) -> None:
+    def __init__(
+        self, policy: ir.Policy, diagnostics: tuple[Diagnostic, ...], sources: dict[str, SourceFile]
+    ) -> None:
         self.ir = policy
         self.diagnostics = diagnostics  # warnings only: a policy with errors never loads
         self.sources = sources
-        self.tz: dt.tzinfo = (dt.UTC if policy.timezone == "UTC"
-                              else zoneinfo.ZoneInfo(policy.timezone))
-        self._validators: dict[str, Validator] = {
-            v.record: Validator(v) for v in policy.validities}
+        self.tz: dt.tzinfo = (
+            dt.UTC if policy.timezone == "UTC" else zoneinfo.ZoneInfo(policy.timezone)
+        )
+        self._validators: dict[str, Validator] = {v.record: Validator(v) for v in policy.validities}
         self._readers: dict[str, RecordReader] = {}
 
     @property
@@ -74,15 +75,17 @@ class Policy:
         if name is not None:
             if name not in self._validators:
                 known = ", ".join(f"`{k}`" for k in self._validators) or "none"
-                raise KeyError(f"no validity block for record `{name}` (records with one: "
-                               f"{known})")
+                raise KeyError(f"no validity block for record `{name}` (records with one: {known})")
             return name
         if len(self._validators) == 1:
             return next(iter(self._validators))
         if not self._validators:
             raise KeyError("the policy has no validity block")
-        raise KeyError("the policy has validity blocks for several records ("
-                       + ", ".join(f"`{k}`" for k in self._validators) + "); choose one")
+        raise KeyError(
+            "the policy has validity blocks for several records ("
+            + ", ".join(f"`{k}`" for k in self._validators)
+            + "); choose one"
+        )
 
     def reader(self, record: str | None = None) -> RecordReader:
         name = self.record_type(record)
@@ -101,13 +104,15 @@ class Policy:
             raise RecordError(exc) from None
         return self._validators[name](values, rid)
 
-    def validate_values(self, values: Mapping[str, Any], record_type: str | None = None,
-                        record_id: Any = None) -> Verdict:
+    def validate_values(
+        self, values: Mapping[str, Any], record_type: str | None = None, record_id: Any = None
+    ) -> Verdict:
         """The verdict on values already coerced (missing fields as None)."""
         return self._validators[self.record_type(record_type)](values, record_id)
 
-    def validate_file(self, path: str | Path, record_type: str | None = None
-                      ) -> Iterator[ValidatedRow]:
+    def validate_file(
+        self, path: str | Path, record_type: str | None = None
+    ) -> Iterator[ValidatedRow]:
         """Every row of a records file, with its verdict or its error.  Raises `InputError`."""
         name = self.record_type(record_type)
         validator = self._validators[name]
@@ -136,8 +141,12 @@ class Policy:
                 if extra:
                     problems.append("also matched " + ", ".join(f"`{c}`" for c in extra))
             if problems:
-                message = "; ".join(problems) + " (matched: " + (
-                    ", ".join(fired) if fired else "nothing") + ")"
+                message = (
+                    "; ".join(problems)
+                    + " (matched: "
+                    + (", ".join(fired) if fired else "nothing")
+                    + ")"
+                )
             else:
                 message = got + (" because " + ", ".join(fired) if fired else "")
             results.append(ExampleResult(ex, not problems, verdict, message))

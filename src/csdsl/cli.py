@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,13 +38,15 @@ def _json_line(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
 
 
-def _print_diagnostics(diags: Sequence[Diagnostic], sources: dict[str, SourceFile],
-                       stream: TextIO) -> None:
+def _print_diagnostics(
+    diags: Sequence[Diagnostic], sources: dict[str, SourceFile], stream: TextIO
+) -> None:
     for d in diags:
         print(render(d, sources) + "\n", file=stream)
 
 
 # ---- check -------------------------------------------------------------------------------
+
 
 def cmd_check(args: argparse.Namespace) -> int:
     all_diags: list[Diagnostic] = []
@@ -65,19 +68,22 @@ def cmd_check(args: argparse.Namespace) -> int:
         errors = sum(d.is_error for d in all_diags)
         warnings = len(all_diags) - errors
         n = len(args.files)
-        _out(f"{n} file{'s' if n != 1 else ''} checked: {errors} error{'s' if errors != 1 else ''}"
-             f", {warnings} warning{'s' if warnings != 1 else ''}")
+        _out(
+            f"{n} file{'s' if n != 1 else ''} checked: {errors} error{'s' if errors != 1 else ''}"
+            f", {warnings} warning{'s' if warnings != 1 else ''}"
+        )
     return status
 
 
 # ---- fmt ---------------------------------------------------------------------------------
+
 
 def cmd_fmt(args: argparse.Namespace) -> int:
     changed: list[str] = []
     status = OK
     for path in args.files:
         try:
-            text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+            text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             _err(f"csdsl: {path}: cannot read: {getattr(exc, 'strerror', None) or exc}")
             status = USAGE
@@ -104,6 +110,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
 
 # ---- validate ----------------------------------------------------------------------------
 
+
 def _load(path: str) -> Policy | None:
     if not Path(path).is_file():
         _err(f"csdsl: {path}: no such file")
@@ -117,9 +124,15 @@ def _load(path: str) -> Policy | None:
 
 
 def _why(verdict: Any) -> list[dict[str, Any]]:
-    return [{"condition": c.id, "outcome": c.outcome, "clause": {"file": c.file, "line": c.line},
-             "values": {k: json_value(v) for k, v in c.values}}
-            for c in (*verdict.conditions, *verdict.exceptions)]
+    return [
+        {
+            "condition": c.id,
+            "outcome": c.outcome,
+            "clause": {"file": c.file, "line": c.line},
+            "values": {k: json_value(v) for k, v in c.values},
+        }
+        for c in (*verdict.conditions, *verdict.exceptions)
+    ]
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -140,15 +153,21 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 if args.format == "json":
                     _json_line({"id": row.id, "line": row.line, "error": row.error.to_json()})
                 else:
-                    _out(f"line {row.line}  {row.id if row.id is not None else '-'}  error  "
-                         f"{row.error.code} {row.error.message}")
+                    _out(
+                        f"line {row.line}  {row.id if row.id is not None else '-'}  error  "
+                        f"{row.error.code} {row.error.message}"
+                    )
                 continue
             good += 1
             v = row.verdict
             valid += v.valid
             if args.format == "json":
-                obj: dict[str, Any] = {"id": row.id, "valid": v.valid, "matched": list(v.matched),
-                                       "line": row.line}
+                obj: dict[str, Any] = {
+                    "id": row.id,
+                    "valid": v.valid,
+                    "matched": list(v.matched),
+                    "line": row.line,
+                }
                 if v.excepted:
                     obj["excepted"] = list(v.excepted)
                 if args.explain:
@@ -157,7 +176,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             else:
                 word = "valid" if v.valid else "invalid"
                 because = ", ".join(v.matched) + (
-                    f" (exception: {', '.join(v.excepted)})" if v.excepted else "")
+                    f" (exception: {', '.join(v.excepted)})" if v.excepted else ""
+                )
                 _out(f"line {row.line}  {row.id}  {word}  {because}".rstrip())
                 if args.explain:
                     for c in (*v.conditions, *v.exceptions):
@@ -173,6 +193,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 # ---- test --------------------------------------------------------------------------------
 
+
 def cmd_test(args: argparse.Namespace) -> int:
     passed = failed = 0
     report: list[dict[str, Any]] = []
@@ -187,15 +208,28 @@ def cmd_test(args: argparse.Namespace) -> int:
             else:
                 failed += 1
             if args.format == "json":
-                report.append({"file": ex.span.file, "line": ex.span.line, "example": ex.title,
-                               "passed": r.passed, "message": r.message,
-                               "valid": r.verdict.valid, "matched": list(r.verdict.matched)})
+                report.append(
+                    {
+                        "file": ex.span.file,
+                        "line": ex.span.line,
+                        "example": ex.title,
+                        "passed": r.passed,
+                        "message": r.message,
+                        "valid": r.verdict.valid,
+                        "matched": list(r.verdict.matched),
+                    }
+                )
             else:
                 mark = "PASS" if r.passed else "FAIL"
                 _out(f"{mark} {ex.span.file}:{ex.span.line} {ex.title}: {r.message}")
     if args.format == "json":
-        _out(json.dumps({"results": report, "passed": passed, "failed": failed},
-                        ensure_ascii=False, indent=2))
+        _out(
+            json.dumps(
+                {"results": report, "passed": passed, "failed": failed},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     else:
         _out(f"{passed} passed, {failed} failed")
     return FAILED if failed else OK
@@ -203,36 +237,47 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 # ---- main --------------------------------------------------------------------------------
 
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="csdsl", description="Compile and run customer-service policies (.csp files).")
+        prog="csdsl", description="Compile and run customer-service policies (.csp files)."
+    )
     parser.add_argument("--version", action="version", version=f"csdsl {__version__}")
     sub = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
 
     def verb(name: str, help_text: str, formats: bool = True) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         if formats:
-            p.add_argument("--format", choices=("text", "json"), default="text",
-                           help="text for people (default) or JSON for programs")
+            p.add_argument(
+                "--format",
+                choices=("text", "json"),
+                default="text",
+                help="text for people (default) or JSON for programs",
+            )
         return p
 
     p = verb("check", "parse, resolve, type-check and consistency-check policy files")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(run=cmd_check)
 
-    p = verb("fmt", "rewrite policy files in the canonical layout (comments kept)",
-             formats=False)
+    p = verb("fmt", "rewrite policy files in the canonical layout (comments kept)", formats=False)
     p.add_argument("files", nargs="+", metavar="FILE", help="files to format; `-` for stdin")
-    p.add_argument("--check", action="store_true",
-                   help="change nothing; exit 1 if a file is not in canonical layout")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; exit 1 if a file is not in canonical layout",
+    )
     p.set_defaults(run=cmd_fmt)
 
     p = verb("validate", "complaint validity per record of a JSONL, JSON or CSV file")
     p.add_argument("policy", metavar="POLICY")
     p.add_argument("records", metavar="RECORDS", help=".jsonl, .json, .csv, or - for stdin")
     p.add_argument("--record", metavar="NAME", help="the record type (if several have rules)")
-    p.add_argument("--explain", action="store_true",
-                   help="show, for each condition, its outcome, clause and the values it read")
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="show, for each condition, its outcome, clause and the values it read",
+    )
     p.set_defaults(run=cmd_validate)
 
     p = verb("test", "run the examples in policy files")
@@ -257,3 +302,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return OK
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug in csdsl, never the user's input: say so, briefly
+        if os.environ.get("CSDSL_DEBUG"):
+            raise
+        _err(
+            f"csdsl: internal error ({type(exc).__name__}: {exc}); this is a bug in csdsl, "
+            "not in your input. Rerun with CSDSL_DEBUG=1 for the traceback and report it."
+        )
+        return USAGE

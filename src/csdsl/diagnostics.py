@@ -58,27 +58,33 @@ class Diagnostic:
         return (self.span.file, self.span.line, self.span.column, self.code)
 
 
-def error(code: str, message: str, span: Span, hint: str | None = None,
-          related: Sequence[Related] = ()) -> Diagnostic:
+def error(
+    code: str, message: str, span: Span, hint: str | None = None, related: Sequence[Related] = ()
+) -> Diagnostic:
     return Diagnostic(code, message, span, Severity.ERROR, hint, tuple(related))
 
 
-def warning(code: str, message: str, span: Span, hint: str | None = None,
-            related: Sequence[Related] = ()) -> Diagnostic:
+def warning(
+    code: str, message: str, span: Span, hint: str | None = None, related: Sequence[Related] = ()
+) -> Diagnostic:
     return Diagnostic(code, message, span, Severity.WARNING, hint, tuple(related))
 
 
 class PolicyError(Exception):
     """Raised by `csdsl.load` when a policy does not compile; carries every diagnostic."""
 
-    def __init__(self, diagnostics: Sequence[Diagnostic],
-                 sources: Mapping[str, SourceFile] | None = None) -> None:
+    def __init__(
+        self, diagnostics: Sequence[Diagnostic], sources: Mapping[str, SourceFile] | None = None
+    ) -> None:
         self.diagnostics = tuple(diagnostics)
         self.sources = dict(sources or {})
         errors = [d for d in self.diagnostics if d.is_error]
         first = errors[0] if errors else (self.diagnostics[0] if self.diagnostics else None)
-        summary = (f"{first.span.file}:{first.span.line}:{first.span.column}: {first.message}"
-                   if first else "policy does not compile")
+        summary = (
+            f"{first.span.file}:{first.span.line}:{first.span.column}: {first.message}"
+            if first
+            else "policy does not compile"
+        )
         more = f" (and {len(errors) - 1} more errors)" if len(errors) > 1 else ""
         super().__init__(summary + more)
 
@@ -92,8 +98,10 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     close = difflib.get_close_matches(name, pool, n=3, cutoff=0.6)
     if not close:
         lowered = {c.lower(): c for c in pool}
-        close = [lowered[c] for c in difflib.get_close_matches(name.lower(), list(lowered), n=3,
-                                                               cutoff=0.6)]
+        close = [
+            lowered[c]
+            for c in difflib.get_close_matches(name.lower(), list(lowered), n=3, cutoff=0.6)
+        ]
     if not close:
         return None
     if len(close) == 1:

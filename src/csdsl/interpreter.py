@@ -20,15 +20,22 @@ from csdsl import ir
 Fn = Callable[[Mapping[str, Any]], Any]
 
 _CMP: dict[str, Callable[[Any, Any], bool]] = {
-    "=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
-    ">": operator.gt, ">=": operator.ge,
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
 }
 _ARITH: dict[str, Callable[[Any, Any], Any]] = {
-    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
 }
 
 
-def compile_expr(e: ir.Expr) -> Fn:  # noqa: C901 - one branch per node kind
+def compile_expr(e: ir.Expr) -> Fn:
     if isinstance(e, ir.Const):
         value = e.value
         return lambda r: value
@@ -52,6 +59,7 @@ def compile_expr(e: ir.Expr) -> Fn:  # noqa: C901 - one branch per node kind
                 return op(a, b)
             except (ZeroDivisionError, OverflowError):
                 return None
+
         return arith
     if isinstance(e, ir.Cmp):
         fa, fb, cmp = compile_expr(e.left), compile_expr(e.right), _CMP[e.op]
@@ -62,6 +70,7 @@ def compile_expr(e: ir.Expr) -> Fn:  # noqa: C901 - one branch per node kind
                 return None
             b = fb(r)
             return None if b is None else cmp(a, b)
+
         return compare
     if isinstance(e, ir.And):
         fa, fb = compile_expr(e.left), compile_expr(e.right)
@@ -74,6 +83,7 @@ def compile_expr(e: ir.Expr) -> Fn:  # noqa: C901 - one branch per node kind
             if b is False:
                 return False
             return None if a is None or b is None else True
+
         return and_
     if isinstance(e, ir.Or):
         fa, fb = compile_expr(e.left), compile_expr(e.right)
@@ -86,6 +96,7 @@ def compile_expr(e: ir.Expr) -> Fn:  # noqa: C901 - one branch per node kind
             if b is True:
                 return True
             return None if a is None or b is None else False
+
         return or_
     if isinstance(e, ir.Not):
         f = compile_expr(e.operand)
@@ -110,6 +121,7 @@ def compile_expr(e: ir.Expr) -> Fn:  # noqa: C901 - one branch per node kind
                 elif x == y:
                     return not negated
             return None if unknown else negated
+
         return in_
     if isinstance(e, ir.Contains):
         fa, fb = compile_expr(e.left), compile_expr(e.right)
@@ -117,6 +129,7 @@ def compile_expr(e: ir.Expr) -> Fn:  # noqa: C901 - one branch per node kind
         def contains(r: Mapping[str, Any]) -> bool | None:
             a, b = fa(r), fb(r)
             return None if a is None or b is None else b in a
+
         return contains
     raise AssertionError(f"unexpected IR node {e!r}")  # pragma: no cover
 
@@ -180,9 +193,17 @@ class Validator:
 
     @staticmethod
     def _results(compiled: list[_Compiled], record: Mapping[str, Any]) -> list[ConditionResult]:
-        return [ConditionResult(c.cond.id, c.cond.wording, c.fn(record),
-                                tuple((f, record.get(f)) for f in c.cond.fields),
-                                c.cond.span.file, c.cond.span.line) for c in compiled]
+        return [
+            ConditionResult(
+                c.cond.id,
+                c.cond.wording,
+                c.fn(record),
+                tuple((f, record.get(f)) for f in c.cond.fields),
+                c.cond.span.file,
+                c.cond.span.line,
+            )
+            for c in compiled
+        ]
 
     def __call__(self, record: Mapping[str, Any], record_id: Any = None) -> Verdict:
         conds = self._results(self._conds, record)
@@ -190,8 +211,9 @@ class Validator:
         matched = tuple(c.id for c in conds if c.outcome is True)
         excepted = tuple(c.id for c in excs if c.outcome is True)
         holds = len(matched) == len(conds) if self._all else bool(matched)
-        return Verdict(record_id, holds and not excepted, matched, excepted, tuple(conds),
-                       tuple(excs))
+        return Verdict(
+            record_id, holds and not excepted, matched, excepted, tuple(conds), tuple(excs)
+        )
 
     def matched_ids(self, record: Mapping[str, Any]) -> list[str]:
         """Only the ids of the matched conditions: the fast path for bulk runs."""

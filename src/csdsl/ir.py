@@ -37,7 +37,7 @@ class Type:
     def __str__(self) -> str:
         if self.kind is Kind.ENUM:
             return "enum(" + ", ".join(self.values) + ")"
-        return self.kind.value
+        return str(self.kind.value)
 
     @property
     def numeric(self) -> bool:
@@ -58,10 +58,11 @@ Value: TypeAlias = bool | int | float | str | dt.date | dt.datetime | dt.timedel
 
 
 def _span() -> Span:
-    return attrs.field(default=Span.unknown(), eq=False, repr=False)  # type: ignore[no-any-return]
+    return attrs.field(default=Span.unknown(), eq=False, repr=False)
 
 
 # ---- expressions ---------------------------------------------------------------------------
+
 
 @attrs.frozen
 class Const:
@@ -179,6 +180,7 @@ def fields_used(e: Expr) -> tuple[str, ...]:
 
 
 # ---- declarations --------------------------------------------------------------------------
+
 
 @attrs.frozen
 class Field:

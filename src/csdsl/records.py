@@ -122,11 +122,12 @@ def _duration(v: Any, text: bool) -> dt.timedelta:
     if isinstance(v, int | float) and not isinstance(v, bool):
         if not math.isfinite(v):
             raise ValueError(f"expected a finite number of seconds, got {v}")
-        return dt.timedelta(seconds=v)
+        return values._seconds(v, str(v))
     if isinstance(v, str):
         return values.parse_duration(v)
-    raise ValueError(f"expected a duration such as PT4H, 4h or a number of seconds, got "
-                     f"{_show_raw(v)}")
+    raise ValueError(
+        f"expected a duration such as PT4H, 4h or a number of seconds, got {_show_raw(v)}"
+    )
 
 
 def _show_raw(v: Any) -> str:
@@ -172,8 +173,9 @@ class RecordReader:
     _plan: list[tuple[str, Coercer, bool, ir.Type]] = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
-        self._plan = [(f.name, self._coercer(f.type), f.optional, f.type)
-                      for f in self.record.fields]
+        self._plan = [
+            (f.name, self._coercer(f.type), f.optional, f.type) for f in self.record.fields
+        ]
 
     def _coercer(self, t: ir.Type) -> Coercer:
         if t.kind is Kind.ENUM:
@@ -185,9 +187,13 @@ class RecordReader:
                     if s in allowed:
                         return s
                     hint = did_you_mean(s, allowed)
-                    raise ValueError(f"{_show_raw(v)} is not one of "
-                                     + ", ".join(allowed) + (f"; {hint}" if hint else ""))
+                    raise ValueError(
+                        f"{_show_raw(v)} is not one of "
+                        + ", ".join(allowed)
+                        + (f"; {hint}" if hint else "")
+                    )
                 raise ValueError(f"expected one of {', '.join(allowed)}, got {_show_raw(v)}")
+
             return enum
         if t.kind is Kind.DATETIME:
             tz = self.tz
@@ -200,15 +206,25 @@ class RecordReader:
                 else:
                     raise ValueError(f"expected an ISO 8601 datetime, got {_show_raw(v)}")
                 return d if d.tzinfo is not None else d.replace(tzinfo=tz)
+
             return datetime
-        return {Kind.BOOL: _bool, Kind.INT: _int, Kind.NUMBER: _number, Kind.TEXT: _text,
-                Kind.DATE: _date, Kind.DURATION: _duration}[t.kind]
+        return {
+            Kind.BOOL: _bool,
+            Kind.INT: _int,
+            Kind.NUMBER: _number,
+            Kind.TEXT: _text,
+            Kind.DATE: _date,
+            Kind.DURATION: _duration,
+        }[t.kind]
 
     def coerce(self, obj: Any, text: bool = False) -> tuple[Any, dict[str, Any]]:
         """(id, values) of one raw object; raises `RowError` when it does not fit."""
         if not isinstance(obj, Mapping):
-            raise RowError("R002", f"expected an object with the fields of `{self.record.name}`, "
-                           f"got {_show_raw(obj) if not isinstance(obj, str) else 'text'}")
+            raise RowError(
+                "R002",
+                f"expected an object with the fields of `{self.record.name}`, "
+                f"got {_show_raw(obj) if not isinstance(obj, str) else 'text'}",
+            )
         rid = obj.get("id")
         if text and rid == "":
             rid = None
@@ -239,8 +255,10 @@ class RecordReader:
         p = Path(path)
         suffix = p.suffix.lower()
         if suffix not in (".jsonl", ".json", ".csv", ".ndjson"):
-            raise InputError(f"{path}: unknown file type `{p.suffix or '(none)'}`; records are "
-                             "read from .jsonl, .json or .csv files, or `-` for JSONL on stdin")
+            raise InputError(
+                f"{path}: unknown file type `{p.suffix or '(none)'}`; records are "
+                "read from .jsonl, .json or .csv files, or `-` for JSONL on stdin"
+            )
         try:
             handle = p.open(encoding="utf-8-sig", newline="")
         except FileNotFoundError:
@@ -256,8 +274,9 @@ class RecordReader:
                 else:
                     yield from self._csv(handle)
             except UnicodeDecodeError as exc:
-                raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte "
-                                 f"{exc.start})") from None
+                raise InputError(
+                    f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+                ) from None
 
     def _row(self, line: int, obj: Any, text: bool = False) -> Row:
         try:
@@ -274,8 +293,12 @@ class RecordReader:
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                yield Row(n, None, None, RowError("R001", f"not valid JSON: {exc.msg} at column "
-                                                  f"{exc.colno}"))
+                yield Row(
+                    n,
+                    None,
+                    None,
+                    RowError("R001", f"not valid JSON: {exc.msg} at column {exc.colno}"),
+                )
                 continue
             yield self._row(n, obj)
 
@@ -291,8 +314,10 @@ class RecordReader:
 
         i = skip(i)
         if i >= n or text[i] != "[":
-            raise InputError(f"{path}: a .json file must hold a JSON array of records "
-                             "(use .jsonl for one object a line)")
+            raise InputError(
+                f"{path}: a .json file must hold a JSON array of records "
+                "(use .jsonl for one object a line)"
+            )
         pos = i + 1
         while True:
             j = skip(pos)
@@ -302,8 +327,14 @@ class RecordReader:
             try:
                 obj, end = decoder.raw_decode(text, j)
             except json.JSONDecodeError as exc:
-                yield Row(line, None, None, RowError(
-                    "R001", f"not valid JSON: {exc.msg}; the rest of the file cannot be read"))
+                yield Row(
+                    line,
+                    None,
+                    None,
+                    RowError(
+                        "R001", f"not valid JSON: {exc.msg}; the rest of the file cannot be read"
+                    ),
+                )
                 return
             yield self._row(line, obj)
             line += text.count("\n", j, end)
@@ -314,8 +345,15 @@ class RecordReader:
                 continue
             if k < n and text[k] == "]":
                 return
-            yield Row(line, None, None, RowError("R001", "expected `,` or `]` between records; "
-                                                 "the rest of the file cannot be read"))
+            yield Row(
+                line,
+                None,
+                None,
+                RowError(
+                    "R001",
+                    "expected `,` or `]` between records; the rest of the file cannot be read",
+                ),
+            )
             return
 
     def _csv(self, handle: Any) -> Iterator[Row]:
@@ -333,7 +371,13 @@ class RecordReader:
                 continue
             if len(row) != len(header):
                 rid = row[0] if header and header[0] == "id" and row else None
-                yield Row(start, rid or None, None, RowError(
-                    "R007", f"expected {len(header)} columns as in the header, got {len(row)}"))
+                yield Row(
+                    start,
+                    rid or None,
+                    None,
+                    RowError(
+                        "R007", f"expected {len(header)} columns as in the header, got {len(row)}"
+                    ),
+                )
                 continue
             yield self._row(start, dict(zip(header, row, strict=True)), text=True)

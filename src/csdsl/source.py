@@ -51,7 +51,7 @@ class SourceFile:
     @classmethod
     def read(cls, path: str | Path) -> SourceFile:
         p = Path(path)
-        return cls(str(path), p.read_text(encoding="utf-8"))
+        return cls(str(path), p.read_text(encoding="utf-8-sig"))
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a 0-based character offset."""

@@ -25,16 +25,20 @@ _REST = _FIRST + string.digits
 
 
 def names() -> st.SearchStrategy[str]:
-    return st.text(st.sampled_from(_FIRST), min_size=1, max_size=1).flatmap(
-        lambda first: st.text(st.sampled_from(_REST), max_size=8).map(lambda rest: first + rest)
-    ).filter(lambda n: n not in KEYWORDS and n not in RESERVED)
+    return (
+        st.text(st.sampled_from(_FIRST), min_size=1, max_size=1)
+        .flatmap(
+            lambda first: st.text(st.sampled_from(_REST), max_size=8).map(lambda rest: first + rest)
+        )
+        .filter(lambda n: n not in KEYWORDS and n not in RESERVED)
+    )
 
 
 def idents() -> st.SearchStrategy[ast.Ident]:
     return names().map(ast.Ident)
 
 
-_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=12)
 _OFFSETS = st.integers(-14 * 60, 14 * 60).map(lambda m: dt.timezone(dt.timedelta(minutes=m)))
 
 
@@ -62,52 +66,74 @@ def expressions(max_leaves: int = 12) -> st.SearchStrategy[ast.Expr]:
 
     def extend(sub: st.SearchStrategy[ast.Expr]) -> st.SearchStrategy[ast.Expr]:
         return st.one_of(
-            st.builds(ast.Or, sub, sub), st.builds(ast.And, sub, sub), st.builds(ast.Not, sub),
+            st.builds(ast.Or, sub, sub),
+            st.builds(ast.And, sub, sub),
+            st.builds(ast.Not, sub),
             st.builds(ast.Compare, st.sampled_from(["=", "!=", "<", "<=", ">", ">="]), sub, sub),
             st.builds(ast.BinOp, st.sampled_from(["+", "-", "*", "/"]), sub, sub),
-            st.builds(ast.Neg, sub), st.builds(ast.IsSet, sub), st.builds(ast.IsMissing, sub),
+            st.builds(ast.Neg, sub),
+            st.builds(ast.IsSet, sub),
+            st.builds(ast.IsMissing, sub),
             st.builds(ast.InList, sub, st.lists(sub, max_size=3).map(tuple), st.booleans()),
             st.builds(ast.Contains, sub, sub),
         )
+
     return st.recursive(leaves, extend, max_leaves=max_leaves)
 
 
 def _types() -> st.SearchStrategy[ast.TypeRef]:
     simple = st.sampled_from(sorted(ir.SIMPLE_TYPES)).map(lambda n: ast.SimpleType(ast.Ident(n)))
     enum = st.lists(names(), min_size=1, max_size=4, unique=True).map(
-        lambda vs: ast.EnumType(tuple(ast.Ident(v) for v in vs)))
+        lambda vs: ast.EnumType(tuple(ast.Ident(v) for v in vs))
+    )
     return st.one_of(simple, enum)
 
 
 def _values() -> st.SearchStrategy[ast.Value]:
-    return st.one_of(literals(), names().map(ast.Name), st.just(ast.Missing()),
-                     st.integers(1, 100).map(lambda n: ast.Neg(ast.Number(n))))
+    return st.one_of(
+        literals(),
+        names().map(ast.Name),
+        st.just(ast.Missing()),
+        st.integers(1, 100).map(lambda n: ast.Neg(ast.Number(n))),
+    )
 
 
 def modules() -> st.SearchStrategy[ast.Module]:
     """Any module the grammar can produce (names may clash; types may not check)."""
-    header = st.one_of(st.none(), st.builds(
-        ast.Header, _TEXT, st.one_of(st.none(), _TEXT),
-        st.one_of(st.none(), st.dates(dt.date(1000, 1, 1), dt.date(9999, 12, 31))),
-        st.one_of(st.none(), st.sampled_from(["Asia/Shanghai", "UTC", "Asia/Taipei"]))))
+    header = st.one_of(
+        st.none(),
+        st.builds(
+            ast.Header,
+            _TEXT,
+            st.one_of(st.none(), _TEXT),
+            st.one_of(st.none(), st.dates(dt.date(1000, 1, 1), dt.date(9999, 12, 31))),
+            st.one_of(st.none(), st.sampled_from(["Asia/Shanghai", "UTC", "Asia/Taipei"])),
+        ),
+    )
     field = st.builds(ast.FieldDecl, idents(), _types(), st.booleans())
     record = st.builds(ast.RecordDecl, idents(), st.lists(field, max_size=4).map(tuple))
-    condition = st.builds(ast.Condition, idents(), st.one_of(st.none(), _TEXT),
-                          expressions(6))
+    condition = st.builds(ast.Condition, idents(), st.one_of(st.none(), _TEXT), expressions(6))
     conds = st.lists(condition, max_size=3).map(tuple)
-    validity = st.builds(ast.Validity, idents(), st.sampled_from(["any", "all"]), conds,
-                         st.one_of(st.none(), conds))
+    validity = st.builds(
+        ast.Validity, idents(), st.sampled_from(["any", "all"]), conds, st.one_of(st.none(), conds)
+    )
     example = st.builds(
-        ast.Example, st.one_of(st.none(), idents()), _TEXT, idents(), st.booleans(),
+        ast.Example,
+        st.one_of(st.none(), idents()),
+        _TEXT,
+        idents(),
+        st.booleans(),
         st.lists(st.builds(ast.FieldValue, idents(), _values()), max_size=3).map(tuple),
-        st.booleans(), st.one_of(st.none(), st.lists(idents(), min_size=1, max_size=3)
-                                 .map(tuple)))
+        st.booleans(),
+        st.one_of(st.none(), st.lists(idents(), min_size=1, max_size=3).map(tuple)),
+    )
     imports = st.builds(ast.Import, _TEXT)
     items = st.lists(st.one_of(imports, record, validity, example), max_size=5).map(tuple)
     return st.builds(ast.Module, header, items)
 
 
 # ---- well-typed conditions over a record -----------------------------------------------------
+
 
 def _by_kind(record: ir.Record, *kinds: ir.Kind) -> list[ir.Field]:
     return [f for f in record.fields if f.type.kind in kinds]
@@ -116,6 +142,7 @@ def _by_kind(record: ir.Record, *kinds: ir.Kind) -> list[ir.Field]:
 def typed_conditions(record: ir.Record, max_depth: int = 3) -> st.SearchStrategy[ast.Expr]:
     """Well-typed boolean conditions over `record` (ints, numbers, durations, datetimes, text,
     bools and enums), using every operator the type rules allow."""
+
     def field(f: ir.Field) -> ast.Expr:
         return ast.Name(f.name)
 
@@ -123,7 +150,8 @@ def typed_conditions(record: ir.Record, max_depth: int = 3) -> st.SearchStrategy
         base: list[st.SearchStrategy[ast.Expr]] = [
             st.integers(0, 50).map(ast.Number),
             st.sampled_from([0.5, 1.25, 2.0, 10.0]).map(ast.Number),
-            st.integers(0, 200).map(ast.Percent)]
+            st.integers(0, 200).map(ast.Percent),
+        ]
         fs = _by_kind(record, ir.Kind.INT, ir.Kind.NUMBER)
         if fs:
             base.append(st.sampled_from(fs).map(field))
@@ -131,39 +159,51 @@ def typed_conditions(record: ir.Record, max_depth: int = 3) -> st.SearchStrategy
         if depth <= 0:
             return leaf
         sub = numeric(depth - 1)
-        shapes = {"leaf": leaf, "neg": st.builds(ast.Neg, sub),
-                  "op": st.builds(ast.BinOp, st.sampled_from(["+", "-", "*", "/"]), sub, sub)}
+        shapes = {
+            "leaf": leaf,
+            "neg": st.builds(ast.Neg, sub),
+            "op": st.builds(ast.BinOp, st.sampled_from(["+", "-", "*", "/"]), sub, sub),
+        }
         return st.sampled_from(sorted(shapes)).flatmap(shapes.__getitem__)
 
     def duration(depth: int) -> st.SearchStrategy[ast.Expr]:
-        base: list[st.SearchStrategy[ast.Expr]] = [
-            st.integers(0, 3 * 86400).map(ast.Duration)]
+        base: list[st.SearchStrategy[ast.Expr]] = [st.integers(0, 3 * 86400).map(ast.Duration)]
         fs = _by_kind(record, ir.Kind.DURATION)
         if fs:
             base.append(st.sampled_from(fs).map(field))
         dts = _by_kind(record, ir.Kind.DATETIME)
         if dts:
-            base.append(st.builds(lambda a, b: ast.BinOp("-", field(a), field(b)),
-                                  st.sampled_from(dts), st.sampled_from(dts)))
+            base.append(
+                st.builds(
+                    lambda a, b: ast.BinOp("-", field(a), field(b)),
+                    st.sampled_from(dts),
+                    st.sampled_from(dts),
+                )
+            )
         leaf = st.one_of(*base)
         if depth <= 0:
             return leaf
         sub = duration(depth - 1)
-        shapes = {"leaf": leaf,
-                  "op": st.builds(ast.BinOp, st.sampled_from(["+", "-"]), sub, sub),
-                  "scale": st.builds(lambda d, n: ast.BinOp("*", d, ast.Number(n)), sub,
-                                     st.integers(0, 5))}
+        shapes = {
+            "leaf": leaf,
+            "op": st.builds(ast.BinOp, st.sampled_from(["+", "-"]), sub, sub),
+            "scale": st.builds(
+                lambda d, n: ast.BinOp("*", d, ast.Number(n)), sub, st.integers(0, 5)
+            ),
+        }
         return st.sampled_from(sorted(shapes)).flatmap(shapes.__getitem__)
 
     def datetime(depth: int) -> st.SearchStrategy[ast.Expr] | None:
         dts = _by_kind(record, ir.Kind.DATETIME)
         if not dts:
             return None
-        leaf = st.one_of(st.sampled_from(dts).map(field),
-                         st.datetimes(dt.datetime(2024, 1, 1), dt.datetime(2025, 1, 1))
-                         .map(lambda d: ast.DateTimeLit(d.replace(microsecond=0))))
-        return st.one_of(leaf, st.builds(lambda a, b: ast.BinOp("+", a, b), leaf,
-                                         duration(0)))
+        leaf = st.one_of(
+            st.sampled_from(dts).map(field),
+            st.datetimes(dt.datetime(2024, 1, 1), dt.datetime(2025, 1, 1)).map(
+                lambda d: ast.DateTimeLit(d.replace(microsecond=0))
+            ),
+        )
+        return st.one_of(leaf, st.builds(lambda a, b: ast.BinOp("+", a, b), leaf, duration(0)))
 
     def atom() -> st.SearchStrategy[ast.Expr]:
         ops = st.sampled_from(["=", "!=", "<", "<=", ">", ">="])
@@ -171,8 +211,9 @@ def typed_conditions(record: ir.Record, max_depth: int = 3) -> st.SearchStrategy
             st.booleans().map(ast.Bool),
             st.builds(ast.Compare, ops, numeric(1), numeric(1)),
             st.builds(ast.Compare, ops, duration(1), duration(1)),
-            st.builds(ast.InList, numeric(0), st.lists(numeric(0), max_size=3).map(tuple),
-                      st.booleans()),
+            st.builds(
+                ast.InList, numeric(0), st.lists(numeric(0), max_size=3).map(tuple), st.booleans()
+            ),
         ]
         d = datetime(1)
         if d is not None:
@@ -181,15 +222,23 @@ def typed_conditions(record: ir.Record, max_depth: int = 3) -> st.SearchStrategy
             options.append(st.just(field(f)))
         for f in _by_kind(record, ir.Kind.ENUM):
             values = st.sampled_from(f.type.values).map(ast.Name)
-            options.append(st.builds(ast.Compare, st.sampled_from(["=", "!="]),
-                                     st.just(field(f)), values))
-            options.append(st.builds(ast.InList, st.just(field(f)),
-                                     st.lists(values, max_size=3).map(tuple), st.booleans()))
+            options.append(
+                st.builds(ast.Compare, st.sampled_from(["=", "!="]), st.just(field(f)), values)
+            )
+            options.append(
+                st.builds(
+                    ast.InList,
+                    st.just(field(f)),
+                    st.lists(values, max_size=3).map(tuple),
+                    st.booleans(),
+                )
+            )
         for f in _by_kind(record, ir.Kind.TEXT):
             words = st.sampled_from(["", "退款", "a", "ab", "投诉"]).map(ast.String)
             options.append(st.builds(ast.Contains, st.just(field(f)), words))
-            options.append(st.builds(ast.Compare, st.sampled_from(["=", "!="]),
-                                     st.just(field(f)), words))
+            options.append(
+                st.builds(ast.Compare, st.sampled_from(["=", "!="]), st.just(field(f)), words)
+            )
         for f in record.fields:
             options.append(st.builds(ast.IsSet, st.just(field(f))))
             options.append(st.builds(ast.IsMissing, st.just(field(f))))
@@ -201,16 +250,21 @@ def typed_conditions(record: ir.Record, max_depth: int = 3) -> st.SearchStrategy
         sub = boolean(depth - 1)
         # choose the node kind first: a flat one_of would drown and/or/not among the atoms
         shapes: dict[str, st.SearchStrategy[ast.Expr]] = {
-            "atom": atom(), "and": st.builds(ast.And, sub, sub),
-            "or": st.builds(ast.Or, sub, sub), "not": st.builds(ast.Not, sub)}
+            "atom": atom(),
+            "and": st.builds(ast.And, sub, sub),
+            "or": st.builds(ast.Or, sub, sub),
+            "not": st.builds(ast.Not, sub),
+        }
         return st.sampled_from(sorted(shapes)).flatmap(shapes.__getitem__)
 
     return boolean(max_depth)
 
 
-def record_values(record: ir.Record, tz: dt.tzinfo = dt.UTC,
-                  missing: bool = True) -> st.SearchStrategy[dict[str, Any]]:
+def record_values(
+    record: ir.Record, tz: dt.tzinfo = dt.UTC, missing: bool = True
+) -> st.SearchStrategy[dict[str, Any]]:
     """Values for every field of `record`; optional ones are sometimes missing (None)."""
+
     def for_field(f: ir.Field) -> st.SearchStrategy[Any]:
         k = f.type.kind
         s: st.SearchStrategy[Any]
@@ -226,10 +280,12 @@ def record_values(record: ir.Record, tz: dt.tzinfo = dt.UTC,
             s = st.dates(dt.date(2024, 1, 1), dt.date(2025, 1, 1))
         elif k is ir.Kind.DATETIME:
             s = st.datetimes(dt.datetime(2024, 1, 1), dt.datetime(2025, 1, 1)).map(
-                lambda d: d.replace(microsecond=0, tzinfo=tz))
+                lambda d: d.replace(microsecond=0, tzinfo=tz)
+            )
         elif k is ir.Kind.DURATION:
             s = st.integers(0, 3 * 86400).map(lambda n: dt.timedelta(seconds=n))
         else:
             s = st.sampled_from(f.type.values)
         return st.one_of(st.none(), s) if f.optional and missing else s
+
     return st.fixed_dictionaries({f.name: for_field(f) for f in record.fields})

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+MAX_SECONDS = 999_999_999 * 86400  # timedelta's own limit
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 _COMPACT = re.compile(r"(\d+)([dhms])")
 _COMPACT_FULL = re.compile(r"(?:\d+[dhms])+")
@@ -32,21 +33,42 @@ def parse_duration(text: str) -> dt.timedelta:
     s = text.strip()
     if not s:
         raise ValueError("empty duration")
-    if _COMPACT_FULL.fullmatch(s):
-        return dt.timedelta(seconds=compact_duration_seconds(s))
     try:
-        return dt.timedelta(seconds=float(s))
+        if _COMPACT_FULL.fullmatch(s):
+            return dt.timedelta(seconds=compact_duration_seconds(s))
+        seconds = float(s)
+    except OverflowError:
+        raise ValueError(f"`{text}` is too long a duration") from None
     except ValueError:
         pass
+    else:
+        return _seconds(seconds, text)
     m = _ISO.fullmatch(s.upper())
     if m is None or s.upper() in ("P", "PT") or s.upper().endswith("T"):
-        raise ValueError(f"`{text}` is not a duration (use ISO 8601 `PT4H`, `4h`, `2h30m` "
-                         "or a number of seconds)")
+        raise ValueError(
+            f"`{text}` is not a duration (use ISO 8601 `PT4H`, `4h`, `2h30m` "
+            "or a number of seconds)"
+        )
     if m.group("y") or m.group("mo"):
         raise ValueError(f"`{text}` uses years or months, which are not a fixed length of time")
     parts = {k: float(v) for k, v in m.groupdict().items() if v is not None}
-    return dt.timedelta(weeks=parts.get("w", 0), days=parts.get("d", 0), hours=parts.get("h", 0),
-                        minutes=parts.get("mi", 0), seconds=parts.get("s", 0))
+    try:
+        return dt.timedelta(
+            weeks=parts.get("w", 0),
+            days=parts.get("d", 0),
+            hours=parts.get("h", 0),
+            minutes=parts.get("mi", 0),
+            seconds=parts.get("s", 0),
+        )
+    except OverflowError:
+        raise ValueError(f"`{text}` is too long a duration") from None
+
+
+def _seconds(seconds: float, text: str) -> dt.timedelta:
+    try:
+        return dt.timedelta(seconds=seconds)
+    except (OverflowError, ValueError):
+        raise ValueError(f"`{text}` is not a duration of a representable length") from None
 
 
 def format_duration(value: dt.timedelta) -> str:
@@ -86,8 +108,9 @@ def parse_datetime(text: str) -> dt.datetime:
     try:
         return dt.datetime.fromisoformat(s)
     except ValueError:
-        raise ValueError(f"`{text}` is not an ISO 8601 datetime "
-                         "(e.g. `2024-10-29T09:00:00+08:00`)") from None
+        raise ValueError(
+            f"`{text}` is not an ISO 8601 datetime (e.g. `2024-10-29T09:00:00+08:00`)"
+        ) from None
 
 
 def parse_date(text: str) -> dt.date:

@@ -135,16 +135,28 @@ def check_constant_conditions(policy: ir.Policy) -> Iterator[Diagnostic]:
             continue
         if True not in seen:
             what = "exception" if is_exception else "condition"
-            yield warning("W401", f"{what} `{c.id}` can never match", c.expr.span,
-                          "check the logic: no record makes it true")
+            yield warning(
+                "W401",
+                f"{what} `{c.id}` can never match",
+                c.expr.span,
+                "check the logic: no record makes it true",
+            )
         elif seen == {True}:
             if is_exception:
-                yield warning("W403", f"exception `{c.id}` always applies, so no `{v.record}` is "
-                              "ever valid", c.expr.span, "check the logic of the exception")
+                yield warning(
+                    "W403",
+                    f"exception `{c.id}` always applies, so no `{v.record}` is ever valid",
+                    c.expr.span,
+                    "check the logic of the exception",
+                )
             else:
-                yield warning("W402", f"condition `{c.id}` matches every record", c.expr.span,
-                              "check the logic: it does not depend on the record"
-                              + (", so every record is valid" if v.quantifier == "any" else ""))
+                yield warning(
+                    "W402",
+                    f"condition `{c.id}` matches every record",
+                    c.expr.span,
+                    "check the logic: it does not depend on the record"
+                    + (", so every record is valid" if v.quantifier == "any" else ""),
+                )
 
 
 def check_same_conditions(policy: ir.Policy) -> Iterator[Diagnostic]:
@@ -153,8 +165,12 @@ def check_same_conditions(policy: ir.Policy) -> Iterator[Diagnostic]:
         for c in (*v.conditions, *v.exceptions):
             first = seen.get(c.expr)
             if first is not None:
-                yield warning("W404", f"condition `{c.id}` tests exactly what `{first.id}` tests",
-                              c.expr.span, "remove one, or say what tells them apart",
-                              [Related(f"`{first.id}` is here", first.expr.span)])
+                yield warning(
+                    "W404",
+                    f"condition `{c.id}` tests exactly what `{first.id}` tests",
+                    c.expr.span,
+                    "remove one, or say what tells them apart",
+                    [Related(f"`{first.id}` is here", first.expr.span)],
+                )
             else:
                 seen[c.expr] = c

@@ -35,23 +35,37 @@ class Lowering:
         self.tz: dt.tzinfo = dt.UTC
         self.tz_name = "UTC"
 
-    def err(self, code: str, message: str, span: Span, hint: str | None = None,
-            related: Sequence[Related] = ()) -> None:
+    def err(
+        self,
+        code: str,
+        message: str,
+        span: Span,
+        hint: str | None = None,
+        related: Sequence[Related] = (),
+    ) -> None:
         self.diags.append(error(code, message, span, hint, related))
 
     def reserved(self, ident: ast.Ident, what: str) -> None:
         if ident.name in RESERVED:
-            self.err("E206", f"`{ident.name}` is reserved and cannot name a {what}", ident.span,
-                     f"rename it, e.g. `{ident.name}_`; it will be a keyword of the language")
+            self.err(
+                "E206",
+                f"`{ident.name}` is reserved and cannot name a {what}",
+                ident.span,
+                f"rename it, e.g. `{ident.name}_`; it will be a keyword of the language",
+            )
 
-    def unique(self, idents: Iterable[ast.Ident], what: str) -> None:
+    def unique(self, idents: Iterable[ast.Ident], what: str, where: str = "") -> None:
         seen: dict[str, ast.Ident] = {}
         for ident in idents:
             first = seen.get(ident.name)
             if first is not None:
-                self.err("E202", f"duplicate {what} `{ident.name}`", ident.span,
-                         f"rename one of them; {what} names must be unique",
-                         [Related("first defined here", first.span)])
+                self.err(
+                    "E202",
+                    f"duplicate {what} `{ident.name}`{where}",
+                    ident.span,
+                    f"rename one of them; {what} names must be unique{where}",
+                    [Related("first defined here", first.span)],
+                )
             else:
                 seen[ident.name] = ident
 
@@ -63,12 +77,7 @@ class Lowering:
         root_key = str(Path(graph.root_path).resolve())
         header = root.header
         if header is not None and header.timezone is not None:
-            self.set_timezone(header.timezone, header.span)
-        elif self._uses_datetimes(root):
-            span = header.span if header is not None else Span(graph.root_path, 1, 1, 1, 1)
-            self.diags.append(warning(
-                "W501", "no `timezone` in the header: datetimes without an offset are read as UTC",
-                span, 'add `timezone "Asia/Shanghai"` (or your zone) to the `policy` header'))
+            self.set_timezone(header.timezone, header.timezone_span)
 
         # records in scope: this file's and those of the files it imports
         decls: list[ast.RecordDecl] = [i for i in root.items if isinstance(i, ast.RecordDecl)]
@@ -77,9 +86,30 @@ class Lowering:
         self.unique((d.name for d in decls), "record")
         records = [self.record(d) for d in decls]
         self.records = {r.name: r for r in reversed(records)}
+        if (header is None or header.timezone is None) and any(
+            f.type.kind in (Kind.DATETIME, Kind.DATE) for r in records for f in r.fields
+        ):
+            span = header.span if header is not None else Span(graph.root_path, 1, 1, 1, 1)
+            self.diags.append(
+                warning(
+                    "W501",
+                    "no `timezone` in the header: datetimes without an offset are read as UTC",
+                    span,
+                    'add `timezone "Asia/Shanghai"` (or your zone) to the `policy` header',
+                )
+            )
 
         validities = [i for i in root.items if isinstance(i, ast.Validity)]
-        self.unique((v.record for v in validities), "validity block for record")
+        for v in validities:
+            first = next(w for w in validities if w.record.name == v.record.name)
+            if first is not v:
+                self.err(
+                    "E202",
+                    f"a second validity block for `{v.record.name}`",
+                    v.record.span,
+                    "merge the two blocks into one",
+                    [Related("the first one", first.span)],
+                )
         lowered_v = [v for v in (self.validity(v) for v in validities) if v is not None]
         self.validities = {v.record: v for v in lowered_v}
 
@@ -91,32 +121,42 @@ class Lowering:
             name=header.name if header else None,
             version=header.version if header else None,
             effective=header.effective if header else None,
-            timezone=self.tz_name, file=graph.root_path, records=tuple(records),
-            validities=tuple(lowered_v), examples=tuple(lowered_e))
-
-    def _uses_datetimes(self, root: ast.Module) -> bool:
-        return any(isinstance(f.type, ast.SimpleType) and f.type.name.name == "datetime"
-                   for i in root.items if isinstance(i, ast.RecordDecl) for f in i.fields)
+            timezone=self.tz_name,
+            file=graph.root_path,
+            records=tuple(records),
+            validities=tuple(lowered_v),
+            examples=tuple(lowered_e),
+        )
 
     def set_timezone(self, name: str, span: Span) -> None:
         try:
             self.tz = zoneinfo.ZoneInfo(name)
             self.tz_name = name
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            self.err("E207", f"unknown time zone `{name}`", span,
-                     did_you_mean(name, _zones()) or "use an IANA name such as `Asia/Shanghai`")
+            self.err(
+                "E207",
+                f"unknown time zone `{name}`",
+                span,
+                did_you_mean(name, _zones()) or "use an IANA name such as `Asia/Shanghai`",
+            )
 
     # ---- records ------------------------------------------------------------------------
     def record(self, decl: ast.RecordDecl) -> ir.Record:
         self.reserved(decl.name, "record")
-        self.unique((f.name for f in decl.fields), f"field in record `{decl.name.name}`")
+        self.unique((f.name for f in decl.fields), "field", f" in record `{decl.name.name}`")
         fields = []
         for f in decl.fields:
             self.reserved(f.name, "field")
             fields.append(ir.Field(f.name.name, self.type_of(f.type), f.optional, f.span))
         if not fields:
-            self.diags.append(warning("W502", f"record `{decl.name.name}` has no fields",
-                                      decl.name.span, "declare the fields the data carries"))
+            self.diags.append(
+                warning(
+                    "W502",
+                    f"record `{decl.name.name}` has no fields",
+                    decl.name.span,
+                    "declare the fields the data carries",
+                )
+            )
         return ir.Record(decl.name.name, tuple(fields), decl.span)
 
     def type_of(self, ref: ast.TypeRef) -> ir.Type:
@@ -128,64 +168,111 @@ class Lowering:
         name = ref.name.name
         if name in ir.SIMPLE_TYPES:
             return ir.SIMPLE_TYPES[name]
-        aliases = {"boolean": "bool", "integer": "int", "float": "number", "decimal": "number",
-                   "string": "text", "str": "text", "timestamp": "datetime",
-                   "time": "datetime", "timedelta": "duration", "interval": "duration"}
-        hint = (f"did you mean `{aliases[name.lower()]}`?" if name.lower() in aliases
-                else did_you_mean(name, [*ir.SIMPLE_TYPES, "enum"]))
-        self.err("E208", f"unknown type `{name}`", ref.name.span,
-                 hint or "types are bool, int, number, text, date, datetime, duration, enum(...)")
+        aliases = {
+            "boolean": "bool",
+            "integer": "int",
+            "float": "number",
+            "decimal": "number",
+            "string": "text",
+            "str": "text",
+            "timestamp": "datetime",
+            "time": "datetime",
+            "timedelta": "duration",
+            "interval": "duration",
+        }
+        hint = (
+            f"did you mean `{aliases[name.lower()]}`?"
+            if name.lower() in aliases
+            else did_you_mean(name, [*ir.SIMPLE_TYPES, "enum"])
+        )
+        self.err(
+            "E208",
+            f"unknown type `{name}`",
+            ref.name.span,
+            hint or "types are bool, int, number, text, date, datetime, duration, enum(...)",
+        )
         return ir.ERROR
 
     # ---- validity -----------------------------------------------------------------------
     def validity(self, v: ast.Validity) -> ir.Validity | None:
         record = self.records.get(v.record.name)
         if record is None:
-            self.err("E203", f"unknown record `{v.record.name}`", v.record.span,
-                     did_you_mean(v.record.name, self.records) or "declare it with `record`")
+            self.err(
+                "E203",
+                f"unknown record `{v.record.name}`",
+                v.record.span,
+                did_you_mean(v.record.name, self.records) or "declare it with `record`",
+            )
             return None
         everything = [*v.conditions, *(v.exceptions or ())]
         self.unique((c.id for c in everything), "condition")
         if not v.conditions:
-            self.err("E209", f"the validity block for `{record.name}` has no conditions",
-                     v.record.span, "add at least one `name \"wording\": condition` line")
+            self.err(
+                "E209",
+                f"the validity block for `{record.name}` has no conditions",
+                v.record.span,
+                'add at least one `name "wording": condition` line',
+            )
         conds = tuple(self.condition(c, record) for c in v.conditions)
         excs = tuple(self.condition(c, record) for c in v.exceptions or ())
         if v.exceptions is not None and not v.exceptions:
-            self.diags.append(warning("W503", "empty `unless` block", v.span,
-                                      "remove it, or list the exceptions in it"))
+            self.diags.append(
+                warning(
+                    "W503",
+                    "empty `unless` block",
+                    v.unless_span,
+                    "remove it, or list the exceptions in it",
+                )
+            )
         return ir.Validity(record.name, v.quantifier, conds, excs, v.span)
 
     def condition(self, c: ast.Condition, record: ir.Record) -> ir.Condition:
         self.reserved(c.id, "condition")
         expr = Exprs(self, record).lower(c.expr)
         if expr.type.kind not in (Kind.BOOL, Kind.ERROR):
-            self.err("E302", f"condition `{c.id.name}` is a {expr.type.kind.value}, not a yes/no "
-                     "test", c.expr.span, _bool_hint(expr))
+            self.err(
+                "E302",
+                f"condition `{c.id.name}` is {_article(expr.type.kind.value)}, not a yes/no test",
+                c.expr.span,
+                _bool_hint(expr),
+            )
         return ir.Condition(c.id.name, c.wording, expr, ir.fields_used(expr), c.span)
 
     # ---- examples -----------------------------------------------------------------------
     def examples(self, examples: list[ast.Example]) -> list[ir.Example]:
         by_id = {e.id.name: e for e in examples if e.id is not None}
         done: dict[int, tuple[str, dict[str, ir.Value]] | None] = {}
+        attempted: dict[int, set[str]] = {}  # fields an example sets, rightly or not
 
-        def resolve(e: ast.Example, chain: tuple[int, ...]) -> tuple[str, dict[str, ir.Value]] | None:
+        Resolved = tuple[str, dict[str, ir.Value]]
+
+        def resolve(e: ast.Example, chain: tuple[int, ...]) -> Resolved | None:
             if id(e) in done:
                 return done[id(e)]
             if id(e) in chain:
-                self.err("E405", "examples extend each other in a cycle", e.given.span,
-                         "start one of them from a record type: `given Complaint { ... }`")
+                self.err(
+                    "E405",
+                    "examples extend each other in a cycle",
+                    e.given.span,
+                    "start one of them from a record type: `given Complaint { ... }`",
+                )
                 done[id(e)] = None
                 return None
             result: tuple[str, dict[str, ir.Value]] | None = None
+            attempted[id(e)] = {fv.name.name for fv in e.fields}
             if e.base:
                 base = by_id.get(e.given.name)
                 if base is None:
-                    self.err("E404", f"unknown example `{e.given.name}`", e.given.span,
-                             did_you_mean(e.given.name, by_id) or
-                             "name the example to start from with `example <id> \"title\" {`")
+                    self.err(
+                        "E404",
+                        f"unknown example `{e.given.name}`",
+                        e.given.span,
+                        did_you_mean(e.given.name, by_id)
+                        or 'name the example to start from with `example <id> "title" {`',
+                    )
                 else:
                     inherited = resolve(base, (*chain, id(e)))
+                    attempted[id(e)] |= attempted.get(id(base), set())
                     if inherited is not None:
                         record_name, base_values = inherited
                         values = dict(base_values)
@@ -196,10 +283,16 @@ class Lowering:
                 if record is None:
                     hint = did_you_mean(e.given.name, [*self.records, *by_id])
                     if e.given.name in by_id:
-                        hint = f"to start from example `{e.given.name}`, write `given " \
-                               f"{e.given.name} with {{ ... }}`"
-                    self.err("E203", f"unknown record `{e.given.name}`", e.given.span,
-                             hint or "declare it with `record`")
+                        hint = (
+                            f"to start from example `{e.given.name}`, write `given "
+                            f"{e.given.name} with {{ ... }}`"
+                        )
+                    self.err(
+                        "E203",
+                        f"unknown record `{e.given.name}`",
+                        e.given.span,
+                        hint or "declare it with `record`",
+                    )
                 else:
                     result = (record.name, self.example_values(e, record))
             done[id(e)] = result
@@ -213,42 +306,72 @@ class Lowering:
                 continue
             record_name, values = resolved
             record = self.records[record_name]
-            absent = [f.name for f in record.fields if not f.optional and f.name not in values]
-            if absent:
-                self.err("E403", f"example \"{e.title}\" does not set required field"
-                         f"{'s' if len(absent) > 1 else ''} " + ", ".join(f"`{a}`" for a in absent),
-                         e.span, "give every field a value, or start from a complete example "
-                         "with `given <id> with { ... }`")
+            tried = attempted.get(id(e), set())
+            absent = [
+                f.name
+                for f in record.fields
+                if not f.optional and f.name not in values and f.name not in tried
+            ]
+            if any(not f.optional and f.name not in values for f in record.fields):
+                if absent:
+                    self.err(
+                        "E403",
+                        f'example "{e.title}" does not set required field'
+                        f"{'s' if len(absent) > 1 else ''} " + ", ".join(f"`{a}`" for a in absent),
+                        e.span,
+                        "give every field a value, or start from a complete example "
+                        "with `given <id> with { ... }`",
+                    )
                 continue
             validity = self.validities.get(record_name)
             if validity is None:
-                self.err("E407", f"no validity block for record `{record_name}`, so this example "
-                         "has nothing to test", e.span,
-                         f"add `valid {record_name} when any {{ ... }}`")
+                self.err(
+                    "E407",
+                    f"no validity block for record `{record_name}`, so this example "
+                    "has nothing to test",
+                    e.span,
+                    f"add `valid {record_name} when any {{ ... }}`",
+                )
                 continue
             if e.because is not None:
                 known = [c.id for c in (*validity.conditions, *validity.exceptions)]
                 for name in e.because:
                     if name.name not in known:
-                        self.err("E406", f"unknown condition `{name.name}`", name.span,
-                                 did_you_mean(name.name, known) or "list condition ids of the "
-                                 f"validity block for `{record_name}`")
+                        self.err(
+                            "E406",
+                            f"unknown condition `{name.name}`",
+                            name.span,
+                            did_you_mean(name.name, known)
+                            or f"the conditions of `{record_name}` are "
+                            + ", ".join(f"`{k}`" for k in known),
+                        )
             full = tuple((f.name, values.get(f.name)) for f in record.fields)
-            out.append(ir.Example(e.title, e.id.name if e.id else None, record_name, full,
-                                  e.expect_valid,
-                                  tuple(b.name for b in e.because) if e.because else None,
-                                  e.span))
+            out.append(
+                ir.Example(
+                    e.title,
+                    e.id.name if e.id else None,
+                    record_name,
+                    full,
+                    e.expect_valid,
+                    tuple(b.name for b in e.because) if e.because else None,
+                    e.span,
+                )
+            )
         return out
 
     def example_values(self, e: ast.Example, record: ir.Record) -> dict[str, ir.Value]:
-        self.unique((fv.name for fv in e.fields), "field in example")
+        self.unique((fv.name for fv in e.fields), "field", " in this example")
         values: dict[str, ir.Value] = {}
         for fv in e.fields:
             field = record.field(fv.name.name)
             if field is None:
-                self.err("E401", f"record `{record.name}` has no field `{fv.name.name}`",
-                         fv.name.span, did_you_mean(fv.name.name, [f.name for f in record.fields])
-                         or f"the fields of `{record.name}` are declared at line {record.span.line}")
+                self.err(
+                    "E401",
+                    f"record `{record.name}` has no field `{fv.name.name}`",
+                    fv.name.span,
+                    did_you_mean(fv.name.name, [f.name for f in record.fields])
+                    or f"the fields of `{record.name}` are declared at line {record.span.line}",
+                )
                 continue
             ok, value = self.example_value(fv.value, field)
             if ok:
@@ -259,8 +382,12 @@ class Lowering:
         t = field.type
         if isinstance(v, ast.Missing):
             if not field.optional:
-                self.err("E402", f"`{field.name}` is required and cannot be `missing`", v.span,
-                         f"give it a {t} value, or declare it optional: `{field.name}: {t}?`")
+                self.err(
+                    "E402",
+                    f"`{field.name}` is required and cannot be `missing`",
+                    v.span,
+                    f"give it a {t} value, or declare it optional: `{field.name}: {t}?`",
+                )
                 return False, None
             return True, None
         if t.kind is Kind.ERROR:
@@ -269,37 +396,67 @@ class Lowering:
             if isinstance(v, ast.Name) and v.id in t.values:
                 return True, v.id
             if isinstance(v, ast.String) and v.value in t.values:
-                self.err("E402", f"enum values are names, not strings: write `{v.value}`",
-                         v.span, f"remove the quotes around `{v.value}`")
+                self.err(
+                    "E402",
+                    f"enum values are names, not strings: write `{v.value}`",
+                    v.span,
+                    f"remove the quotes around `{v.value}`",
+                )
                 return False, None
             name = v.id if isinstance(v, ast.Name) else None
-            self.err("E402", f"`{name or _show(v)}` is not a value of `{field.name}`", v.span,
-                     (did_you_mean(name, t.values) if name else None)
-                     or "the values are " + ", ".join(f"`{x}`" for x in t.values))
+            self.err(
+                "E402",
+                f"`{name or _show(v)}` is not a value of `{field.name}`",
+                v.span,
+                (did_you_mean(name, t.values) if name else None)
+                or "the values are " + ", ".join(f"`{x}`" for x in t.values),
+            )
             return False, None
         lowered = Exprs(self, None).literal(v) if not isinstance(v, ast.Name) else None
-        if lowered is not None and isinstance(v, ast.Neg):
+        if lowered is None and isinstance(v, ast.Neg):
             inner = Exprs(self, None).literal(v.operand)
-            if inner is not None and inner.type.numeric and isinstance(inner.value, int | float):
+            if (
+                inner is not None
+                and isinstance(inner.value, int | float | dt.timedelta)
+                and (inner.type.numeric or inner.type.kind is Kind.DURATION)
+            ):
                 lowered = ir.Const(-inner.value, inner.type, v.span)
         if lowered is None:
-            self.err("E402", f"`{_show(v)}` is not a {t} value for `{field.name}`", v.span,
-                     _literal_hint(t))
+            self.err(
+                "E402",
+                f"`{_show(v)}` is not {_article(str(t))} value for `{field.name}`",
+                v.span,
+                _literal_hint(t),
+            )
             return False, None
         if lowered.type == t or (t.kind is Kind.NUMBER and lowered.type.kind is Kind.INT):
             return True, lowered.value
-        if t.kind is Kind.INT and lowered.type.kind is Kind.NUMBER and isinstance(
-                lowered.value, float) and lowered.value.is_integer():
+        if (
+            t.kind is Kind.INT
+            and lowered.type.kind is Kind.NUMBER
+            and isinstance(lowered.value, float)
+            and lowered.value.is_integer()
+        ):
             return True, int(lowered.value)
-        self.err("E402", f"`{field.name}` is a {t}, but `{_show(v)}` is a "
-                 f"{lowered.type.kind.value}", v.span, _literal_hint(t))
+        self.err(
+            "E402",
+            f"`{field.name}` is {_article(str(t))}, but `{_show(v)}` is "
+            f"{_article(lowered.type.kind.value)}",
+            v.span,
+            _literal_hint(t),
+        )
         return False, None
+
+
+def _article(word: str) -> str:
+    """`a number`, `an int`, `an enum`."""
+    return ("an " if word[:1] in "aeiou" else "a ") + word
 
 
 def _show(v: ast.Value | ast.Expr) -> str:
     from csdsl.syntax.format import expr_text
 
-    return expr_text(v)  # type: ignore[arg-type]
+    return expr_text(v)
 
 
 def _literal_hint(t: ir.Type) -> str:
@@ -310,7 +467,7 @@ def _literal_hint(t: ir.Type) -> str:
         Kind.TEXT: 'write text in double quotes, e.g. "退款"',
         Kind.DATE: "write a date such as `2024-10-29`",
         Kind.DATETIME: "write a datetime such as `2024-10-29T09:00` (policy time zone) or "
-                       "`2024-10-29T09:00+08:00`",
+        "`2024-10-29T09:00+08:00`",
         Kind.DURATION: "write a duration such as `4h`, `30m` or `2h30m`",
     }.get(t.kind, f"write a {t} value")
 
@@ -334,24 +491,29 @@ _ARITH: dict[tuple[str, Kind, Kind], Kind] = {}
 for _op in "+-*/":
     for _a in (Kind.INT, Kind.NUMBER):
         for _b in (Kind.INT, Kind.NUMBER):
-            _ARITH[(_op, _a, _b)] = (Kind.INT if _a is _b is Kind.INT and _op != "/"
-                                     else Kind.NUMBER)
-_ARITH.update({
-    ("+", Kind.DURATION, Kind.DURATION): Kind.DURATION,
-    ("-", Kind.DURATION, Kind.DURATION): Kind.DURATION,
-    ("-", Kind.DATETIME, Kind.DATETIME): Kind.DURATION,
-    ("-", Kind.DATE, Kind.DATE): Kind.DURATION,
-    ("+", Kind.DATETIME, Kind.DURATION): Kind.DATETIME,
-    ("+", Kind.DURATION, Kind.DATETIME): Kind.DATETIME,
-    ("-", Kind.DATETIME, Kind.DURATION): Kind.DATETIME,
-    ("*", Kind.DURATION, Kind.INT): Kind.DURATION,
-    ("*", Kind.DURATION, Kind.NUMBER): Kind.DURATION,
-    ("*", Kind.INT, Kind.DURATION): Kind.DURATION,
-    ("*", Kind.NUMBER, Kind.DURATION): Kind.DURATION,
-    ("/", Kind.DURATION, Kind.INT): Kind.DURATION,
-    ("/", Kind.DURATION, Kind.NUMBER): Kind.DURATION,
-    ("/", Kind.DURATION, Kind.DURATION): Kind.NUMBER,
-})
+            _ARITH[(_op, _a, _b)] = Kind.INT if _a is _b is Kind.INT and _op != "/" else Kind.NUMBER
+_ARITH.update(
+    {
+        ("+", Kind.DURATION, Kind.DURATION): Kind.DURATION,
+        ("-", Kind.DURATION, Kind.DURATION): Kind.DURATION,
+        ("-", Kind.DATETIME, Kind.DATETIME): Kind.DURATION,
+        ("-", Kind.DATE, Kind.DATE): Kind.DURATION,
+        ("+", Kind.DATETIME, Kind.DURATION): Kind.DATETIME,
+        ("+", Kind.DURATION, Kind.DATETIME): Kind.DATETIME,
+        ("-", Kind.DATETIME, Kind.DURATION): Kind.DATETIME,
+        ("*", Kind.DURATION, Kind.INT): Kind.DURATION,
+        ("*", Kind.DURATION, Kind.NUMBER): Kind.DURATION,
+        ("*", Kind.INT, Kind.DURATION): Kind.DURATION,
+        ("*", Kind.NUMBER, Kind.DURATION): Kind.DURATION,
+        ("/", Kind.DURATION, Kind.INT): Kind.DURATION,
+        ("/", Kind.DURATION, Kind.NUMBER): Kind.DURATION,
+        ("/", Kind.DURATION, Kind.DURATION): Kind.NUMBER,
+    }
+)
+_ARITH_HINT = (
+    "numbers take + - * /; durations add and subtract, and scale by a number; "
+    "datetime - datetime is a duration"
+)
 _ORDERED = (Kind.INT, Kind.NUMBER, Kind.DATE, Kind.DATETIME, Kind.DURATION)
 
 
@@ -380,17 +542,23 @@ class Exprs:
             return ir.Const(e.value, ir.BOOL, e.span)
         return None
 
-    def lower(self, e: ast.Expr, expect_enum: ir.Type | None = None) -> ir.Expr:
+    def lower(
+        self, e: ast.Expr, expect_enum: ir.Type | None = None, owner: str | None = None
+    ) -> ir.Expr:
         lit = self.literal(e)
         if lit is not None:
             return lit
         if isinstance(e, ast.Name):
-            return self.name(e, expect_enum)
+            return self.name(e, expect_enum, owner)
         if isinstance(e, ast.Neg):
             inner = self.lower(e.operand)
             if inner.type.kind not in (Kind.INT, Kind.NUMBER, Kind.DURATION, Kind.ERROR):
-                self.o.err("E301", f"cannot negate a {inner.type.kind.value}", e.span,
-                           "only numbers and durations have a sign")
+                self.o.err(
+                    "E301",
+                    f"cannot negate {_article(inner.type.kind.value)}",
+                    e.span,
+                    "only numbers and durations have a sign; for yes/no use `not`",
+                )
                 return ir.Neg(inner, ir.ERROR, e.span)
             if isinstance(inner, ir.Const) and isinstance(inner.value, int | float | dt.timedelta):
                 return ir.Const(-inner.value, inner.type, e.span)
@@ -403,15 +571,26 @@ class Exprs:
         if isinstance(e, ast.IsSet | ast.IsMissing):
             inner = self.lower(e.operand)
             if not isinstance(inner, ir.FieldRef) and inner.type.kind is not Kind.ERROR:
-                self.o.diags.append(warning(
-                    "W504", "`is set` / `is missing` on an expression: it is missing only when "
-                    "a field in it is missing", e.span, "test the field itself"))
+                self.o.diags.append(
+                    warning(
+                        "W504",
+                        "`is set` / `is missing` on an expression: it is missing only when "
+                        "a field in it is missing",
+                        e.span,
+                        "test the field itself",
+                    )
+                )
             elif isinstance(inner, ir.FieldRef) and not inner.optional:
                 word = "is set" if isinstance(e, ast.IsSet) else "is missing"
-                self.o.diags.append(warning(
-                    "W505", f"`{inner.name}` is required, so `{word}` is always "
-                    f"{'true' if word == 'is set' else 'false'}", e.span,
-                    f"declare it optional (`{inner.name}: {inner.type}?`) if the data may lack it"))
+                self.o.diags.append(
+                    warning(
+                        "W505",
+                        f"`{inner.name}` is required, so `{word}` is always "
+                        f"{'true' if word == 'is set' else 'false'}",
+                        e.span,
+                        f"declare it optional (`{inner.name}: {inner.type}?`) if the data may lack it",
+                    )
+                )
             return ir.IsSet(inner, isinstance(e, ast.IsMissing), e.span)
         if isinstance(e, ast.Compare):
             return self.compare(e)
@@ -421,9 +600,12 @@ class Exprs:
             left, right = self.lower(e.left), self.lower(e.right)
             for side in (left, right):
                 if side.type.kind not in (Kind.TEXT, Kind.ERROR):
-                    self.o.err("E301", f"`contains` works on text, not on a "
-                               f"{side.type.kind.value}", side.span,
-                               'write `field contains "words"` with a text field')
+                    self.o.err(
+                        "E301",
+                        f"`contains` works on text, not on a {side.type.kind.value}",
+                        side.span,
+                        'write `field contains "words"` with a text field',
+                    )
             return ir.Contains(left, right, e.span)
         if isinstance(e, ast.BinOp):
             return self.arith(e)
@@ -433,44 +615,68 @@ class Exprs:
         x = self.lower(e)
         if x.type.kind not in (Kind.BOOL, Kind.ERROR):
             word = {ast.And: "and", ast.Or: "or", ast.Not: "not"}[type(parent)]
-            self.o.err("E301", f"`{word}` needs yes/no values, but this is a "
-                       f"{x.type.kind.value}", e.span, _bool_hint(x))
+            self.o.err(
+                "E301",
+                f"`{word}` needs yes/no values, but this is {_article(x.type.kind.value)}",
+                e.span,
+                _bool_hint(x),
+            )
         return x
 
-    def name(self, e: ast.Name, expect_enum: ir.Type | None) -> ir.Expr:
+    def name(self, e: ast.Name, expect_enum: ir.Type | None, owner: str | None = None) -> ir.Expr:
         field = self.record.field(e.id) if self.record else None
         if field is not None:
             return ir.FieldRef(field.name, field.type, field.optional, e.span)
         if expect_enum is not None:
             if e.id in expect_enum.values:
                 return ir.Const(e.id, expect_enum, e.span)
-            self.o.err("E207", f"`{e.id}` is not a value of {expect_enum}", e.span,
-                       did_you_mean(e.id, expect_enum.values)
-                       or "the values are " + ", ".join(f"`{v}`" for v in expect_enum.values))
+            self.o.err(
+                "E210",
+                f"`{e.id}` is not a value of {owner or str(expect_enum)}",
+                e.span,
+                did_you_mean(e.id, expect_enum.values)
+                or "the values are " + ", ".join(f"`{v}`" for v in expect_enum.values),
+            )
             return ir.Const(None, ir.ERROR, e.span)
         names = [f.name for f in self.record.fields] if self.record else []
-        enum_values = [v for f in (self.record.fields if self.record else ())
-                       if f.type.kind is Kind.ENUM for v in f.type.values]
+        enum_values = [
+            v
+            for f in (self.record.fields if self.record else ())
+            if f.type.kind is Kind.ENUM
+            for v in f.type.values
+        ]
         hint = did_you_mean(e.id, names)
+        if e.id.lower() in ("true", "false") and e.id not in names:
+            hint = f"write `{e.id.lower()}` in lower case"
         if e.id in enum_values:
-            owners = [f.name for f in self.record.fields  # type: ignore[union-attr]
-                      if e.id in f.type.values]
+            owners = [
+                f.name
+                for f in self.record.fields  # type: ignore[union-attr]
+                if e.id in f.type.values
+            ]
             hint = f"`{e.id}` is a value of `{owners[0]}`: compare it, e.g. `{owners[0]} = {e.id}`"
         what = f"record `{self.record.name}`" if self.record else "this record"
-        self.o.err("E201", f"unknown field `{e.id}` in {what}", e.span,
-                   hint or did_you_mean(e.id, enum_values) or "declare it in the record")
+        self.o.err(
+            "E201",
+            f"unknown field `{e.id}` in {what}",
+            e.span,
+            hint or did_you_mean(e.id, enum_values) or "declare it in the record",
+        )
         return ir.Const(None, ir.ERROR, e.span)
 
     def pair(self, left: ast.Expr, right: ast.Expr) -> tuple[ir.Expr, ir.Expr]:
         """Lower two operands that may be an enum field and a bare enum value name."""
-        lfirst = not (isinstance(left, ast.Name) and self.record is not None
-                      and self.record.field(left.id) is None)
+        lfirst = not (
+            isinstance(left, ast.Name)
+            and self.record is not None
+            and self.record.field(left.id) is None
+        )
         if lfirst:
             lx = self.lower(left)
-            rx = self.lower(right, lx.type if lx.type.kind is Kind.ENUM else None)
+            rx = self.lower(right, lx.type if lx.type.kind is Kind.ENUM else None, _owner(lx))
         else:
             rx = self.lower(right)
-            lx = self.lower(left, rx.type if rx.type.kind is Kind.ENUM else None)
+            lx = self.lower(left, rx.type if rx.type.kind is Kind.ENUM else None, _owner(rx))
         return lx, rx
 
     def compare(self, e: ast.Compare) -> ir.Expr:
@@ -480,28 +686,42 @@ class Exprs:
             return ir.Cmp(e.op, left, right, e.span)
         if e.op in ("<", "<=", ">", ">=") and (lt.kind not in _ORDERED or rt.kind not in _ORDERED):
             bad = lt if lt.kind not in _ORDERED else rt
-            self.o.err("E301", f"`{e.op}` cannot order {bad.kind.value} values", e.span,
-                       "use `=` or `!=`" if bad.kind in (Kind.ENUM, Kind.TEXT, Kind.BOOL)
-                       else None)
+            self.o.err(
+                "E301", f"`{e.op}` cannot order {bad.kind.value} values", e.span, "use `=` or `!=`"
+            )
         elif not _comparable(lt, rt):
-            self.o.err("E303" if {lt.kind, rt.kind} & {Kind.DURATION} else "E301",
-                       f"cannot compare a {lt.kind.value} with a {rt.kind.value}", e.span,
-                       _mismatch_hint(lt, rt, right if rt.kind is not lt.kind else left))
+            self.o.err(
+                "E303" if {lt.kind, rt.kind} & {Kind.DURATION} else "E301",
+                f"cannot compare {_article(lt.kind.value)} with {_article(rt.kind.value)}",
+                e.span,
+                _mismatch_hint(lt, rt, right if rt.kind is not lt.kind else left),
+            )
         return ir.Cmp(e.op, left, right, e.span)
 
     def in_list(self, e: ast.InList) -> ir.Expr:
         operand = self.lower(e.operand)
         enum_t = operand.type if operand.type.kind is Kind.ENUM else None
-        items = tuple(self.lower(i, enum_t) for i in e.items)
+        items = tuple(self.lower(i, enum_t, _owner(operand)) for i in e.items)
         for item in items:
-            if (Kind.ERROR not in (operand.type.kind, item.type.kind)
-                    and not _comparable(operand.type, item.type)):
-                self.o.err("E301", f"the list holds a {item.type.kind.value}, but "
-                           f"the value tested is a {operand.type.kind.value}", item.span,
-                           _mismatch_hint(operand.type, item.type, item))
+            if Kind.ERROR not in (operand.type.kind, item.type.kind) and not _comparable(
+                operand.type, item.type
+            ):
+                self.o.err(
+                    "E301",
+                    f"the list holds {_article(item.type.kind.value)}, but "
+                    f"the value tested is {_article(operand.type.kind.value)}",
+                    item.span,
+                    _mismatch_hint(operand.type, item.type, item),
+                )
         if not items:
-            self.o.diags.append(warning("W506", "empty list: `in []` is never true", e.span,
-                                        "list the values to test for"))
+            self.o.diags.append(
+                warning(
+                    "W506",
+                    "empty list: `in []` is never true",
+                    e.span,
+                    "list the values to test for",
+                )
+            )
         return ir.In(operand, items, e.negated, e.span)
 
     def arith(self, e: ast.BinOp) -> ir.Expr:
@@ -518,10 +738,18 @@ class Exprs:
                 hint = "give the number a unit, e.g. `24h`"
             elif Kind.DATETIME in (lk, rk) and Kind.DATE in (lk, rk):
                 hint = "use a datetime literal such as `2024-10-29T00:00`"
-            self.o.err("E304", f"cannot apply `{e.op}` to a {lk.value} and a {rk.value}", e.span,
-                       hint)
+            self.o.err(
+                "E304",
+                f"cannot apply `{e.op}` to {_article(lk.value)} and {_article(rk.value)}",
+                e.span,
+                hint or _ARITH_HINT,
+            )
             return ir.Arith(e.op, left, right, ir.ERROR, e.span)
         return ir.Arith(e.op, left, right, ir.SIMPLE_TYPES[result.value], e.span)
+
+
+def _owner(e: ir.Expr) -> str | None:
+    return f"`{e.name}`" if isinstance(e, ir.FieldRef) else None
 
 
 def _comparable(a: ir.Type, b: ir.Type) -> bool:
@@ -532,7 +760,7 @@ def _comparable(a: ir.Type, b: ir.Type) -> bool:
     return a.kind is b.kind
 
 
-def _mismatch_hint(a: ir.Type, b: ir.Type, culprit: ir.Expr) -> str | None:
+def _mismatch_hint(a: ir.Type, b: ir.Type, culprit: ir.Expr) -> str:
     kinds = {a.kind, b.kind}
     if Kind.DURATION in kinds and kinds & {Kind.INT, Kind.NUMBER}:
         n = culprit.value if isinstance(culprit, ir.Const) else None
@@ -544,7 +772,9 @@ def _mismatch_hint(a: ir.Type, b: ir.Type, culprit: ir.Expr) -> str | None:
         return "enum values are names: drop the quotes"
     if Kind.BOOL in kinds:
         return "use the yes/no field on its own, or `not field`"
-    return None
+    if kinds == {Kind.ENUM}:
+        return "these two enums have different values, so they can never be equal"
+    return "compare values of the same kind"
 
 
 def lower(graph: Graph) -> tuple[ir.Policy, list[Diagnostic]]:

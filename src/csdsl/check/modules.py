@@ -41,25 +41,35 @@ def load_graph(path: str | Path) -> Graph:
     return graph
 
 
-def _load(graph: Graph, path: Path, name: str, stack: list[tuple[str, Span]],
-          via: Span | None) -> ast.Module | None:
+def _load(
+    graph: Graph, path: Path, name: str, stack: list[tuple[str, Span]], via: Span | None
+) -> ast.Module | None:
     key = str(path.resolve())
     if key in graph.modules:
         return graph.modules[key]
     try:
-        source = SourceFile(name, path.read_text(encoding="utf-8"))
+        source = SourceFile(name, path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         span = via or Span.unknown(name)
-        graph.diagnostics.append(error("E204", f"cannot find `{name}`", span,
-                                       "check the path; imports are relative to the importing "
-                                       "file"))
+        graph.diagnostics.append(
+            error(
+                "E204",
+                f"cannot find `{name}`",
+                span,
+                "check the path; imports are relative to the importing file",
+            )
+        )
         return None
     except (OSError, UnicodeDecodeError) as exc:
         span = via or Span.unknown(name)
-        reason = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(
-            exc.strerror or exc).lower()
-        graph.diagnostics.append(error("E204", f"cannot read `{name}`: {reason}", span,
-                                       "policy files are UTF-8 text"))
+        reason = (
+            "it is not UTF-8 text"
+            if isinstance(exc, UnicodeDecodeError)
+            else str(exc.strerror or exc).lower()
+        )
+        graph.diagnostics.append(
+            error("E204", f"cannot read `{name}`: {reason}", span, "policy files are UTF-8 text")
+        )
         return None
     graph.sources[name] = source
     module, diags = parse(source)
@@ -73,17 +83,25 @@ def _load(graph: Graph, path: Path, name: str, stack: list[tuple[str, Span]],
     for item in module.items:
         if not isinstance(item, ast.Import):
             continue
-        target = (path.parent / item.path)
+        target = path.parent / item.path
         tkey = str(target.resolve())
         on_stack = [k for k, _ in stack]
         if tkey in on_stack:
-            cycle = [Path(k).name for k in on_stack[on_stack.index(tkey):]] + [target.name]
-            first_import = stack[on_stack.index(tkey) + 1][1] if on_stack.index(
-                tkey) + 1 < len(stack) else item.span
-            graph.diagnostics.append(error(
-                "E205", "import cycle: " + " -> ".join(f"`{c}`" for c in cycle), item.span,
-                "move what both files need into a third file that neither imports back",
-                [Related("the cycle starts here", first_import)]))
+            cycle = [Path(k).name for k in on_stack[on_stack.index(tkey) :]] + [target.name]
+            first_import = (
+                stack[on_stack.index(tkey) + 1][1]
+                if on_stack.index(tkey) + 1 < len(stack)
+                else item.span
+            )
+            graph.diagnostics.append(
+                error(
+                    "E205",
+                    "import cycle: " + " -> ".join(f"`{c}`" for c in cycle),
+                    item.span,
+                    "move what both files need into a third file that neither imports back",
+                    [Related("the cycle starts here", first_import)],
+                )
+            )
             continue
         child_name = _display(target) if not Path(item.path).is_absolute() else item.path
         child = _load(graph, target, child_name, stack, item.span)

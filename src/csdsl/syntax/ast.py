@@ -19,7 +19,7 @@ _NOWHERE = Span.unknown()
 
 
 def _span() -> Span:
-    return attrs.field(default=_NOWHERE, eq=False, repr=False)  # type: ignore[no-any-return]
+    return attrs.field(default=_NOWHERE, eq=False, repr=False)
 
 
 def _text() -> str | None:
@@ -35,6 +35,7 @@ class Ident:
 
 
 # ---- expressions ---------------------------------------------------------------------------
+
 
 @attrs.frozen
 class Name:
@@ -173,11 +174,13 @@ class Contains:
 
 
 Literal: TypeAlias = Number | Percent | Duration | DateLit | DateTimeLit | String | Bool
-Expr: TypeAlias = (Literal | Name | Neg | BinOp | Compare | And | Or | Not | IsSet | IsMissing
-                   | InList | Contains)
+Expr: TypeAlias = (
+    Literal | Name | Neg | BinOp | Compare | And | Or | Not | IsSet | IsMissing | InList | Contains
+)
 Value: TypeAlias = Literal | Name | Missing | Neg
 
 # ---- declarations --------------------------------------------------------------------------
+
 
 @attrs.frozen
 class Header:
@@ -186,6 +189,7 @@ class Header:
     effective: dt.date | None = None
     timezone: str | None = None
     span: Span = _span()
+    timezone_span: Span = _span()
 
 
 @attrs.frozen
@@ -251,12 +255,14 @@ class FieldValue:
 class Example:
     id: Ident | None
     title: str
-    given: Ident                      # a record type, or with `base=True` another example's id
+    given: Ident  # a record type, or with `base=True` another example's id
     base: bool
     fields: tuple[FieldValue, ...]
     expect_valid: bool
     because: tuple[Ident, ...] | None = None
     span: Span = _span()
+    given_span: Span = _span()
+    expect_span: Span = _span()
 
 
 Item: TypeAlias = Import | RecordDecl | Validity | Example

@@ -20,7 +20,8 @@ from csdsl.syntax import ast
 
 
 def unescape(token_text: str) -> str:
-    """The value of a STRING token: strip the quotes, resolve `\\"`, `\\\\`, `\\n`, `\\t`, `\\uXXXX`."""
+    """The value of a STRING token: quotes stripped, escapes (quote, backslash, n, t, uXXXX)
+    resolved."""
     body = token_text[1:-1]
     if "\\" not in body:
         return body
@@ -58,14 +59,19 @@ class Builder(Transformer[Token, ast.Module]):
         return Span(self.source.name, meta.line, meta.column, meta.end_line, meta.end_column)
 
     def _tok_span(self, tok: Token) -> Span:
-        return Span(self.source.name, tok.line or 1, tok.column or 1,
-                    tok.end_line or tok.line or 1, tok.end_column or tok.column or 1)
+        return Span(
+            self.source.name,
+            tok.line or 1,
+            tok.column or 1,
+            tok.end_line or tok.line or 1,
+            tok.end_column or tok.column or 1,
+        )
 
     def _ident(self, tok: Token) -> ast.Ident:
         return ast.Ident(str(tok), self._tok_span(tok))
 
-    def _bad(self, tok: Token, message: str, hint: str | None = None) -> None:
-        self.problems.append(error("E103", message, self._tok_span(tok), hint))
+    def _bad(self, tok: Token, message: str, hint: str | None = None, code: str = "E103") -> None:
+        self.problems.append(error(code, message, self._tok_span(tok), hint))
 
     # -- header and items -------------------------------------------------------------------
     @v_args(meta=True)
@@ -77,20 +83,32 @@ class Builder(Transformer[Token, ast.Module]):
     @v_args(meta=True)
     def header(self, meta: Meta, children: list[Any]) -> ast.Header:
         name = unescape(children[0])
-        opts: dict[str, Any] = {}
-        for key, value in children[1:]:
-            opts.setdefault(key, value)  # a repeated option is reported by the checker
-        return ast.Header(name, opts.get("version"), opts.get("effective"), opts.get("timezone"),
-                          span=self._span(meta))
+        opts: dict[str, tuple[Any, Token]] = {}
+        for key, value, tok in children[1:]:
+            if key in opts:
+                self._bad(
+                    tok, f"`{key}` is given twice in the header", f"keep one `{key}`", code="E115"
+                )
+            else:
+                opts[key] = (value, tok)
+        tz = opts.get("timezone")
+        return ast.Header(
+            name,
+            opts.get("version", (None,))[0],
+            opts.get("effective", (None,))[0],
+            tz[0] if tz else None,
+            span=self._span(meta),
+            timezone_span=self._tok_span(tz[1]) if tz else Span.unknown(),
+        )
 
-    def h_version(self, children: list[Token]) -> tuple[str, str]:
-        return ("version", unescape(children[0]))
+    def h_version(self, children: list[Token]) -> tuple[str, str, Token]:
+        return ("version", unescape(children[0]), children[0])
 
-    def h_effective(self, children: list[Token]) -> tuple[str, dt.date | None]:
-        return ("effective", self._date(children[0]))
+    def h_effective(self, children: list[Token]) -> tuple[str, dt.date | None, Token]:
+        return ("effective", self._date(children[0]), children[0])
 
-    def h_timezone(self, children: list[Token]) -> tuple[str, str]:
-        return ("timezone", unescape(children[0]))
+    def h_timezone(self, children: list[Token]) -> tuple[str, str, Token]:
+        return ("timezone", unescape(children[0]), children[0])
 
     @v_args(meta=True)
     def import_stmt(self, meta: Meta, children: list[Token]) -> ast.Import:
@@ -102,8 +120,9 @@ class Builder(Transformer[Token, ast.Module]):
 
     @v_args(meta=True)
     def field_decl(self, meta: Meta, children: list[Any]) -> ast.FieldDecl:
-        return ast.FieldDecl(self._ident(children[0]), children[1], children[2] is not None,
-                             span=self._span(meta))
+        return ast.FieldDecl(
+            self._ident(children[0]), children[1], children[2] is not None, span=self._span(meta)
+        )
 
     def simple_type(self, children: list[Token]) -> ast.SimpleType:
         return ast.SimpleType(self._ident(children[0]))
@@ -119,8 +138,14 @@ class Builder(Transformer[Token, ast.Module]):
         record, quant, *rest = children
         unless = rest.pop()
         exceptions, unless_span = unless if unless is not None else (None, Span.unknown())
-        return ast.Validity(self._ident(record), quant, tuple(rest), exceptions,
-                            span=self._span(meta), unless_span=unless_span)
+        return ast.Validity(
+            self._ident(record),
+            quant,
+            tuple(rest),
+            exceptions,
+            span=self._span(meta),
+            unless_span=unless_span,
+        )
 
     def any_(self, children: list[Token]) -> str:
         return "any"
@@ -135,29 +160,47 @@ class Builder(Transformer[Token, ast.Module]):
         return False
 
     @v_args(meta=True)
-    def unless_block(self, meta: Meta, children: list[ast.Condition]
-                     ) -> tuple[tuple[ast.Condition, ...], Span]:
+    def unless_block(
+        self, meta: Meta, children: list[ast.Condition]
+    ) -> tuple[tuple[ast.Condition, ...], Span]:
         return tuple(children), self._span(meta)
 
     @v_args(meta=True)
     def condition(self, meta: Meta, children: list[Any]) -> ast.Condition:
         ident, wording, expr = children
-        return ast.Condition(self._ident(ident), unescape(wording) if wording else None, expr,
-                             span=self._span(meta))
+        return ast.Condition(
+            self._ident(ident), unescape(wording) if wording else None, expr, span=self._span(meta)
+        )
 
     @v_args(meta=True)
     def example(self, meta: Meta, children: list[Any]) -> ast.Example:
         ident, title, given, expect = children
-        given_name, base, fields = given
-        verdict, because = expect
-        return ast.Example(self._ident(ident) if ident is not None else None, unescape(title),
-                           given_name, base, fields, verdict, because, span=self._span(meta))
+        given_name, base, fields, given_span = given
+        verdict, because, expect_span = expect
+        return ast.Example(
+            self._ident(ident) if ident is not None else None,
+            unescape(title),
+            given_name,
+            base,
+            fields,
+            verdict,
+            because,
+            span=self._span(meta),
+            given_span=given_span,
+            expect_span=expect_span,
+        )
 
-    def given_record(self, children: list[Any]) -> tuple[ast.Ident, bool, tuple[Any, ...]]:
-        return (self._ident(children[0]), False, children[1])
+    @v_args(meta=True)
+    def given_record(
+        self, meta: Meta, children: list[Any]
+    ) -> tuple[ast.Ident, bool, tuple[Any, ...], Span]:
+        return (self._ident(children[0]), False, children[1], self._span(meta))
 
-    def given_base(self, children: list[Any]) -> tuple[ast.Ident, bool, tuple[Any, ...]]:
-        return (self._ident(children[0]), True, children[1])
+    @v_args(meta=True)
+    def given_base(
+        self, meta: Meta, children: list[Any]
+    ) -> tuple[ast.Ident, bool, tuple[Any, ...], Span]:
+        return (self._ident(children[0]), True, children[1], self._span(meta))
 
     def record_lit(self, children: list[ast.FieldValue]) -> tuple[ast.FieldValue, ...]:
         return tuple(children)
@@ -166,8 +209,11 @@ class Builder(Transformer[Token, ast.Module]):
     def field_value(self, meta: Meta, children: list[Any]) -> ast.FieldValue:
         return ast.FieldValue(self._ident(children[0]), children[1], span=self._span(meta))
 
-    def expect(self, children: list[Any]) -> tuple[bool, tuple[ast.Ident, ...] | None]:
-        return (children[0], children[1])
+    @v_args(meta=True)
+    def expect(
+        self, meta: Meta, children: list[Any]
+    ) -> tuple[bool, tuple[ast.Ident, ...] | None, Span]:
+        return (children[0], children[1], self._span(meta))
 
     # -- expressions --------------------------------------------------------------------------
     @v_args(meta=True)
@@ -221,6 +267,10 @@ class Builder(Transformer[Token, ast.Module]):
     def neg_number(self, meta: Meta, c: list[Token]) -> ast.Neg:
         return ast.Neg(self.number(c), span=self._span(meta))
 
+    @v_args(meta=True)
+    def neg_duration(self, meta: Meta, c: list[Token]) -> ast.Neg:
+        return ast.Neg(self.duration(c), span=self._span(meta))
+
     def name(self, c: list[Token]) -> ast.Name:
         return ast.Name(str(c[0]), span=self._tok_span(c[0]))
 
@@ -241,8 +291,13 @@ class Builder(Transformer[Token, ast.Module]):
 
     def duration(self, c: list[Token]) -> ast.Duration:
         text = str(c[0])
-        return ast.Duration(values.compact_duration_seconds(text), text,
-                            span=self._tok_span(c[0]))
+        seconds = values.compact_duration_seconds(text)
+        if seconds > values.MAX_SECONDS:
+            self._bad(
+                c[0], f"`{text}` is too long a duration", "durations are at most 999999999 days"
+            )
+            seconds = 0
+        return ast.Duration(seconds, text, span=self._tok_span(c[0]))
 
     def _date(self, tok: Token) -> dt.date | None:
         try:
@@ -260,8 +315,11 @@ class Builder(Transformer[Token, ast.Module]):
         try:
             value = dt.datetime.fromisoformat(text)
         except ValueError:
-            self._bad(c[0], f"`{text}` is not a real date and time",
-                      "write datetimes as YYYY-MM-DDTHH:MM[:SS][+08:00]")
+            self._bad(
+                c[0],
+                f"`{text}` is not a real date and time",
+                "write datetimes as YYYY-MM-DDTHH:MM[:SS][+08:00]",
+            )
             value = dt.datetime(1970, 1, 1)
         return ast.DateTimeLit(value, text, span=self._tok_span(c[0]))
 

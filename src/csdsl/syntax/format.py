@@ -24,8 +24,9 @@ INDENT = "  "
 
 # ---- expressions ---------------------------------------------------------------------------
 
-_PREC_OR, _PREC_AND, _PREC_NOT, _PREC_CMP, _PREC_SUM, _PREC_PROD, _PREC_UNARY, _PREC_ATOM = (
-    range(1, 9))
+_PREC_OR, _PREC_AND, _PREC_NOT, _PREC_CMP, _PREC_SUM, _PREC_PROD, _PREC_UNARY, _PREC_ATOM = range(
+    1, 9
+)
 
 
 def _prec(e: ast.Expr | ast.Value) -> int:
@@ -82,7 +83,7 @@ def expr_text(e: ast.Expr | ast.Value, min_prec: int = 0) -> str:
     return f"({text})" if _prec(e) < min_prec else text
 
 
-def _expr(e: ast.Expr | ast.Value) -> str:  # noqa: PLR0911 - one return per node kind
+def _expr(e: ast.Expr | ast.Value) -> str:
     if isinstance(e, ast.Name):
         return e.id
     if isinstance(e, ast.Number):
@@ -143,6 +144,7 @@ def _chain(e: ast.Expr) -> tuple[str, list[ast.Expr]] | None:
 
 
 # ---- layout with comments ------------------------------------------------------------------
+
 
 def width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -212,17 +214,26 @@ class _Printer:
         self.last = max(self.last, span_end)
 
     def render(self) -> str:
-        cols: dict[int, int] = {}
-        for ln in self.lines:
-            if ln.comment is not None and ln.group is not None:
-                w = len(INDENT) * ln.depth + width(ln.text)
-                cols[ln.group] = max(cols.get(ln.group, 0), w)
+        # trailing comments of consecutive lines (a run) start in one column
+        column = [0] * len(self.lines)
+        i = 0
+        while i < len(self.lines):
+            j = i
+            while (
+                j < len(self.lines)
+                and self.lines[j].comment is not None
+                and self.lines[j].group == self.lines[i].group
+            ):
+                j += 1
+            if j > i:
+                col = max(len(INDENT) * ln.depth + width(ln.text) for ln in self.lines[i:j])
+                column[i:j] = [col] * (j - i)
+            i = max(j, i + 1)
         out = []
-        for ln in self.lines:
+        for ln, col in zip(self.lines, column, strict=True):
             text = (INDENT * ln.depth + ln.text) if ln.text else ""
             if ln.comment is not None:
-                pad = (cols.get(ln.group, 0) if ln.group is not None else 0) - width(text)
-                text = text + " " * max(0, pad) + "  " + ln.comment
+                text = text + " " * max(0, col - width(text)) + "  " + ln.comment
             out.append(text.rstrip())
         while out and out[-1] == "":
             out.pop()
@@ -243,8 +254,9 @@ def format_module(module: ast.Module) -> str:
         p.clause(h.span.line, h.span.end_line, 0, [" ".join(parts)])
     previous: ast.Item | ast.Header | None = h
     for item in module.items:
-        if previous is not None and not (isinstance(item, ast.Import)
-                                         and isinstance(previous, ast.Import)):
+        if previous is not None and not (
+            isinstance(item, ast.Import) and isinstance(previous, ast.Import)
+        ):
             p.blank()
             # a comment block directly above an item stays attached to it
         p.group += 1
@@ -328,19 +340,22 @@ def _validity(p: _Printer, v: ast.Validity) -> None:
 def _example(p: _Printer, e: ast.Example) -> None:
     ident = f"{e.id.name} " if e.id is not None else ""
     _open(p, e.span, f"example {ident}{quote(e.title)} {{")
-    p.leading(e.span.end_line, 1)
     word = f"{e.given.name} with" if e.base else e.given.name
     pairs = [f"{fv.name.name}: {expr_text(fv.value)}" for fv in e.fields]
     inline = f"given {word} {{ " + ", ".join(pairs) + " }" if pairs else f"given {word} {{}}"
     if len(INDENT) + width(inline) <= WIDTH:
-        p.emit(1, inline)
+        p.clause(e.given_span.line, e.given_span.end_line, 1, [inline])
     else:
-        p.emit(1, f"given {word} {{")
-        for pair in pairs:
-            p.emit(2, pair)
-        p.emit(1, "}")
+        g = e.given_span
+        p.leading(g.line, 1)
+        p.gap(g.line)
+        p.emit(1, f"given {word} {{", p.trailing(g.line))
+        p.last = g.line
+        for fv in e.fields:
+            p.clause(fv.span.line, fv.span.end_line, 2, [f"{fv.name.name}: {expr_text(fv.value)}"])
+        _close(p, g.end_line, 1)
     expect = "expect " + ("valid" if e.expect_valid else "invalid")
     if e.because:
         expect += " because " + ", ".join(b.name for b in e.because)
-    p.emit(1, expect)
+    p.clause(e.expect_span.line, e.expect_span.end_line, 1, [expect])
     _close(p, e.span.end_line, 0)

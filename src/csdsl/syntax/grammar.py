@@ -13,16 +13,51 @@ from pathlib import Path
 
 from lark import Lark
 
-KEYWORDS = frozenset({
-    "policy", "version", "effective", "timezone", "import", "record", "enum", "valid", "invalid",
-    "when", "any", "all", "unless", "example", "given", "with", "expect", "because", "and", "or",
-    "not", "is", "set", "missing", "in", "contains", "true", "false",
-})
+KEYWORDS = frozenset(
+    {
+        "policy",
+        "version",
+        "effective",
+        "timezone",
+        "import",
+        "record",
+        "enum",
+        "valid",
+        "invalid",
+        "when",
+        "any",
+        "all",
+        "unless",
+        "example",
+        "given",
+        "with",
+        "expect",
+        "because",
+        "and",
+        "or",
+        "not",
+        "is",
+        "set",
+        "missing",
+        "in",
+        "contains",
+        "true",
+        "false",
+    }
+)
 # Keywords of the parts of the language still to come (DESIGN.md): reserved so that no policy
 # written today uses them as names and breaks when they arrive.
-RESERVED = frozenset({
-    "calendar", "deadline", "escalation", "phrases", "transcript", "metric", "invariant",
-})
+RESERVED = frozenset(
+    {
+        "calendar",
+        "deadline",
+        "escalation",
+        "phrases",
+        "transcript",
+        "metric",
+        "invariant",
+    }
+)
 TOP_LEVEL = ("import", "record", "valid", "example")
 
 
@@ -40,5 +75,10 @@ def grammar_text() -> str:
 
 @functools.cache
 def parser() -> Lark:
-    return Lark(grammar_text(), parser="lalr", propagate_positions=True, maybe_placeholders=True,
-                cache=False)
+    return Lark(
+        grammar_text(),
+        parser="lalr",
+        propagate_positions=True,
+        maybe_placeholders=True,
+        cache=False,
+    )

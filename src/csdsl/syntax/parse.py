@@ -27,8 +27,18 @@ from csdsl.syntax import ast
 from csdsl.syntax.build import Builder
 from csdsl.syntax.grammar import KEYWORDS, RESERVED, TOP_LEVEL, parser
 
-FULL_WIDTH_EXTRA = {"“": '"', "”": '"', "、": ",", "【": "[", "】": "]", "\u3000": " ",
-                    "〈": "<", "〉": ">", "《": "<", "》": ">"}
+FULL_WIDTH_EXTRA = {
+    "“": '"',
+    "”": '"',
+    "、": ",",
+    "【": "[",
+    "】": "]",
+    "\u3000": " ",
+    "〈": "<",
+    "〉": ">",
+    "《": "<",
+    "》": ">",
+}
 
 
 def half_width(ch: str) -> str:
@@ -88,10 +98,28 @@ def parse(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
         tree = parser().parse(text)
     except UnexpectedInput as exc:
         mapped = SourceFile(source.name, text)
-        glued = _GLUED.search(code, 0, (exc.pos_in_stream or 0) + 1)
+        stop = (exc.pos_in_stream or 0) + 1
+        spaced = _SPACED_UNIT.search(code, 0, stop + 16)
+        if spaced:
+            compact = spaced.group(1) + _UNIT_WORDS[spaced.group(2).lower()]
+            return None, [
+                error(
+                    "E112",
+                    f"`{spaced.group()}` is not a duration",
+                    mapped.span(spaced.start(), spaced.end()),
+                    f"write `{compact}` (no space, one-letter unit)",
+                )
+            ]
+        glued = _GLUED.search(code, 0, stop)
         if glued:
-            return None, [error("E112", f"`{glued.group()}` is not a number, duration or date",
-                                mapped.span(glued.start(), glued.end()), _LITERAL_FORMS)]
+            return None, [
+                error(
+                    "E112",
+                    f"`{glued.group()}` is not a number, duration or date",
+                    mapped.span(glued.start(), glued.end()),
+                    _LITERAL_FORMS,
+                )
+            ]
         diag = _explain(exc, mapped)
         return None, [_show_original(diag, source, mapped)]
     builder = Builder(source)
@@ -103,8 +131,41 @@ def parse(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
 # ---- syntax errors -------------------------------------------------------------------------
 
 _GLUED = re.compile(r"(?<![\w.:\-])\d+(?:\.\d+)?(?![dhms](?:\d|\b))[^\W\d]\w*")
-_LITERAL_FORMS = ("durations are written `15s`, `2m`, `4h`, `3d` or `2h30m`; dates `2024-10-29`; "
-                  "datetimes `2024-10-29T09:00`")
+_UNIT_WORDS = {
+    "d": "d",
+    "day": "d",
+    "days": "d",
+    "天": "d",
+    "h": "h",
+    "hour": "h",
+    "hours": "h",
+    "hr": "h",
+    "hrs": "h",
+    "小时": "h",
+    "m": "m",
+    "min": "m",
+    "mins": "m",
+    "minute": "m",
+    "minutes": "m",
+    "分钟": "m",
+    "分": "m",
+    "s": "s",
+    "sec": "s",
+    "secs": "s",
+    "second": "s",
+    "seconds": "s",
+    "秒": "s",
+}
+_SPACED_UNIT = re.compile(
+    r"(?<![\w.:\-])(\d+)[ \t]+("
+    + "|".join(sorted(_UNIT_WORDS, key=len, reverse=True))
+    + r")(?!\w)",
+    re.IGNORECASE,
+)
+_LITERAL_FORMS = (
+    "durations are written `15s`, `2m`, `4h`, `3d` or `2h30m`; dates `2024-10-29`; "
+    "datetimes `2024-10-29T09:00`"
+)
 
 
 def _show_original(diag: Diagnostic, source: SourceFile, mapped: SourceFile) -> Diagnostic:
@@ -116,14 +177,23 @@ def _show_original(diag: Diagnostic, source: SourceFile, mapped: SourceFile) -> 
     read = mapped.line_text(s.line)[s.column - 1 : s.column]
     if typed == read or not typed:
         return diag
-    return attrs.evolve(diag, message=diag.message.replace(f"`{read}`", f"`{typed}` (read as `{read}`)",
-                                                           1))
+    shown = f"`{typed}` (read as `{read}`)"
+    return attrs.evolve(diag, message=diag.message.replace(f"`{read}`", shown, 1))
+
 
 _NAMES = {
-    "NAME": "a name", "STRING": 'a string in double quotes', "NUMBER": "a number",
-    "DURATION": "a duration such as `4h`", "DATE": "a date such as `2024-10-29`",
-    "DATETIME": "a datetime", "PERCENT": "a percentage", "COMPARE": "a comparison such as `=`",
-    "ADD_OP": "`+` or `-`", "MUL_OP": "`*` or `/`", "OPTIONAL": "`?`", "$END": "the end of the file",
+    "NAME": "a name",
+    "STRING": "a string in double quotes",
+    "NUMBER": "a number",
+    "DURATION": "a duration such as `4h`",
+    "DATE": "a date such as `2024-10-29`",
+    "DATETIME": "a datetime",
+    "PERCENT": "a percentage",
+    "COMPARE": "a comparison such as `=`",
+    "ADD_OP": "`+` or `-`",
+    "MUL_OP": "`*` or `/`",
+    "OPTIONAL": "`?`",
+    "$END": "the end of the file",
 }
 
 
@@ -193,54 +263,146 @@ def _explain(exc: UnexpectedInput, src: SourceFile) -> Diagnostic:
     pos = token.start_pos or 0
     before = src.text[:pos].rstrip()
 
-    if pos > 0 and value[:1].isidentifier() and (src.text[pos - 1].isalnum()
-                                                 or src.text[pos - 1] == "_"):
+    if (
+        pos > 0
+        and value[:1].isidentifier()
+        and (src.text[pos - 1].isalnum() or src.text[pos - 1] == "_")
+    ):
         # the contextual lexer read a keyword off the front of a longer word (`anyy`, `validx`)
         start = pos
         while start > 0 and (src.text[start - 1].isalnum() or src.text[start - 1] == "_"):
             start -= 1
         word = src.text[start : pos + len(value)]
-        return error("E108", f"unknown keyword `{word}`", src.span(start, pos + len(value)),
-                     did_you_mean(word, KEYWORDS) or "check the spelling")
+        return error(
+            "E108",
+            f"unknown keyword `{word}`",
+            src.span(start, pos + len(value)),
+            did_you_mean(word, KEYWORDS) or "check the spelling",
+        )
     if value == "=" and src.text[pos - 1 : pos] == "=":
-        return error("E104", "`==` is not an operator", _span_at(src, line, column - 1, 2),
-                     "use a single `=` to compare two values")
+        return error(
+            "E104",
+            "`==` is not an operator",
+            _span_at(src, line, column - 1, 2),
+            "use a single `=` to compare two values",
+        )
     if value == "=" and before.endswith(("<", ">", "!")):
-        return error("E101", f"unexpected `{before[-1]} =`", span,
-                     f"write `{before[-1]}=` without a space")
+        return error(
+            "E101", f"unexpected `{before[-1]} =`", span, f"write `{before[-1]}=` without a space"
+        )
     if value == "=" and "COLON" in expected:
-        return error("E105", "`=` where `:` was expected", span,
-                     "a field and its type or value are separated by `:`, e.g. `agent_rude: true`")
-    if "COLON" in expected and token.type in ("NAME", "STRING", "ENUM", "TRUE", "FALSE",
-                                              "NUMBER", "DURATION", "NOT", "LPAR", "MINUS"):
-        prev = before.split()[-1] if before.split() else ""
-        return error("E105", f"missing `:` after `{prev}`", span,
-                     "put `:` between a name and its type, value or condition")
+        return error(
+            "E105",
+            "`=` where `:` was expected",
+            span,
+            "a field and its type or value are separated by `:`, e.g. `agent_rude: true`",
+        )
+    if "COLON" in expected and token.type in (
+        "NAME",
+        "STRING",
+        "ENUM",
+        "TRUE",
+        "FALSE",
+        "NUMBER",
+        "DURATION",
+        "NOT",
+        "LPAR",
+        "MINUS",
+    ):
+        prev_start = _word_start(src.text, len(before))
+        prev = src.text[prev_start : len(before)]
+        prev_span = src.span(prev_start, len(before))
+        line_start = src.text.rfind("\n", 0, prev_start) + 1
+        if prev in _CLAUSE_WORDS and not src.text[line_start:prev_start].strip():
+            # a clause keyword read as a field or condition name: the block above is not closed
+            opener = _unclosed_brace(SourceFile(src.name, src.text[:prev_start]))
+            related = [Related("the block opened here", opener)] if opener else []
+            return error(
+                "E106",
+                f"missing `}}` before `{prev}`",
+                prev_span,
+                "close the block above with `}`",
+                related,
+            )
+        operator = did_you_mean(prev, _OPERATOR_WORDS)
+        if operator and prev not in _OPERATOR_WORDS:
+            return error("E108", f"unknown keyword `{prev}`", prev_span, operator)
+        if before.endswith('"'):
+            return error(
+                "E105", "missing `:` after the wording", span, 'write `id "wording": condition`'
+            )
+        return error(
+            "E105",
+            f"missing `:` after `{prev}`",
+            span,
+            "put `:` between a name and its type, value or condition",
+        )
+    if token.type == "NOT" and before.endswith("is"):
+        return error(
+            "E101",
+            "`is not set` is not a test",
+            span,
+            "write `is missing` (or `is set` for the opposite)",
+        )
+    if token.type == "POLICY" and before:
+        return error(
+            "E114",
+            "the `policy` header must come first in the file",
+            span,
+            "move the `policy ...` line above every import and declaration",
+        )
     if token.type == "NAME" and value in RESERVED:
-        return error("E107", f"`{value}` is reserved for a part of the language that is not "
-                     "available yet", span,
-                     "see docs/language.md, 'Reserved words'; use another name if this is a name")
+        return error(
+            "E107",
+            f"`{value}` is reserved for a part of the language that is not available yet",
+            span,
+            "see docs/language.md, 'Reserved words'; use another name if this is a name",
+        )
     if token.type == "NAME":
         words = _keyword_terminals(expected)
         suggestion = did_you_mean(value, words) if words else None
-        if suggestion is None and before == "" or (words and set(words) <= set(TOP_LEVEL) | {
-                "policy", "version", "effective", "timezone"}):
+        if (suggestion is None and before == "") or (
+            words and set(words) <= set(TOP_LEVEL) | {"policy", "version", "effective", "timezone"}
+        ):
             suggestion = suggestion or did_you_mean(value, TOP_LEVEL)
         if suggestion:
             return error("E108", f"unknown keyword `{value}`", span, suggestion)
     if token.type in ("RBRACE",) and any(e in expected for e in ("NAME", "NUMBER", "LPAR")):
-        return error("E109", "a condition or value is missing before `}`", span,
-                     "finish the expression, or remove the dangling name or operator")
-    if "RBRACE" in expected and token.type in ("POLICY", "RECORD", "VALID", "EXAMPLE",
-                                               "IMPORT"):
+        start = _word_start(src.text, len(before)) if before[-1:].isalnum() else len(before) - 1
+        dangling = src.text[start : len(before)] or value
+        return error(
+            "E109",
+            f"an expression is missing after `{dangling}`",
+            src.span(start, len(before)) if before else span,
+            "finish the expression, or remove the dangling operator",
+        )
+    if "RBRACE" in expected and token.type in ("POLICY", "RECORD", "VALID", "EXAMPLE", "IMPORT"):
         opener = _unclosed_brace(SourceFile(src.name, src.text[:pos]))
         related = [Related("the block opened here", opener)] if opener else []
-        return error("E106", "missing `}` before the next declaration", span,
-                     "close the block above with `}`", related)
+        return error(
+            "E106",
+            "missing `}` before the next declaration",
+            span,
+            "close the block above with `}`",
+            related,
+        )
     exp = sorted({_terminal_text(e) for e in expected})
     hint = "expected " + (", ".join(exp[:6]) + (", ..." if len(exp) > 6 else "")) if exp else None
     what = "a string" if token.type == "STRING" else f"`{value}`"
     return error("E101", f"unexpected {what}", span, hint)
+
+
+_CLAUSE_WORDS = frozenset(
+    {"policy", "import", "record", "valid", "example", "given", "expect", "unless"}
+)
+_OPERATOR_WORDS = ("and", "or", "not", "is", "in", "contains")
+
+
+def _word_start(text: str, end: int) -> int:
+    start = end
+    while start > 0 and not text[start - 1].isspace() and text[start - 1] not in "{}()[],:":
+        start -= 1
+    return start
 
 
 def _at_end(src: SourceFile, expected: set[str]) -> Diagnostic:
@@ -250,11 +412,19 @@ def _at_end(src: SourceFile, expected: set[str]) -> Diagnostic:
     opener = _unclosed_brace(src)
     if opener is not None:
         closer = {"{": "}", "(": ")", "[": "]"}[src.text[_offset(src, opener)]]
-        return error("E106", f"missing `{closer}`: the file ends inside a block", opener,
-                     f"close it with `{closer}`")
+        return error(
+            "E106",
+            f"missing `{closer}`: the file ends inside a block",
+            opener,
+            f"close it with `{closer}`",
+        )
     exp = sorted({_terminal_text(e) for e in expected})
-    return error("E110", "the file ends in the middle of a declaration", span,
-                 ("expected " + ", ".join(exp[:6])) if exp else None)
+    return error(
+        "E110",
+        "the file ends in the middle of a declaration",
+        span,
+        ("expected " + ", ".join(exp[:6])) if exp else None,
+    )
 
 
 def _offset(src: SourceFile, span: Span) -> int:
@@ -262,31 +432,42 @@ def _offset(src: SourceFile, span: Span) -> int:
 
 
 def _bad_character(exc: UnexpectedCharacters, src: SourceFile) -> Diagnostic:
-    pos = exc.pos_in_stream
+    pos = exc.pos_in_stream or 0
     ch = src.text[pos] if pos < len(src.text) else ""
     span = _span_at(src, exc.line, exc.column)
     rest = src.text[pos:]
     if ch == '"':
         end = src.text.find("\n", pos)
         end = len(src.text) if end < 0 else end
-        return error("E102", "unterminated string", src.span(pos, end),
-                     'close the string with `"` on the same line (use `\\n` for a line break)')
+        return error(
+            "E102",
+            "unterminated string",
+            src.span(pos, end),
+            'close the string with `"` on the same line (use `\\n` for a line break)',
+        )
     if rest.startswith("&&"):
-        return error("E111", "`&&` is not an operator", _span_at(src, exc.line, exc.column, 2),
-                     "use `and`")
+        return error(
+            "E111", "`&&` is not an operator", _span_at(src, exc.line, exc.column, 2), "use `and`"
+        )
     if rest.startswith("||"):
-        return error("E111", "`||` is not an operator", _span_at(src, exc.line, exc.column, 2),
-                     "use `or`")
+        return error(
+            "E111", "`||` is not an operator", _span_at(src, exc.line, exc.column, 2), "use `or`"
+        )
     if ch == "!":
         return error("E111", "`!` is not an operator", span, "use `not`, or `!=` for 'not equal'")
     if ch == "'":
-        return error("E102", "strings use double quotes", span, 'write "text" instead of \'text\'')
+        return error("E102", "strings use double quotes", span, "write \"text\" instead of 'text'")
     if ch.isdigit():
         word = rest.split()[0] if rest.split() else ch
-        return error("E112", f"`{word[:20]}` is not a number, duration or date", span,
-                     _LITERAL_FORMS)
-    return error("E113", f"unexpected character `{ch}`", span,
-                 "remove it; only names, literals, operators and brackets may appear here")
+        return error(
+            "E112", f"`{word[:20]}` is not a number, duration or date", span, _LITERAL_FORMS
+        )
+    return error(
+        "E113",
+        f"unexpected character `{ch}`",
+        span,
+        "remove it; only names, literals, operators and brackets may appear here",
+    )
 
 
 def format_source(source: SourceFile) -> tuple[str | None, list[Diagnostic]]:
