@@ -588,7 +588,8 @@ class Exprs:
                         f"`{inner.name}` is required, so `{word}` is always "
                         f"{'true' if word == 'is set' else 'false'}",
                         e.span,
-                        f"declare it optional (`{inner.name}: {inner.type}?`) if the data may lack it",
+                        f"declare it optional (`{inner.name}: {inner.type}?`) "
+                        "if the data may lack it",
                     )
                 )
             return ir.IsSet(inner, isinstance(e, ast.IsMissing), e.span)
