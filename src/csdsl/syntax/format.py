@@ -273,10 +273,11 @@ def format_module(module: ast.Module) -> str:
     return p.render()
 
 
-def _open(p: _Printer, span: Span, text: str) -> None:
+def _open(p: _Printer, span: Span, text: str, first_member: int | None) -> None:
+    """The opening line of a block; a comment on it stays here unless a member shares it."""
     p.leading(span.line, 0)
     p.gap(span.line)
-    p.emit(0, text, p.trailing(span.line))
+    p.emit(0, text, p.trailing(span.line) if first_member != span.line else None)
     p.last = span.line
 
 
@@ -293,7 +294,7 @@ def _type(t: ast.TypeRef) -> str:
 
 
 def _record(p: _Printer, r: ast.RecordDecl) -> None:
-    _open(p, r.span, f"record {r.name.name} {{")
+    _open(p, r.span, f"record {r.name.name} {{", r.fields[0].span.line if r.fields else None)
     for f in r.fields:
         text = f"{f.name.name}: {_type(f.type)}{'?' if f.optional else ''}"
         p.clause(f.span.line, f.span.end_line, 1, [text])
@@ -324,7 +325,8 @@ def _conditions(p: _Printer, conds: Sequence[ast.Condition]) -> None:
 
 
 def _validity(p: _Printer, v: ast.Validity) -> None:
-    _open(p, v.span, f"valid {v.record.name} when {v.quantifier} {{")
+    first = v.conditions[0].span.line if v.conditions else None
+    _open(p, v.span, f"valid {v.record.name} when {v.quantifier} {{", first)
     _conditions(p, v.conditions)
     if v.exceptions is None:
         _close(p, v.span.end_line, 0)
@@ -339,7 +341,7 @@ def _validity(p: _Printer, v: ast.Validity) -> None:
 
 def _example(p: _Printer, e: ast.Example) -> None:
     ident = f"{e.id.name} " if e.id is not None else ""
-    _open(p, e.span, f"example {ident}{quote(e.title)} {{")
+    _open(p, e.span, f"example {ident}{quote(e.title)} {{", e.given_span.line)
     word = f"{e.given.name} with" if e.base else e.given.name
     pairs = [f"{fv.name.name}: {expr_text(fv.value)}" for fv in e.fields]
     inline = f"given {word} {{ " + ", ".join(pairs) + " }" if pairs else f"given {word} {{}}"

@@ -1,0 +1,167 @@
+"""The command line: verbs, output shapes and exit codes as IO.md fixes them."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from csdsl.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = str(ROOT / "policies" / "complaint_validity.csp")
+JSONL = str(ROOT / "examples" / "complaints.jsonl")
+CSV = str(ROOT / "examples" / "complaints.csv")
+DIAG_KEYS = {
+    "file",
+    "line",
+    "column",
+    "end_line",
+    "end_column",
+    "severity",
+    "code",
+    "message",
+    "hint",
+}
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return str(p)
+
+
+def test_check_clean_policy(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", SEED)
+    assert code == 0
+    assert out.strip() == "1 file checked: 0 errors, 0 warnings"
+    code, out, _ = run(capsys, "check", SEED, "--format", "json")
+    assert (code, json.loads(out)) == (0, [])
+
+
+def test_check_reports_errors_with_location(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    bad = write(tmp_path, "bad.csp", "record R { a: bool }\nvalid R when any { x: a == true }\n")
+    code, out, _ = run(capsys, "check", bad)
+    assert code == 1
+    assert f"{bad}:2:25: error[E104]: `==` is not an operator" in out
+    assert "hint: use a single `=`" in out and "^^" in out
+    code, out, _ = run(capsys, "check", "--format", "json", bad)
+    (d,) = json.loads(out)
+    assert code == 1 and set(d) == DIAG_KEYS
+    assert (d["line"], d["column"], d["severity"], d["code"]) == (2, 25, "error", "E104")
+
+
+def test_warnings_do_not_fail_check(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = write(tmp_path, "w.csp", "record R { a: bool }\nvalid R when any { x: a and not a }\n")
+    code, out, _ = run(capsys, "check", path)
+    assert code == 0 and "warning[W401]" in out
+
+
+def test_check_missing_file_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "check", "no/such/file.csp")
+    assert code == 2 and "no such file" in err
+
+
+def test_fmt_check_and_rewrite(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    messy = write(tmp_path, "m.csp", "record R{a:bool  # 注释\n}\nvalid R when any{x：a}\n")
+    code, out, _ = run(capsys, "fmt", "--check", messy)
+    assert code == 1 and "would reformat" in out
+    assert Path(messy).read_text(encoding="utf-8").startswith("record R{")
+    code, out, _ = run(capsys, "fmt", messy)
+    assert code == 0 and "reformatted" in out
+    assert Path(messy).read_text(encoding="utf-8") == (
+        "record R {\n  a: bool  # 注释\n}\n\nvalid R when any {\n  x: a\n}\n"
+    )
+    assert run(capsys, "fmt", "--check", messy)[0] == 0
+
+
+def test_fmt_refuses_a_file_that_does_not_parse(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    broken = write(tmp_path, "b.csp", "record R { a: bool\n")
+    original = Path(broken).read_text(encoding="utf-8")
+    code, _, err = run(capsys, "fmt", broken)
+    assert code == 2 and "E106" in err
+    assert Path(broken).read_text(encoding="utf-8") == original
+
+
+def test_fmt_stdin_to_stdout(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("record R{a:bool}"))
+    code, out, _ = run(capsys, "fmt", "-")
+    assert (code, out) == (0, "record R {\n  a: bool\n}\n")
+
+
+def test_validate_jsonl_output(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "validate", SEED, JSONL, "--format", "json")
+    assert code == 0
+    lines = [json.loads(x) for x in out.splitlines()]
+    assert len(lines) == 248
+    good = [x for x in lines if "error" not in x]
+    bad = [x for x in lines if "error" in x]
+    assert all(set(x) == {"id", "valid", "matched", "line"} for x in good)
+    assert all(set(x) == {"id", "line", "error"} for x in bad)
+    assert all(set(x["error"]) == {"code", "message", "field"} for x in bad)
+    assert [x["line"] for x in bad] == [5, 35, 50, 92, 123, 163, 211, 240]
+    assert err.strip() == "248 rows read: 240 good, 8 bad; 84 valid, 156 invalid"
+
+
+def test_validate_text_and_explain(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "validate", SEED, CSV, "--explain")
+    assert code == 0
+    assert "line 62  C-20241108-0006  error  R004" in out
+    assert "complaint_validity.csp:" in out and "feedback_form_delay=" in out
+    code, out, _ = run(capsys, "validate", SEED, CSV, "--explain", "--format", "json")
+    first = json.loads(out.splitlines()[0])
+    assert {w["condition"] for w in first["why"]} >= {"rude_attitude", "ignition_late"}
+    assert all(set(w) == {"condition", "outcome", "clause", "values"} for w in first["why"])
+
+
+def test_validate_stdin(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = Path(JSONL).read_text(encoding="utf-8").splitlines()[0]
+    monkeypatch.setattr("sys.stdin", io.StringIO(first + "\n"))
+    code, out, _ = run(capsys, "validate", SEED, "-", "--format", "json")
+    assert code == 0 and json.loads(out)["line"] == 1
+
+
+def test_validate_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert run(capsys, "validate", SEED, str(tmp_path / "none.jsonl"))[0] == 2
+    assert run(capsys, "validate", SEED, write(tmp_path, "r.txt", "x"))[0] == 2
+    bad = write(tmp_path, "bad.csp", "record R { a: bool }\nvalid R when any { x: b }\n")
+    code, _, err = run(capsys, "validate", bad, JSONL)
+    assert code == 2 and "E201" in err and "does not compile" in err
+    assert run(capsys, "validate", SEED, JSONL, "--record", "Nope")[0] == 2
+    assert run(capsys, "nonsense")[0] == 2
+
+
+def test_test_verb(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "test", SEED)
+    assert code == 0
+    assert out.splitlines()[-1] == "18 passed, 0 failed"
+    wrong = tmp_path / "wrong.csp"
+    shutil.copy(SEED, wrong)
+    text = wrong.read_text(encoding="utf-8").replace(
+        "expect valid because rude_attitude\n", "expect valid because data_loss\n"
+    )
+    wrong.write_text(text, encoding="utf-8")
+    code, out, _ = run(capsys, "test", str(wrong))
+    assert code == 1
+    assert out.splitlines()[-1] == "17 passed, 1 failed"
+    assert "did not match `data_loss`; also matched `rude_attitude`" in out
+    code, out, _ = run(capsys, "test", str(wrong), "--format", "json")
+    report = json.loads(out)
+    assert (report["passed"], report["failed"]) == (17, 1)
