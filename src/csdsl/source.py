@@ -7,9 +7,12 @@ attaches to what it produces, and the helpers that turn offsets into lines and c
 from __future__ import annotations
 
 import bisect
+import re
 from pathlib import Path
 
 import attrs
+
+_NEWLINE = re.compile("\n")
 
 
 @attrs.frozen
@@ -42,10 +45,7 @@ class SourceFile:
     _line_starts: tuple[int, ...] = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
-        starts = [0]
-        for i, ch in enumerate(self.text):
-            if ch == "\n":
-                starts.append(i + 1)
+        starts = [0, *(m.end() for m in _NEWLINE.finditer(self.text))]
         object.__setattr__(self, "_line_starts", tuple(starts))
 
     @classmethod

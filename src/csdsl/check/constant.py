@@ -10,7 +10,7 @@ invent one, so every warning is true.  Conditions needing more than 4,096 cases 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from csdsl import ir
@@ -87,37 +87,40 @@ def outcomes(e: ir.Expr) -> set[bool | None] | None:
     if size > LIMIT:
         return None
     seen: set[bool | None] = set()
+    evaluate = _abstract(e, {id(x): i for i, x in enumerate(opaque)})
     for combo in itertools.product(*domains):
         record = dict(zip(names, combo, strict=True))
         for bits in itertools.product((True, False), repeat=len(opaque)):
-            seen.add(_eval(e, record, dict(zip(map(id, opaque), bits, strict=True))))
+            seen.add(evaluate(record, bits))
             if len(seen) == 3:
                 return seen
     return seen
 
 
-def _eval(e: ir.Expr, record: dict[str, Any], bits: dict[int, bool]) -> bool | None:
-    if isinstance(e, ir.And):
-        a = _eval(e.left, record, bits)
-        b = _eval(e.right, record, bits)
-        if a is False or b is False:
-            return False
-        return None if a is None or b is None else True
-    if isinstance(e, ir.Or):
-        a = _eval(e.left, record, bits)
-        b = _eval(e.right, record, bits)
-        if a is True or b is True:
-            return True
-        return None if a is None or b is None else False
+Abstract = Callable[[dict[str, Any], tuple[bool, ...]], "bool | None"]
+
+
+def _abstract(e: ir.Expr, opaque: dict[int, int]) -> Abstract:
+    """`e` compiled once into a function of (field values, the opaque atoms' yes/no bits)."""
+    if isinstance(e, ir.And | ir.Or):
+        fa, fb = _abstract(e.left, opaque), _abstract(e.right, opaque)
+        stop = isinstance(e, ir.Or)  # the value that decides: True for `or`, False for `and`
+
+        def junction(r: dict[str, Any], bits: tuple[bool, ...]) -> bool | None:
+            a, b = fa(r, bits), fb(r, bits)
+            if a is stop or b is stop:
+                return stop
+            return None if a is None or b is None else not stop
+
+        return junction
     if isinstance(e, ir.Not):
-        x = _eval(e.operand, record, bits)
-        return None if x is None else not x
-    if id(e) in bits:
-        if any(record.get(n) is None for n in ir.fields_used(e)):
-            return None
-        return bits[id(e)]
-    result: bool | None = compile_expr(e)(record)
-    return result
+        f = _abstract(e.operand, opaque)
+        return lambda r, bits: None if (x := f(r, bits)) is None else not x
+    if id(e) in opaque:
+        index, names = opaque[id(e)], ir.fields_used(e)
+        return lambda r, bits: None if any(r.get(n) is None for n in names) else bits[index]
+    concrete = compile_expr(e)
+    return lambda r, bits: concrete(r)
 
 
 def _conditions(policy: ir.Policy) -> Iterator[tuple[ir.Validity, ir.Condition, bool]]:

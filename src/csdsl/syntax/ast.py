@@ -201,11 +201,13 @@ class Import:
 @attrs.frozen
 class SimpleType:
     name: Ident
+    span: Span = _span()
 
 
 @attrs.frozen
 class EnumType:
     values: tuple[Ident, ...]
+    span: Span = _span()
 
 
 TypeRef: TypeAlias = SimpleType | EnumType

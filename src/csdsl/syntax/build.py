@@ -3,6 +3,10 @@
 In: the tree of one file and its `SourceFile`.  Out: an `ast.Module`.  One method per grammar rule,
 named after it; it only builds nodes.  Literal text that the lexer accepted but that is not a real
 value (a 13th month, say) is turned into a diagnostic, collected in `self.problems`.
+
+The parser keeps every token (`keep_all_tokens`) instead of propagating positions, which is
+twice as fast: a node's span runs from its first token to its last, keywords and braces
+included, and `_named` then drops the keywords and punctuation before the node is built.
 """
 
 from __future__ import annotations
@@ -10,8 +14,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from lark import Token, Transformer, v_args
-from lark.tree import Meta
+import attrs
+from lark import Token, Transformer
 
 from csdsl import values
 from csdsl.diagnostics import Diagnostic, error
@@ -46,6 +50,53 @@ def unescape(token_text: str) -> str:
     return "".join(out)
 
 
+# tokens that carry a value; every other token is a keyword or punctuation
+_VALUE_TOKENS = frozenset(
+    {
+        "NAME",
+        "STRING",
+        "NUMBER",
+        "DURATION",
+        "DATE",
+        "DATETIME",
+        "PERCENT",
+        "COMPARE",
+        "ADD_OP",
+        "MUL_OP",
+        "OPTIONAL",
+    }
+)
+
+
+def _named(children: list[Any]) -> list[Any]:
+    return [c for c in children if not (isinstance(c, Token) and c.type not in _VALUE_TOKENS)]
+
+
+def _positioned(x: Any) -> bool:
+    return isinstance(x, Token | Span) or hasattr(x, "span")
+
+
+def _first(x: Any) -> Any:
+    """The first token or node (with a span) in a rule's children, looking into tuples."""
+    if isinstance(x, tuple | list):
+        for c in x:
+            found = _first(c)
+            if found is not None:
+                return found
+        return None
+    return x if _positioned(x) else None
+
+
+def _last(x: Any) -> Any:
+    if isinstance(x, tuple | list):
+        for c in reversed(x):
+            found = _last(c)
+            if found is not None:
+                return found
+        return None
+    return x if _positioned(x) else None
+
+
 class Builder(Transformer[Token, ast.Module]):
     def __init__(self, source: SourceFile) -> None:
         super().__init__()
@@ -53,10 +104,18 @@ class Builder(Transformer[Token, ast.Module]):
         self.problems: list[Diagnostic] = []
 
     # -- helpers ------------------------------------------------------------------------------
-    def _span(self, meta: Meta) -> Span:
-        if getattr(meta, "empty", True):
+    def _span(self, children: list[Any]) -> Span:
+        """From the first token of a rule to its last."""
+        first, last = _first(children), _last(children)
+        if first is None or last is None:
             return Span.unknown(self.source.name)
-        return Span(self.source.name, meta.line, meta.column, meta.end_line, meta.end_column)
+        a, b = self._where(first), self._where(last)
+        return Span(self.source.name, a.line, a.column, b.end_line, b.end_column)
+
+    def _where(self, x: Any) -> Span:
+        if isinstance(x, Token):
+            return self._tok_span(x)
+        return x if isinstance(x, Span) else x.span
 
     def _tok_span(self, tok: Token) -> Span:
         return Span(
@@ -74,17 +133,16 @@ class Builder(Transformer[Token, ast.Module]):
         self.problems.append(error(code, message, self._tok_span(tok), hint))
 
     # -- header and items -------------------------------------------------------------------
-    @v_args(meta=True)
-    def start(self, meta: Meta, children: list[Any]) -> ast.Module:
-        header = children[0] if children and isinstance(children[0], ast.Header) else None
-        items = tuple(children[1:] if header is not None else children)
-        return ast.Module(header, items, span=self._span(meta))
+    def start(self, c: list[Any]) -> ast.Module:
+        header = c[0] if c and isinstance(c[0], ast.Header) else None
+        items = tuple(c[1:] if header is not None else c)
+        return ast.Module(header, items, span=self._span(c))
 
-    @v_args(meta=True)
-    def header(self, meta: Meta, children: list[Any]) -> ast.Header:
-        name = unescape(children[0])
+    def header(self, c: list[Any]) -> ast.Header:
+        span = self._span(c)
+        name, *options = _named(c)
         opts: dict[str, tuple[Any, Token]] = {}
-        for key, value, tok in children[1:]:
+        for key, value, tok in options:
             if key in opts:
                 self._bad(
                     tok, f"`{key}` is given twice in the header", f"keep one `{key}`", code="E115"
@@ -93,88 +151,80 @@ class Builder(Transformer[Token, ast.Module]):
                 opts[key] = (value, tok)
         tz = opts.get("timezone")
         return ast.Header(
-            name,
+            unescape(name),
             opts.get("version", (None,))[0],
             opts.get("effective", (None,))[0],
             tz[0] if tz else None,
-            span=self._span(meta),
+            span=span,
             timezone_span=self._tok_span(tz[1]) if tz else Span.unknown(),
         )
 
-    def h_version(self, children: list[Token]) -> tuple[str, str, Token]:
-        return ("version", unescape(children[0]), children[0])
+    def h_version(self, c: list[Token]) -> tuple[str, str, Token]:
+        return ("version", unescape(c[1]), c[1])
 
-    def h_effective(self, children: list[Token]) -> tuple[str, dt.date | None, Token]:
-        return ("effective", self._date(children[0]), children[0])
+    def h_effective(self, c: list[Token]) -> tuple[str, dt.date | None, Token]:
+        return ("effective", self._date(c[1]), c[1])
 
-    def h_timezone(self, children: list[Token]) -> tuple[str, str, Token]:
-        return ("timezone", unescape(children[0]), children[0])
+    def h_timezone(self, c: list[Token]) -> tuple[str, str, Token]:
+        return ("timezone", unescape(c[1]), c[1])
 
-    @v_args(meta=True)
-    def import_stmt(self, meta: Meta, children: list[Token]) -> ast.Import:
-        return ast.Import(unescape(children[0]), span=self._span(meta))
+    def import_stmt(self, c: list[Token]) -> ast.Import:
+        return ast.Import(unescape(c[1]), span=self._span(c))
 
-    @v_args(meta=True)
-    def record_decl(self, meta: Meta, children: list[Any]) -> ast.RecordDecl:
-        return ast.RecordDecl(self._ident(children[0]), tuple(children[1:]), span=self._span(meta))
+    def record_decl(self, c: list[Any]) -> ast.RecordDecl:
+        name, *fields = _named(c)
+        return ast.RecordDecl(self._ident(name), tuple(fields), span=self._span(c))
 
-    @v_args(meta=True)
-    def field_decl(self, meta: Meta, children: list[Any]) -> ast.FieldDecl:
-        return ast.FieldDecl(
-            self._ident(children[0]), children[1], children[2] is not None, span=self._span(meta)
-        )
+    def field_decl(self, c: list[Any]) -> ast.FieldDecl:
+        name, type_ref, optional = _named(c)
+        return ast.FieldDecl(self._ident(name), type_ref, optional is not None, span=self._span(c))
 
-    def simple_type(self, children: list[Token]) -> ast.SimpleType:
-        return ast.SimpleType(self._ident(children[0]))
+    def simple_type(self, c: list[Token]) -> ast.SimpleType:
+        return ast.SimpleType(self._ident(c[0]), span=self._span(c))
 
-    def enum_type(self, children: list[Any]) -> ast.EnumType:
-        return ast.EnumType(children[0])
+    def enum_type(self, c: list[Any]) -> ast.EnumType:
+        return ast.EnumType(_named(c)[0], span=self._span(c))
 
-    def name_list(self, children: list[Token]) -> tuple[ast.Ident, ...]:
-        return tuple(self._ident(t) for t in children)
+    def name_list(self, c: list[Token]) -> tuple[ast.Ident, ...]:
+        return tuple(self._ident(t) for t in _named(c))
 
-    @v_args(meta=True)
-    def validity(self, meta: Meta, children: list[Any]) -> ast.Validity:
-        record, quant, *rest = children
+    def validity(self, c: list[Any]) -> ast.Validity:
+        record, quant, *rest = _named(c)
         unless = rest.pop()
         exceptions, unless_span = unless if unless is not None else (None, Span.unknown())
         return ast.Validity(
             self._ident(record),
-            quant,
+            quant[0],
             tuple(rest),
             exceptions,
-            span=self._span(meta),
+            span=self._span(c),
             unless_span=unless_span,
         )
 
-    def any_(self, children: list[Token]) -> str:
-        return "any"
+    # keyword alternatives: the value, and the token for the span
+    def any_(self, c: list[Token]) -> tuple[str, Token]:
+        return ("any", c[0])
 
-    def all_(self, children: list[Token]) -> str:
-        return "all"
+    def all_(self, c: list[Token]) -> tuple[str, Token]:
+        return ("all", c[0])
 
-    def valid_(self, children: list[Token]) -> bool:
-        return True
+    def valid_(self, c: list[Token]) -> tuple[bool, Token]:
+        return (True, c[0])
 
-    def invalid_(self, children: list[Token]) -> bool:
-        return False
+    def invalid_(self, c: list[Token]) -> tuple[bool, Token]:
+        return (False, c[0])
 
-    @v_args(meta=True)
-    def unless_block(
-        self, meta: Meta, children: list[ast.Condition]
-    ) -> tuple[tuple[ast.Condition, ...], Span]:
-        return tuple(children), self._span(meta)
+    def unless_block(self, c: list[Any]) -> tuple[tuple[ast.Condition, ...], Span]:
+        return tuple(_named(c)), self._span(c)
 
-    @v_args(meta=True)
-    def condition(self, meta: Meta, children: list[Any]) -> ast.Condition:
-        ident, wording, expr = children
+    def condition(self, c: list[Any]) -> ast.Condition:
+        ident, wording, expr = _named(c)
         return ast.Condition(
-            self._ident(ident), unescape(wording) if wording else None, expr, span=self._span(meta)
+            self._ident(ident), unescape(wording) if wording else None, expr, span=self._span(c)
         )
 
-    @v_args(meta=True)
-    def example(self, meta: Meta, children: list[Any]) -> ast.Example:
-        ident, title, given, expect = children
+    def example(self, c: list[Any]) -> ast.Example:
+        ident, title, given, expect = _named(c)
         given_name, base, fields, given_span = given
         verdict, because, expect_span = expect
         return ast.Example(
@@ -185,98 +235,91 @@ class Builder(Transformer[Token, ast.Module]):
             fields,
             verdict,
             because,
-            span=self._span(meta),
+            span=self._span(c),
             given_span=given_span,
             expect_span=expect_span,
         )
 
-    @v_args(meta=True)
-    def given_record(
-        self, meta: Meta, children: list[Any]
-    ) -> tuple[ast.Ident, bool, tuple[Any, ...], Span]:
-        return (self._ident(children[0]), False, children[1], self._span(meta))
+    def given_record(self, c: list[Any]) -> tuple[ast.Ident, bool, tuple[Any, ...], Span]:
+        name, (fields, _) = _named(c)
+        return (self._ident(name), False, fields, self._span(c))
 
-    @v_args(meta=True)
-    def given_base(
-        self, meta: Meta, children: list[Any]
-    ) -> tuple[ast.Ident, bool, tuple[Any, ...], Span]:
-        return (self._ident(children[0]), True, children[1], self._span(meta))
+    def given_base(self, c: list[Any]) -> tuple[ast.Ident, bool, tuple[Any, ...], Span]:
+        name, (fields, _) = _named(c)
+        return (self._ident(name), True, fields, self._span(c))
 
-    def record_lit(self, children: list[ast.FieldValue]) -> tuple[ast.FieldValue, ...]:
-        return tuple(children)
+    def record_lit(self, c: list[Any]) -> tuple[tuple[ast.FieldValue, ...], Token]:
+        # the closing brace travels along: the `given` clause's span ends there
+        return tuple(_named(c)), c[-1]
 
-    @v_args(meta=True)
-    def field_value(self, meta: Meta, children: list[Any]) -> ast.FieldValue:
-        return ast.FieldValue(self._ident(children[0]), children[1], span=self._span(meta))
+    def field_value(self, c: list[Any]) -> ast.FieldValue:
+        name, value = _named(c)
+        return ast.FieldValue(self._ident(name), value, span=self._span(c))
 
-    @v_args(meta=True)
-    def expect(
-        self, meta: Meta, children: list[Any]
-    ) -> tuple[bool, tuple[ast.Ident, ...] | None, Span]:
-        return (children[0], children[1], self._span(meta))
+    def expect(self, c: list[Any]) -> tuple[bool, tuple[ast.Ident, ...] | None, Span]:
+        (verdict, _), *rest = _named(c)
+        because = next((x for x in rest if x is not None), None)
+        return (verdict, because, self._span(c))
 
     # -- expressions --------------------------------------------------------------------------
-    @v_args(meta=True)
-    def or_(self, meta: Meta, c: list[Any]) -> ast.Or:
-        return ast.Or(c[0], c[1], span=self._span(meta))
+    def or_(self, c: list[Any]) -> ast.Or:
+        left, right = _named(c)
+        return ast.Or(left, right, span=self._span(c))
 
-    @v_args(meta=True)
-    def and_(self, meta: Meta, c: list[Any]) -> ast.And:
-        return ast.And(c[0], c[1], span=self._span(meta))
+    def and_(self, c: list[Any]) -> ast.And:
+        left, right = _named(c)
+        return ast.And(left, right, span=self._span(c))
 
-    @v_args(meta=True)
-    def not_(self, meta: Meta, c: list[Any]) -> ast.Not:
-        return ast.Not(c[0], span=self._span(meta))
+    def not_(self, c: list[Any]) -> ast.Not:
+        return ast.Not(_named(c)[0], span=self._span(c))
 
-    @v_args(meta=True)
-    def compare(self, meta: Meta, c: list[Any]) -> ast.Compare:
-        return ast.Compare(str(c[1]), c[0], c[2], span=self._span(meta))  # type: ignore[arg-type]
+    def compare(self, c: list[Any]) -> ast.Compare:
+        left, op, right = _named(c)
+        return ast.Compare(str(op), left, right, span=self._span(c))  # type: ignore[arg-type]
 
-    @v_args(meta=True)
-    def is_set(self, meta: Meta, c: list[Any]) -> ast.IsSet:
-        return ast.IsSet(c[0], span=self._span(meta))
+    def is_set(self, c: list[Any]) -> ast.IsSet:
+        return ast.IsSet(_named(c)[0], span=self._span(c))
 
-    @v_args(meta=True)
-    def is_missing(self, meta: Meta, c: list[Any]) -> ast.IsMissing:
-        return ast.IsMissing(c[0], span=self._span(meta))
+    def is_missing(self, c: list[Any]) -> ast.IsMissing:
+        return ast.IsMissing(_named(c)[0], span=self._span(c))
 
-    @v_args(meta=True)
-    def in_list(self, meta: Meta, c: list[Any]) -> ast.InList:
-        return ast.InList(c[0], c[1] or (), False, span=self._span(meta))
+    def in_list(self, c: list[Any]) -> ast.InList:
+        operand, items = _named(c)
+        return ast.InList(operand, items or (), False, span=self._span(c))
 
-    @v_args(meta=True)
-    def not_in_list(self, meta: Meta, c: list[Any]) -> ast.InList:
-        return ast.InList(c[0], c[1] or (), True, span=self._span(meta))
+    def not_in_list(self, c: list[Any]) -> ast.InList:
+        operand, items = _named(c)
+        return ast.InList(operand, items or (), True, span=self._span(c))
 
     def expr_list(self, c: list[Any]) -> tuple[Any, ...]:
-        return tuple(c)
+        return tuple(_named(c))
 
-    @v_args(meta=True)
-    def contains(self, meta: Meta, c: list[Any]) -> ast.Contains:
-        return ast.Contains(c[0], c[1], span=self._span(meta))
+    def contains(self, c: list[Any]) -> ast.Contains:
+        left, right = _named(c)
+        return ast.Contains(left, right, span=self._span(c))
 
-    @v_args(meta=True)
-    def binop(self, meta: Meta, c: list[Any]) -> ast.BinOp:
-        return ast.BinOp(str(c[1]), c[0], c[2], span=self._span(meta))  # type: ignore[arg-type]
+    def binop(self, c: list[Any]) -> ast.BinOp:
+        left, op, right = _named(c)
+        return ast.BinOp(str(op), left, right, span=self._span(c))  # type: ignore[arg-type]
 
-    @v_args(meta=True)
-    def neg(self, meta: Meta, c: list[Any]) -> ast.Neg:
-        return ast.Neg(c[0], span=self._span(meta))
+    def neg(self, c: list[Any]) -> ast.Neg:
+        return ast.Neg(_named(c)[0], span=self._span(c))
 
-    @v_args(meta=True)
-    def neg_number(self, meta: Meta, c: list[Token]) -> ast.Neg:
-        return ast.Neg(self.number(c), span=self._span(meta))
+    def neg_number(self, c: list[Token]) -> ast.Neg:
+        return ast.Neg(self.number(_named(c)), span=self._span(c))
 
-    @v_args(meta=True)
-    def neg_duration(self, meta: Meta, c: list[Token]) -> ast.Neg:
-        return ast.Neg(self.duration(c), span=self._span(meta))
+    def neg_duration(self, c: list[Token]) -> ast.Neg:
+        return ast.Neg(self.duration(_named(c)), span=self._span(c))
+
+    def atom_paren(self, c: list[Any]) -> Any:
+        # the parenthesised expression itself, its span widened to take in the parentheses
+        return attrs.evolve(_named(c)[0], span=self._span(c))
 
     def name(self, c: list[Token]) -> ast.Name:
         return ast.Name(str(c[0]), span=self._tok_span(c[0]))
 
-    @v_args(meta=True)
-    def missing(self, meta: Meta, c: list[Token]) -> ast.Missing:
-        return ast.Missing(span=self._span(meta))
+    def missing(self, c: list[Token]) -> ast.Missing:
+        return ast.Missing(span=self._span(c))
 
     def number(self, c: list[Token]) -> ast.Number:
         text = str(c[0])
@@ -326,10 +369,8 @@ class Builder(Transformer[Token, ast.Module]):
     def string(self, c: list[Token]) -> ast.String:
         return ast.String(unescape(str(c[0])), span=self._tok_span(c[0]))
 
-    @v_args(meta=True)
-    def true(self, meta: Meta, c: list[Token]) -> ast.Bool:
-        return ast.Bool(True, span=self._span(meta))
+    def true(self, c: list[Token]) -> ast.Bool:
+        return ast.Bool(True, span=self._span(c))
 
-    @v_args(meta=True)
-    def false(self, meta: Meta, c: list[Token]) -> ast.Bool:
-        return ast.Bool(False, span=self._span(meta))
+    def false(self, c: list[Token]) -> ast.Bool:
+        return ast.Bool(False, span=self._span(c))

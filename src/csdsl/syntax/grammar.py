@@ -75,10 +75,11 @@ def grammar_text() -> str:
 
 @functools.cache
 def parser() -> Lark:
+    """The LALR parser; it keeps every token so that the builder can compute spans."""
     return Lark(
         grammar_text(),
         parser="lalr",
-        propagate_positions=True,
+        keep_all_tokens=True,  # spans come from the first and last token of each rule
         maybe_placeholders=True,
-        cache=False,
+        cache=True,  # lark keeps the LALR tables in the temp dir, keyed by the grammar's hash
     )

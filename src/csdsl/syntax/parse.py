@@ -41,63 +41,53 @@ FULL_WIDTH_EXTRA = {
 }
 
 
-def half_width(ch: str) -> str:
-    """The half-width twin of a full-width punctuation character, or `ch` itself."""
-    code = ord(ch)
-    if 0xFF01 <= code <= 0xFF5E:
-        return chr(code - 0xFEE0)
-    return FULL_WIDTH_EXTRA.get(ch, ch)
+_HALF_WIDTH: dict[int, int | str] = {
+    **{c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)},
+    **{ord(k): v for k, v in FULL_WIDTH_EXTRA.items()},
+}
+# comments, and strings opened by `"` or by a full-width `“` (closed by `”` or `"`)
+_SEGMENTS = re.compile(r'#[^\n]*|"(?:[^"\\\n]|\\.)*"?|“(?:[^"”\\\n]|\\.)*["”]?')
 
 
-def normalise(text: str, file: str) -> tuple[str, tuple[ast.Comment, ...], str]:
+def normalise(text: str, file: str) -> tuple[str, tuple[ast.Comment, ...]]:
     """Map full-width punctuation outside strings/comments; collect comments.
 
-    Returns the mapped text (same length as `text`), the comments, and the code alone: the mapped
-    text with every string and comment blanked out, for checks that must not look inside them.
+    Returns the mapped text (the same length as `text`, so every position stays true) and the
+    comments.
     """
     src = SourceFile(file, text)
-    out = list(text)
-    code = list(text)
+    out: list[str] = []
     comments: list[ast.Comment] = []
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "#":
-            end = text.find("\n", i)
-            end = n if end < 0 else end
-            comments.append(ast.Comment(text[i:end].rstrip(), src.span(i, end)))
-            code[i:end] = " " * (end - i)
-            i = end
-            continue
-        if ch in ('"', "“"):
-            closer = "”" if ch == "“" else '"'
-            if ch != '"':
-                out[i] = '"'
-            j = i + 1
-            while j < n and text[j] != "\n":
-                if text[j] == "\\":
-                    j += 2
-                    continue
-                if text[j] == closer or text[j] == '"':
-                    break
-                j += 1
-            if j < n and text[j] in ('"', "”"):
-                out[j] = '"'
-                j += 1
-            code[i:j] = " " * (j - i)
-            i = j
-            continue
-        out[i] = code[i] = half_width(ch)
-        i += 1
-    return "".join(out), tuple(comments), "".join(code)
+    pos = 0
+    for m in _SEGMENTS.finditer(text):
+        out.append(text[pos : m.start()].translate(_HALF_WIDTH))
+        piece = m.group()
+        if piece[0] == "#":
+            comments.append(ast.Comment(piece.rstrip(), src.span(m.start(), m.end())))
+        elif piece[0] == "“":
+            piece = (
+                '"' + piece[1:-1] + '"'
+                if piece[-1] in '"”' and len(piece) > 1
+                else ('"' + piece[1:])
+            )
+        out.append(piece)
+        pos = m.end()
+    out.append(text[pos:].translate(_HALF_WIDTH))
+    return "".join(out), tuple(comments)
+
+
+def code_only(text: str) -> str:
+    """`text` with every string and comment blanked out, for checks that must not look inside."""
+    return _SEGMENTS.sub(lambda m: " " * len(m.group()), text)
 
 
 def parse(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
-    text, comments, code = normalise(source.text, source.name)
+    text, comments = normalise(source.text, source.name)
     try:
         tree = parser().parse(text)
     except UnexpectedInput as exc:
         mapped = SourceFile(source.name, text)
+        code = code_only(text)
         stop = (exc.pos_in_stream or 0) + 1
         spaced = _SPACED_UNIT.search(code, 0, stop + 16)
         if spaced:
