@@ -97,21 +97,34 @@ def bench_compile(n: int, repeat: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "big.csp"
         path.write_text(text, encoding="utf-8")
-        cold_cmd = [sys.executable, "-c",
-                    "import sys, time; sys.path.insert(0, sys.argv[2]); t = time.perf_counter(); "
-                    "from csdsl.check import compile_file; c = compile_file(sys.argv[1]); "
-                    "assert c.ok, c.diagnostics[:3]; print(time.perf_counter() - t)",
-                    str(path), str(ROOT / "src")]
-        cold = [float(subprocess.run(cold_cmd, capture_output=True, text=True, check=True)
-                      .stdout) for _ in range(3)]
+        cold_cmd = [
+            sys.executable,
+            "-c",
+            "import sys, time; sys.path.insert(0, sys.argv[2]); t = time.perf_counter(); "
+            "from csdsl.check import compile_file; c = compile_file(sys.argv[1]); "
+            "assert c.ok, c.diagnostics[:3]; print(time.perf_counter() - t)",
+            str(path),
+            str(ROOT / "src"),
+        ]
+        cold = [
+            float(subprocess.run(cold_cmd, capture_output=True, text=True, check=True).stdout)
+            for _ in range(3)
+        ]
         from csdsl.check import compile_file
 
         compiled = compile_file(path)
         assert compiled.ok, compiled.diagnostics[:3]
         warm = _timed(lambda: compile_file(path), repeat)
-    return {"conditions": n, "lines": text.count("\n"), "bytes": len(text.encode()),
-            "cold_s_median": statistics.median(cold), "warm_s_median": statistics.median(warm),
-            "warm_s_min": min(warm), "cold_s": cold, "warm_s": warm}
+    return {
+        "conditions": n,
+        "lines": text.count("\n"),
+        "bytes": len(text.encode()),
+        "cold_s_median": statistics.median(cold),
+        "warm_s_median": statistics.median(warm),
+        "warm_s_min": min(warm),
+        "cold_s": cold,
+        "warm_s": warm,
+    }
 
 
 def bench_validate(records: int, repeat: int) -> dict[str, Any]:
@@ -176,11 +189,16 @@ def main() -> None:
     out = ROOT / "benchmarks" / "results" / f"core-{stamp}.json"
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     c, v = result["compile"], result["validate"]
-    print(f"parse+check, {c['conditions']} conditions ({c['lines']} lines): "
-          f"cold {c['cold_s_median']:.3f} s, warm {c['warm_s_median']:.3f} s (goal < 1 s)")
-    print(f"validate, {v['records']:,} records: interpreter with why "
-          f"{v['interpreter_with_why_rps']:,.0f}/s, ids only {v['interpreter_ids_only_rps']:,.0f}/s, "
-          f"JSONL end to end {v['jsonl_end_to_end_rps']:,.0f}/s")
+    print(
+        f"parse+check, {c['conditions']} conditions ({c['lines']} lines): "
+        f"cold {c['cold_s_median']:.3f} s, warm {c['warm_s_median']:.3f} s (goal < 1 s)"
+    )
+    print(
+        f"validate, {v['records']:,} records: interpreter with why "
+        f"{v['interpreter_with_why_rps']:,.0f}/s, "
+        f"ids only {v['interpreter_ids_only_rps']:,.0f}/s, "
+        f"JSONL end to end {v['jsonl_end_to_end_rps']:,.0f}/s"
+    )
     print(f"written to {out.relative_to(ROOT)}")
 
 

@@ -158,3 +158,12 @@ def test_each_seed_condition_has_a_positive_and_a_negative_example(policy: csdsl
         ]
         assert fired, f"no example shows `{cond.id}` matching"
         assert boundary, f"no negative example touches the fields of `{cond.id}`"
+
+
+def test_number_overflow_is_unknown_not_infinite(tmp_path: Path) -> None:
+    path = tmp_path / "big.csp"
+    path.write_text("record R { n: number }\nvalid R when any { huge: n * n > 0 }\n", "utf-8")
+    policy = csdsl.load(path)
+    verdict = policy.validate({"id": 1, "n": 1e200})
+    assert verdict.conditions[0].outcome is None and not verdict.valid
+    assert policy.validate({"id": 2, "n": 3}).valid

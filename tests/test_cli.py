@@ -121,7 +121,7 @@ def test_validate_jsonl_output(capsys: pytest.CaptureFixture[str]) -> None:
 def test_validate_text_and_explain(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "validate", SEED, CSV, "--explain")
     assert code == 0
-    assert "line 62  C-20241108-0006  error  R004" in out
+    assert "line 62  C-20241108-0006  error  R005" in out
     assert "complaint_validity.csp:" in out and "feedback_form_delay=" in out
     code, out, _ = run(capsys, "validate", SEED, CSV, "--explain", "--format", "json")
     first = json.loads(out.splitlines()[0])
@@ -165,3 +165,25 @@ def test_test_verb(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out, _ = run(capsys, "test", str(wrong), "--format", "json")
     report = json.loads(out)
     assert (report["passed"], report["failed"]) == (17, 1)
+
+
+def test_fmt_check_on_stdin(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("record R{a:bool}"))
+    code, out, _ = run(capsys, "fmt", "--check", "-")
+    assert (code, out) == (1, "would reformat <stdin>\n")
+    monkeypatch.setattr("sys.stdin", io.StringIO("record R {\n  a: bool\n}\n"))
+    assert run(capsys, "fmt", "--check", "-")[:2] == (0, "")
+
+
+def test_test_runs_every_file_even_after_one_that_does_not_compile(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    broken = write(tmp_path, "broken.csp", "record R { a: bool\n")
+    code, out, err = run(capsys, "test", broken, SEED)
+    assert code == 2 and "E106" in err
+    assert out.splitlines()[-1] == "18 passed, 0 failed"
+    assert f"not run: {broken} (does not compile)" in out
+    code, out, _ = run(capsys, "check", broken, "missing.csp")
+    assert code == 2 and out.splitlines()[-1] == "1 file checked: 1 error, 0 warnings"

@@ -48,7 +48,7 @@ def test_durations_in_every_documented_form(reader: RecordReader) -> None:
         assert ok(reader, dur=raw)["dur"] == dt.timedelta(hours=4), raw
     assert ok(reader, dur="PT1H30M15S")["dur"] == dt.timedelta(hours=1, minutes=30, seconds=15)
     assert fails(reader, dur="P1M").message.startswith("`dur`: `P1M` uses years or months")
-    assert fails(reader, dur="soon").code == "R004"
+    assert fails(reader, dur="soon").code == "R005"  # malformed text, not a wrong kind
     assert fails(reader, dur=1e300).code == "R004"  # too long, not a crash
 
 
@@ -155,3 +155,22 @@ def test_stdin_is_jsonl(reader: RecordReader, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr("sys.stdin", io.StringIO('{"id": "a", "flag": true}\n'))
     (row,) = list(reader.read("-"))
     assert row.id == "a" and row.values is not None
+
+
+def test_negative_durations_round_trip_through_output(reader: RecordReader) -> None:
+    from csdsl.values import format_duration, parse_duration
+
+    for raw in ("-PT5M", "-5m", "-300", -300):
+        assert ok(reader, dur=raw)["dur"] == dt.timedelta(minutes=-5), raw
+    for td in (dt.timedelta(minutes=-5), dt.timedelta(hours=49, seconds=1), dt.timedelta(0)):
+        assert parse_duration(format_duration(td)) == td
+    assert fails(reader, dur="--5m").code == "R005"
+
+
+def test_empty_ids_are_missing_in_json_and_csv(reader: RecordReader) -> None:
+    with pytest.raises(csdsl.RowError) as info:
+        reader.coerce({"id": "", "flag": True})
+    assert info.value.code == "R008"
+    with pytest.raises(csdsl.RowError) as info:
+        reader.coerce({"id": "", "flag": True}, text=True)
+    assert info.value.code == "R008"

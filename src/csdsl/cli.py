@@ -19,7 +19,7 @@ from csdsl import __version__
 from csdsl.api import Policy, load
 from csdsl.check import compile_file
 from csdsl.diagnostics import Diagnostic, PolicyError, render
-from csdsl.records import InputError, json_value, show_value
+from csdsl.records import InputError, json_value
 from csdsl.source import SourceFile
 from csdsl.syntax.parse import format_source
 
@@ -38,6 +38,10 @@ def _json_line(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def _print_diagnostics(
     diags: Sequence[Diagnostic], sources: dict[str, SourceFile], stream: TextIO
 ) -> None:
@@ -51,11 +55,13 @@ def _print_diagnostics(
 def cmd_check(args: argparse.Namespace) -> int:
     all_diags: list[Diagnostic] = []
     status = OK
+    checked = 0
     for path in args.files:
         if not Path(path).is_file():
             _err(f"csdsl: {path}: no such file")
             status = USAGE
             continue
+        checked += 1
         compiled = compile_file(path)
         all_diags += compiled.diagnostics
         if args.format == "text":
@@ -67,10 +73,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         errors = sum(d.is_error for d in all_diags)
         warnings = len(all_diags) - errors
-        n = len(args.files)
         _out(
-            f"{n} file{'s' if n != 1 else ''} checked: {errors} error{'s' if errors != 1 else ''}"
-            f", {warnings} warning{'s' if warnings != 1 else ''}"
+            f"{_count(checked, 'file')} checked: {_count(errors, 'error')}, "
+            f"{_count(warnings, 'warning')}"
         )
     return status
 
@@ -94,7 +99,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
             _print_diagnostics(diags, {source.name: source}, sys.stderr)
             status = USAGE
             continue
-        if path == "-":
+        if path == "-" and not args.check:
             sys.stdout.write(formatted)
             continue
         if formatted != text:
@@ -102,7 +107,8 @@ def cmd_fmt(args: argparse.Namespace) -> int:
             if not args.check:
                 Path(path).write_text(formatted, encoding="utf-8")
     for path in changed:
-        _out(f"would reformat {path}" if args.check else f"reformatted {path}")
+        shown = "<stdin>" if path == "-" else path
+        _out(f"would reformat {shown}" if args.check else f"reformatted {shown}")
     if args.check and changed and status == OK:
         status = FAILED
     return status
@@ -180,14 +186,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 )
                 _out(f"line {row.line}  {row.id}  {word}  {because}".rstrip())
                 if args.explain:
-                    for c in (*v.conditions, *v.exceptions):
-                        mark = {True: "yes", False: "no", None: "unknown"}[c.outcome]
-                        vals = ", ".join(f"{k}={show_value(x)}" for k, x in c.values)
-                        _out(f"    {mark:<7} {c.id} ({c.file}:{c.line}) {vals}")
+                    for line in v.explain().splitlines()[1:]:  # the verdict line is above
+                        _out("  " + line)
     except InputError as exc:
         _err(f"csdsl: {exc}")
         return USAGE
-    _err(f"{good + bad} rows read: {good} good, {bad} bad; {valid} valid, {good - valid} invalid")
+    _err(
+        f"{_count(good + bad, 'row')} read: {good} good, {bad} bad; "
+        f"{valid} valid, {good - valid} invalid"
+    )
     return OK
 
 
@@ -196,11 +203,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_test(args: argparse.Namespace) -> int:
     passed = failed = 0
+    broken: list[str] = []  # files that do not compile: their examples cannot run
     report: list[dict[str, Any]] = []
     for path in args.files:
         policy = _load(path)
         if policy is None:
-            return USAGE
+            broken.append(path)
+            continue
         for r in policy.run_examples():
             ex = r.example
             if r.passed:
@@ -217,21 +226,21 @@ def cmd_test(args: argparse.Namespace) -> int:
                         "message": r.message,
                         "valid": r.verdict.valid,
                         "matched": list(r.verdict.matched),
+                        "excepted": list(r.verdict.excepted),
                     }
                 )
             else:
                 mark = "PASS" if r.passed else "FAIL"
                 _out(f"{mark} {ex.span.file}:{ex.span.line} {ex.title}: {r.message}")
     if args.format == "json":
-        _out(
-            json.dumps(
-                {"results": report, "passed": passed, "failed": failed},
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        summary = {"results": report, "passed": passed, "failed": failed, "not_compiled": broken}
+        _out(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
+        if broken:
+            _out(f"not run: {', '.join(broken)} (does not compile)")
         _out(f"{passed} passed, {failed} failed")
+    if broken:
+        return USAGE
     return FAILED if failed else OK
 
 

@@ -9,6 +9,7 @@ results out of range are unknown too.  Each expression is compiled once into nes
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -56,9 +57,11 @@ def compile_expr(e: ir.Expr) -> Fn:
             if b is None:
                 return None
             try:
-                return op(a, b)
+                result = op(a, b)
             except (ZeroDivisionError, OverflowError):
                 return None
+            # a number out of range is unknown, like a datetime out of range
+            return None if type(result) is float and not math.isfinite(result) else result
 
         return arith
     if isinstance(e, ir.Cmp):

@@ -52,6 +52,7 @@ _TRUE = {"true", "t", "yes", "y", "1", "是", "对"}
 _FALSE = {"false", "f", "no", "n", "0", "否", "错"}
 
 Coercer = Callable[[Any, bool], Any]
+_TEMPORAL = (Kind.DATE, Kind.DATETIME, Kind.DURATION)
 
 
 def _bool(v: Any, text: bool) -> bool:
@@ -226,9 +227,7 @@ class RecordReader:
                 f"got {_show_raw(obj) if not isinstance(obj, str) else 'text'}",
             )
         rid = obj.get("id")
-        if text and rid == "":
-            rid = None
-        if rid is None:
+        if rid is None or rid == "":
             raise RowError("R008", "the record has no `id`", "id")
         if isinstance(rid, bool) or not isinstance(rid, str | int | float):
             raise RowError("R004", f"`id` must be text or a number, got {_show_raw(rid)}", "id")
@@ -243,7 +242,12 @@ class RecordReader:
             try:
                 out[name] = fn(raw, text)
             except ValueError as exc:
-                code = "R006" if t.kind is Kind.ENUM else "R004"
+                if t.kind is Kind.ENUM:
+                    code = "R006"  # not one of the enum's values
+                elif isinstance(raw, str) and t.kind in _TEMPORAL:
+                    code = "R005"  # text that is not a date, datetime or duration
+                else:
+                    code = "R004"  # a value of the wrong kind
                 raise RowError(code, f"`{name}`: {exc}", name) from None
         return rid, out
 
@@ -283,7 +287,8 @@ class RecordReader:
             rid, vals = self.coerce(obj, text)
         except RowError as exc:
             rid = obj.get("id") if isinstance(obj, Mapping) else None
-            return Row(line, rid if isinstance(rid, str | int | float) else None, None, exc)
+            usable = isinstance(rid, str | int | float) and not isinstance(rid, bool) and rid != ""
+            return Row(line, rid if usable else None, None, exc)
         return Row(line, rid, vals)
 
     def _jsonl(self, handle: io.TextIOBase | Any) -> Iterator[Row]:
@@ -291,13 +296,13 @@ class RecordReader:
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
+                obj = json.loads(line.rstrip("\r\n"))
             except json.JSONDecodeError as exc:
                 yield Row(
                     n,
                     None,
                     None,
-                    RowError("R001", f"not valid JSON: {exc.msg} at column {exc.colno}"),
+                    RowError("R001", f"not valid JSON: {exc.msg} (column {exc.colno})"),
                 )
                 continue
             yield self._row(n, obj)

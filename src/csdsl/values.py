@@ -33,6 +33,8 @@ def parse_duration(text: str) -> dt.timedelta:
     s = text.strip()
     if not s:
         raise ValueError("empty duration")
+    if s[0] == "-" and s[1:2] not in ("", "-", "+"):
+        return -parse_duration(s[1:])  # `-PT5M`, `-4h`, `-300`: a negative duration
     try:
         if _COMPACT_FULL.fullmatch(s):
             return dt.timedelta(seconds=compact_duration_seconds(s))

@@ -19,7 +19,7 @@ from csdsl.check.modules import Graph
 from csdsl.diagnostics import Diagnostic, Related, did_you_mean, error, warning
 from csdsl.source import Span
 from csdsl.syntax import ast
-from csdsl.syntax.grammar import RESERVED
+from csdsl.syntax.grammar import KEYWORDS, RESERVED
 
 Kind = ir.Kind
 
@@ -52,6 +52,13 @@ class Lowering:
                 f"`{ident.name}` is reserved and cannot name a {what}",
                 ident.span,
                 f"rename it, e.g. `{ident.name}_`; it will be a keyword of the language",
+            )
+        elif ident.name in KEYWORDS:
+            self.err(
+                "E206",
+                f"`{ident.name}` is a keyword and cannot name a {what}",
+                ident.span,
+                f"rename it, e.g. `{ident.name}_`",
             )
 
     def unique(self, idents: Iterable[ast.Ident], what: str, where: str = "") -> None:
@@ -87,7 +94,7 @@ class Lowering:
         records = [self.record(d) for d in decls]
         self.records = {r.name: r for r in reversed(records)}
         if (header is None or header.timezone is None) and any(
-            f.type.kind in (Kind.DATETIME, Kind.DATE) for r in records for f in r.fields
+            f.type.kind is Kind.DATETIME for r in records for f in r.fields
         ):
             span = header.span if header is not None else Span(graph.root_path, 1, 1, 1, 1)
             self.diags.append(
@@ -575,7 +582,7 @@ class Exprs:
                     warning(
                         "W504",
                         "`is set` / `is missing` on an expression: it is missing only when "
-                        "a field in it is missing",
+                        "a field in it is missing or it divides by zero",
                         e.span,
                         "test the field itself",
                     )
@@ -718,7 +725,9 @@ class Exprs:
             self.o.diags.append(
                 warning(
                     "W506",
-                    "empty list: `in []` is never true",
+                    "empty list: `not in []` is always true"
+                    if e.negated
+                    else "empty list: `in []` is never true",
                     e.span,
                     "list the values to test for",
                 )

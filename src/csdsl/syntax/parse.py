@@ -46,7 +46,9 @@ _HALF_WIDTH: dict[int, int | str] = {
     **{ord(k): v for k, v in FULL_WIDTH_EXTRA.items()},
 }
 # comments, and strings opened by `"` or by a full-width `“` (closed by `”` or `"`)
-_SEGMENTS = re.compile(r'#[^\n]*|"(?:[^"\\\n]|\\.)*"?|“(?:[^"”\\\n]|\\.)*["”]?')
+_SEGMENTS = re.compile(
+    r'[#＃][^\n]*|"(?:[^"\\\n]|\\.)*"?|“(?:[^"”\\\n]|\\.)*["”]?|＂(?:[^"＂\\\n]|\\.)*["＂]?'
+)
 
 
 def normalise(text: str, file: str) -> tuple[str, tuple[ast.Comment, ...]]:
@@ -62,14 +64,12 @@ def normalise(text: str, file: str) -> tuple[str, tuple[ast.Comment, ...]]:
     for m in _SEGMENTS.finditer(text):
         out.append(text[pos : m.start()].translate(_HALF_WIDTH))
         piece = m.group()
-        if piece[0] == "#":
-            comments.append(ast.Comment(piece.rstrip(), src.span(m.start(), m.end())))
-        elif piece[0] == "“":
-            piece = (
-                '"' + piece[1:-1] + '"'
-                if piece[-1] in '"”' and len(piece) > 1
-                else ('"' + piece[1:])
-            )
+        if piece[0] in "#＃":
+            comments.append(ast.Comment("#" + piece[1:].rstrip(), src.span(m.start(), m.end())))
+            piece = "#" + piece[1:]
+        elif piece[0] in "“＂":
+            closed = len(piece) > 1 and piece[-1] in '"”＂'
+            piece = '"' + (piece[1:-1] + '"' if closed else piece[1:])
         out.append(piece)
         pos = m.end()
     out.append(text[pos:].translate(_HALF_WIDTH))
@@ -83,11 +83,16 @@ def code_only(text: str) -> str:
 
 def parse(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
     text, comments = normalise(source.text, source.name)
+    code = code_only(text)
+    for pattern, message, hint in _LITERAL_MISTAKES:
+        bad = pattern.search(code)
+        if bad:
+            where = SourceFile(source.name, text).span(bad.start(), bad.end())
+            return None, [error("E112", message.format(bad.group()), where, hint)]
     try:
         tree = parser().parse(text)
     except UnexpectedInput as exc:
         mapped = SourceFile(source.name, text)
-        code = code_only(text)
         stop = (exc.pos_in_stream or 0) + 1
         spaced = _SPACED_UNIT.search(code, 0, stop + 16)
         if spaced:
@@ -151,6 +156,18 @@ _SPACED_UNIT = re.compile(
     + "|".join(sorted(_UNIT_WORDS, key=len, reverse=True))
     + r")(?!\w)",
     re.IGNORECASE,
+)
+_LITERAL_MISTAKES = (
+    (
+        re.compile(r"(?<![\w.:\-])\d+\.\d+[dhms](?!\w)"),
+        "`{}` is not a duration",
+        "durations are whole numbers of units: write `1h30m` for an hour and a half",
+    ),
+    (
+        re.compile(r"(?<![\w.:\-])\d{4}-\d{2}-\d{2}T(?!\d{2}:\d{2})[\w:.+\-]*"),
+        "`{}` is not a datetime",
+        "write the time with two-digit hours and minutes, e.g. `2024-10-29T09:00`",
+    ),
 )
 _LITERAL_FORMS = (
     "durations are written `15s`, `2m`, `4h`, `3d` or `2h30m`; dates `2024-10-29`; "
@@ -253,6 +270,24 @@ def _explain(exc: UnexpectedInput, src: SourceFile) -> Diagnostic:
     pos = token.start_pos or 0
     before = src.text[:pos].rstrip()
 
+    line_start = src.text.rfind("\n", 0, pos) + 1
+    first_word = src.text[line_start:].split(maxsplit=1)[:1]
+    if (
+        first_word
+        and first_word[0] in _BLOCK_STARTS
+        and line_start < pos
+        and src.text[line_start] not in " \t"
+    ):
+        opener = _unclosed_brace(SourceFile(src.name, src.text[:line_start]))
+        if opener is not None:
+            kw = first_word[0]
+            return error(
+                "E106",
+                f"missing `}}` before `{kw}`",
+                src.span(line_start, line_start + len(kw)),
+                "close the block above with `}`",
+                [Related("the block opened here", opener)],
+            )
     if (
         pos > 0
         and value[:1].isidentifier()
@@ -382,6 +417,7 @@ def _explain(exc: UnexpectedInput, src: SourceFile) -> Diagnostic:
     return error("E101", f"unexpected {what}", span, hint)
 
 
+_BLOCK_STARTS = frozenset({"policy", "import", "record", "valid", "example"})
 _CLAUSE_WORDS = frozenset(
     {"policy", "import", "record", "valid", "example", "given", "expect", "unless"}
 )
