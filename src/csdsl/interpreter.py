@@ -75,32 +75,22 @@ def compile_expr(e: ir.Expr) -> Fn:
             return None if b is None else cmp(a, b)
 
         return compare
-    if isinstance(e, ir.And):
+    if isinstance(e, ir.And | ir.Or):
         fa, fb = compile_expr(e.left), compile_expr(e.right)
+        decider = isinstance(e, ir.Or)  # the value that settles it: True for `or`, False for `and`
+        settled: bool | None = decider
+        open_: bool | None = not decider
 
-        def and_(r: Mapping[str, Any]) -> bool | None:
+        def junction(r: Mapping[str, Any]) -> bool | None:
             a = fa(r)
-            if a is False:
-                return False
+            if a is decider:
+                return settled  # short-circuit: the right side is not evaluated
             b = fb(r)
-            if b is False:
-                return False
-            return None if a is None or b is None else True
+            if b is decider:
+                return settled
+            return None if a is None or b is None else open_
 
-        return and_
-    if isinstance(e, ir.Or):
-        fa, fb = compile_expr(e.left), compile_expr(e.right)
-
-        def or_(r: Mapping[str, Any]) -> bool | None:
-            a = fa(r)
-            if a is True:
-                return True
-            b = fb(r)
-            if b is True:
-                return True
-            return None if a is None or b is None else False
-
-        return or_
+        return junction
     if isinstance(e, ir.Not):
         f = compile_expr(e.operand)
         return lambda r: None if (x := f(r)) is None else not x
