@@ -38,6 +38,10 @@ def _json_line(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
 
 
+def _missing(path: str) -> str:
+    return "is a directory, not a policy file" if Path(path).is_dir() else "no such file"
+
+
 def _count(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
@@ -58,7 +62,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     checked = 0
     for path in args.files:
         if not Path(path).is_file():
-            _err(f"csdsl: {path}: no such file")
+            _err(f"csdsl: {path}: {_missing(path)}")
             status = USAGE
             continue
         checked += 1
@@ -119,7 +123,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
 
 def _load(path: str) -> Policy | None:
     if not Path(path).is_file():
-        _err(f"csdsl: {path}: no such file")
+        _err(f"csdsl: {path}: {_missing(path)}")
         return None
     try:
         return load(path)
@@ -148,7 +152,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     try:
         record_type = policy.record_type(args.record)
     except KeyError as exc:
-        _err(f"csdsl: {exc.args[0]}" + ("" if args.record else "; pass --record NAME"))
+        several = "several" in exc.args[0]
+        _err(f"csdsl: {args.policy}: {exc.args[0]}" + (" with --record NAME" if several else ""))
         return USAGE
     good = bad = valid = 0
     try:
