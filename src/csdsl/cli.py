@@ -208,12 +208,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_test(args: argparse.Namespace) -> int:
     passed = failed = 0
-    broken: list[str] = []  # files that do not compile: their examples cannot run
+    broken: list[tuple[str, str]] = []  # files whose examples cannot run, and why
     report: list[dict[str, Any]] = []
     for path in args.files:
         policy = _load(path)
         if policy is None:
-            broken.append(path)
+            reason = "does not compile" if Path(path).is_file() else _missing(path)
+            broken.append((path, reason))
             continue
         for r in policy.run_examples():
             ex = r.example
@@ -238,11 +239,16 @@ def cmd_test(args: argparse.Namespace) -> int:
                 mark = "PASS" if r.passed else "FAIL"
                 _out(f"{mark} {ex.span.file}:{ex.span.line} {ex.title}: {r.message}")
     if args.format == "json":
-        summary = {"results": report, "passed": passed, "failed": failed, "not_compiled": broken}
+        summary = {
+            "results": report,
+            "passed": passed,
+            "failed": failed,
+            "not_compiled": [p for p, _ in broken],
+        }
         _out(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
         if broken:
-            _out(f"not run: {', '.join(broken)} (does not compile)")
+            _out("not run: " + ", ".join(f"{p} ({why})" for p, why in broken))
         _out(f"{passed} passed, {failed} failed")
     if broken:
         return USAGE

@@ -141,6 +141,12 @@ def _show_raw(v: Any) -> str:
     return str(v)
 
 
+def _json_problem(exc: json.JSONDecodeError, lines: bool = False) -> str:
+    """`Expecting value at column 5`, `Unterminated string starting at line 3, column 7`."""
+    where = f"line {exc.lineno}, column {exc.colno}" if lines else f"column {exc.colno}"
+    return f"{exc.msg} {where}" if exc.msg.endswith(" at") else f"{exc.msg} at {where}"
+
+
 def show_value(v: Any) -> str:
     """A value as a person reads it in output: ISO datetimes, ISO durations, `missing`."""
     if v is None:
@@ -227,7 +233,7 @@ class RecordReader:
                 f"got {_show_raw(obj) if not isinstance(obj, str) else 'text'}",
             )
         rid = obj.get("id")
-        if rid is None or rid == "":
+        if rid is None or (isinstance(rid, str) and not rid.strip()):
             raise RowError("R008", "the record has no `id`", "id")
         if isinstance(rid, bool) or not isinstance(rid, str | int | float):
             raise RowError("R004", f"`id` must be text or a number, got {_show_raw(rid)}", "id")
@@ -242,8 +248,8 @@ class RecordReader:
             try:
                 out[name] = fn(raw, text)
             except ValueError as exc:
-                if t.kind is Kind.ENUM:
-                    code = "R006"  # not one of the enum's values
+                if t.kind is Kind.ENUM and isinstance(raw, str):
+                    code = "R006"  # text, but not one of the enum's values
                 elif isinstance(raw, str) and t.kind in _TEMPORAL:
                     code = "R005"  # text that is not a date, datetime or duration
                 else:
@@ -287,7 +293,8 @@ class RecordReader:
             rid, vals = self.coerce(obj, text)
         except RowError as exc:
             rid = obj.get("id") if isinstance(obj, Mapping) else None
-            usable = isinstance(rid, str | int | float) and not isinstance(rid, bool) and rid != ""
+            usable = isinstance(rid, str | int | float) and not isinstance(rid, bool)
+            usable = usable and not (isinstance(rid, str) and not rid.strip())
             return Row(line, rid if usable else None, None, exc)
         return Row(line, rid, vals)
 
@@ -302,7 +309,7 @@ class RecordReader:
                     n,
                     None,
                     None,
-                    RowError("R001", f"not valid JSON: {exc.msg} (column {exc.colno})"),
+                    RowError("R001", f"not valid JSON: {_json_problem(exc)}"),
                 )
                 continue
             yield self._row(n, obj)
@@ -337,7 +344,9 @@ class RecordReader:
                     None,
                     None,
                     RowError(
-                        "R001", f"not valid JSON: {exc.msg}; the rest of the file cannot be read"
+                        "R001",
+                        f"not valid JSON: {_json_problem(exc, lines=True)}; "
+                        "the rest of the file cannot be read",
                     ),
                 )
                 return

@@ -33,7 +33,7 @@ def parse_duration(text: str) -> dt.timedelta:
     s = text.strip()
     if not s:
         raise ValueError("empty duration")
-    if s[0] == "-" and s[1:2] not in ("", "-", "+"):
+    if s[0] == "-" and s[1:2] not in ("", "-", "+") and not s[1:2].isspace():
         return -parse_duration(s[1:])  # `-PT5M`, `-4h`, `-300`: a negative duration
     try:
         if _COMPACT_FULL.fullmatch(s):

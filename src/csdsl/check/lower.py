@@ -49,14 +49,14 @@ class Lowering:
         if ident.name in RESERVED:
             self.err(
                 "E206",
-                f"`{ident.name}` is reserved and cannot name a {what}",
+                f"`{ident.name}` is reserved and cannot name {_article(what)}",
                 ident.span,
                 f"rename it, e.g. `{ident.name}_`; it will be a keyword of the language",
             )
         elif ident.name in KEYWORDS:
             self.err(
                 "E206",
-                f"`{ident.name}` is a keyword and cannot name a {what}",
+                f"`{ident.name}` is a keyword and cannot name {_article(what)}",
                 ident.span,
                 f"rename it, e.g. `{ident.name}_`",
             )
@@ -581,8 +581,9 @@ class Exprs:
                 self.o.diags.append(
                     warning(
                         "W504",
-                        "`is set` / `is missing` on an expression: it is missing only when "
-                        "a field in it is missing or it divides by zero",
+                        "`is set` / `is missing` on an expression: it is missing only when a "
+                        "field in it is missing or its arithmetic fails (division by zero, "
+                        "out of range)",
                         e.span,
                         "test the field itself",
                     )

@@ -96,13 +96,19 @@ def parse(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
         stop = (exc.pos_in_stream or 0) + 1
         spaced = _SPACED_UNIT.search(code, 0, stop + 16)
         if spaced:
-            compact = spaced.group(1) + _UNIT_WORDS[spaced.group(2).lower()]
+            number, unit = spaced.group(1), _UNIT_WORDS[spaced.group(2).lower()]
+            hint = (
+                f"write `{number}{unit}` (no space, one-letter unit)"
+                if "." not in number
+                else "durations are whole numbers of units with no space: write `1h30m` for an "
+                "hour and a half"
+            )
             return None, [
                 error(
                     "E112",
                     f"`{spaced.group()}` is not a duration",
                     mapped.span(spaced.start(), spaced.end()),
-                    f"write `{compact}` (no space, one-letter unit)",
+                    hint,
                 )
             ]
         glued = _GLUED.search(code, 0, stop)
@@ -152,14 +158,14 @@ _UNIT_WORDS = {
     "秒": "s",
 }
 _SPACED_UNIT = re.compile(
-    r"(?<![\w.:\-])(\d+)[ \t]+("
+    r"(?<![\w.:\-])(\d+(?:\.\d+)?)[ \t]+("
     + "|".join(sorted(_UNIT_WORDS, key=len, reverse=True))
     + r")(?!\w)",
     re.IGNORECASE,
 )
 _LITERAL_MISTAKES = (
     (
-        re.compile(r"(?<![\w.:\-])\d+\.\d+[dhms](?!\w)"),
+        re.compile(r"(?<![\w.:])\d+\.\d+[dhms](?!\w)"),
         "`{}` is not a duration",
         "durations are whole numbers of units: write `1h30m` for an hour and a half",
     ),
