@@ -147,6 +147,13 @@ def _json_problem(exc: json.JSONDecodeError, lines: bool = False) -> str:
     return f"{exc.msg} {where}" if exc.msg.endswith(" at") else f"{exc.msg} at {where}"
 
 
+def _unreadable_rest(line: int, problem: str) -> Row:
+    """The row at which a JSON array stops being readable (no way to find the next record)."""
+    return Row(
+        line, None, None, RowError("R001", f"{problem}; the rest of the file cannot be read")
+    )
+
+
 def show_value(v: Any) -> str:
     """A value as a person reads it in output: ISO datetimes, ISO durations, `missing`."""
     if v is None:
@@ -339,16 +346,7 @@ class RecordReader:
             try:
                 obj, end = decoder.raw_decode(text, j)
             except json.JSONDecodeError as exc:
-                yield Row(
-                    line,
-                    None,
-                    None,
-                    RowError(
-                        "R001",
-                        f"not valid JSON: {_json_problem(exc, lines=True)}; "
-                        "the rest of the file cannot be read",
-                    ),
-                )
+                yield _unreadable_rest(line, f"not valid JSON: {_json_problem(exc, lines=True)}")
                 return
             yield self._row(line, obj)
             line += text.count("\n", j, end)
@@ -359,15 +357,7 @@ class RecordReader:
                 continue
             if k < n and text[k] == "]":
                 return
-            yield Row(
-                line,
-                None,
-                None,
-                RowError(
-                    "R001",
-                    "expected `,` or `]` between records; the rest of the file cannot be read",
-                ),
-            )
+            yield _unreadable_rest(line, "expected `,` or `]` between records")
             return
 
     def _csv(self, handle: Any) -> Iterator[Row]:
