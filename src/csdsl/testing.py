@@ -128,8 +128,78 @@ def modules() -> st.SearchStrategy[ast.Module]:
         st.one_of(st.none(), st.lists(idents(), min_size=1, max_size=3).map(tuple)),
     )
     imports = st.builds(ast.Import, _TEXT)
-    items = st.lists(st.one_of(imports, record, validity, example), max_size=5).map(tuple)
+    blocks = st.one_of(calendars(), deadlines(), escalations())
+    items = st.lists(st.one_of(imports, record, validity, example, blocks), max_size=5).map(tuple)
     return st.builds(ast.Module, header, items)
+
+
+def _clock() -> st.SearchStrategy[str]:
+    return st.builds(lambda h, m: f"{h:02d}:{m:02d}", st.integers(0, 24), st.integers(0, 59))
+
+
+def time_specs() -> st.SearchStrategy[ast.TimeSpec]:
+    amount = st.one_of(
+        st.integers(0, 10**6).map(lambda s: ast.Natural(ast.Duration(s))),
+        st.builds(ast.Working, st.integers(0, 500), idents()),
+        _clock().map(ast.ByNextDay),
+    )
+    return st.builds(ast.TimeSpec, amount, st.one_of(st.none(), idents()))
+
+
+def calendars() -> st.SearchStrategy[ast.CalendarDecl]:
+    day = st.builds(ast.DayRange, idents(), st.one_of(st.none(), idents()))
+    hours = st.builds(lambda a, b: f"{a}-{b}", _clock(), _clock())
+    dates = st.lists(
+        st.dates(dt.date(1000, 1, 1), dt.date(9999, 12, 31)), min_size=1, max_size=3
+    ).map(tuple)
+    stmt = st.one_of(
+        st.just(ast.CalAlways()),
+        st.builds(
+            ast.CalOpen,
+            st.lists(day, min_size=1, max_size=3).map(tuple),
+            st.lists(hours, min_size=1, max_size=3).map(tuple),
+        ),
+        st.builds(ast.CalTimezone, _TEXT),
+        st.builds(ast.CalHolidays, idents()),
+        st.builds(ast.CalDates, st.booleans(), dates),
+    )
+    return st.builds(ast.CalendarDecl, idents(), st.lists(stmt, max_size=4).map(tuple))
+
+
+def deadlines() -> st.SearchStrategy[ast.DeadlineDecl]:
+    stmt = st.one_of(
+        st.builds(ast.DlStart, idents(), st.none()),
+        st.builds(ast.DlStart, st.none(), idents()),
+        st.builds(ast.DlStop, idents()),
+        st.builds(ast.DlPause, idents(), idents(), st.one_of(st.none(), _TEXT)),
+        st.builds(ast.DlTarget, time_specs(), st.one_of(st.none(), expressions(4))),
+        st.builds(ast.DlTarget, time_specs(), st.none(), st.just(True)),
+        st.builds(ast.DlCap, time_specs()),
+        st.builds(ast.DlWarn, st.integers(0, 200).map(ast.Percent)),
+        st.builds(ast.DlWarn, st.none(), st.integers(0, 10**6).map(ast.Duration)),
+        st.builds(ast.DlUpdate, time_specs(), idents()),
+        st.builds(
+            ast.DlReopen,
+            idents(),
+            st.sampled_from(["new", "continue"]),
+            st.one_of(st.none(), idents()),
+        ),
+        st.builds(ast.DlCalendar, idents()),
+    )
+    return st.builds(ast.DeadlineDecl, idents(), idents(), st.lists(stmt, max_size=5).map(tuple))
+
+
+def escalations() -> st.SearchStrategy[ast.EscalationDecl]:
+    within = st.one_of(st.none(), time_specs())
+    stmt = st.one_of(
+        st.builds(ast.EsRoles, st.lists(idents(), min_size=2, max_size=4).map(tuple)),
+        st.builds(ast.EsStep, idents(), idents(), st.just("breach"), idents(), st.none(), within),
+        st.builds(ast.EsStep, idents(), idents(), st.just("event"), idents(), st.none(), within),
+        st.builds(
+            ast.EsStep, idents(), idents(), st.just("after"), st.none(), time_specs(), within
+        ),
+    )
+    return st.builds(ast.EscalationDecl, idents(), idents(), st.lists(stmt, max_size=4).map(tuple))
 
 
 # ---- well-typed conditions over a record -----------------------------------------------------

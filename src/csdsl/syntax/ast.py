@@ -267,7 +267,189 @@ class Example:
     expect_span: Span = _span()
 
 
-Item: TypeAlias = Import | RecordDecl | Validity | Example
+# ---- calendars, deadlines, escalation ------------------------------------------------------
+
+
+@attrs.frozen
+class DayRange:
+    first: Ident
+    last: Ident | None = None
+
+
+@attrs.frozen
+class CalAlways:
+    span: Span = _span()
+
+
+@attrs.frozen
+class CalOpen:
+    days: tuple[DayRange, ...]
+    hours: tuple[str, ...]  # "09:00-12:00"
+    span: Span = _span()
+
+
+@attrs.frozen
+class CalTimezone:
+    name: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class CalHolidays:
+    dataset: Ident
+    span: Span = _span()
+
+
+@attrs.frozen
+class CalDates:
+    working: bool  # `working` dates, or `closed` ones
+    dates: tuple[dt.date, ...]
+    span: Span = _span()
+
+
+CalStmt: TypeAlias = CalAlways | CalOpen | CalTimezone | CalHolidays | CalDates
+
+
+@attrs.frozen
+class CalendarDecl:
+    name: Ident
+    stmts: tuple[CalStmt, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Natural:
+    """`48h`: elapsed time, whatever the calendar."""
+
+    duration: Duration
+
+
+@attrs.frozen
+class Working:
+    """`2 working hours`, `30 working minutes`, `3 working days`."""
+
+    amount: int
+    unit: Ident
+
+
+@attrs.frozen
+class ByNextDay:
+    """`by 18:00 next working day`."""
+
+    clock: str
+
+
+@attrs.frozen
+class TimeSpec:
+    amount: Natural | Working | ByNextDay
+    calendar: Ident | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
+class DlStart:
+    field: Ident | None  # `starts at FIELD`
+    event: Ident | None  # `starts on EVENT`
+    span: Span = _span()
+
+
+@attrs.frozen
+class DlStop:
+    event: Ident
+    span: Span = _span()
+
+
+@attrs.frozen
+class DlPause:
+    pause: Ident
+    resume: Ident
+    reason: str | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
+class DlTarget:
+    time: TimeSpec
+    when: Expr | None = None
+    default: bool = False  # `otherwise within ...`
+    span: Span = _span()
+
+
+@attrs.frozen
+class DlCap:
+    time: TimeSpec
+    span: Span = _span()
+
+
+@attrs.frozen
+class DlWarn:
+    percent: Percent | None = None  # `warn at 75%`
+    lead: Duration | None = None  # `warn 30m before`
+    span: Span = _span()
+
+
+@attrs.frozen
+class DlUpdate:
+    every: TimeSpec
+    event: Ident
+    span: Span = _span()
+
+
+@attrs.frozen
+class DlReopen:
+    event: Ident
+    mode: TLiteral["new", "continue"] = "new"
+    until: Ident | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
+class DlCalendar:
+    name: Ident
+    span: Span = _span()
+
+
+DlStmt: TypeAlias = (
+    DlStart | DlStop | DlPause | DlTarget | DlCap | DlWarn | DlUpdate | DlReopen | DlCalendar
+)
+
+
+@attrs.frozen
+class DeadlineDecl:
+    name: Ident
+    record: Ident
+    stmts: tuple[DlStmt, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class EsRoles:
+    roles: tuple[Ident, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class EsStep:
+    source: Ident
+    target: Ident
+    kind: TLiteral["breach", "event", "after"]
+    ref: Ident | None = None  # the deadline (breach) or the event
+    after: TimeSpec | None = None
+    within: TimeSpec | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
+class EscalationDecl:
+    name: Ident
+    record: Ident
+    stmts: tuple[EsRoles | EsStep, ...]
+    span: Span = _span()
+
+
+Item: TypeAlias = (
+    Import | RecordDecl | Validity | Example | CalendarDecl | DeadlineDecl | EscalationDecl
+)
 
 
 @attrs.frozen

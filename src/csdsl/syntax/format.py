@@ -268,6 +268,8 @@ def format_module(module: ast.Module) -> str:
             _validity(p, item)
         elif isinstance(item, ast.Example):
             _example(p, item)
+        else:
+            _block(p, item)
         previous = item
     p.leading(10**9, 0)
     return p.render()
@@ -361,3 +363,79 @@ def _example(p: _Printer, e: ast.Example) -> None:
         expect += " because " + ", ".join(b.name for b in e.because)
     p.clause(e.expect_span.line, e.expect_span.end_line, 1, [expect])
     _close(p, e.span.end_line, 0)
+
+
+# ---- calendars, deadlines, escalation -------------------------------------------------------
+
+
+def time_text(t: ast.TimeSpec) -> str:
+    a = t.amount
+    if isinstance(a, ast.Natural):
+        text = expr_text(a.duration)
+    elif isinstance(a, ast.Working):
+        text = f"{a.amount} working {a.unit.name}"
+    else:
+        text = f"by {a.clock} next working day"
+    return text + (f" on {t.calendar.name}" if t.calendar is not None else "")
+
+
+def stmt_text(s: ast.CalStmt | ast.DlStmt | ast.EsRoles | ast.EsStep) -> str:
+    """One statement of a calendar, deadline or escalation block, on one line."""
+    if isinstance(s, ast.CalAlways):
+        return "open 24x7"
+    if isinstance(s, ast.CalOpen):
+        days = ", ".join(d.first.name + (f"-{d.last.name}" if d.last else "") for d in s.days)
+        return f"open {days} {', '.join(s.hours)}"
+    if isinstance(s, ast.CalTimezone):
+        return f"timezone {quote(s.name)}"
+    if isinstance(s, ast.CalHolidays):
+        return f"holidays {s.dataset.name}"
+    if isinstance(s, ast.CalDates):
+        return ("working " if s.working else "closed ") + ", ".join(d.isoformat() for d in s.dates)
+    if isinstance(s, ast.DlStart):
+        return f"starts at {s.field.name}" if s.field else f"starts on {s.event.name}"  # type: ignore[union-attr]
+    if isinstance(s, ast.DlStop):
+        return f"stops on {s.event.name}"
+    if isinstance(s, ast.DlPause):
+        reason = f" because {quote(s.reason)}" if s.reason is not None else ""
+        return f"pauses on {s.pause.name} resumes on {s.resume.name}{reason}"
+    if isinstance(s, ast.DlTarget):
+        if s.default:
+            return f"otherwise within {time_text(s.time)}"
+        when = f" when {expr_text(s.when)}" if s.when is not None else ""
+        return f"within {time_text(s.time)}{when}"
+    if isinstance(s, ast.DlCap):
+        return f"at most {time_text(s.time)}"
+    if isinstance(s, ast.DlWarn):
+        if s.percent is not None:
+            return f"warn at {expr_text(s.percent)}"
+        return f"warn {expr_text(s.lead)} before"  # type: ignore[arg-type]
+    if isinstance(s, ast.DlUpdate):
+        return f"update every {time_text(s.every)} with {s.event.name}"
+    if isinstance(s, ast.DlReopen):
+        mode = " new cycle" if s.mode == "new" else " continue"
+        until = f" until {s.until.name}" if s.until is not None else ""
+        return f"reopens on {s.event.name}{mode}{until}"
+    if isinstance(s, ast.DlCalendar):
+        return f"calendar {s.name.name}"
+    if isinstance(s, ast.EsRoles):
+        return "roles " + " -> ".join(r.name for r in s.roles)
+    trigger = {
+        "breach": f"on breach of {s.ref.name if s.ref else ''}",
+        "event": f"on {s.ref.name if s.ref else ''}",
+        "after": f"after {time_text(s.after) if s.after else ''}",
+    }[s.kind]
+    within = f" within {time_text(s.within)}" if s.within is not None else ""
+    return f"{s.source.name} -> {s.target.name} {trigger}{within}"
+
+
+def _block(p: _Printer, b: ast.CalendarDecl | ast.DeadlineDecl | ast.EscalationDecl) -> None:
+    if isinstance(b, ast.CalendarDecl):
+        head = f"calendar {b.name.name} {{"
+    else:
+        word = "deadline" if isinstance(b, ast.DeadlineDecl) else "escalation"
+        head = f"{word} {b.name.name} for {b.record.name} {{"
+    _open(p, b.span, head, b.stmts[0].span.line if b.stmts else None)
+    for stmt in b.stmts:
+        p.clause(stmt.span.line, stmt.span.end_line, 1, [stmt_text(stmt)])
+    _close(p, b.span.end_line, 0)

@@ -43,22 +43,22 @@ KEYWORDS = frozenset(
         "contains",
         "true",
         "false",
+        "calendar",
+        "deadline",
+        "escalation",
     }
 )
 # Keywords of the parts of the language still to come (DESIGN.md): reserved so that no policy
 # written today uses them as names and breaks when they arrive.
 RESERVED = frozenset(
     {
-        "calendar",
-        "deadline",
-        "escalation",
         "phrases",
         "transcript",
         "metric",
         "invariant",
     }
 )
-TOP_LEVEL = ("import", "record", "valid", "example")
+TOP_LEVEL = ("import", "record", "valid", "example", "calendar", "deadline", "escalation")
 
 
 def grammar_path() -> Path:

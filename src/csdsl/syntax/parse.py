@@ -423,7 +423,9 @@ def _explain(exc: UnexpectedInput, src: SourceFile) -> Diagnostic:
     return error("E101", f"unexpected {what}", span, hint)
 
 
-_BLOCK_STARTS = frozenset({"policy", "import", "record", "valid", "example"})
+_BLOCK_STARTS = frozenset(
+    {"policy", "import", "record", "valid", "example", "calendar", "deadline", "escalation"}
+)
 _CLAUSE_WORDS = frozenset(
     {"policy", "import", "record", "valid", "example", "given", "expect", "unless"}
 )
