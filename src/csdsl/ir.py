@@ -14,6 +14,7 @@ from typing import TypeAlias
 
 import attrs
 
+from csdsl.calendar import WorkCalendar
 from csdsl.source import Span
 
 
@@ -242,6 +243,12 @@ class Policy:
     records: tuple[Record, ...]
     validities: tuple[Validity, ...]
     examples: tuple[Example, ...]
+    calendars: tuple[tuple[str, WorkCalendar], ...] = ()
+    deadlines: tuple[Deadline, ...] = ()
+    escalations: tuple[Escalation, ...] = ()
+
+    def calendar(self, name: str) -> WorkCalendar | None:
+        return dict(self.calendars).get(name)
 
     def record(self, name: str) -> Record | None:
         for r in self.records:
@@ -254,3 +261,72 @@ class Policy:
             if v.record == record:
                 return v
         return None
+
+
+# ---- calendars, deadlines, escalation --------------------------------------------------------
+
+
+@attrs.frozen
+class TimeSpec:
+    """How long a clock runs: natural time, working time or working days on a calendar, or
+    `by HH:MM next working day`."""
+
+    kind: TLiteral["natural", "working", "days", "next_day"]
+    amount: dt.timedelta | int | dt.time
+    calendar: str | None
+    text: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class Target:
+    time: TimeSpec
+    when: Expr | None
+    default: bool
+    span: Span = _span()
+
+
+@attrs.frozen
+class Pause:
+    pause: str
+    resume: str
+    reason: str | None
+
+
+@attrs.frozen
+class Deadline:
+    name: str
+    record: str
+    start_field: str | None
+    start_event: str | None
+    stop_event: str
+    pauses: tuple[Pause, ...]
+    targets: tuple[Target, ...]
+    cap: TimeSpec | None
+    warn_percent: float | None
+    warn_lead: dt.timedelta | None
+    update: tuple[TimeSpec, str] | None
+    reopen_event: str | None
+    reopen_mode: TLiteral["new", "continue"]
+    until_event: str | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Step:
+    source: str
+    target: str
+    kind: TLiteral["breach", "event", "after"]
+    ref: str | None
+    after: TimeSpec | None
+    within: TimeSpec | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Escalation:
+    name: str
+    record: str
+    roles: tuple[str, ...]
+    steps: tuple[Step, ...]
+    span: Span = _span()

@@ -15,7 +15,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from csdsl import ir
+from csdsl.calendar import WorkCalendar
 from csdsl.check.modules import Graph
+from csdsl.check.time import lower_time
 from csdsl.diagnostics import Diagnostic, Related, did_you_mean, error, warning
 from csdsl.source import Span
 from csdsl.syntax import ast
@@ -34,6 +36,10 @@ class Lowering:
         self.diags: list[Diagnostic] = []
         self.tz: dt.tzinfo = dt.UTC
         self.tz_name = "UTC"
+        self.records: dict[str, ir.Record] = {}
+        self.calendars: dict[str, WorkCalendar] = {}
+        self.deadlines: dict[str, ir.Deadline] = {}
+        self.escalations: list[ir.Escalation] = []
 
     def err(
         self,
@@ -120,6 +126,8 @@ class Lowering:
         lowered_v = [v for v in (self.validity(v) for v in validities) if v is not None]
         self.validities = {v.record: v for v in lowered_v}
 
+        lower_time(self, root)
+
         examples = [i for i in root.items if isinstance(i, ast.Example)]
         self.unique((e.id for e in examples if e.id is not None), "example")
         lowered_e = self.examples(examples)
@@ -133,6 +141,9 @@ class Lowering:
             records=tuple(records),
             validities=tuple(lowered_v),
             examples=tuple(lowered_e),
+            calendars=tuple(self.calendars.items()),
+            deadlines=tuple(self.deadlines.values()),
+            escalations=tuple(self.escalations),
         )
 
     def set_timezone(self, name: str, span: Span) -> None:
