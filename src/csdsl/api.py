@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +16,11 @@ import attrs
 
 from csdsl import ir
 from csdsl.check import compile_file
-from csdsl.diagnostics import Diagnostic, PolicyError
+from csdsl.diagnostics import Diagnostic, PolicyError, did_you_mean
 from csdsl.interpreter import Validator, Verdict
-from csdsl.records import RecordReader, Row, RowError
+from csdsl.records import EventReader, RecordReader, Row, RowError
 from csdsl.source import SourceFile
+from csdsl.timeline import Event, Timeline, TimelineBuilder
 
 
 class RecordError(ValueError):
@@ -37,6 +38,34 @@ class ValidatedRow:
     id: Any
     verdict: Verdict | None
     error: RowError | None
+
+
+@attrs.frozen
+class TimelineRow:
+    line: int
+    id: Any
+    timeline: Timeline | None
+    error: RowError | None
+
+
+@attrs.frozen
+class EventProblem:
+    """A line of an event log that was skipped (R codes) or kept with a notice (V codes)."""
+
+    line: int
+    case: Any
+    code: str
+    message: str
+
+
+def _event(values: Mapping[str, Any]) -> tuple[dt.datetime, str, str | None]:
+    return (values["at"].astimezone(dt.UTC), str(values["event"]).strip(), values.get("role"))
+
+
+def _utc(now: dt.datetime | None, tz: dt.tzinfo) -> dt.datetime | None:
+    if now is None:
+        return None
+    return (now if now.tzinfo else now.replace(tzinfo=tz)).astimezone(dt.UTC)
 
 
 @attrs.frozen
@@ -61,6 +90,7 @@ class Policy:
         )
         self._validators: dict[str, Validator] = {v.record: Validator(v) for v in policy.validities}
         self._readers: dict[str, RecordReader] = {}
+        self._builders: dict[str, TimelineBuilder] = {}
 
     @property
     def name(self) -> str | None:
@@ -88,7 +118,8 @@ class Policy:
         )
 
     def reader(self, record: str | None = None) -> RecordReader:
-        name = self.record_type(record)
+        """A reader for a record type (by default the one with a validity block)."""
+        name = record if record is not None and self.ir.record(record) else self.record_type(record)
         if name not in self._readers:
             rec = self.ir.record(name)
             assert rec is not None
@@ -122,6 +153,127 @@ class Policy:
                 yield ValidatedRow(row.line, row.id, None, row.error)
             else:
                 yield ValidatedRow(row.line, row.id, validator(row.values, row.id), None)
+
+    def timeline(
+        self,
+        record: Mapping[str, Any],
+        events: Sequence[Mapping[str, Any]] = (),
+        now: dt.datetime | None = None,
+        record_type: str | None = None,
+    ) -> Timeline:
+        """Due times and their status for one record, given its events (IO.md shape)."""
+        name = self._timeline_record(record_type)
+        try:
+            rid, values = self.reader(name).coerce(record)
+            reader = EventReader(self.tz)
+            evs = [Event(*_event(reader.coerce(e)[1]), line=i) for i, e in enumerate(events, 1)]
+        except RowError as exc:
+            raise RecordError(exc) from None
+        evs.sort(key=lambda e: e.at)
+        return self._builder(name).build(rid, values, evs, _utc(now, self.tz))
+
+    def _timeline_record(self, name: str | None) -> str:
+        with_clocks = {d.record for d in self.ir.deadlines} | {
+            e.record for e in self.ir.escalations
+        }
+        if name is not None:
+            if name not in with_clocks:
+                raise KeyError(f"no deadline or escalation for record `{name}`")
+            return name
+        if len(with_clocks) == 1:
+            return next(iter(with_clocks))
+        if not with_clocks:
+            raise KeyError("the policy has no deadline or escalation")
+        raise KeyError(
+            "the policy has deadlines for several records ("
+            + ", ".join(f"`{k}`" for k in sorted(with_clocks))
+            + "); choose one"
+        )
+
+    def _builder(self, record: str) -> TimelineBuilder:
+        if record not in self._builders:
+            self._builders[record] = TimelineBuilder(self.ir, record, self.tz)
+        return self._builders[record]
+
+    def timeline_file(
+        self,
+        records: str | Path,
+        events: str | Path | None = None,
+        now: dt.datetime | None = None,
+        record_type: str | None = None,
+    ) -> tuple[Iterator[TimelineRow], list[EventProblem]]:
+        """Timelines for every row of a records file, with the events of an event log.
+
+        Returns the rows (lazily) and the event log's problems (read eagerly: events are
+        grouped by case before any timeline is built).  Raises `InputError`."""
+        name = self._timeline_record(record_type)
+        builder = self._builder(name)
+        by_case: dict[str, list[Event]] = {}
+        problems: list[EventProblem] = []
+        if events is not None:
+            known = builder.event_names()
+            last: dict[str, dt.datetime] = {}
+            for row in EventReader(self.tz).read(str(events)):
+                if row.values is None:
+                    assert row.error is not None
+                    problems.append(
+                        EventProblem(row.line, row.id, row.error.code, row.error.message)
+                    )
+                    continue
+                ev = Event(*_event(row.values), line=row.line)
+                case = str(row.id)
+                if ev.name not in known:
+                    hint = did_you_mean(ev.name, known)
+                    problems.append(
+                        EventProblem(
+                            row.line,
+                            row.id,
+                            "V001",
+                            f"unknown event `{ev.name}`"
+                            + (f"; {hint}" if hint else "")
+                            + " (kept, but no clause uses it)",
+                        )
+                    )
+                if case in last and ev.at < last[case]:
+                    problems.append(
+                        EventProblem(
+                            row.line,
+                            row.id,
+                            "V002",
+                            "earlier than the case's previous event; events are sorted by time",
+                        )
+                    )
+                last[case] = max(ev.at, last.get(case, ev.at))
+                by_case.setdefault(case, []).append(ev)
+        for evs in by_case.values():
+            evs.sort(key=lambda e: e.at)
+        moment = _utc(now, self.tz)
+
+        def rows() -> Iterator[TimelineRow]:
+            seen: set[str] = set()
+            for row in self.reader(name).read(str(records)):
+                if row.values is None:
+                    yield TimelineRow(row.line, row.id, None, row.error)
+                    continue
+                seen.add(str(row.id))
+                yield TimelineRow(
+                    row.line,
+                    row.id,
+                    builder.build(row.id, row.values, by_case.get(str(row.id), []), moment),
+                    None,
+                )
+            for case in sorted(set(by_case) - seen):
+                first = by_case[case][0]
+                problems.append(
+                    EventProblem(
+                        first.line,
+                        case,
+                        "V003",
+                        f"events for case `{case}`, which is not in the records",
+                    )
+                )
+
+        return rows(), problems
 
     def run_examples(self) -> list[ExampleResult]:
         results = []

@@ -8,6 +8,7 @@ does not compile / an unreadable input.  Bad input never ends in a traceback.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import sys
@@ -22,6 +23,8 @@ from csdsl.diagnostics import Diagnostic, PolicyError, render
 from csdsl.records import InputError, json_value
 from csdsl.source import SourceFile
 from csdsl.syntax.parse import format_source
+from csdsl.timeline import Milestone
+from csdsl.values import parse_datetime
 
 OK, FAILED, USAGE = 0, 1, 2
 
@@ -203,6 +206,130 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return OK
 
 
+# ---- timeline ----------------------------------------------------------------------------
+
+
+def _iso(v: Any, tz: dt.tzinfo) -> Any:
+    """Datetimes in output are ISO 8601 with offset (in the policy's zone); durations ISO."""
+    if isinstance(v, dt.datetime):
+        return v.astimezone(tz).isoformat()
+    if isinstance(v, dict):
+        return {k: _iso(x, tz) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_iso(x, tz) for x in v]
+    return json_value(v)
+
+
+def _milestone_json(m: Milestone, tz: dt.tzinfo) -> dict[str, Any]:
+    return {
+        "clause": m.clause,
+        "kind": m.kind,
+        "owner": m.owner,
+        "due": _iso(m.due, tz),
+        "status": m.status,
+        "at": _iso(m.at, tz),
+        "late_by": _iso(m.late_by, tz),
+        "cycle": m.cycle,
+        "message": m.message,
+        "source": {"file": m.file, "line": m.line},
+        "provenance": _iso(dict(m.provenance), tz),
+    }
+
+
+def _milestone_text(m: Milestone, tz: dt.tzinfo) -> list[str]:
+    due = _iso(m.due, tz) if m.due is not None else "-"
+    late = f"  late by {_iso(m.late_by, tz)}" if m.late_by else ""
+    cycle = f" #{m.cycle}" if m.cycle > 1 else ""
+    owner = f" ({m.owner})" if m.owner else ""
+    lines = [
+        f"  {m.status:<14} {m.kind:<10} {m.clause}{cycle}{owner}  due {due}{late}  - {m.message}"
+    ]
+    p = m.provenance
+    if "start" in p:
+        start = p["start"]
+        why = [
+            f"started by {start['source']} at {_iso(start['at'], tz)}",
+            f"{p['rule']} ({m.file}:{p.get('rule_line', m.line)})",
+        ]
+        if p.get("calendar"):
+            why.append(
+                f"calendar {p['calendar']}" + (f" ({p['dataset']})" if p.get("dataset") else "")
+            )
+        why += [
+            f"paused {_iso(x['from'], tz)} to {_iso(x['to'], tz)}"
+            + (f" ({x['reason']})" if x["reason"] else "")
+            for x in p.get("pauses", [])
+        ]
+        if p.get("closed_skipped"):
+            why.append(f"closed time skipped {_iso(p['closed_skipped'], tz)}")
+        lines.append("      why: " + "; ".join(why))
+    elif "trigger" in p:
+        lines.append(f"      why: {p['trigger']} at {_iso(p['triggered_at'], tz)}; {p['rule']}")
+    return lines
+
+
+def cmd_timeline(args: argparse.Namespace) -> int:
+    policy = _load(args.policy)
+    if policy is None:
+        return USAGE
+    now = None
+    if args.now is not None:
+        try:
+            now = parse_datetime(args.now)
+        except ValueError as exc:
+            _err(f"csdsl: --now: {exc}")
+            return USAGE
+    try:
+        rows, problems = policy.timeline_file(args.records, args.events, now, args.record)
+        counts: dict[str, int] = {}
+        good = bad = 0
+        for row in rows:
+            if row.timeline is None:
+                bad += 1
+                assert row.error is not None
+                if args.format == "json":
+                    _json_line({"id": row.id, "line": row.line, "error": row.error.to_json()})
+                else:
+                    _out(
+                        f"line {row.line}  {row.id if row.id is not None else '-'}  error  "
+                        f"{row.error.code} {row.error.message}"
+                    )
+                continue
+            good += 1
+            t = row.timeline
+            for m in t.milestones:
+                counts[m.status] = counts.get(m.status, 0) + 1
+            if args.format == "json":
+                _json_line(
+                    {
+                        "id": t.record_id,
+                        "line": row.line,
+                        "milestones": [_milestone_json(m, policy.tz) for m in t.milestones],
+                        "errors": list(t.errors),
+                    }
+                )
+            else:
+                _out(f"{t.record_id} (line {row.line})")
+                for m in t.milestones:
+                    for line in _milestone_text(m, policy.tz):
+                        _out(line)
+                for e in t.errors:
+                    _out(f"  error: {e}")
+    except (InputError, KeyError) as exc:
+        _err(f"csdsl: {exc.args[0] if isinstance(exc, KeyError) else exc}")
+        return USAGE
+    for p in problems:
+        _err(f"{args.events}:{p.line}: {p.code} {p.message}")
+    summary = ", ".join(
+        f"{counts[k]} {k}" for k in ("met", "breached", "pending", "not_applicable") if k in counts
+    )
+    _err(
+        f"{_count(good + bad, 'row')} read: {good} good, {bad} bad; milestones: "
+        f"{summary or 'none'}; {_count(len(problems), 'event line')} with a problem"
+    )
+    return OK
+
+
 # ---- test --------------------------------------------------------------------------------
 
 
@@ -299,6 +426,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="show, for each condition, its outcome, clause and the values it read",
     )
     p.set_defaults(run=cmd_validate)
+
+    p = verb("timeline", "due times per record, and met/breached/pending against an event log")
+    p.add_argument("policy", metavar="POLICY")
+    p.add_argument("records", metavar="RECORDS", help=".jsonl, .json, .csv, or - for stdin")
+    p.add_argument("--events", metavar="EVENTS", help="event log: .jsonl, .json or .csv")
+    p.add_argument(
+        "--now",
+        metavar="DATETIME",
+        help="judge open clocks at this moment (ISO 8601; default: leave them pending)",
+    )
+    p.add_argument("--record", metavar="NAME", help="the record type (if several have clocks)")
+    p.set_defaults(run=cmd_timeline)
 
     p = verb("test", "run the examples in policy files")
     p.add_argument("files", nargs="+", metavar="FILE")

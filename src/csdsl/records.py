@@ -385,3 +385,31 @@ class RecordReader:
                 )
                 continue
             yield self._row(start, dict(zip(header, row, strict=True)), text=True)
+
+
+EVENT = ir.Record(
+    "Event",
+    (
+        ir.Field("at", ir.DATETIME, False),
+        ir.Field("event", ir.TEXT, False),
+        ir.Field("role", ir.TEXT, True),
+    ),
+)
+
+
+class EventReader(RecordReader):
+    """Reads event logs (IO.md): `{"case", "at", "event", "role"?}`; the case is the row's id."""
+
+    def __init__(self, tz: dt.tzinfo) -> None:
+        super().__init__(EVENT, tz)
+
+    def coerce(self, obj: Any, text: bool = False) -> tuple[Any, dict[str, Any]]:
+        if isinstance(obj, Mapping):
+            case = obj.get("case")
+            if case is None or (isinstance(case, str) and not case.strip()):
+                raise RowError("R008", "the event has no `case`", "case")
+            obj = {**obj, "id": case}
+        rid, values = super().coerce(obj, text)
+        if not str(values["event"]).strip():
+            raise RowError("R003", "the event has no name", "event")
+        return rid, values

@@ -1,0 +1,516 @@
+"""Timelines: the due times a policy sets for one record, checked against its event log.
+
+In: the checked policy (`ir.Deadline`s, `ir.Escalation`s, calendars), one record's values, its
+events (sorted by time), and optionally `now`.  Out: `Timeline` with one `Milestone` per due
+time: deadlines per cycle, their warnings and periodic updates, and escalation steps; each says
+met / breached / pending / not_applicable, the deciding event, how late, and its provenance
+(where the clock started, which rule set the target, the pauses and their reasons, the closed
+time skipped, the calendar and holiday dataset).
+
+Clock rules, in short: a clock starts at a record field or the first start event; it stops at
+the first stop event after its start; pause/resume pairs stop it in between (a pause still open
+at the end keeps it paused); after a stop, a reopen event starts a new cycle (or, with
+`continue`, resumes the same clock) until the `until` event.  Targets are tried in order and the
+first whose condition holds applies; a cap (`at most`) wins when it falls earlier.  Pauses hold
+the target and the cap alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from csdsl import ir
+from csdsl.calendar import CalendarError, WorkCalendar
+from csdsl.interpreter import compile_expr
+
+UTC = dt.UTC
+ESCALATED = "escalated"  # the event that records an escalation; its `role` is the new owner
+MAX_UPDATES = 200
+Pause = tuple[dt.datetime, dt.datetime, str | None]  # [from, to) and the reason
+
+
+@attrs.frozen
+class Event:
+    at: dt.datetime
+    name: str
+    role: str | None = None
+    line: int = 0
+
+
+@attrs.frozen
+class Milestone:
+    clause: str
+    kind: str  # deadline | warning | update | escalation
+    owner: str | None
+    due: dt.datetime | None
+    status: str  # met | breached | pending | not_applicable
+    at: dt.datetime | None = None  # the event that decided it
+    late_by: dt.timedelta | None = None
+    cycle: int = 1
+    message: str = ""
+    provenance: Mapping[str, Any] = attrs.field(factory=dict)
+    file: str = ""
+    line: int = 0
+
+
+@attrs.frozen
+class Timeline:
+    record_id: Any
+    milestones: tuple[Milestone, ...]
+    errors: tuple[str, ...] = ()
+
+
+def _aware(t: dt.datetime) -> dt.datetime:
+    return t.astimezone(UTC)
+
+
+@attrs.frozen
+class _Cycle:
+    number: int
+    start: dt.datetime
+    start_source: str
+    stop: Event | None
+    pauses: tuple[Pause, ...]
+    open_pause: tuple[dt.datetime, str | None] | None  # paused and never resumed
+
+
+class TimelineBuilder:
+    """Compiled deadlines and ladders of a policy for one record type."""
+
+    def __init__(self, policy: ir.Policy, record: str, tz: dt.tzinfo) -> None:
+        self.policy = policy
+        self.tz = tz
+        self.calendars: dict[str, WorkCalendar] = dict(policy.calendars)
+        self.natural = WorkCalendar.always_open("natural time", tz)
+        self.deadlines = [d for d in policy.deadlines if d.record == record]
+        self.escalations = [e for e in policy.escalations if e.record == record]
+        self._when = {
+            id(t): compile_expr(t.when)
+            for d in self.deadlines
+            for t in d.targets
+            if t.when is not None
+        }
+
+    def event_names(self) -> set[str]:
+        names = {ESCALATED}
+        for d in self.deadlines:
+            names |= {d.stop_event, *(p.pause for p in d.pauses), *(p.resume for p in d.pauses)}
+            names |= {n for n in (d.start_event, d.reopen_event, d.until_event) if n}
+            if d.update is not None:
+                names.add(d.update[1])
+        for e in self.escalations:
+            names |= {s.ref for s in e.steps if s.kind == "event" and s.ref}
+        return names
+
+    # ---- time arithmetic ------------------------------------------------------------------
+    def _calendar(self, spec: ir.TimeSpec) -> WorkCalendar:
+        return self.natural if spec.calendar is None else self.calendars[spec.calendar]
+
+    def due(
+        self, spec: ir.TimeSpec, start: dt.datetime, pauses: Sequence[Pause], fraction: float = 1.0
+    ) -> dt.datetime:
+        cal = self._calendar(spec)
+        spans = [(a, b) for a, b, _ in pauses]
+        if isinstance(spec.amount, dt.timedelta):
+            return cal.add(start, spec.amount * fraction, spans)
+        if spec.kind == "days":
+            assert isinstance(spec.amount, int)
+            base = cal.end_of_working_day(start, spec.amount)
+        else:
+            assert isinstance(spec.amount, dt.time)
+            base = cal.next_working_day_at(start, spec.amount)
+        held = sum(
+            (
+                cal.open_between(max(a, start), min(b, base))
+                for a, b in spans
+                if b > start and a < base
+            ),
+            dt.timedelta(0),
+        )
+        base = cal.add(base, held) if held else base
+        if fraction < 1.0:
+            return cal.add(start, cal.open_between(start, base) * fraction)
+        return base
+
+    # ---- one record -----------------------------------------------------------------------
+    def build(
+        self,
+        record_id: Any,
+        values: Mapping[str, Any],
+        events: Sequence[Event],
+        now: dt.datetime | None,
+    ) -> Timeline:
+        milestones: list[Milestone] = []
+        errors: list[str] = []
+        first_breach: dict[str, Milestone] = {}
+        fulfilled: dict[str, dt.datetime] = {}
+        for d in self.deadlines:
+            try:
+                ms = self._deadline(d, values, events, now)
+            except CalendarError as exc:
+                errors.append(f"deadline `{d.name}`: {exc}")
+                continue
+            milestones += ms
+            for m in ms:
+                if m.kind == "deadline" and m.status == "breached" and d.name not in first_breach:
+                    first_breach[d.name] = m
+                if m.kind == "deadline" and m.status == "met" and m.at is not None:
+                    fulfilled.setdefault(d.name, m.at)
+        for e in self.escalations:
+            try:
+                milestones += self._ladder(e, events, now, first_breach, fulfilled)
+            except CalendarError as exc:
+                errors.append(f"escalation `{e.name}`: {exc}")
+        return Timeline(record_id, tuple(milestones), tuple(errors))
+
+    def _target(self, d: ir.Deadline, values: Mapping[str, Any]) -> ir.Target | None:
+        for t in d.targets:
+            if t.when is None or self._when[id(t)](values) is True:
+                return t
+        return None
+
+    def _cycles(
+        self, d: ir.Deadline, values: Mapping[str, Any], events: Sequence[Event]
+    ) -> list[_Cycle] | str:
+        if d.start_field is not None:
+            start = values.get(d.start_field)
+            if start is None:
+                return f"`{d.start_field}` is missing, so the clock never started"
+            start, source = _aware(start), f"field `{d.start_field}`"
+        else:
+            first = next((e for e in events if e.name == d.start_event), None)
+            if first is None:
+                return f"no `{d.start_event}` event, so the clock never started"
+            start, source = first.at, f"event `{d.start_event}` (line {first.line})"
+        pause_names = {p.pause: p for p in d.pauses}
+        cycles: list[_Cycle] = []
+        number = 1
+        pauses: list[Pause] = []
+        paused: tuple[dt.datetime, str | None, str] | None = None  # since, reason, resume event
+        stop: Event | None = None
+        for ev in events:
+            if ev.at < start:
+                continue
+            if stop is None:
+                if paused is None and ev.name in pause_names:
+                    p = pause_names[ev.name]
+                    paused = (ev.at, p.reason, p.resume)
+                elif paused is not None and ev.name == paused[2]:
+                    pauses.append((paused[0], ev.at, paused[1]))
+                    paused = None
+                elif ev.name == d.stop_event:
+                    if paused is not None:
+                        pauses.append((paused[0], ev.at, paused[1]))
+                        paused = None
+                    stop = ev
+                continue
+            if d.until_event is not None and ev.name == d.until_event:
+                break
+            if d.reopen_event is not None and ev.name == d.reopen_event:
+                cycles.append(_Cycle(number, start, source, stop, tuple(pauses), None))
+                number += 1
+                if d.reopen_mode == "continue":
+                    pauses.append((stop.at, ev.at, "reopened: the clock continues"))
+                else:
+                    start, pauses = ev.at, []
+                source = f"event `{d.reopen_event}` (line {ev.line})"
+                stop = None
+        open_pause = (paused[0], paused[1]) if paused is not None else None
+        cycles.append(_Cycle(number, start, source, stop, tuple(pauses), open_pause))
+        return cycles
+
+    def _deadline(
+        self,
+        d: ir.Deadline,
+        values: Mapping[str, Any],
+        events: Sequence[Event],
+        now: dt.datetime | None,
+    ) -> list[Milestone]:
+        where: dict[str, Any] = {"file": d.span.file, "line": d.span.line}
+        target = self._target(d, values)
+        cycles = self._cycles(d, values, events)
+        if target is None or isinstance(cycles, str):
+            why = cycles if isinstance(cycles, str) else "no target applies to this record"
+            return [
+                Milestone(
+                    d.name,
+                    "deadline",
+                    None,
+                    None,
+                    "not_applicable",
+                    message=why,
+                    file=where["file"],
+                    line=where["line"],
+                )
+            ]
+        out = []
+        for c in cycles:
+            pauses = list(c.pauses)
+            if c.open_pause is not None:
+                until = max(now, c.open_pause[0]) if now is not None else c.open_pause[0]
+                pauses.append((c.open_pause[0], until, c.open_pause[1]))
+            due = self.due(target.time, c.start, pauses)
+            rule = target.time.text + (" (default)" if target.default else "")
+            applied = "target"
+            if d.cap is not None:
+                cap_due = self.due(d.cap, c.start, pauses)
+                if cap_due < due:
+                    due, applied = cap_due, "cap"
+            spec = d.cap if applied == "cap" and d.cap is not None else target.time
+            cal = self._calendar(spec)
+            prov = {
+                "start": {"source": c.start_source, "at": c.start},
+                "rule": f"at most {d.cap.text}" if applied == "cap" and d.cap else f"within {rule}",
+                "rule_line": (d.cap.span.line if applied == "cap" and d.cap else target.span.line),
+                "calendar": cal.name,
+                "dataset": cal.dataset,
+                "pauses": [{"from": a, "to": b, "reason": r} for a, b, r in c.pauses],
+                "closed_skipped": (due - c.start)
+                - cal.open_between(c.start, due)
+                - sum((min(b, due) - a for a, b, _ in pauses if a < due), dt.timedelta(0))
+                if spec.kind != "natural"
+                else dt.timedelta(0),
+            }
+            status, at, late_by, message = self._judge(due, c, now)
+            out.append(
+                Milestone(
+                    d.name,
+                    "deadline",
+                    None,
+                    due,
+                    status,
+                    at,
+                    late_by,
+                    c.number,
+                    message,
+                    prov,
+                    where["file"],
+                    where["line"],
+                )
+            )
+            out += self._warning(d, target, spec, c, pauses, due, now, where)
+            out += self._updates(d, c, pauses, events, now, where)
+        return out
+
+    @staticmethod
+    def _judge(
+        due: dt.datetime, c: _Cycle, now: dt.datetime | None
+    ) -> tuple[str, dt.datetime | None, dt.timedelta | None, str]:
+        if c.stop is not None:
+            if c.stop.at <= due:
+                return "met", c.stop.at, None, f"`{c.stop.name}` at line {c.stop.line}"
+            return (
+                "breached",
+                c.stop.at,
+                c.stop.at - due,
+                f"`{c.stop.name}` at line {c.stop.line}, after the due time",
+            )
+        if c.open_pause is not None:
+            reason = f" ({c.open_pause[1]})" if c.open_pause[1] else ""
+            return "pending", None, None, f"the clock is paused{reason}"
+        if now is not None and now > due:
+            return "breached", None, now - due, "no stop event by now"
+        return "pending", None, None, "no stop event yet"
+
+    def _warning(
+        self,
+        d: ir.Deadline,
+        target: ir.Target,
+        spec: ir.TimeSpec,
+        c: _Cycle,
+        pauses: list[Pause],
+        due: dt.datetime,
+        now: dt.datetime | None,
+        where: dict[str, Any],
+    ) -> list[Milestone]:
+        out = []
+        points = []
+        if d.warn_percent is not None:
+            points.append(
+                (self.due(spec, c.start, pauses, d.warn_percent), f"warn at {d.warn_percent:.0%}")
+            )
+        if d.warn_lead is not None:
+            points.append((due - d.warn_lead, f"warn {d.warn_lead} before"))
+        for when, rule in points:
+            done = c.stop.at if c.stop is not None else None
+            if done is not None and done <= when:
+                status, msg = "met", "done before the warning point"
+            elif (done is not None and done > when) or (now is not None and now > when):
+                status, msg = "breached", "still open at the warning point: warn the owner"
+            else:
+                status, msg = "pending", "the warning point has not been reached"
+            out.append(
+                Milestone(
+                    f"{d.name}.warning",
+                    "warning",
+                    None,
+                    when,
+                    status,
+                    done,
+                    None,
+                    c.number,
+                    msg,
+                    {"rule": rule, "deadline_due": due},
+                    where["file"],
+                    where["line"],
+                )
+            )
+        return out
+
+    def _updates(
+        self,
+        d: ir.Deadline,
+        c: _Cycle,
+        pauses: list[Pause],
+        events: Sequence[Event],
+        now: dt.datetime | None,
+        where: dict[str, Any],
+    ) -> list[Milestone]:
+        if d.update is None:
+            return []
+        every, name = d.update
+        end = c.stop.at if c.stop is not None else now
+        sent = [e for e in events if e.name == name and e.at >= c.start]
+        out, prev = [], c.start
+        for k in range(1, MAX_UPDATES + 1):
+            spec = (
+                attrs.evolve(every, amount=every.amount * k)
+                if isinstance(every.amount, dt.timedelta)
+                else every
+            )
+            point = self.due(spec, c.start, pauses)
+            if end is not None and point >= end:
+                break
+            hit = next((e for e in sent if prev < e.at <= point), None)
+            if hit is not None:
+                status, at, late, msg = "met", hit.at, None, f"`{name}` at line {hit.line}"
+            elif end is not None:
+                status, at, late, msg = "breached", None, end - point, f"no `{name}` in time"
+            else:
+                status, at, late, msg = "pending", None, None, f"waiting for `{name}`"
+            out.append(
+                Milestone(
+                    f"{d.name}.update",
+                    "update",
+                    None,
+                    point,
+                    status,
+                    at,
+                    late,
+                    c.number,
+                    msg,
+                    {"rule": f"update every {every.text}"},
+                    where["file"],
+                    where["line"],
+                )
+            )
+            prev = point
+            if end is None or not isinstance(every.amount, dt.timedelta):
+                break
+        return out
+
+    def _ladder(
+        self,
+        e: ir.Escalation,
+        events: Sequence[Event],
+        now: dt.datetime | None,
+        breaches: Mapping[str, Milestone],
+        fulfilled: Mapping[str, dt.datetime],
+    ) -> list[Milestone]:
+        out: list[Milestone] = []
+        escalations = [ev for ev in events if ev.name == ESCALATED]
+        clock = next((s.ref for s in e.steps if s.kind == "breach" and s.ref), None)
+        done_at = fulfilled.get(clock) if clock else None
+        previous: dt.datetime | None = None
+        for step in e.steps:
+            where = (step.span.file, step.span.line)
+            clause = f"{e.name}: {step.source} -> {step.target}"
+            trigger, why = None, ""
+            if step.kind == "breach":
+                m = breaches.get(step.ref or "")
+                if m is not None and m.due is not None:
+                    trigger, why = m.due, f"`{step.ref}` breached"
+            elif step.kind == "event":
+                hit = next((ev for ev in events if ev.name == step.ref), None)
+                if hit is not None:
+                    trigger, why = hit.at, f"`{step.ref}` at line {hit.line}"
+            elif previous is not None and step.after is not None:
+                trigger = self.due(step.after, previous, [])
+                why = f"{step.after.text} after the previous step"
+            if trigger is None or (done_at is not None and done_at <= trigger):
+                msg = "the clock was fulfilled first" if trigger is not None else "not triggered"
+                out.append(
+                    Milestone(
+                        clause,
+                        "escalation",
+                        step.target,
+                        None,
+                        "not_applicable",
+                        message=msg,
+                        file=where[0],
+                        line=where[1],
+                    )
+                )
+                previous = None
+                continue
+            due = self.due(step.within, trigger, []) if step.within is not None else trigger
+            prov = {
+                "trigger": why,
+                "triggered_at": trigger,
+                "rule": f"within {step.within.text}" if step.within else "at once",
+            }
+            idx = e.roles.index(step.target)
+            # an escalation to the role counts whenever it happened: early is not late
+            hit = next((ev for ev in escalations if ev.role == step.target), None)
+            higher = next(
+                (
+                    ev
+                    for ev in escalations
+                    if ev.role in e.roles
+                    and e.roles.index(ev.role) > idx
+                    and (hit is None or ev.at < hit.at)
+                ),
+                None,
+            )
+            if higher is not None:
+                status, at, late, msg = (
+                    "breached",
+                    higher.at,
+                    None,
+                    f"skipped a level: escalated straight to `{higher.role}` at line {higher.line}",
+                )
+            elif hit is not None and hit.at <= due:
+                status, at, late, msg = "met", hit.at, None, f"escalated at line {hit.line}"
+            elif hit is not None:
+                status, at, late, msg = (
+                    "breached",
+                    hit.at,
+                    hit.at - due,
+                    f"escalated late, at line {hit.line}",
+                )
+            elif now is not None and now > due:
+                status, at, late, msg = "breached", None, now - due, "never escalated"
+            else:
+                status, at, late, msg = "pending", None, None, "not escalated yet"
+            out.append(
+                Milestone(
+                    clause,
+                    "escalation",
+                    step.target,
+                    due,
+                    status,
+                    at,
+                    late,
+                    1,
+                    msg,
+                    prov,
+                    where[0],
+                    where[1],
+                )
+            )
+            previous = hit.at if hit is not None else due
+        return out
