@@ -1,0 +1,337 @@
+"""Timelines: clocks, pauses, caps, warnings, updates, cycles and escalation, against events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zoneinfo
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import csdsl
+from csdsl.cli import main
+from csdsl.timeline import Milestone, Timeline
+
+SH = zoneinfo.ZoneInfo("Asia/Shanghai")
+POLICY = """
+policy "时限" timezone "Asia/Shanghai"
+
+record Case {
+  received_at: datetime
+  complexity: enum(simple, complex)
+}
+
+calendar office {
+  open mon-fri 09:00-12:00, 13:30-18:00
+  holidays china
+}
+
+deadline reply for Case {
+  starts at received_at
+  stops on replied
+  pauses on awaiting_customer resumes on customer_replied because "等待客户"
+  within 2 working hours on office when complexity = simple
+  within 30h when complexity = complex
+  at most 48h
+  warn at 50%
+  update every 24h with progress_update
+  reopens on customer_unsatisfied new cycle until customer_satisfied
+}
+
+deadline report for Case {
+  starts on written_report
+  stops on manager_replied
+  within 4h
+  warn 1h before
+  reopens on customer_unsatisfied continue
+}
+
+escalation ladder for Case {
+  roles agent -> team_lead -> supervisor -> manager
+  agent -> team_lead on breach of reply within 30m
+  team_lead -> supervisor after 2 working hours on office
+  supervisor -> manager on customer_angry
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def policy(tmp_path_factory: pytest.TempPathFactory) -> csdsl.Policy:
+    path = tmp_path_factory.mktemp("tl") / "policy.csp"
+    path.write_text(POLICY, encoding="utf-8")
+    return csdsl.load(path)
+
+
+def at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=SH)
+
+
+def ev(when: str, name: str, role: str | None = None) -> dict[str, Any]:
+    return {"case": "1", "at": when, "event": name, "role": role}
+
+
+def timeline(
+    policy: csdsl.Policy,
+    received: str,
+    complexity: str,
+    *events: dict[str, Any],
+    now: str | None = None,
+) -> Timeline:
+    record = {"id": "1", "received_at": received, "complexity": complexity}
+    return policy.timeline(record, list(events), now=at(now) if now else None)
+
+
+def pick(t: Timeline, clause: str, cycle: int = 1) -> Milestone:
+    return next(m for m in t.milestones if m.clause == clause and m.cycle == cycle)
+
+
+def test_working_hours_roll_over_to_a_make_up_sunday(policy: csdsl.Policy) -> None:
+    t = timeline(policy, "2025-09-26T17:00", "simple", ev("2025-09-28T09:59", "replied"))
+    m = pick(t, "reply")
+    assert (m.due, m.status, m.at) == (at("2025-09-28T10:00"), "met", at("2025-09-28T09:59"))
+    assert m.provenance["calendar"] == "office"
+    assert m.provenance["dataset"].startswith("holidays ")
+    assert m.provenance["closed_skipped"] == dt.timedelta(hours=39)
+    assert m.provenance["start"]["source"] == "field `received_at`"
+
+
+def test_late_stop_is_breached_with_late_by(policy: csdsl.Policy) -> None:
+    t = timeline(policy, "2024-11-04T09:00", "simple", ev("2024-11-04T14:00", "replied"))
+    m = pick(t, "reply")
+    assert m.due == at("2024-11-04T11:00")
+    assert (m.status, m.late_by) == ("breached", dt.timedelta(hours=3))
+
+
+def test_no_stop_is_pending_without_now_and_breached_after_it(policy: csdsl.Policy) -> None:
+    assert pick(timeline(policy, "2024-11-04T09:00", "simple"), "reply").status == "pending"
+    m = pick(timeline(policy, "2024-11-04T09:00", "simple", now="2024-11-05T09:00"), "reply")
+    assert (m.status, m.late_by) == ("breached", dt.timedelta(hours=22))
+
+
+def test_a_pause_holds_the_clock_and_names_its_reason(policy: csdsl.Policy) -> None:
+    t = timeline(
+        policy,
+        "2024-11-04T09:00",
+        "complex",
+        ev("2024-11-04T10:00", "awaiting_customer"),
+        ev("2024-11-04T16:00", "customer_replied"),
+        ev("2024-11-05T20:00", "replied"),
+    )
+    m = pick(t, "reply")
+    assert m.due == at("2024-11-05T21:00")  # 30h + 6h paused
+    assert m.status == "met"
+    (pause,) = m.provenance["pauses"]
+    assert (pause["from"], pause["to"], pause["reason"]) == (
+        at("2024-11-04T10:00"),
+        at("2024-11-04T16:00"),
+        "等待客户",
+    )
+
+
+def test_a_pause_never_resumed_leaves_the_clock_paused(policy: csdsl.Policy) -> None:
+    t = timeline(
+        policy,
+        "2024-11-04T09:00",
+        "complex",
+        ev("2024-11-04T10:00", "awaiting_customer"),
+        now="2024-11-20T00:00",
+    )
+    m = pick(t, "reply")
+    assert m.status == "pending" and "paused (等待客户)" in m.message
+
+
+def test_the_cap_wins_when_it_falls_earlier(policy: csdsl.Policy) -> None:
+    # complex: 30h; pause 40h is applied to both; a cap of 48h never binds a 30h target ...
+    t = timeline(policy, "2024-11-04T09:00", "complex")
+    assert pick(t, "reply").provenance["rule"] == "within 30h"
+    # ... but 2 working hours from Friday night before a long holiday are later than 48h
+    t = timeline(policy, "2025-09-30T20:00", "simple")
+    m = pick(t, "reply")
+    assert m.due == at("2025-10-02T20:00") and m.provenance["rule"] == "at most 48h"
+
+
+def test_warning_at_a_percentage_of_the_clock(policy: csdsl.Policy) -> None:
+    t = timeline(policy, "2024-11-04T09:00", "complex", ev("2024-11-05T02:00", "replied"))
+    w = pick(t, "reply.warning")
+    assert w.due == at("2024-11-04T00:00") + dt.timedelta(hours=24)  # 50% of 30h after 09:00
+    assert w.status == "breached"  # still open at the warning point
+    t = timeline(policy, "2024-11-04T09:00", "complex", ev("2024-11-04T12:00", "replied"))
+    assert pick(t, "reply.warning").status == "met"
+
+
+def test_warning_by_lead_time_and_start_from_an_event(policy: csdsl.Policy) -> None:
+    t = timeline(
+        policy,
+        "2024-11-04T09:00",
+        "simple",
+        ev("2024-11-04T10:00", "written_report"),
+        ev("2024-11-04T13:30", "manager_replied"),
+    )
+    m, w = pick(t, "report"), pick(t, "report.warning")
+    assert (m.due, m.status) == (at("2024-11-04T14:00"), "met")
+    assert "event `written_report` (line 1)" in m.provenance["start"]["source"]
+    assert (w.due, w.status) == (at("2024-11-04T13:00"), "breached")
+
+
+def test_periodic_updates_are_checked_per_period(policy: csdsl.Policy) -> None:
+    t = timeline(
+        policy,
+        "2024-11-04T09:00",
+        "complex",
+        ev("2024-11-04T20:00", "progress_update"),
+        ev("2024-11-06T12:00", "replied"),
+    )
+    ups = [m for m in t.milestones if m.kind == "update"]
+    assert [(u.due, u.status) for u in ups] == [
+        (at("2024-11-05T09:00"), "met"),
+        (at("2024-11-06T09:00"), "breached"),
+    ]
+
+
+def test_reopening_starts_a_new_cycle_until_satisfied(policy: csdsl.Policy) -> None:
+    t = timeline(
+        policy,
+        "2024-11-04T09:00",
+        "simple",
+        ev("2024-11-04T10:00", "replied"),
+        ev("2024-11-05T09:00", "customer_unsatisfied"),
+        ev("2024-11-05T15:00", "replied"),
+        ev("2024-11-06T09:00", "customer_satisfied"),
+        ev("2024-11-07T09:00", "customer_unsatisfied"),
+    )
+    cycles = [m for m in t.milestones if m.clause == "reply"]
+    assert [(m.cycle, m.status) for m in cycles] == [(1, "met"), (2, "breached")]
+    assert cycles[1].provenance["start"]["source"].startswith("event `customer_unsatisfied`")
+    assert cycles[1].due == at("2024-11-05T11:00")
+
+
+def test_continue_mode_carries_the_clock_over(policy: csdsl.Policy) -> None:
+    t = timeline(
+        policy,
+        "2024-11-04T09:00",
+        "simple",
+        ev("2024-11-04T10:00", "written_report"),
+        ev("2024-11-04T11:00", "manager_replied"),
+        ev("2024-11-04T15:00", "customer_unsatisfied"),
+    )
+    second = pick(t, "report", 2)
+    assert second.due == at("2024-11-04T18:00")  # 1h used, 3h left from 15:00
+    assert second.status == "pending"
+
+
+def test_escalation_met_late_never_skipped_and_not_triggered(policy: csdsl.Policy) -> None:
+    late_reply = [ev("2024-11-04T14:00", "replied")]  # due 11:00: breached
+    step = "ladder: agent -> team_lead"
+    t = timeline(
+        policy,
+        "2024-11-04T09:00",
+        "simple",
+        *late_reply,
+        ev("2024-11-04T11:20", "escalated", "team_lead"),
+    )
+    m = pick(t, step)
+    assert (m.status, m.due, m.owner) == ("met", at("2024-11-04T11:30"), "team_lead")
+    t = timeline(
+        policy,
+        "2024-11-04T09:00",
+        "simple",
+        *late_reply,
+        ev("2024-11-04T12:30", "escalated", "team_lead"),
+    )
+    assert (pick(t, step).status, pick(t, step).late_by) == ("breached", dt.timedelta(hours=1))
+    assert "escalated late" in pick(t, step).message
+    t = timeline(policy, "2024-11-04T09:00", "simple", *late_reply, now="2024-11-06T00:00")
+    assert pick(t, step).message == "never escalated"
+    nxt = pick(t, "ladder: team_lead -> supervisor")
+    assert nxt.due == at("2024-11-04T15:00")  # 2 working hours after 11:30, lunch skipped
+    t = timeline(
+        policy,
+        "2024-11-04T09:00",
+        "simple",
+        *late_reply,
+        ev("2024-11-04T11:10", "escalated", "supervisor"),
+    )
+    assert pick(t, step).status == "breached" and "skipped a level" in pick(t, step).message
+    t = timeline(policy, "2024-11-04T09:00", "simple", ev("2024-11-04T10:00", "replied"))
+    assert pick(t, step).status == "not_applicable"
+    assert pick(t, "ladder: supervisor -> manager").status == "not_applicable"
+    t = timeline(policy, "2024-11-04T09:00", "simple", ev("2024-11-04T10:00", "customer_angry"))
+    assert pick(t, "ladder: supervisor -> manager").due == at("2024-11-04T10:00")
+
+
+def test_a_date_in_an_unpublished_year_is_a_per_record_error(policy: csdsl.Policy) -> None:
+    from csdsl.calendar import china_published_years
+
+    year = china_published_years()[1] + 1
+    t = timeline(policy, f"{year}-03-01T09:00", "simple")
+    assert any("outside the years" in e for e in t.errors)
+    assert not any(m.clause == "reply" for m in t.milestones)
+
+
+def test_timeline_cli_reports_event_problems_and_keeps_going(
+    policy: csdsl.Policy, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    records = tmp_path / "cases.jsonl"
+    records.write_text(
+        '{"id": "1", "received_at": "2024-11-04T09:00", "complexity": "simple"}\n'
+        '{"id": "2", "received_at": "2024-11-04T09:00", "complexity": "urgent"}\n',
+        "utf-8",
+    )
+    events = tmp_path / "events.jsonl"
+    events.write_text(
+        "\n".join(
+            json.dumps(x)
+            for x in [
+                ev("2024-11-04T10:30", "replied"),
+                ev("2024-11-04T10:00", "escalated", "team_lead"),
+                {"case": "9", "at": "2024-11-04T10:00", "event": "replied"},
+                {"case": "1", "at": "2024-11-31T10:00", "event": "replied"},
+                {"case": "1", "at": "2024-11-04T10:00", "event": "replyed"},
+            ]
+        )
+        + "\n",
+        "utf-8",
+    )
+    policy_path = tmp_path / "p.csp"
+    policy_path.write_text(POLICY, "utf-8")
+    code = main(
+        [
+            "timeline",
+            str(policy_path),
+            str(records),
+            "--events",
+            str(events),
+            "--now",
+            "2024-11-10T00:00",
+            "--format",
+            "json",
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0
+    first, second = (json.loads(x) for x in out.splitlines())
+    assert set(first) == {"id", "line", "milestones", "errors"}
+    keys = {
+        "clause",
+        "kind",
+        "owner",
+        "due",
+        "status",
+        "at",
+        "late_by",
+        "cycle",
+        "message",
+        "source",
+        "provenance",
+    }
+    assert all(set(m) == keys for m in first["milestones"])
+    reply = next(m for m in first["milestones"] if m["clause"] == "reply")
+    assert (reply["due"], reply["status"]) == ("2024-11-04T11:00:00+08:00", "met")
+    assert second["error"]["code"] == "R006"
+    assert f"{events}:2: V002" in err and f"{events}:3: V003" in err
+    assert f"{events}:4: R005" in err and f"{events}:5: V001" in err
+    assert "did you mean `replied`?" in err
+    assert f"{events}:5: V002" in err  # 10:00 comes after 10:30 in the file
+    assert err.strip().endswith("5 event lines with a problem")
