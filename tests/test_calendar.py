@@ -124,3 +124,11 @@ def test_a_pause_moves_a_natural_due_time_by_its_length(
         assert moved == due + (pause[1] - pause[0])
     else:
         assert moved == due
+
+
+def test_explicit_closed_and_working_dates_override_the_week() -> None:
+    assert not ODD.is_working_day(dt.date(2025, 3, 31))  # a Monday, closed by the policy
+    assert ODD.is_working_day(dt.date(2025, 10, 26))  # a Sunday, opened by the policy
+    # an extra working day works the usual weekday hours (Monday's, the most common here)
+    hours = ODD.day_intervals(dt.date(2025, 10, 26))
+    assert [a.astimezone(BERLIN).time() for a, _ in hours] == [dt.time(7), dt.time(22)]

@@ -335,3 +335,22 @@ def test_timeline_cli_reports_event_problems_and_keeps_going(
     assert "did you mean `replied`?" in err
     assert f"{events}:5: V002" in err  # 10:00 comes after 10:30 in the file
     assert err.strip().endswith("5 event lines with a problem")
+
+
+def test_by_a_time_next_working_day_and_working_days(tmp_path: Path) -> None:
+    path = tmp_path / "days.csp"
+    path.write_text(
+        'policy "d" timezone "Asia/Shanghai"\nrecord R { at: datetime }\n'
+        "calendar office { open mon-fri 09:00-18:00\n holidays china }\n"
+        "deadline callback for R { starts at at\n stops on called\n"
+        " within by 18:00 next working day on office }\n"
+        "deadline visit for R { starts at at\n stops on visited\n"
+        " within 2 working days on office }\n",
+        "utf-8",
+    )
+    p = csdsl.load(path)
+    t = p.timeline({"id": 1, "at": "2025-09-30T10:00"})  # Golden Week follows
+    assert pick(t, "callback").due == at("2025-10-09T18:00")
+    assert pick(t, "visit").due == at("2025-10-10T18:00")
+    t = p.timeline({"id": 1, "at": "2025-10-10T20:00"})  # Friday night; Saturday is 调休
+    assert pick(t, "callback").due == at("2025-10-11T18:00")
