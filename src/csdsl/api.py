@@ -72,7 +72,7 @@ def _utc(now: dt.datetime | None, tz: dt.tzinfo) -> dt.datetime | None:
 class ExampleResult:
     example: ir.Example
     passed: bool
-    verdict: Verdict
+    verdict: Verdict | None  # None when the example checks clocks only
     message: str
 
 
@@ -278,31 +278,81 @@ class Policy:
     def run_examples(self) -> list[ExampleResult]:
         results = []
         for ex in self.ir.examples:
-            verdict = self._validators[ex.record](dict(ex.values), ex.id or ex.title)
-            expected = "valid" if ex.expect_valid else "invalid"
-            got = "valid" if verdict.valid else "invalid"
-            fired = (*verdict.matched, *verdict.excepted)
-            problems = []
-            if verdict.valid != ex.expect_valid:
-                problems.append(f"expected {expected}, got {got}")
-            if ex.because is not None and set(ex.because) != set(fired):
-                missing = [c for c in ex.because if c not in fired]
-                extra = [c for c in fired if c not in ex.because]
-                if missing:
-                    problems.append("did not match " + ", ".join(f"`{c}`" for c in missing))
-                if extra:
-                    problems.append("also matched " + ", ".join(f"`{c}`" for c in extra))
-            if problems:
-                message = (
-                    "; ".join(problems)
-                    + " (matched: "
-                    + (", ".join(fired) if fired else "nothing")
-                    + ")"
+            values = dict(ex.values)
+            problems: list[str] = []
+            said: list[str] = []
+            verdict = None
+            if ex.expect_valid is not None:
+                verdict = self._validators[ex.record](values, ex.id or ex.title)
+                problems += _verdict_problems(ex, verdict)
+                fired = (*verdict.matched, *verdict.excepted)
+                said.append(
+                    ("valid" if verdict.valid else "invalid")
+                    + (" because " + ", ".join(fired) if fired else "")
                 )
-            else:
-                message = got + (" because " + ", ".join(fired) if fired else "")
+            if ex.clocks:
+                events = sorted(
+                    (
+                        Event(at.astimezone(dt.UTC), name, role, line=i)
+                        for i, (at, name, role) in enumerate(ex.events, 1)
+                    ),
+                    key=lambda e: e.at,
+                )
+                timeline = self._builder(ex.record).build(ex.id or ex.title, values, events, None)
+                problems += [f"timeline: {e}" for e in timeline.errors]
+                for want in ex.clocks:
+                    problems += _clock_problems(want, timeline)
+                said.append(
+                    f"{len(ex.clocks)} clock expectation"
+                    + ("s" if len(ex.clocks) > 1 else "")
+                    + " checked"
+                )
+            message = "; ".join(problems) if problems else "; ".join(said)
             results.append(ExampleResult(ex, not problems, verdict, message))
         return results
+
+
+def _verdict_problems(ex: ir.Example, verdict: Verdict) -> list[str]:
+    problems = []
+    expected = "valid" if ex.expect_valid else "invalid"
+    got = "valid" if verdict.valid else "invalid"
+    fired = (*verdict.matched, *verdict.excepted)
+    if verdict.valid != ex.expect_valid:
+        problems.append(f"expected {expected}, got {got}")
+    if ex.because is not None and set(ex.because) != set(fired):
+        missing = [c for c in ex.because if c not in fired]
+        extra = [c for c in fired if c not in ex.because]
+        if missing:
+            problems.append("did not match " + ", ".join(f"`{c}`" for c in missing))
+        if extra:
+            problems.append("also matched " + ", ".join(f"`{c}`" for c in extra))
+    if problems:
+        problems[-1] += " (matched: " + (", ".join(fired) if fired else "nothing") + ")"
+    return problems
+
+
+def _clock_problems(want: ir.ClockExpectation, timeline: Timeline) -> list[str]:
+    if want.escalation:
+        found = [m for m in timeline.milestones if m.kind == "escalation" and m.owner == want.clock]
+        name = f"escalation to `{want.clock}`"
+    else:
+        cycle = want.cycle or 1
+        found = [
+            m
+            for m in timeline.milestones
+            if m.kind == "deadline" and m.clause == want.clock and m.cycle == cycle
+        ]
+        name = f"`{want.clock}`" + (f" cycle {cycle}" if want.cycle else "")
+    if not found:
+        return [f"{name}: no such milestone in the timeline"]
+    m = found[0]
+    problems = []
+    if m.status != want.status:
+        problems.append(f"{name}: expected {want.status}, got {m.status} ({m.message})")
+    if want.due is not None and m.due != want.due:
+        got = m.due.isoformat() if m.due is not None else "no due time"
+        problems.append(f"{name}: expected due {want.due.isoformat()}, got {got}")
+    return problems
 
 
 def load(path: str | Path) -> Policy:

@@ -357,9 +357,9 @@ def cmd_test(args: argparse.Namespace) -> int:
                         "example": ex.title,
                         "passed": r.passed,
                         "message": r.message,
-                        "valid": r.verdict.valid,
-                        "matched": list(r.verdict.matched),
-                        "excepted": list(r.verdict.excepted),
+                        "valid": r.verdict.valid if r.verdict else None,
+                        "matched": list(r.verdict.matched) if r.verdict else [],
+                        "excepted": list(r.verdict.excepted) if r.verdict else [],
                     }
                 )
             else:

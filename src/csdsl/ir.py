@@ -228,8 +228,20 @@ class Example:
     id: str | None
     record: str
     values: tuple[tuple[str, Value], ...]  # every field of the record, missing ones as None
-    expect_valid: bool
+    expect_valid: bool | None  # None: the example checks clocks only
     because: tuple[str, ...] | None
+    span: Span = _span()
+    events: tuple[tuple[dt.datetime, str, str | None], ...] = ()  # (at, event, role)
+    clocks: tuple[ClockExpectation, ...] = ()
+
+
+@attrs.frozen
+class ClockExpectation:
+    clock: str  # a deadline, or with `escalation` the role escalated to
+    status: str
+    escalation: bool
+    cycle: int | None
+    due: dt.datetime | None
     span: Span = _span()
 
 

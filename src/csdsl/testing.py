@@ -117,15 +117,36 @@ def modules() -> st.SearchStrategy[ast.Module]:
     validity = st.builds(
         ast.Validity, idents(), st.sampled_from(["any", "all"]), conds, st.one_of(st.none(), conds)
     )
+    moment = _datetimes().map(ast.DateTimeLit)
+    event = st.builds(ast.ExEvent, idents(), moment, st.one_of(st.none(), idents()))
+    clock = st.one_of(
+        st.builds(
+            ast.ExpectClock,
+            idents(),
+            idents(),
+            st.just(False),
+            st.one_of(st.none(), st.integers(0, 9)),
+            st.one_of(st.none(), moment),
+        ),
+        st.builds(ast.ExpectClock, idents(), idents(), st.just(True)),
+    )
+    verdict = st.one_of(
+        st.tuples(
+            st.booleans(),
+            st.one_of(st.none(), st.lists(idents(), min_size=1, max_size=3).map(tuple)),
+            st.lists(clock, max_size=2).map(tuple),
+        ),
+        st.tuples(st.none(), st.none(), st.lists(clock, min_size=1, max_size=2).map(tuple)),
+    )
     example = st.builds(
-        ast.Example,
+        lambda i, t, g, b, f, v, evs: ast.Example(i, t, g, b, f, v[0], v[1], evs, v[2]),
         st.one_of(st.none(), idents()),
         _TEXT,
         idents(),
         st.booleans(),
         st.lists(st.builds(ast.FieldValue, idents(), _values()), max_size=3).map(tuple),
-        st.booleans(),
-        st.one_of(st.none(), st.lists(idents(), min_size=1, max_size=3).map(tuple)),
+        verdict,
+        st.lists(event, max_size=3).map(tuple),
     )
     imports = st.builds(ast.Import, _TEXT)
     blocks = st.one_of(calendars(), deadlines(), escalations())

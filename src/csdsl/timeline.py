@@ -441,7 +441,14 @@ class TimelineBuilder:
             elif previous is not None and step.after is not None:
                 trigger = self.due(step.after, previous, [])
                 why = f"{step.after.text} after the previous step"
-            if trigger is None or (done_at is not None and done_at <= trigger):
+            # a time-driven step is moot once the clock was fulfilled; an event still counts
+            fulfilled_first = (
+                step.kind == "after"
+                and trigger is not None
+                and done_at is not None
+                and done_at <= trigger
+            )
+            if trigger is None or fulfilled_first:
                 msg = "the clock was fulfilled first" if trigger is not None else "not triggered"
                 out.append(
                     Milestone(

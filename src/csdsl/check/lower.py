@@ -342,7 +342,7 @@ class Lowering:
                     )
                 continue
             validity = self.validities.get(record_name)
-            if validity is None:
+            if validity is None and e.expect_valid is not None:
                 self.err(
                     "E407",
                     f"no validity block for record `{record_name}`, so this example "
@@ -351,7 +351,8 @@ class Lowering:
                     f"add `valid {record_name} when any {{ ... }}`",
                 )
                 continue
-            if e.because is not None:
+            events, clocks = self.example_clocks(e, record_name)
+            if validity is not None and e.because is not None:
                 known = [c.id for c in (*validity.conditions, *validity.exceptions)]
                 for name in e.because:
                     if name.name not in known:
@@ -373,9 +374,87 @@ class Lowering:
                     e.expect_valid,
                     tuple(b.name for b in e.because) if e.because else None,
                     e.span,
+                    events=events,
+                    clocks=clocks,
                 )
             )
         return out
+
+    def example_clocks(
+        self, e: ast.Example, record: str
+    ) -> tuple[tuple[tuple[dt.datetime, str, str | None], ...], tuple[ir.ClockExpectation, ...]]:
+        """An example's events and clock expectations, checked against the record's clocks."""
+        deadlines = [d for d in self.deadlines.values() if d.record == record]
+        ladders = [x for x in self.escalations if x.record == record]
+        known = {"escalated"}
+        for d in deadlines:
+            known |= {d.stop_event, *(p.pause for p in d.pauses), *(p.resume for p in d.pauses)}
+            known |= {n for n in (d.start_event, d.reopen_event, d.until_event) if n}
+            known |= {d.update[1]} if d.update else set()
+        for x in ladders:
+            known |= {s.ref for s in x.steps if s.kind == "event" and s.ref}
+        roles = {r for x in ladders for r in x.roles}
+        events = []
+        for ev in e.events:
+            if ev.name.name not in known:
+                self.err(
+                    "E408",
+                    f"no clause of `{record}` uses the event `{ev.name.name}`",
+                    ev.name.span,
+                    did_you_mean(ev.name.name, known)
+                    or "use the events named in `starts on`, `stops on`, `pauses on`, ...",
+                )
+            if ev.role is not None and ev.role.name not in roles:
+                self.err(
+                    "E232",
+                    f"undeclared role `{ev.role.name}`",
+                    ev.role.span,
+                    did_you_mean(ev.role.name, roles) or "roles are declared by `roles`",
+                )
+            moment = Exprs(self, None).literal(ev.at)
+            assert moment is not None and isinstance(moment.value, dt.datetime)
+            events.append((moment.value, ev.name.name, ev.role.name if ev.role else None))
+        clocks = []
+        for c in e.clocks:
+            status = c.status.name
+            if status not in STATUSES:
+                self.err(
+                    "E410",
+                    f"`{status}` is not a status",
+                    c.status.span,
+                    did_you_mean(status, STATUSES)
+                    or "write met, breached, pending or not_applicable",
+                )
+                continue
+            if c.escalation and c.clock.name not in roles:
+                self.err(
+                    "E409",
+                    f"no escalation of `{record}` goes to `{c.clock.name}`",
+                    c.clock.span,
+                    did_you_mean(c.clock.name, roles) or "name a role of the `roles` ladder",
+                )
+                continue
+            if not c.escalation and c.clock.name not in {d.name for d in deadlines}:
+                self.err(
+                    "E409",
+                    f"no deadline `{c.clock.name}` for `{record}`",
+                    c.clock.span,
+                    did_you_mean(c.clock.name, [d.name for d in deadlines])
+                    or "name a deadline declared `for` this record",
+                )
+                continue
+            due = Exprs(self, None).literal(c.due) if c.due is not None else None
+            clocks.append(
+                ir.ClockExpectation(
+                    c.clock.name,
+                    status,
+                    c.escalation,
+                    c.cycle,
+                    due.value if due is not None and isinstance(due.value, dt.datetime) else None,
+                    c.span,
+                )
+            )
+        return tuple(events), tuple(clocks)
 
     def example_values(self, e: ast.Example, record: ir.Record) -> dict[str, ir.Value]:
         self.unique((fv.name for fv in e.fields), "field", " in this example")
@@ -528,6 +607,7 @@ _ARITH.update(
         ("/", Kind.DURATION, Kind.DURATION): Kind.NUMBER,
     }
 )
+STATUSES = ("met", "breached", "pending", "not_applicable")
 _ARITH_HINT = (
     "numbers take + - * /; durations add and subtract, and scale by a number; "
     "datetime - datetime is a duration"

@@ -88,6 +88,7 @@ def _calendar(o: Lowering, c: ast.CalendarDecl) -> WorkCalendar:
                 or "use an IANA name such as `Asia/Shanghai`",
             )
     weekly: list[list[tuple[dt.time, dt.time | None]]] = [[] for _ in range(7)]
+    errors_before = len(o.diags)
     for s in c.stmts:
         if isinstance(s, ast.CalAlways):
             for day in weekly:
@@ -99,17 +100,19 @@ def _calendar(o: Lowering, c: ast.CalendarDecl) -> WorkCalendar:
                 if interval is not None:
                     for d in days:
                         weekly[d].append(interval)
+    overlapping = []
     for i, day in enumerate(weekly):
         day.sort(key=lambda iv: iv[0])
-        for (_, a1), (b0, _) in itertools.pairwise(day):
-            if a1 is None or a1 > b0:
-                o.err(
-                    "E212",
-                    f"opening hours overlap on `{WEEKDAYS[i]}` in calendar `{c.name.name}`",
-                    c.span,
-                    "list each stretch of opening time once",
-                )
-                break
+        if any(a1 is None or a1 > b0 for (_, a1), (b0, _) in itertools.pairwise(day)):
+            overlapping.append(WEEKDAYS[i])
+    if overlapping:
+        first_open = next(s for s in c.stmts if isinstance(s, ast.CalOpen | ast.CalAlways))
+        o.err(
+            "E212",
+            f"opening hours overlap on {', '.join(overlapping)} in calendar `{c.name.name}`",
+            first_open.span,
+            "list each stretch of opening time once",
+        )
     statutory = None
     sets = [s for s in c.stmts if isinstance(s, ast.CalHolidays)]
     _once(o, sets, "holidays")
@@ -131,7 +134,8 @@ def _calendar(o: Lowering, c: ast.CalendarDecl) -> WorkCalendar:
         d for s in c.stmts if isinstance(s, ast.CalDates) and s.working for d in s.dates
     )
     cal = WorkCalendar(c.name.name, tz, tuple(tuple(d) for d in weekly), statutory, closed, working)
-    if not cal.has_open_time():
+    rejected = len(o.diags) > errors_before  # a bad `open` line: do not pile on
+    if not cal.has_open_time() and not rejected:
         o.err(
             "E214",
             f"calendar `{c.name.name}` has no open time",
@@ -210,7 +214,9 @@ def _interval(o: Lowering, text: str, span: Span) -> tuple[dt.time, dt.time | No
 # ---- time specs ----------------------------------------------------------------------------
 
 
-def _time(o: Lowering, t: ast.TimeSpec, default_cal: str | None) -> ir.TimeSpec | None:
+def _time(
+    o: Lowering, t: ast.TimeSpec, default_cal: str | None, in_deadline: bool = True
+) -> ir.TimeSpec | None:
     a, text = t.amount, time_text(t)
     cal = t.calendar.name if t.calendar is not None else default_cal
     if t.calendar is not None and t.calendar.name not in o.calendars:
@@ -228,8 +234,8 @@ def _time(o: Lowering, t: ast.TimeSpec, default_cal: str | None) -> ir.TimeSpec 
                 "E227",
                 f"`{time_text(t)}`: natural time does not depend on a calendar",
                 t.span,
-                f"for working time write `{a.duration.seconds // 3600} working hours "
-                f"on {t.calendar.name}`; for elapsed time drop `on {t.calendar.name}`",
+                f"for working time write `{_as_working(a.duration.seconds)} on "
+                f"{t.calendar.name}`; for elapsed time drop `on {t.calendar.name}`",
             )
             return None
         return ir.TimeSpec("natural", dt.timedelta(seconds=a.duration.seconds), None, text, t.span)
@@ -238,7 +244,8 @@ def _time(o: Lowering, t: ast.TimeSpec, default_cal: str | None) -> ir.TimeSpec 
             "E225",
             f"`{text}` needs a calendar",
             t.span,
-            "say which: `... on office`, or `calendar office` in the block",
+            f"say which: `{text} on {_one(o)}`"
+            + (f", or `calendar {_one(o)}` in the deadline" if in_deadline else ""),
         )
         return None
     if isinstance(a, ast.ByNextDay):
@@ -264,11 +271,22 @@ def _time(o: Lowering, t: ast.TimeSpec, default_cal: str | None) -> ir.TimeSpec 
                 "E224",
                 "a number of working days must be at least 1",
                 t.span,
-                "write `1 working days` for the end of the next working day",
+                "write `1 working day` for the end of the next working day",
             )
             return None
         return ir.TimeSpec("days", a.amount, cal, text, t.span)
     return ir.TimeSpec("working", dt.timedelta(seconds=a.amount * size), cal, text, t.span)
+
+
+def _one(o: Lowering) -> str:
+    """The policy's calendar when it has exactly one, else a placeholder."""
+    return next(iter(o.calendars)) if len(o.calendars) == 1 else "CALENDAR"
+
+
+def _as_working(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} working hours"
+    return f"{seconds // 60} working minutes"
 
 
 def _article(word: str) -> str:
@@ -353,7 +371,11 @@ def _deadline(o: Lowering, d: ast.DeadlineDecl) -> ir.Deadline | None:
                 f"`{starts[0].field.name}` is {what} of `{record.name}`",
                 starts[0].field.span,
                 did_you_mean(starts[0].field.name, names)
-                or "the clock starts at a datetime field, or `starts on <event>`",
+                or (
+                    "its datetime fields are " + ", ".join(f"`{n}`" for n in names)
+                    if names
+                    else "the clock starts at a datetime field, or `starts on <event>`"
+                ),
             )
             ok = False
         start_field = starts[0].field.name
@@ -458,7 +480,14 @@ def _deadline(o: Lowering, d: ast.DeadlineDecl) -> ir.Deadline | None:
         assert lead[0].lead is not None
         warn_lead = dt.timedelta(seconds=lead[0].lead.seconds)
         shortest = [x for x in (_lower_bound(g.time) for g in targets) if x is not None]
-        if warn_lead <= dt.timedelta(0) or (shortest and warn_lead >= min(shortest)):
+        if warn_lead <= dt.timedelta(0):
+            o.err(
+                "E228",
+                f"`warn {lead[0].lead.text} before` falls at the deadline itself",
+                lead[0].span,
+                "warn some time before it, e.g. `warn 30m before`",
+            )
+        elif shortest and warn_lead >= min(shortest):
             o.err(
                 "E228",
                 f"`warn {lead[0].lead.text} before` falls at or before the start of the clock",
@@ -472,9 +501,9 @@ def _deadline(o: Lowering, d: ast.DeadlineDecl) -> ir.Deadline | None:
             if isinstance(every.amount, dt.timedelta) and every.amount <= dt.timedelta(0):
                 o.err(
                     "E228",
-                    "updates every 0s never end",
+                    f"`update every {every.text}`: the period has no length",
                     updates[0].span,
-                    "give the update period a length, e.g. `update every 24h with ...`",
+                    "give it a length, e.g. `update every 24h with ...`",
                 )
             update = (every, updates[0].event.name)
     reopen = reopens[0] if reopens else None
@@ -563,7 +592,15 @@ def _escalation(o: Lowering, e: ast.EscalationDecl) -> ir.Escalation | None:
         if s.kind == "breach":
             assert s.ref is not None
             target = o.deadlines.get(s.ref.name)
-            if target is None or target.record != record.name:
+            if target is not None and target.record != record.name:
+                o.err(
+                    "E234",
+                    f"`{s.ref.name}` is a deadline for `{target.record}`, not `{record.name}`",
+                    s.ref.span,
+                    "escalate on a deadline of the same record",
+                )
+                continue
+            if target is None:
                 o.err(
                     "E234",
                     f"no deadline `{s.ref.name}` for `{record.name}`",
@@ -574,8 +611,8 @@ def _escalation(o: Lowering, e: ast.EscalationDecl) -> ir.Escalation | None:
                     or "declare it with `deadline NAME for RECORD`",
                 )
                 continue
-        after = _time(o, s.after, None) if s.after is not None else None
-        within = _time(o, s.within, None) if s.within is not None else None
+        after = _time(o, s.after, None, False) if s.after is not None else None
+        within = _time(o, s.within, None, False) if s.within is not None else None
         if (s.after is not None and after is None) or (s.within is not None and within is None):
             continue
         steps.append(

@@ -254,17 +254,43 @@ class FieldValue:
 
 
 @attrs.frozen
+class ExEvent:
+    """`replied at 2024-10-29T10:00 by team_lead` in an example's `events { }`."""
+
+    name: Ident
+    at: DateTimeLit
+    role: Ident | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
+class ExpectClock:
+    """`expect reply met`, `expect reply cycle 2 breached due 2024-10-30T10:00`,
+    `expect escalation to team_lead met`."""
+
+    clock: Ident  # a deadline, or the role of an escalation step
+    status: Ident
+    escalation: bool = False
+    cycle: int | None = None
+    due: DateTimeLit | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
 class Example:
     id: Ident | None
     title: str
     given: Ident  # a record type, or with `base=True` another example's id
     base: bool
     fields: tuple[FieldValue, ...]
-    expect_valid: bool
+    expect_valid: bool | None  # None: the example checks clocks only
     because: tuple[Ident, ...] | None = None
+    events: tuple[ExEvent, ...] = ()
+    clocks: tuple[ExpectClock, ...] = ()
     span: Span = _span()
     given_span: Span = _span()
     expect_span: Span = _span()
+    events_span: Span = _span()
 
 
 # ---- calendars, deadlines, escalation ------------------------------------------------------

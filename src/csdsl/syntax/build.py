@@ -231,9 +231,21 @@ class Builder(Transformer[Token, ast.Module]):
         )
 
     def example(self, c: list[Any]) -> ast.Example:
-        ident, title, given, expect = _named(c)
+        ident, title, given, events, *expectations = _named(c)
         given_name, base, fields, given_span = given
-        verdict, because, expect_span = expect
+        verdicts = [e for e in expectations if not isinstance(e, ast.ExpectClock)]
+        clocks = tuple(e for e in expectations if isinstance(e, ast.ExpectClock))
+        if len(verdicts) > 1:
+            self.problems.append(
+                error(
+                    "E116",
+                    "an example expects a verdict twice",
+                    verdicts[1][2],
+                    "keep one `expect valid|invalid` line",
+                )
+            )
+        verdict, because, expect_span = verdicts[0] if verdicts else (None, None, Span.unknown())
+        evs, events_span = events if events is not None else ((), Span.unknown())
         return ast.Example(
             self._ident(ident) if ident is not None else None,
             unescape(title),
@@ -242,10 +254,40 @@ class Builder(Transformer[Token, ast.Module]):
             fields,
             verdict,
             because,
+            evs,
+            clocks,
             span=self._span(c),
             given_span=given_span,
             expect_span=expect_span,
+            events_span=events_span,
         )
+
+    def events(self, c: list[Any]) -> tuple[tuple[ast.ExEvent, ...], Span]:
+        return tuple(_named(c)), self._span(c)
+
+    def event_item(self, c: list[Any]) -> ast.ExEvent:
+        name, when, *rest = _named(c)
+        role = _given(rest)
+        return ast.ExEvent(
+            self._ident(name),
+            self.datetime([when]),
+            self._ident(role) if role else None,
+            span=self._span(c),
+        )
+
+    def expect_clock(self, c: list[Any]) -> ast.ExpectClock:
+        clock, *rest = _named(c)
+        values = [x for x in rest if x is not None]
+        cycle = next((int(str(x)) for x in values if x.type == "NUMBER"), None)
+        names = [x for x in values if x.type == "NAME"]
+        due = next((self.datetime([x]) for x in values if x.type == "DATETIME"), None)
+        return ast.ExpectClock(
+            self._ident(clock), self._ident(names[0]), False, cycle, due, span=self._span(c)
+        )
+
+    def expect_escalation(self, c: list[Any]) -> ast.ExpectClock:
+        role, status = _named(c)
+        return ast.ExpectClock(self._ident(role), self._ident(status), True, span=self._span(c))
 
     def given_record(self, c: list[Any]) -> tuple[ast.Ident, bool, tuple[Any, ...], Span]:
         name, (fields, _) = _named(c)

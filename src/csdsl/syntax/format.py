@@ -358,10 +358,31 @@ def _example(p: _Printer, e: ast.Example) -> None:
         for fv in e.fields:
             p.clause(fv.span.line, fv.span.end_line, 2, [f"{fv.name.name}: {expr_text(fv.value)}"])
         _close(p, g.end_line, 1)
-    expect = "expect " + ("valid" if e.expect_valid else "invalid")
-    if e.because:
-        expect += " because " + ", ".join(b.name for b in e.because)
-    p.clause(e.expect_span.line, e.expect_span.end_line, 1, [expect])
+    if e.events:
+        s = e.events_span
+        p.leading(s.line, 1)
+        p.gap(s.line)
+        p.emit(1, "events {", p.trailing(s.line) if e.events[0].span.line != s.line else None)
+        p.last = s.line
+        for ev in e.events:
+            role = f" by {ev.role.name}" if ev.role is not None else ""
+            p.clause(
+                ev.span.line, ev.span.end_line, 2, [f"{ev.name.name} at {expr_text(ev.at)}{role}"]
+            )
+        _close(p, s.end_line, 1)
+    if e.expect_valid is not None:
+        expect = "expect " + ("valid" if e.expect_valid else "invalid")
+        if e.because:
+            expect += " because " + ", ".join(b.name for b in e.because)
+        p.clause(e.expect_span.line, e.expect_span.end_line, 1, [expect])
+    for x in e.clocks:
+        if x.escalation:
+            text = f"expect escalation to {x.clock.name} {x.status.name}"
+        else:
+            cycle = f" cycle {x.cycle}" if x.cycle is not None else ""
+            due = f" due {expr_text(x.due)}" if x.due is not None else ""
+            text = f"expect {x.clock.name}{cycle} {x.status.name}{due}"
+        p.clause(x.span.line, x.span.end_line, 1, [text])
     _close(p, e.span.end_line, 0)
 
 

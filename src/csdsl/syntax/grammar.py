@@ -58,6 +58,44 @@ RESERVED = frozenset(
         "invariant",
     }
 )
+# words of the statements inside blocks: offered by "did you mean", but they may still name things
+CLAUSE_WORDS = frozenset(
+    {
+        "open",
+        "holidays",
+        "closed",
+        "working",
+        "starts",
+        "stops",
+        "pauses",
+        "resumes",
+        "within",
+        "otherwise",
+        "at",
+        "most",
+        "warn",
+        "before",
+        "update",
+        "every",
+        "reopens",
+        "new",
+        "cycle",
+        "continue",
+        "until",
+        "roles",
+        "breach",
+        "of",
+        "after",
+        "by",
+        "next",
+        "day",
+        "on",
+        "for",
+        "events",
+        "due",
+        "to",
+    }
+)
 TOP_LEVEL = ("import", "record", "valid", "example", "calendar", "deadline", "escalation")
 
 

@@ -25,7 +25,7 @@ from csdsl.diagnostics import Diagnostic, Related, did_you_mean, error
 from csdsl.source import SourceFile, Span
 from csdsl.syntax import ast
 from csdsl.syntax.build import Builder
-from csdsl.syntax.grammar import KEYWORDS, RESERVED, TOP_LEVEL, parser
+from csdsl.syntax.grammar import CLAUSE_WORDS, KEYWORDS, RESERVED, TOP_LEVEL, parser
 
 FULL_WIDTH_EXTRA = {
     "“": '"',
@@ -224,7 +224,7 @@ def _keyword_terminals(expected: set[str]) -> list[str]:
     words = []
     for name in expected:
         text = _terminal_text(name).strip("`")
-        if text in KEYWORDS:
+        if text in KEYWORDS or text in CLAUSE_WORDS:
             words.append(text)
     return words
 
@@ -233,8 +233,8 @@ def _span_at(src: SourceFile, line: int, column: int, length: int = 1) -> Span:
     return Span(src.name, line, column, line, column + max(1, length))
 
 
-def _unclosed_brace(src: SourceFile) -> Span | None:
-    """The last `{`, `(` or `[` that is never closed (outside strings and comments)."""
+def _open_brackets(src: SourceFile) -> list[int]:
+    """Offsets of the `{`, `(` and `[` still open at the end (outside strings and comments)."""
     stack: list[int] = []
     text = src.text
     i = 0
@@ -255,6 +255,12 @@ def _unclosed_brace(src: SourceFile) -> Span | None:
         elif ch in "})]" and stack:
             stack.pop()
         i += 1
+    return stack
+
+
+def _unclosed_brace(src: SourceFile) -> Span | None:
+    """The last `{`, `(` or `[` that is never closed (outside strings and comments)."""
+    stack = _open_brackets(src)
     return src.span(stack[-1], stack[-1] + 1) if stack else None
 
 
@@ -281,7 +287,7 @@ def _explain(exc: UnexpectedInput, src: SourceFile) -> Diagnostic:
     if (
         first_word
         and first_word[0] in _BLOCK_STARTS
-        and line_start < pos
+        and line_start <= pos
         and src.text[line_start] not in " \t"
     ):
         opener = _unclosed_brace(SourceFile(src.name, src.text[:line_start]))
@@ -416,6 +422,27 @@ def _explain(exc: UnexpectedInput, src: SourceFile) -> Diagnostic:
             span,
             "close the block above with `}`",
             related,
+        )
+    if first_word and first_word[0] == "expect":
+        end = src.text.find("\n", line_start)
+        end = len(src.text) if end < 0 else end
+        start = line_start + len(src.text[line_start:end]) - len(src.text[line_start:end].lstrip())
+        inner = _open_brackets(SourceFile(src.name, src.text[:line_start]))
+        if len(inner) > 1:  # an `expect` line belongs directly inside its example
+            return error(
+                "E106",
+                "missing `}` before `expect`",
+                src.span(start, start + len("expect")),
+                "close the block above with `}`",
+                [Related("the block opened here", src.span(inner[-1], inner[-1] + 1))],
+            )
+        return error(
+            "E117",
+            "this `expect` line is not understood",
+            src.span(start, len(src.text[:end].rstrip())),
+            "write `expect valid|invalid [because c1, c2]`, `expect DEADLINE STATUS [due "
+            "DATETIME]` or `expect escalation to ROLE STATUS` (STATUS: met, breached, pending, "
+            "not_applicable)",
         )
     exp = sorted({_terminal_text(e) for e in expected})
     hint = "expected " + (", ".join(exp[:6]) + (", ..." if len(exp) > 6 else "")) if exp else None
