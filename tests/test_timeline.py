@@ -184,10 +184,13 @@ def test_periodic_updates_are_checked_per_period(policy: csdsl.Policy) -> None:
         ev("2024-11-06T12:00", "replied"),
     )
     ups = [m for m in t.milestones if m.kind == "update"]
-    assert [(u.due, u.status) for u in ups] == [
-        (at("2024-11-05T09:00"), "met"),
-        (at("2024-11-06T09:00"), "breached"),
+    assert [(u.due, u.status, u.late_by) for u in ups] == [
+        (at("2024-11-05T09:00"), "met", None),
+        (at("2024-11-06T09:00"), "breached", dt.timedelta(hours=3)),  # until the reply
     ]
+    t = timeline(policy, "2024-11-04T09:00", "complex", now="2024-11-04T20:00")
+    (up,) = [m for m in t.milestones if m.kind == "update"]
+    assert (up.due, up.status) == (at("2024-11-05T09:00"), "pending")  # the next one due
 
 
 def test_reopening_starts_a_new_cycle_until_satisfied(policy: csdsl.Policy) -> None:
@@ -242,10 +245,14 @@ def test_escalation_met_late_never_skipped_and_not_triggered(policy: csdsl.Polic
     )
     assert (pick(t, step).status, pick(t, step).late_by) == ("breached", dt.timedelta(hours=1))
     assert "escalated late" in pick(t, step).message
-    t = timeline(policy, "2024-11-04T09:00", "simple", *late_reply, now="2024-11-06T00:00")
+    t = timeline(policy, "2024-11-04T09:00", "simple", now="2024-11-06T00:00")  # no reply
     assert pick(t, step).message == "never escalated"
     nxt = pick(t, "ladder: team_lead -> supervisor")
     assert nxt.due == at("2024-11-04T15:00")  # 2 working hours after 11:30, lunch skipped
+    # a reply, even a late one, ends the ladder: the 14:00 reply comes before the 15:00 step
+    t = timeline(policy, "2024-11-04T09:00", "simple", *late_reply, now="2024-11-06T00:00")
+    nxt = pick(t, "ladder: team_lead -> supervisor")
+    assert (nxt.status, nxt.message) == ("not_applicable", "the clock was fulfilled first")
     t = timeline(
         policy,
         "2024-11-04T09:00",

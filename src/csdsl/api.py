@@ -269,7 +269,7 @@ class Policy:
                         first.line,
                         case,
                         "V003",
-                        f"events for case `{case}`, which is not in the records",
+                        f"events for case `{case}`, which is not among the readable records",
                     )
                 )
 

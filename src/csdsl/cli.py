@@ -264,7 +264,9 @@ def _milestone_text(m: Milestone, tz: dt.tzinfo) -> list[str]:
             why.append(f"closed time skipped {_iso(p['closed_skipped'], tz)}")
         lines.append("      why: " + "; ".join(why))
     elif "trigger" in p:
-        lines.append(f"      why: {p['trigger']} at {_iso(p['triggered_at'], tz)}; {p['rule']}")
+        lines.append(
+            f"      why: {p['trigger']}; triggered {_iso(p['triggered_at'], tz)}; {p['rule']}"
+        )
     return lines
 
 
@@ -318,7 +320,7 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     except (InputError, KeyError) as exc:
         _err(f"csdsl: {exc.args[0] if isinstance(exc, KeyError) else exc}")
         return USAGE
-    for p in problems:
+    for p in sorted(problems, key=lambda p: p.line):
         _err(f"{args.events}:{p.line}: {p.code} {p.message}")
     summary = ", ".join(
         f"{counts[k]} {k}" for k in ("met", "breached", "pending", "not_applicable") if k in counts

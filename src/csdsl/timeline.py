@@ -158,8 +158,8 @@ class TimelineBuilder:
             for m in ms:
                 if m.kind == "deadline" and m.status == "breached" and d.name not in first_breach:
                     first_breach[d.name] = m
-                if m.kind == "deadline" and m.status == "met" and m.at is not None:
-                    fulfilled.setdefault(d.name, m.at)
+                if m.kind == "deadline" and m.cycle == 1 and m.at is not None:
+                    fulfilled.setdefault(d.name, m.at)  # the clock stopped, in time or late
         for e in self.escalations:
             try:
                 milestones += self._ladder(e, events, now, first_breach, fulfilled)
@@ -383,13 +383,17 @@ class TimelineBuilder:
                 else every
             )
             point = self.due(spec, c.start, pauses)
-            if end is not None and point >= end:
-                break
+            open_now = c.stop is None and now is not None
+            if end is not None and point >= end and not open_now:
+                break  # the clock stopped before this update fell due
             hit = next((e for e in sent if prev < e.at <= point), None)
             if hit is not None:
                 status, at, late, msg = "met", hit.at, None, f"`{name}` at line {hit.line}"
-            elif end is not None:
-                status, at, late, msg = "breached", None, end - point, f"no `{name}` in time"
+            elif end is not None and point < end:
+                # late by the time until the next update, or until the clock stopped / now
+                nxt = next((e for e in sent if e.at > point), None)
+                until = nxt.at if nxt is not None and nxt.at < end else end
+                status, at, late, msg = "breached", None, until - point, f"no `{name}` in time"
             else:
                 status, at, late, msg = "pending", None, None, f"waiting for `{name}`"
             out.append(
@@ -409,7 +413,7 @@ class TimelineBuilder:
                 )
             )
             prev = point
-            if end is None or not isinstance(every.amount, dt.timedelta):
+            if end is None or point >= end or not isinstance(every.amount, dt.timedelta):
                 break
         return out
 
@@ -440,13 +444,17 @@ class TimelineBuilder:
                     trigger, why = hit.at, f"`{step.ref}` at line {hit.line}"
             elif previous is not None and step.after is not None:
                 trigger = self.due(step.after, previous, [])
-                why = f"{step.after.text} after the previous step"
-            # a time-driven step is moot once the clock was fulfilled; an event still counts
+                why = f"{step.after.text} after the previous step ({previous.isoformat()})"
+            # a time-driven step is moot once the clock has stopped by the step's due time;
+            # a step triggered by an event (an unsatisfied customer) still counts
+            step_due = None
+            if trigger is not None:
+                step_due = self.due(step.within, trigger, []) if step.within else trigger
             fulfilled_first = (
-                step.kind == "after"
-                and trigger is not None
+                step.kind != "event"
+                and step_due is not None
                 and done_at is not None
-                and done_at <= trigger
+                and done_at <= step_due
             )
             if trigger is None or fulfilled_first:
                 msg = "the clock was fulfilled first" if trigger is not None else "not triggered"
@@ -464,7 +472,8 @@ class TimelineBuilder:
                 )
                 previous = None
                 continue
-            due = self.due(step.within, trigger, []) if step.within is not None else trigger
+            due = step_due
+            assert due is not None
             prov = {
                 "trigger": why,
                 "triggered_at": trigger,

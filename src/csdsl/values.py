@@ -105,7 +105,7 @@ def canonical_compact(seconds: int) -> str:
 def parse_datetime(text: str) -> dt.datetime:
     """ISO 8601 date and time, with or without an offset (`Z` allowed).  A bare date is refused."""
     s = text.strip()
-    if len(s) <= 10:
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
         raise ValueError(f"`{text}` is a date without a time; a datetime needs a time of day")
     try:
         return dt.datetime.fromisoformat(s)
