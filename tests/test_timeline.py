@@ -361,3 +361,11 @@ def test_by_a_time_next_working_day_and_working_days(tmp_path: Path) -> None:
     assert pick(t, "visit").due == at("2025-10-10T18:00")
     t = p.timeline({"id": 1, "at": "2025-10-10T20:00"})  # Friday night; Saturday is 调休
     assert pick(t, "callback").due == at("2025-10-11T18:00")
+
+
+def test_events_for_one_record_need_no_case(policy: csdsl.Policy) -> None:
+    record = {"id": "7", "received_at": "2024-11-04T09:00", "complexity": "simple"}
+    t = policy.timeline(record, [{"at": "2024-11-04T10:00", "event": "replied"}])
+    assert pick(t, "reply").status == "met"
+    with pytest.raises(csdsl.RecordError):
+        policy.timeline(record, [{"at": "soon", "event": "replied"}])

@@ -166,7 +166,11 @@ class Policy:
         try:
             rid, values = self.reader(name).coerce(record)
             reader = EventReader(self.tz)
-            evs = [Event(*_event(reader.coerce(e)[1]), line=i) for i, e in enumerate(events, 1)]
+            # the events are this record's: `case` may be left out
+            evs = [
+                Event(*_event(reader.coerce({"case": rid, **e})[1]), line=i)
+                for i, e in enumerate(events, 1)
+            ]
         except RowError as exc:
             raise RecordError(exc) from None
         evs.sort(key=lambda e: e.at)
