@@ -20,7 +20,7 @@ from csdsl import __version__
 from csdsl.api import Policy, load
 from csdsl.check import compile_file
 from csdsl.diagnostics import Diagnostic, PolicyError, render
-from csdsl.records import InputError, json_value
+from csdsl.records import InputError, RowError, json_value
 from csdsl.source import SourceFile
 from csdsl.syntax.parse import format_source
 from csdsl.timeline import Milestone
@@ -136,6 +136,14 @@ def _load(path: str) -> Policy | None:
         return None
 
 
+def _bad_row(line: int, rid: Any, error: RowError, fmt: str) -> None:
+    """A record row that does not fit its type: one JSON line, or one line of text."""
+    if fmt == "json":
+        _json_line({"id": rid, "line": line, "error": error.to_json()})
+    else:
+        _out(f"line {line}  {rid if rid is not None else '-'}  error  {error.code} {error.message}")
+
+
 def _why(verdict: Any) -> list[dict[str, Any]]:
     return [
         {
@@ -164,13 +172,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             if row.verdict is None:
                 bad += 1
                 assert row.error is not None
-                if args.format == "json":
-                    _json_line({"id": row.id, "line": row.line, "error": row.error.to_json()})
-                else:
-                    _out(
-                        f"line {row.line}  {row.id if row.id is not None else '-'}  error  "
-                        f"{row.error.code} {row.error.message}"
-                    )
+                _bad_row(row.line, row.id, row.error, args.format)
                 continue
             good += 1
             v = row.verdict
@@ -289,13 +291,7 @@ def cmd_timeline(args: argparse.Namespace) -> int:
             if row.timeline is None:
                 bad += 1
                 assert row.error is not None
-                if args.format == "json":
-                    _json_line({"id": row.id, "line": row.line, "error": row.error.to_json()})
-                else:
-                    _out(
-                        f"line {row.line}  {row.id if row.id is not None else '-'}  error  "
-                        f"{row.error.code} {row.error.message}"
-                    )
+                _bad_row(row.line, row.id, row.error, args.format)
                 continue
             good += 1
             t = row.timeline

@@ -212,15 +212,21 @@ class Lowering:
         return ir.ERROR
 
     # ---- validity -----------------------------------------------------------------------
-    def validity(self, v: ast.Validity) -> ir.Validity | None:
-        record = self.records.get(v.record.name)
+    def record_named(self, ident: ast.Ident) -> ir.Record | None:
+        """The record a block is `for`, or None after reporting an unknown name."""
+        record = self.records.get(ident.name)
         if record is None:
             self.err(
                 "E203",
-                f"unknown record `{v.record.name}`",
-                v.record.span,
-                did_you_mean(v.record.name, self.records) or "declare it with `record`",
+                f"unknown record `{ident.name}`",
+                ident.span,
+                did_you_mean(ident.name, self.records) or "declare it with `record`",
             )
+        return record
+
+    def validity(self, v: ast.Validity) -> ir.Validity | None:
+        record = self.record_named(v.record)
+        if record is None:
             return None
         everything = [*v.conditions, *(v.exceptions or ())]
         self.unique((c.id for c in everything), "condition")

@@ -305,14 +305,8 @@ def _lower_bound(t: ir.TimeSpec) -> dt.timedelta | None:
 
 def _deadline(o: Lowering, d: ast.DeadlineDecl) -> ir.Deadline | None:
     o.reserved(d.name, "deadline")
-    record = o.records.get(d.record.name)
+    record = o.record_named(d.record)
     if record is None:
-        o.err(
-            "E203",
-            f"unknown record `{d.record.name}`",
-            d.record.span,
-            did_you_mean(d.record.name, o.records) or "declare it with `record`",
-        )
         return None
 
     def of(kind: type) -> list:  # type: ignore[type-arg]
@@ -535,14 +529,8 @@ def _deadline(o: Lowering, d: ast.DeadlineDecl) -> ir.Deadline | None:
 
 def _escalation(o: Lowering, e: ast.EscalationDecl) -> ir.Escalation | None:
     o.reserved(e.name, "escalation")
-    record = o.records.get(e.record.name)
+    record = o.record_named(e.record)
     if record is None:
-        o.err(
-            "E203",
-            f"unknown record `{e.record.name}`",
-            e.record.span,
-            did_you_mean(e.record.name, o.records) or "declare it with `record`",
-        )
         return None
     ladders = [s for s in e.stmts if isinstance(s, ast.EsRoles)]
     _once(o, ladders, "roles")
