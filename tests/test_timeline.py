@@ -369,3 +369,67 @@ def test_events_for_one_record_need_no_case(policy: csdsl.Policy) -> None:
     assert pick(t, "reply").status == "met"
     with pytest.raises(csdsl.RecordError):
         policy.timeline(record, [{"at": "soon", "event": "replied"}])
+
+
+def test_a_pause_after_the_due_time_does_not_hide_the_breach(policy: csdsl.Policy) -> None:
+    t = timeline(policy, "2024-11-04T09:00", "simple", ev("2024-11-04T12:00", "awaiting_customer"))
+    m = pick(t, "reply")
+    assert (m.status, m.late_by) == ("breached", dt.timedelta(hours=1))
+
+
+def test_closed_time_skipped_is_the_calendars_closed_time(policy: csdsl.Policy) -> None:
+    t = timeline(
+        policy,
+        "2024-11-04T09:00",
+        "simple",
+        ev("2024-11-04T10:00", "awaiting_customer"),
+        ev("2024-11-04T15:00", "customer_replied"),
+    )
+    m = pick(t, "reply")
+    assert m.due == at("2024-11-04T16:00")  # 1h before the pause, 1h after it
+    assert m.provenance["closed_skipped"] == dt.timedelta(hours=1, minutes=30)  # lunch
+
+
+def test_breach_steps_wait_while_the_clock_runs(policy: csdsl.Policy) -> None:
+    t = timeline(policy, "2024-11-04T09:00", "simple")
+    step = pick(t, "ladder: agent -> team_lead")
+    assert (step.status, step.message) == ("pending", "`reply` is still running")
+
+
+def test_unknown_escalation_roles_in_the_log_are_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "p.csp").write_text(POLICY, "utf-8")
+    (tmp_path / "r.jsonl").write_text(
+        '{"id": "1", "received_at": "2024-11-04T09:00", "complexity": "simple"}\n', "utf-8"
+    )
+    (tmp_path / "e.jsonl").write_text(
+        json.dumps(ev("2024-11-04T12:00", "escalated", "teamlead")) + "\n", "utf-8"
+    )
+    main(
+        [
+            "timeline",
+            str(tmp_path / "p.csp"),
+            str(tmp_path / "r.jsonl"),
+            "--events",
+            str(tmp_path / "e.jsonl"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert "V004 `escalated` to `teamlead`, a role of no ladder; did you mean `team_lead`?" in err
+
+
+def test_fractional_working_time_and_24x7_get_clear_errors(tmp_path: Path) -> None:
+    from csdsl.check import compile_file
+
+    path = tmp_path / "x.csp"
+    path.write_text(
+        "record R { at: datetime }\ncalendar c { open 24x7 }\n"
+        "deadline d for R { starts at at\n stops on e\n within 1.5 working hours on c }\n",
+        "utf-8",
+    )
+    (d,) = [x for x in compile_file(path).diagnostics if x.is_error]
+    assert d.code == "E112" and "whole units" in d.message
+    path.write_text("calendar c { open 24x7 }\nrecord R { u bool }\n", "utf-8")
+    (d,) = compile_file(path).diagnostics
+    assert d.code == "E105"  # the real mistake, not `24x7`

@@ -216,6 +216,7 @@ class Policy:
         problems: list[EventProblem] = []
         if events is not None:
             known = builder.event_names()
+            roles = {r for e in builder.escalations for r in e.roles}
             last: dict[str, dt.datetime] = {}
             for row in EventReader(self.tz).read(str(events)):
                 if row.values is None:
@@ -236,6 +237,17 @@ class Policy:
                             f"unknown event `{ev.name}`"
                             + (f"; {hint}" if hint else "")
                             + " (kept, but no clause uses it)",
+                        )
+                    )
+                if ev.name == "escalated" and ev.role not in roles:
+                    hint = did_you_mean(ev.role or "", roles)
+                    problems.append(
+                        EventProblem(
+                            row.line,
+                            row.id,
+                            "V004",
+                            f"`escalated` to `{ev.role}`, a role of no ladder"
+                            + (f"; {hint}" if hint else ""),
                         )
                     )
                 if case in last and ev.at < last[case]:
@@ -305,7 +317,7 @@ class Policy:
                 timeline = self._builder(ex.record).build(ex.id or ex.title, values, events, None)
                 problems += [f"timeline: {e}" for e in timeline.errors]
                 for want in ex.clocks:
-                    problems += _clock_problems(want, timeline)
+                    problems += _clock_problems(want, timeline, self.tz)
                 said.append(
                     f"{len(ex.clocks)} clock expectation"
                     + ("s" if len(ex.clocks) > 1 else "")
@@ -335,7 +347,7 @@ def _verdict_problems(ex: ir.Example, verdict: Verdict) -> list[str]:
     return problems
 
 
-def _clock_problems(want: ir.ClockExpectation, timeline: Timeline) -> list[str]:
+def _clock_problems(want: ir.ClockExpectation, timeline: Timeline, tz: dt.tzinfo) -> list[str]:
     if want.escalation:
         found = [m for m in timeline.milestones if m.kind == "escalation" and m.owner == want.clock]
         name = f"escalation to `{want.clock}`"
@@ -354,8 +366,8 @@ def _clock_problems(want: ir.ClockExpectation, timeline: Timeline) -> list[str]:
     if m.status != want.status:
         problems.append(f"{name}: expected {want.status}, got {m.status} ({m.message})")
     if want.due is not None and m.due != want.due:
-        got = m.due.isoformat() if m.due is not None else "no due time"
-        problems.append(f"{name}: expected due {want.due.isoformat()}, got {got}")
+        got = m.due.astimezone(tz).isoformat() if m.due is not None else "no due time"
+        problems.append(f"{name}: expected due {want.due.astimezone(tz).isoformat()}, got {got}")
     return problems
 
 

@@ -266,8 +266,12 @@ def _milestone_text(m: Milestone, tz: dt.tzinfo) -> list[str]:
             why.append(f"closed time skipped {_iso(p['closed_skipped'], tz)}")
         lines.append("      why: " + "; ".join(why))
     elif "trigger" in p:
+        previous = (
+            f" (previous step {_iso(p['previous_step_at'], tz)})" if "previous_step_at" in p else ""
+        )
         lines.append(
-            f"      why: {p['trigger']}; triggered {_iso(p['triggered_at'], tz)}; {p['rule']}"
+            f"      why: {p['trigger']}{previous}; triggered {_iso(p['triggered_at'], tz)}; "
+            f"{p['rule']}"
         )
     return lines
 
@@ -286,7 +290,7 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     try:
         rows, problems = policy.timeline_file(args.records, args.events, now, args.record)
         counts: dict[str, int] = {}
-        good = bad = 0
+        good = bad = failed = 0
         for row in rows:
             if row.timeline is None:
                 bad += 1
@@ -297,6 +301,7 @@ def cmd_timeline(args: argparse.Namespace) -> int:
             t = row.timeline
             for m in t.milestones:
                 counts[m.status] = counts.get(m.status, 0) + 1
+            failed += bool(t.errors)
             if args.format == "json":
                 _json_line(
                     {
@@ -324,6 +329,7 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     _err(
         f"{_count(good + bad, 'row')} read: {good} good, {bad} bad; milestones: "
         f"{summary or 'none'}; {_count(len(problems), 'event line')} with a problem"
+        + (f"; {_count(failed, 'record')} with timeline errors" if failed else "")
     )
     return OK
 

@@ -18,7 +18,7 @@ the target and the cap alike.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
 import attrs
@@ -147,6 +147,7 @@ class TimelineBuilder:
         milestones: list[Milestone] = []
         errors: list[str] = []
         first_breach: dict[str, Milestone] = {}
+        running: set[str] = set()
         fulfilled: dict[str, dt.datetime] = {}
         for d in self.deadlines:
             try:
@@ -158,11 +159,13 @@ class TimelineBuilder:
             for m in ms:
                 if m.kind == "deadline" and m.status == "breached" and d.name not in first_breach:
                     first_breach[d.name] = m
+                if m.kind == "deadline" and m.status == "pending":
+                    running.add(d.name)
                 if m.kind == "deadline" and m.cycle == 1 and m.at is not None:
                     fulfilled.setdefault(d.name, m.at)  # the clock stopped, in time or late
         for e in self.escalations:
             try:
-                milestones += self._ladder(e, events, now, first_breach, fulfilled)
+                milestones += self._ladder(e, events, now, first_breach, fulfilled, running)
             except CalendarError as exc:
                 errors.append(f"escalation `{e.name}`: {exc}")
         return Timeline(record_id, tuple(milestones), tuple(errors))
@@ -215,9 +218,10 @@ class TimelineBuilder:
                 number += 1
                 if d.reopen_mode == "continue":
                     pauses.append((stop.at, ev.at, "reopened: the clock continues"))
+                    source = f"{source}; continued at `{d.reopen_event}` (line {ev.line})"
                 else:
                     start, pauses = ev.at, []
-                source = f"event `{d.reopen_event}` (line {ev.line})"
+                    source = f"event `{d.reopen_event}` (line {ev.line})"
                 stop = None
         open_pause = (paused[0], paused[1]) if paused is not None else None
         cycles.append(_Cycle(number, start, source, stop, tuple(pauses), open_pause))
@@ -269,9 +273,8 @@ class TimelineBuilder:
                 "calendar": cal.name,
                 "dataset": cal.dataset,
                 "pauses": [{"from": a, "to": b, "reason": r} for a, b, r in c.pauses],
-                "closed_skipped": (due - c.start)
-                - cal.open_between(c.start, due)
-                - sum((min(b, due) - a for a, b, _ in pauses if a < due), dt.timedelta(0))
+                # the calendar's closed time between start and due (pauses are listed apart)
+                "closed_skipped": (due - c.start) - cal.open_between(c.start, due)
                 if spec.kind != "natural"
                 else dt.timedelta(0),
             }
@@ -309,9 +312,12 @@ class TimelineBuilder:
                 c.stop.at - due,
                 f"`{c.stop.name}` at line {c.stop.line}, after the due time",
             )
-        if c.open_pause is not None:
+        if c.open_pause is not None and c.open_pause[0] < due:
             reason = f" ({c.open_pause[1]})" if c.open_pause[1] else ""
             return "pending", None, None, f"the clock is paused{reason}"
+        if c.open_pause is not None:  # paused only after the due time had passed
+            late = (now or c.open_pause[0]) - due
+            return "breached", None, late, "the due time passed before the clock was paused"
         if now is not None and now > due:
             return "breached", None, now - due, "no stop event by now"
         return "pending", None, None, "no stop event yet"
@@ -379,7 +385,7 @@ class TimelineBuilder:
         for k in range(1, MAX_UPDATES + 1):
             spec = (
                 attrs.evolve(every, amount=every.amount * k)
-                if isinstance(every.amount, dt.timedelta)
+                if isinstance(every.amount, dt.timedelta | int)
                 else every
             )
             point = self.due(spec, c.start, pauses)
@@ -413,7 +419,7 @@ class TimelineBuilder:
                 )
             )
             prev = point
-            if end is None or point >= end or not isinstance(every.amount, dt.timedelta):
+            if end is None or point >= end or isinstance(every.amount, dt.time):
                 break
         return out
 
@@ -424,6 +430,7 @@ class TimelineBuilder:
         now: dt.datetime | None,
         breaches: Mapping[str, Milestone],
         fulfilled: Mapping[str, dt.datetime],
+        running: Set[str] = frozenset(),
     ) -> list[Milestone]:
         out: list[Milestone] = []
         escalations = [ev for ev in events if ev.name == ESCALATED]
@@ -444,7 +451,7 @@ class TimelineBuilder:
                     trigger, why = hit.at, f"`{step.ref}` at line {hit.line}"
             elif previous is not None and step.after is not None:
                 trigger = self.due(step.after, previous, [])
-                why = f"{step.after.text} after the previous step ({previous.isoformat()})"
+                why = f"{step.after.text} after the previous step"
             # a time-driven step is moot once the clock has stopped by the step's due time;
             # a step triggered by an event (an unsatisfied customer) still counts
             step_due = None
@@ -456,6 +463,22 @@ class TimelineBuilder:
                 and done_at is not None
                 and done_at <= step_due
             )
+            if trigger is None and step.kind == "breach" and step.ref in running:
+                # the clock is still running: this step may yet be needed
+                out.append(
+                    Milestone(
+                        clause,
+                        "escalation",
+                        step.target,
+                        None,
+                        "pending",
+                        message=f"`{step.ref}` is still running",
+                        file=where[0],
+                        line=where[1],
+                    )
+                )
+                previous = None
+                continue
             if trigger is None or fulfilled_first:
                 msg = "the clock was fulfilled first" if trigger is not None else "not triggered"
                 out.append(
@@ -479,6 +502,8 @@ class TimelineBuilder:
                 "triggered_at": trigger,
                 "rule": f"within {step.within.text}" if step.within else "at once",
             }
+            if step.kind == "after":
+                prov["previous_step_at"] = previous
             idx = e.roles.index(step.target)
             # an escalation to the role counts whenever it happened: early is not late
             hit = next((ev for ev in escalations if ev.role == step.target), None)

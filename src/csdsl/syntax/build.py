@@ -423,7 +423,14 @@ class Builder(Transformer[Token, ast.Module]):
 
     def working(self, c: list[Token]) -> tuple[ast.Working, Token, Token]:
         number, _, unit = c
-        return (ast.Working(int(str(number)), self._ident(unit)), number, unit)
+        if "." in str(number):
+            self._bad(
+                number,
+                f"`{number} working {unit}`: working time is counted in whole units",
+                "write e.g. `90 working minutes` for an hour and a half",
+                code="E112",
+            )
+        return (ast.Working(int(float(str(number))), self._ident(unit)), number, unit)
 
     def by_next_day(self, c: list[Token]) -> tuple[ast.ByNextDay, Token, Token]:
         clock = next(t for t in c if t.type == "CLOCK")

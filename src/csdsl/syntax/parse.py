@@ -111,7 +111,8 @@ def parse(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
                     hint,
                 )
             ]
-        glued = _GLUED.search(code, 0, stop)
+        # `24x7` is the one word that starts with digits
+        glued = next((m for m in _GLUED.finditer(code, 0, stop) if m.group() != "24x7"), None)
         if glued:
             return None, [
                 error(
