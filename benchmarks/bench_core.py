@@ -169,6 +169,41 @@ def bench_validate(records: int, repeat: int) -> dict[str, Any]:
     }
 
 
+def bench_time(repeat: int) -> dict[str, Any]:
+    """Working-time additions per second, and timelines per second on the example data."""
+    import zoneinfo
+
+    from csdsl.calendar import WorkCalendar
+
+    tz = zoneinfo.ZoneInfo("Asia/Shanghai")
+    split = ((dt.time(9), dt.time(12)), (dt.time(13, 30), dt.time(18)))
+    office = WorkCalendar("office", tz, (split,) * 5 + ((), ()), "china")
+    rng = random.Random(3)
+    starts = [
+        dt.datetime(2024, 1, 1, tzinfo=tz) + dt.timedelta(minutes=rng.randrange(700_000))
+        for _ in range(2000)
+    ]
+    amounts = [dt.timedelta(minutes=rng.randrange(1, 48 * 60)) for _ in range(2000)]
+    adds = _timed(lambda: [office.add(s, a) for s, a in zip(starts, amounts, strict=True)], repeat)
+    policy = csdsl.load(ROOT / "policies" / "complaint_handling.csp")
+
+    def timelines() -> int:
+        rows, _ = policy.timeline_file(
+            ROOT / "examples" / "complaints.jsonl",
+            ROOT / "examples" / "complaint_events.jsonl",
+            dt.datetime(2024, 12, 20, 18, tzinfo=tz),
+        )
+        return sum(1 for _ in rows)
+
+    n = timelines()
+    runs = _timed(timelines, repeat)
+    return {
+        "working_time_adds_per_s": len(starts) / statistics.median(adds),
+        "timeline_records_per_s": n / statistics.median(runs),
+        "timeline_records": n,
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--conditions", type=int, default=2000)
@@ -184,6 +219,7 @@ def main() -> None:
         "machine": platform.processor() or platform.machine(),
         "compile": bench_compile(args.conditions, args.repeat),
         "validate": bench_validate(args.records, args.repeat),
+        "time": bench_time(args.repeat),
     }
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     out = ROOT / "benchmarks" / "results" / f"core-{stamp}.json"
@@ -198,6 +234,11 @@ def main() -> None:
         f"{v['interpreter_with_why_rps']:,.0f}/s, "
         f"ids only {v['interpreter_ids_only_rps']:,.0f}/s, "
         f"JSONL end to end {v['jsonl_end_to_end_rps']:,.0f}/s"
+    )
+    t = result["time"]
+    print(
+        f"calendar: {t['working_time_adds_per_s']:,.0f} working-time additions/s; timeline "
+        f"(3 deadlines, 3-step ladder, events) {t['timeline_records_per_s']:,.0f} records/s"
     )
     print(f"written to {out.relative_to(ROOT)}")
 
