@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -132,3 +133,16 @@ def test_explicit_closed_and_working_dates_override_the_week() -> None:
     # an extra working day works the usual weekday hours (Monday's, the most common here)
     hours = ODD.day_intervals(dt.date(2025, 10, 26))
     assert [a.astimezone(BERLIN).time() for a, _ in hours] == [dt.time(7), dt.time(22)]
+
+
+def test_overlapping_hours_point_at_the_line_that_adds_the_overlap(tmp_path: Path) -> None:
+    from csdsl.check import compile_file
+
+    path = tmp_path / "c.csp"
+    path.write_text(
+        "calendar c {\n  open mon-fri 09:00-18:00\n  open sat 09:00-12:00\n"
+        "  open sat 11:00-13:00\n}\n",
+        "utf-8",
+    )
+    (d,) = compile_file(path).diagnostics
+    assert (d.code, d.span.line) == ("E212", 4) and "overlap on sat" in d.message

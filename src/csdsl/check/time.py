@@ -89,10 +89,12 @@ def _calendar(o: Lowering, c: ast.CalendarDecl) -> WorkCalendar:
             )
     weekly: list[list[tuple[dt.time, dt.time | None]]] = [[] for _ in range(7)]
     errors_before = len(o.diags)
+    last_open: list[ast.CalOpen | ast.CalAlways | None] = [None] * 7
     for s in c.stmts:
         if isinstance(s, ast.CalAlways):
-            for day in weekly:
+            for i, day in enumerate(weekly):
                 day.append((dt.time(0), None))
+                last_open[i] = s
         elif isinstance(s, ast.CalOpen):
             days = [d for r in s.days for d in _days(o, r)]
             for text in s.hours:
@@ -100,17 +102,18 @@ def _calendar(o: Lowering, c: ast.CalendarDecl) -> WorkCalendar:
                 if interval is not None:
                     for d in days:
                         weekly[d].append(interval)
+                        last_open[d] = s
     overlapping = []
     for i, day in enumerate(weekly):
         day.sort(key=lambda iv: iv[0])
         if any(a1 is None or a1 > b0 for (_, a1), (b0, _) in itertools.pairwise(day)):
             overlapping.append(WEEKDAYS[i])
     if overlapping:
-        first_open = next(s for s in c.stmts if isinstance(s, ast.CalOpen | ast.CalAlways))
+        culprit = last_open[WEEKDAYS.index(overlapping[0])]  # the line that added the overlap
         o.err(
             "E212",
             f"opening hours overlap on {', '.join(overlapping)} in calendar `{c.name.name}`",
-            first_open.span,
+            culprit.span if culprit is not None else c.name.span,
             "list each stretch of opening time once",
         )
     statutory = None
