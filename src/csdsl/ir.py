@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Sequence
 from typing import Literal as TLiteral
 from typing import TypeAlias
 
@@ -342,3 +343,19 @@ class Escalation:
     roles: tuple[str, ...]
     steps: tuple[Step, ...]
     span: Span = _span()
+
+
+ESCALATED = "escalated"  # the event that records an escalation; its `role` is the new owner
+
+
+def clock_events(deadlines: Sequence[Deadline], escalations: Sequence[Escalation]) -> set[str]:
+    """Every event name the given deadlines and ladders react to."""
+    names = {ESCALATED}
+    for d in deadlines:
+        names |= {d.stop_event, *(p.pause for p in d.pauses), *(p.resume for p in d.pauses)}
+        names |= {n for n in (d.start_event, d.reopen_event, d.until_event) if n}
+        if d.update is not None:
+            names.add(d.update[1])
+    for e in escalations:
+        names |= {s.ref for s in e.steps if s.kind == "event" and s.ref}
+    return names

@@ -28,7 +28,7 @@ from csdsl.calendar import CalendarError, WorkCalendar
 from csdsl.interpreter import compile_expr
 
 UTC = dt.UTC
-ESCALATED = "escalated"  # the event that records an escalation; its `role` is the new owner
+ESCALATED = ir.ESCALATED
 MAX_UPDATES = 200
 Pause = tuple[dt.datetime, dt.datetime, str | None]  # [from, to) and the reason
 
@@ -96,15 +96,7 @@ class TimelineBuilder:
         }
 
     def event_names(self) -> set[str]:
-        names = {ESCALATED}
-        for d in self.deadlines:
-            names |= {d.stop_event, *(p.pause for p in d.pauses), *(p.resume for p in d.pauses)}
-            names |= {n for n in (d.start_event, d.reopen_event, d.until_event) if n}
-            if d.update is not None:
-                names.add(d.update[1])
-        for e in self.escalations:
-            names |= {s.ref for s in e.steps if s.kind == "event" and s.ref}
-        return names
+        return ir.clock_events(self.deadlines, self.escalations)
 
     # ---- time arithmetic ------------------------------------------------------------------
     def _calendar(self, spec: ir.TimeSpec) -> WorkCalendar:

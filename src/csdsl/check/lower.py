@@ -392,13 +392,7 @@ class Lowering:
         """An example's events and clock expectations, checked against the record's clocks."""
         deadlines = [d for d in self.deadlines.values() if d.record == record]
         ladders = [x for x in self.escalations if x.record == record]
-        known = {"escalated"}
-        for d in deadlines:
-            known |= {d.stop_event, *(p.pause for p in d.pauses), *(p.resume for p in d.pauses)}
-            known |= {n for n in (d.start_event, d.reopen_event, d.until_event) if n}
-            known |= {d.update[1]} if d.update else set()
-        for x in ladders:
-            known |= {s.ref for s in x.steps if s.kind == "event" and s.ref}
+        known = ir.clock_events(deadlines, ladders)
         roles = {r for x in ladders for r in x.roles}
         events = []
         for ev in e.events:
