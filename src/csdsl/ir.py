@@ -259,6 +259,7 @@ class Policy:
     calendars: tuple[tuple[str, WorkCalendar], ...] = ()
     deadlines: tuple[Deadline, ...] = ()
     escalations: tuple[Escalation, ...] = ()
+    phrase_sets: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def calendar(self, name: str) -> WorkCalendar | None:
         return dict(self.calendars).get(name)

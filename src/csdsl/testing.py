@@ -149,7 +149,10 @@ def modules() -> st.SearchStrategy[ast.Module]:
         st.lists(event, max_size=3).map(tuple),
     )
     imports = st.builds(ast.Import, _TEXT)
-    blocks = st.one_of(calendars(), deadlines(), escalations())
+    phrase_sets = st.builds(
+        ast.PhrasesDecl, idents(), st.lists(_TEXT.map(ast.String), max_size=4).map(tuple)
+    )
+    blocks = st.one_of(calendars(), deadlines(), escalations(), phrase_sets)
     items = st.lists(st.one_of(imports, record, validity, example, blocks), max_size=5).map(tuple)
     return st.builds(ast.Module, header, items)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from csdsl import ir
 from csdsl.calendar import WorkCalendar
 from csdsl.check.modules import Graph
+from csdsl.check.phrases import lower_phrases
 from csdsl.check.time import lower_time
 from csdsl.diagnostics import Diagnostic, Related, did_you_mean, error, warning
 from csdsl.source import Span
@@ -40,6 +41,7 @@ class Lowering:
         self.calendars: dict[str, WorkCalendar] = {}
         self.deadlines: dict[str, ir.Deadline] = {}
         self.escalations: list[ir.Escalation] = []
+        self.phrase_sets: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def err(
         self,
@@ -126,6 +128,10 @@ class Lowering:
         lowered_v = [v for v in (self.validity(v) for v in validities) if v is not None]
         self.validities = {v.record: v for v in lowered_v}
 
+        sets = [i for i in root.items if isinstance(i, ast.PhrasesDecl)]
+        for key in graph.imports.get(root_key, []):  # shared phrase books
+            sets += [i for i in graph.modules[key].items if isinstance(i, ast.PhrasesDecl)]
+        self.phrase_sets = lower_phrases(self, sets)
         lower_time(self, root)
 
         examples = [i for i in root.items if isinstance(i, ast.Example)]
@@ -144,6 +150,7 @@ class Lowering:
             calendars=tuple(self.calendars.items()),
             deadlines=tuple(self.deadlines.values()),
             escalations=tuple(self.escalations),
+            phrase_sets=self.phrase_sets,
         )
 
     def set_timezone(self, name: str, span: Span) -> None:

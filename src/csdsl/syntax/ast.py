@@ -473,8 +473,24 @@ class EscalationDecl:
     span: Span = _span()
 
 
+@attrs.frozen
+class PhrasesDecl:
+    """`phrases greeting = ["您好", "欢迎致电{org}客户服务热线"]`."""
+
+    name: Ident
+    phrases: tuple[String, ...]
+    span: Span = _span()
+
+
 Item: TypeAlias = (
-    Import | RecordDecl | Validity | Example | CalendarDecl | DeadlineDecl | EscalationDecl
+    Import
+    | RecordDecl
+    | Validity
+    | Example
+    | CalendarDecl
+    | DeadlineDecl
+    | EscalationDecl
+    | PhrasesDecl
 )
 
 

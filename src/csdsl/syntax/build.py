@@ -310,6 +310,13 @@ class Builder(Transformer[Token, ast.Module]):
         because = next((x for x in rest if x is not None), None)
         return (verdict, because, self._span(c))
 
+    # -- phrase sets --------------------------------------------------------------------------
+    def phrases_decl(self, c: list[Any]) -> ast.PhrasesDecl:
+        name, *items = _named(c)
+        return ast.PhrasesDecl(
+            self._ident(name), tuple(self.string([t]) for t in items), span=self._span(c)
+        )
+
     # -- calendars ----------------------------------------------------------------------------
     def calendar_decl(self, c: list[Any]) -> ast.CalendarDecl:
         name, *stmts = _named(c)

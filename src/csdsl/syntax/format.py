@@ -268,6 +268,8 @@ def format_module(module: ast.Module) -> str:
             _validity(p, item)
         elif isinstance(item, ast.Example):
             _example(p, item)
+        elif isinstance(item, ast.PhrasesDecl):
+            _phrases(p, item)
         else:
             _block(p, item)
         previous = item
@@ -460,3 +462,16 @@ def _block(p: _Printer, b: ast.CalendarDecl | ast.DeadlineDecl | ast.EscalationD
     for stmt in b.stmts:
         p.clause(stmt.span.line, stmt.span.end_line, 1, [stmt_text(stmt)])
     _close(p, b.span.end_line, 0)
+
+
+def _phrases(p: _Printer, d: ast.PhrasesDecl) -> None:
+    head = f"phrases {d.name.name} = ["
+    inline = head + ", ".join(quote(x.value) for x in d.phrases) + "]"
+    multi_line = d.phrases and d.phrases[0].span.line != d.span.line
+    if width(inline) <= WIDTH and not multi_line:
+        p.clause(d.span.line, d.span.end_line, 0, [inline])
+        return
+    _open(p, d.span, head, d.phrases[0].span.line if d.phrases else None)
+    for x in d.phrases:
+        p.clause(x.span.line, x.span.end_line, 1, [quote(x.value) + ","])
+    _close(p, d.span.end_line, 0, "]")

@@ -46,13 +46,13 @@ KEYWORDS = frozenset(
         "calendar",
         "deadline",
         "escalation",
+        "phrases",
     }
 )
 # Keywords of the parts of the language still to come (DESIGN.md): reserved so that no policy
 # written today uses them as names and breaks when they arrive.
 RESERVED = frozenset(
     {
-        "phrases",
         "transcript",
         "metric",
         "invariant",
@@ -96,7 +96,16 @@ CLAUSE_WORDS = frozenset(
         "to",
     }
 )
-TOP_LEVEL = ("import", "record", "valid", "example", "calendar", "deadline", "escalation")
+TOP_LEVEL = (
+    "import",
+    "record",
+    "valid",
+    "example",
+    "calendar",
+    "deadline",
+    "escalation",
+    "phrases",
+)
 
 
 def grammar_path() -> Path:

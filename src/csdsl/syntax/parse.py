@@ -452,7 +452,17 @@ def _explain(exc: UnexpectedInput, src: SourceFile) -> Diagnostic:
 
 
 _BLOCK_STARTS = frozenset(
-    {"policy", "import", "record", "valid", "example", "calendar", "deadline", "escalation"}
+    {
+        "policy",
+        "import",
+        "record",
+        "valid",
+        "example",
+        "calendar",
+        "deadline",
+        "escalation",
+        "phrases",
+    }
 )
 _CLAUSE_WORDS = frozenset(
     {"policy", "import", "record", "valid", "example", "given", "expect", "unless"}

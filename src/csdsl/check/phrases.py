@@ -1,0 +1,74 @@
+"""Phrase sets: names and consistency.  AST -> IR.
+
+In: the `phrases` declarations of the root module and of the files it imports (shared phrase
+books).  Out: the sets as `(name, phrases)` and diagnostics: a duplicate set name, an empty set,
+a phrase with nothing to match once normalised (only punctuation or placeholders), a phrase
+written twice in a set (the same after normalisation: Traditional/Simplified, full-width
+forms, punctuation and spaces do not count), and unbalanced `{placeholder}` braces.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from csdsl.diagnostics import Related, warning
+from csdsl.phrases import segments
+from csdsl.syntax import ast
+
+if TYPE_CHECKING:
+    from csdsl.check.lower import Lowering
+
+
+def lower_phrases(
+    o: Lowering, decls: list[ast.PhrasesDecl]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    o.unique((d.name for d in decls), "phrase set")
+    out: dict[str, tuple[str, ...]] = {}
+    for d in decls:
+        o.reserved(d.name, "phrase set")
+        if not d.phrases:
+            o.diags.append(
+                warning(
+                    "W520",
+                    f"phrase set `{d.name.name}` is empty",
+                    d.name.span,
+                    "list the phrases, or remove the set",
+                )
+            )
+        seen: dict[tuple[str, ...], ast.String] = {}
+        for phrase in d.phrases:
+            text = phrase.value
+            if text.count("{") != text.count("}") or "{}" in text:
+                o.err(
+                    "E241",
+                    f"unbalanced or empty placeholder in `{text}`",
+                    phrase.span,
+                    "write placeholders as `{name}`, e.g. `欢迎致电{org}客户服务热线`",
+                )
+                continue
+            key = segments(text)
+            if not key:
+                o.err(
+                    "E240",
+                    f"`{text}` has nothing to match",
+                    phrase.span,
+                    "punctuation, spaces and placeholders are ignored when matching: give "
+                    "the phrase some words",
+                )
+                continue
+            first = seen.get(key)
+            if first is not None:
+                o.diags.append(
+                    warning(
+                        "W521",
+                        f"`{text}` is the same phrase as `{first.value}` once normalised",
+                        phrase.span,
+                        "remove one: Traditional/Simplified characters, "
+                        "full-width forms, punctuation and spaces do not count",
+                        [Related("the first one", first.span)],
+                    )
+                )
+                continue
+            seen[key] = phrase
+        out.setdefault(d.name.name, tuple(p.value for p in d.phrases))
+    return tuple(out.items())
