@@ -85,3 +85,10 @@ def test_placeholders_stand_for_a_few_characters() -> None:
     assert found == [("greeting", "歡迎致電江南雲商客戶服務熱線"), ("polite", "請問王先生")]
     too_far = "欢迎致电" + "很" * 20 + "客户服务热线"
     assert m.find(too_far) == []
+
+
+def test_only_pinyin_after_a_chinese_character_is_a_gloss() -> None:
+    assert normalise("(A)").text == normalise("（Ａ）").text == "a"
+    assert normalise("規（guī）范").text == "规范"
+    assert normalise("请拨(gui)").text == "请拨"  # lower-case pinyin after a character
+    assert normalise("请拨 (VIP)").text == "请拨vip"  # not pinyin: kept

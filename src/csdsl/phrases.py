@@ -25,7 +25,10 @@ import attrs
 
 PLACEHOLDER_MAX = 8  # how many characters a placeholder such as `XX先生` may stand for
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}|[Xx×＊*]{2,}|×")
-_PINYIN = re.compile(r"[(（][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüêɑńňǹḿ]+[)）]", re.IGNORECASE)
+# a pinyin gloss: lower-case pinyin in parentheses right after a Chinese character, `規(guī)范`
+_PINYIN = re.compile(r"(?<=[\u3400-\u9fff\uf900-\ufaff])\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüêɑńňǹḿ]+\)")
+# full-width ASCII forms read as half-width, one character for one (positions are kept)
+_HALF = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
 
 
 @functools.cache
@@ -66,7 +69,7 @@ def normalise(text: str) -> Normalised:
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
-    glosses = [(m.start(), m.end()) for m in _PINYIN.finditer(text)]
+    glosses = [(m.start(), m.end()) for m in _PINYIN.finditer(text.translate(_HALF))]
     g = 0
     i = 0
     while i < len(text):
