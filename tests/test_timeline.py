@@ -433,3 +433,12 @@ def test_fractional_working_time_and_24x7_get_clear_errors(tmp_path: Path) -> No
     path.write_text("calendar c { open 24x7 }\nrecord R { u bool }\n", "utf-8")
     (d,) = compile_file(path).diagnostics
     assert d.code == "E105"  # the real mistake, not `24x7`
+
+
+def test_an_unknown_record_type_names_the_ones_with_clocks(policy: csdsl.Policy) -> None:
+    with pytest.raises(
+        KeyError,
+        match="no deadline or escalation for record `Nope` "
+        r"\(records with one: `Case`\)",
+    ):
+        policy.timeline({"id": 1}, record_type="Nope")

@@ -58,6 +58,20 @@ class EventProblem:
     message: str
 
 
+def _choose(name: str | None, candidates: set[str], what: str, whats: str) -> str:
+    """The record type a verb works on: `name` if it has `what`, or the only one that has."""
+    known = ", ".join(f"`{k}`" for k in sorted(candidates))
+    if name is not None:
+        if name not in candidates:
+            raise KeyError(f"no {what} for record `{name}` (records with one: {known or 'none'})")
+        return name
+    if len(candidates) == 1:
+        return next(iter(candidates))
+    if not candidates:
+        raise KeyError(f"the policy has no {what}")
+    raise KeyError(f"the policy has {whats} for several records ({known}); choose one")
+
+
 def _event(values: Mapping[str, Any]) -> tuple[dt.datetime, str, str | None]:
     return (values["at"].astimezone(dt.UTC), str(values["event"]).strip(), values.get("role"))
 
@@ -102,20 +116,7 @@ class Policy:
 
     def record_type(self, name: str | None = None) -> str:
         """The record type to validate: `name`, or the only one with a validity block."""
-        if name is not None:
-            if name not in self._validators:
-                known = ", ".join(f"`{k}`" for k in self._validators) or "none"
-                raise KeyError(f"no validity block for record `{name}` (records with one: {known})")
-            return name
-        if len(self._validators) == 1:
-            return next(iter(self._validators))
-        if not self._validators:
-            raise KeyError("the policy has no validity block")
-        raise KeyError(
-            "the policy has validity blocks for several records ("
-            + ", ".join(f"`{k}`" for k in self._validators)
-            + "); choose one"
-        )
+        return _choose(name, set(self._validators), "validity block", "validity blocks")
 
     def reader(self, record: str | None = None) -> RecordReader:
         """A reader for a record type (by default the one with a validity block)."""
@@ -180,19 +181,7 @@ class Policy:
         with_clocks = {d.record for d in self.ir.deadlines} | {
             e.record for e in self.ir.escalations
         }
-        if name is not None:
-            if name not in with_clocks:
-                raise KeyError(f"no deadline or escalation for record `{name}`")
-            return name
-        if len(with_clocks) == 1:
-            return next(iter(with_clocks))
-        if not with_clocks:
-            raise KeyError("the policy has no deadline or escalation")
-        raise KeyError(
-            "the policy has deadlines for several records ("
-            + ", ".join(f"`{k}`" for k in sorted(with_clocks))
-            + "); choose one"
-        )
+        return _choose(name, with_clocks, "deadline or escalation", "deadlines")
 
     def _builder(self, record: str) -> TimelineBuilder:
         if record not in self._builders:

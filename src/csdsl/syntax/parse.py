@@ -451,19 +451,7 @@ def _explain(exc: UnexpectedInput, src: SourceFile) -> Diagnostic:
     return error("E101", f"unexpected {what}", span, hint)
 
 
-_BLOCK_STARTS = frozenset(
-    {
-        "policy",
-        "import",
-        "record",
-        "valid",
-        "example",
-        "calendar",
-        "deadline",
-        "escalation",
-        "phrases",
-    }
-)
+_BLOCK_STARTS = frozenset({"policy", *TOP_LEVEL})  # words that open a declaration
 _CLAUSE_WORDS = frozenset(
     {"policy", "import", "record", "valid", "example", "given", "expect", "unless"}
 )
