@@ -455,31 +455,21 @@ class TimelineBuilder:
                 and done_at is not None
                 and done_at <= step_due
             )
-            if trigger is None and step.kind == "breach" and step.ref in running:
-                # the clock is still running: this step may yet be needed
-                out.append(
-                    Milestone(
-                        clause,
-                        "escalation",
-                        step.target,
-                        None,
-                        "pending",
-                        message=f"`{step.ref}` is still running",
-                        file=where[0],
-                        line=where[1],
-                    )
-                )
-                previous = None
-                continue
             if trigger is None or fulfilled_first:
-                msg = "the clock was fulfilled first" if trigger is not None else "not triggered"
+                if trigger is None and step.kind == "breach" and step.ref in running:
+                    # the clock is still running: this step may yet be needed
+                    status, msg = "pending", f"`{step.ref}` is still running"
+                elif trigger is None:
+                    status, msg = "not_applicable", "not triggered"
+                else:
+                    status, msg = "not_applicable", "the clock was fulfilled first"
                 out.append(
                     Milestone(
                         clause,
                         "escalation",
                         step.target,
                         None,
-                        "not_applicable",
+                        status,
                         message=msg,
                         file=where[0],
                         line=where[1],
