@@ -3,32 +3,105 @@
 In: text as agents and customers said it (Traditional or Simplified characters, full-width or
 half-width forms, punctuation, spaces, pinyin glosses such as `規(guī)范`), and phrase sets.
 Out:
-- `normalise(text)`: the text reduced to what matching compares (NFKC, Traditional to Simplified
-  with OpenCC, lower case, without punctuation, spaces and pinyin glosses), plus, for every
-  character kept, the span of the original text it came from;
-- `Matcher(phrase_sets).find(text)`: every occurrence of every phrase in one pass over the text
-  (Aho-Corasick), with spans in the *original* text.  A phrase may hold placeholders (`{name}`,
-  the seeds' `XX`, `**`, `×××`): each stands for up to `PLACEHOLDER_MAX` characters.
+- `normalise(text, folding=DEFAULT)`: the text reduced to what matching compares, plus, for
+  every character kept, the span of the original text it came from (`Normalised`);
+- `Matcher(phrase_sets, folding=DEFAULT).find(text)`: every occurrence of every phrase in one
+  pass over the text (Aho-Corasick), with spans in the *original* text;
+- `expand(phrase)`: the variants a phrase written with `[optional]` parts and `(a|b)`
+  alternatives stands for; `placeholder_problems(phrase)`: misused placeholders;
+- `segments(phrase, folding=DEFAULT)`: a phrase's literal pieces as matching sees them.
 
+Folding (`Folding`, chosen per policy; `DEFAULT` has every step on):
+- `traditional`: Traditional characters read as Simplified (OpenCC `t2s`, one character at a
+  time: `讓` -> `让`);
+- `width`: NFKC, so full-width forms read as half-width (`ＡＢＣ` -> `ABC`), compatibility
+  forms as their plain characters (`⽤` -> `用`, `①` -> `1`);
+- `case`: lower case;
+- `punctuation`: punctuation, spaces, symbols and control characters do not count (Unicode
+  categories P*, Z*, C*, Sk, Sm, So, and white space) - they are deleted;
+- `pinyin`: a pinyin gloss right after a Chinese character, `規(guī)范` or `規（guī）范`, is not
+  part of what was said - it is deleted (detected on half-width forms whatever `width` says).
+The steps apply to each original character in that order (NFKC, deletion, t2s, lower case).
 Characters are converted one at a time, so that every kept character knows where it came from;
 OpenCC's phrase tables (which can change a word's length) are therefore not used.
+
+Phrase syntax (`expand`): `请[您]稍等` is `请您稍等` or `请稍等`; `请您(稍等|稍候)片刻` is
+either alternative; `[a|b]` is `a`, `b` or nothing.  Groups nest.  Parentheses without a `|`
+are literal text (the seeds use them for stage directions such as `（稍微提高音量）`).
+Full-width `（）［］｜` read exactly as `()[]|`.  `{...}` placeholders are copied verbatim.
+A phrase expands to at most `MAX_VARIANTS` distinct variants (in the order written, the "with"
+of an optional part before the "without").  An unbalanced bracket, a `|` outside any group, a
+group whose alternatives are all empty (`[]`, `(|)`), nesting deeper than 32 or too many
+variants raise `PhraseSyntaxError` (a `ValueError`) with the offset of the problem in the
+phrase.  The matcher matches every variant of a phrase, and reports each occurrence under the
+phrase as written (a span found through two variants is reported once).
+
+Placeholders (`{name}`, the seeds' `XX`, `**`, `×××`) stand for up to `PLACEHOLDER_MAX` kept
+characters between two literal pieces.  A placeholder at the start of a phrase (`{name}先生`)
+needs at least one kept character before the first literal piece, and one at the end needs at
+least one after the last piece, in the same text; reported spans cover the literal pieces only
+(`XX先生` in `王先生` reports `先生`).
+
+Speed: the common path is one `str.translate` with a folding table, then one Aho-Corasick pass.
+The table has one entry per code point, worked out from the character-by-character fold, so
+`…` (NFKC `...`, all punctuation) is deleted and `㈠` (NFKC `(一)`) reads `一` by the table
+alone.  It is built in memory on first use for each `Folding` (about 0.1 s and 13 MB: the whole
+BMP at once, characters beyond it as they are met).  Characters whose folded form has several
+characters (`ﬁ`, `½`, `İ`), and texts holding a pinyin gloss, take the precise path, the
+character-by-character algorithm (`_normalise_reference`), which gives the same results.  The
+map from normalised positions back to the original text is worked out only when needed (for the
+spans of the matches found, or when `Normalised.starts`/`ends` are read).
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import re
+import types
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import attrs
 
+__all__ = [
+    "DEFAULT",
+    "MAX_VARIANTS",
+    "PLACEHOLDER_MAX",
+    "Folding",
+    "Match",
+    "Matcher",
+    "Normalised",
+    "PhraseSyntaxError",
+    "expand",
+    "normalise",
+    "placeholder_problems",
+    "segments",
+]
+
 PLACEHOLDER_MAX = 8  # how many characters a placeholder such as `XX先生` may stand for
+MAX_VARIANTS = 256  # how many variants one phrase may expand to
+_MAX_DEPTH = 32  # how deeply brackets may nest
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}|[Xx×＊*]{2,}|×")
 # a pinyin gloss: lower-case pinyin in parentheses right after a Chinese character, `規(guī)范`
 _PINYIN = re.compile(r"(?<=[\u3400-\u9fff\uf900-\ufaff])\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüêɑńňǹḿ]+\)")
 # full-width ASCII forms read as half-width, one character for one (positions are kept)
 _HALF = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
+
+
+@attrs.frozen
+class Folding:
+    """Which differences between two texts do not count (see the module docstring)."""
+
+    traditional: bool = True  # Traditional characters read as Simplified (OpenCC t2s)
+    width: bool = True  # NFKC: full-width and compatibility forms read as plain ones
+    case: bool = True  # lower case
+    punctuation: bool = True  # punctuation, spaces, symbols and controls are deleted
+    pinyin: bool = True  # pinyin glosses after a Chinese character are deleted
+
+
+DEFAULT = Folding()
 
 
 @functools.cache
@@ -38,38 +111,205 @@ def _t2s() -> object:
     return opencc.OpenCC("t2s")
 
 
+def _t2s_convert(text: str) -> str:
+    try:
+        converted: str = _t2s().convert(text)  # type: ignore[attr-defined]
+    except UnicodeEncodeError:  # a lone surrogate: OpenCC only reads UTF-8
+        return text
+    return converted
+
+
+def _dropped(c: str) -> bool:
+    """A character the `punctuation` step deletes."""
+    cat = unicodedata.category(c)
+    return cat[0] in "PZC" or cat in ("Sk", "Sm", "So") or c.isspace()
+
+
 @functools.lru_cache(maxsize=65536)
-def _char(ch: str) -> str:
+def _fold_char(ch: str, folding: Folding = DEFAULT) -> str:
     """One original character as matching sees it ("" when it does not count)."""
-    out = []
-    for c in unicodedata.normalize("NFKC", ch):
-        cat = unicodedata.category(c)
-        if cat[0] in "PZC" or cat in ("Sk", "Sm", "So") or c.isspace():
-            continue  # punctuation, spaces, controls and symbols are ignored
-        out.append(c)
-    if not out:
-        return ""
-    text = "".join(out)
-    converted: str = _t2s().convert(text)  # type: ignore[attr-defined]
-    return converted.lower()
+    chars = unicodedata.normalize("NFKC", ch) if folding.width else ch
+    if folding.punctuation:
+        chars = "".join(c for c in chars if not _dropped(c))
+        if not chars:
+            return ""
+    if folding.traditional:
+        chars = _t2s_convert(chars)
+    if folding.case:
+        chars = chars.lower()
+    return chars
 
 
-@attrs.frozen
+# --- the folding table -------------------------------------------------------------------------
+# One entry per code point, for `str.translate`: the folded character; `_MARK` for a character
+# that is deleted (so that the translated text still has one character per original character,
+# and the map back to the original is cheap to work out); `_SLOW` for a character the table
+# cannot say in one character (several characters, or not worked out yet: beyond the BMP).
+_MARK = "\x00"
+_SLOW = "\x01"
+_MARK_RUNS = re.compile(_MARK + "+")
+_BMP = 0x10000
+_ALL = 0x110000
+
+
+def _entry(folded: str) -> str:
+    if len(folded) == 1:
+        return _SLOW if folded in (_MARK, _SLOW) else folded
+    return _MARK if not folded else _SLOW
+
+
+@functools.lru_cache(maxsize=8)
+def _table(folding: Folding) -> list[str]:
+    """The folding table for `folding`, the whole BMP worked out (the rest: `_learn`)."""
+    pre: list[str] = []  # each BMP character after NFKC and deletion
+    for cp in range(_BMP):
+        ch = chr(cp)
+        chars = unicodedata.normalize("NFKC", ch) if folding.width else ch
+        if folding.punctuation:
+            chars = "".join(c for c in chars if not _dropped(c))
+        pre.append(chars)
+    post = list(pre)
+    if folding.traditional:
+        # one OpenCC call for the single letters and digits, separated by line breaks (no
+        # dictionary entry spans one, so each is converted as if alone); the rest one by one
+        bulk = [
+            cp
+            for cp, s in enumerate(pre)
+            if len(s) == 1 and unicodedata.category(s)[0] in "LN" and s != "\n"
+        ]
+        done = _t2s_convert("\n".join(pre[cp] for cp in bulk)).split("\n")
+        if len(done) != len(bulk):  # pragma: no cover - not with OpenCC's dictionaries
+            done = [_t2s_convert(pre[cp]) for cp in bulk]
+        for cp, s in zip(bulk, done, strict=True):
+            post[cp] = s
+        in_bulk = set(bulk)
+        for cp, s in enumerate(pre):
+            if s and cp not in in_bulk:
+                post[cp] = _t2s_convert(s)
+    if folding.case:
+        post = [s.lower() for s in post]
+    table = [_entry(s) for s in post]
+    table.extend([_SLOW] * (_ALL - _BMP))  # worked out when met: see `_learn`
+    return table
+
+
+def _learn(text: str, table: list[str], folding: Folding) -> None:
+    """Fill in the table entries of the characters beyond the BMP that `text` holds."""
+    for ch in text:
+        cp = ord(ch)
+        if cp >= _BMP and table[cp] == _SLOW:
+            table[cp] = _entry(_fold_char(ch, folding))
+
+
+def _has_gloss(text: str, folding: Folding) -> bool:
+    return (
+        folding.pinyin
+        and ("(" in text or "（" in text)
+        and _PINYIN.search(text.translate(_HALF)) is not None
+    )
+
+
+# --- normalisation -----------------------------------------------------------------------------
 class Normalised:
-    text: str
-    starts: tuple[int, ...]  # for each character of `text`, where it starts in the original
-    ends: tuple[int, ...]  # ... and where it ends
+    """A text as matching sees it, and where each of its characters came from.
+
+    `starts[i]`/`ends[i]`: the span of the original text that `text[i]` came from (worked out
+    when first read).
+    """
+
+    __slots__ = ("_ends", "_marked", "_runs", "_starts", "text")
+
+    def __init__(
+        self,
+        text: str,
+        starts: Sequence[int] | None = None,
+        ends: Sequence[int] | None = None,
+        *,
+        marked: str | None = None,
+    ) -> None:
+        self.text = text
+        # `marked`: the original translated with the folding table, deleted characters as
+        # `_MARK`, every other character one for one (the fast path); else starts and ends
+        if marked is None and (starts is None or ends is None):
+            raise TypeError("Normalised needs starts and ends")
+        self._marked = marked
+        self._starts = None if starts is None else tuple(starts)
+        self._ends = None if ends is None else tuple(ends)
+        self._runs: list[tuple[int, int]] | None = None
+
+    def _deleted(self) -> list[tuple[int, int]]:
+        if self._runs is None:
+            marked = self._marked or ""
+            self._runs = [m.span() for m in _MARK_RUNS.finditer(marked)] if _MARK in marked else []
+        return self._runs
+
+    @property
+    def starts(self) -> tuple[int, ...]:
+        if self._starts is None:
+            kept = []
+            at = 0
+            for a, b in self._deleted():
+                kept.append(range(at, a))
+                at = b
+            kept.append(range(at, len(self._marked or "")))
+            self._starts = tuple(itertools.chain.from_iterable(kept))
+        return self._starts
+
+    @property
+    def ends(self) -> tuple[int, ...]:
+        if self._ends is None:
+            self._ends = tuple(s + 1 for s in self.starts)
+        return self._ends
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original span of `text[start:end]` (end exclusive, start < end)."""
-        return self.starts[start], self.ends[end - 1]
+        if self._starts is not None and self._ends is not None:
+            return self._starts[start], self._ends[end - 1]
+        return _original(self._deleted(), start), _original(self._deleted(), end - 1) + 1
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Normalised):
+            return NotImplemented
+        return (self.text, self.starts, self.ends) == (other.text, other.starts, other.ends)
+
+    def __hash__(self) -> int:
+        return hash((self.text, self.starts, self.ends))
+
+    def __repr__(self) -> str:
+        return f"Normalised(text={self.text!r}, starts={self.starts!r}, ends={self.ends!r})"
 
 
-def normalise(text: str) -> Normalised:
+def _original(runs: Sequence[tuple[int, int]], i: int) -> int:
+    """Where kept character `i` is in the original, given the runs of deleted characters."""
+    for a, b in runs:
+        if a > i:
+            break
+        i += b - a
+    return i
+
+
+def normalise(text: str, folding: Folding = DEFAULT) -> Normalised:
+    """`text` as matching sees it under `folding` (see the module docstring)."""
+    table = _table(folding)
+    marked = text.translate(table)
+    if _SLOW in marked:
+        _learn(text, table, folding)
+        marked = text.translate(table)
+    if _SLOW in marked or _has_gloss(text, folding):
+        return _normalise_reference(text, folding)
+    return Normalised(marked.replace(_MARK, ""), marked=marked)
+
+
+def _normalise_reference(text: str, folding: Folding = DEFAULT) -> Normalised:
+    """The precise algorithm, one character at a time (what `normalise` must agree with)."""
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
-    glosses = [(m.start(), m.end()) for m in _PINYIN.finditer(text.translate(_HALF))]
+    glosses = (
+        [(m.start(), m.end()) for m in _PINYIN.finditer(text.translate(_HALF))]
+        if folding.pinyin
+        else []
+    )
     g = 0
     i = 0
     while i < len(text):
@@ -77,7 +317,7 @@ def normalise(text: str) -> Normalised:
             i = glosses[g][1]  # a pinyin gloss left by a web page: not part of what was said
             g += 1
             continue
-        for c in _char(text[i]):
+        for c in _fold_char(text[i], folding):
             out.append(c)
             starts.append(i)
             ends.append(i + 1)
@@ -85,11 +325,141 @@ def normalise(text: str) -> Normalised:
     return Normalised("".join(out), tuple(starts), tuple(ends))
 
 
-def segments(phrase: str) -> tuple[str, ...]:
-    """A phrase's literal pieces, normalised; placeholders separate them."""
-    return tuple(p for p in (normalise(x).text for x in _PLACEHOLDER.split(phrase)) if p)
+# --- phrases -----------------------------------------------------------------------------------
+class PhraseSyntaxError(ValueError):
+    """A phrase whose brackets cannot be read; `offset`: where in the phrase."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(f"{message} (at offset {offset})")
+        self.message = message
+        self.offset = offset
 
 
+_OPEN = {"(": ")", "（": ")", "[": "]", "［": "]"}  # opening bracket -> closing kind
+_CLOSE = {")": ")", "）": ")", "]": "]", "］": "]"}
+_BAR = ("|", "｜")
+_SPECIAL = re.compile(r"[()（）\[\]［］|｜{]")
+
+
+def _distinct(variants: list[str], offset: int) -> list[str]:
+    out = list(dict.fromkeys(variants))
+    if len(out) > MAX_VARIANTS:
+        raise PhraseSyntaxError(f"the phrase has more than {MAX_VARIANTS} variants", offset)
+    return out
+
+
+def _sequence(phrase: str, i: int, depth: int) -> tuple[list[str], int]:
+    """The variants of the text from `i` to the end of the group (or the phrase)."""
+    variants = [""]
+    while i < len(phrase):
+        c = phrase[i]
+        if c in _CLOSE or c in _BAR:
+            if depth == 0:
+                if c in _BAR:
+                    raise PhraseSyntaxError(
+                        f"`{c}` outside parentheses: write alternatives as `(a|b)`", i
+                    )
+                raise PhraseSyntaxError(f"`{c}` closes nothing", i)
+            return variants, i
+        if c in _OPEN:
+            group, j = _group(phrase, i, depth + 1)
+            variants = _distinct([v + g for v in variants for g in group], i)
+            i = j
+            continue
+        if c == "{":
+            close = phrase.find("}", i)
+            j = close + 1 if close >= 0 else i + 1  # `{` without `}`: a character like others
+        else:
+            m = _SPECIAL.search(phrase, i + 1)
+            j = m.start() if m else len(phrase)
+        variants = [v + phrase[i:j] for v in variants]
+        i = j
+    return variants, i
+
+
+def _group(phrase: str, i: int, depth: int) -> tuple[list[str], int]:
+    """The variants of the group opening at `i`, and where it ends."""
+    if depth > _MAX_DEPTH:
+        raise PhraseSyntaxError(f"brackets nested more than {_MAX_DEPTH} deep", i)
+    opener = phrase[i]
+    alternatives: list[list[str]] = []
+    k = i + 1
+    while True:
+        variants, k = _sequence(phrase, k, depth)
+        alternatives.append(variants)
+        if k >= len(phrase):
+            raise PhraseSyntaxError(f"`{opener}` is never closed", i)
+        c = phrase[k]
+        if c in _BAR:
+            k += 1
+            continue
+        if _CLOSE[c] != _OPEN[opener]:
+            raise PhraseSyntaxError(f"`{opener}` closed by `{c}`", k)
+        break
+    flat = [v for alt in alternatives for v in alt]
+    if _OPEN[opener] == ")" and len(alternatives) == 1:  # literal parentheses
+        return [opener + v + phrase[k] for v in flat], k + 1
+    if all(not v.strip() for v in flat):
+        raise PhraseSyntaxError(f"`{opener}{phrase[k]}` holds no words", i)
+    if _OPEN[opener] == "]":
+        flat.append("")
+    return _distinct(flat, i), k + 1
+
+
+def expand(phrase: str) -> tuple[str, ...]:
+    """The variants `phrase` stands for: `[optional]` parts and `(a|b)` alternatives.
+
+    >>> expand("请[您](稍等|稍候)")
+    ('请您稍等', '请您稍候', '请稍等', '请稍候')
+    """
+    if _SPECIAL.search(phrase) is None:
+        return (phrase,)
+    variants, _ = _sequence(phrase, 0, 0)
+    return tuple(variants)
+
+
+@functools.lru_cache(maxsize=4096)
+def _pattern(variant: str, folding: Folding) -> tuple[tuple[str, ...], bool, bool]:
+    """A variant's literal pieces, and whether a placeholder comes before the first one and
+    after the last one."""
+    parts = [normalise(x, folding).text for x in _PLACEHOLDER.split(variant)]
+    kept = [k for k, p in enumerate(parts) if p]
+    if not kept:
+        return (), False, False
+    return tuple(parts[k] for k in kept), kept[0] > 0, kept[-1] < len(parts) - 1
+
+
+def segments(phrase: str, folding: Folding = DEFAULT) -> tuple[str, ...]:
+    """A phrase's literal pieces, normalised; placeholders separate them.  (Brackets are
+    read as punctuation: give it one variant of `expand`.)"""
+    return _pattern(phrase, folding)[0]
+
+
+def placeholder_problems(phrase: str) -> list[str]:
+    """What is wrong with the placeholders of `phrase` (of any of its variants), in words."""
+    try:
+        variants = expand(phrase)
+    except PhraseSyntaxError:
+        variants = (phrase,)
+    problems: list[str] = []
+    for variant in variants:
+        holders = _PLACEHOLDER.findall(variant)
+        if not holders:
+            continue
+        parts = [normalise(x).text for x in _PLACEHOLDER.split(variant)]
+        if not any(parts):
+            problems.append(f"`{variant}` is made only of placeholders: there is nothing to match")
+            continue
+        for k in range(1, len(parts) - 1):
+            if not parts[k]:
+                problems.append(
+                    f"placeholders `{holders[k - 1]}` and `{holders[k]}` have no words between "
+                    "them: write one placeholder"
+                )
+    return list(dict.fromkeys(problems))
+
+
+# --- matching ----------------------------------------------------------------------------------
 @attrs.frozen
 class Match:
     set: str  # the phrase set
@@ -98,26 +468,83 @@ class Match:
     end: int
 
 
-class Matcher:
-    """All phrases of all sets, matched in one pass over each text."""
+def _match_maker() -> Callable[[tuple[str, str], int, int], Match]:
+    """`Match(set, phrase, start, end)` from `((set, phrase), start, end)`.  attrs' frozen
+    `__init__` sets each field with `object.__setattr__`; setting the slots directly makes the
+    same objects about twice as fast, which counts when a turn has many matches."""
+    slots = [Match.__dict__.get(f.name) for f in attrs.fields(Match)]
+    if not all(isinstance(s, types.MemberDescriptorType) for s in slots):  # pragma: no cover
+        return lambda names, start, end: Match(*names, start, end)
+    new = object.__new__
+    set_set, set_phrase, set_start, set_end = (s.__set__ for s in slots)  # type: ignore[union-attr]
 
-    def __init__(self, phrase_sets: Mapping[str, Sequence[str]]) -> None:
+    def make(names: tuple[str, str], start: int, end: int) -> Match:
+        match = new(Match)
+        set_set(match, names[0])
+        set_phrase(match, names[1])
+        set_start(match, start)
+        set_end(match, end)
+        return match
+
+    return make
+
+
+_match = _match_maker()
+
+
+class Matcher:
+    """All phrases of all sets, matched in one pass over each text.
+
+    Each phrase is expanded (`expand`; a phrase whose brackets cannot be read is taken
+    literally, the checker reports it) and every variant is matched; matches are reported under
+    the phrase as written, sorted by start, then longest first, then set and phrase.
+    """
+
+    def __init__(
+        self, phrase_sets: Mapping[str, Sequence[str]], folding: Folding = DEFAULT
+    ) -> None:
         import ahocorasick
 
-        self._automaton = ahocorasick.Automaton()
-        self._phrases: list[tuple[str, str, tuple[str, ...]]] = []
-        pieces: dict[str, list[tuple[int, int]]] = {}  # segment -> (phrase index, position)
-        for name, phrases in phrase_sets.items():
-            for phrase in phrases:
-                segs = segments(phrase)
+        self.folding = folding
+        self._table = _table(folding)
+        self._pinyin = folding.pinyin
+        written = [(name, phrase) for name, phrases in phrase_sets.items() for phrase in phrases]
+        # each phrase as written gets a rank, its place in the order matches are reported in
+        order = sorted(range(len(written)), key=lambda i: (*written[i], i))
+        rank_of = {entry: rank for rank, entry in enumerate(order)}
+        self._names = [written[entry] for entry in order]  # rank -> (set, phrase)
+        # the variants with placeholders, or with more than one piece: (rank, pattern)
+        self._patterns: list[tuple[int, tuple[str, ...], bool, bool]] = []
+        simple: dict[str, dict[int, None]] = {}  # segment -> ranks it is the whole of
+        first: dict[str, list[int]] = {}  # segment -> patterns it is the first piece of
+        for entry, (_name, phrase) in enumerate(written):
+            rank = rank_of[entry]
+            try:
+                variants = expand(phrase)
+            except PhraseSyntaxError:
+                variants = (phrase,)
+            for pattern in dict.fromkeys(_pattern(v, folding) for v in variants):
+                segs, lead, trail = pattern
                 if not segs:
                     continue
-                self._phrases.append((name, phrase, segs))
-                for k, seg in enumerate(segs):
-                    pieces.setdefault(seg, []).append((len(self._phrases) - 1, k))
-        for seg, owners in pieces.items():
-            self._automaton.add_word(seg, (seg, tuple(owners)))
-        self._empty = not pieces
+                if len(segs) == 1 and not lead and not trail:
+                    simple.setdefault(segs[0], {})[rank] = None
+                    continue
+                first.setdefault(segs[0], []).append(len(self._patterns))
+                self._patterns.append((rank, *pattern))
+        # the automaton's value for a segment: (length - 1, rank) when it is one phrase's only
+        # piece and nothing else (most), else (length - 1, ranks, patterns it is the first of)
+        self._automaton = ahocorasick.Automaton()
+        for seg in simple.keys() | first.keys():
+            ranks = tuple(simple.get(seg, ()))
+            patterns = tuple(first.get(seg, ()))
+            value = (
+                (len(seg) - 1, ranks[0])
+                if len(ranks) == 1 and not patterns
+                else (len(seg) - 1, ranks, patterns)
+            )
+            self._automaton.add_word(seg, value)
+        self._empty = not (simple or first)
         if not self._empty:
             self._automaton.make_automaton()
 
@@ -125,32 +552,146 @@ class Matcher:
         """Every phrase occurrence in `text`, leftmost first; spans are in `text` itself."""
         if self._empty:
             return []
-        norm = normalise(text)
-        # where each (phrase, segment) occurs in the normalised text
-        hits: dict[tuple[int, int], list[int]] = {}
-        for end, (seg, owners) in self._automaton.iter(norm.text):
-            for owner in owners:
-                hits.setdefault(owner, []).append(end - len(seg) + 1)
-        found = []
-        for index, (name, phrase, segs) in enumerate(self._phrases):
-            for start in hits.get((index, 0), []):
-                end = _chain(start, segs, index, hits)
-                if end is not None:
-                    a, b = norm.span(start, end)
-                    found.append(Match(name, phrase, a, b))
-        found.sort(key=lambda m: (m.start, -m.end, m.set, m.phrase))
+        marked = text.translate(self._table)
+        if _SLOW in marked or (self._pinyin and ("(" in text or "（" in text)):
+            return self._find_precise(text, marked)
+        chunks = marked.split(_MARK)  # the kept characters between deleted ones
+        folded = "".join(chunks) if len(chunks) > 1 else marked
+        # `_scan`, written out: this loop is most of the time spent on a text
+        found: list[tuple[int, int, int]] = []
+        append = found.append
+        chained = False
+        for last, value in self._automaton.iter(folded):
+            if len(value) == 2:
+                append((last - value[0], ~last, value[1]))
+                continue
+            start = last - value[0]
+            for rank in value[1]:
+                append((start, ~last, rank))
+            for index in value[2]:
+                chained |= self._chain(folded, start, index, found)
+        if not found:
+            return []
+        if chained:
+            found = list(set(found))  # a span found through two variants
+        found.sort()
+        names = self._names
+        make = _match
+        if len(chunks) == 1:  # nothing deleted: positions are the original ones
+            return [make(names[r], a, -b) for a, b, r in found]
+        # the j-th kept character is in chunk c = bisect_right(ends, j); one deleted character
+        # comes before each chunk but the first, so it is at j + c in the original.  (-b is the
+        # end, ~b = -b - 1 the last character, most often in the chunk the start is in.)
+        ends = list(itertools.accumulate(map(len, chunks)))
+        after = bisect.bisect_right
+        return [
+            make(
+                names[r],
+                a + (c := after(ends, a)),
+                -b + (c if -b <= ends[c] else after(ends, ~b)),
+            )
+            for a, b, r in found
+        ]
+
+    def scan(self, text: str) -> Scan:
+        """Every occurrence in `text` as a hit table in *normalised* positions, with the map
+        back to the original worked out only for the hits asked about (`Scan.span`).  The fast
+        path of rule evaluation: most hits never need their original span."""
+        if self._empty:
+            return Scan(self._names, [], None, None)
+        marked = text.translate(self._table)
+        if _SLOW in marked or (self._pinyin and ("(" in text or "（" in text)):
+            if _SLOW not in marked and not _has_gloss(text, self.folding):
+                norm = Normalised(marked.replace(_MARK, ""), marked=marked)
+            else:
+                norm = normalise(text, self.folding)
+            return Scan(self._names, self._scan(norm.text), None, norm)
+        chunks = marked.split(_MARK)
+        if len(chunks) == 1:
+            return Scan(self._names, self._scan(marked), None, None)
+        return Scan(self._names, self._scan("".join(chunks)), chunks, None)
+
+    def _find_precise(self, text: str, marked: str) -> list[Match]:
+        """`find` for the texts the folding table cannot do alone."""
+        if _SLOW not in marked and not _has_gloss(text, self.folding):
+            norm = Normalised(marked.replace(_MARK, ""), marked=marked)
+        else:
+            norm = normalise(text, self.folding)
+        spans = [(*norm.span(a, -b), r) for a, b, r in self._scan(norm.text)]
+        # in the original the order can differ (a character that folds to several)
+        spans.sort(key=lambda x: (x[0], -x[1], x[2]))
+        names = self._names
+        return [_match(names[r], a, b) for a, b, r in spans]
+
+    def _scan(self, folded: str) -> list[tuple[int, int, int]]:
+        """The occurrences in the normalised text, as (start, -end, rank), sorted."""
+        found: list[tuple[int, int, int]] = []
+        append = found.append
+        chained = False
+        for last, value in self._automaton.iter(folded):
+            if len(value) == 2:
+                append((last - value[0], ~last, value[1]))
+                continue
+            start = last - value[0]
+            for rank in value[1]:
+                append((start, ~last, rank))
+            for index in value[2]:
+                chained |= self._chain(folded, start, index, found)
+        if chained:
+            found = list(set(found))  # a span found through two variants
+        if len(found) > 1:
+            found.sort()
         return found
 
+    def _chain(
+        self, folded: str, start: int, index: int, found: list[tuple[int, int, int]]
+    ) -> bool:
+        """From an occurrence of a pattern's first piece, the shortest chain of the others in
+        order, each gap at most `PLACEHOLDER_MAX` characters; a placeholder at an edge needs a
+        character there.  Added to `found` if there is one."""
+        rank, segs, lead, trail = self._patterns[index]
+        if lead and start == 0:
+            return False
+        pos = start + len(segs[0])
+        for seg in segs[1:]:
+            at = folded.find(seg, pos, pos + PLACEHOLDER_MAX + len(seg))
+            if at < 0:
+                return False
+            pos = at + len(seg)
+        if trail and pos >= len(folded):
+            return False
+        found.append((start, -pos, rank))
+        return True
 
-def _chain(
-    start: int, segs: tuple[str, ...], index: int, hits: Mapping[tuple[int, int], Iterable[int]]
-) -> int | None:
-    """The end of the shortest occurrence of all segments in order, each gap at most
-    `PLACEHOLDER_MAX` characters; None if there is none."""
-    pos = start + len(segs[0])
-    for k in range(1, len(segs)):
-        nxt = [s for s in hits.get((index, k), ()) if pos <= s <= pos + PLACEHOLDER_MAX]
-        if not nxt:
-            return None
-        pos = min(nxt) + len(segs[k])
-    return pos
+
+class Scan:
+    """The hits of one text: `hits` is a list of `(start, -end, rank)` in normalised
+    positions, sorted; `name(rank)` is the `(set, phrase)` a hit is of, and `span(start, end)`
+    the span of the original text that the normalised `[start, end)` came from."""
+
+    __slots__ = ("_ends", "_names", "_norm", "hits")
+
+    def __init__(
+        self,
+        names: Sequence[tuple[str, str]],
+        hits: list[tuple[int, int, int]],
+        chunks: list[str] | None,
+        norm: Normalised | None,
+    ) -> None:
+        self._names = names
+        self.hits = hits
+        self._norm = norm
+        self._ends = list(itertools.accumulate(map(len, chunks))) if chunks else None
+
+    def name(self, rank: int) -> tuple[str, str]:
+        return self._names[rank]
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        if self._norm is not None:
+            return self._norm.span(start, end)
+        ends = self._ends
+        if ends is None:  # nothing was deleted: the positions are the original ones
+            return start, end
+        after = bisect.bisect_right
+        c = after(ends, start)
+        return start + c, end + (c if end <= ends[c] else after(ends, end - 1))
