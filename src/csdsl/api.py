@@ -10,7 +10,7 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -21,6 +21,10 @@ from csdsl.interpreter import Validator, Verdict
 from csdsl.records import EventReader, RecordReader, Row, RowError
 from csdsl.source import SourceFile
 from csdsl.timeline import Event, Timeline, TimelineBuilder
+from csdsl.transcripts import Transcript, TranscriptReader, Turn, transcript_from
+
+if TYPE_CHECKING:
+    from csdsl.qa import TranscriptChecker, TranscriptResult
 
 
 class RecordError(ValueError):
@@ -45,6 +49,14 @@ class TimelineRow:
     line: int
     id: Any
     timeline: Timeline | None
+    error: RowError | None
+
+
+@attrs.frozen
+class TranscriptRow:
+    line: int
+    id: Any
+    result: TranscriptResult | None
     error: RowError | None
 
 
@@ -84,10 +96,11 @@ def _utc(now: dt.datetime | None, tz: dt.tzinfo) -> dt.datetime | None:
 
 @attrs.frozen
 class ExampleResult:
-    example: ir.Example
+    example: ir.Example | ir.TranscriptExample
     passed: bool
-    verdict: Verdict | None  # None when the example checks clocks only
+    verdict: Verdict | None  # None when the example checks clocks or a transcript
     message: str
+    transcript: TranscriptResult | None = None  # the result of a transcript example
 
 
 class Policy:
@@ -105,6 +118,7 @@ class Policy:
         self._validators: dict[str, Validator] = {v.record: Validator(v) for v in policy.validities}
         self._readers: dict[str, RecordReader] = {}
         self._builders: dict[str, TimelineBuilder] = {}
+        self._checker: TranscriptChecker | None = None
 
     @property
     def name(self) -> str | None:
@@ -280,7 +294,76 @@ class Policy:
 
         return rows(), problems
 
+    # ---- transcripts ----------------------------------------------------------------------
+    def transcript_checker(self) -> TranscriptChecker:
+        """The policy's transcript rules, ready to run; `KeyError` if it has none."""
+        if self.ir.transcript_rules is None:
+            raise KeyError("the policy has no `transcript rules`")
+        if self._checker is None:
+            from csdsl.qa import TranscriptChecker
+
+            self._checker = TranscriptChecker(self.ir.transcript_rules)
+        return self._checker
+
+    def check_transcript(self, transcript: Transcript | Mapping[str, Any]) -> TranscriptResult:
+        """Findings and score of one transcript (a `Transcript`, or a mapping in the IO.md
+        shape; one that does not fit raises `RecordError`)."""
+        checker = self.transcript_checker()
+        if not isinstance(transcript, Transcript):
+            try:
+                transcript = transcript_from(transcript, self.tz)
+            except RowError as exc:
+                raise RecordError(exc) from None
+        return checker.check(transcript)
+
+    def check_transcript_file(self, path: str | Path) -> Iterator[TranscriptRow]:
+        """Every transcript of a `.jsonl`/`.json` file, with its result or its error.  Raises
+        `InputError` for a file that cannot be read, `KeyError` without transcript rules."""
+        checker = self.transcript_checker()
+        for row in TranscriptReader(self.tz).read(str(path)):
+            if row.values is None:
+                yield TranscriptRow(row.line, row.id, None, row.error)
+            else:
+                yield TranscriptRow(row.line, row.id, checker.check(row.values["transcript"]), None)
+
     def run_examples(self) -> list[ExampleResult]:
+        results = self._record_examples()
+        results += [self._transcript_example(ex) for ex in self.ir.transcript_examples]
+        results.sort(key=lambda r: (r.example.span.file, r.example.span.line))
+        return results
+
+    def _transcript_example(self, ex: ir.TranscriptExample) -> ExampleResult:
+        turns = tuple(
+            Turn(i, t.speaker, t.text, t.event, t.start, t.end) for i, t in enumerate(ex.turns)
+        )
+        result = self.transcript_checker().check(Transcript(ex.id or ex.title, turns))
+        flagged = result.flagged
+        problems = []
+        for want in ex.expects:
+            if want.kind == "score" and want.score is not None:
+                if abs(result.score - want.score) > 1e-9:
+                    problems.append(f"expected score {want.score:g}, got {result.score:g}")
+            elif want.kind == "flags":
+                missed = [g for g in want.rules if not flagged.intersection(g)]
+                if missed:
+                    problems.append("did not flag " + ", ".join(f"`{_group(g)}`" for g in missed))
+            elif want.rules:
+                wrong = sorted(flagged.intersection(r for g in want.rules for r in g))
+                if wrong:
+                    problems.append("flagged " + ", ".join(f"`{r}`" for r in wrong))
+            elif flagged:
+                problems.append("expected no findings")
+        if problems:
+            got = [f"{f.rule} (turn {f.turn}: {f.message})" for f in result.findings]
+            problems[-1] += "; findings: " + ("; ".join(got) if got else "none")
+            message = "; ".join(problems)
+        else:
+            message = f"score {result.score:g}, " + (
+                "flags " + ", ".join(sorted(flagged)) if flagged else "no findings"
+            )
+        return ExampleResult(ex, not problems, None, message, result)
+
+    def _record_examples(self) -> list[ExampleResult]:
         results = []
         for ex in self.ir.examples:
             values = dict(ex.values)
@@ -315,6 +398,13 @@ class Policy:
             message = "; ".join(problems) if problems else "; ".join(said)
             results.append(ExampleResult(ex, not problems, verdict, message))
         return results
+
+
+def _group(rules: tuple[str, ...]) -> str:
+    """How an expectation's rule group was written: a rule id, or a situation's name."""
+    if len(rules) == 1:
+        return rules[0]
+    return rules[0].split(".")[0]
 
 
 def _verdict_problems(ex: ir.Example, verdict: Verdict) -> list[str]:

@@ -12,12 +12,12 @@ import datetime as dt
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from csdsl import __version__
-from csdsl.api import Policy, load
+from csdsl.api import Policy, RecordError, TranscriptRow, load
 from csdsl.check import compile_file
 from csdsl.diagnostics import Diagnostic, PolicyError, render
 from csdsl.records import InputError, RowError, json_value
@@ -25,6 +25,9 @@ from csdsl.source import SourceFile
 from csdsl.syntax.parse import format_source
 from csdsl.timeline import Milestone
 from csdsl.values import parse_datetime
+
+if TYPE_CHECKING:
+    from csdsl.qa import Finding as TrFinding
 
 OK, FAILED, USAGE = 0, 1, 2
 
@@ -334,6 +337,113 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     return OK
 
 
+# ---- transcripts -------------------------------------------------------------------------
+
+
+def _finding_text(f: TrFinding) -> str:
+    turn = f"turn {f.turn}" if f.turn is not None else "call"
+    points = f"-{_num(f.points)}" if f.points else "0"
+    evidence = f"  «{f.text}»" if f.text and f.kind != "missing" else ""
+    return (
+        f"  {turn:<8} {f.kind:<10} {f.severity:<8} {points:>4}  {f.rule}: {f.message}{evidence}"
+        f"  [{f.clause.file}:{f.clause.line}]"
+    )
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+def _transcript_rows(policy: Policy, args: argparse.Namespace) -> Iterator[TranscriptRow]:
+    """The transcripts of every input file: IO.md JSONL/JSON, or exports imported one per file."""
+    from csdsl.asr import import_export, parse_roles
+
+    roles = parse_roles(args.roles) if args.roles else None
+    for path in args.transcripts:
+        fmt = args.source
+        suffix = Path(path).suffix.lower()
+        if fmt is None and suffix in (".vtt", ".srt"):
+            fmt = suffix[1:]
+        single = _one_object(path) if fmt is None and suffix == ".json" else None
+        if single is not None and "turns" in single:  # one transcript in the IO.md shape
+            try:
+                yield TranscriptRow(1, single.get("id"), policy.check_transcript(single), None)
+            except RecordError as exc:
+                error = RowError(exc.code, str(exc), exc.field)
+                yield TranscriptRow(1, single.get("id"), None, error)
+            continue
+        if fmt is None and single is None:
+            yield from policy.check_transcript_file(path)
+            continue
+        # one exported call: ASR formats are told apart by their content
+        transcript = import_export(path, fmt, roles)
+        yield TranscriptRow(0, transcript.id, policy.check_transcript(transcript), None)
+
+
+def _one_object(path: str) -> dict[str, Any] | None:
+    """The object a .json file holds, if it holds one (one transcript, or an ASR export)
+    rather than an array of transcripts."""
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            if not f.read(4096).lstrip().startswith("{"):
+                return None
+        obj = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def cmd_transcripts(args: argparse.Namespace) -> int:
+    policy = _load(args.policy)
+    if policy is None:
+        return USAGE
+    for path in args.transcripts:
+        if path != "-" and not Path(path).is_file():
+            _err(f"csdsl: {path}: {_missing(path)}")
+            return USAGE
+    good = bad = 0
+    total = 0.0
+    kinds: dict[str, int] = {}
+    unchecked = 0
+    try:
+        for row in _transcript_rows(policy, args):
+            if row.result is None:
+                bad += 1
+                assert row.error is not None
+                _bad_row(row.line, row.id, row.error, args.format)
+                continue
+            good += 1
+            r = row.result
+            total += r.score
+            unchecked += bool(r.unchecked)
+            for f in r.findings:
+                kinds[f.kind] = kinds.get(f.kind, 0) + 1
+            if args.format == "json":
+                _json_line({**r.to_json(), "line": row.line} if row.line else r.to_json())
+                continue
+            where = f" (line {row.line})" if row.line else ""
+            _out(f"{r.id}{where}  score {_num(r.score)}  {_count(len(r.findings), 'finding')}")
+            for f in r.findings:
+                _out(_finding_text(f))
+            for u in r.unchecked:
+                _out(f"  not checkable: {u.rule}: {u.reason}  [{u.clause.file}:{u.clause.line}]")
+    except KeyError as exc:
+        _err(f"csdsl: {args.policy}: {exc.args[0]}")
+        return USAGE
+    except (InputError, ValueError) as exc:
+        _err(f"csdsl: {exc}")
+        return USAGE
+    mean = f"; mean score {_num(round(total / good, 2))}" if good else ""
+    order = ("missing", "forbidden", "preference", "timing")
+    found = ", ".join(f"{kinds[k]} {k}" for k in order if k in kinds)
+    _err(
+        f"{_count(good + bad, 'transcript')} read: {good} good, {bad} bad{mean}; "
+        f"findings: {found or 'none'}"
+        + (f"; {_count(unchecked, 'transcript')} with rules not checkable" if unchecked else "")
+    )
+    return OK
+
+
 # ---- test --------------------------------------------------------------------------------
 
 
@@ -366,6 +476,8 @@ def cmd_test(args: argparse.Namespace) -> int:
                         "excepted": list(r.verdict.excepted) if r.verdict else [],
                     }
                 )
+                if r.transcript is not None:
+                    report[-1]["transcript"] = r.transcript.to_json()
             else:
                 mark = "PASS" if r.passed else "FAIL"
                 _out(f"{mark} {ex.span.file}:{ex.span.line} {ex.title}: {r.message}")
@@ -442,6 +554,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--record", metavar="NAME", help="the record type (if several have clocks)")
     p.set_defaults(run=cmd_timeline)
+
+    p = verb("transcripts", "phrase and timing rules per transcript, with a QA score")
+    p.add_argument("policy", metavar="POLICY")
+    p.add_argument(
+        "transcripts",
+        nargs="+",
+        metavar="TRANSCRIPTS",
+        help=".jsonl or .json in the IO.md shape (- for stdin), or exports with --from",
+    )
+    p.add_argument(
+        "--from",
+        dest="source",
+        choices=("amazon", "alibaba", "azure", "vtt", "srt"),
+        help="read each file as one exported call (.vtt and .srt are recognised by name)",
+    )
+    p.add_argument(
+        "--roles",
+        metavar="MAP",
+        help="which channel or speaker label is which role, e.g. `0=agent,1=customer`",
+    )
+    p.set_defaults(run=cmd_transcripts)
 
     p = verb("test", "run the examples in policy files")
     p.add_argument("files", nargs="+", metavar="FILE")

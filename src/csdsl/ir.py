@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Literal as TLiteral
 from typing import TypeAlias
 
@@ -260,6 +260,8 @@ class Policy:
     deadlines: tuple[Deadline, ...] = ()
     escalations: tuple[Escalation, ...] = ()
     phrase_sets: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    transcript_rules: TranscriptRules | None = None
+    transcript_examples: tuple[TranscriptExample, ...] = ()
 
     def calendar(self, name: str) -> WorkCalendar | None:
         return dict(self.calendars).get(name)
@@ -360,3 +362,135 @@ def clock_events(deadlines: Sequence[Deadline], escalations: Sequence[Escalation
     for e in escalations:
         names |= {s.ref for s in e.steps if s.kind == "event" and s.ref}
     return names
+
+
+# ---- transcript rules ------------------------------------------------------------------------
+
+SEVERITIES = {"critical": 10, "major": 5, "minor": 2, "info": 0}  # and their default points
+FOLDINGS = ("traditional", "width", "case", "punctuation", "pinyin")
+
+
+@attrs.frozen
+class PhraseUse:
+    """The phrases a rule matches: a named set, or a list written in the rule (its key is then
+    the rule's id and the part, e.g. `s16.reply/require`)."""
+
+    key: str  # the name the matcher knows these phrases by
+    phrases: tuple[str, ...]
+    named: bool  # a declared phrase set
+    span: Span = _span()
+
+
+@attrs.frozen
+class TrTrigger:
+    kind: TLiteral["says", "event", "silent"]
+    role: str | None = None
+    phrases: PhraseUse | None = None
+    event: str | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
+class TrPosition:
+    kind: TLiteral["first", "last", "any", "after", "before", "before_hold", "after_hold"]
+    role: str = "agent"
+    count: int = 1
+    trigger: TrTrigger | None = None  # None: the situation's own trigger
+
+
+@attrs.frozen
+class TrStep:
+    kind: TLiteral["say", "wait", "event"]
+    phrases: PhraseUse | None = None
+    wait: float | None = None  # seconds
+    event: str | None = None
+
+
+@attrs.frozen
+class TrRule:
+    id: str  # `greet`, or `s16.reply` inside a situation
+    wording: str | None
+    kind: TLiteral["require", "forbid", "prefer", "hold", "checkin", "rate", "call", "steps"]
+    severity: str
+    points: float
+    situation: str | None = None
+    phrases: PhraseUse | None = None
+    other: PhraseUse | None = None
+    except_: PhraseUse | None = None
+    position: TrPosition | None = None
+    scope: str = "agent"
+    seconds: float | None = None
+    unless_role: str | None = None
+    low: float | None = None
+    high: float | None = None
+    steps: tuple[TrStep, ...] = ()
+    span: Span = _span()
+
+
+@attrs.frozen
+class Situation:
+    name: str
+    wording: str | None
+    trigger: TrTrigger | None  # None: every transcript
+    unless: tuple[str, ...]  # situations that rule this one out when they occur
+    rules: tuple[str, ...]  # ids of its rules
+    span: Span = _span()
+
+
+@attrs.frozen
+class TranscriptRules:
+    folding: tuple[str, ...]  # the folding steps in use (FOLDINGS, all by default)
+    base: float  # the score of a transcript without findings
+    rules: tuple[TrRule, ...]  # every rule, situations' included, in source order
+    situations: tuple[Situation, ...]
+    span: Span = _span()
+
+    def phrase_uses(self) -> dict[str, tuple[str, ...]]:
+        """Every phrase list the rules match, by key: what one matcher is built from."""
+        out: dict[str, tuple[str, ...]] = {}
+        for use in _uses(self):
+            out.setdefault(use.key, use.phrases)
+        return out
+
+
+def _uses(rules: TranscriptRules) -> Iterator[PhraseUse]:
+    for s in rules.situations:
+        if s.trigger is not None and s.trigger.phrases is not None:
+            yield s.trigger.phrases
+    for r in rules.rules:
+        for use in (r.phrases, r.other, r.except_):
+            if use is not None:
+                yield use
+        trigger = r.position.trigger if r.position is not None else None
+        if trigger is not None and trigger.phrases is not None:
+            yield trigger.phrases
+        for st in r.steps:
+            if st.phrases is not None:
+                yield st.phrases
+
+
+@attrs.frozen
+class ExTurn:
+    speaker: str  # agent | customer | system
+    text: str | None
+    event: str | None
+    start: float | None
+    end: float | None
+
+
+@attrs.frozen
+class FindingExpectation:
+    kind: TLiteral["passes", "flags", "score"]
+    # one group of rule ids per name written: a rule, or all the rules of a situation
+    rules: tuple[tuple[str, ...], ...] = ()
+    score: float | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
+class TranscriptExample:
+    title: str
+    id: str | None
+    turns: tuple[ExTurn, ...]
+    expects: tuple[FindingExpectation, ...]
+    span: Span = _span()

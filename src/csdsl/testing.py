@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from csdsl import ir
 from csdsl.syntax import ast
-from csdsl.syntax.grammar import KEYWORDS, RESERVED
+from csdsl.syntax.grammar import CLAUSE_WORDS, KEYWORDS, RESERVED
 
 _FIRST = string.ascii_letters + "_" + "投诉客户态度数据问题时间记录反馈通气点火"
 _REST = _FIRST + string.digits
@@ -152,9 +152,182 @@ def modules() -> st.SearchStrategy[ast.Module]:
     phrase_sets = st.builds(
         ast.PhrasesDecl, idents(), st.lists(_TEXT.map(ast.String), max_size=4).map(tuple)
     )
-    blocks = st.one_of(calendars(), deadlines(), escalations(), phrase_sets)
-    items = st.lists(st.one_of(imports, record, validity, example, blocks), max_size=5).map(tuple)
+    blocks = st.one_of(calendars(), deadlines(), escalations(), phrase_sets, transcript_rules())
+    items = st.lists(
+        st.one_of(imports, record, validity, example, transcript_examples(), blocks), max_size=5
+    ).map(tuple)
     return st.builds(ast.Module, header, items)
+
+
+# ---- transcript rules ----------------------------------------------------------------------
+
+
+def _words() -> st.SearchStrategy[ast.Ident]:
+    """Names that are not words of any clause either (where a clause word would be read as one)."""
+    return idents().filter(lambda i: i.name not in CLAUSE_WORDS)
+
+
+def _phrase_refs() -> st.SearchStrategy[ast.PhraseRef]:
+    strings = _TEXT.map(ast.String)
+    return st.one_of(
+        st.builds(ast.PhraseRef, _words()),
+        st.builds(ast.PhraseRef, st.none(), st.tuples(strings), st.just(False)),
+        st.builds(
+            ast.PhraseRef, st.none(), st.lists(strings, max_size=3).map(tuple), st.just(True)
+        ),
+    )
+
+
+def _triggers(own: bool = True) -> st.SearchStrategy[ast.Trigger]:
+    options = [
+        st.builds(ast.Trigger, st.just("says"), _words(), _phrase_refs()),
+        st.builds(ast.Trigger, st.just("event"), event=_words()),
+        st.builds(ast.Trigger, st.just("silent"), _words()),
+    ]
+    if own:
+        options.append(st.just(ast.Trigger("trigger")))
+    return st.one_of(*options)
+
+
+def _counts() -> st.SearchStrategy[ast.Number]:
+    return st.integers(1, 20).map(ast.Number)
+
+
+def _positions() -> st.SearchStrategy[ast.Position]:
+    return st.one_of(
+        st.builds(
+            ast.Position,
+            st.sampled_from(["first", "last"]),
+            _words(),
+            st.one_of(st.none(), _counts()),
+        ),
+        st.builds(ast.Position, st.just("any"), _words()),
+        st.builds(
+            ast.Position, st.sampled_from(["after", "before"]), _words(), _counts(), _triggers()
+        ),
+        st.builds(ast.Position, st.sampled_from(["before_hold", "after_hold"])),
+    )
+
+
+def _durations() -> st.SearchStrategy[ast.Duration]:
+    return st.integers(1, 10**6).map(ast.Duration)
+
+
+def _rules() -> st.SearchStrategy[ast.TrRule]:
+    opt = st.one_of(st.none(), _phrase_refs())
+    scope = st.one_of(st.none(), _words())
+    bodies = st.one_of(
+        st.fixed_dictionaries(
+            {"kind": st.just("require"), "phrases": _phrase_refs(), "position": _positions()}
+        ),
+        st.fixed_dictionaries(
+            {"kind": st.just("forbid"), "phrases": _phrase_refs(), "scope": scope, "except_": opt}
+        ),
+        st.fixed_dictionaries(
+            {
+                "kind": st.just("prefer"),
+                "phrases": _phrase_refs(),
+                "other": _phrase_refs(),
+                "scope": scope,
+                "except_": opt,
+            }
+        ),
+        st.fixed_dictionaries({"kind": st.just("hold"), "duration": _durations()}),
+        st.fixed_dictionaries(
+            {
+                "kind": st.just("hold"),
+                "duration": _durations(),
+                "unless_role": _words(),
+                "other": _phrase_refs(),
+            }
+        ),
+        st.fixed_dictionaries(
+            {"kind": st.sampled_from(["checkin", "call"]), "duration": _durations()}
+        ),
+        st.fixed_dictionaries(
+            {
+                "kind": st.just("rate"),
+                "low": st.integers(0, 500).map(ast.Number),
+                "high": st.integers(0, 500).map(ast.Number),
+            }
+        ),
+        st.fixed_dictionaries(
+            {
+                "kind": st.just("steps"),
+                "steps": st.lists(
+                    st.one_of(
+                        st.builds(ast.Step, st.just("say"), _phrase_refs()),
+                        st.builds(ast.Step, st.just("wait"), wait=_durations()),
+                        st.builds(ast.Step, st.just("event"), event=_words()),
+                    ),
+                    min_size=1,
+                    max_size=4,
+                ).map(tuple),
+            }
+        ),
+    )
+    return st.builds(
+        lambda name, wording, body, severity, points: ast.TrRule(
+            name, wording, severity=severity, points=points, **body
+        ),
+        _words(),
+        st.one_of(st.none(), _TEXT),
+        bodies,
+        st.one_of(st.none(), _words()),
+        st.one_of(st.none(), st.integers(0, 100).map(ast.Number)),
+    )
+
+
+def transcript_rules() -> st.SearchStrategy[ast.TranscriptRules]:
+    """Any `transcript rules` block the grammar can produce (names may not resolve)."""
+    situation = st.builds(
+        ast.Situation,
+        _words(),
+        st.one_of(st.none(), _TEXT),
+        st.one_of(st.none(), _triggers(own=False)),
+        st.lists(_words(), max_size=2).map(tuple),
+        st.lists(_rules(), max_size=3).map(tuple),
+    )
+    stmt = st.one_of(
+        _rules(),
+        situation,
+        st.builds(ast.TrNormalise, st.lists(_words(), min_size=1, max_size=3).map(tuple)),
+        st.builds(ast.TrScore, st.integers(0, 1000).map(ast.Number)),
+    )
+    return st.builds(ast.TranscriptRules, st.lists(stmt, max_size=5).map(tuple))
+
+
+def transcript_examples() -> st.SearchStrategy[ast.TranscriptExample]:
+    seconds = st.one_of(
+        st.integers(0, 10**5).map(ast.Number),
+        st.decimals(0, 10**5, places=1).map(lambda d: ast.Number(float(d))),
+    )
+    said = st.builds(
+        lambda who, text, times: ast.ExTurn(who, text, *times),
+        _words(),
+        _TEXT.map(ast.String),
+        st.one_of(
+            st.tuples(st.none(), st.none()),
+            st.tuples(seconds, st.none()),
+            st.tuples(seconds, seconds),
+        ),
+    )
+    event = st.builds(ast.ExTurn, _words(), st.none(), st.one_of(st.none(), seconds))
+    refs = st.lists(
+        st.builds(ast.RuleRef, _words(), st.one_of(st.none(), _words())), min_size=1, max_size=3
+    ).map(tuple)
+    expect = st.one_of(
+        st.builds(ast.ExpectFindings, st.just("passes"), st.one_of(st.just(()), refs)),
+        st.builds(ast.ExpectFindings, st.just("flags"), refs),
+        st.builds(ast.ExpectFindings, st.just("score"), score=st.integers(0, 1000).map(ast.Number)),
+    )
+    return st.builds(
+        ast.TranscriptExample,
+        st.one_of(st.none(), idents()),
+        _TEXT,
+        st.lists(st.one_of(said, event), max_size=4).map(tuple),
+        st.lists(expect, min_size=1, max_size=2).map(tuple),
+    )
 
 
 def _clock() -> st.SearchStrategy[str]:

@@ -19,6 +19,7 @@ from csdsl.calendar import WorkCalendar
 from csdsl.check.modules import Graph
 from csdsl.check.phrases import lower_phrases
 from csdsl.check.time import lower_time
+from csdsl.check.transcripts import lower_transcript_examples, lower_transcript_rules
 from csdsl.diagnostics import Diagnostic, Related, did_you_mean, error, warning
 from csdsl.source import Span
 from csdsl.syntax import ast
@@ -133,10 +134,39 @@ class Lowering:
             sets += [i for i in graph.modules[key].items if isinstance(i, ast.PhrasesDecl)]
         self.phrase_sets = lower_phrases(self, sets)
         lower_time(self, root)
+        tr_rules = lower_transcript_rules(
+            self, [i for i in root.items if isinstance(i, ast.TranscriptRules)]
+        )
+        for key in graph.imports.get(root_key, []):
+            for item in graph.modules[key].items:
+                if isinstance(item, ast.TranscriptRules | ast.TranscriptExample):
+                    what = (
+                        "transcript rules"
+                        if isinstance(item, ast.TranscriptRules)
+                        else ("an example transcript")
+                    )
+                    self.diags.append(
+                        warning(
+                            "W533",
+                            f"{what} in an imported file: not used by this policy",
+                            Span(
+                                item.span.file,
+                                item.span.line,
+                                item.span.column,
+                                item.span.line,
+                                item.span.column + 10,
+                            ),
+                            "imports bring records, phrase sets and calendars; keep the rules "
+                            "(and their examples) in the policy that is run",
+                        )
+                    )
 
         examples = [i for i in root.items if isinstance(i, ast.Example)]
-        self.unique((e.id for e in examples if e.id is not None), "example")
+        tr_examples = [i for i in root.items if isinstance(i, ast.TranscriptExample)]
+        ids = [e.id for e in examples] + [e.id for e in tr_examples]
+        self.unique((i for i in ids if i is not None), "example")
         lowered_e = self.examples(examples)
+        lowered_t = lower_transcript_examples(self, tr_examples, tr_rules)
 
         return ir.Policy(
             name=header.name if header else None,
@@ -151,6 +181,8 @@ class Lowering:
             deadlines=tuple(self.deadlines.values()),
             escalations=tuple(self.escalations),
             phrase_sets=self.phrase_sets,
+            transcript_rules=tr_rules,
+            transcript_examples=tuple(lowered_t),
         )
 
     def set_timezone(self, name: str, span: Span) -> None:

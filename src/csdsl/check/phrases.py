@@ -9,10 +9,11 @@ forms, punctuation and spaces do not count), and unbalanced `{placeholder}` brac
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from csdsl.diagnostics import Related, warning
-from csdsl.phrases import segments
+from csdsl.phrases import PhraseSyntaxError, expand, placeholder_problems, segments
 from csdsl.syntax import ast
 
 if TYPE_CHECKING:
@@ -35,40 +36,66 @@ def lower_phrases(
                     "list the phrases, or remove the set",
                 )
             )
-        seen: dict[tuple[str, ...], ast.String] = {}
-        for phrase in d.phrases:
-            text = phrase.value
-            if text.count("{") != text.count("}") or "{}" in text:
-                o.err(
-                    "E241",
-                    f"unbalanced or empty placeholder in `{text}`",
-                    phrase.span,
-                    "write placeholders as `{name}`, e.g. `欢迎致电{org}客户服务热线`",
-                )
-                continue
-            key = segments(text)
-            if not key:
-                o.err(
-                    "E240",
-                    f"`{text}` has nothing to match",
-                    phrase.span,
-                    "punctuation, spaces and placeholders are ignored when matching: give "
-                    "the phrase some words",
-                )
-                continue
+        check_phrase_list(o, d.phrases, "")
+        out.setdefault(d.name.name, tuple(p.value for p in d.phrases))
+    return tuple(out.items())
+
+
+def check_phrase_list(o: Lowering, phrases: Sequence[ast.String], where: str) -> None:
+    """The checks every list of phrases gets, declared as a set or written in a rule."""
+    seen: dict[tuple[str, ...], ast.String] = {}
+    for phrase in phrases:
+        text = phrase.value
+        if text.count("{") != text.count("}") or "{}" in text:
+            o.err(
+                "E241",
+                f"unbalanced or empty placeholder in `{text}`",
+                phrase.span,
+                "write placeholders as `{name}`, e.g. `欢迎致电{org}客户服务热线`",
+            )
+            continue
+        try:
+            variants = expand(text)
+        except PhraseSyntaxError as exc:
+            o.err(
+                "E242",
+                f"`{text}`: {exc.message}",
+                phrase.span,
+                "write optional words as `[words]` and alternatives as `(this|that)`",
+            )
+            continue
+        problems = placeholder_problems(text)
+        if problems:
+            o.err(
+                "E243",
+                f"`{text}`: {problems[0]}",
+                phrase.span,
+                "a placeholder stands for a few characters between words the agent says",
+            )
+            continue
+        keys = [segments(v) for v in variants]
+        if not any(keys):
+            o.err(
+                "E240",
+                f"`{text}` has nothing to match",
+                phrase.span,
+                "punctuation, spaces and placeholders are ignored when matching: give "
+                "the phrase some words",
+            )
+            continue
+        for key in dict.fromkeys(keys):
             first = seen.get(key)
             if first is not None:
                 o.diags.append(
                     warning(
                         "W521",
-                        f"`{text}` is the same phrase as `{first.value}` once normalised",
+                        f"`{text}` is the same phrase as `{first.value}` once normalised"
+                        + (f" ({where})" if where else ""),
                         phrase.span,
                         "remove one: Traditional/Simplified characters, "
                         "full-width forms, punctuation and spaces do not count",
                         [Related("the first one", first.span)],
                     )
                 )
-                continue
+                break
             seen[key] = phrase
-        out.setdefault(d.name.name, tuple(p.value for p in d.phrases))
-    return tuple(out.items())

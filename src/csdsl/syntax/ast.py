@@ -482,6 +482,158 @@ class PhrasesDecl:
     span: Span = _span()
 
 
+# ---- transcript rules ----------------------------------------------------------------------
+
+
+@attrs.frozen
+class PhraseRef:
+    """What a rule matches: a named phrase set, one phrase, or a list of phrases."""
+
+    set: Ident | None = None  # `greeting`
+    phrases: tuple[String, ...] = ()  # `"您"` or `["让您久等了", "让您久等"]`
+    listed: bool = False  # written with brackets
+    span: Span = _span()
+
+
+@attrs.frozen
+class Trigger:
+    """`customer says abuse`, `event hold_start`, `customer silent`, or `trigger` (the
+    situation's own trigger, in a rule's position)."""
+
+    kind: TLiteral["says", "event", "silent", "trigger"]
+    role: Ident | None = None
+    phrases: PhraseRef | None = None
+    event: Ident | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Position:
+    """Where a required phrase must be said."""
+
+    kind: TLiteral["first", "last", "any", "after", "before", "before_hold", "after_hold"]
+    role: Ident | None = None
+    count: Number | None = None  # `in first 2 agent turns`, `within 2 agent turns after ...`
+    trigger: Trigger | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Step:
+    """One step of a `steps` rule: a phrase the agent says, a wait, or a system event."""
+
+    kind: TLiteral["say", "wait", "event"]
+    phrases: PhraseRef | None = None
+    wait: Duration | None = None
+    event: Ident | None = None
+    span: Span = _span()
+
+
+RuleKind: TypeAlias = TLiteral[
+    "require", "forbid", "prefer", "hold", "checkin", "rate", "call", "steps"
+]
+
+
+@attrs.frozen
+class TrRule:
+    """One transcript rule: `name "wording": body [severity S] [points N]`."""
+
+    name: Ident
+    wording: str | None
+    kind: RuleKind
+    phrases: PhraseRef | None = None  # require / forbid; prefer: the preferred phrases
+    other: PhraseRef | None = None  # prefer: the phrases it is preferred over; hold: `unless`
+    position: Position | None = None  # require
+    scope: Ident | None = None  # forbid / prefer: `in agent turns`
+    except_: PhraseRef | None = None  # forbid / prefer
+    duration: Duration | None = None  # hold, check-in interval, call length
+    unless_role: Ident | None = None  # hold: `unless customer says ...`
+    low: Number | None = None  # speech rate band
+    high: Number | None = None
+    steps: tuple[Step, ...] = ()
+    severity: Ident | None = None
+    points: Number | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Situation:
+    """Rules that apply only when a trigger occurs (and none of the `unless` situations)."""
+
+    name: Ident
+    wording: str | None
+    trigger: Trigger | None  # None: it applies to every transcript
+    unless: tuple[Ident, ...]  # situations that, when they occur, rule this one out
+    rules: tuple[TrRule, ...]
+    span: Span = _span()
+    head_span: Span = _span()  # `situation ... {`, for the formatter
+
+
+@attrs.frozen
+class TrNormalise:
+    """`normalise traditional, width, punctuation`: the folding steps matching uses."""
+
+    options: tuple[Ident, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class TrScore:
+    """`score from 100`: what a transcript without findings scores."""
+
+    base: Number
+    span: Span = _span()
+
+
+TrStmt: TypeAlias = TrRule | Situation | TrNormalise | TrScore
+
+
+@attrs.frozen
+class TranscriptRules:
+    stmts: tuple[TrStmt, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class ExTurn:
+    """A turn of an example transcript: `agent 0-4.1: "您好"` or `hold_start at 20`."""
+
+    speaker: Ident  # agent / customer, or a system event
+    text: String | None = None
+    start: Number | None = None
+    end: Number | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
+class RuleRef:
+    """`greeting`, or `s16.reply` for a rule of a situation (`s16` alone: all its rules)."""
+
+    name: Ident
+    member: Ident | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
+class ExpectFindings:
+    """`expect passes [rules]`, `expect flags rules`, `expect score N`."""
+
+    kind: TLiteral["passes", "flags", "score"]
+    rules: tuple[RuleRef, ...] = ()
+    score: Number | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
+class TranscriptExample:
+    id: Ident | None
+    title: str
+    turns: tuple[ExTurn, ...]
+    expects: tuple[ExpectFindings, ...]
+    span: Span = _span()
+    turns_span: Span = _span()
+
+
 Item: TypeAlias = (
     Import
     | RecordDecl
@@ -491,6 +643,8 @@ Item: TypeAlias = (
     | DeadlineDecl
     | EscalationDecl
     | PhrasesDecl
+    | TranscriptRules
+    | TranscriptExample
 )
 
 

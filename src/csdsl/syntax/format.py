@@ -270,6 +270,10 @@ def format_module(module: ast.Module) -> str:
             _example(p, item)
         elif isinstance(item, ast.PhrasesDecl):
             _phrases(p, item)
+        elif isinstance(item, ast.TranscriptRules):
+            _transcript_rules(p, item)
+        elif isinstance(item, ast.TranscriptExample):
+            _transcript_example(p, item)
         else:
             _block(p, item)
         previous = item
@@ -475,3 +479,153 @@ def _phrases(p: _Printer, d: ast.PhrasesDecl) -> None:
     for x in d.phrases:
         p.clause(x.span.line, x.span.end_line, 1, [quote(x.value) + ","])
     _close(p, d.span.end_line, 0, "]")
+
+
+# ---- transcript rules ----------------------------------------------------------------------
+
+
+def phrase_ref_text(r: ast.PhraseRef) -> str:
+    if r.set is not None:
+        return r.set.name
+    if not r.listed and len(r.phrases) == 1:
+        return quote(r.phrases[0].value)
+    return "[" + ", ".join(quote(x.value) for x in r.phrases) + "]"
+
+
+def trigger_text(t: ast.Trigger) -> str:
+    if t.kind == "trigger":
+        return "trigger"
+    if t.kind == "event":
+        return f"event {t.event.name if t.event else ''}"
+    role = t.role.name if t.role else ""
+    if t.kind == "silent":
+        return f"{role} silent"
+    return f"{role} says {phrase_ref_text(t.phrases) if t.phrases else '[]'}"
+
+
+def _turns(role: ast.Ident | None, count: ast.Number | None) -> str:
+    n = count.value if count is not None else 1
+    return f"{role.name if role else ''} {'turn' if n == 1 else 'turns'}"
+
+
+def position_text(pos: ast.Position) -> str:
+    count = f"{expr_text(pos.count)} " if pos.count is not None else ""
+    if pos.kind in ("first", "last"):
+        return f"in {pos.kind} {count}{_turns(pos.role, pos.count)}"
+    if pos.kind == "any":
+        return f"in {pos.role.name if pos.role else ''} turns"
+    if pos.kind in ("after", "before"):
+        trigger = trigger_text(pos.trigger) if pos.trigger else "trigger"
+        return f"within {count}{_turns(pos.role, pos.count)} {pos.kind} {trigger}"
+    return "before hold" if pos.kind == "before_hold" else "after hold"
+
+
+def rule_body_text(r: ast.TrRule) -> str:
+    """A transcript rule's body and options, on one line."""
+    scope = f" in {r.scope.name} turns" if r.scope is not None else ""
+    except_ = f" except {phrase_ref_text(r.except_)}" if r.except_ is not None else ""
+    if r.kind == "require" and r.phrases is not None and r.position is not None:
+        body = f"require {phrase_ref_text(r.phrases)} {position_text(r.position)}"
+    elif r.kind == "forbid" and r.phrases is not None:
+        body = f"forbid {phrase_ref_text(r.phrases)}{scope}{except_}"
+    elif r.kind == "prefer" and r.phrases is not None and r.other is not None:
+        body = f"prefer {phrase_ref_text(r.phrases)} over {phrase_ref_text(r.other)}"
+        body += scope + except_
+    elif r.kind == "hold" and r.duration is not None:
+        body = f"hold at most {expr_text(r.duration)}"
+        if r.unless_role is not None and r.other is not None:
+            body += f" unless {r.unless_role.name} says {phrase_ref_text(r.other)}"
+    elif r.kind == "checkin" and r.duration is not None:
+        body = f"check in every {expr_text(r.duration)} while on hold"
+    elif r.kind == "rate" and r.low is not None and r.high is not None:
+        body = f"speech rate between {expr_text(r.low)} and {expr_text(r.high)} per minute"
+    elif r.kind == "call" and r.duration is not None:
+        body = f"call at most {expr_text(r.duration)}"
+    else:
+        steps = []
+        for st in r.steps:
+            if st.kind == "wait" and st.wait is not None:
+                steps.append(f"wait {expr_text(st.wait)}")
+            elif st.kind == "event" and st.event is not None:
+                steps.append(f"event {st.event.name}")
+            elif st.phrases is not None:
+                steps.append(phrase_ref_text(st.phrases))
+        body = "steps " + ", ".join(steps)
+    if r.severity is not None:
+        body += f" severity {r.severity.name}"
+    if r.points is not None:
+        body += f" points {expr_text(r.points)}"
+    return body
+
+
+def _rule_lines(r: ast.TrRule, depth: int) -> list[str]:
+    head = r.name.name + (f" {quote(r.wording)}" if r.wording is not None else "") + ":"
+    body = rule_body_text(r)
+    if len(INDENT) * depth + width(head) + 1 + width(body) <= WIDTH:
+        return [f"{head} {body}"]
+    return [head, INDENT + body]
+
+
+def _transcript_rules(p: _Printer, b: ast.TranscriptRules) -> None:
+    _open(p, b.span, "transcript rules {", b.stmts[0].span.line if b.stmts else None)
+    for st in b.stmts:
+        if isinstance(st, ast.TrNormalise):
+            text = "normalise " + ", ".join(o.name for o in st.options)
+            p.clause(st.span.line, st.span.end_line, 1, [text])
+        elif isinstance(st, ast.TrScore):
+            p.clause(st.span.line, st.span.end_line, 1, [f"score from {expr_text(st.base)}"])
+        elif isinstance(st, ast.TrRule):
+            p.clause(st.span.line, st.span.end_line, 1, _rule_lines(st, 1))
+        else:
+            wording = f" {quote(st.wording)}" if st.wording is not None else ""
+            when = f" when {trigger_text(st.trigger)}" if st.trigger is not None else ""
+            unless = " unless " + ", ".join(u.name for u in st.unless) if st.unless else ""
+            head = f"situation {st.name.name}{wording}{when}{unless} {{"
+            h = st.head_span
+            p.leading(h.line, 1)
+            p.gap(h.line)
+            first = st.rules[0].span.line if st.rules else None
+            p.emit(1, head, p.trailing(h.end_line) if first != h.end_line else None)
+            p.last = h.end_line
+            for r in st.rules:
+                p.clause(r.span.line, r.span.end_line, 2, _rule_lines(r, 2))
+            _close(p, st.span.end_line, 1)
+    _close(p, b.span.end_line, 0)
+
+
+def _seconds(n: ast.Number) -> str:
+    return n.text or _number(n.value)
+
+
+def turn_text(t: ast.ExTurn) -> str:
+    if t.text is None:
+        at = f" at {_seconds(t.start)}" if t.start is not None else ""
+        return f"{t.speaker.name}{at}"
+    times = ""
+    if t.start is not None:
+        times = " " + _seconds(t.start) + (f"-{_seconds(t.end)}" if t.end is not None else "")
+    return f"{t.speaker.name}{times}: {quote(t.text.value)}"
+
+
+def expect_findings_text(x: ast.ExpectFindings) -> str:
+    refs = ", ".join(r.name.name + (f".{r.member.name}" if r.member else "") for r in x.rules)
+    if x.kind == "score" and x.score is not None:
+        return f"expect score {expr_text(x.score)}"
+    return f"expect {x.kind}" + (f" {refs}" if refs else "")
+
+
+def _transcript_example(p: _Printer, e: ast.TranscriptExample) -> None:
+    ident = f"{e.id.name} " if e.id is not None else ""
+    _open(p, e.span, f"example {ident}{quote(e.title)} {{", e.turns_span.line)
+    s = e.turns_span
+    p.leading(s.line, 1)
+    p.gap(s.line)
+    shared = e.turns and e.turns[0].span.line == s.line
+    p.emit(1, "transcript {", None if shared else p.trailing(s.line))
+    p.last = s.line
+    for t in e.turns:
+        p.clause(t.span.line, t.span.end_line, 2, [turn_text(t)])
+    _close(p, s.end_line, 1)
+    for x in e.expects:
+        p.clause(x.span.line, x.span.end_line, 1, [expect_findings_text(x)])
+    _close(p, e.span.end_line, 0)

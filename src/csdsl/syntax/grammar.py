@@ -47,13 +47,13 @@ KEYWORDS = frozenset(
         "deadline",
         "escalation",
         "phrases",
+        "transcript",
     }
 )
 # Keywords of the parts of the language still to come (DESIGN.md): reserved so that no policy
 # written today uses them as names and breaks when they arrive.
 RESERVED = frozenset(
     {
-        "transcript",
         "metric",
         "invariant",
     }
@@ -94,6 +94,40 @@ CLAUSE_WORDS = frozenset(
         "events",
         "due",
         "to",
+        # transcript rules
+        "rules",
+        "situation",
+        "normalise",
+        "score",
+        "from",
+        "severity",
+        "points",
+        "require",
+        "forbid",
+        "prefer",
+        "over",
+        "except",
+        "hold",
+        "check",
+        "while",
+        "speech",
+        "rate",
+        "between",
+        "per",
+        "minute",
+        "call",
+        "steps",
+        "wait",
+        "event",
+        "first",
+        "last",
+        "says",
+        "silent",
+        "trigger",
+        "turn",
+        "turns",
+        "passes",
+        "flags",
     }
 )
 TOP_LEVEL = (
@@ -105,6 +139,7 @@ TOP_LEVEL = (
     "deadline",
     "escalation",
     "phrases",
+    "transcript",
 )
 
 

@@ -1,0 +1,581 @@
+"""Transcript rules at run time: findings and a score for each transcript.
+
+In: the checked `ir.TranscriptRules` of a policy and `Transcript`s.  Out: a `TranscriptResult`
+per transcript: its score, its findings (each naming its rule, the turn and the characters in the
+*original* text, and the clause's file and line) and the timing rules that could not be checked
+because the transcript has no times ("not checkable", never a guess).
+
+Every phrase of every rule is matched in one pass over each turn (`phrases.Matcher`, one
+Aho-Corasick automaton); the rules then only look the hits up.  How each rule reads a transcript:
+
+- `require P in first|last [N] ROLE turn(s)` / `in ROLE turns`: one of the turns holds P.
+- `require P within N ROLE turns after|before T`: for each occurrence of T, one of the next
+  (previous) N turns of ROLE holds P.  In a situation, `trigger` is the situation's trigger.
+- `require P before hold` / `after hold`: the last agent turn before each hold (or mute) starts,
+  and the first agent turn after it ends, hold P.
+- `forbid P [in ROLE turns] [except E]`: every occurrence of P in agent (ROLE) turns is a
+  finding, unless an occurrence of E in the same turn covers it.  In a situation, only turns from
+  the trigger on count.
+- `prefer X over Y [except E]`: every Y said in agent turns is a finding, unless it is part of X
+  or of E, or inside quotation marks (the agent quoting the customer).
+- `hold at most D [unless customer says U]`: each hold, from `hold_start` (or `mute`) to
+  `hold_end` (`unmute`, the hang-up, or the end of the call), lasts at most D, unless the
+  customer said U since the previous hold.
+- `check in every D while on hold`: during a hold, the customer hears the agent (an agent turn
+  inside the hold) at least every D.
+- `speech rate between A and B per minute`: every agent turn with a start, an end and at least
+  `RATE_MIN_CHARS` characters (as matching counts them: punctuation and spaces are not
+  characters) is spoken at A to B characters a minute.
+- `call at most D`: the contact ends by D.
+- `steps S1, S2, ...`: from the trigger on, the agent says S1, then (in a later turn) S2, ...;
+  `wait D` between two steps means the next one starts at least D after the previous one ended;
+  `event E` is a system event (e.g. `hangup`).
+
+A situation's rules apply only when its trigger occurs: `customer says P` (every customer turn
+that holds P; consecutive ones with no agent turn between them count once), `event E`, or
+`customer silent` (no customer turn has anything to match).
+
+Score: the block's `score from` (100 by default) minus the points of every finding, at least 0.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import attrs
+
+from csdsl import ir
+from csdsl.phrases import Folding, Matcher, Scan, normalise
+from csdsl.source import Span
+from csdsl.transcripts import Transcript, Turn
+
+Hit = tuple[int, int, int]  # a phrase found in a turn: normalised start, end, the phrase's rank
+RATE_MIN_CHARS = 10  # shorter turns are not judged for speech rate
+_QUOTED = re.compile(r"“[^”]*”|「[^」]*」|『[^』]*』|\"[^\"]*\"|‘[^’]*’")
+_HOLD_START = ("hold_start", "mute")
+_HOLD_END = ("hold_end", "unmute")
+
+
+@attrs.frozen
+class Finding:
+    rule: str
+    kind: str  # missing | forbidden | preference | timing
+    severity: str
+    points: float
+    turn: int | None  # index in the transcript's turns
+    span: tuple[int, int] | None  # characters of that turn's text, end exclusive
+    text: str | None  # the evidence: the words matched, or the turn where words were missing
+    message: str
+    clause: Span
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "kind": self.kind,
+            "severity": self.severity,
+            "points": _num(self.points),
+            "turn": self.turn,
+            "span": list(self.span) if self.span is not None else None,
+            "text": self.text,
+            "message": self.message,
+            "clause": {"file": self.clause.file, "line": self.clause.line},
+        }
+
+
+@attrs.frozen
+class Unchecked:
+    """A rule that could not be checked on this transcript, and why."""
+
+    rule: str
+    reason: str
+    clause: Span
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "reason": self.reason,
+            "clause": {"file": self.clause.file, "line": self.clause.line},
+        }
+
+
+@attrs.frozen
+class TranscriptResult:
+    id: Any
+    score: float
+    findings: tuple[Finding, ...]
+    unchecked: tuple[Unchecked, ...] = ()
+
+    @property
+    def flagged(self) -> frozenset[str]:
+        """The ids of the rules with at least one finding."""
+        return frozenset(f.rule for f in self.findings)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "score": _num(self.score),
+            "findings": [f.to_json() for f in self.findings],
+            "unchecked": [u.to_json() for u in self.unchecked],
+        }
+
+
+def _num(x: float) -> float | int:
+    return int(x) if float(x).is_integer() else round(x, 2)
+
+
+def folding_of(rules: ir.TranscriptRules) -> Folding:
+    return Folding(**{f: f in rules.folding for f in ir.FOLDINGS})
+
+
+def _quote(phrases: Sequence[str], most: int = 3) -> str:
+    shown = "、".join(f"“{p}”" for p in phrases[:most])
+    return shown + (f" (or {len(phrases) - most} more)" if len(phrases) > most else "")
+
+
+def _dur(seconds: float) -> str:
+    s = round(seconds, 1)
+    if s < 60:
+        return f"{s:g}s"
+    m, rest = divmod(s, 60)
+    return f"{int(m)}m{rest:g}s" if rest else f"{int(m)}m"
+
+
+class TranscriptChecker:
+    """The rules of one policy, ready to check transcripts."""
+
+    def __init__(self, rules: ir.TranscriptRules) -> None:
+        self.rules = rules
+        self.folding = folding_of(rules)
+        self.matcher = Matcher(rules.phrase_uses(), self.folding)
+        self._rank = {r.id: k for k, r in enumerate(rules.rules)}
+
+    def _order(self, f: Finding) -> tuple[int, int, int]:
+        """Findings in the order of the transcript, then of the policy."""
+        turn = f.turn if f.turn is not None else -1
+        return (turn, f.span[0] if f.span else -1, self._rank.get(f.rule, 0))
+
+    def check(self, transcript: Transcript) -> TranscriptResult:
+        run = _Run(self, transcript)
+        for rule in self.rules.rules:
+            run.rule(rule)
+        findings = tuple(sorted(run.findings, key=self._order))
+        score = max(0.0, self.rules.base - sum(f.points for f in findings))
+        return TranscriptResult(transcript.id, score, findings, tuple(run.unchecked))
+
+
+class _Run:
+    """One transcript against the rules."""
+
+    def __init__(self, checker: TranscriptChecker, transcript: Transcript) -> None:
+        self.c = checker
+        self.turns: tuple[Turn, ...] = transcript.turns
+        self.findings: list[Finding] = []
+        self.unchecked: list[Unchecked] = []
+        # per turn, per phrase key: the hits as (start, end, rank) in normalised positions
+        self.hits: dict[int, dict[str, list[Hit]]] = {}
+        self.scans: dict[int, Scan] = {}
+        self._by_role: dict[str, list[int]] = {}
+        self.where_said: dict[str, list[int]] = {}  # phrase key -> turns that hold it
+        for i, turn in enumerate(self.turns):
+            if turn.text:
+                scan = checker.matcher.scan(turn.text)
+                if scan.hits:
+                    self.scans[i] = scan
+                    by_key: dict[str, list[Hit]] = {}
+                    for a, b, rank in scan.hits:
+                        by_key.setdefault(scan.name(rank)[0], []).append((a, -b, rank))
+                    self.hits[i] = by_key
+                    for key in by_key:
+                        self.where_said.setdefault(key, []).append(i)
+        raw: dict[str, list[int | None]] = {
+            s.name: self.occurrences(s.trigger) if s.trigger is not None else [None]
+            for s in checker.rules.situations
+        }
+        self._occurrences: dict[str, list[int | None]] = {
+            s.name: [] if any(raw.get(u) for u in s.unless) else raw[s.name]
+            for s in checker.rules.situations
+        }
+        self._triggers = {s.name: s.trigger for s in checker.rules.situations}
+
+    # ---- looking things up ------------------------------------------------------------------
+    def said(self, i: int, use: ir.PhraseUse | None) -> list[Hit]:
+        if use is None:
+            return []
+        return self.hits.get(i, {}).get(use.key, [])
+
+    def role_turns(self, role: str) -> list[int]:
+        """The turns `role` said something in (computed once per transcript)."""
+        found = self._by_role.get(role)
+        if found is None:
+            found = [
+                i for i, t in enumerate(self.turns) if t.speaker == role and t.text is not None
+            ]
+            self._by_role[role] = found
+        return found
+
+    def occurrences(self, trigger: ir.TrTrigger) -> list[int | None]:
+        if trigger.kind == "event":
+            return [
+                i
+                for i, t in enumerate(self.turns)
+                if t.speaker == "system" and t.event == trigger.event
+            ]
+        role = trigger.role or "customer"
+        if trigger.kind == "silent":
+            for i in self.role_turns(role):
+                if normalise(self.turns[i].text or "", self.c.folding).text:
+                    return []
+            return [None]
+        out: list[int | None] = []
+        last: int | None = None
+        key = trigger.phrases.key if trigger.phrases is not None else ""
+        for i in self.where_said.get(key, ()):
+            if self.turns[i].speaker != role:
+                continue
+            if last is not None and not any(
+                self.turns[j].speaker not in (role, "system") for j in range(last + 1, i)
+            ):
+                continue  # no one else spoke since the last occurrence: the same one
+            out.append(i)
+            last = i
+        return out
+
+    def holds(self) -> list[tuple[int, int | None]]:
+        out: list[tuple[int, int | None]] = []
+        start: int | None = None
+        for i, t in enumerate(self.turns):
+            if t.speaker != "system":
+                continue
+            if t.event in _HOLD_START and start is None:
+                start = i
+            elif t.event in _HOLD_END and start is not None:
+                out.append((start, i))
+                start = None
+        if start is not None:
+            out.append((start, None))
+        return out
+
+    def end_time(self) -> float | None:
+        times = [t.end if t.end is not None else t.start for t in self.turns]
+        known = [x for x in times if x is not None]
+        return max(known) if known else None
+
+    # ---- reporting ----------------------------------------------------------------------------
+    def find(
+        self,
+        rule: ir.TrRule,
+        kind: str,
+        turn: int | None,
+        message: str,
+        span: tuple[int, int] | None = None,
+    ) -> None:
+        text = None
+        if turn is not None:
+            t = self.turns[turn]
+            if t.text is not None:
+                text = t.text[span[0] : span[1]] if span is not None else t.text
+        self.findings.append(
+            Finding(rule.id, kind, rule.severity, rule.points, turn, span, text, message, rule.span)
+        )
+
+    def cannot(self, rule: ir.TrRule, reason: str) -> None:
+        if not any(u.rule == rule.id for u in self.unchecked):
+            self.unchecked.append(Unchecked(rule.id, reason, rule.span))
+
+    def _from(self, rule: ir.TrRule) -> int | None:
+        """The first turn a situation's forbid/prefer/steps rule looks at (None: all)."""
+        if rule.situation is None:
+            return None
+        occ = self._occurrences.get(rule.situation) or [None]
+        return occ[0]
+
+    def _own(self, rule: ir.TrRule, trigger: ir.TrTrigger | None, role: str) -> bool:
+        """True when the trigger is words of `role` itself: the window then starts (or, looking
+        back, ends) with the turn that said them."""
+        if trigger is None and rule.situation is not None:
+            trigger = self._triggers.get(rule.situation)
+        return trigger is not None and trigger.kind == "says" and trigger.role == role
+
+    # ---- the rules ----------------------------------------------------------------------------
+    def rule(self, rule: ir.TrRule) -> None:
+        if rule.situation is not None and not self._occurrences.get(rule.situation):
+            return  # the situation did not occur
+        getattr(self, f"r_{rule.kind}")(rule)
+
+    def r_require(self, rule: ir.TrRule) -> None:
+        pos = rule.position
+        assert pos is not None and rule.phrases is not None
+        if pos.kind in ("before_hold", "after_hold"):
+            self.require_hold(rule, pos)
+            return
+        if pos.kind in ("after", "before"):
+            if pos.trigger is None:
+                occs = self._occurrences.get(rule.situation or "", [None])
+            else:
+                occs = list(self.occurrences(pos.trigger))
+            own = self._own(rule, pos.trigger, pos.role)
+            for occ in occs:
+                self.require_in(rule, self.window(pos, occ, own), self.where(pos, occ, own))
+            return
+        self.require_in(rule, self.window(pos, None), self.where(pos, None))
+
+    def window(self, pos: ir.TrPosition, occ: int | None, own: bool = False) -> list[int]:
+        turns = self.role_turns(pos.role)
+        if pos.kind == "first":
+            return turns[: pos.count]
+        if pos.kind == "last":
+            return turns[-pos.count :]
+        if pos.kind == "after":
+            return [i for i in turns if occ is None or i > occ or (own and i == occ)][: pos.count]
+        if pos.kind == "before":
+            return [i for i in turns if occ is not None and (i < occ or (own and i == occ))][
+                -pos.count :
+            ]
+        return turns
+
+    def where(self, pos: ir.TrPosition, occ: int | None, own: bool = False) -> str:
+        n = f"{pos.count} " if pos.count > 1 else ""
+        turns = "turns" if pos.count > 1 else "turn"
+        if pos.kind in ("first", "last"):
+            return f"the {pos.kind} {n}{pos.role} {turns}"
+        if pos.kind == "any":
+            return f"any {pos.role} turn"
+        anchor = "the start of the call" if occ is None else f"turn {occ}"
+        if occ is not None and self.turns[occ].event:
+            anchor = f"`{self.turns[occ].event}` at turn {occ}"
+        if own and occ is not None:  # the trigger turn itself is in the window
+            side = "from" if pos.kind == "after" else "up to"
+            return f"the {n}{pos.role} {turns} {side} {anchor}"
+        return f"the {n}{pos.role} {turns} {pos.kind} {anchor}"
+
+    def require_in(self, rule: ir.TrRule, window: list[int], where: str) -> None:
+        assert rule.phrases is not None
+        if any(self.said(i, rule.phrases) for i in window):
+            return
+        turn = window[0] if window else None
+        none = "" if window else ", but there is none"
+        self.find(
+            rule,
+            "missing",
+            turn,
+            f"expected {_quote(rule.phrases.phrases)} in {where}{none}",
+        )
+
+    def require_hold(self, rule: ir.TrRule, pos: ir.TrPosition) -> None:
+        agent = self.role_turns("agent")
+        for start, end in self.holds():
+            if pos.kind == "before_hold":
+                window = [i for i in agent if i < start][-1:]
+                where = f"the agent turn before the hold at turn {start}"
+            else:
+                window = [] if end is None else [i for i in agent if i > end][:1]
+                where = f"the agent turn after the hold that ends at turn {end}"
+                if end is None:
+                    where = f"the agent turn after the hold at turn {start} (it never ends)"
+            self.require_in(rule, window, where)
+
+    def _covered(self, i: int, m: Hit, uses: Iterable[ir.PhraseUse | None]) -> bool:
+        for use in uses:
+            for other in self.said(i, use):
+                if other[0] <= m[0] and m[1] <= other[1] and other != m:
+                    return True
+        return False
+
+    def _original(self, i: int, m: Hit) -> tuple[str, tuple[int, int]]:
+        """The phrase as written, and the span of the turn's text, of a hit."""
+        scan = self.scans[i]
+        return scan.name(m[2])[1], scan.span(m[0], m[1])
+
+    def r_forbid(self, rule: ir.TrRule) -> None:
+        first = self._from(rule)
+        for i in self.role_turns(rule.scope):
+            if first is not None and i < first:
+                continue
+            for m in self.said(i, rule.phrases):
+                if self._covered(i, m, [rule.except_]):
+                    continue
+                phrase, span = self._original(i, m)
+                self.find(rule, "forbidden", i, f"said “{phrase}”, which the policy forbids", span)
+
+    def r_prefer(self, rule: ir.TrRule) -> None:
+        first = self._from(rule)
+        assert rule.phrases is not None
+        preferred = _quote(rule.phrases.phrases, 2)
+        for i in self.role_turns(rule.scope):
+            if first is not None and i < first:
+                continue
+            text = self.turns[i].text or ""
+            quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
+            for m in self.said(i, rule.other):
+                if self._covered(i, m, [rule.phrases, rule.except_]):
+                    continue
+                phrase, (start, end) = self._original(i, m)
+                if any(a <= start and end <= b for a, b in quoted):
+                    continue
+                self.find(
+                    rule,
+                    "preference",
+                    i,
+                    f"said “{phrase}”; the policy prefers {preferred}",
+                    (start, end),
+                )
+
+    def _timed(self, rule: ir.TrRule, *indexes: int | None) -> list[float] | None:
+        out = []
+        for i in indexes:
+            start = self.turns[i].start if i is not None else self.end_time()
+            if start is None:
+                self.cannot(rule, "the transcript has no times for the turns this rule needs")
+                return None
+            out.append(start)
+        return out
+
+    def r_hold(self, rule: ir.TrRule) -> None:
+        assert rule.seconds is not None
+        previous_end = -1
+        for start, end in self.holds():
+            times = self._timed(rule, start, end)
+            if times is None:
+                return
+            length = times[1] - times[0]
+            stop = end if end is not None else len(self.turns)
+            agreed = any(
+                self.said(i, rule.other)
+                for i in self.role_turns(rule.unless_role or "customer")
+                if previous_end < i < stop
+            )
+            previous_end = stop
+            if length > rule.seconds and not agreed:
+                unless = ""
+                if rule.other is not None:
+                    agreed_words = _quote(rule.other.phrases, 2)
+                    unless = f", and the customer did not agree to wait ({agreed_words})"
+                self.find(
+                    rule,
+                    "timing",
+                    start,
+                    f"the hold lasted {_dur(length)}, more than {_dur(rule.seconds)}{unless}",
+                )
+
+    def r_checkin(self, rule: ir.TrRule) -> None:
+        assert rule.seconds is not None
+        for start, end in self.holds():
+            stop = end if end is not None else len(self.turns)
+            inside = [i for i in self.role_turns("agent") if start < i < stop]
+            times = self._timed(rule, start, *inside, end)
+            if times is None:
+                return
+            marks = [start, *inside, end]
+            for k in range(1, len(times)):
+                gap = times[k] - times[k - 1]
+                if gap > rule.seconds:
+                    self.find(
+                        rule,
+                        "timing",
+                        marks[k] if marks[k] is not None else start,
+                        f"on hold for {_dur(gap)} without a word from the agent "
+                        f"(at most {_dur(rule.seconds)})",
+                    )
+
+    def r_rate(self, rule: ir.TrRule) -> None:
+        assert rule.low is not None and rule.high is not None
+        judged = False
+        for i in self.role_turns("agent"):
+            t = self.turns[i]
+            if t.start is None or t.end is None or t.end <= t.start:
+                continue
+            chars = len(normalise(t.text or "", self.c.folding).text)
+            if chars < RATE_MIN_CHARS:
+                continue
+            judged = True
+            rate = chars / ((t.end - t.start) / 60)
+            if not rule.low - 1e-6 <= rate <= rule.high + 1e-6:
+                pace = "fast" if rate > rule.high else "slow"
+                shown = f"{rate:.0f}"
+                for places in (1, 2, 3):  # near a bound, enough digits to show the side
+                    if float(shown) != rule.low and float(shown) != rule.high:
+                        break
+                    shown = f"{rate:.{places}f}"
+                self.find(
+                    rule,
+                    "timing",
+                    i,
+                    f"spoke {shown} characters a minute, too {pace} "
+                    f"(between {rule.low:g} and {rule.high:g})",
+                )
+        if not judged and any(
+            self.turns[i].start is None or self.turns[i].end is None
+            for i in self.role_turns("agent")
+        ):
+            self.cannot(rule, "the agent's turns have no start and end times")
+
+    def r_call(self, rule: ir.TrRule) -> None:
+        assert rule.seconds is not None
+        length = self.end_time()
+        if length is None:
+            self.cannot(rule, "the transcript has no times")
+            return
+        if length > rule.seconds:
+            late = next(
+                (i for i, t in enumerate(self.turns) if (t.start or 0) > rule.seconds),
+                len(self.turns) - 1,
+            )
+            self.find(
+                rule,
+                "timing",
+                late,
+                f"the call lasted {_dur(length)}, more than {_dur(rule.seconds)}",
+            )
+
+    def r_steps(self, rule: ir.TrRule) -> None:
+        first = self._from(rule)
+        cursor = 0 if first is None else first + (0 if self._own(rule, None, "agent") else 1)
+        previous: int | None = None
+        wait: float | None = None
+        steps = sum(s.kind != "wait" for s in rule.steps)
+        k = 0
+        for step in rule.steps:
+            if step.kind == "wait":
+                wait = step.wait
+                continue
+            k += 1
+            found = None
+            for i in range(cursor, len(self.turns)):
+                t = self.turns[i]
+                if step.kind == "event" and t.speaker == "system" and t.event == step.event:
+                    found = i
+                    break
+                if step.kind == "say" and t.speaker == "agent" and self.said(i, step.phrases):
+                    found = i
+                    break
+            if found is None:
+                what = (
+                    f"the `{step.event}` event"
+                    if step.kind == "event"
+                    else _quote(step.phrases.phrases if step.phrases else ())
+                )
+                self.find(
+                    rule,
+                    "missing",
+                    cursor if cursor < len(self.turns) else None,
+                    f"step {k} of {steps}: expected {what} "
+                    + (f"after turn {cursor - 1}" if cursor else "from the start of the call"),
+                )
+                return
+            if wait is not None and previous is not None:
+                before = self.turns[previous]
+                then = before.end if before.end is not None else before.start
+                now = self.turns[found].start
+                if then is None or now is None:
+                    self.cannot(rule, "the transcript has no times for the waits")
+                elif now - then < wait - 1e-6:
+                    self.find(
+                        rule,
+                        "timing",
+                        found,
+                        f"step {k} of {steps} came {_dur(max(0.0, now - then))} "
+                        f"after the previous one; wait at least {_dur(wait)}",
+                    )
+            previous, wait, cursor = found, None, found + 1
