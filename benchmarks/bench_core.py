@@ -204,6 +204,25 @@ def bench_time(repeat: int) -> dict[str, Any]:
     }
 
 
+def bench_transcripts(repeat: int) -> dict[str, Any]:
+    """Transcripts per second through every rule and situation of policies/hotline_qa.csp,
+    reading and checking examples/transcripts.jsonl end to end."""
+    policy = csdsl.load(ROOT / "policies" / "hotline_qa.csp")
+    path = ROOT / "examples" / "transcripts.jsonl"
+
+    def run() -> int:
+        return sum(1 for row in policy.check_transcript_file(path) if row.result is not None)
+
+    n = run()
+    runs = _timed(run, repeat)
+    text = path.read_text(encoding="utf-8")
+    return {
+        "transcripts": n,
+        "transcripts_per_s": n / statistics.median(runs),
+        "file_mb_per_s": len(text.encode("utf-8")) / 1e6 / statistics.median(runs),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--conditions", type=int, default=2000)
@@ -220,6 +239,7 @@ def main() -> None:
         "compile": bench_compile(args.conditions, args.repeat),
         "validate": bench_validate(args.records, args.repeat),
         "time": bench_time(args.repeat),
+        "transcripts": bench_transcripts(args.repeat),
     }
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     out = ROOT / "benchmarks" / "results" / f"core-{stamp}.json"
@@ -239,6 +259,11 @@ def main() -> None:
     print(
         f"calendar: {t['working_time_adds_per_s']:,.0f} working-time additions/s; timeline "
         f"(3 deadlines, 3-step ladder, events) {t['timeline_records_per_s']:,.0f} records/s"
+    )
+    q = result["transcripts"]
+    print(
+        f"transcripts, every rule of hotline_qa.csp, JSONL end to end: "
+        f"{q['transcripts_per_s']:,.0f} transcripts/s ({q['file_mb_per_s']:.1f} MB/s of file)"
     )
     print(f"written to {out.relative_to(ROOT)}")
 
