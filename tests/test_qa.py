@@ -470,3 +470,17 @@ def test_rules_in_an_imported_file_are_reported_unused(tmp_path: Path) -> None:
     policy = csdsl.load(main)
     assert [d.code for d in policy.diagnostics] == ["W533"]
     assert policy.ir.transcript_rules is None
+
+
+def test_cli_transcripts_bad_role_map_names_the_option() -> None:
+    out = _cli(
+        "transcripts",
+        "policies/hotline_qa.csp",
+        "examples/asr/azure_batch.json",
+        "--from",
+        "azure",
+        "--roles",
+        "0agent",
+    )
+    assert out.returncode == 2 and out.stderr.startswith("csdsl: --roles: ")
+    assert "Traceback" not in out.stderr

@@ -358,7 +358,10 @@ def _transcript_rows(policy: Policy, args: argparse.Namespace) -> Iterator[Trans
     """The transcripts of every input file: IO.md JSONL/JSON, or exports imported one per file."""
     from csdsl.asr import import_export, parse_roles
 
-    roles = parse_roles(args.roles) if args.roles else None
+    try:
+        roles = parse_roles(args.roles) if args.roles else None
+    except ValueError as exc:
+        raise ValueError(f"--roles: {exc}") from None
     for path in args.transcripts:
         fmt = args.source
         suffix = Path(path).suffix.lower()
