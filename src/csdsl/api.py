@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,7 @@ from csdsl.timeline import Event, Timeline, TimelineBuilder
 from csdsl.transcripts import Transcript, TranscriptReader, Turn, transcript_from
 
 if TYPE_CHECKING:
+    from csdsl.metrics import MetricResult
     from csdsl.qa import TranscriptChecker, TranscriptResult
 
 
@@ -293,6 +294,40 @@ class Policy:
                 )
 
         return rows(), problems
+
+    # ---- metrics ----------------------------------------------------------------------------
+    def measure(self, records: Mapping[str, Iterable[Mapping[str, Any]]]) -> list[MetricResult]:
+        """Every metric, per group, over records given by type: `{"Call": [...], ...}` (raw
+        JSON-like values; one that does not fit its type raises `RecordError`)."""
+        from csdsl.metrics import MetricEngine
+
+        engine = MetricEngine(self.ir.metrics, self.tz)
+        for name, rows in records.items():
+            reader = self.reader(name)
+            for row in rows:
+                try:
+                    _, values = reader.coerce(row)
+                except RowError as exc:
+                    raise RecordError(exc) from None
+                engine.feed(name, values)
+        return engine.results()
+
+    def measure_files(
+        self, files: Mapping[str, str | Path]
+    ) -> tuple[list[MetricResult], list[tuple[str, Row]]]:
+        """Every metric over record files by type; also the rows that could not be read, with
+        their file.  Raises `InputError` for a file that cannot be read."""
+        from csdsl.metrics import MetricEngine
+
+        engine = MetricEngine(self.ir.metrics, self.tz)
+        bad: list[tuple[str, Row]] = []
+        for name, path in files.items():
+            for row in self.reader(name).read(str(path)):
+                if row.values is None:
+                    bad.append((str(path), row))
+                else:
+                    engine.feed(name, row.values)
+        return engine.results(), bad
 
     # ---- transcripts ----------------------------------------------------------------------
     def transcript_checker(self) -> TranscriptChecker:

@@ -262,6 +262,7 @@ class Policy:
     phrase_sets: tuple[tuple[str, tuple[str, ...]], ...] = ()
     transcript_rules: TranscriptRules | None = None
     transcript_examples: tuple[TranscriptExample, ...] = ()
+    metrics: tuple[Metric, ...] = ()
 
     def calendar(self, name: str) -> WorkCalendar | None:
         return dict(self.calendars).get(name)
@@ -494,3 +495,79 @@ class TranscriptExample:
     turns: tuple[ExTurn, ...]
     expects: tuple[FindingExpectation, ...]
     span: Span = _span()
+
+
+# ---- metrics -----------------------------------------------------------------------------------
+
+AGGREGATES = ("count", "sum", "mean", "min", "max", "percentile")
+PERIODS = ("day", "week", "month")
+
+
+@attrs.frozen
+class Aggregate:
+    """`count(R where C)`, `sum(R.f where C)`, ..., `percentile(q, R.f where C)`: missing values
+    of the field are left out, like SQL's aggregates."""
+
+    func: str
+    record: str
+    field: str | None
+    where: Expr | None
+    q: float | None  # percentile's rank, 0-100
+    type: Type
+    text: str  # as written, for reports
+    span: Span = _span()
+
+
+@attrs.frozen
+class MArith:
+    op: str
+    left: MExpr
+    right: MExpr
+    type: Type
+    span: Span = _span()
+
+
+@attrs.frozen
+class MConst:
+    value: int | float | dt.timedelta
+    type: Type
+    span: Span = _span()
+
+
+MExpr: TypeAlias = Aggregate | MArith | MConst
+
+
+def aggregates(e: MExpr) -> list[Aggregate]:
+    if isinstance(e, Aggregate):
+        return [e]
+    if isinstance(e, MArith):
+        return aggregates(e.left) + aggregates(e.right)
+    return []
+
+
+@attrs.frozen
+class GroupBy:
+    field: str  # a field every record of the metric has
+    period: str | None = None  # day / week / month of a datetime field
+
+
+@attrs.frozen
+class Metric:
+    name: str
+    wording: str | None
+    value: MExpr
+    op: str  # the threshold's comparison
+    threshold: int | float | dt.timedelta
+    groups: tuple[GroupBy, ...]
+    records: tuple[str, ...]  # the record types it reads
+    text: str  # the value as written
+    span: Span = _span()
+
+    @property
+    def percent(self) -> bool:
+        """True when the value is a ratio of counts, shown as a percentage."""
+        return (
+            isinstance(self.value, MArith)
+            and self.value.op == "/"
+            and all(a.func == "count" for a in aggregates(self.value))
+        )

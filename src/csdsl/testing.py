@@ -76,6 +76,14 @@ def expressions(max_leaves: int = 12) -> st.SearchStrategy[ast.Expr]:
             st.builds(ast.IsMissing, sub),
             st.builds(ast.InList, sub, st.lists(sub, max_size=3).map(tuple), st.booleans()),
             st.builds(ast.Contains, sub, sub),
+            st.builds(
+                ast.Call,
+                idents(),
+                idents(),
+                st.one_of(st.none(), idents()),
+                st.one_of(st.none(), sub),
+                st.one_of(st.none(), st.integers(0, 100).map(ast.Number)),
+            ),
         )
 
     return st.recursive(leaves, extend, max_leaves=max_leaves)
@@ -152,7 +160,17 @@ def modules() -> st.SearchStrategy[ast.Module]:
     phrase_sets = st.builds(
         ast.PhrasesDecl, idents(), st.lists(_TEXT.map(ast.String), max_size=4).map(tuple)
     )
-    blocks = st.one_of(calendars(), deadlines(), escalations(), phrase_sets, transcript_rules())
+    group = st.builds(ast.Group, _words(), st.one_of(st.none(), _words()))
+    metric = st.builds(
+        ast.MetricDecl,
+        idents(),
+        st.one_of(st.none(), _TEXT),
+        expressions(6),
+        st.lists(group, max_size=2).map(tuple),
+    )
+    blocks = st.one_of(
+        calendars(), deadlines(), escalations(), phrase_sets, transcript_rules(), metric
+    )
     items = st.lists(
         st.one_of(imports, record, validity, example, transcript_examples(), blocks), max_size=5
     ).map(tuple)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from csdsl import ir
 from csdsl.calendar import WorkCalendar
+from csdsl.check.metrics import lower_metrics
 from csdsl.check.modules import Graph
 from csdsl.check.phrases import lower_phrases
 from csdsl.check.time import lower_time
@@ -161,6 +162,8 @@ class Lowering:
                         )
                     )
 
+        metrics = lower_metrics(self, [i for i in root.items if isinstance(i, ast.MetricDecl)])
+
         examples = [i for i in root.items if isinstance(i, ast.Example)]
         tr_examples = [i for i in root.items if isinstance(i, ast.TranscriptExample)]
         ids = [e.id for e in examples] + [e.id for e in tr_examples]
@@ -183,6 +186,7 @@ class Lowering:
             phrase_sets=self.phrase_sets,
             transcript_rules=tr_rules,
             transcript_examples=tuple(lowered_t),
+            metrics=tuple(metrics),
         )
 
     def set_timezone(self, name: str, span: Span) -> None:
@@ -748,6 +752,15 @@ class Exprs:
             return ir.Contains(left, right, e.span)
         if isinstance(e, ast.BinOp):
             return self.arith(e)
+        if isinstance(e, ast.Call):
+            self.o.err(
+                "E310",
+                f"`{e.func.name}(...)` adds up many records: it belongs in a `metric`",
+                e.span,
+                "a condition looks at one record; write `metric NAME: "
+                f"{e.func.name}(...) ...` to measure over all of them",
+            )
+            return ir.Const(None, ir.ERROR, e.span)
         raise AssertionError(f"unexpected expression {e!r}")  # pragma: no cover
 
     def boolean(self, e: ast.Expr, parent: ast.Expr) -> ir.Expr:

@@ -173,9 +173,34 @@ class Contains:
     span: Span = _span()
 
 
+@attrs.frozen
+class Call:
+    """An aggregate over the records of a type, in a metric: `count(Call where answered)`,
+    `mean(Call.wait)`, `percentile(90, Call.wait where answered)`."""
+
+    func: Ident
+    record: Ident
+    field: Ident | None = None
+    where: Expr | None = None
+    arg: Number | None = None  # percentile's rank
+    span: Span = _span()
+
+
 Literal: TypeAlias = Number | Percent | Duration | DateLit | DateTimeLit | String | Bool
 Expr: TypeAlias = (
-    Literal | Name | Neg | BinOp | Compare | And | Or | Not | IsSet | IsMissing | InList | Contains
+    Literal
+    | Name
+    | Neg
+    | BinOp
+    | Compare
+    | And
+    | Or
+    | Not
+    | IsSet
+    | IsMissing
+    | InList
+    | Contains
+    | Call
 )
 Value: TypeAlias = Literal | Name | Missing | Neg
 
@@ -634,6 +659,29 @@ class TranscriptExample:
     turns_span: Span = _span()
 
 
+# ---- metrics -------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Group:
+    """`month of received_at` (a period of a datetime field) or `team` (a field)."""
+
+    field: Ident
+    period: Ident | None = None  # day, week, month
+    span: Span = _span()
+
+
+@attrs.frozen
+class MetricDecl:
+    """`metric NAME "wording": VALUE OP THRESHOLD [by GROUP, ...]`."""
+
+    name: Ident
+    wording: str | None
+    expr: Expr
+    groups: tuple[Group, ...] = ()
+    span: Span = _span()
+
+
 Item: TypeAlias = (
     Import
     | RecordDecl
@@ -645,6 +693,7 @@ Item: TypeAlias = (
     | PhrasesDecl
     | TranscriptRules
     | TranscriptExample
+    | MetricDecl
 )
 
 

@@ -537,6 +537,39 @@ class Builder(Transformer[Token, ast.Module]):
             span=self._span(c),
         )
 
+    # -- metrics ------------------------------------------------------------------------------
+    def metric_decl(self, c: list[Any]) -> ast.MetricDecl:
+        name, wording, expr, *groups = _named(c)
+        return ast.MetricDecl(
+            self._ident(name),
+            unescape(wording) if wording else None,
+            expr,
+            tuple(g for g in groups if g is not None),
+            span=self._span(c),
+        )
+
+    def group_period(self, c: list[Any]) -> ast.Group:
+        period, field = _named(c)
+        return ast.Group(self._ident(field), self._ident(period), span=self._span(c))
+
+    def group_field(self, c: list[Any]) -> ast.Group:
+        return ast.Group(self._ident(_named(c)[0]), span=self._span(c))
+
+    def call(self, c: list[Any]) -> ast.Call:
+        func, *rest = _named(c)
+        parts = [x for x in rest if x is not None]
+        arg = next((x for x in parts if isinstance(x, Token) and x.type == "NUMBER"), None)
+        names = [x for x in parts if isinstance(x, Token) and x.type == "NAME"]
+        where = next((x for x in parts if not isinstance(x, Token)), None)
+        return ast.Call(
+            self._ident(func),
+            self._ident(names[0]),
+            self._ident(names[1]) if len(names) > 1 else None,
+            where,
+            self.number([arg]) if arg is not None else None,
+            span=self._span(c),
+        )
+
     # -- calendars ----------------------------------------------------------------------------
     def calendar_decl(self, c: list[Any]) -> ast.CalendarDecl:
         name, *stmts = _named(c)

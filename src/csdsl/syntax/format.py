@@ -125,6 +125,11 @@ def _expr(e: ast.Expr | ast.Value) -> str:
     if isinstance(e, ast.BinOp):
         p = _PREC_SUM if e.op in "+-" else _PREC_PROD
         return f"{expr_text(e.left, p)} {e.op} {expr_text(e.right, p + 1)}"
+    if isinstance(e, ast.Call):
+        arg = f"{expr_text(e.arg)}, " if e.arg is not None else ""
+        field = f".{e.field.name}" if e.field is not None else ""
+        where = f" where {expr_text(e.where)}" if e.where is not None else ""
+        return f"{e.func.name}({arg}{e.record.name}{field}{where})"
     raise AssertionError(f"unexpected node {e!r}")  # pragma: no cover
 
 
@@ -274,6 +279,8 @@ def format_module(module: ast.Module) -> str:
             _transcript_rules(p, item)
         elif isinstance(item, ast.TranscriptExample):
             _transcript_example(p, item)
+        elif isinstance(item, ast.MetricDecl):
+            _metric(p, item)
         else:
             _block(p, item)
         previous = item
@@ -629,3 +636,23 @@ def _transcript_example(p: _Printer, e: ast.TranscriptExample) -> None:
     for x in e.expects:
         p.clause(x.span.line, x.span.end_line, 1, [expect_findings_text(x)])
     _close(p, e.span.end_line, 0)
+
+
+# ---- metrics -------------------------------------------------------------------------------
+
+
+def group_text(g: ast.Group) -> str:
+    return f"{g.period.name} of {g.field.name}" if g.period is not None else g.field.name
+
+
+def _metric(p: _Printer, m: ast.MetricDecl) -> None:
+    head = f"metric {m.name.name}" + (f" {quote(m.wording)}" if m.wording is not None else "") + ":"
+    body = expr_text(m.expr)
+    by = " by " + ", ".join(group_text(g) for g in m.groups) if m.groups else ""
+    if width(head) + 1 + width(body + by) <= WIDTH:
+        lines = [f"{head} {body}{by}"]
+    elif len(INDENT) + width(body + by) <= WIDTH:
+        lines = [head, INDENT + body + by]
+    else:
+        lines = [head, INDENT + body] + ([INDENT + by.strip()] if by else [])
+    p.clause(m.span.line, m.span.end_line, 0, lines)

@@ -48,13 +48,13 @@ KEYWORDS = frozenset(
         "escalation",
         "phrases",
         "transcript",
+        "metric",
     }
 )
 # Keywords of the parts of the language still to come (DESIGN.md): reserved so that no policy
 # written today uses them as names and breaks when they arrive.
 RESERVED = frozenset(
     {
-        "metric",
         "invariant",
     }
 )
@@ -128,6 +128,8 @@ CLAUSE_WORDS = frozenset(
         "turns",
         "passes",
         "flags",
+        # metrics
+        "where",
     }
 )
 TOP_LEVEL = (
@@ -140,6 +142,7 @@ TOP_LEVEL = (
     "escalation",
     "phrases",
     "transcript",
+    "metric",
 )
 
 

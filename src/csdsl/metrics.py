@@ -1,0 +1,248 @@
+"""Metrics at run time: records in, one value per metric and group out, against its threshold.
+
+In: the checked `ir.Metric`s of a policy, and records fed one at a time (already coerced, as
+`RecordReader` gives them: missing fields are None), so that any number of records can stream
+through in bounded memory (percentiles keep their values).  Out: `MetricResult`s.
+
+Meaning:
+- `count(R where C)` counts the records of type R for which C is definitely true (SQL's
+  three-valued logic: an unknown C does not count); `sum`/`mean`/`min`/`max`/`percentile` of
+  `R.f` leave out records whose `f` is missing, like SQL's aggregates.  `percentile(q, R.f)` is
+  the linear interpolation between closest ranks (numpy's default, SQL's `percentile_cont`).
+- A group is the values of the `by` fields (a period of a datetime field is its day
+  `2024-10-29`, ISO week `2024-W44` or month `2024-10`, in the policy's time zone); every group
+  that any record of the metric falls in is reported.
+- A value that cannot be computed is *not applicable*, never 0 or 100%: a division by zero
+  (no call wanted a human this month), a mean, minimum or percentile of nothing.  Its status
+  is `not_applicable`; otherwise `pass` or `fail` against the threshold.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from csdsl import ir
+from csdsl.interpreter import compile_expr
+from csdsl.values import format_duration
+
+_CMP = {
+    ">=": lambda a, b: a >= b,
+    ">": lambda a, b: a > b,
+    "<=": lambda a, b: a <= b,
+    "<": lambda a, b: a < b,
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+}
+
+
+def period_key(value: Any, period: str, tz: dt.tzinfo) -> str | None:
+    if value is None:
+        return None
+    day = value.astimezone(tz).date() if isinstance(value, dt.datetime) else value
+    if period == "day":
+        return day.isoformat()
+    if period == "week":
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    return f"{day.year}-{day.month:02d}"
+
+
+def percentile(values: list[Any], q: float) -> Any:
+    """Linear interpolation between closest ranks; durations too."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    pos = (len(ordered) - 1) * q / 100
+    lo, hi = math.floor(pos), math.ceil(pos)
+    if lo == hi:
+        return ordered[lo]
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+class _Acc:
+    """The running state of one aggregate in one group."""
+
+    __slots__ = ("count", "max", "min", "total", "values")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.total: Any = None
+        self.min: Any = None
+        self.max: Any = None
+        self.values: list[Any] = []
+
+    def add(self, func: str, x: Any) -> None:
+        self.count += 1
+        if func in ("sum", "mean"):
+            self.total = x if self.total is None else self.total + x
+        elif func == "min":
+            self.min = x if self.min is None or x < self.min else self.min
+        elif func == "max":
+            self.max = x if self.max is None or x > self.max else self.max
+        elif func == "percentile":
+            self.values.append(x)
+
+    def result(self, agg: ir.Aggregate) -> Any:
+        f = agg.func
+        if f == "count":
+            return self.count
+        if f == "sum":
+            if self.total is None:
+                return dt.timedelta(0) if agg.type.kind is ir.Kind.DURATION else 0
+            return self.total
+        if f == "mean":
+            return None if self.count == 0 else self.total / self.count
+        if f == "min":
+            return self.min
+        if f == "max":
+            return self.max
+        return percentile(self.values, agg.q or 0.0)
+
+
+@attrs.frozen
+class Part:
+    """One aggregate's value in a group: the evidence a metric's value is computed from."""
+
+    text: str
+    value: Any
+
+
+@attrs.frozen
+class MetricResult:
+    metric: ir.Metric
+    group: tuple[tuple[str, str | None], ...]  # (field or "month of field", value)
+    value: Any  # None: not applicable
+    status: str  # pass | fail | not_applicable
+    parts: tuple[Part, ...]
+    reason: str | None = None  # why it is not applicable
+
+    def to_json(self) -> dict[str, Any]:
+        m = self.metric
+        return {
+            "metric": m.name,
+            "wording": m.wording,
+            "group": dict(self.group),
+            "value": _json(self.value),
+            "op": m.op,
+            "threshold": _json(m.threshold),
+            "status": self.status,
+            "reason": self.reason,
+            "parts": [{"expr": p.text, "value": _json(p.value)} for p in self.parts],
+            "clause": {"file": m.span.file, "line": m.span.line},
+        }
+
+
+def _json(x: Any) -> Any:
+    if isinstance(x, dt.timedelta):
+        return format_duration(x)
+    if isinstance(x, float):
+        return round(x, 6)
+    return x
+
+
+class MetricEngine:
+    """Feed records; ask for the results at the end."""
+
+    def __init__(self, metrics: Iterable[ir.Metric], tz: dt.tzinfo) -> None:
+        self.metrics = tuple(metrics)
+        self.tz = tz
+        # per record type: (metric index, aggregate index, aggregate, compiled where)
+        self._by_record: dict[str, list[tuple[int, int, ir.Aggregate, Any]]] = {}
+        self._aggs: list[list[ir.Aggregate]] = []
+        for mi, m in enumerate(self.metrics):
+            aggs = ir.aggregates(m.value)
+            self._aggs.append(aggs)
+            for ai, a in enumerate(aggs):
+                where = compile_expr(a.where) if a.where is not None else None
+                self._by_record.setdefault(a.record, []).append((mi, ai, a, where))
+        self._state: dict[tuple[int, int, tuple[Any, ...]], _Acc] = {}
+        self._groups: list[dict[tuple[Any, ...], None]] = [{} for _ in self.metrics]
+
+    @property
+    def record_types(self) -> tuple[str, ...]:
+        return tuple(self._by_record)
+
+    def group_of(self, m: ir.Metric, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(
+            period_key(values.get(g.field), g.period, self.tz)
+            if g.period is not None
+            else values.get(g.field)
+            for g in m.groups
+        )
+
+    def feed(self, record: str, values: Mapping[str, Any]) -> None:
+        for mi, ai, agg, where in self._by_record.get(record, ()):
+            key = self.group_of(self.metrics[mi], values)
+            self._groups[mi].setdefault(key, None)
+            if where is not None and where(values) is not True:
+                continue
+            x = None
+            if agg.field is not None:
+                x = values.get(agg.field)
+                if x is None:
+                    continue
+            acc = self._state.get((mi, ai, key))
+            if acc is None:
+                acc = self._state[(mi, ai, key)] = _Acc()
+            acc.add(agg.func, x)
+
+    def results(self) -> list[MetricResult]:
+        out = []
+        for mi, m in enumerate(self.metrics):
+            groups = list(self._groups[mi]) or ([()] if not m.groups else [])
+            for key in sorted(groups, key=lambda k: tuple("" if v is None else str(v) for v in k)):
+                out.append(self.result(mi, key))
+        return out
+
+    def result(self, mi: int, key: tuple[Any, ...]) -> MetricResult:
+        m = self.metrics[mi]
+        values: dict[int, Any] = {}
+        for ai, agg in enumerate(self._aggs[mi]):
+            acc = self._state.get((mi, ai, key)) or _Acc()
+            values[id(agg)] = acc.result(agg)
+        parts = tuple(Part(a.text, values[id(a)]) for a in self._aggs[mi])
+        value, reason = _evaluate(m.value, values)
+        group = tuple(
+            (f"{g.period} of {g.field}" if g.period else g.field, None if v is None else str(v))
+            for g, v in zip(m.groups, key, strict=True)
+        )
+        if value is None:
+            return MetricResult(m, group, None, "not_applicable", parts, reason)
+        ok = _CMP[m.op](value, m.threshold)
+        return MetricResult(m, group, value, "pass" if ok else "fail", parts)
+
+
+def _evaluate(e: ir.MExpr, values: Mapping[int, Any]) -> tuple[Any, str | None]:
+    if isinstance(e, ir.MConst):
+        return e.value, None
+    if isinstance(e, ir.Aggregate):
+        v = values[id(e)]
+        return (v, None) if v is not None else (None, f"`{e.text}` has no values")
+    a, why = _evaluate(e.left, values)
+    if a is None:
+        return None, why
+    b, why = _evaluate(e.right, values)
+    if b is None:
+        return None, why
+    if e.op == "/" and not b:
+        return None, f"division by zero: `{_text(e.right)}` is 0"
+    if e.op == "+":
+        return a + b, None
+    if e.op == "-":
+        return a - b, None
+    if e.op == "*":
+        return a * b, None
+    return a / b, None
+
+
+def _text(e: ir.MExpr) -> str:
+    if isinstance(e, ir.Aggregate):
+        return e.text
+    if isinstance(e, ir.MConst):
+        return str(e.value)
+    return f"{_text(e.left)} {e.op} {_text(e.right)}"
