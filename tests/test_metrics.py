@@ -170,3 +170,14 @@ def test_aggregates_in_a_condition_are_an_error(tmp_path: Path) -> None:
     with pytest.raises(csdsl.PolicyError) as err:
         csdsl.load(p)
     assert [d.code for d in err.value.diagnostics] == ["E310", "E301"]
+
+
+def test_a_metric_in_an_imported_file_is_reported_unused(tmp_path: Path) -> None:
+    (tmp_path / "lib.csp").write_text(
+        "record R { x: number }\nmetric m: mean(R.x) >= 2\n", encoding="utf-8"
+    )
+    main = tmp_path / "main.csp"
+    main.write_text('policy "x"\nimport "lib.csp"\n', encoding="utf-8")
+    policy = csdsl.load(main)
+    assert [d.code for d in policy.diagnostics] == ["W533"]
+    assert policy.ir.metrics == ()

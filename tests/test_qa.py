@@ -3,6 +3,7 @@ transcripts`."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import subprocess
@@ -29,9 +30,14 @@ _HALF_TO_FULL = {c: c + 0xFEE0 for c in range(0x21, 0x7F)}
 _FULL_TO_HALF = {ord(c): ord(h) for c, h in zip("，。！？：；（）", ",.!?:;()", strict=True)}
 
 
+@functools.cache
+def _seed_policy() -> Policy:
+    return csdsl.load(QA)
+
+
 @pytest.fixture(scope="module")
 def qa() -> Policy:
-    return csdsl.load(QA)
+    return _seed_policy()
 
 
 def _policy(tmp_path: Path, rules: str, sets: str = "") -> Policy:
@@ -337,7 +343,7 @@ def test_score_never_goes_below_zero(tmp_path: Path) -> None:
     )
 )
 def test_findings_cut_from_the_original_turn_hold_the_matched_words(parts: list[str]) -> None:
-    policy = csdsl.load(QA)
+    policy = _seed_policy()
     text = "".join(parts)
     r = policy.check_transcript(_turns(("agent", text)))
     for f in r.findings:
@@ -469,6 +475,8 @@ def test_rules_in_an_imported_file_are_reported_unused(tmp_path: Path) -> None:
     main.write_text('policy "x"\nimport "lib.csp"\nphrases b = ["再见"]\n', encoding="utf-8")
     policy = csdsl.load(main)
     assert [d.code for d in policy.diagnostics] == ["W533"]
+    (d,) = policy.diagnostics
+    assert (d.span.line, d.span.column, d.span.end_column) == (2, 1, 11)  # `transcript`
     assert policy.ir.transcript_rules is None
 
 

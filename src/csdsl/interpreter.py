@@ -20,7 +20,7 @@ from csdsl import ir
 
 Fn = Callable[[Mapping[str, Any]], Any]
 
-_CMP: dict[str, Callable[[Any, Any], bool]] = {
+COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "=": operator.eq,
     "!=": operator.ne,
     "<": operator.lt,
@@ -65,7 +65,7 @@ def compile_expr(e: ir.Expr) -> Fn:
 
         return arith
     if isinstance(e, ir.Cmp):
-        fa, fb, cmp = compile_expr(e.left), compile_expr(e.right), _CMP[e.op]
+        fa, fb, cmp = compile_expr(e.left), compile_expr(e.right), COMPARE[e.op]
 
         def compare(r: Mapping[str, Any]) -> bool | None:
             a = fa(r)

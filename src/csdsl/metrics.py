@@ -27,17 +27,8 @@ from typing import Any
 import attrs
 
 from csdsl import ir
-from csdsl.interpreter import compile_expr
+from csdsl.interpreter import COMPARE, compile_expr
 from csdsl.values import format_duration
-
-_CMP = {
-    ">=": lambda a, b: a >= b,
-    ">": lambda a, b: a > b,
-    "<=": lambda a, b: a <= b,
-    "<": lambda a, b: a < b,
-    "=": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
-}
 
 
 def period_key(value: Any, period: str, tz: dt.tzinfo) -> str | None:
@@ -176,9 +167,12 @@ class MetricEngine:
         )
 
     def feed(self, record: str, values: Mapping[str, Any]) -> None:
+        keys: dict[int, tuple[Any, ...]] = {}  # per metric: the group this record falls in
         for mi, ai, agg, where in self._by_record.get(record, ()):
-            key = self.group_of(self.metrics[mi], values)
-            self._groups[mi].setdefault(key, None)
+            key = keys.get(mi)
+            if key is None:
+                key = keys[mi] = self.group_of(self.metrics[mi], values)
+                self._groups[mi].setdefault(key, None)
             if where is not None and where(values) is not True:
                 continue
             x = None
@@ -213,7 +207,7 @@ class MetricEngine:
         )
         if value is None:
             return MetricResult(m, group, None, "not_applicable", parts, reason)
-        ok = _CMP[m.op](value, m.threshold)
+        ok = COMPARE[m.op](value, m.threshold)
         return MetricResult(m, group, value, "pass" if ok else "fail", parts)
 
 

@@ -140,25 +140,21 @@ class Lowering:
         )
         for key in graph.imports.get(root_key, []):
             for item in graph.modules[key].items:
-                if isinstance(item, ast.TranscriptRules | ast.TranscriptExample):
-                    what = (
-                        "transcript rules"
-                        if isinstance(item, ast.TranscriptRules)
-                        else ("an example transcript")
-                    )
+                unused = {
+                    ast.TranscriptRules: ("transcript rules", "transcript"),
+                    ast.TranscriptExample: ("an example transcript", "example"),
+                    ast.MetricDecl: ("a metric", "metric"),
+                }.get(type(item))
+                if unused is not None:
+                    what, keyword = unused
+                    at = item.span
                     self.diags.append(
                         warning(
                             "W533",
                             f"{what} in an imported file: not used by this policy",
-                            Span(
-                                item.span.file,
-                                item.span.line,
-                                item.span.column,
-                                item.span.line,
-                                item.span.column + 10,
-                            ),
-                            "imports bring records, phrase sets and calendars; keep the rules "
-                            "(and their examples) in the policy that is run",
+                            Span(at.file, at.line, at.column, at.line, at.column + len(keyword)),
+                            "imports bring records, phrase sets and calendars; keep rules, "
+                            "metrics and their examples in the policy that is run",
                         )
                     )
 

@@ -9,6 +9,7 @@ than the value (E316), a grouping field some record lacks (E317), an unknown per
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 from csdsl import ir
@@ -30,15 +31,13 @@ class _Metric:
         self.records: dict[str, ir.Record] = {}
 
     def value(self, e: ast.Expr) -> ir.MExpr:
-        o = self.o
-        if isinstance(e, ast.Number):
-            return ir.MConst(e.value, ir.INT if isinstance(e.value, int) else ir.NUMBER, e.span)
-        if isinstance(e, ast.Percent):
-            return ir.MConst(e.value / 100, ir.NUMBER, e.span)
-        if isinstance(e, ast.Duration):
-            import datetime as dt
+        from csdsl.check.lower import Exprs
 
-            return ir.MConst(dt.timedelta(seconds=e.seconds), ir.DURATION, e.span)
+        o = self.o
+        if isinstance(e, ast.Number | ast.Percent | ast.Duration):
+            lit = Exprs(o, None).literal(e)
+            assert lit is not None and isinstance(lit.value, int | float | dt.timedelta)
+            return ir.MConst(lit.value, lit.type, e.span)
         if isinstance(e, ast.Call):
             return self.aggregate(e)
         if isinstance(e, ast.BinOp):
