@@ -57,7 +57,16 @@ FIELDS: list[str] = [
     "ignition_requested_at",
     "ignition_completed_at",
     "explained",
+    # what the KPIs of seed 002 八 read (policies/hotline_kpis.csp)
+    "team",
+    "repeat",
+    "replied",
+    "replied_in_time",
+    "reply_time",
+    "satisfied",
+    "cross_province",
 ]
+TEAMS = ("east", "west", "north", "south")
 
 Record = dict[str, Any]  # field name -> JSON value; an absent key means "missing"
 
@@ -251,7 +260,33 @@ def make_record(rng: random.Random, rid: str, received: datetime, tags: Counter[
             rec["ignition_completed_at"] = None
         # else: both keys absent
     rec["explained"] = explained
+    add_kpi_fields(rec)
     return rec
+
+
+def add_kpi_fields(rec: Record) -> None:
+    """The ticket system's fields that seed 002's KPIs read.  They come from a generator of their
+    own, seeded by the record id, so that the validity fields above stay as they were."""
+    rng = random.Random(f"{SEED}-kpi-{rec['id']}")
+    rec["team"] = rng.choice(TEAMS)
+    rec["repeat"] = rng.random() < 0.012
+    replied = rng.random() < 0.985
+    rec["replied"] = replied
+    if replied:
+        in_time = rng.random() < 0.94
+        hours = rng.uniform(0.2, 23.5) if in_time else rng.uniform(24.5, 52.0)
+        rec["replied_in_time"] = in_time
+        rec["reply_time"] = fmt_duration(rng, int(hours * 3600) // 60 * 60)
+    else:
+        rec["replied_in_time"] = False
+        if rng.random() < 0.5:
+            rec["reply_time"] = None
+    r = rng.random()
+    if r < 0.8:
+        rec["satisfied"] = rng.random() < 0.91
+    elif r < 0.9:
+        rec["satisfied"] = None
+    rec["cross_province"] = rng.random() < 0.12
 
 
 # --------------------------------------------------------------------------- bad rows

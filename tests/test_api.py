@@ -25,6 +25,11 @@ GOOD = {
     "issue_recorded": True,
     "feedback_form_delay": "PT2H",
     "explained": False,
+    "team": "east",
+    "repeat": False,
+    "replied": True,
+    "replied_in_time": True,
+    "cross_province": False,
 }
 
 

@@ -156,7 +156,7 @@ def modules() -> st.SearchStrategy[ast.Module]:
         verdict,
         st.lists(event, max_size=3).map(tuple),
     )
-    imports = st.builds(ast.Import, _TEXT)
+    imports = st.builds(ast.Import, _TEXT, include=st.booleans())
     phrase_sets = st.builds(
         ast.PhrasesDecl, idents(), st.lists(_TEXT.map(ast.String), max_size=4).map(tuple)
     )

@@ -95,10 +95,15 @@ class Lowering:
         header = root.header
         if header is not None and header.timezone is not None:
             self.set_timezone(header.timezone, header.timezone_span)
+        own, imported = self.scope(root_key)
+        self.check_included_zones(own)
+        # the clauses of this policy: the root file's and those of the files it includes
+        items = [item for key in own for item in graph.modules[key].items]
+        root = ast.Module(header, tuple(items), span=root.span)
 
-        # records in scope: this file's and those of the files it imports
+        # records in scope: this policy's and those of the files it imports
         decls: list[ast.RecordDecl] = [i for i in root.items if isinstance(i, ast.RecordDecl)]
-        for key in graph.imports.get(root_key, []):
+        for key in imported:
             decls += [i for i in graph.modules[key].items if isinstance(i, ast.RecordDecl)]
         self.unique((d.name for d in decls), "record")
         records = [self.record(d) for d in decls]
@@ -131,14 +136,14 @@ class Lowering:
         self.validities = {v.record: v for v in lowered_v}
 
         sets = [i for i in root.items if isinstance(i, ast.PhrasesDecl)]
-        for key in graph.imports.get(root_key, []):  # shared phrase books
+        for key in imported:  # shared phrase books
             sets += [i for i in graph.modules[key].items if isinstance(i, ast.PhrasesDecl)]
         self.phrase_sets = lower_phrases(self, sets)
         lower_time(self, root)
         tr_rules = lower_transcript_rules(
             self, [i for i in root.items if isinstance(i, ast.TranscriptRules)]
         )
-        for key in graph.imports.get(root_key, []):
+        for key in imported:
             for item in graph.modules[key].items:
                 unused = {
                     ast.TranscriptRules: ("transcript rules", "transcript"),
@@ -184,6 +189,41 @@ class Lowering:
             transcript_examples=tuple(lowered_t),
             metrics=tuple(metrics),
         )
+
+    def scope(self, root_key: str) -> tuple[list[str], list[str]]:
+        """The files whose clauses make this policy (the root and what it includes, transitively,
+        each once) and the files they import (each once, and none of the former)."""
+        graph = self.graph
+        own: list[str] = []
+
+        def visit(key: str) -> None:
+            if key in own or key not in graph.modules:
+                return
+            own.append(key)
+            for k in graph.includes.get(key, []):
+                visit(k)
+
+        visit(root_key)
+        imported: list[str] = []
+        for key in own:
+            for k in graph.imports.get(key, []):
+                if k not in own and k not in imported and k in graph.modules:
+                    imported.append(k)
+        return own, imported
+
+    def check_included_zones(self, own: list[str]) -> None:
+        for key in own[1:]:
+            header = self.graph.modules[key].header
+            if header is None or header.timezone is None or header.timezone == self.tz_name:
+                continue
+            self.err(
+                "E215",
+                f"`{Path(key).name}` is in time zone `{header.timezone}`, this policy in "
+                f"`{self.tz_name}`",
+                header.timezone_span,
+                "an included file's clauses are read in the including policy's time zone; give "
+                "both files the same `timezone`",
+            )
 
     def set_timezone(self, name: str, span: Span) -> None:
         try:

@@ -1,7 +1,8 @@
 """Reading a policy file and everything it imports.
 
-In: a path.  Out: `Graph`: the parsed root module, the modules it imports (by resolved path), the
-sources read, and diagnostics for unreadable files, missing imports and import cycles.
+In: a path.  Out: `Graph`: the parsed root module, the modules it imports and includes (by
+resolved path), the sources read, and diagnostics for unreadable files, missing imports and
+import cycles.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class Graph:
     root_path: str = ""
     modules: dict[str, ast.Module] = attrs.Factory(dict)
     imports: dict[str, list[str]] = attrs.Factory(dict)  # file -> resolved imported files
+    includes: dict[str, list[str]] = attrs.Factory(dict)  # file -> resolved included files
     sources: dict[str, SourceFile] = attrs.Factory(dict)
     diagnostics: list[Diagnostic] = attrs.Factory(list)
 
@@ -78,7 +80,9 @@ def _load(
         return None
     graph.modules[key] = module
     resolved: list[str] = []
+    included: list[str] = []
     graph.imports[key] = resolved
+    graph.includes[key] = included
     stack = [*stack, (key, via or Span.unknown(name))]
     for item in module.items:
         if not isinstance(item, ast.Import):
@@ -106,5 +110,5 @@ def _load(
         child_name = _display(target) if not Path(item.path).is_absolute() else item.path
         child = _load(graph, target, child_name, stack, item.span)
         if child is not None:
-            resolved.append(tkey)
+            (included if item.include else resolved).append(tkey)
     return module

@@ -219,8 +219,12 @@ class Header:
 
 @attrs.frozen
 class Import:
+    """`import "f.csp"` brings the file's records, phrase sets and calendars; `include "f.csp"`
+    (`include=True`) brings every clause of the file, as if written here."""
+
     path: str
     span: Span = _span()
+    include: bool = False
 
 
 @attrs.frozen

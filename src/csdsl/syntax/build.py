@@ -178,6 +178,9 @@ class Builder(Transformer[Token, ast.Module]):
     def import_stmt(self, c: list[Token]) -> ast.Import:
         return ast.Import(unescape(c[1]), span=self._span(c))
 
+    def include_stmt(self, c: list[Token]) -> ast.Import:
+        return ast.Import(unescape(c[1]), span=self._span(c), include=True)
+
     def record_decl(self, c: list[Any]) -> ast.RecordDecl:
         name, *fields = _named(c)
         return ast.RecordDecl(self._ident(name), tuple(fields), span=self._span(c))

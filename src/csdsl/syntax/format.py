@@ -266,7 +266,8 @@ def format_module(module: ast.Module) -> str:
             # a comment block directly above an item stays attached to it
         p.group += 1
         if isinstance(item, ast.Import):
-            p.clause(item.span.line, item.span.end_line, 0, [f"import {quote(item.path)}"])
+            word = "include" if item.include else "import"
+            p.clause(item.span.line, item.span.end_line, 0, [f"{word} {quote(item.path)}"])
         elif isinstance(item, ast.RecordDecl):
             _record(p, item)
         elif isinstance(item, ast.Validity):

@@ -20,6 +20,7 @@ KEYWORDS = frozenset(
         "effective",
         "timezone",
         "import",
+        "include",
         "record",
         "enum",
         "valid",
@@ -134,6 +135,7 @@ CLAUSE_WORDS = frozenset(
 )
 TOP_LEVEL = (
     "import",
+    "include",
     "record",
     "valid",
     "example",
