@@ -216,57 +216,7 @@ class Policy:
         grouped by case before any timeline is built).  Raises `InputError`."""
         name = self._timeline_record(record_type)
         builder = self._builder(name)
-        by_case: dict[str, list[Event]] = {}
-        problems: list[EventProblem] = []
-        if events is not None:
-            known = builder.event_names()
-            roles = {r for e in builder.escalations for r in e.roles}
-            last: dict[str, dt.datetime] = {}
-            for row in EventReader(self.tz).read(str(events)):
-                if row.values is None:
-                    assert row.error is not None
-                    problems.append(
-                        EventProblem(row.line, row.id, row.error.code, row.error.message)
-                    )
-                    continue
-                ev = Event(*_event(row.values), line=row.line)
-                case = str(row.id)
-                if ev.name not in known:
-                    hint = did_you_mean(ev.name, known)
-                    problems.append(
-                        EventProblem(
-                            row.line,
-                            row.id,
-                            "V001",
-                            f"unknown event `{ev.name}`"
-                            + (f"; {hint}" if hint else "")
-                            + " (kept, but no clause uses it)",
-                        )
-                    )
-                if ev.name == "escalated" and ev.role not in roles:
-                    hint = did_you_mean(ev.role or "", roles)
-                    problems.append(
-                        EventProblem(
-                            row.line,
-                            row.id,
-                            "V004",
-                            f"`escalated` to `{ev.role}`, a role of no ladder"
-                            + (f"; {hint}" if hint else ""),
-                        )
-                    )
-                if case in last and ev.at < last[case]:
-                    problems.append(
-                        EventProblem(
-                            row.line,
-                            row.id,
-                            "V002",
-                            "earlier than the case's previous event; events are sorted by time",
-                        )
-                    )
-                last[case] = max(ev.at, last.get(case, ev.at))
-                by_case.setdefault(case, []).append(ev)
-        for evs in by_case.values():
-            evs.sort(key=lambda e: e.at)
+        by_case, problems = self.read_events(events, name) if events is not None else ({}, [])
         moment = _utc(now, self.tz)
 
         def rows() -> Iterator[TimelineRow]:
@@ -282,18 +232,65 @@ class Policy:
                     builder.build(row.id, row.values, by_case.get(str(row.id), []), moment),
                     None,
                 )
-            for case in sorted(set(by_case) - seen):
-                first = by_case[case][0]
-                problems.append(
-                    EventProblem(
-                        first.line,
-                        case,
-                        "V003",
-                        f"events for case `{case}`, which is not among the readable records",
-                    )
-                )
+            problems.extend(unmatched_cases(by_case, seen))
 
         return rows(), problems
+
+    def read_events(
+        self, events: str | Path, record_type: str | None = None
+    ) -> tuple[dict[str, list[Event]], list[EventProblem]]:
+        """An event log grouped by case (each case's events sorted by time), and the lines that
+        were skipped or kept with a notice.  Raises `InputError`."""
+        builder = self._builder(self._timeline_record(record_type))
+        by_case: dict[str, list[Event]] = {}
+        problems: list[EventProblem] = []
+        known = builder.event_names()
+        roles = {r for e in builder.escalations for r in e.roles}
+        last: dict[str, dt.datetime] = {}
+        for row in EventReader(self.tz).read(str(events)):
+            if row.values is None:
+                assert row.error is not None
+                problems.append(EventProblem(row.line, row.id, row.error.code, row.error.message))
+                continue
+            ev = Event(*_event(row.values), line=row.line)
+            case = str(row.id)
+            if ev.name not in known:
+                hint = did_you_mean(ev.name, known)
+                problems.append(
+                    EventProblem(
+                        row.line,
+                        row.id,
+                        "V001",
+                        f"unknown event `{ev.name}`"
+                        + (f"; {hint}" if hint else "")
+                        + " (kept, but no clause uses it)",
+                    )
+                )
+            if ev.name == "escalated" and ev.role not in roles:
+                hint = did_you_mean(ev.role or "", roles)
+                problems.append(
+                    EventProblem(
+                        row.line,
+                        row.id,
+                        "V004",
+                        f"`escalated` to `{ev.role}`, a role of no ladder"
+                        + (f"; {hint}" if hint else ""),
+                    )
+                )
+            if case in last and ev.at < last[case]:
+                problems.append(
+                    EventProblem(
+                        row.line,
+                        row.id,
+                        "V002",
+                        "earlier than the case's previous event; events are sorted by time",
+                    )
+                )
+            last[case] = max(ev.at, last.get(case, ev.at))
+            by_case.setdefault(case, []).append(ev)
+        for evs in by_case.values():
+            evs.sort(key=lambda e: e.at)
+        return by_case, problems
 
     # ---- metrics ----------------------------------------------------------------------------
     def measure(self, records: Mapping[str, Iterable[Mapping[str, Any]]]) -> list[MetricResult]:
@@ -483,6 +480,19 @@ def _clock_problems(want: ir.ClockExpectation, timeline: Timeline, tz: dt.tzinfo
         got = m.due.astimezone(tz).isoformat() if m.due is not None else "no due time"
         problems.append(f"{name}: expected due {want.due.astimezone(tz).isoformat()}, got {got}")
     return problems
+
+
+def unmatched_cases(by_case: Mapping[str, list[Event]], seen: set[str]) -> list[EventProblem]:
+    """V003 for each case of an event log that no readable record has."""
+    return [
+        EventProblem(
+            by_case[case][0].line,
+            case,
+            "V003",
+            f"events for case `{case}`, which is not among the readable records",
+        )
+        for case in sorted(set(by_case) - seen)
+    ]
 
 
 def load(path: str | Path) -> Policy:

@@ -8,11 +8,13 @@ does not compile / an unreadable input.  Bad input never ends in a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
+import shlex
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -501,6 +503,139 @@ def cmd_test(args: argparse.Namespace) -> int:
     return FAILED if failed else OK
 
 
+# ---- audit -------------------------------------------------------------------------------
+
+
+def _records_args(values: list[str]) -> dict[str, str] | str | None:
+    """`--records F` (the main record type) or `--records TYPE=F`, repeatable."""
+    if not values:
+        return None
+    typed: dict[str, str] = {}
+    bare: list[str] = []
+    for v in values:
+        name, sep, path = v.partition("=")
+        if sep and name.isidentifier() and not Path(v).exists():
+            if name in typed:
+                raise ValueError(f"--records: `{name}` is given twice")
+            typed[name] = path
+        else:
+            bare.append(v)
+    if len(bare) > 1:
+        raise ValueError("--records: several files without a type; write TYPE=FILE for each")
+    if bare and not typed:
+        return bare[0]
+    if bare:
+        raise ValueError(f"--records: `{bare[0]}` has no type; write TYPE=FILE for each file")
+    return typed
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from csdsl.audit import AuditError, audit
+
+    policies = []
+    for path in args.policy:
+        policy = _load(path)
+        if policy is None:
+            return USAGE
+        policies.append(policy)
+    now = None
+    if args.now is not None:
+        try:
+            now = parse_datetime(args.now)
+        except ValueError as exc:
+            _err(f"csdsl: --now: {exc}")
+            return USAGE
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=policies[-1].tz)
+    try:
+        records = _records_args(args.records)
+    except ValueError as exc:
+        _err(f"csdsl: {exc}")
+        return USAGE
+    command = "csdsl " + " ".join(shlex.quote(a) for a in args.argv)
+    try:
+        with _progress(args.progress) as progress:
+            report = audit(
+                policies,
+                records=records,
+                events=args.events,
+                transcripts=args.transcripts,
+                engine=args.engine,
+                now=now,
+                out=args.out,
+                progress=progress,
+                command=command,
+            )
+    except (AuditError, InputError) as exc:
+        _err(f"csdsl: {exc}")
+        return USAGE
+    data = report.data
+    s = data["summary"]
+    if args.format == "json":
+        _out(json.dumps({k: data[k] for k in ("summary", "inputs")}, ensure_ascii=False))
+    else:
+        kinds = ", ".join(f"{n} {k}" for k, n in s["by_kind"].items() if n)
+        k = s["kpis"]
+        _out(
+            f"{s['records']} records read, {s['bad_rows']} bad rows; "
+            f"{s['findings']} findings" + (f" ({kinds})" if kinds else "") + "; "
+            f"KPIs: {k['pass']} pass, {k['fail']} fail, {k['not_applicable']} not applicable"
+        )
+        out = Path(args.out)
+        _out(
+            f"{s['verdict'].upper()}: wrote {out / 'report.html'}, {out / 'report.md'}, "
+            f"{out / 'report.json'}, {out / 'findings.jsonl'}"
+        )
+    if args.fail_on == "violation" and report.failed_violation:
+        return FAILED
+    if args.fail_on == "error" and report.failed_error:
+        return FAILED
+    return OK
+
+
+@contextlib.contextmanager
+def _progress(mode: str) -> Iterator[Callable[[str, int], None] | None]:
+    """A progress bar on standard error when it is a terminal (or with --progress always)."""
+    if mode == "never" or (mode == "auto" and not sys.stderr.isatty()):
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        MofNCompleteColumn(),
+        TextColumn("rows"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def advance(path: str, n: int) -> None:
+            if path not in tasks:
+                tasks[path] = bar.add_task(path, total=_count_lines(path))
+            bar.advance(tasks[path], n)
+
+        yield advance
+
+
+def _count_lines(path: str) -> int | None:
+    """Lines in a file, for the bar's total (None for stdin or an unreadable file)."""
+    try:
+        with open(path, "rb") as handle:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    except OSError:
+        return None
+
+
 # ---- main --------------------------------------------------------------------------------
 
 
@@ -579,6 +714,50 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=cmd_transcripts)
 
+    p = verb(
+        "audit",
+        "validity, deadlines, transcripts and KPIs over a period's exports, as one report",
+    )
+    p.add_argument(
+        "policy",
+        nargs="+",
+        metavar="POLICY",
+        help="the policy; several versions of it, each judging the records of its period",
+    )
+    p.add_argument("--out", required=True, metavar="DIR", help="where the reports are written")
+    p.add_argument(
+        "--records",
+        action="append",
+        default=[],
+        metavar="[TYPE=]FILE",
+        help="records (.jsonl, .json, .csv); TYPE= for each type but the main one; repeatable",
+    )
+    p.add_argument("--events", metavar="EVENTS", help="event log of the records' cases")
+    p.add_argument("--transcripts", metavar="FILE", help="transcripts, .jsonl or .json")
+    p.add_argument(
+        "--engine",
+        choices=("python", "duckdb"),
+        default="python",
+        help="python (the reference) or duckdb (validity and KPIs in SQL, for large exports)",
+    )
+    p.add_argument(
+        "--now",
+        metavar="DATETIME",
+        help="judge open clocks at this moment (default: the event log's last event)",
+    )
+    p.add_argument(
+        "--fail-on",
+        choices=("violation", "error"),
+        help="exit 1 on any finding or failing KPI (violation), or on any bad row (error)",
+    )
+    p.add_argument(
+        "--progress",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="progress bar on standard error (auto: only on a terminal)",
+    )
+    p.set_defaults(run=cmd_audit)
+
     p = verb("test", "run the examples in policy files")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(run=cmd_test)
@@ -591,6 +770,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code) if isinstance(exc.code, int) else USAGE
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         code: int = args.run(args)
         sys.stdout.flush()

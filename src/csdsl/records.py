@@ -46,6 +46,7 @@ class Row:
     id: Any
     values: dict[str, Any] | None
     error: RowError | None = None
+    version: int = 0  # which version of the policy judges it (an audit over several versions)
 
 
 _TRUE = {"true", "t", "yes", "y", "1", "是", "对"}

@@ -1,0 +1,838 @@
+"""The audit: a policy (or several versions of it) over a period's exports, as one report.
+
+In: one or more `Policy` versions; record files by record type, an event log, a transcript file;
+the engine (`python`, the reference, or `duckdb`).  Out: `AuditReport`, whose `data` is the
+report (schema 1, docs/audit.md) and which writes `report.json`, `report.md`, `report.html` and
+`findings.jsonl` to a directory.
+
+Meaning:
+- **Versions.**  Given several versions of a policy, each record is judged by the version in
+  force on the day it was received: the day, in the policy's time zone, of its record type's
+  first required datetime field (`received_at`, `started_at`), or of a transcript's
+  `started_at`.  A version is in force from its `effective` date until the next version's.  A
+  record received before the first version took effect is judged by the first version and
+  counted (`summary.before_first_version`); a record with no such date (a transcript without
+  `started_at`) is judged by the newest version.
+- **Findings** are what an auditor must act on: a complaint that counts (one finding per
+  condition that made it valid), a deadline, progress update or escalation step that was
+  breached, and every transcript finding.  Warnings before a deadline and pending clocks are
+  counted, not reported.  KPIs are computed per version over the records that version judges.
+- **Clocks** are judged at `now`; without it, at the time of the last event in the log (the
+  moment the export was taken) and, without an event log, at the time of the run.
+- **Bad rows** never stop the run and are never dropped silently: every one is counted, and the
+  first `BAD_SHOWN` are listed with their file, line and reason.
+- **Memory** stays bounded by the report's size, not the inputs': records and transcripts are
+  streamed, findings go to `findings.jsonl` as they are found (the report keeps the first
+  `SHOWN_PER_CLAUSE` of each clause).  The event log is held in memory, grouped by case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import attrs
+
+from csdsl import __version__, ir
+from csdsl.api import Policy, unmatched_cases
+from csdsl.metrics import MetricEngine, MetricResult
+from csdsl.records import InputError, RecordReader, Row, RowError, json_value
+from csdsl.timeline import Event, Milestone
+from csdsl.transcripts import TranscriptReader
+
+ENGINES = ("python", "duckdb")
+SHOWN_PER_CLAUSE = 20
+BAD_SHOWN = 50
+FINDING_KINDS = ("valid_complaint", "deadline", "escalation", "transcript")
+Progress = Callable[[str, int], None]  # (input path, rows done since the last call)
+
+
+class AuditError(Exception):
+    """The audit cannot run as asked (no inputs, an unknown record type, clashing versions)."""
+
+
+@attrs.frozen
+class Version:
+    policy: Policy
+    start: dt.date | None  # in force from (None: the only version, always)
+    until: dt.date | None  # exclusive; None: still in force
+
+    @property
+    def label(self) -> str:
+        p = self.policy
+        return p.version or (p.ir.effective.isoformat() if p.ir.effective else p.ir.file)
+
+
+def order_versions(policies: Sequence[Policy]) -> list[Version]:
+    """The versions by effective date, each in force until the next one."""
+    if not policies:
+        raise AuditError("no policy to audit with")
+    if len(policies) == 1:
+        return [Version(policies[0], policies[0].ir.effective, None)]
+    undated = [p.ir.file for p in policies if p.ir.effective is None]
+    if undated:
+        raise AuditError(
+            f"{undated[0]}: several versions need an `effective` date each in the `policy` header"
+        )
+    ordered = sorted(policies, key=lambda p: p.ir.effective or dt.date.min)
+    for a, b in itertools.pairwise(ordered):
+        if a.ir.effective == b.ir.effective:
+            raise AuditError(
+                f"{a.ir.file} and {b.ir.file} both take effect on {a.ir.effective}; "
+                "give each version its own `effective` date"
+            )
+    zones = {p.ir.timezone for p in ordered}
+    if len(zones) > 1:
+        raise AuditError(
+            "the versions are in different time zones (" + ", ".join(sorted(zones)) + "); "
+            "give them the same `timezone`"
+        )
+    return [
+        Version(p, p.ir.effective, ordered[i + 1].ir.effective if i + 1 < len(ordered) else None)
+        for i, p in enumerate(ordered)
+    ]
+
+
+def receipt_field(record: ir.Record) -> str | None:
+    """The field that says when a record was received: its first required datetime field (or,
+    failing that, its first datetime field)."""
+    dts = [f for f in record.fields if f.type.kind is ir.Kind.DATETIME]
+    required = [f for f in dts if not f.optional]
+    chosen = required or dts
+    return chosen[0].name if chosen else None
+
+
+def main_record(policy: Policy) -> str:
+    """The record type a bare `--records FILE` holds: the one with a validity block, else the
+    one with deadlines, else the only record type."""
+    p = policy.ir
+    for names in (
+        {v.record for v in p.validities},
+        {d.record for d in p.deadlines} | {e.record for e in p.escalations},
+        {r.name for r in p.records},
+    ):
+        if len(names) == 1:
+            return next(iter(names))
+        if len(names) > 1:
+            raise AuditError(
+                "say which record type the file holds: --records TYPE=FILE (types: "
+                + ", ".join(sorted(names))
+                + ")"
+            )
+    raise AuditError("the policy declares no record type")
+
+
+class _Router(RecordReader):
+    """Reads a file once and coerces each row with the reader of the version in force on the
+    day the row was received; the row's `version` says which."""
+
+    def __init__(self, name: str, versions: Sequence[Version], tz: dt.tzinfo) -> None:
+        newest = versions[-1].policy
+        super().__init__(newest.reader(name).record, tz)
+        self.readers: list[RecordReader | None] = [
+            v.policy.reader(name) if v.policy.ir.record(name) else None for v in versions
+        ]
+        self.versions = versions
+        self.field = receipt_field(self.record)
+        self._when = self._coercer(ir.DATETIME)
+        self.early = 0  # rows received before the first version took effect
+
+    def version_of(self, obj: Any, text: bool) -> tuple[int, bool]:
+        """The version that judges a raw row, and whether the row predates the first one."""
+        if self.field is None or not isinstance(obj, Mapping):
+            return len(self.versions) - 1, False
+        raw = obj.get(self.field)
+        try:
+            day = (
+                self._when(raw, text).astimezone(self.tz).date() if raw not in (None, "") else None
+            )
+        except (ValueError, TypeError):
+            day = None
+        return version_on(self.versions, day)
+
+    def _row(self, line: int, obj: Any, text: bool = False) -> Row:
+        index, early = self.version_of(obj, text)
+        self.early += early
+        reader = self.readers[index]
+        if reader is None:
+            return Row(
+                line,
+                None,
+                None,
+                RowError(
+                    "A002",
+                    f"version {self.versions[index].label} has no record `{self.record.name}`",
+                ),
+                index,
+            )
+        return attrs.evolve(RecordReader._row(reader, line, obj, text), version=index)
+
+
+def version_on(versions: Sequence[Version], day: dt.date | None) -> tuple[int, bool]:
+    """The index of the version in force on `day` (the newest for an unknown day; the first,
+    for a day before it took effect), and whether `day` is before the first version."""
+    if day is None:
+        return len(versions) - 1, False
+    found = 0
+    for i, v in enumerate(versions):
+        if v.start is None or v.start <= day:
+            found = i
+    first = versions[0].start
+    return found, first is not None and day < first
+
+
+@attrs.define
+class _Findings:
+    """Every finding to `sink` as a JSON line; the first few of each clause kept for the report."""
+
+    sink: IO[str] | None
+    kept: list[dict[str, Any]] = attrs.Factory(list)
+    per_clause: Counter[tuple[str, int, str | None]] = attrs.Factory(Counter)
+    by_kind: Counter[str] = attrs.Factory(Counter)
+    total: int = 0
+    keep_all: bool = False
+
+    def add(self, finding: dict[str, Any]) -> None:
+        self.total += 1
+        self.by_kind[finding["kind"]] += 1
+        c = finding["clause"]
+        key = (c["file"], c["line"], c["id"])
+        self.per_clause[key] += 1
+        if self.sink is not None:
+            self.sink.write(json.dumps(finding, ensure_ascii=False) + "\n")
+        if self.keep_all or self.per_clause[key] <= SHOWN_PER_CLAUSE:
+            self.kept.append(finding)
+
+
+@attrs.define
+class _BadRows:
+    items: list[dict[str, Any]] = attrs.Factory(list)
+    seen: set[tuple[str, int]] = attrs.Factory(set)
+    total: int = 0
+
+    def add(self, path: str, line: int, rid: Any, error: RowError) -> bool:
+        """Count a bad row once (the python and SQL passes may both meet it)."""
+        if (path, line) in self.seen:
+            return False
+        self.seen.add((path, line))
+        self.total += 1
+        if len(self.items) < BAD_SHOWN:
+            self.items.append(
+                {
+                    "input": path,
+                    "line": line,
+                    "id": rid,
+                    "code": error.code,
+                    "message": error.message,
+                    "field": error.field,
+                }
+            )
+        return True
+
+
+def _valid_message(record: str, cid: str, wording: str | None) -> str:
+    return f"{record} valid because {cid}" + (f": {wording}" if wording else "")
+
+
+def _clause(cid: str | None, file: str, line: int, text: str | None) -> dict[str, Any]:
+    return {"id": cid, "file": file, "line": line, "text": text}
+
+
+def _out(v: Any, tz: dt.tzinfo) -> Any:
+    if isinstance(v, dt.datetime):
+        return v.astimezone(tz).isoformat()
+    return json_value(v)
+
+
+@attrs.frozen
+class AuditReport:
+    data: dict[str, Any]
+    findings: tuple[dict[str, Any], ...]  # every finding when no directory was given, else kept
+
+    @property
+    def failed_violation(self) -> bool:
+        return bool(self.data["summary"]["verdict"] == "fail")
+
+    @property
+    def failed_error(self) -> bool:
+        return bool(self.data["summary"]["bad_rows"]) or bool(
+            any(i["kind"] == "events" and i["bad"] for i in self.data["inputs"])
+        )
+
+    def write(self, out: str | Path) -> list[Path]:
+        """report.json, report.md and report.html into `out` (findings.jsonl is written during
+        the run by `audit(..., out=...)`)."""
+        from csdsl.report import render_html, render_markdown
+
+        d = Path(out)
+        d.mkdir(parents=True, exist_ok=True)
+        paths = [d / "report.json", d / "report.md", d / "report.html"]
+        paths[0].write_text(
+            json.dumps(self.data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        paths[1].write_text(render_markdown(self.data), encoding="utf-8")
+        paths[2].write_text(render_html(self.data), encoding="utf-8")
+        return paths
+
+
+class _Run:
+    def __init__(
+        self,
+        versions: list[Version],
+        engine: str,
+        now: dt.datetime | None,
+        sink: IO[str] | None,
+        progress: Progress | None,
+    ) -> None:
+        self.versions = versions
+        self.engine = engine
+        self.tz = versions[-1].policy.tz
+        self.now = now
+        self.progress = progress
+        self.findings = _Findings(sink, keep_all=sink is None)
+        self.bad = _BadRows()
+        self.inputs: list[dict[str, Any]] = []
+        self.judged: list[Counter[str]] = [Counter() for _ in versions]
+        self.metric_engines = [MetricEngine(v.policy.ir.metrics, v.policy.tz) for v in versions]
+        self.metric_results: list[list[MetricResult]] = [[] for _ in versions]
+        self.validity: dict[str, Any] | None = None
+        self.timelines: dict[str, Any] | None = None
+        self.transcripts: dict[str, Any] | None = None
+        self.as_of: dt.datetime | None = now
+        self.early = 0  # records and transcripts from before the first version took effect
+
+    # ---- records ----------------------------------------------------------------------------
+    def records(
+        self, name: str, path: str, events: dict[str, list[Event]] | None
+    ) -> tuple[int, int, set[str]]:
+        has_validity = any(v.policy.ir.validity(name) for v in self.versions)
+        builders = [_builder(v.policy, name) for v in self.versions]
+        clocks = events is not None and any(builders)
+        counts: Counter[str] = Counter()
+        by_condition: Counter[tuple[str, int, str | None, str | None]] = Counter()
+        clock_counts: dict[tuple[str, str, str, int], Counter[str]] = {}
+        breaches: Counter[str] = Counter()
+        seen: set[str] = set()
+        read = 0
+        sql = None
+        if self.engine == "duckdb":
+            sql = self._duck_records(name, path, counts, by_condition)
+        router = _Router(name, self.versions, self.tz)
+        validators = [v.policy._validators.get(name) for v in self.versions]
+        rows = 0
+        if sql is None or clocks:
+            for row in router.read(path):
+                rows += 1
+                if self.progress is not None and rows % 1000 == 0:
+                    self.progress(path, 1000)
+                if row.values is None:
+                    assert row.error is not None
+                    self.bad.add(path, row.line, row.id, row.error)
+                    continue
+                read += 1
+                seen.add(str(row.id))
+                v = row.version
+                if sql is None:
+                    self.judged[v][name] += 1
+                    validator = validators[v]
+                    if validator is not None:
+                        self._verdict(
+                            name, path, row, validator(row.values, row.id), counts, by_condition
+                        )
+                    self.metric_engines[v].feed(name, row.values)
+                builder = builders[v]
+                if clocks and builder is not None:
+                    assert events is not None
+                    tl = builder.build(
+                        row.id, row.values, events.get(str(row.id), []), self._now_utc()
+                    )
+                    for m in tl.milestones:
+                        self._milestone(name, path, row, m, clock_counts, breaches)
+            if self.progress is not None:
+                self.progress(path, rows % 1000)
+            self.early += router.early
+        if sql is not None:
+            rows, read = sql
+        if has_validity:
+            self.validity = {
+                "record": name,
+                "judged": counts["judged"],
+                "valid": counts["valid"],
+                "invalid": counts["invalid"],
+                "unknown": counts["unknown"],
+                "by_condition": [
+                    {"clause": _clause(cid, f, ln, text), "count": n}
+                    for (f, ln, cid, text), n in sorted(
+                        by_condition.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1])
+                    )
+                ],
+            }
+        if clocks:
+            self.timelines = {
+                "record": name,
+                "cases": read,
+                "by_clause": [
+                    {
+                        "clause": _clause(cid, f, ln, None),
+                        "kind": kind,
+                        **{s: c[s] for s in ("met", "breached", "pending", "not_applicable")},
+                    }
+                    for (cid, kind, f, ln), c in clock_counts.items()
+                ],
+                "breaches_by_day": [
+                    {"day": day, "count": n} for day, n in sorted(breaches.items())
+                ],
+            }
+        return rows, read, seen
+
+    def _verdict(
+        self,
+        name: str,
+        path: str,
+        row: Row,
+        verdict: Any,
+        counts: Counter[str],
+        by_condition: Counter[tuple[str, int, str | None, str | None]],
+    ) -> None:
+        counts["judged"] += 1
+        if not verdict.valid:
+            unknown = any(c.outcome is None for c in verdict.conditions)
+            counts["unknown" if unknown and not verdict.matched else "invalid"] += 1
+            return
+        counts["valid"] += 1
+        for c in verdict.conditions:
+            if c.id not in verdict.matched:
+                continue
+            cond = self._condition(row.version, name, c.id)
+            text = cond.wording if cond is not None else None
+            by_condition[(c.file, c.line, c.id, text)] += 1
+            self.findings.add(
+                {
+                    "kind": "valid_complaint",
+                    "clause": _clause(c.id, c.file, c.line, text),
+                    "severity": None,
+                    "record": row.id,
+                    "input": path,
+                    "line": row.line,
+                    "message": _valid_message(name, c.id, text),
+                    "evidence": {k: _out(v, self.tz) for k, v in c.values},
+                    "version": self.versions[row.version].label,
+                }
+            )
+
+    def _condition(self, version: int, name: str, cid: str) -> ir.Condition | None:
+        validity = self.versions[version].policy.ir.validity(name)
+        if validity is None:
+            return None
+        return next((c for c in validity.conditions if c.id == cid), None)
+
+    def _milestone(
+        self,
+        name: str,
+        path: str,
+        row: Row,
+        m: Milestone,
+        clock_counts: dict[tuple[str, str, str, int], Counter[str]],
+        breaches: Counter[str],
+    ) -> None:
+        clock_counts.setdefault((m.clause, m.kind, m.file, m.line), Counter())[m.status] += 1
+        if m.status != "breached" or m.kind == "warning":
+            return
+        if m.due is not None:
+            breaches[m.due.astimezone(self.tz).date().isoformat()] += 1
+        kind = "escalation" if m.kind == "escalation" else "deadline"
+        self.findings.add(
+            {
+                "kind": kind,
+                "clause": _clause(m.clause, m.file, m.line, None),
+                "severity": None,
+                "record": row.id,
+                "input": path,
+                "line": row.line,
+                "message": m.message or f"`{m.clause}` breached",
+                "evidence": {
+                    "kind": m.kind,
+                    "owner": m.owner,
+                    "cycle": m.cycle,
+                    "due": _out(m.due, self.tz),
+                    "at": _out(m.at, self.tz),
+                    "late_by": _out(m.late_by, self.tz),
+                },
+                "version": self.versions[row.version].label,
+            }
+        )
+
+    def _now_utc(self) -> dt.datetime | None:
+        return self.as_of.astimezone(dt.UTC) if self.as_of is not None else None
+
+    # ---- the DuckDB engine: validity and metrics in SQL -----------------------------------
+    def _duck_records(
+        self,
+        name: str,
+        path: str,
+        counts: Counter[str],
+        by_condition: Counter[tuple[str, int, str | None, str | None]],
+    ) -> tuple[int, int]:
+        from csdsl.duck import DuckEngine
+
+        rows = read = 0
+        field = receipt_field(self.versions[-1].policy.ir.record(name) or _no_record(name))
+        for i, v in enumerate(self.versions):
+            window = None
+            if len(self.versions) > 1 and field is not None:
+                window = (field, _start(v.start if i else None, self.tz), _start(v.until, self.tz))
+            engine = DuckEngine(v.policy)
+            if v.policy.ir.validity(name) is not None:
+                validity = v.policy.ir.validity(name)
+                assert validity is not None
+                texts = {c.id: c.wording for c in validity.conditions}
+                spans = {c.id: c.span for c in validity.conditions}
+                for r in engine.validate_file(path, name, window=window):
+                    rows += 1
+                    if r.error is not None:
+                        self.bad.add(path, r.line, r.id, r.error)
+                        continue
+                    read += 1
+                    self.judged[i][name] += 1
+                    counts["judged"] += 1
+                    if not r.valid:
+                        counts["unknown" if r.valid is None else "invalid"] += 1
+                        continue
+                    counts["valid"] += 1
+                    for cid in r.matched:
+                        span = spans[cid]
+                        by_condition[(span.file, span.line, cid, texts[cid])] += 1
+                        self.findings.add(
+                            {
+                                "kind": "valid_complaint",
+                                "clause": _clause(cid, span.file, span.line, texts[cid]),
+                                "severity": None,
+                                "record": r.id,
+                                "input": path,
+                                "line": r.line,
+                                "message": _valid_message(name, cid, texts[cid]),
+                                "evidence": r.evidence.get(cid, {}),
+                                "version": v.label,
+                            }
+                        )
+            else:
+                n, good = engine.count_rows(path, name, window=window)
+                rows += n
+                read += good
+                self.judged[i][name] += good
+        return rows, read
+
+    def duck_metrics(self, files: Mapping[str, str]) -> None:
+        """Every metric of every version over the record files, in SQL."""
+        from csdsl.duck import DuckEngine
+
+        for i, v in enumerate(self.versions):
+            wanted = {
+                n: p for n, p in files.items() if any(n in m.records for m in v.policy.ir.metrics)
+            }
+            if not wanted:
+                continue
+            window = None
+            if len(self.versions) > 1:
+                fields = {receipt_field(v.policy.ir.record(n) or _no_record(n)) for n in wanted}
+                field = fields.pop() if len(fields) == 1 else None
+                if field is None:
+                    raise AuditError(
+                        "the duckdb engine needs one receipt field for the metrics of several "
+                        "versions; use --engine python"
+                    )
+                window = (field, _start(v.start if i else None, self.tz), _start(v.until, self.tz))
+            results, bad = DuckEngine(v.policy).measure_files(wanted, window=window)
+            self.metric_results[i] = results
+            for p, row in bad:
+                assert row.error is not None
+                self.bad.add(p, row.line, row.id, row.error)
+
+    # ---- transcripts ------------------------------------------------------------------------
+    def transcript_file(self, path: str) -> tuple[int, int]:
+        checkers = [
+            v.policy.transcript_checker() if v.policy.ir.transcript_rules else None
+            for v in self.versions
+        ]
+        if not any(checkers):
+            raise AuditError("--transcripts given, but the policy has no `transcript rules`")
+        scores: list[float] = []
+        histogram = [0] * 10
+        by_rule: Counter[tuple[str, int, str, str, str]] = Counter()
+        rows = read = 0
+        for row in TranscriptReader(self.tz).read(path):
+            rows += 1
+            if self.progress is not None and rows % 100 == 0:
+                self.progress(path, 100)
+            if row.values is None:
+                assert row.error is not None
+                self.bad.add(path, row.line, row.id, row.error)
+                continue
+            transcript = row.values["transcript"]
+            started = transcript.started_at
+            index, early = version_on(
+                self.versions, started.astimezone(self.tz).date() if started else None
+            )
+            self.early += early
+            checker = checkers[index]
+            if checker is None:
+                continue
+            read += 1
+            self.judged[index]["transcripts"] += 1
+            result = checker.check(transcript)
+            scores.append(result.score)
+            histogram[min(int(result.score // 10), 9) if result.score > 0 else 0] += 1
+            for f in result.findings:
+                by_rule[(f.clause.file, f.clause.line, f.rule, f.kind, f.severity)] += 1
+                self.findings.add(
+                    {
+                        "kind": "transcript",
+                        "clause": _clause(f.rule, f.clause.file, f.clause.line, None),
+                        "severity": f.severity,
+                        "record": row.id,
+                        "input": path,
+                        "line": row.line,
+                        "message": f.message,
+                        "evidence": {
+                            "turn": f.turn,
+                            "span": list(f.span) if f.span is not None else None,
+                            "text": f.text,
+                            "points": f.points,
+                            "score": result.score,
+                        },
+                        "version": self.versions[index].label,
+                    }
+                )
+        if self.progress is not None:
+            self.progress(path, rows % 100)
+        self.transcripts = {
+            "checked": read,
+            "mean_score": round(sum(scores) / len(scores), 2) if scores else None,
+            "min_score": min(scores) if scores else None,
+            "score_histogram": [
+                {"from": i * 10, "to": i * 10 + 10, "count": n} for i, n in enumerate(histogram)
+            ],
+            "by_rule": [
+                {"clause": _clause(rule, f, ln, None), "kind": kind, "severity": sev, "count": n}
+                for (f, ln, rule, kind, sev), n in sorted(
+                    by_rule.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1])
+                )
+            ],
+        }
+        return rows, read
+
+    def kpis(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for i, v in enumerate(self.versions):
+            if self.engine == "python":
+                self.metric_results[i] = self.metric_engines[i].results()
+            for r in self.metric_results[i]:
+                out.append({**r.to_json(), "version": v.label, "percent": r.metric.percent})
+        return out
+
+
+def _builder(policy: Policy, name: str) -> Any:
+    """The timeline builder of record `name`, or None when it has no clocks."""
+    p = policy.ir
+    if any(d.record == name for d in p.deadlines) or any(e.record == name for e in p.escalations):
+        return policy._builder(name)
+    return None
+
+
+def _no_record(name: str) -> ir.Record:
+    raise AuditError(f"the policy has no record `{name}`")
+
+
+def _start(day: dt.date | None, tz: dt.tzinfo) -> dt.datetime | None:
+    if day is None:
+        return None
+    return dt.datetime.combine(day, dt.time(), tzinfo=tz)
+
+
+def audit(
+    policy: Policy | Sequence[Policy],
+    *,
+    records: Mapping[str, str | Path] | str | Path | None = None,
+    events: str | Path | None = None,
+    transcripts: str | Path | None = None,
+    engine: str = "python",
+    now: dt.datetime | None = None,
+    out: str | Path | None = None,
+    progress: Progress | None = None,
+    command: str | None = None,
+) -> AuditReport:
+    """Run the whole policy over the inputs.  `records` maps record types to files (a single
+    path is the policy's main record type).  With `out`, every finding is streamed to
+    `out/findings.jsonl` and the three reports are written there too.  Raises `AuditError` for
+    a run that cannot be done as asked and `InputError` for a file that cannot be read."""
+    policies = [policy] if isinstance(policy, Policy) else list(policy)
+    versions = order_versions(policies)
+    newest = versions[-1].policy
+    if engine not in ENGINES:
+        raise AuditError(f"unknown engine `{engine}` (engines: {', '.join(ENGINES)})")
+    files: dict[str, str] = {}
+    if isinstance(records, str | Path):
+        files[main_record(newest)] = str(records)
+    elif records is not None:
+        for name, path in records.items():
+            if not any(v.policy.ir.record(name) for v in versions):
+                known = ", ".join(sorted({r.name for v in versions for r in v.policy.ir.records}))
+                raise AuditError(f"the policy has no record type `{name}` (types: {known})")
+            files[name] = str(path)
+    if not files and transcripts is None:
+        raise AuditError("nothing to audit: give --records and/or --transcripts")
+    if events is not None and not any(
+        v.policy.ir.deadlines or v.policy.ir.escalations for v in versions
+    ):
+        raise AuditError("--events given, but the policy has no deadlines or escalations")
+
+    sink: IO[str] | None = None
+    if out is not None:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        sink = (Path(out) / "findings.jsonl").open("w", encoding="utf-8")
+    try:
+        run = _Run(versions, engine, now, sink, progress)
+        by_case: dict[str, list[Event]] | None = None
+        event_problems: list[Any] = []
+        clock_record: str | None = None
+        if events is not None:
+            clock_record = newest._timeline_record(None)
+            if clock_record not in files:
+                raise AuditError(
+                    f"--events given, but no --records for `{clock_record}`, whose clocks they "
+                    "drive"
+                )
+            by_case, event_problems = newest.read_events(events, clock_record)
+            n_events = sum(len(e) for e in by_case.values())
+            if now is None:
+                last = max((e[-1].at for e in by_case.values() if e), default=None)
+                run.as_of = last.astimezone(run.tz) if last is not None else None
+        if run.as_of is None:
+            run.as_of = dt.datetime.now(run.tz).replace(microsecond=0)
+        for name, path in files.items():
+            rows, read, seen = run.records(name, path, by_case if name == clock_record else None)
+            run.inputs.append(
+                {
+                    "kind": "records",
+                    "type": name,
+                    "path": path,
+                    "rows": rows,
+                    "read": read,
+                    "bad": rows - read,
+                }
+            )
+            if name == clock_record and by_case is not None:
+                event_problems.extend(unmatched_cases(by_case, seen))
+        if events is not None and by_case is not None:
+            skipped = sum(1 for p in event_problems if p.code.startswith("R"))
+            run.inputs.append(
+                {
+                    "kind": "events",
+                    "type": None,
+                    "path": str(events),
+                    "rows": n_events + skipped,
+                    "read": n_events,
+                    "bad": skipped,
+                }
+            )
+            for p in event_problems:
+                if p.code.startswith("R"):
+                    run.bad.add(str(events), p.line, p.case, RowError(p.code, p.message))
+            if run.timelines is not None:
+                run.timelines["events"] = n_events
+                run.timelines["event_problems"] = len(event_problems)
+                run.timelines["notices"] = [
+                    {"line": p.line, "case": p.case, "code": p.code, "message": p.message}
+                    for p in event_problems[:BAD_SHOWN]
+                    if not p.code.startswith("R")
+                ]
+        if engine == "duckdb":
+            run.duck_metrics(files)
+        if transcripts is not None:
+            rows, read = run.transcript_file(str(transcripts))
+            run.inputs.append(
+                {
+                    "kind": "transcripts",
+                    "type": None,
+                    "path": str(transcripts),
+                    "rows": rows,
+                    "read": read,
+                    "bad": rows - read,
+                }
+            )
+    finally:
+        if sink is not None:
+            sink.close()
+
+    kpis = run.kpis()
+    kpi_status = Counter(k["status"] for k in kpis)
+    failed = run.findings.total > 0 or kpi_status["fail"] > 0
+    p = newest.ir
+    data: dict[str, Any] = {
+        "schema": 1,
+        "tool": {"name": "csdsl", "version": __version__},
+        "generated_at": dt.datetime.now(run.tz).replace(microsecond=0).isoformat(),
+        "engine": engine,
+        "as_of": run.as_of.isoformat() if run.as_of else None,
+        "command": command,
+        "policy": {
+            "name": p.name,
+            "version": p.version,
+            "effective": p.effective.isoformat() if p.effective else None,
+            "file": p.file,
+            "timezone": p.timezone,
+        },
+        "versions": [
+            {
+                "file": v.policy.ir.file,
+                "name": v.policy.ir.name,
+                "version": v.policy.ir.version,
+                "effective": v.policy.ir.effective.isoformat() if v.policy.ir.effective else None,
+                "from": v.start.isoformat() if v.start else None,
+                "until": v.until.isoformat() if v.until else None,
+                "judged": dict(run.judged[i]),
+            }
+            for i, v in enumerate(versions)
+        ],
+        "inputs": run.inputs,
+        "summary": {
+            "verdict": "fail" if failed else "pass",
+            "records": sum(i["read"] for i in run.inputs if i["kind"] != "events"),
+            "bad_rows": run.bad.total,
+            "before_first_version": run.early,
+            "findings": run.findings.total,
+            "kpis": {s: kpi_status[s] for s in ("pass", "fail", "not_applicable")},
+            "by_kind": {k: run.findings.by_kind[k] for k in FINDING_KINDS},
+        },
+        "kpis": kpis,
+        "validity": run.validity,
+        "timelines": run.timelines,
+        "transcripts": run.transcripts,
+        "findings": {
+            "total": run.findings.total,
+            "shown": len(run.findings.kept),
+            "file": "findings.jsonl" if out is not None else None,
+            "items": run.findings.kept,
+        },
+        "bad_rows": {"total": run.bad.total, "shown": len(run.bad.items), "items": run.bad.items},
+    }
+    report = AuditReport(data, tuple(run.findings.kept))
+    if out is not None:
+        report.write(out)
+    return report
+
+
+def iter_findings(path: str | Path) -> Iterator[dict[str, Any]]:
+    """The findings of a run, from its `findings.jsonl`."""
+    try:
+        with Path(path).open(encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip():
+                    yield json.loads(line)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
