@@ -157,7 +157,6 @@ class _Router(RecordReader):
 
     def _row(self, line: int, obj: Any, text: bool = False) -> Row:
         index, early = self.version_of(obj, text)
-        self.early += early
         reader = self.readers[index]
         if reader is None:
             return Row(
@@ -170,7 +169,9 @@ class _Router(RecordReader):
                 ),
                 index,
             )
-        return attrs.evolve(RecordReader._row(reader, line, obj, text), version=index)
+        row = RecordReader._row(reader, line, obj, text)
+        self.early += early and row.values is not None
+        return attrs.evolve(row, version=index)
 
 
 def version_on(versions: Sequence[Version], day: dt.date | None) -> tuple[int, bool]:
@@ -335,7 +336,8 @@ class _Run:
                     self.bad.add(path, row.line, row.id, row.error)
                     continue
                 read += 1
-                seen.add(str(row.id))
+                if clocks:
+                    seen.add(str(row.id))  # for V003: events of cases with no readable record
                 v = row.version
                 if sql is None:
                     self.judged[v][name] += 1

@@ -506,10 +506,8 @@ def cmd_test(args: argparse.Namespace) -> int:
 # ---- audit -------------------------------------------------------------------------------
 
 
-def _records_args(values: list[str]) -> dict[str, str] | str | None:
-    """`--records F` (the main record type) or `--records TYPE=F`, repeatable."""
-    if not values:
-        return None
+def _records_args(values: list[str], main: Callable[[], str]) -> dict[str, str]:
+    """`--records F` (the main record type: `main()`) and `--records TYPE=F`, repeatable."""
     typed: dict[str, str] = {}
     bare: list[str] = []
     for v in values:
@@ -522,15 +520,16 @@ def _records_args(values: list[str]) -> dict[str, str] | str | None:
             bare.append(v)
     if len(bare) > 1:
         raise ValueError("--records: several files without a type; write TYPE=FILE for each")
-    if bare and not typed:
-        return bare[0]
     if bare:
-        raise ValueError(f"--records: `{bare[0]}` has no type; write TYPE=FILE for each file")
+        name = main()
+        if name in typed:
+            raise ValueError(f"--records: two files for `{name}`")
+        typed[name] = bare[0]
     return typed
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from csdsl.audit import AuditError, audit
+    from csdsl.audit import AuditError, audit, main_record
 
     policies = []
     for path in args.policy:
@@ -548,8 +547,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if now.tzinfo is None:
             now = now.replace(tzinfo=policies[-1].tz)
     try:
-        records = _records_args(args.records)
-    except ValueError as exc:
+        records = _records_args(args.records, lambda: main_record(policies[-1]))
+    except (ValueError, AuditError) as exc:
         _err(f"csdsl: {exc}")
         return USAGE
     command = "csdsl " + " ".join(shlex.quote(a) for a in args.argv)
