@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import csdsl
-from csdsl.audit import SHOWN_PER_CLAUSE, AuditError, audit, iter_findings
+from csdsl.auditor import SHOWN_PER_CLAUSE, AuditError, audit, iter_findings
 from csdsl.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -304,3 +304,34 @@ def test_cli_several_versions(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert summary["records"] == 240
     data = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert [v["version"] for v in data["versions"]] == ["1.0", "1.1"]
+
+
+def test_a_kpi_without_its_records_is_not_applicable_not_absent() -> None:
+    report = csdsl.audit(csdsl.load(HOTLINE), records={"Call": RECORDS["Call"]})
+    kpis = {k["metric"]: k for k in report.data["kpis"]}
+    assert set(kpis) >= {m.name for m in csdsl.load(HOTLINE).ir.metrics}
+    inquiry = kpis["inquiry_reply_rate"]
+    assert (inquiry["status"], inquiry["value"]) == ("not_applicable", None)
+    assert inquiry["reason"] == "no --records for `Inquiry`"
+    assert kpis["connection_rate"]["status"] == "pass"
+
+
+def test_a_file_of_the_wrong_type_is_warned_about(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _audit(tmp_path, "--records", str(RECORDS["Call"])) == 0
+    err = capsys.readouterr().err
+    assert "none of its 3004 rows could be read as `Complaint`" in err
+    data = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert data["warnings"] and data["summary"]["bad_rows"] == 3004
+
+
+def test_a_run_that_stops_leaves_no_partial_findings(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(csdsl.InputError):
+        csdsl.audit(
+            csdsl.load(HOTLINE),
+            records={"Complaint": RECORDS["Complaint"], "Call": tmp_path / "missing.jsonl"},
+            out=out,
+        )
+    assert sorted(p.name for p in out.iterdir()) == []

@@ -3,7 +3,7 @@
 Every ```csp block of docs/language.md that is a whole policy file (it has a `policy` header) is
 compiled.  Either it has no errors, or each error it gets is quoted (code and message) in the
 ```text block that follows it; and its examples pass unless that block shows a failing one.
-Snippets that import other files are left out (they need their neighbours).
+Snippets that import or include other files are left out (they need their neighbours).
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ BLOCKS = re.findall(r"```(\w*)\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S
 SNIPPETS = [
     (i, body, BLOCKS[i + 1][1] if i + 1 < len(BLOCKS) and BLOCKS[i + 1][0] == "text" else "")
     for i, (lang, body) in enumerate(BLOCKS)
-    if lang == "csp" and re.search(r"^policy ", body, re.M) and "import " not in body
+    if lang == "csp"
+    and re.search(r"^policy ", body, re.M)
+    and not re.search(r"^(import|include) ", body, re.M)
 ]
 
 

@@ -7,6 +7,7 @@ In: a policy path; records as mappings or files.  Out: `Verdict`s, `ValidatedRow
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import zoneinfo
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -86,7 +87,14 @@ def _choose(name: str | None, candidates: set[str], what: str, whats: str) -> st
 
 
 def _event(values: Mapping[str, Any]) -> tuple[dt.datetime, str, str | None]:
-    return (values["at"].astimezone(dt.UTC), str(values["event"]).strip(), values.get("role"))
+    # names and roles repeat across millions of events: one copy of each string (an event log of
+    # a million cases is held in memory, grouped by case)
+    role = values.get("role")
+    return (
+        values["at"].astimezone(dt.UTC),
+        sys.intern(str(values["event"]).strip()),
+        sys.intern(role) if isinstance(role, str) else role,
+    )
 
 
 def _utc(now: dt.datetime | None, tz: dt.tzinfo) -> dt.datetime | None:

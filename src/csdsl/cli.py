@@ -529,7 +529,7 @@ def _records_args(values: list[str], main: Callable[[], str]) -> dict[str, str]:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from csdsl.audit import AuditError, audit, main_record
+    from csdsl.auditor import AuditError, audit, main_record
 
     policies = []
     for path in args.policy:
@@ -569,6 +569,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         _err(f"csdsl: {exc}")
         return USAGE
     data = report.data
+    for warning in data["warnings"]:
+        _err(f"csdsl: warning: {warning}")
     s = data["summary"]
     if args.format == "json":
         _out(json.dumps({k: data[k] for k in ("summary", "inputs")}, ensure_ascii=False))

@@ -507,6 +507,8 @@ def _by_clause(
     for r in (validity or {}).get("by_condition", []):
         add(r.clause, "valid complaint", r.count, "validity")
     for r in (timelines or {}).get("by_clause", []):
+        if r["kind"] == "warning":  # a warning that went off is counted, not a finding
+            continue
         add(r["clause"], f"{r['kind']} breached".strip(), r["breached_n"], "timelines")
     for r in (transcripts or {}).get("by_rule", []):
         add(r["clause"], r["kind"], r["count_n"], "transcripts")

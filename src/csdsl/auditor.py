@@ -306,6 +306,8 @@ class _Run:
         self.transcripts: dict[str, Any] | None = None
         self.as_of: dt.datetime | None = now
         self.early = 0  # records and transcripts from before the first version took effect
+        self.given: set[str] = set()  # record types with an input file
+        self.warnings: list[str] = []
 
     # ---- records ----------------------------------------------------------------------------
     def records(
@@ -633,8 +635,35 @@ class _Run:
         for i, v in enumerate(self.versions):
             if self.engine == "python":
                 self.metric_results[i] = self.metric_engines[i].results()
+            seen = set()
             for r in self.metric_results[i]:
+                seen.add(r.metric.name)
                 out.append({**r.to_json(), "version": v.label, "percent": r.metric.percent})
+            for m in v.policy.ir.metrics:  # nothing to compute it from: say so, never skip it
+                if m.name in seen:
+                    continue
+                absent = [t for t in m.records if t not in self.given]
+                reason = (
+                    "no --records for " + ", ".join(f"`{t}`" for t in absent)
+                    if absent
+                    else "no records of " + ", ".join(f"`{t}`" for t in m.records)
+                )
+                out.append(
+                    {
+                        "metric": m.name,
+                        "wording": m.wording,
+                        "group": {},
+                        "value": None,
+                        "op": m.op,
+                        "threshold": json_value(m.threshold),
+                        "status": "not_applicable",
+                        "reason": reason,
+                        "parts": [],
+                        "clause": {"file": m.span.file, "line": m.span.line},
+                        "version": v.label,
+                        "percent": m.percent,
+                    }
+                )
         return out
 
 
@@ -696,9 +725,12 @@ def audit(
     sink: IO[str] | None = None
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
-        sink = (Path(out) / "findings.jsonl").open("w", encoding="utf-8")
+        # written under a temporary name: a run that stops half-way leaves no partial file
+        sink = (Path(out) / ".findings.jsonl.part").open("w", encoding="utf-8")
+    done = False
     try:
         run = _Run(versions, engine, now, sink, progress)
+        run.given = set(files)
         by_case: dict[str, list[Event]] | None = None
         event_problems: list[Any] = []
         clock_record: str | None = None
@@ -714,10 +746,13 @@ def audit(
             if now is None:
                 last = max((e[-1].at for e in by_case.values() if e), default=None)
                 run.as_of = last.astimezone(run.tz) if last is not None else None
-        if run.as_of is None:
-            run.as_of = dt.datetime.now(run.tz).replace(microsecond=0)
         for name, path in files.items():
             rows, read, seen = run.records(name, path, by_case if name == clock_record else None)
+            if rows and not read:
+                run.warnings.append(
+                    f"{path}: none of its {rows} rows could be read as `{name}`; is it the "
+                    "right file for that record type?"
+                )
             run.inputs.append(
                 {
                     "kind": "records",
@@ -767,9 +802,17 @@ def audit(
                     "bad": rows - read,
                 }
             )
+            if rows and not read:
+                run.warnings.append(f"{transcripts}: none of its {rows} rows is a transcript")
+        done = True
     finally:
         if sink is not None:
             sink.close()
+            part = Path(sink.name)
+            if done:
+                part.replace(part.with_name("findings.jsonl"))
+            else:
+                part.unlink(missing_ok=True)
 
     kpis = run.kpis()
     kpi_status = Counter(k["status"] for k in kpis)
@@ -802,6 +845,7 @@ def audit(
             for i, v in enumerate(versions)
         ],
         "inputs": run.inputs,
+        "warnings": run.warnings,
         "summary": {
             "verdict": "fail" if failed else "pass",
             "records": sum(i["read"] for i in run.inputs if i["kind"] != "events"),
