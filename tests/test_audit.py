@@ -335,3 +335,30 @@ def test_a_run_that_stops_leaves_no_partial_findings(tmp_path: Path) -> None:
             out=out,
         )
     assert sorted(p.name for p in out.iterdir()) == []
+
+
+def test_the_duckdb_engine_gives_the_same_report(run: tuple[Path, Any], tmp_path: Path) -> None:
+    _, python = run
+    duck = csdsl.audit(
+        csdsl.load(HOTLINE),
+        records=RECORDS,
+        events=EX / "complaint_events.jsonl",
+        transcripts=EX / "transcripts.jsonl",
+        engine="duckdb",
+        out=tmp_path,
+    )
+    differ = {k for k in python.data if python.data[k] != duck.data[k]}
+    assert differ == {"generated_at", "engine"}
+    assert duck.data["engine"] == "duckdb"
+    every = sorted((tmp_path / "findings.jsonl").read_text(encoding="utf-8").splitlines())
+    python_every = (run[0] / "findings.jsonl").read_text(encoding="utf-8").splitlines()
+    assert every and every == sorted(python_every)
+
+
+def test_versions_agree_across_engines() -> None:
+    versions = [csdsl.load(EX / "versions" / f"feedback_v{n}.csp") for n in (1, 2)]
+    a = csdsl.audit(versions, records=RECORDS["Complaint"])
+    b = csdsl.audit(versions, records=RECORDS["Complaint"], engine="duckdb")
+    for key in ("versions", "summary", "validity", "kpis", "bad_rows", "inputs"):
+        assert a.data[key] == b.data[key], key
+    assert sorted(map(str, a.findings)) == sorted(map(str, b.findings))

@@ -28,6 +28,8 @@ Meaning:
 
 from __future__ import annotations
 
+import bisect
+import csv
 import datetime as dt
 import itertools
 import json
@@ -215,6 +217,7 @@ class _BadRows:
     items: list[dict[str, Any]] = attrs.Factory(list)
     seen: set[tuple[str, int]] = attrs.Factory(set)
     total: int = 0
+    by_path: Counter[str] = attrs.Factory(Counter)
 
     def add(self, path: str, line: int, rid: Any, error: RowError) -> bool:
         """Count a bad row once (the python and SQL passes may both meet it)."""
@@ -222,18 +225,25 @@ class _BadRows:
             return False
         self.seen.add((path, line))
         self.total += 1
-        if len(self.items) < BAD_SHOWN:
-            self.items.append(
-                {
-                    "input": path,
-                    "line": line,
-                    "id": rid,
-                    "code": error.code,
-                    "message": error.message,
-                    "field": error.field,
-                }
-            )
+        self.by_path[path] += 1
+        # the first BAD_SHOWN by file and line, whatever order the engines met them in
+        if len(self.items) == BAD_SHOWN and (path, line) >= _at(self.items[-1]):
+            return True
+        item = {
+            "input": path,
+            "line": line,
+            "id": rid,
+            "code": error.code,
+            "message": error.message,
+            "field": error.field,
+        }
+        bisect.insort(self.items, item, key=_at)
+        del self.items[BAD_SHOWN:]
         return True
+
+
+def _at(item: Mapping[str, Any]) -> tuple[str, int]:
+    return (item["input"], item["line"])
 
 
 def _valid_message(record: str, cid: str, wording: str | None) -> str:
@@ -307,6 +317,7 @@ class _Run:
         self.as_of: dt.datetime | None = now
         self.early = 0  # records and transcripts from before the first version took effect
         self.given: set[str] = set()  # record types with an input file
+        self.count_later: list[tuple[str, str]] = []  # duckdb: inputs read by the KPIs only
         self.warnings: list[str] = []
 
     # ---- records ----------------------------------------------------------------------------
@@ -497,10 +508,11 @@ class _Run:
                 texts = {c.id: c.wording for c in validity.conditions}
                 spans = {c.id: c.span for c in validity.conditions}
                 for r in engine.validate_file(path, name, window=window):
-                    rows += 1
                     if r.error is not None:
-                        self.bad.add(path, r.line, r.id, r.error)
+                        # every version's pass meets the bad rows: count each once
+                        rows += self.bad.add(path, r.line, r.id, r.error)
                         continue
+                    rows += 1
                     read += 1
                     self.judged[i][name] += 1
                     counts["judged"] += 1
@@ -524,11 +536,8 @@ class _Run:
                                 "version": v.label,
                             }
                         )
-            else:
-                n, good = engine.count_rows(path, name, window=window)
-                rows += n
-                read += good
-                self.judged[i][name] += good
+            elif (name, path) not in self.count_later:
+                self.count_later.append((name, path))  # counted once its KPIs have run
         return rows, read
 
     def duck_metrics(self, files: Mapping[str, str]) -> None:
@@ -675,6 +684,30 @@ def _builder(policy: Policy, name: str) -> Any:
     return None
 
 
+def count_rows(path: str) -> int:
+    """The records in a file, good and bad, as the readers number them (JSONL: non-blank lines;
+    CSV: rows after the header that are not blank; JSON: array items; Parquet: rows)."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix == ".parquet":
+        import duckdb
+
+        found = duckdb.execute("select count(*) from read_parquet($path)", {"path": path})
+        one = found.fetchone()
+        return int(one[0]) if one is not None else 0
+    with p.open(encoding="utf-8-sig", newline="") as handle:
+        if suffix == ".csv":
+            rows = csv.reader(handle)
+            next(rows, None)
+            return sum(1 for r in rows if r and any(c.strip() for c in r))
+        if suffix == ".json":
+            return sum(
+                1
+                for _ in RecordReader(ir.Record("Any", ()), dt.UTC)._json_array(handle.read(), path)
+            )
+        return sum(1 for line in handle if line.strip())
+
+
 def _no_record(name: str) -> ir.Record:
     raise AuditError(f"the policy has no record `{name}`")
 
@@ -790,6 +823,13 @@ def audit(
                 ]
         if engine == "duckdb":
             run.duck_metrics(files)
+            for name, path in run.count_later:
+                entry = next(i for i in run.inputs if i["kind"] == "records" and i["path"] == path)
+                entry["rows"] = count_rows(path)
+                entry["bad"] = run.bad.by_path[path]
+                entry["read"] = entry["rows"] - entry["bad"]
+                if len(versions) == 1:
+                    run.judged[0][name] += entry["read"]
         if transcripts is not None:
             rows, read = run.transcript_file(str(transcripts))
             run.inputs.append(
@@ -814,6 +854,9 @@ def audit(
             else:
                 part.unlink(missing_ok=True)
 
+    # the report lists findings by input, line and kind, whatever order the engine found them in
+    order = {k: i for i, k in enumerate(FINDING_KINDS)}
+    kept = sorted(run.findings.kept, key=lambda f: (f["input"], f["line"], order[f["kind"]]))
     kpis = run.kpis()
     kpi_status = Counter(k["status"] for k in kpis)
     failed = run.findings.total > 0 or kpi_status["fail"] > 0
@@ -863,11 +906,11 @@ def audit(
             "total": run.findings.total,
             "shown": len(run.findings.kept),
             "file": "findings.jsonl" if out is not None else None,
-            "items": run.findings.kept,
+            "items": kept,
         },
         "bad_rows": {"total": run.bad.total, "shown": len(run.bad.items), "items": run.bad.items},
     }
-    report = AuditReport(data, tuple(run.findings.kept))
+    report = AuditReport(data, tuple(kept))
     if out is not None:
         report.write(out)
     return report
