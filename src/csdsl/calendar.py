@@ -64,6 +64,11 @@ class WorkCalendar:
     statutory: str | None = None  # "china" or None
     closed: frozenset[dt.date] = frozenset()
     working: frozenset[dt.date] = frozenset()
+    # each local date's open intervals, computed once: an audit asks for the same few hundred
+    # days millions of times
+    _days: dict[dt.date, tuple[Span, ...]] = attrs.field(
+        factory=dict, init=False, eq=False, repr=False
+    )
 
     @classmethod
     def always_open(cls, name: str = "24x7", tz: dt.tzinfo = UTC) -> WorkCalendar:
@@ -125,8 +130,14 @@ class WorkCalendar:
             return ((dt.time(0), None),)
         return max(schedules, key=schedules.count)
 
-    def day_intervals(self, day: dt.date) -> list[Span]:
+    def day_intervals(self, day: dt.date) -> tuple[Span, ...]:
         """The open intervals of one local date, as UTC instants."""
+        known = self._days.get(day)
+        if known is None:
+            known = self._days[day] = self._day_intervals(day)
+        return known
+
+    def _day_intervals(self, day: dt.date) -> tuple[Span, ...]:
         out = []
         for start, end in self._hours(day):
             a = dt.datetime.combine(day, start, self.tz).astimezone(UTC)
@@ -137,7 +148,7 @@ class WorkCalendar:
             ).astimezone(UTC)
             if b > a:
                 out.append((a, b))
-        return out
+        return tuple(out)
 
     def _local_date(self, t: dt.datetime) -> dt.date:
         return t.astimezone(self.tz).date()
