@@ -550,21 +550,36 @@ class _Run:
             }
             if not wanted:
                 continue
-            window = None
-            if len(self.versions) > 1:
-                fields = {receipt_field(v.policy.ir.record(n) or _no_record(n)) for n in wanted}
-                field = fields.pop() if len(fields) == 1 else None
-                if field is None:
+            # one window per receipt field: with several versions, each type's records are
+            # split by the day they were received, as the python engine's router does
+            by_field: dict[str | None, dict[str, str]] = {}
+            for n, path in wanted.items():
+                field = receipt_field(v.policy.ir.record(n) or _no_record(n))
+                by_field.setdefault(field if len(self.versions) > 1 else None, {})[n] = path
+            for m in v.policy.ir.metrics:
+                groups = {f for f, names in by_field.items() if set(m.records) & set(names)}
+                if len(groups) > 1:
                     raise AuditError(
-                        "the duckdb engine needs one receipt field for the metrics of several "
-                        "versions; use --engine python"
+                        f"metric `{m.name}` reads records received on different fields; with "
+                        "several versions run it with --engine python"
                     )
-                window = (field, _start(v.start if i else None, self.tz), _start(v.until, self.tz))
-            results, bad = DuckEngine(v.policy).measure_files(wanted, window=window)
-            self.metric_results[i] = results
-            for p, row in bad:
-                assert row.error is not None
-                self.bad.add(p, row.line, row.id, row.error)
+            results: list[MetricResult] = []
+            engine = DuckEngine(v.policy)
+            for field, names in by_field.items():
+                window = None
+                if field is not None:
+                    window = (
+                        field,
+                        _start(v.start if i else None, self.tz),
+                        _start(v.until, self.tz),
+                    )
+                found, bad = engine.measure_files(names, window=window)
+                results += found
+                for p, row in bad:
+                    assert row.error is not None
+                    self.bad.add(p, row.line, row.id, row.error)
+            order = {m.name: k for k, m in enumerate(v.policy.ir.metrics)}
+            self.metric_results[i] = sorted(results, key=lambda r: order[r.metric.name])
 
     # ---- transcripts ------------------------------------------------------------------------
     def transcript_file(self, path: str) -> tuple[int, int]:

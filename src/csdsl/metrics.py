@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -48,11 +48,22 @@ def percentile(values: list[Any], q: float) -> Any:
     ordered = sorted(values)
     if not ordered:
         return None
-    pos = (len(ordered) - 1) * q / 100
-    lo, hi = math.floor(pos), math.ceil(pos)
+    pos, lo, hi = percentile_ranks(len(ordered), q)
+    return interpolate(ordered[lo], ordered[hi], pos, lo, hi)
+
+
+def percentile_ranks(n: int, q: float) -> tuple[float, int, int]:
+    """Where the `q`th percentile of `n` sorted values lies: (position, rank below, rank above),
+    ranks counted from 0.  Shared with engines that pick the two values themselves (SQL)."""
+    pos = (n - 1) * q / 100
+    return pos, math.floor(pos), math.ceil(pos)
+
+
+def interpolate(low: Any, high: Any, pos: float, lo: int, hi: int) -> Any:
+    """The percentile from the values at ranks `lo` and `hi` (see `percentile_ranks`)."""
     if lo == hi:
-        return ordered[lo]
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+        return low
+    return low + (high - low) * (pos - lo)
 
 
 class _Acc:
@@ -189,26 +200,45 @@ class MetricEngine:
         out = []
         for mi, m in enumerate(self.metrics):
             groups = list(self._groups[mi]) or ([()] if not m.groups else [])
-            for key in sorted(groups, key=lambda k: tuple("" if v is None else str(v) for v in k)):
+            for key in sorted(groups, key=group_order):
                 out.append(self.result(mi, key))
         return out
 
     def result(self, mi: int, key: tuple[Any, ...]) -> MetricResult:
-        m = self.metrics[mi]
-        values: dict[int, Any] = {}
-        for ai, agg in enumerate(self._aggs[mi]):
-            acc = self._state.get((mi, ai, key)) or _Acc()
-            values[id(agg)] = acc.result(agg)
-        parts = tuple(Part(a.text, values[id(a)]) for a in self._aggs[mi])
-        value, reason = _evaluate(m.value, values)
-        group = tuple(
-            (f"{g.period} of {g.field}" if g.period else g.field, None if v is None else str(v))
-            for g, v in zip(m.groups, key, strict=True)
-        )
-        if value is None:
-            return MetricResult(m, group, None, "not_applicable", parts, reason)
-        ok = COMPARE[m.op](value, m.threshold)
-        return MetricResult(m, group, value, "pass" if ok else "fail", parts)
+        values = [
+            (self._state.get((mi, ai, key)) or _Acc()).result(agg)
+            for ai, agg in enumerate(self._aggs[mi])
+        ]
+        return metric_result(self.metrics[mi], key, values)
+
+
+def group_order(key: tuple[Any, ...]) -> tuple[str, ...]:
+    """How the groups of a metric are ordered in its results (ties keep the order first seen)."""
+    return tuple("" if v is None else str(v) for v in key)
+
+
+def empty_value(agg: ir.Aggregate) -> Any:
+    """An aggregate's value over no records: 0 for `count` and `sum`, None (not applicable) for
+    the others."""
+    return _Acc().result(agg)
+
+
+def metric_result(m: ir.Metric, key: tuple[Any, ...], values: Sequence[Any]) -> MetricResult:
+    """A metric's result in one group: `key` holds the group's values (one per `by`), `values`
+    the aggregates' values in `ir.aggregates(m.value)` order.  The arithmetic of the metric's
+    value and its threshold comparison happen here, for every engine."""
+    aggs = ir.aggregates(m.value)
+    by_agg = {id(a): v for a, v in zip(aggs, values, strict=True)}
+    parts = tuple(Part(a.text, by_agg[id(a)]) for a in aggs)
+    value, reason = _evaluate(m.value, by_agg)
+    group = tuple(
+        (f"{g.period} of {g.field}" if g.period else g.field, None if v is None else str(v))
+        for g, v in zip(m.groups, key, strict=True)
+    )
+    if value is None:
+        return MetricResult(m, group, None, "not_applicable", parts, reason)
+    ok = COMPARE[m.op](value, m.threshold)
+    return MetricResult(m, group, value, "pass" if ok else "fail", parts)
 
 
 def _evaluate(e: ir.MExpr, values: Mapping[int, Any]) -> tuple[Any, str | None]:

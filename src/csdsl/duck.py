@@ -1,0 +1,2100 @@
+"""The DuckDB engine (`--engine duckdb`): validity verdicts and metrics computed in SQL.
+
+In: a loaded `csdsl.api.Policy` and record files: JSONL (`.jsonl`, `.ndjson`), a JSON array
+(`.json`), CSV with a header row (`.csv`) or Parquet (`.parquet`); optionally a `Window`, a
+(field, start, end) that keeps only the rows whose date or datetime field falls in [start, end)
+(`in_window` says what that means; bad rows are reported whatever the window).
+Out: `DuckEngine.validate_file` yields one `DuckVerdict` per row, in line order (line, id,
+valid, matched condition ids, the values each matched condition read, or the row's `RowError`);
+`DuckEngine.measure_files` returns the `MetricResult`s and the bad rows, with their file.
+
+Meaning: exactly the Python engine's (`Policy.validate_file`, `Policy.measure_files`): the same
+rows, line numbers, ids, verdicts, error codes and messages, metric values (ints stay ints),
+groups and their order.  SQL is only a faster way to the same answers; where it cannot be sure,
+Python decides.  `evidence_of` gives the same evidence JSON for the interpreter's `Verdict`.
+
+Reading.  A Python pre-scan sends to the Python reader, whole, a file with a lone carriage
+return (Python starts a line there) or a NUL byte; a `.json` array (no line numbers in SQL),
+standard input, a missing file or an unknown suffix; a CSV whose header is not exactly its first
+line, or whose quoted cell spans lines.  Otherwise DuckDB reads every physical line as text
+(`read_csv` without delimiter or quoting), in parallel and in file order: a row's place is its
+line number (`preserve_insertion_order`; numbering the rows in SQL would make the scan serial).
+JSON is parsed once a line (`json_extract` of the whole object and every record key: the
+object's compact text must be exactly as long as its record keys' pairs, else its keys are
+counted, which catches repeated keys, where DuckDB keeps the first and Python the last).  CSV
+cells come from `string_split`.  Each field is typed strictly: JSON types by their spelling;
+booleans, numbers, enum names, ISO dates, datetimes (`2024-10-29T09:15[:00[.f]]`, `T` or a
+space, `Z`, `±HH:MM` or no offset), durations (seconds, `1d2h3m4s` in that order, `P1DT2H3M4S`)
+only in the plainest spellings, checked with regular expressions, then cast (TRY_CAST, never a
+CAST that could fail on a row it does not suit: DuckDB may compute a subexpression for every
+row).  A line SQL is not certain about goes, alone, to the Python `RecordReader` (`_jsonl` or
+`_csv` of that one line): not JSON for Python or DuckDB (trailing commas, `nan`, lone
+surrogates, a cut line), not an object, a repeated key, a number beyond 2^53, whitespace
+around a value, `30m2h`, `pt4h`, fractional seconds of a duration, a basic-format date, a quoted
+CSV cell, a wrong cell count, a missing required field, ...  The reader gives
+the exact `RowError`, or the values, which the interpreter judges.  SQL never accepts a value
+Python would read differently; it only declines.  `engine.fallback_rows` counts the lines Python
+read.  If DuckDB fails mid-file (not UTF-8), Python goes on from there and raises the same
+`InputError`.  Parquet has no Python reader: each row becomes a JSON object (`to_json`;
+timestamps with a time zone as UTC ISO text, intervals as seconds) read as a JSONL line; its
+line number is its row number, from 1, and a bad row is reported as its JSON form would be.
+
+The typed rows of the last file read are kept in a DuckDB table (about 150 bytes a row),
+with the rows Python read for the lines SQL left to it: `measure_files` after `validate_file`
+of the same unchanged file (same path, inode, size, modification and change times) neither
+parses it nor calls Python for it again.  `close()` (or `with`) frees them.
+
+Values in SQL: numbers, dates (days), datetimes (UTC microseconds) and durations (microseconds)
+are DOUBLE, exact because every integer SQL holds stays below 2^53.  Datetimes are accepted only
+inside the stretch of time where the policy's zone keeps one UTC offset (for Asia/Shanghai from
+1991-09-16 on, for UTC 1900-2200; for a zone with daylight saving time only the current half
+year): there Python's aware-datetime arithmetic (wall clock within one zone, UTC across zones)
+is UTC arithmetic, and a naive datetime is its wall clock less that offset (computed here, not
+by DuckDB's ICU).  Each arithmetic step that could leave exact ground adds a guard: an integer
+result of 2^53 or more, a datetime outside that stretch, a duration scaled or divided by a
+number of the record that is not whole (Python rounds `timedelta * float` exactly; a constant
+factor is rounded exactly in SQL, with HUGEINT); a row whose guard trips is read again and
+judged by Python.  Division by zero and non-finite results are missing, as in the interpreter;
+`and`/`or`/`not`, `in` and comparisons are SQL's three-valued logic, which is the
+interpreter's; `contains` is a substring test on both sides.  Constant subexpressions are
+computed by the interpreter before translation.  A condition that still cannot be translated (a
+datetime literal outside that stretch, an integer literal beyond 2^53, a scaling factor with a
+huge denominator) makes the whole validity block run in Python; `validity_sql` raises
+`ValueError` for it.
+
+Metrics: per file, SQL computes each metric's groups (text, enum, bool, int and date fields;
+day, ISO week or month of a date or datetime in the policy's zone) and each aggregate's parts
+over the rows SQL typed and, added to the same query, the rows Python read: counts, exact
+integer sums, numbers with a fraction handed to Python in file order (Python adds them one by
+one, and so does this), the first minimum or maximum with its JSON spelling (an int stays an
+int), and for a percentile the two values at its interpolation ranks (ties in file order, as a
+stable sort leaves them).  `csdsl.metrics.metric_result` does the arithmetic between aggregates
+and the threshold comparison.  Metrics grouped by a number, a duration or a datetime without a
+period, or whose `where` cannot be translated, are computed by the Python `MetricEngine` over
+the files.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+import json
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import attrs
+import duckdb
+from sqlglot import exp
+
+from csdsl import ir
+from csdsl.interpreter import Validator, Verdict, compile_expr
+from csdsl.metrics import (
+    MetricEngine,
+    MetricResult,
+    empty_value,
+    group_order,
+    interpolate,
+    metric_result,
+    percentile_ranks,
+    period_key,
+)
+from csdsl.records import RecordReader, Row, RowError
+from csdsl.values import format_duration
+
+if TYPE_CHECKING:
+    from csdsl.api import Policy
+
+Kind = ir.Kind
+Window: TypeAlias = tuple[str, dt.datetime | None, dt.datetime | None]
+
+EXACT = 2**53  # every integer below this is exact in a DOUBLE
+US = 1_000_000
+DAY_US = 86_400 * US
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_EPOCH_DATE = dt.date(1970, 1, 1)
+_BATCH = 32768
+_MAX_DURATION_S = 9_000_000_000  # seconds; keeps microseconds below 2^53
+
+# ---- what both engines share: canonical JSON of evidence, windows ----------------------------
+
+
+def json_of(value: Any, tz: dt.tzinfo) -> Any:
+    """A record value as evidence JSON: datetimes ISO 8601 with the offset of `tz`, dates ISO,
+    durations ISO 8601 (`PT2H30M`), missing as null, the rest as is."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(tz).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return format_duration(value)
+    return value
+
+
+def evidence_of(verdict: Verdict, tz: dt.tzinfo) -> dict[str, dict[str, Any]]:
+    """For each matched condition, the values it read (`ConditionResult.values` order)."""
+    return {
+        c.id: {name: json_of(v, tz) for name, v in c.values}
+        for c in verdict.conditions
+        if c.outcome is True
+    }
+
+
+def _instant_us(moment: dt.datetime, tz: dt.tzinfo) -> int:
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+    return (aware - _EPOCH) // dt.timedelta(microseconds=1)
+
+
+def _first_day(moment: dt.datetime, tz: dt.tzinfo) -> dt.date:
+    """The first date whose midnight is not before `moment` (in `tz`)."""
+    local = moment.astimezone(tz) if moment.tzinfo is not None else moment
+    day = local.date()
+    return day if local.time() == dt.time(0) else day + dt.timedelta(days=1)
+
+
+def in_window(values: Mapping[str, Any], window: Window | None, tz: dt.tzinfo = dt.UTC) -> bool:
+    """Whether a record's values fall in `window` = (field, start inclusive, end exclusive).
+
+    A datetime field is compared as an instant (naive bounds are read in `tz`, pass the policy's
+    `Policy.tz`); a date field as its midnight in `tz`.  A missing field is outside.  Without a
+    window every record is inside."""
+    if window is None:
+        return True
+    name, start, end = window
+    v = values.get(name)
+    if v is None:
+        return False
+    if isinstance(v, dt.datetime):
+        at = _instant_us(v, tz)
+        return (start is None or at >= _instant_us(start, tz)) and (
+            end is None or at < _instant_us(end, tz)
+        )
+    if isinstance(v, dt.date):
+        return (start is None or v >= _first_day(start, tz)) and (
+            end is None or v < _first_day(end, tz)
+        )
+    raise ValueError(f"the window's field `{name}` is not a date or datetime")
+
+
+@attrs.frozen
+class DuckVerdict:
+    """One row: its verdict, or its error (then `valid` is None).  `evidence` is parsed from
+    `evidence_json` when asked for: bulk runs that only count never pay for it."""
+
+    line: int
+    id: Any
+    valid: bool | None
+    matched: tuple[str, ...]
+    evidence_json: str | None = attrs.field(default=None, repr=False)
+    error: RowError | None = None
+
+    @property
+    def evidence(self) -> dict[str, dict[str, Any]]:
+        """{matched condition id: {field: JSON value}}, fields in the condition's order."""
+        if self.evidence_json is None:
+            return {}
+        parsed: dict[str, dict[str, Any]] = json.loads(self.evidence_json)
+        return parsed
+
+
+# ---- the policy's time zone: where it keeps one offset ---------------------------------------
+
+_PROBE_FROM = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+_PROBE_DAYS = (dt.datetime(2200, 1, 1, tzinfo=dt.UTC) - _PROBE_FROM).days
+
+
+@attrs.frozen
+class _Zone:
+    offset_us: int  # the zone's offset from UTC in [lo_us, hi_us)
+    lo_us: int
+    hi_us: int
+    suffix: str  # the offset as isoformat writes it: `+08:00`
+
+
+@functools.lru_cache(maxsize=16)
+def _zone(tz: dt.tzinfo, anchor: dt.date) -> _Zone:
+    """The longest stretch around `anchor` (within 1900-2200) where `tz` has one offset, less a
+    day at each end (so no wall time in it is ambiguous).  Probed day by day."""
+    day = dt.timedelta(days=1)
+
+    def offset(i: int) -> dt.timedelta | None:
+        return (_PROBE_FROM + i * day).astimezone(tz).utcoffset()
+
+    a = min(
+        max((dt.datetime.combine(anchor, dt.time(), dt.UTC) - _PROBE_FROM).days, 0), _PROBE_DAYS
+    )
+    here = offset(a)
+    assert here is not None
+    lo = a
+    while lo > 0 and offset(lo - 1) == here:
+        lo -= 1
+    hi = a
+    while hi < _PROBE_DAYS and offset(hi + 1) == here:
+        hi += 1
+    off_us = here // dt.timedelta(microseconds=1)
+    start = (lo + 1) * DAY_US + (_PROBE_FROM - _EPOCH) // dt.timedelta(microseconds=1)
+    end = (hi - 1) * DAY_US + (_PROBE_FROM - _EPOCH) // dt.timedelta(microseconds=1)
+    sample = dt.datetime(2000, 1, 1, tzinfo=dt.timezone(here)).isoformat()
+    return _Zone(off_us, start, max(start, end), sample[19:])
+
+
+# ---- building SQL with sqlglot -----------------------------------------------------------------
+
+
+def _fn(name: str, *args: exp.Expr) -> exp.Expr:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def _s(text: str) -> exp.Expr:
+    return exp.Literal.string(text)
+
+
+def _i(value: int) -> exp.Expr:
+    lit = exp.Literal.number(abs(value))
+    return exp.Neg(this=lit) if value < 0 else lit
+
+
+def _d(value: float | int) -> exp.Expr:
+    """A DOUBLE constant, exactly (the shortest text that reads back as the same double)."""
+    return exp.cast(_s(repr(float(value))), exp.DataType.Type.DOUBLE)
+
+
+def _c(name: str) -> exp.Expr:
+    return exp.column(name, quoted=True)
+
+
+def _alias(x: exp.Expr, name: str, quoted: bool = True) -> exp.Expr:
+    aliased: exp.Expr = exp.alias_(x, name, quoted=quoted, copy=False)
+    return aliased
+
+
+def _select(*cols: exp.Expr) -> exp.Select:
+    return exp.select(*cols, copy=False)
+
+
+def _bool(value: bool) -> exp.Expr:
+    return exp.true() if value else exp.false()
+
+
+def _table(name: str) -> exp.Table:
+    return exp.Table(this=exp.to_identifier(name, quoted=True))
+
+
+_OPERATORS = (exp.Binary, exp.Unary, exp.Connector, exp.Predicate)
+
+
+def _p(x: exp.Expr) -> exp.Expr:
+    """`x`, parenthesised when it is an operator (sqlglot's builders do not add parentheses)."""
+    return exp.Paren(this=x) if isinstance(x, _OPERATORS) and not isinstance(x, exp.Paren) else x
+
+
+def _bin(cls: type[exp.Binary], a: exp.Expr, b: exp.Expr) -> exp.Expr:
+    node: exp.Expr = cls(this=_p(a), expression=_p(b))
+    return node
+
+
+def _junction(cls: type[exp.Connector], xs: Sequence[exp.Expr]) -> exp.Expr:
+    """`a AND b AND c` (or OR), each operand parenthesised unless it is an atom or the same
+    junction (which associates)."""
+
+    def wrap(x: exp.Expr) -> exp.Expr:
+        return x if isinstance(x, cls) else _p(x)
+
+    out: exp.Expr = wrap(xs[0])
+    for x in xs[1:]:
+        out = cls(this=out, expression=wrap(x))
+    return out
+
+
+def _and(*xs: exp.Expr) -> exp.Expr:
+    return _junction(exp.And, xs)
+
+
+def _or(*xs: exp.Expr) -> exp.Expr:
+    return _junction(exp.Or, xs)
+
+
+def _not(x: exp.Expr) -> exp.Expr:
+    return exp.Not(this=_p(x))
+
+
+def _is_null(x: exp.Expr) -> exp.Expr:
+    return exp.Is(this=_p(x), expression=exp.Null())
+
+
+def _is_true(x: exp.Expr) -> exp.Expr:
+    return exp.Is(this=_p(x), expression=exp.true())
+
+
+def _case(*pairs: tuple[exp.Expr, exp.Expr], default: exp.Expr | None = None) -> exp.Expr:
+    out = exp.Case(ifs=[exp.If(this=c, true=v) for c, v in pairs])
+    if default is not None:
+        out.set("default", default)
+    return out
+
+
+def _in(x: exp.Expr, items: Sequence[exp.Expr]) -> exp.Expr:
+    return exp.In(this=_p(x), expressions=list(items))
+
+
+def _in_text(x: exp.Expr, items: Sequence[str]) -> exp.Expr:
+    """`x` is one of `items` (NULL when x is).  DuckDB runs an IN list of five or more as a
+    join; a list literal does not."""
+    if not items:
+        return exp.false()
+    if len(items) < 4:
+        return _in(x, [_s(v) for v in items])
+    return _fn("list_contains", exp.Array(expressions=[_s(v) for v in items]), x)
+
+
+def _cast(x: exp.Expr, to: str) -> exp.Expr:
+    return exp.cast(_p(x), to, copy=False)
+
+
+def _abs(x: exp.Expr) -> exp.Expr:
+    return _fn("abs", x)
+
+
+def _finite(x: exp.Expr) -> exp.Expr:
+    return _fn("isfinite", x)
+
+
+def _rx(x: exp.Expr, pattern: str) -> exp.Expr:
+    return _fn("regexp_matches", x, _s(pattern))
+
+
+def _below_exact(x: exp.Expr) -> exp.Expr:
+    return _bin(exp.LT, _abs(x), _d(EXACT))
+
+
+def _null(sql_type: str) -> exp.Expr:
+    return exp.cast(exp.Null(), sql_type)
+
+
+def _sql_type(t: ir.Type) -> str:
+    if t.kind is Kind.BOOL:
+        return "BOOLEAN"
+    if t.kind in (Kind.TEXT, Kind.ENUM):
+        return "VARCHAR"
+    return "DOUBLE"
+
+
+# ---- typing raw values in SQL ------------------------------------------------------------------
+
+_VISIBLE = r"[\pL\pN\pP\pS]"  # a character that is neither whitespace nor invisible
+_NUMBER_TEXT = r"^[-+]?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$"
+_DATE_TEXT = r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}$"
+_DATETIME_TEXT = (
+    r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9]"
+    r"(:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?$"
+)
+# durations: seconds, `1d2h3m4s` in that order, or `P1DT2H3M4S` (at least one part, none empty),
+# each part short enough that the total stays far from overflow
+_CLOCK = r"([0-9]{1,8}H([0-9]{1,9}M)?([0-9]{1,10}S)?|[0-9]{1,9}M([0-9]{1,10}S)?|[0-9]{1,10}S)"
+_DURATION_TEXT = (
+    r"^-?([0-9]{1,10}"
+    r"|[0-9]{1,5}d([0-9]{1,8}h)?([0-9]{1,9}m)?([0-9]{1,10}s)?"
+    r"|[0-9]{1,8}h([0-9]{1,9}m)?([0-9]{1,10}s)?|[0-9]{1,9}m([0-9]{1,10}s)?|[0-9]{1,10}s"
+    rf"|P([0-9]{{1,5}}D(T{_CLOCK})?|T{_CLOCK}))$"
+)
+_JSON_SCALARS = ["true", "false"]
+_TRUE_WORDS = ["true", "t", "yes", "y", "1"]
+_FALSE_WORDS = ["false", "f", "no", "n", "0"]
+
+
+def _try_cast(x: exp.Expr, to: str) -> exp.Expr:
+    """CAST that gives NULL instead of failing.  SQL never relies on CASE to keep a failing CAST
+    from rows it does not suit: DuckDB may compute a repeated subexpression for every row."""
+    return exp.TryCast(this=x, to=exp.DataType.build(to))
+
+
+def _date_days(s: exp.Expr) -> exp.Expr:
+    """Days since 1970-01-01 of an ISO date `YYYY-MM-DD` (checked by the caller), or NULL."""
+    days = _fn("date_diff", _s("day"), exp.cast(_s("1970-01-01"), "DATE"), _try_cast(s, "DATE"))
+    return _cast(days, "DOUBLE")
+
+
+def _datetime_us(s: exp.Expr, quoted: exp.Expr, zone: _Zone) -> exp.Expr:
+    """UTC microseconds of an ISO datetime in the plain spellings (checked by the caller), or
+    NULL.  DuckDB's casts do the arithmetic: TIMESTAMPTZ for a written offset, TIMESTAMP (the
+    wall clock) less the zone's offset for none.  `quoted`: the text as matched (maybe in
+    JSON quotes)."""
+    with_offset = _fn("epoch_us", _try_cast(s, "TIMESTAMPTZ"))
+    wall = _bin(exp.Sub, _fn("epoch_us", _try_cast(s, "TIMESTAMP")), _i(zone.offset_us))
+    # with an offset the text ends `Z` or `±HH:MM` (its sixth character from the end is a sign;
+    # a spelling without one has a `T`, a space, a colon or a digit there)
+    sign = _fn("substr", quoted, _i(-7 if quoted is not s else -6), _i(1))
+    offset = _or(
+        _fn("ends_with", quoted, _s('Z"' if quoted is not s else "Z")), _in_text(sign, ["+", "-"])
+    )
+    return _cast(_case((offset, with_offset), default=wall), "DOUBLE")
+
+
+def _duration_us(s: exp.Expr) -> exp.Expr:
+    """Microseconds of a duration in the plain spellings (checked by the caller, with its sign),
+    or NULL: ISO becomes the compact spelling, which DuckDB's INTERVAL cast reads."""
+    body = _fn("ltrim", s, _s("-"))
+    iso = _fn("lower", _fn("replace", _fn("replace", body, _s("P"), _s("")), _s("T"), _s("")))
+    compact = _case((_fn("starts_with", body, _s("P")), iso), default=body)  # P1DT2H: 1d2h
+    us = _cast(_fn("epoch_us", _try_cast(compact, "INTERVAL")), "DOUBLE")
+    return _case((_fn("starts_with", s, _s("-")), exp.Neg(this=_p(us))), default=us)
+
+
+def _spelled(pattern: str, quoted: bool) -> str:
+    """A whole-text pattern, inside JSON quotes when `quoted`."""
+    assert pattern.startswith("^") and pattern.endswith("$")
+    return '^"' + pattern[1:-1] + '"$' if quoted else pattern
+
+
+@attrs.frozen
+class _Typed:
+    """One field typed in SQL: its value (NULL when missing or unreadable), whether SQL read it
+    as Python would (`ok`; a missing value counts as read), the JSON spelling of a number (for
+    evidence and for telling ints from floats) and whether Python holds an int."""
+
+    value: exp.Expr
+    ok: exp.Expr
+    token: exp.Expr | None = None
+    isint: exp.Expr | None = None
+
+
+class _Typer:
+    """Types raw values in SQL, in three stages over columns of field `n`: `prims` (from `e<n>`,
+    the value's JSON as `json_extract` writes it, or `s<n>`, a CSV cell) gives `s<n>`, the text,
+    and `d<n>`, the number; `candidate` gives the value `r<n>` and whether it reads, `g<n>`;
+    `field` the typed value and `ok`."""
+
+    def __init__(self, zone: _Zone) -> None:
+        self.zone = zone
+
+    @staticmethod
+    def prims(f: ir.Field, n: int, text: bool) -> list[tuple[str, exp.Expr]]:
+        k = f.type.kind
+        out: list[tuple[str, exp.Expr]] = []
+        if text:
+            s = _c(f"s{n}")
+            if k in _NUMERIC:
+                out.append((f"d{n}", _case((_rx(s, _NUMBER_TEXT), _try_cast(s, "DOUBLE")))))
+            return out
+        e = _c(f"e{n}")
+        if k is Kind.TEXT:
+            out.append((f"s{n}", _json_text(e)))
+        elif k in (Kind.DATE, Kind.DATETIME, Kind.DURATION):
+            # the plain spellings have no escapes: the text is what is between the quotes
+            out.append((f"s{n}", _fn("trim", e, _s('"'))))
+        if k in (*_NUMERIC, Kind.DURATION):  # a string is no number: do not even try
+            out.append((f"d{n}", _json_number(e)))
+        return out
+
+    def missing(self, n: int, text: bool) -> exp.Expr:
+        if text:
+            s = _c(f"s{n}")
+            return _or(_is_null(s), _bin(exp.EQ, s, _s("")))
+        e = _c(f"e{n}")
+        return _or(_is_null(e), _bin(exp.EQ, e, _s("null")))
+
+    def candidate(self, f: ir.Field, n: int, text: bool) -> exp.Expr:
+        """Field `n`'s value, NULL unless it reads exactly as Python reads it (datetimes and
+        durations: before the range check of `field`)."""
+        k = f.type.kind
+        s, d = _c(f"s{n}"), _c(f"d{n}")
+        e = _c(f"e{n}")
+        q = not text  # JSON: a string is matched with its quotes
+        raw_text = s if text else e
+        if k is Kind.BOOL:
+            if text:
+                lower = _fn("lower", s)
+                words = _and(
+                    _rx(s, "^[A-Za-z0-9]{1,5}$"), _in_text(lower, _TRUE_WORDS + _FALSE_WORDS)
+                )
+                good = _or(words, _in_text(s, ["是", "对", "否", "错"]))
+                value = _or(_in_text(lower, _TRUE_WORDS), _in_text(s, ["是", "对"]))
+                return _case((good, value))
+            return _case(
+                (_bin(exp.EQ, e, _s("true")), exp.true()),
+                (_bin(exp.EQ, e, _s("false")), exp.false()),
+            )
+        if k is Kind.INT:
+            return _case((_and(_finite(d), _bin(exp.EQ, d, _fn("trunc", d)), _below_exact(d)), d))
+        if k is Kind.NUMBER:
+            return _case((_finite(d) if text else _and(_finite(d), _below_exact(d)), d))
+        if k is Kind.TEXT:
+            return _case((_rx(s, _VISIBLE), s)) if text else s
+        if k is Kind.ENUM:
+            names = exp.Array(expressions=[_s(v) for v in f.type.values])
+            spelled = [json.dumps(v, ensure_ascii=False) if q else v for v in f.type.values]
+            at = _fn("list_position", exp.Array(expressions=[_s(v) for v in spelled]), raw_text)
+            return _fn("list_extract", names, at)
+        if k is Kind.DATE:
+            return _case((_rx(raw_text, _spelled(_DATE_TEXT, q)), _date_days(s)))
+        if k is Kind.DATETIME:
+            pattern = _spelled(_DATETIME_TEXT, q)
+            return _case((_rx(raw_text, pattern), _datetime_us(s, raw_text, self.zone)))
+        if k is Kind.DURATION:
+            from_text = _case((_rx(raw_text, _spelled(_DURATION_TEXT, q)), _duration_us(s)))
+            if text:
+                return from_text
+            whole = _and(_finite(d), _bin(exp.EQ, d, _fn("trunc", d)))
+            return _case(
+                (exp.Not(this=_is_null(d)), _case((whole, _bin(exp.Mul, d, _d(US))))),
+                default=from_text,
+            )
+        raise _Untranslatable(f"field `{f.name}` has no type")  # pragma: no cover
+
+    def field(self, f: ir.Field, n: int, text: bool) -> _Typed:
+        """The typed field from its candidate `r<n>`: the value, whether the row may have it
+        (`ok`), and for numbers their JSON spelling and whether Python holds an int."""
+        r, k = _c(f"r{n}"), f.type.kind
+        value = r
+        if k is Kind.DATETIME:
+            inside = _and(
+                _bin(exp.GTE, r, _d(self.zone.lo_us)), _bin(exp.LT, r, _d(self.zone.hi_us))
+            )
+            value = _case((inside, r))
+        elif k is Kind.DURATION:
+            value = _case((_bin(exp.LT, _abs(r), _d(_MAX_DURATION_S * US)), r))
+        got = exp.Not(this=_is_null(_c(f"v:{f.name}")))
+        ok = _or(self.missing(n, text), got) if f.optional else got
+        token: exp.Expr | None = None
+        isint: exp.Expr | None = None
+        if k is Kind.NUMBER:
+            if text:
+                token, isint = _cast(r, "VARCHAR"), exp.false()
+            else:
+                token, isint = _case((got, _c(f"e{n}"))), _not(_rx(_c(f"e{n}"), "[.eE]"))
+        return _Typed(value, ok, token, isint)
+
+
+def _json_number(e: exp.Expr) -> exp.Expr:
+    """The value of a JSON number (NULL for any other value): `e` starts with `-` or a digit."""
+    first = _fn("left", e, _i(1))
+    numeric = _or(
+        _bin(exp.EQ, first, _s("-")),
+        _and(_bin(exp.GTE, first, _s("0")), _bin(exp.LTE, first, _s("9"))),
+    )
+    return _case((numeric, _try_cast(e, "DOUBLE")))
+
+
+def _json_text(e: exp.Expr) -> exp.Expr:
+    """The text of a JSON string (NULL for any other value): what is between the quotes, or
+    with escapes, decoded."""
+    decoded = exp.JSONExtractScalar(this=e, expression=_s("$"))
+    inner = _case((_fn("contains", e, _s("\\")), decoded), default=_fn("trim", e, _s('"')))
+    return _case((_fn("starts_with", e, _s('"')), inner))
+
+
+# ---- conditions in SQL ---------------------------------------------------------------------------
+
+
+class _Untranslatable(Exception):
+    """An expression SQL cannot compute exactly as the interpreter does."""
+
+
+_CMP: dict[str, type[exp.Binary]] = {
+    "=": exp.EQ,
+    "!=": exp.NEQ,
+    "<": exp.LT,
+    "<=": exp.LTE,
+    ">": exp.GT,
+    ">=": exp.GTE,
+}
+_NUMERIC = (Kind.INT, Kind.NUMBER)
+
+
+def _divround(a: exp.Expr, b: exp.Expr, wide: bool) -> exp.Expr:
+    """Python's `datetime._divide_and_round(a, b)` (a/b rounded half to even) on integers held
+    in DOUBLEs; BIGINT arithmetic, HUGEINT when `wide`.  b must not be 0."""
+    t = "HUGEINT" if wide else "BIGINT"
+    big_a, big_b = _try_cast(a, t), _try_cast(b, t)
+    q0 = _bin(exp.IntDiv, big_a, big_b)
+    m = _bin(exp.Mod, big_a, big_b)
+    adjust = _and(
+        _bin(exp.NEQ, m, _i(0)),
+        _bin(exp.NEQ, _bin(exp.LT, m, _i(0)), _bin(exp.LT, big_b, _i(0))),
+    )
+    q = _case((adjust, _bin(exp.Sub, q0, _i(1))), default=q0)
+    r = _case((adjust, _bin(exp.Add, m, big_b)), default=m)
+    r2 = _bin(exp.Mul, _i(2), r)
+    over = _case(
+        (_bin(exp.GT, big_b, _i(0)), _bin(exp.GT, r2, big_b)), default=_bin(exp.LT, r2, big_b)
+    )
+    up = _or(over, _and(_bin(exp.EQ, r2, big_b), _bin(exp.NEQ, _bin(exp.Mod, q, _i(2)), _i(0))))
+    rounded = _cast(_bin(exp.Add, q, _case((up, _i(1)), default=_i(0))), "DOUBLE")
+    return _fn("try", rounded)  # never fails, even on the rows a guard sends to Python
+
+
+class _Translator:
+    """IR expressions -> SQL over the typed columns `v:<field>`.  Every place where DOUBLE
+    arithmetic could differ from Python's adds a guard to `unsafe` (TRUE: let Python judge)."""
+
+    def __init__(self, zone: _Zone, value: Callable[[str], exp.Expr]) -> None:
+        self.zone = zone
+        self.value = value
+        self.unsafe: list[exp.Expr] = []
+
+    def guard(self, x: exp.Expr) -> None:
+        self.unsafe.append(x)
+
+    def __call__(self, e: ir.Expr) -> exp.Expr:
+        if not isinstance(e, ir.Const | ir.FieldRef) and not ir.fields_used(e):
+            try:
+                folded = compile_expr(e)({})
+            except Exception as exc:  # the interpreter would fail on every record
+                raise _Untranslatable(f"`{e}` cannot be computed: {exc}") from None
+            return self.const(folded, e.type)
+        if isinstance(e, ir.Const):
+            return self.const(e.value, e.type)
+        if isinstance(e, ir.FieldRef):
+            return self.value(e.name)
+        if isinstance(e, ir.Neg):
+            return exp.Neg(this=_p(self(e.operand)))
+        if isinstance(e, ir.Arith):
+            return self.arith(e)
+        if isinstance(e, ir.Cmp):
+            return _bin(_CMP[e.op], self(e.left), self(e.right))
+        if isinstance(e, ir.And):
+            return _and(self(e.left), self(e.right))
+        if isinstance(e, ir.Or):
+            return _or(self(e.left), self(e.right))
+        if isinstance(e, ir.Not):
+            return _not(self(e.operand))
+        if isinstance(e, ir.IsSet):
+            test = _is_null(self(e.operand))
+            return test if e.negated else _not(test)
+        if isinstance(e, ir.In):
+            return self.in_(e)
+        if isinstance(e, ir.Contains):
+            return _fn("contains", self(e.left), self(e.right))
+        raise _Untranslatable(f"unexpected expression {e!r}")  # pragma: no cover
+
+    def in_(self, e: ir.In) -> exp.Expr:
+        """`x in [...]`: SQL's IN has the interpreter's three-valued logic.  A long list of
+        constants becomes `list_contains` (DuckDB would run a long IN list as a join), other
+        long lists a chain of `or`."""
+        x = self(e.operand)
+        if not e.items:
+            return _case(
+                (_is_null(x), _null("BOOLEAN")), default=exp.true() if e.negated else exp.false()
+            )
+        items = [self(i) for i in e.items]
+        if len(items) < 4:
+            test = _in(x, items)
+        elif all(self.constant_of(i)[0] for i in e.items):
+            values = [self.constant_of(i)[1] for i in e.items]
+            known = [sql for sql, v in zip(items, values, strict=True) if v is not None]
+            found = _fn("list_contains", exp.Array(expressions=known), x) if known else exp.false()
+            unknown = exp.null() if any(v is None for v in values) else exp.false()
+            test = _case((_is_null(x), _null("BOOLEAN")), (found, exp.true()), default=unknown)
+        else:
+            test = _or(*(_bin(exp.EQ, x, i) for i in items))
+        return _not(test) if e.negated else test
+
+    def const(self, value: Any, t: ir.Type) -> exp.Expr:
+        if value is None:
+            return _null(_sql_type(t))
+        if isinstance(value, bool):
+            return exp.true() if value else exp.false()
+        if isinstance(value, int | float):
+            if isinstance(value, int) and abs(value) >= EXACT:
+                raise _Untranslatable(f"the number {value} is too large for exact SQL")
+            return _d(value)
+        if isinstance(value, str):
+            return _s(value)
+        if isinstance(value, dt.timedelta):
+            us = value // dt.timedelta(microseconds=1)
+            if abs(us) >= EXACT:
+                raise _Untranslatable(f"the duration {format_duration(value)} is too long for SQL")
+            return _d(us)
+        if isinstance(value, dt.datetime):
+            us = (value - _EPOCH) // dt.timedelta(microseconds=1)
+            if not self.zone.lo_us <= us < self.zone.hi_us:
+                raise _Untranslatable(
+                    f"the datetime {value.isoformat()} is outside the stretch where the time zone "
+                    "keeps one offset"
+                )
+            return _d(us)
+        if isinstance(value, dt.date):
+            return _d((value - _EPOCH_DATE).days)
+        raise _Untranslatable(f"unexpected constant {value!r}")  # pragma: no cover
+
+    def constant_of(self, e: ir.Expr) -> tuple[bool, Any]:
+        """(True, value) when `e` reads no field."""
+        if isinstance(e, ir.Const):
+            return True, e.value
+        if ir.fields_used(e):
+            return False, None
+        try:
+            return True, compile_expr(e)({})
+        except Exception as exc:
+            raise _Untranslatable(f"`{e}` cannot be computed: {exc}") from None
+
+    def exact_int(self, r: exp.Expr) -> exp.Expr:
+        """`r` (an integer in Python when its operands are): guard it stays below 2^53."""
+        self.guard(_and(_finite(r), _not(_below_exact(r))))
+        return r
+
+    def arith(self, e: ir.Arith) -> exp.Expr:
+        lk, rk, op = e.left.type.kind, e.right.type.kind, e.op
+        if lk in _NUMERIC and rk in _NUMERIC:
+            a, b = self(e.left), self(e.right)
+            if op == "/":
+                q = _bin(exp.Div, a, b)
+                return _case((_bin(exp.EQ, b, _d(0)), _null("DOUBLE")), (_finite(q), q))
+            r = _bin({"+": exp.Add, "-": exp.Sub, "*": exp.Mul}[op], a, b)
+            self.exact_int(r)
+            return _case((_finite(r), r))
+        if lk is Kind.DURATION and rk is Kind.DURATION:
+            a, b = self(e.left), self(e.right)
+            if op == "/":
+                return _case((_bin(exp.EQ, b, _d(0)), _null("DOUBLE")), default=_bin(exp.Div, a, b))
+            return self.exact_int(_bin(exp.Add if op == "+" else exp.Sub, a, b))
+        if lk is Kind.DATETIME and rk is Kind.DATETIME:
+            return _bin(exp.Sub, self(e.left), self(e.right))
+        if lk is Kind.DATE and rk is Kind.DATE:
+            return self.exact_int(
+                _bin(exp.Mul, _bin(exp.Sub, self(e.left), self(e.right)), _d(DAY_US))
+            )
+        if Kind.DATETIME in (lk, rk):
+            r = _bin(exp.Add if op == "+" else exp.Sub, self(e.left), self(e.right))
+            z = self.zone
+            self.guard(_not(_and(_bin(exp.GTE, r, _d(z.lo_us)), _bin(exp.LT, r, _d(z.hi_us)))))
+            return r
+        if lk is Kind.DURATION and rk in _NUMERIC:
+            return self.scale(self(e.left), e.right, op)
+        if rk is Kind.DURATION and lk in _NUMERIC and op == "*":
+            return self.scale(self(e.right), e.left, op)
+        raise _Untranslatable(f"cannot translate {lk.value} {op} {rk.value}")  # pragma: no cover
+
+    def scale(self, d: exp.Expr, n_ir: ir.Expr, op: str) -> exp.Expr:
+        """A duration (microseconds) times or divided by a number, rounded as `timedelta` does."""
+        known, c = self.constant_of(n_ir)
+        safe_d = _below_exact(d)
+        if known:
+            if c is None:
+                return _null("DOUBLE")
+            if isinstance(c, float) and c.is_integer():
+                c = int(c)
+            if isinstance(c, int):
+                if abs(c) >= EXACT:
+                    raise _Untranslatable(f"the factor {c} is too large for exact SQL")
+                if op == "*":
+                    return self.exact_int(_bin(exp.Mul, d, _d(c)))
+                if c == 0:
+                    return _null("DOUBLE")
+                return self.exact_int(_case((safe_d, _divround(d, _d(c), wide=False))))
+            num, den = float(c).as_integer_ratio()
+            if max(abs(num), den) >= 2**64:
+                raise _Untranslatable(f"the factor {c!r} is not exact in SQL")
+            if op == "*":
+                a, b = _bin(exp.Mul, _try_cast(d, "HUGEINT"), _cast(_i(num), "HUGEINT")), _i(den)
+            else:
+                if num == 0:
+                    return _null("DOUBLE")
+                a, b = _bin(exp.Mul, _try_cast(d, "HUGEINT"), _cast(_i(den), "HUGEINT")), _i(num)
+            return self.exact_int(_case((safe_d, _divround(a, b, wide=True))))
+        n = self(n_ir)
+        integral = _and(_bin(exp.EQ, n, _fn("trunc", n)), _below_exact(n))
+        self.guard(_not(integral))
+        if op == "*":
+            return self.exact_int(_bin(exp.Mul, d, n))
+        divided = _case((_and(safe_d, integral), _divround(d, n, wide=False)))
+        return self.exact_int(_case((_bin(exp.EQ, n, _d(0)), _null("DOUBLE")), default=divided))
+
+
+# ---- sources: how a file becomes typed rows -----------------------------------------------------
+
+_BLANK = r"^[ \t]*$"
+# What DuckDB's JSON reader accepts and Python's does not: NaN and infinities in any case (Python
+# takes `NaN`, `Infinity` only), and trailing commas.  In a line whose keys are all record keys
+# only the object's own trailing comma needs looking for: any other such value would be a field's,
+# and no field accepts it.  Other lines are searched all through (slower).
+_TRAILING_COMMA = r",[ \t\r\n]*\}[ \t\r\n]*$"
+_LENIENT_JSON = r"[:,\[][ \t\r\n]*[-+]?([Nn][Aa][Nn]|[Ii][Nn][Ff])|,[ \t\r\n]*[}\]]"
+
+
+def _json_pointer(key: str) -> str:
+    return "/" + key.replace("~", "~0").replace("/", "~1")
+
+
+@attrs.frozen
+class _Source:
+    mode: str  # jsonl | csv | parquet | python
+    reason: str = ""
+    header: tuple[str, ...] = ()
+    header_line: str = ""
+    parquet_columns: tuple[tuple[str, str], ...] = ()
+
+
+def _prescan(path: Path, quotes: bool) -> tuple[str | None, bool]:
+    """(why the file must go to Python or None, whether it holds a double quote).  Reads the
+    file in chunks (mapping it would count it all in the process's memory)."""
+    lone_cr = "it holds a carriage return that does not end a line"
+    quoted = False
+    with path.open("rb") as handle:
+        carry = b""
+        while chunk := handle.read(1 << 24):
+            if b"\x00" in chunk:
+                return "it holds a NUL byte", False
+            if carry or b"\r" in chunk:
+                block = carry + chunk
+                carry = b""
+                if block.endswith(b"\r"):  # its line feed, if any, is in the next chunk
+                    block, carry = block[:-1], b"\r"
+                if block.count(b"\r") != block.count(b"\r\n"):
+                    return lone_cr, False
+            quoted = quoted or (quotes and b'"' in chunk)
+        if carry:
+            return lone_cr, False
+    return None, quoted
+
+
+def _csv_line_closed(text: str) -> bool:
+    """Whether a CSV line, read alone, ends outside quotes (so the next line is a new row)."""
+    reader = csv.reader([text + "\n", "x\n"])
+    try:
+        next(reader, None)
+    except csv.Error:
+        return False
+    return reader.line_num == 1
+
+
+@attrs.frozen
+class _TypedFields:
+    fields: tuple[ir.Field, ...]
+    token: frozenset[str]  # NUMBER fields carrying their JSON spelling `t:<name>`
+
+
+def _value_col(name: str) -> exp.Expr:
+    return _c("v:" + name)
+
+
+class _Mask:
+    """What a mask of outcomes (`1`/`0` per condition, then per exception) means."""
+
+    def __init__(self, validity: ir.Validity) -> None:
+        self.ids = [c.id for c in validity.conditions]
+        self.n = len(self.ids)
+        self.all = validity.quantifier == "all"
+        self.cache: dict[str, tuple[bool, tuple[str, ...]]] = {}
+
+    def __call__(self, mask: str) -> tuple[bool, tuple[str, ...]]:
+        hit = self.cache.get(mask)
+        if hit is None:
+            matched = tuple(i for i, bit in zip(self.ids, mask, strict=False) if bit == "1")
+            holds = len(matched) == self.n if self.all else bool(matched)
+            hit = self.cache[mask] = (holds and "1" not in mask[self.n :], matched)
+        return hit
+
+
+@attrs.frozen
+class _Loaded:
+    """A file loaded: its key (record, path, source, file status), typed table, the rows
+    Python read by line, and the first line that holds a record (2 after a CSV header)."""
+
+    key: tuple[Any, ...]
+    table: str
+    source: _Source
+    typed: _TypedFields
+    python: dict[int, list[Row]]
+    first: int
+
+
+@attrs.frozen
+class _Judge:
+    """A validity block translated: outcome SQL per condition and exception, and the guard."""
+
+    validity: ir.Validity
+    conditions: tuple[exp.Expr, ...]
+    exceptions: tuple[exp.Expr, ...]
+    unsafe: exp.Expr
+    problem: str | None  # why it runs in Python instead
+
+
+class DuckEngine:
+    """Validity and metrics of a policy over record files, in DuckDB (see the module doc)."""
+
+    def __init__(
+        self, policy: Policy, *, threads: int | None = None, memory_limit: str = "768MB"
+    ) -> None:
+        self.policy = policy
+        self.tz = policy.tz
+        anchor = policy.ir.effective or dt.date.today()
+        self.zone = _zone(self.tz, anchor)
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "memory_limit": memory_limit,
+            "temp_directory": str(Path(tempfile.gettempdir()) / "csdsl-duckdb"),
+            "preserve_insertion_order": True,  # results in file order: a row's place is its line
+            "autoinstall_known_extensions": False,  # never the network
+            "autoload_known_extensions": False,
+        }
+        if threads is not None:
+            config["threads"] = threads
+        self.con = duckdb.connect(":memory:", config=config)
+        try:  # naive timestamps DuckDB shows are in the policy's zone (ICU is built in)
+            self.con.execute("LOAD icu")
+            self.con.execute("SET TimeZone = " + _s(policy.ir.timezone).sql("duckdb"))
+        except duckdb.Error:  # without ICU nothing here depends on the session's zone
+            pass
+        self.fallback_rows = 0
+        self._typer = _Typer(self.zone)
+        self._judges: dict[str, _Judge] = {}
+        self._counter = 0
+        self._loaded: _Loaded | None = None
+        self._busy: dict[str, int] = {}  # tables `validate_file` iterators are reading
+        self._stale: set[str] = set()  # tables to drop when they are no longer read
+
+    def close(self) -> None:
+        """Close the DuckDB connection (and with it every table it kept)."""
+        self._loaded = None
+        self.con.close()
+
+    def __enter__(self) -> DuckEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- plans ----------------------------------------------------------------------------------
+    def _record(self, name: str) -> ir.Record:
+        return self.policy.reader(name).record
+
+    def _judge(self, record: str) -> _Judge:
+        if record in self._judges:
+            return self._judges[record]
+        validity = self.policy.ir.validity(record)
+        assert validity is not None
+        tr = _Translator(self.zone, _value_col)
+        problem = None
+        try:
+            conds = tuple(tr(c.expr) for c in validity.conditions)
+            excs = tuple(tr(c.expr) for c in validity.exceptions)
+        except _Untranslatable as exc:
+            problem = str(exc)
+            conds, excs = (), ()
+        unsafe = _fn("coalesce", _or(*tr.unsafe), exp.false()) if tr.unsafe else exp.false()
+        judge = _Judge(validity, conds, excs, unsafe, problem)
+        self._judges[record] = judge
+        return judge
+
+    def _source(self, path: Path) -> _Source:
+        suffix = path.suffix.lower()
+        if str(path) == "-" or not path.is_file():
+            return _Source("python", "standard input or not a file")
+        if suffix == ".parquet":
+            query = _select(exp.Star()).from_(
+                _fn("read_parquet", exp.Placeholder(this="path")), copy=False
+            )
+            try:
+                described = self.con.execute(
+                    "DESCRIBE " + query.sql("duckdb"), {"path": str(path)}
+                ).fetchall()
+            except duckdb.Error as exc:
+                return _Source("python", f"unreadable parquet: {exc}")
+            return _Source(
+                "parquet", parquet_columns=tuple((str(r[0]), str(r[1])) for r in described)
+            )
+        if suffix in (".jsonl", ".ndjson", ".csv"):
+            try:
+                why, quoted = _prescan(path, suffix == ".csv")
+            except OSError as exc:
+                return _Source("python", str(exc))
+            if why is not None:
+                return _Source("python", why)
+            if suffix != ".csv":
+                return _Source("jsonl")
+            try:
+                with path.open(encoding="utf-8-sig", newline="") as handle:
+                    first = handle.readline()
+                    reader = csv.reader([first])
+                    header = next(reader, None)
+            except (OSError, UnicodeDecodeError) as exc:
+                return _Source("python", str(exc))
+            if header is None or not header or not _csv_line_closed(first.rstrip("\r\n")):
+                return _Source("python", "the header row is empty or spans lines")
+            source = _Source(
+                "csv", header=tuple(h.strip() for h in header), header_line=first.rstrip("\r\n")
+            )
+            if quoted and not self._quotes_closed(path):
+                return _Source("python", "a quoted cell spans lines")
+            return source
+        return _Source("python", f"`{suffix}` files are read by Python")
+
+    def _quotes_closed(self, path: Path) -> bool:
+        lines = (
+            _select(_c("l"))
+            .from_(self._raw_lines(), copy=False)
+            .where(_fn("contains", _c("l"), _s('"')), copy=False)
+        )
+        cur = self.con.execute(lines.sql("duckdb"), {"path": str(path)})
+        while batch := cur.fetchmany(_BATCH):
+            if not all(_csv_line_closed(text) for (text,) in batch):
+                return False
+        return True
+
+    @staticmethod
+    def _raw_lines(numbered: bool = False) -> exp.Expr:
+        """Every physical line (`l`, NULL when empty), in order; `numbered` adds its number
+        (`ordinality`), which costs DuckDB its parallelism (the engine counts rows instead)."""
+        options = {
+            "columns": exp.Struct(
+                expressions=[exp.PropertyEQ(this=_s("l"), expression=_s("VARCHAR"))]
+            ),
+            "delim": _fn("chr", _i(0)),
+            "quote": _s(""),
+            "escape": _s(""),
+            "header": exp.false(),
+            "auto_detect": exp.false(),
+            "strict_mode": exp.false(),
+            "new_line": _s("\\r\\n"),
+        }
+        args: list[exp.Expr] = [exp.Placeholder(this="path")]
+        args += [exp.EQ(this=exp.column(k), expression=v) for k, v in options.items()]
+        return exp.Table(this=_fn("read_csv", *args), ordinality=numbered or None)
+
+    def _plan(
+        self, record: ir.Record, source: _Source, numbered: bool = False
+    ) -> tuple[list[tuple[str, exp.Expr]], _TypedFields]:
+        """The CTEs that turn the file at `$path` into typed rows, one per physical line in
+        file order: `typed([line,] blank, l, ok, rid_s, rid_j, v:<field>..., t:<field>...,
+        i:<field>...)`; `blank` marks a line Python skips as empty, `ok` a row SQL read exactly
+        as the Python reader would.  For CSV the first row is the header."""
+        fields = record.fields
+        ctes: list[tuple[str, exp.Expr]] = []
+        text = source.mode == "csv"
+        line = [_alias(_c("ordinality"), "line")] if numbered else []
+        if text:
+            raw = _select(*line, _c("l")).from_(self._raw_lines(numbered), copy=False)
+            x = _case(
+                (_not(_fn("contains", _c("l"), _s('"'))), _fn("string_split", _c("l"), _s(",")))
+            )
+        else:
+            if source.mode == "jsonl":
+                raw = _select(*line, _c("l")).from_(self._raw_lines(numbered), copy=False)
+            else:
+                raw = self._parquet_lines(source, numbered)
+            keys = ["$", "id", *(f.name for f in fields)]
+            paths = exp.Array(expressions=[_s("$" if k == "$" else _json_pointer(k)) for k in keys])
+            lexical = _and(
+                exp.Not(this=_is_null(_c("l"))),
+                _not(_fn("contains", _c("l"), _s("\\u0000"))),
+                _not(_rx(_c("l"), _TRAILING_COMMA)),
+            )
+            x = _case((lexical, _fn("try", exp.JSONExtract(this=_c("l"), expression=paths))))
+        ctes.append(("lines", raw))
+        blank = _rx(_fn("coalesce", _c("l"), _s("")), _BLANK)
+        parsed = _select(
+            *([_c("line")] if numbered else []),
+            _c("l"),
+            _alias(blank, "blank"),
+            _alias(_case((_not(_c("blank")), x)), "x", quoted=True),
+        )
+        ctes.append(("parsed", parsed.from_("lines", copy=False)))
+        # primitive columns: each field's JSON (e<n>), text (s<n>), number (d<n>)
+        pieces: list[exp.Expr] = [exp.Star()]
+        prims: list[exp.Expr] = [exp.Star()]
+        if text:
+            header = source.header
+
+            def cell(name: str) -> exp.Expr:
+                idx = max((i for i, h in enumerate(header) if h == name), default=-1)
+                return _null("VARCHAR") if idx < 0 else _fn("list_extract", _c("x"), _i(idx + 1))
+
+            pieces.append(_alias(cell("id"), "s_id", quoted=True))
+            for n, f in enumerate(fields, 1):
+                pieces.append(_alias(cell(f.name), f"s{n}", quoted=True))
+        else:
+            names = ["_doc", "_id", *(str(n) for n in range(1, len(fields) + 1))]
+            for at, name in enumerate(names, 1):
+                # as text: JSON-typed values compare and cast by JSON's rules (`true` = 1.0)
+                pieces.append(
+                    _alias(_cast(_fn("list_extract", _c("x"), _i(at)), "VARCHAR"), f"e{name}")
+                )
+            prims.append(_alias(_json_text(_c("e_id")), "s_id"))
+            prims.append(_alias(_json_number(_c("e_id")), "d_id"))
+        for n, f in enumerate(fields, 1):
+            for name, sql in self._typer.prims(f, n, text):
+                prims.append(_alias(sql, name))
+        ctes.append(("pieces", _select(*pieces).from_("parsed", copy=False)))
+        ctes.append(("prims", _select(*prims).from_("pieces", copy=False)))
+        raws: list[exp.Expr] = [exp.Star()]
+        for n, f in enumerate(fields, 1):
+            raws.append(_alias(self._typer.candidate(f, n, text), f"r{n}"))
+        ctes.append(("raws", _select(*raws).from_("prims", copy=False)))
+        typed = [(f, self._typer.field(f, n, text)) for n, f in enumerate(fields, 1)]
+        values = [exp.Star(), *(_alias(t.value, "v:" + f.name) for f, t in typed)]
+        ctes.append(("vals", _select(*values).from_("raws", copy=False)))
+        # the id, and the row's shape
+        s_id = _c("s_id")
+        if text:
+            id_ok = _rx(s_id, _VISIBLE)
+            rid_s, rid_j = s_id, _null("VARCHAR")
+            structure = _and(
+                exp.Not(this=_is_null(_c("x"))),
+                _bin(exp.EQ, _fn("len", _c("x")), _i(len(source.header))),
+            )
+        else:
+            e_id, d_id = _c("e_id"), _c("d_id")
+            # text with a visible character, an integer (any size: its digits are exact), or
+            # a finite number below 2^53
+            id_ok = _or(
+                _rx(s_id, _VISIBLE),
+                _rx(e_id, "^-?[0-9]+$"),
+                _and(_finite(d_id), _below_exact(d_id)),
+            )
+            rid_s = s_id
+            rid_j = _case((_is_null(s_id), _cast(e_id, "VARCHAR")))
+            structure = self._one_object(["id", *(f.name for f in fields)])
+        oks = [_fn("coalesce", t.ok, exp.false()) for _, t in typed]
+        ok = _and(
+            _fn("coalesce", structure, exp.false()), _fn("coalesce", id_ok, exp.false()), *oks
+        )
+        cols: list[exp.Expr] = [
+            *([_c("line")] if numbered else []),
+            _c("blank"),
+            _c("l"),
+            _alias(ok, "ok", quoted=True),
+            _alias(_case((_c("ok"), rid_s)), "rid_s", quoted=True),
+            _alias(_case((_c("ok"), rid_j)), "rid_j", quoted=True),
+        ]
+        tokens = set()
+        for f, t in typed:
+            cols.append(_c("v:" + f.name))
+            if t.token is not None:
+                assert t.isint is not None
+                tokens.add(f.name)
+                cols.append(_alias(t.token, "t:" + f.name, quoted=True))
+                cols.append(_alias(t.isint, "i:" + f.name, quoted=True))
+        ctes.append(("typed", _select(*cols).from_("vals", copy=False)))
+        return ctes, _TypedFields(fields, frozenset(tokens))
+
+    @staticmethod
+    def _one_object(keys: Sequence[str]) -> exp.Expr:
+        """The line is one JSON object with each record key at most once.  Cheap test: the
+        object's compact text (`e_doc`) is exactly as long as its record keys' pairs (then it
+        has no other key and no repeated one); otherwise count the record keys among all keys."""
+        present = [_c("e_id"), *(_c(f"e{n}") for n in range(1, len(keys)))]
+        # `{` + each present `"key":value,` (the last comma is the `}`)
+        length: exp.Expr = _i(1)
+        count: exp.Expr = _i(0)
+        for key, e in zip(keys, present, strict=True):
+            pair = len(json.dumps(key, ensure_ascii=False).encode()) + 2
+            length = _bin(
+                exp.Add, length, _fn("coalesce", _bin(exp.Add, _fn("strlen", e), _i(pair)), _i(0))
+            )
+            count = _bin(exp.Add, count, _cast(exp.Not(this=_is_null(e)), "INTEGER"))
+        var = exp.to_identifier("k")
+        counted = _fn(
+            "len",
+            _fn(
+                "list_filter",
+                _fn("try", _fn("json_keys", _c("l"))),
+                exp.Lambda(this=_in(var, [_s(k) for k in keys]), expressions=[var]),
+            ),
+        )
+        return _case(
+            (_is_null(_c("x")), exp.false()),
+            (_not(_fn("starts_with", _c("e_doc"), _s("{"))), exp.false()),
+            (_bin(exp.EQ, _fn("strlen", _c("e_doc")), length), exp.true()),
+            default=_and(_bin(exp.EQ, counted, count), _not(_rx(_c("l"), _LENIENT_JSON))),
+        )
+
+    def _parquet_lines(self, source: _Source, numbered: bool) -> exp.Select:
+        """Each Parquet row as the text of a JSON object, in order (`numbered`: with its row
+        number from 1)."""
+        pairs: list[exp.Expr] = []
+        for name, sql_type in source.parquet_columns:
+            col = exp.column(name, table="p", quoted=True)
+            upper = sql_type.upper()
+            value: exp.Expr
+            if upper.startswith("TIMESTAMP WITH TIME ZONE") or upper == "TIMESTAMPTZ":
+                utc = exp.AtTimeZone(this=col, zone=_s("UTC"))
+                value = exp.DPipe(
+                    this=_fn("strftime", utc, _s("%Y-%m-%dT%H:%M:%S.%f")), expression=_s("Z")
+                )
+            elif upper == "INTERVAL":  # seconds, unless it counts months
+                months = _fn("datepart", _s("month"), col)
+                years = _fn("datepart", _s("year"), col)
+                fixed = _and(_bin(exp.EQ, months, _i(0)), _bin(exp.EQ, years, _i(0)))
+                value = _case(
+                    (_is_null(col), _null("JSON")),
+                    (fixed, _fn("to_json", _fn("epoch", col))),
+                    default=_fn("to_json", _cast(col, "VARCHAR")),
+                )
+            else:
+                value = col
+            pairs.append(
+                exp.PropertyEQ(this=exp.to_identifier(name, quoted=True), expression=value)
+            )
+        struct = _fn("struct_pack", *pairs)
+        reader = exp.Table(
+            this=_fn(
+                "read_parquet",
+                exp.Placeholder(this="path"),
+                exp.EQ(this=exp.column("file_row_number"), expression=_bool(numbered)),
+            ),
+            alias=exp.TableAlias(this=exp.to_identifier("p")),
+        )
+        line = _bin(exp.Add, exp.column("file_row_number", table="p"), _i(1))
+        return _select(
+            *([_alias(line, "line")] if numbered else []),
+            _alias(_cast(_fn("to_json", struct), "VARCHAR"), "l"),
+        ).from_(reader, copy=False)
+
+    @staticmethod
+    def _query(ctes: list[tuple[str, exp.Expr]], final: exp.Select) -> exp.Select:
+        for name, body in ctes:
+            final = final.with_(name, as_=body, copy=False)
+        return final
+
+    # ---- validity -------------------------------------------------------------------------------
+    def validity_sql(self, record: str) -> str:
+        """The SELECT that judges every line of a JSONL file (`$path`): line, id, one column per
+        condition and exception (TRUE/FALSE/NULL) and valid (NULL for a row SQL leaves to the
+        Python reader: a bad row, an unusual spelling, an arithmetic guard)."""
+        name = self.policy.record_type(record)
+        judge = self._judge(name)
+        if judge.problem is not None:
+            raise ValueError(
+                f"the validity block for `{name}` cannot be run in SQL: {judge.problem}"
+            )
+        ctes, _ = self._plan(self._record(name), _Source("jsonl"), numbered=True)
+        judged = self._judged(judge)
+        ctes.append(("judged", judged))
+        v = judge.validity
+        cols: list[exp.Expr] = [
+            _c("line"),
+            _alias(_fn("coalesce", _c("rid_s"), _c("rid_j")), "id", quoted=True),
+        ]
+        for c in v.conditions:
+            cols.append(_alias(_c("c:" + c.id), c.id, quoted=True))
+        for c in v.exceptions:
+            cols.append(_alias(_c("x:" + c.id), "unless " + c.id, quoted=True))
+        verdict = _case((_and(_c("ok"), _not(_c("unsafe"))), self._valid(v)))
+        cols.append(_alias(verdict, "valid", quoted=True))
+        final = _select(*cols).from_("judged", copy=False).where(_not(_c("blank")), copy=False)
+        return self._query(ctes, final).sql("duckdb", pretty=True)
+
+    def _judged(self, judge: _Judge, table: str | None = None) -> exp.Select:
+        v = judge.validity
+        cols: list[exp.Expr] = [exp.Star()]
+        for c, sql in zip(v.conditions, judge.conditions, strict=True):
+            cols.append(_alias(sql, "c:" + c.id, quoted=True))
+        for c, sql in zip(v.exceptions, judge.exceptions, strict=True):
+            cols.append(_alias(sql, "x:" + c.id, quoted=True))
+        cols.append(_alias(judge.unsafe, "unsafe", quoted=True))
+        if table is None:
+            return _select(*cols).from_("typed", copy=False)
+        cols.insert(1, exp.column("rowid"))
+        return _select(*cols).from_(_table(table), copy=False)
+
+    @staticmethod
+    def _valid(v: ir.Validity) -> exp.Expr:
+        conds = [_is_true(_c("c:" + c.id)) for c in v.conditions]
+        holds = _and(*conds) if v.quantifier == "all" else _or(*conds)
+        if not v.exceptions:
+            return holds
+        return _and(holds, _not(_or(*(_is_true(_c("x:" + c.id)) for c in v.exceptions))))
+
+    def _evidence_value(self, f: ir.Field, typed: _TypedFields) -> exp.Expr:
+        """A typed field's value as evidence JSON expects it."""
+        v = _value_col(f.name)
+        k = f.type.kind
+        if k is Kind.INT:
+            return _cast(v, "BIGINT")
+        if k is Kind.NUMBER:
+            return _cast(_c("t:" + f.name), "JSON")
+        if k is Kind.DATE:
+            day = _bin(exp.Add, exp.cast(_s("1970-01-01"), "DATE"), _cast(v, "INTEGER"))
+            return _fn("strftime", day, _s("%Y-%m-%d"))
+        if k is Kind.DATETIME:
+            local = _bin(exp.Add, v, _d(self.zone.offset_us))
+            stamp = _fn("make_timestamp", _cast(local, "BIGINT"))
+            micros = _bin(exp.Mod, _cast(local, "BIGINT"), _i(US))
+            frac = _case(
+                (_bin(exp.EQ, micros, _i(0)), _s("")),
+                default=exp.DPipe(
+                    this=_s("."), expression=_fn("lpad", _cast(micros, "VARCHAR"), _i(6), _s("0"))
+                ),
+            )
+            text: exp.Expr = exp.DPipe(
+                this=exp.DPipe(
+                    this=_fn("strftime", stamp, _s("%Y-%m-%dT%H:%M:%S")), expression=frac
+                ),
+                expression=_s(self.zone.suffix),
+            )
+            return _case((exp.Not(this=_is_null(v)), text))
+        if k is Kind.DURATION:
+            total = _cast(_bin(exp.Div, v, _d(US)), "BIGINT")
+            mag = _abs(total)
+            h = _bin(exp.IntDiv, mag, _i(3600))
+            m = _bin(exp.IntDiv, _bin(exp.Mod, mag, _i(3600)), _i(60))
+            s = _bin(exp.Mod, mag, _i(60))
+            part_h = _case(
+                (_bin(exp.GT, h, _i(0)), exp.DPipe(this=_cast(h, "VARCHAR"), expression=_s("H"))),
+                default=_s(""),
+            )
+            part_m = _case(
+                (_bin(exp.GT, m, _i(0)), exp.DPipe(this=_cast(m, "VARCHAR"), expression=_s("M"))),
+                default=_s(""),
+            )
+            part_s = _case(
+                (
+                    _or(_bin(exp.GT, s, _i(0)), _bin(exp.EQ, mag, _i(0))),
+                    exp.DPipe(this=_cast(s, "VARCHAR"), expression=_s("S")),
+                ),
+                default=_s(""),
+            )
+            sign = _case((_bin(exp.LT, total, _i(0)), _s("-")), default=_s(""))
+            text = _fn("concat", sign, _s("PT"), part_h, part_m, part_s)
+            return _case((exp.Not(this=_is_null(v)), text))
+        return v
+
+    def _evidence(self, judge: _Judge, typed: _TypedFields) -> exp.Expr:
+        record = {f.name: f for f in typed.fields}
+        pieces: list[exp.Expr] = []
+        for c in judge.validity.conditions:
+            args: list[exp.Expr] = []
+            for name in c.fields:
+                args += [_s(name), self._evidence_value(record[name], typed)]
+            obj = _cast(_fn("json_object", *args), "VARCHAR")
+            key = json.dumps(c.id, ensure_ascii=False) + ":"
+            pieces.append(
+                _case((_is_true(_c("c:" + c.id)), exp.DPipe(this=_s(key), expression=obj)))
+            )
+        body = _fn("concat_ws", _s(","), *pieces)
+        return exp.DPipe(this=exp.DPipe(this=_s("{"), expression=body), expression=_s("}"))
+
+    def _window_sql(self, record: ir.Record, window: Window | None) -> exp.Expr:
+        """SQL for `in_window` (a record without the window's field is never inside)."""
+        if window is None:
+            return exp.true()
+        name, start, end = window
+        f = record.field(name)
+        if f is None:
+            return exp.false()
+        if f.type.kind not in (Kind.DATE, Kind.DATETIME):
+            raise ValueError(f"the window's field `{name}` is not a date or datetime")
+        v = _value_col(name)
+        tests: list[exp.Expr] = [exp.Not(this=_is_null(v))]
+        if f.type.kind is Kind.DATETIME:
+            if start is not None:
+                tests.append(_bin(exp.GTE, v, _d(_instant_us(start, self.tz))))
+            if end is not None:
+                tests.append(_bin(exp.LT, v, _d(_instant_us(end, self.tz))))
+        else:
+            if start is not None:
+                tests.append(_bin(exp.GTE, v, _d((_first_day(start, self.tz) - _EPOCH_DATE).days)))
+            if end is not None:
+                tests.append(_bin(exp.LT, v, _d((_first_day(end, self.tz) - _EPOCH_DATE).days)))
+        return _fn("coalesce", _and(*tests), exp.false())
+
+    # ---- loading a file -----------------------------------------------------------------------
+    def _load(self, record: ir.Record, path: Path, source: _Source) -> _Loaded:
+        """The file's typed rows as a table (one row a line, in file order: line = rowid + 1),
+        and the rows Python read for the lines SQL left to it.  The last file loaded is kept:
+        `measure_files` after `validate_file` of the same, unchanged file reads it once."""
+        st = path.stat()
+        key = (
+            record.name,
+            str(path.resolve()),
+            source,
+            st.st_dev,
+            st.st_ino,
+            st.st_size,
+            st.st_mtime_ns,
+            st.st_ctime_ns,
+        )
+        if self._loaded is not None and self._loaded.key == key:
+            return self._loaded
+        self._forget()
+        ctes, typed = self._plan(record, source)
+        table = self._temp_name()
+        cols = [
+            _c("blank"),
+            _c("ok"),
+            _alias(_case((_and(_not(_c("ok")), _not(_c("blank"))), _c("l"))), "l"),
+            _c("rid_s"),
+            _c("rid_j"),
+        ]
+        for f in record.fields:
+            cols.append(_c("v:" + f.name))
+            if f.name in typed.token:
+                cols += [_c("t:" + f.name), _c("i:" + f.name)]
+        create = exp.Create(
+            this=_table(table),
+            kind="TABLE",
+            expression=self._query(ctes, _select(*cols).from_("typed", copy=False)),
+            properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+        )
+        self.con.execute(create.sql("duckdb"), {"path": str(path)})
+        first = 1 if source.mode == "csv" else 0  # a CSV's first line is its header
+        fetch = (
+            _select(_bin(exp.Add, exp.column("rowid"), _i(1)), _c("l"))
+            .from_(_table(table), copy=False)
+            .where(
+                _and(
+                    exp.Not(this=_is_null(_c("l"))), _bin(exp.GTE, exp.column("rowid"), _i(first))
+                ),
+                copy=False,
+            )
+            .order_by(exp.column("rowid"), copy=False)
+        )
+        reader = self.policy.reader(record.name)
+        python: dict[int, list[Row]] = {}
+        cur = self.con.execute(fetch.sql("duckdb"))
+        while batch := cur.fetchmany(_BATCH):
+            for line, text in batch:
+                python[line] = self._python_rows(reader, source, line, text)
+        self._loaded = _Loaded(key, table, source, typed, python, first)
+        return self._loaded
+
+    def _forget(self) -> None:
+        """Drop the kept table of the last file loaded (once no `validate_file` reads it)."""
+        if self._loaded is not None:
+            if self._busy.get(self._loaded.table):
+                self._stale.add(self._loaded.table)
+            else:
+                self._drop(self._loaded.table)
+            self._loaded = None
+
+    def _release(self, table: str) -> None:
+        self._busy[table] -= 1
+        if not self._busy[table] and table in self._stale:
+            self._stale.discard(table)
+            self._drop(table)
+
+    def _reread(
+        self, loaded: _Loaded, record: ir.Record, path: Path, lines: Sequence[int]
+    ) -> dict[int, list[Row]]:
+        """The Python reader's rows for some lines SQL typed but cannot compute with (a guard
+        tripped): their text is read again."""
+        if not lines:
+            return {}
+        numbered, _ = self._plan(record, loaded.source, numbered=True)
+        wanted = exp.Array(expressions=[_i(n) for n in lines])
+        query = self._query(
+            numbered[:1],
+            _select(_c("line"), _c("l"))
+            .from_("lines", copy=False)
+            .where(_fn("list_contains", wanted, _c("line")), copy=False),
+        )
+        reader = self.policy.reader(record.name)
+        out: dict[int, list[Row]] = {}
+        for line, text in self.con.execute(query.sql("duckdb"), {"path": str(path)}).fetchall():
+            out[line] = self._python_rows(reader, loaded.source, line, text)
+        return out
+
+    # ---- validity -------------------------------------------------------------------------------
+    def validate_file(
+        self, path: str | Path, record: str | None = None, *, window: Window | None = None
+    ) -> Iterator[DuckVerdict]:
+        """Every row of a records file, with its verdict or its error, in line order.  Rows
+        outside `window` are left out; bad rows never are.  Raises `InputError`."""
+        name = self.policy.record_type(record)
+        rec = self._record(name)
+        judge = self._judge(name)
+        p = Path(path)
+        source = self._source(p) if str(path) != "-" else _Source("python", "standard input")
+        validator = Validator(judge.validity)
+        in_sql = self._window_sql(rec, window)  # a field that is no date or datetime: ValueError
+        if source.mode == "python" or judge.problem is not None:
+            yield from self._validate_python(str(path), name, validator, window, 0)
+            return
+        try:
+            loaded = self._load(rec, p, source)
+        except duckdb.Error:  # e.g. not UTF-8: Python reads the file and raises what it raises
+            yield from self._validate_python(str(path), name, validator, window, 0)
+            return
+        v = judge.validity
+        judged = self._judged(judge, loaded.table)
+        # lines SQL typed whose arithmetic a guard sends to Python
+        guarded = _select(_bin(exp.Add, exp.column("rowid"), _i(1))).from_(
+            _table(loaded.table), copy=False
+        )
+        guarded = guarded.where(_and(_c("ok"), judge.unsafe), copy=False)
+        unsafe = (
+            [n for (n,) in self.con.execute(guarded.sql("duckdb")).fetchall()]
+            if judge.unsafe != exp.false()
+            else []
+        )
+        python = {**loaded.python, **self._reread(loaded, rec, p, unsafe)}
+        sql_ok = _and(_c("ok"), _not(_c("unsafe")))
+        bits = [_case((_is_true(_c("c:" + c.id)), _s("1")), default=_s("0")) for c in v.conditions]
+        bits += [_case((_is_true(_c("x:" + c.id)), _s("1")), default=_s("0")) for c in v.exceptions]
+        matched = [_is_true(_c("c:" + c.id)) for c in v.conditions]
+        # one row a line, in file order, its `mask` saying what to do: NULL skip it (empty,
+        # outside the window, a CSV header), `P` read by Python, else the outcomes judged in SQL
+        # (`1` or `0` for each condition, then each exception)
+        skip = _or(_c("blank"), _bin(exp.LT, exp.column("rowid"), _i(loaded.first)))
+        ok = _and(_not(skip), sql_ok, in_sql)
+        evidence = self._evidence(judge, loaded.typed) if matched else _null("VARCHAR")
+        final = _select(
+            _alias(
+                _case(
+                    (skip, _null("VARCHAR")),
+                    (_not(sql_ok), _s("P")),
+                    (in_sql, _fn("concat", *bits)),
+                ),
+                "mask",
+            ),
+            _alias(_case((ok, _c("rid_s"))), "rid_s"),
+            _alias(_case((ok, _c("rid_j"))), "rid_j"),
+            _alias(
+                _case((_and(ok, _or(*matched) if matched else exp.false()), evidence)), "evidence"
+            ),
+        ).from_("judged", copy=False)
+        sql = self._query([("judged", judged)], final).sql("duckdb")
+        masks = _Mask(v)
+        cache = masks.cache
+        line = 0
+        new = DuckVerdict
+        self._busy[loaded.table] = self._busy.get(loaded.table, 0) + 1
+        try:
+            cur = self.con.execute(sql)
+            while batch := cur.fetchmany(_BATCH):
+                for mask, rid_s, rid_j, evidence_json in batch:
+                    line += 1
+                    if mask is None:
+                        continue
+                    hit = cache.get(mask)
+                    if hit is not None:
+                        rid = rid_s if rid_s is not None else json.loads(rid_j)
+                        yield new(line, rid, hit[0], hit[1], evidence_json, None)
+                    elif mask == "P":
+                        for row in python.get(line, ()):
+                            verdict = self._verdict_of(row, validator, window)
+                            if verdict is not None:
+                                yield verdict
+                    else:
+                        hit = masks(mask)
+                        rid = rid_s if rid_s is not None else json.loads(rid_j)
+                        yield new(line, rid, hit[0], hit[1], evidence_json, None)
+        finally:
+            self._release(loaded.table)
+
+    def _python_rows(
+        self, reader: RecordReader, source: _Source, line: int, text: str
+    ) -> list[Row]:
+        """The Python reader's rows (none or one) for one line SQL left to it."""
+        self.fallback_rows += 1
+        if source.mode == "csv":
+            rows = list(reader._csv(iter([source.header_line, text])))
+        else:
+            rows = list(reader._jsonl(iter([text])))
+        return [Row(line, r.id, r.values, r.error, r.version) for r in rows]
+
+    def _verdict_of(
+        self, row: Row, validator: Validator, window: Window | None
+    ) -> DuckVerdict | None:
+        if row.values is None:
+            return DuckVerdict(row.line, row.id, None, (), None, row.error)
+        if not in_window(row.values, window, self.tz):
+            return None
+        verdict = validator(row.values, row.id)
+        evidence = evidence_of(verdict, self.tz)
+        text = json.dumps(evidence, ensure_ascii=False) if evidence else None
+        return DuckVerdict(row.line, row.id, verdict.valid, verdict.matched, text, None)
+
+    def _validate_python(
+        self, path: str, record: str, validator: Validator, window: Window | None, after: int
+    ) -> Iterator[DuckVerdict]:
+        for row in self.policy.reader(record).read(path):
+            if row.line <= after:
+                continue
+            self.fallback_rows += 1
+            verdict = self._verdict_of(row, validator, window)
+            if verdict is not None:
+                yield verdict
+
+    def _temp_name(self) -> str:
+        self._counter += 1
+        return f"csdsl_base_{self._counter}"
+
+    def _drop(self, table: str) -> None:
+        drop = exp.Drop(tables=[_table(table)], kind="TABLE", exists=True)
+        self.con.execute(drop.sql("duckdb"))
+
+    # ---- metrics --------------------------------------------------------------------------------
+    def measure_files(
+        self, files: Mapping[str, str | Path], *, window: Window | None = None
+    ) -> tuple[list[MetricResult], list[tuple[str, Row]]]:
+        """Every metric over record files by type (as `Policy.measure_files`), and the rows that
+        could not be read, with their file.  Rows outside `window` are not counted (a record
+        type without the window's field is not filtered).  Raises `InputError`."""
+        return _Measure(self, files, window).run()
+
+
+# ---- metrics in SQL ----------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Agg:
+    metric: int  # index in the policy's metrics
+    index: int  # index among the metric's aggregates
+    agg: ir.Aggregate
+    col: str  # suffix of its base-table columns: a (counted), w (value), q (int?), r (JSON)
+
+
+_SQL_GROUP_KINDS = (Kind.TEXT, Kind.ENUM, Kind.BOOL, Kind.INT, Kind.DATE)
+_COLUMN_TYPES = {"g": "VARCHAR", "a": "BOOLEAN", "w": "DOUBLE", "q": "BOOLEAN", "r": "VARCHAR"}
+GroupKey: TypeAlias = tuple[str | None, ...]
+
+
+class _NeedPython(Exception):
+    """A metric SQL cannot compute exactly after all (a value Python read is beyond 2^53)."""
+
+    def __init__(self, metric: int) -> None:
+        super().__init__(metric)
+        self.metric = metric
+
+
+class _Measure:
+    """One `measure_files` run: per file, a base table (one row per record in the window: the
+    groups it falls in, and per aggregate whether it counts and its value), then one GROUP BY
+    per distinct grouping."""
+
+    def __init__(
+        self, engine: DuckEngine, files: Mapping[str, str | Path], window: Window | None
+    ) -> None:
+        self.e = engine
+        self.files = [(name, str(path)) for name, path in files.items()]
+        self.window = window
+        self.metrics = engine.policy.ir.metrics
+        self.python_metrics: set[int] = set()
+        self.groups: list[dict[GroupKey, tuple[tuple[int, int], dict[int, Any]]]] = []
+        self.bad: list[tuple[str, Row]] = []
+
+    def run(self) -> tuple[list[MetricResult], list[tuple[str, Row]]]:
+        for name, _ in self.files:
+            self.e.policy.reader(name)  # an unknown record type fails as in the Python engine
+        self.python_metrics = {mi for mi, m in enumerate(self.metrics) if not self.in_sql(m)}
+        while True:
+            self.groups = [{} for _ in self.metrics]
+            self.bad = []
+            try:
+                for fi, (name, path) in enumerate(self.files):
+                    self.measure_file(fi, name, path)
+            except _NeedPython as need:
+                self.python_metrics.add(need.metric)
+                continue
+            break
+        from_python = self.python_results()
+        out: list[MetricResult] = []
+        for mi, m in enumerate(self.metrics):
+            if mi in self.python_metrics:
+                out += [r for r in from_python if r.metric is m]
+                continue
+            groups = self.groups[mi]
+            keys: list[GroupKey] = list(groups) or ([()] if not m.groups else [])
+            keys.sort(key=lambda k: (group_order(k), groups[k][0] if k in groups else (0, 0)))
+            aggs = ir.aggregates(m.value)
+            for key in keys:
+                values = groups[key][1] if key in groups else {}
+                parts = [values.get(ai, empty_value(a)) for ai, a in enumerate(aggs)]
+                out.append(metric_result(m, key, parts))
+        return out, self.bad
+
+    def in_sql(self, m: ir.Metric) -> bool:
+        for record_name in m.records:
+            record = self.e._record(record_name)
+            for g in m.groups:
+                f = record.field(g.field)
+                if f is None or (g.period is None and f.type.kind not in _SQL_GROUP_KINDS):
+                    return False
+        try:
+            for a in ir.aggregates(m.value):
+                if a.where is not None:
+                    _Translator(self.e.zone, _value_col)(a.where)
+        except _Untranslatable:
+            return False
+        return True
+
+    def python_results(self) -> list[MetricResult]:
+        if not self.python_metrics:
+            return []
+        metrics = [m for mi, m in enumerate(self.metrics) if mi in self.python_metrics]
+        engine = MetricEngine(metrics, self.e.tz)
+        wanted = set(engine.record_types)
+        for name, path in self.files:
+            if name in wanted:
+                for row in self.e.policy.reader(name).read(path):
+                    if row.values is not None and self.inside(row.values):
+                        engine.feed(name, row.values)
+        return engine.results()
+
+    def inside(self, values: Mapping[str, Any]) -> bool:
+        return in_window(values, self.window, self.e.tz)
+
+    def measure_file(self, fi: int, name: str, path: str) -> None:
+        e = self.e
+        rec = e._record(name)
+        source = e._source(Path(path)) if path != "-" else _Source("python", "standard input")
+        sql = [mi for mi in range(len(self.metrics)) if mi not in self.python_metrics]
+        found = [
+            (mi, ai, a)
+            for mi in sql
+            for ai, a in enumerate(ir.aggregates(self.metrics[mi].value))
+            if a.record == name
+        ]
+        aggs = [_Agg(mi, ai, a, str(n)) for n, (mi, ai, a) in enumerate(found)]
+        metrics = [mi for mi in sql if name in self.metrics[mi].records]
+        cols, unsafe, key_cols = self.base_columns(rec, aggs, metrics)
+        loaded = None
+        if source.mode != "python":
+            try:
+                loaded = e._load(rec, Path(path), source)
+            except duckdb.Error:  # e.g. not UTF-8: Python reads it, and raises what it raises
+                loaded = None
+        guard = _fn("coalesce", _or(*unsafe), exp.false()) if unsafe else exp.false()
+        rows: list[Row]
+        if loaded is None:
+            rows = list(e.policy.reader(name).read(path))
+            e.fallback_rows += len(rows)
+        else:
+            guarded: list[int] = []
+            if unsafe:
+                query = _select(_bin(exp.Add, exp.column("rowid"), _i(1)))
+                query = query.from_(_table(loaded.table), copy=False)
+                query = query.where(_and(_c("ok"), guard), copy=False)
+                guarded = [n for (n,) in e.con.execute(query.sql("duckdb")).fetchall()]
+            python = {**loaded.python, **e._reread(loaded, rec, Path(path), guarded)}
+            rows = [row for line in sorted(python) for row in python[line]]
+        good = []
+        for row in rows:
+            if row.values is None:
+                self.bad.append((path, row))
+            elif self.inside(row.values):
+                good.append(row)
+        if not metrics:
+            return
+        table = e._temp_name()
+        self.create(table, cols)
+        try:
+            if good:
+                injected = [self.injected(row, aggs, metrics, list(cols), key_cols) for row in good]
+                insert = exp.insert(
+                    exp.values([tuple(exp.Placeholder() for _ in range(len(cols) + 1))]),
+                    _table(table),
+                )
+                e.con.executemany(insert.sql("duckdb"), injected)
+            # the rows to aggregate: SQL's (their line is their position) and Python's
+            names = [_c(c) for c in cols]
+            relation: exp.Expr = _select(_c("line"), *names).from_(_table(table))
+            if loaded is not None:
+                line = _alias(_bin(exp.Add, exp.column("rowid"), _i(1)), "line")
+                keep = _and(
+                    _c("ok"),
+                    _not(_c("blank")),
+                    _bin(exp.GTE, exp.column("rowid"), _i(loaded.first)),
+                    _not(guard),
+                    e._window_sql(rec, self.window),
+                )
+                from_sql = (
+                    _select(line, *(_alias(x, n) for n, x in cols.items()))
+                    .from_(_table(loaded.table), copy=False)
+                    .where(keep, copy=False)
+                )
+                relation = exp.union(from_sql, relation, distinct=False)
+            rows_sql = exp.Subquery(
+                this=relation, alias=exp.TableAlias(this=exp.to_identifier("src"))
+            )
+            by_keys: dict[tuple[str, ...], list[int]] = {}
+            for mi in metrics:
+                kc = tuple(key_cols[(mi, gi)] for gi in range(len(self.metrics[mi].groups)))
+                by_keys.setdefault(kc, []).append(mi)
+            for kc, mis in by_keys.items():
+                self.group_query(fi, rows_sql, kc, [a for a in aggs if a.metric in mis], mis)
+        finally:
+            e._drop(table)
+
+    def base_columns(
+        self, rec: ir.Record, aggs: Sequence[_Agg], metrics: Sequence[int]
+    ) -> tuple[dict[str, exp.Expr], list[exp.Expr], dict[tuple[int, int], str]]:
+        """The base table's columns: group keys (g<n>, shared by metrics grouping alike), and
+        per aggregate whether a row counts (a), its value (w), whether Python holds an int (q)
+        and its JSON spelling (r, numbers only)."""
+        tr = _Translator(self.e.zone, _value_col)
+        cols: dict[str, exp.Expr] = {}
+        key_cols: dict[tuple[int, int], str] = {}
+        seen: dict[str, str] = {}
+        for mi in metrics:
+            for gi, g in enumerate(self.metrics[mi].groups):
+                sql = self.group_sql(rec, g)
+                text = sql.sql("duckdb")
+                if text not in seen:
+                    seen[text] = f"g{len(seen)}"
+                    cols[seen[text]] = sql
+                key_cols[(mi, gi)] = seen[text]
+        for a in aggs:
+            agg = a.agg
+            counts: list[exp.Expr] = []
+            if agg.where is not None:
+                counts.append(_is_true(tr(agg.where)))
+            if agg.field is not None:
+                counts.append(exp.Not(this=_is_null(_value_col(agg.field))))
+            cols["a" + a.col] = (
+                _fn("coalesce", _and(*counts), exp.false()) if counts else exp.true()
+            )
+            if agg.field is not None:
+                f = rec.field(agg.field)
+                assert f is not None
+                cols["w" + a.col] = _value_col(agg.field)
+                if f.type.kind is Kind.NUMBER:
+                    cols["q" + a.col] = _c("i:" + f.name)
+                    cols["r" + a.col] = _c("t:" + f.name)
+                else:
+                    cols["q" + a.col] = exp.true()
+                    cols["r" + a.col] = _null("VARCHAR")
+        return cols, tr.unsafe, key_cols
+
+    def group_sql(self, rec: ir.Record, g: ir.GroupBy) -> exp.Expr:
+        """A group's key as the Python engine prints it (`str` of the value, or the period)."""
+        f = rec.field(g.field)
+        assert f is not None
+        v = _value_col(g.field)
+        k = f.type.kind
+        if g.period is not None:
+            days = v
+            if k is Kind.DATETIME:
+                local = _bin(exp.Add, v, _d(self.e.zone.offset_us))
+                days = _fn("floor", _bin(exp.Div, local, _d(DAY_US)))
+            day = _bin(exp.Add, exp.cast(_s("1970-01-01"), "DATE"), _cast(days, "INTEGER"))
+            fmt = {"day": "%Y-%m-%d", "week": "%G-W%V", "month": "%Y-%m"}[g.period]
+            return _case((exp.Not(this=_is_null(v)), _fn("strftime", day, _s(fmt))))
+        if k is Kind.BOOL:
+            return _case((_is_true(v), _s("True")), (_is_true(_not(v)), _s("False")))
+        if k is Kind.INT:
+            return _cast(_cast(v, "BIGINT"), "VARCHAR")
+        if k is Kind.DATE:
+            day = _bin(exp.Add, exp.cast(_s("1970-01-01"), "DATE"), _cast(v, "INTEGER"))
+            return _fn("strftime", day, _s("%Y-%m-%d"))
+        return v
+
+    def create(self, table: str, cols: Mapping[str, exp.Expr]) -> None:
+        """CREATE an empty table for the rows Python read, with their line number."""
+        defs = [("line", "BIGINT")]
+        defs += [(c, _COLUMN_TYPES[c[0]]) for c in cols]
+        schema = exp.Schema(
+            this=_table(table),
+            expressions=[
+                exp.ColumnDef(this=exp.to_identifier(c, quoted=True), kind=exp.DataType.build(t))
+                for c, t in defs
+            ],
+        )
+        create = exp.Create(
+            this=schema,
+            kind="TABLE",
+            properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+        )
+        self.e.con.execute(create.sql("duckdb"))
+
+    def injected(
+        self,
+        row: Row,
+        aggs: Sequence[_Agg],
+        metrics: Sequence[int],
+        columns: Sequence[str],
+        key_cols: Mapping[tuple[int, int], str],
+    ) -> tuple[Any, ...]:
+        """A row read by Python, as a row of the base table."""
+        values = row.values
+        assert values is not None
+        out: dict[str, Any] = {}
+        for mi in metrics:
+            for gi, g in enumerate(self.metrics[mi].groups):
+                v = values.get(g.field)
+                if g.period is not None:
+                    key = period_key(v, g.period, self.e.tz)
+                else:
+                    key = None if v is None else str(v)
+                out[key_cols[(mi, gi)]] = key
+        for a in aggs:
+            agg = a.agg
+            counted = agg.where is None or compile_expr(agg.where)(values) is True
+            x = values.get(agg.field) if agg.field is not None else None
+            if agg.field is not None and x is None:
+                counted = False
+            out["a" + a.col] = counted
+            if agg.field is None or not counted:
+                continue
+            if isinstance(x, dt.timedelta):
+                us = x // dt.timedelta(microseconds=1)
+                if abs(us) >= EXACT:
+                    raise _NeedPython(a.metric)
+                out["w" + a.col], out["q" + a.col] = float(us), True
+            else:
+                if isinstance(x, int) and abs(x) >= EXACT:
+                    raise _NeedPython(a.metric)
+                assert isinstance(x, int | float)
+                out["w" + a.col], out["q" + a.col] = float(x), isinstance(x, int)
+                out["r" + a.col] = json.dumps(x)
+        return (row.line, *(out.get(c) for c in columns))
+
+    def group_query(
+        self,
+        fi: int,
+        table: exp.Expr,
+        key_cols: tuple[str, ...],
+        aggs: Sequence[_Agg],
+        metrics: Sequence[int],
+    ) -> None:
+        """The groups of `metrics` (which group alike) and their aggregates' values."""
+        keys = [_c(k) for k in key_cols]
+        cols: list[exp.Expr] = [*keys, _alias(exp.Min(this=_c("line")), "first")]
+        names: list[list[str]] = []
+        for a in aggs:
+            counted = _c("a" + a.col)
+            w, q, r = _c("w" + a.col), _c("q" + a.col), _c("r" + a.col)
+            mine: list[tuple[str, exp.Expr, exp.Expr]] = [
+                ("n", exp.Count(this=exp.Star()), counted)
+            ]
+            func, duration = a.agg.func, a.agg.type.kind is Kind.DURATION
+            if func in ("sum", "mean"):
+                # integers add exactly in SQL; numbers with a fraction are added in Python, in
+                # file order, as the Python engine adds them
+                mine.append(("s", exp.Sum(this=_try_cast(w, "BIGINT")), _and(counted, q)))
+                if not duration:
+                    mine.append(("b", _fn("bool_and", q), counted))
+                    for label, x in (("w", w), ("q", q)):
+                        ordered = exp.Order(this=x, expressions=[exp.Ordered(this=_c("line"))])
+                        mine.append(("l" + label, exp.ArrayAgg(this=ordered), counted))
+            elif func in ("min", "max"):
+                line = _c("line") if func == "min" else exp.Neg(this=_c("line"))
+                order = _fn(
+                    "struct_pack",
+                    exp.PropertyEQ(this=exp.to_identifier("v"), expression=w),
+                    exp.PropertyEQ(this=exp.to_identifier("l"), expression=line),
+                )
+                pick = "arg_min" if func == "min" else "arg_max"
+                # the value and its JSON spelling from one row (arg_min skips a NULL argument)
+                both = _fn(
+                    "struct_pack",
+                    exp.PropertyEQ(this=exp.to_identifier("w"), expression=w),
+                    exp.PropertyEQ(this=exp.to_identifier("r"), expression=r),
+                )
+                mine.append(("m", _fn(pick, both, order), counted))
+            labels = []
+            for label, x, where in mine:
+                alias = f"{label}{a.col}"
+                labels.append(alias)
+                filtered = exp.Filter(this=x, expression=exp.Where(this=where))
+                cols.append(_alias(filtered, alias, quoted=True))
+            names.append(labels)
+        query = _select(*cols).from_(table.copy(), copy=False)
+        if keys:
+            query = query.group_by(*keys, copy=False)
+        result = self.e.con.execute(query.sql("duckdb")).fetchall()
+        ranked = self.percentiles(table, key_cols, [a for a in aggs if a.agg.func == "percentile"])
+        nkeys = len(keys)
+        for row in result:
+            if row[nkeys] is None:
+                continue  # no group by, and no record: the metric's one result comes later
+            key: GroupKey = tuple(row[:nkeys])
+            first = (fi, int(row[nkeys]))
+            at = nkeys + 1
+            values: dict[int, dict[int, Any]] = {mi: {} for mi in metrics}
+            for a, labels in zip(aggs, names, strict=True):
+                got = dict(zip(labels, row[at : at + len(labels)], strict=True))
+                at += len(labels)
+                values[a.metric][a.index] = self.value_of(a, got, ranked.get((a.col, key)))
+            for mi in metrics:
+                groups = self.groups[mi]
+                seen, have = groups.get(key, (first, {}))
+                groups[key] = (min(seen, first), {**have, **values[mi]})
+
+    @staticmethod
+    def value_of(a: _Agg, got: Mapping[str, Any], picked: tuple[Any, Any] | None) -> Any:
+        """An aggregate's value in one group, as `csdsl.metrics` computes it."""
+        agg, c = a.agg, a.col
+        n = int(got["n" + c] or 0)
+        duration = agg.type.kind is Kind.DURATION
+        if agg.func == "count":
+            return n
+        if n == 0:
+            return empty_value(agg)
+        if agg.func in ("sum", "mean"):
+            total: Any
+            if duration:
+                total = dt.timedelta(microseconds=int(got["s" + c]))
+            elif got["b" + c]:
+                total = int(got["s" + c])
+            else:
+                total = None
+                for x, isint in zip(got["lw" + c], got["lq" + c], strict=True):
+                    y = int(x) if isint else x
+                    total = y if total is None else total + y
+            return total if agg.func == "sum" else total / n
+        if agg.func in ("min", "max"):
+            first: dict[str, Any] = got["m" + c]
+            return _python_value(first["w"], first["r"], duration)
+        assert picked is not None
+        low, high = picked
+        pos, lo, hi = percentile_ranks(n, agg.q or 0.0)
+        return interpolate(low, high, pos, lo, hi)
+
+    def percentiles(
+        self, table: exp.Expr, key_cols: tuple[str, ...], aggs: Sequence[_Agg]
+    ) -> dict[tuple[str, GroupKey], tuple[Any, Any]]:
+        """For each percentile and group, the values at the two ranks it interpolates between
+        (ties in file order, as Python's stable sort leaves them)."""
+        out: dict[tuple[str, GroupKey], tuple[Any, Any]] = {}
+        keys = [_c(k) for k in key_cols]
+        for a in aggs:
+            q = a.agg.q or 0.0
+            w, r = _c("w" + a.col), _c("r" + a.col)
+            order = exp.Order(expressions=[exp.Ordered(this=w), exp.Ordered(this=_c("line"))])
+            rank = exp.Window(this=exp.RowNumber(), partition_by=keys, order=order)
+            count = exp.Window(this=exp.Count(this=exp.Star()), partition_by=keys)
+            inner = (
+                _select(
+                    *keys,
+                    w,
+                    r,
+                    _alias(_bin(exp.Sub, rank, _i(1)), "rk"),
+                    _alias(count, "cnt"),
+                )
+                .from_(table.copy(), copy=False)
+                .where(_c("a" + a.col), copy=False)
+            )
+            # the position exactly as `percentile_ranks` computes it: (n - 1) * q / 100
+            pos = _bin(
+                exp.Div,
+                _bin(exp.Mul, _cast(_bin(exp.Sub, _c("cnt"), _i(1)), "DOUBLE"), _d(q)),
+                _d(100),
+            )
+            outer = (
+                _select(*keys, w, r, _c("rk"), _c("cnt"))
+                .from_(
+                    exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("ranked")))
+                )
+                .where(
+                    _or(
+                        _bin(exp.EQ, _c("rk"), _fn("floor", pos)),
+                        _bin(exp.EQ, _c("rk"), _fn("ceil", pos)),
+                    )
+                )
+            )
+            picked: dict[GroupKey, dict[int, Any]] = {}
+            counts: dict[GroupKey, int] = {}
+            duration = a.agg.type.kind is Kind.DURATION
+            for row in self.e.con.execute(outer.sql("duckdb")).fetchall():
+                key: GroupKey = tuple(row[: len(keys)])
+                w_v, r_v, rk, cnt = row[len(keys) :]
+                picked.setdefault(key, {})[int(rk)] = _python_value(w_v, r_v, duration)
+                counts[key] = int(cnt)
+            for key, by_rank in picked.items():
+                _, lo, hi = percentile_ranks(counts[key], q)
+                out[(a.col, key)] = (by_rank[lo], by_rank[hi])
+        return out
+
+
+def _python_value(w: Any, r: str | None, duration: bool) -> Any:
+    """A value of the base table as Python holds it: a duration, an int or float by its JSON
+    spelling, or an int."""
+    if duration:
+        return dt.timedelta(microseconds=round(w))
+    if r is not None:
+        return json.loads(r)
+    return int(w)
