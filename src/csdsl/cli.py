@@ -285,13 +285,11 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     policy = _load(args.policy)
     if policy is None:
         return USAGE
-    now = None
-    if args.now is not None:
-        try:
-            now = parse_datetime(args.now)
-        except ValueError as exc:
-            _err(f"csdsl: --now: {exc}")
-            return USAGE
+    try:
+        now = parse_datetime(args.now) if args.now is not None else None
+    except ValueError as exc:
+        _err(f"csdsl: --now: {exc}")
+        return USAGE
     try:
         rows, problems = policy.timeline_file(args.records, args.events, now, args.record)
         counts: dict[str, int] = {}
@@ -537,13 +535,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if policy is None:
             return USAGE
         policies.append(policy)
-    now = None
-    if args.now is not None:
-        try:
-            now = parse_datetime(args.now)
-        except ValueError as exc:
-            _err(f"csdsl: --now: {exc}")
-            return USAGE
+    try:
+        now = parse_datetime(args.now) if args.now is not None else None
+    except ValueError as exc:
+        _err(f"csdsl: --now: {exc}")
+        return USAGE
         if now.tzinfo is None:
             now = now.replace(tzinfo=policies[-1].tz)
     try:
