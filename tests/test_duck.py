@@ -647,3 +647,13 @@ def test_conditions_sql_cannot_compute_run_in_python(tmp_path: Path) -> None:
         assert duck_rows(e, path) == reference_rows(policy, path)
         assert e.fallback_rows == 2
         assert_same_metrics(policy, e, {"R": path})
+
+
+def test_duckdb_prints_no_progress_bar_of_its_own() -> None:
+    # DuckDB draws a bar on stdout for queries over ~2 s, into the middle of `csdsl audit`'s
+    # output (and into pipes); the audit has its own, on stderr, on a terminal only
+    with DuckEngine(csdsl.load(HOTLINE)) as engine:
+        (on,) = engine.con.execute("select current_setting('enable_progress_bar')").fetchone() or (
+            None,
+        )
+    assert on is False

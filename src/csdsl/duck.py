@@ -932,6 +932,8 @@ class DuckEngine:
         if threads is not None:
             config["threads"] = threads
         self.con = duckdb.connect(":memory:", config=config)
+        # DuckDB's own bar would print on the terminal mid-report; the audit has its own
+        self.con.execute("SET enable_progress_bar = false")
         try:  # naive timestamps DuckDB shows are in the policy's zone (ICU is built in)
             self.con.execute("LOAD icu")
             self.con.execute("SET TimeZone = " + _s(policy.ir.timezone).sql("duckdb"))
