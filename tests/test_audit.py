@@ -362,3 +362,25 @@ def test_versions_agree_across_engines() -> None:
     for key in ("versions", "summary", "validity", "kpis", "bad_rows", "inputs"):
         assert a.data[key] == b.data[key], key
     assert sorted(map(str, a.findings)) == sorted(map(str, b.findings))
+
+
+def test_unknown_verdicts_are_counted_alike_by_both_engines(tmp_path: Path) -> None:
+    policy = tmp_path / "p.csp"
+    policy.write_text(
+        'policy "p" timezone "Asia/Shanghai"\n'
+        "record R { at: datetime, x: number?, y: bool }\n"
+        'valid R when any { big "x is large": x > 5, flag "y": y }\n',
+        encoding="utf-8",
+    )
+    rows = tmp_path / "r.jsonl"
+    rows.write_text(
+        '{"id": 1, "at": "2024-11-01T09:00:00", "x": 9, "y": false}\n'  # valid
+        '{"id": 2, "at": "2024-11-01T09:00:00", "x": 1, "y": false}\n'  # invalid
+        '{"id": 3, "at": "2024-11-01T09:00:00", "y": false}\n'  # unknown: x is missing
+        '{"id": 4, "at": "2024-11-01T09:00:00", "y": true}\n',  # valid whatever x is
+        encoding="utf-8",
+    )
+    want = {"record": "R", "judged": 4, "valid": 2, "invalid": 1, "unknown": 1}
+    for engine in ("python", "duckdb"):
+        got = csdsl.audit(csdsl.load(policy), records=rows, engine=engine).data["validity"]
+        assert {k: got[k] for k in want} == want, engine

@@ -37,7 +37,15 @@ def duck_rows(
     for v in engine.validate_file(path, window=window):
         error = None if v.error is None else (v.error.code, v.error.message)
         out.append(
-            (v.line, v.id, v.valid, v.matched, json.dumps(v.evidence, ensure_ascii=False), error)
+            (
+                v.line,
+                v.id,
+                v.valid,
+                v.matched,
+                v.unknown,
+                json.dumps(v.evidence, ensure_ascii=False),
+                error,
+            )
         )
     return out
 
@@ -52,10 +60,11 @@ def reference_rows(
         for r in policy.validate_file(path):
             if r.verdict is None:
                 assert r.error is not None
-                rows.append((r.line, r.id, None, (), "{}", (r.error.code, r.error.message)))
+                rows.append((r.line, r.id, None, (), False, "{}", (r.error.code, r.error.message)))
             else:
                 ev = json.dumps(evidence_of(r.verdict, policy.tz), ensure_ascii=False)
-                rows.append((r.line, r.id, r.verdict.valid, r.verdict.matched, ev, None))
+                v = r.verdict
+                rows.append((r.line, r.id, v.valid, v.matched, v.unknown, ev, None))
         return rows
     reader = policy.reader()
     validator = policy._validators[policy.record_type()]
@@ -63,13 +72,15 @@ def reference_rows(
     for row in reader.read(str(path)):
         if row.values is None:
             assert row.error is not None
-            out.append((row.line, row.id, None, (), "{}", (row.error.code, row.error.message)))
+            out.append(
+                (row.line, row.id, None, (), False, "{}", (row.error.code, row.error.message))
+            )
             continue
         if not in_window(row.values, window, policy.tz):
             continue
         verdict = validator(row.values, row.id)
         ev = json.dumps(evidence_of(verdict, policy.tz), ensure_ascii=False)
-        out.append((row.line, row.id, verdict.valid, verdict.matched, ev, None))
+        out.append((row.line, row.id, verdict.valid, verdict.matched, verdict.unknown, ev, None))
     return out
 
 
@@ -157,14 +168,14 @@ def test_examples_agree_with_the_interpreter(
     path = EXAMPLES / name
     expected = reference_rows(hotline, path)
     assert duck_rows(engine, path) == expected
-    assert any(r[5] is not None for r in expected) or name.endswith(".json")  # bad rows too
+    assert any(r[6] is not None for r in expected) or name.endswith(".json")  # bad rows too
     assert_same_metrics(hotline, engine, {"Complaint": path})
 
 
 def test_only_bad_and_unusual_lines_go_to_python(hotline: Policy) -> None:
     with DuckEngine(hotline) as e:
         rows = duck_rows(e, EXAMPLES / "complaints.jsonl")
-        bad = sum(1 for r in rows if r[5] is not None)
+        bad = sum(1 for r in rows if r[6] is not None)
         assert 0 < e.fallback_rows <= bad + 5  # the bad lines, and few others
         e.measure_files({"Complaint": EXAMPLES / "complaints.jsonl"})
         assert e.fallback_rows <= bad + 5  # measuring the same file reads it once
@@ -183,8 +194,8 @@ def test_windows_keep_bad_rows(hotline: Policy, engine: DuckEngine) -> None:
         got = duck_rows(engine, path, window)
         assert got == expected
         assert len(got) < len(reference_rows(hotline, path))
-        assert [r for r in got if r[5] is not None] == [
-            r for r in reference_rows(hotline, path) if r[5] is not None
+        assert [r for r in got if r[6] is not None] == [
+            r for r in reference_rows(hotline, path) if r[6] is not None
         ]
         assert_same_metrics(hotline, engine, {"Complaint": path}, window)
 
@@ -262,10 +273,10 @@ def test_parquet_rows_are_judged_like_the_jsonl_they_came_from(
     by_id = {r[1]: r for r in reference_rows(hotline, source)}
     got = duck_rows(engine, tmp_path / "good.parquet")
     assert [r[0] for r in got] == list(range(1, len(good_lines) + 1))
-    for _line, rid, valid, matched, evidence, error in got:
+    for _line, rid, valid, matched, unknown, evidence, error in got:
         want = by_id[rid]
-        assert (valid, matched, error) == (want[2], want[3], want[5])
-        assert json.loads(evidence) == json.loads(want[4])  # 0 and 0.0 are both zero
+        assert (valid, matched, unknown, error) == (want[2], want[3], want[4], want[6])
+        assert json.loads(evidence) == json.loads(want[5])  # 0 and 0.0 are both zero
 
 
 def test_validity_sql_quotes_every_name(tmp_path: Path) -> None:

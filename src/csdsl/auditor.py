@@ -416,8 +416,7 @@ class _Run:
     ) -> None:
         counts["judged"] += 1
         if not verdict.valid:
-            unknown = any(c.outcome is None for c in verdict.conditions)
-            counts["unknown" if unknown and not verdict.matched else "invalid"] += 1
+            counts["unknown" if verdict.unknown else "invalid"] += 1
             return
         counts["valid"] += 1
         for c in verdict.conditions:
@@ -517,7 +516,7 @@ class _Run:
                     self.judged[i][name] += 1
                     counts["judged"] += 1
                     if not r.valid:
-                        counts["unknown" if r.valid is None else "invalid"] += 1
+                        counts["unknown" if r.unknown else "invalid"] += 1
                         continue
                     counts["valid"] += 1
                     for cid in r.matched:

@@ -189,6 +189,7 @@ class DuckVerdict:
     matched: tuple[str, ...]
     evidence_json: str | None = attrs.field(default=None, repr=False)
     error: RowError | None = None
+    unknown: bool = False  # as `Verdict.unknown`: invalid only for want of data
 
     @property
     def evidence(self) -> dict[str, dict[str, Any]]:
@@ -871,20 +872,23 @@ def _value_col(name: str) -> exp.Expr:
 
 
 class _Mask:
-    """What a mask of outcomes (`1`/`0` per condition, then per exception) means."""
+    """What a mask of outcomes means: per condition `1` true, `0` false, `?` unknown; then per
+    exception `1` or `0`.  Gives (valid, matched, unknown) as `Verdict` has them."""
 
     def __init__(self, validity: ir.Validity) -> None:
         self.ids = [c.id for c in validity.conditions]
         self.n = len(self.ids)
         self.all = validity.quantifier == "all"
-        self.cache: dict[str, tuple[bool, tuple[str, ...]]] = {}
+        self.cache: dict[str, tuple[bool, tuple[str, ...], bool]] = {}
 
-    def __call__(self, mask: str) -> tuple[bool, tuple[str, ...]]:
+    def __call__(self, mask: str) -> tuple[bool, tuple[str, ...], bool]:
         hit = self.cache.get(mask)
         if hit is None:
             matched = tuple(i for i, bit in zip(self.ids, mask, strict=False) if bit == "1")
             holds = len(matched) == self.n if self.all else bool(matched)
-            hit = self.cache[mask] = (holds and "1" not in mask[self.n :], matched)
+            valid = holds and "1" not in mask[self.n :]
+            unknown = not valid and not matched and "?" in mask[: self.n]
+            hit = self.cache[mask] = (valid, matched, unknown)
         return hit
 
 
@@ -1523,7 +1527,14 @@ class DuckEngine:
         )
         python = {**loaded.python, **self._reread(loaded, rec, p, unsafe)}
         sql_ok = _and(_c("ok"), _not(_c("unsafe")))
-        bits = [_case((_is_true(_c("c:" + c.id)), _s("1")), default=_s("0")) for c in v.conditions]
+        bits = [
+            _case(
+                (_is_true(_c("c:" + c.id)), _s("1")),
+                (exp.Is(this=_c("c:" + c.id), expression=exp.Null()), _s("?")),
+                default=_s("0"),
+            )
+            for c in v.conditions
+        ]
         bits += [_case((_is_true(_c("x:" + c.id)), _s("1")), default=_s("0")) for c in v.exceptions]
         matched = [_is_true(_c("c:" + c.id)) for c in v.conditions]
         # one row a line, in file order, its `mask` saying what to do: NULL skip it (empty,
@@ -1563,7 +1574,7 @@ class DuckEngine:
                     hit = cache.get(mask)
                     if hit is not None:
                         rid = rid_s if rid_s is not None else json.loads(rid_j)
-                        yield new(line, rid, hit[0], hit[1], evidence_json, None)
+                        yield new(line, rid, hit[0], hit[1], evidence_json, None, hit[2])
                     elif mask == "P":
                         for row in python.get(line, ()):
                             verdict = self._verdict_of(row, validator, window)
@@ -1572,7 +1583,7 @@ class DuckEngine:
                     else:
                         hit = masks(mask)
                         rid = rid_s if rid_s is not None else json.loads(rid_j)
-                        yield new(line, rid, hit[0], hit[1], evidence_json, None)
+                        yield new(line, rid, hit[0], hit[1], evidence_json, None, hit[2])
         finally:
             self._release(loaded.table)
 
@@ -1597,7 +1608,9 @@ class DuckEngine:
         verdict = validator(row.values, row.id)
         evidence = evidence_of(verdict, self.tz)
         text = json.dumps(evidence, ensure_ascii=False) if evidence else None
-        return DuckVerdict(row.line, row.id, verdict.valid, verdict.matched, text, None)
+        return DuckVerdict(
+            row.line, row.id, verdict.valid, verdict.matched, text, None, verdict.unknown
+        )
 
     def _validate_python(
         self, path: str, record: str, validator: Validator, window: Window | None, after: int

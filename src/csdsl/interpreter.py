@@ -152,6 +152,14 @@ class Verdict:
     conditions: tuple[ConditionResult, ...]
     exceptions: tuple[ConditionResult, ...]
 
+    @property
+    def unknown(self) -> bool:
+        """Invalid only for want of data: no condition matched, and one could not be decided
+        because a value it needs is missing."""
+        return (
+            not self.valid and not self.matched and any(c.outcome is None for c in self.conditions)
+        )
+
     def explain(self) -> str:
         """A few lines a person can read: the verdict, then each condition with its values."""
         from csdsl.records import show_value
