@@ -36,7 +36,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
@@ -46,6 +46,9 @@ from csdsl.metrics import MetricEngine, MetricResult
 from csdsl.records import InputError, RecordReader, Row, RowError, json_value
 from csdsl.timeline import Event, Milestone
 from csdsl.transcripts import TranscriptReader
+
+if TYPE_CHECKING:
+    from csdsl.duck import DuckEngine
 
 ENGINES = ("python", "duckdb")
 SHOWN_PER_CLAUSE = 20
@@ -271,9 +274,8 @@ class AuditReport:
 
     @property
     def failed_error(self) -> bool:
-        return bool(self.data["summary"]["bad_rows"]) or bool(
-            any(i["kind"] == "events" and i["bad"] for i in self.data["inputs"])
-        )
+        """Any bad row, in any input (the event log's included)."""
+        return bool(self.data["summary"]["bad_rows"])
 
     def write(self, out: str | Path) -> list[Path]:
         """report.json, report.md and report.html into `out` (findings.jsonl is written during
@@ -303,7 +305,6 @@ class _Run:
         self.versions = versions
         self.engine = engine
         self.tz = versions[-1].policy.tz
-        self.now = now
         self.progress = progress
         self.findings = _Findings(sink, keep_all=sink is None)
         self.bad = _BadRows()
@@ -319,6 +320,7 @@ class _Run:
         self.given: set[str] = set()  # record types with an input file
         self.count_later: list[tuple[str, str]] = []  # duckdb: inputs read by the KPIs only
         self.warnings: list[str] = []
+        self.engines: dict[int, DuckEngine] = {}
 
     # ---- records ----------------------------------------------------------------------------
     def records(
@@ -485,6 +487,15 @@ class _Run:
         return self.as_of.astimezone(dt.UTC) if self.as_of is not None else None
 
     # ---- the DuckDB engine: validity and metrics in SQL -----------------------------------
+    def duck(self, version: int) -> DuckEngine:
+        """One engine per version for the whole run: the KPIs reuse the rows its validity pass
+        parsed from the same file."""
+        from csdsl.duck import DuckEngine
+
+        if version not in self.engines:
+            self.engines[version] = DuckEngine(self.versions[version].policy)
+        return self.engines[version]
+
     def _duck_records(
         self,
         name: str,
@@ -492,15 +503,13 @@ class _Run:
         counts: Counter[str],
         by_condition: Counter[tuple[str, int, str | None, str | None]],
     ) -> tuple[int, int]:
-        from csdsl.duck import DuckEngine
-
         rows = read = 0
         field = receipt_field(self.versions[-1].policy.ir.record(name) or _no_record(name))
         for i, v in enumerate(self.versions):
             window = None
             if len(self.versions) > 1 and field is not None:
                 window = (field, _start(v.start if i else None, self.tz), _start(v.until, self.tz))
-            engine = DuckEngine(v.policy)
+            engine = self.duck(i)
             if v.policy.ir.validity(name) is not None:
                 validity = v.policy.ir.validity(name)
                 assert validity is not None
@@ -541,8 +550,6 @@ class _Run:
 
     def duck_metrics(self, files: Mapping[str, str]) -> None:
         """Every metric of every version over the record files, in SQL."""
-        from csdsl.duck import DuckEngine
-
         for i, v in enumerate(self.versions):
             wanted = {
                 n: p for n, p in files.items() if any(n in m.records for m in v.policy.ir.metrics)
@@ -563,7 +570,7 @@ class _Run:
                         "several versions run it with --engine python"
                     )
             results: list[MetricResult] = []
-            engine = DuckEngine(v.policy)
+            engine = self.duck(i)
             for field, names in by_field.items():
                 window = None
                 if field is not None:
@@ -671,22 +678,8 @@ class _Run:
                     if absent
                     else "no records of " + ", ".join(f"`{t}`" for t in m.records)
                 )
-                out.append(
-                    {
-                        "metric": m.name,
-                        "wording": m.wording,
-                        "group": {},
-                        "value": None,
-                        "op": m.op,
-                        "threshold": json_value(m.threshold),
-                        "status": "not_applicable",
-                        "reason": reason,
-                        "parts": [],
-                        "clause": {"file": m.span.file, "line": m.span.line},
-                        "version": v.label,
-                        "percent": m.percent,
-                    }
-                )
+                empty = MetricResult(m, (), None, "not_applicable", (), reason)
+                out.append({**empty.to_json(), "version": v.label, "percent": m.percent})
         return out
 
 
@@ -775,8 +768,8 @@ def audit(
         # written under a temporary name: a run that stops half-way leaves no partial file
         sink = (Path(out) / ".findings.jsonl.part").open("w", encoding="utf-8")
     done = False
+    run = _Run(versions, engine, now, sink, progress)
     try:
-        run = _Run(versions, engine, now, sink, progress)
         run.given = set(files)
         by_case: dict[str, list[Event]] | None = None
         event_problems: list[Any] = []
@@ -860,6 +853,8 @@ def audit(
                 run.warnings.append(f"{transcripts}: none of its {rows} rows is a transcript")
         done = True
     finally:
+        for duck in run.engines.values():
+            duck.close()
         if sink is not None:
             sink.close()
             part = Path(sink.name)
