@@ -196,3 +196,9 @@ def test_a_metric_in_an_imported_file_is_reported_unused(tmp_path: Path) -> None
     policy = csdsl.load(main)
     assert [d.code for d in policy.diagnostics] == ["W533"]
     assert policy.ir.metrics == ()
+    assert "`include` it instead" in (policy.diagnostics[0].hint or "")
+    # and the hint's way works: included, the metric is the policy's
+    main.write_text('policy "x"\ninclude "lib.csp"\n', encoding="utf-8")
+    included = csdsl.load(main)
+    assert list(included.diagnostics) == []
+    assert [m.name for m in included.ir.metrics] == ["m"]

@@ -161,6 +161,13 @@ class _Router(RecordReader):
         return version_on(self.versions, day)
 
     def _row(self, line: int, obj: Any, text: bool = False) -> Row:
+        if len(self.versions) == 1:  # nothing to choose: read the date once, from the values
+            row = RecordReader._row(self, line, obj, text)
+            when = row.values.get(self.field) if row.values and self.field else None
+            first = self.versions[0].start
+            if when is not None and first is not None:
+                self.early += when.astimezone(self.tz).date() < first
+            return row
         index, early = self.version_of(obj, text)
         reader = self.readers[index]
         if reader is None:

@@ -618,18 +618,19 @@ def _progress(mode: str) -> Iterator[Callable[[str, int], None] | None]:
 
         def advance(path: str, n: int) -> None:
             if path not in tasks:
-                tasks[path] = bar.add_task(path, total=_count_lines(path))
+                tasks[path] = bar.add_task(path, total=_count_rows(path))
             bar.advance(tasks[path], n)
 
         yield advance
 
 
-def _count_lines(path: str) -> int | None:
-    """Lines in a file, for the bar's total (None for stdin or an unreadable file)."""
+def _count_rows(path: str) -> int | None:
+    """The rows of a file, for the bar's total (None for stdin or an unreadable file)."""
+    from csdsl.auditor import count_rows
+
     try:
-        with open(path, "rb") as handle:
-            return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
-    except OSError:
+        return count_rows(path)
+    except (OSError, UnicodeDecodeError, InputError):
         return None
 
 

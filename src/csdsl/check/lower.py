@@ -158,8 +158,8 @@ class Lowering:
                             "W533",
                             f"{what} in an imported file: not used by this policy",
                             Span(at.file, at.line, at.column, at.line, at.column + len(keyword)),
-                            "imports bring records, phrase sets and calendars; keep rules, "
-                            "metrics and their examples in the policy that is run",
+                            "`import` brings records and phrase sets only; to make the file's "
+                            "rules part of this policy, `include` it instead",
                         )
                     )
 
