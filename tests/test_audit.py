@@ -235,26 +235,14 @@ def test_cli_writes_reports_and_fail_on(tmp_path: Path, capsys: pytest.CaptureFi
     assert data["command"].startswith("csdsl audit ")
 
 
-def test_cli_fail_on_error_passes_on_clean_data(tmp_path: Path) -> None:
+def test_cli_fail_on_error_passes_on_clean_data(tmp_path: Path, hotline: csdsl.Policy) -> None:
     clean = tmp_path / "clean.jsonl"
     lines = RECORDS["Complaint"].read_text(encoding="utf-8").splitlines()
-    good = [line for line in lines if csdsl.load(HOTLINE) and _fits(line)]
-    clean.write_text("\n".join(good) + "\n", encoding="utf-8")
+    good = [r.line for r in hotline.validate_file(RECORDS["Complaint"]) if r.error is None]
+    clean.write_text("\n".join(lines[n - 1] for n in good) + "\n", encoding="utf-8")
     assert _audit(tmp_path, "--records", str(clean), "--fail-on", "error") == 0
-
-
-def _fits(line: str) -> bool:
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError:
-        return False
-    if not isinstance(obj, dict):
-        return False
-    try:
-        csdsl.load(HOTLINE).validate(obj)
-    except csdsl.api.RecordError:
-        return False
-    return True
+    data = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert (data["summary"]["records"], data["summary"]["bad_rows"]) == (240, 0)
 
 
 @pytest.mark.parametrize(
