@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import csdsl
 from csdsl.cli import main
-from csdsl.timeline import Milestone, Timeline
+from csdsl.timeline import Event, EventLog, Milestone, Timeline
 
 SH = zoneinfo.ZoneInfo("Asia/Shanghai")
 POLICY = """
@@ -442,3 +444,45 @@ def test_an_unknown_record_type_names_the_ones_with_clocks(policy: csdsl.Policy)
         r"\(records with one: `Case`\)",
     ):
         policy.timeline({"id": 1}, record_type="Nope")
+
+
+_EVENTS = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b", "c~1", "案件"]),
+        st.datetimes(
+            min_value=dt.datetime(1990, 1, 1),
+            max_value=dt.datetime(2090, 1, 1),
+            timezones=st.sampled_from([dt.UTC, zoneinfo.ZoneInfo("Asia/Shanghai")]),
+        ),
+        st.sampled_from(["replied", "escalated", "", "回复"]),
+        st.none() | st.sampled_from(["team_lead", "supervisor"]),
+    ),
+    max_size=30,
+)
+
+
+@given(_EVENTS)
+@settings(max_examples=150, deadline=None)
+def test_event_log_keeps_every_event_exactly(rows: list[Any]) -> None:
+    """The compact event log gives back what was put in: per case the same events (same instant,
+    name, role, line) sorted by time with ties in log order; `add` says whether an event is
+    earlier than one before it of the same case; `latest` and `events` sum up the log."""
+    log = EventLog()
+    plain: dict[str, list[Event]] = {}
+    for line, (case, at, name, role) in enumerate(rows, 1):
+        ev = Event(at, name, role, line)
+        earlier = log.add(case, ev)
+        before = plain.setdefault(case, [])
+        assert earlier == any(ev.at < e.at for e in before)
+        before.append(ev)
+    assert log.events == len(rows)
+    assert set(log) == set(plain) and len(log) == len(plain)
+    for case, evs in plain.items():
+        got = log[case]
+        want = sorted(evs, key=lambda e: e.at)
+        assert [(e.at, e.name, e.role, e.line) for e in got] == [
+            (e.at, e.name, e.role, e.line) for e in want
+        ]
+        assert all(e.at.utcoffset() == dt.timedelta(0) for e in got)
+    assert log.latest == max((at for _, at, _, _ in rows), default=None)
+    assert "nope" not in log and log.get("nope") is None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import zoneinfo
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,7 @@ from csdsl.diagnostics import Diagnostic, PolicyError, did_you_mean
 from csdsl.interpreter import Validator, Verdict
 from csdsl.records import EventReader, RecordReader, Row, RowError
 from csdsl.source import SourceFile
-from csdsl.timeline import Event, Timeline, TimelineBuilder
+from csdsl.timeline import Event, EventLog, Timeline, TimelineBuilder
 from csdsl.transcripts import Transcript, TranscriptReader, Turn, transcript_from
 
 if TYPE_CHECKING:
@@ -224,7 +224,9 @@ class Policy:
         grouped by case before any timeline is built).  Raises `InputError`."""
         name = self._timeline_record(record_type)
         builder = self._builder(name)
-        by_case, problems = self.read_events(events, name) if events is not None else ({}, [])
+        by_case, problems = (
+            self.read_events(events, name) if events is not None else (EventLog(), [])
+        )
         moment = _utc(now, self.tz)
 
         def rows() -> Iterator[TimelineRow]:
@@ -246,15 +248,14 @@ class Policy:
 
     def read_events(
         self, events: str | Path, record_type: str | None = None
-    ) -> tuple[dict[str, list[Event]], list[EventProblem]]:
-        """An event log grouped by case (each case's events sorted by time), and the lines that
-        were skipped or kept with a notice.  Raises `InputError`."""
+    ) -> tuple[EventLog, list[EventProblem]]:
+        """An event log grouped by case (`log[case]`: the case's events sorted by time), and the
+        lines that were skipped or kept with a notice.  Raises `InputError`."""
         builder = self._builder(self._timeline_record(record_type))
-        by_case: dict[str, list[Event]] = {}
+        by_case = EventLog()
         problems: list[EventProblem] = []
         known = builder.event_names()
         roles = {r for e in builder.escalations for r in e.roles}
-        last: dict[str, dt.datetime] = {}
         for row in EventReader(self.tz).read(str(events)):
             if row.values is None:
                 assert row.error is not None
@@ -285,7 +286,7 @@ class Policy:
                         + (f"; {hint}" if hint else ""),
                     )
                 )
-            if case in last and ev.at < last[case]:
+            if by_case.add(case, ev):
                 problems.append(
                     EventProblem(
                         row.line,
@@ -294,10 +295,6 @@ class Policy:
                         "earlier than the case's previous event; events are sorted by time",
                     )
                 )
-            last[case] = max(ev.at, last.get(case, ev.at))
-            by_case.setdefault(case, []).append(ev)
-        for evs in by_case.values():
-            evs.sort(key=lambda e: e.at)
         return by_case, problems
 
     # ---- metrics ----------------------------------------------------------------------------
@@ -490,7 +487,7 @@ def _clock_problems(want: ir.ClockExpectation, timeline: Timeline, tz: dt.tzinfo
     return problems
 
 
-def unmatched_cases(by_case: Mapping[str, list[Event]], seen: set[str]) -> list[EventProblem]:
+def unmatched_cases(by_case: Mapping[str, list[Event]], seen: Set[str]) -> list[EventProblem]:
     """V003 for each case of an event log that no readable record has."""
     return [
         EventProblem(

@@ -44,7 +44,7 @@ from csdsl import __version__, ir
 from csdsl.api import Policy, unmatched_cases
 from csdsl.metrics import MetricEngine, MetricResult
 from csdsl.records import InputError, RecordReader, Row, RowError, json_value
-from csdsl.timeline import Event, Milestone
+from csdsl.timeline import EventLog, Milestone
 from csdsl.transcripts import TranscriptReader
 
 if TYPE_CHECKING:
@@ -330,9 +330,7 @@ class _Run:
         self.engines: dict[int, DuckEngine] = {}
 
     # ---- records ----------------------------------------------------------------------------
-    def records(
-        self, name: str, path: str, events: dict[str, list[Event]] | None
-    ) -> tuple[int, int, set[str]]:
+    def records(self, name: str, path: str, events: EventLog | None) -> tuple[int, int, set[str]]:
         has_validity = any(v.policy.ir.validity(name) for v in self.versions)
         builders = [_builder(v.policy, name) for v in self.versions]
         clocks = events is not None and any(builders)
@@ -778,7 +776,7 @@ def audit(
     run = _Run(versions, engine, now, sink, progress)
     try:
         run.given = set(files)
-        by_case: dict[str, list[Event]] | None = None
+        by_case: EventLog | None = None
         event_problems: list[Any] = []
         clock_record: str | None = None
         if events is not None:
@@ -789,10 +787,9 @@ def audit(
                     "drive"
                 )
             by_case, event_problems = newest.read_events(events, clock_record)
-            n_events = sum(len(e) for e in by_case.values())
-            if now is None:
-                last = max((e[-1].at for e in by_case.values() if e), default=None)
-                run.as_of = last.astimezone(run.tz) if last is not None else None
+            n_events = by_case.events
+            if now is None and by_case.latest is not None:
+                run.as_of = by_case.latest.astimezone(run.tz)
         for name, path in files.items():
             rows, read, seen = run.records(name, path, by_case if name == clock_record else None)
             if rows and not read:
