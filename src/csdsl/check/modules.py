@@ -97,12 +97,13 @@ def _load(
                 if on_stack.index(tkey) + 1 < len(stack)
                 else item.span
             )
+            verb = "include" if item.include else "import"
             graph.diagnostics.append(
                 error(
                     "E205",
-                    "import cycle: " + " -> ".join(f"`{c}`" for c in cycle),
+                    f"{verb} cycle: " + " -> ".join(f"`{c}`" for c in cycle),
                     item.span,
-                    "move what both files need into a third file that neither imports back",
+                    f"move what both files need into a third file that neither {verb}s back",
                     [Related("the cycle starts here", first_import)],
                 )
             )

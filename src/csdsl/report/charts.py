@@ -9,7 +9,7 @@ Charts:
 - **KPI value vs threshold**: one horizontal bar per KPI row whose value is a ratio (`percent`)
   on a 0-100% axis, with a tick at the threshold; KPIs with counts or durations are left out
   (the caption says how many) because they share no scale; a not-applicable value has no bar.
-- **Deadline breaches per day** (by due date): one vertical bar per day from the first to the
+- **Breaches per day** (by due date): one vertical bar per day from the first to the
   last day with a breach, days without one at 0.
 - **Transcript scores**: the histogram's bins as adjacent vertical bars.
 - **Findings by clause**: the `TOP` clauses with the most findings (valid complaints, breached
@@ -211,14 +211,15 @@ def breaches_figure(view: View) -> Figure:
     if days and any(n for _, n in days):
         rows = [(d, n, f"{d}: {n} breach{'es' if n != 1 else ''}") for d, n in days]
         total = sum(n for _, n in days)
-        aria = f"Bar chart of {total} deadline breaches over {len(days)} days, by due date."
+        aria = f"Bar chart of {total} clock breaches over {len(days)} days, by due date."
         chart = _vbar(rows, 0.2, "due date (policy time zone)", "breaches", aria)
     return Figure(
         "chart-breaches",
-        "Deadline breaches per day",
-        "Breached deadlines by the day they were due; days in between without a breach are 0.",
+        "Breaches per day",
+        "Breached deadlines, progress updates and escalation steps, by the day they were due; "
+        "days in between without a breach are 0.",
         chart,
-        "No deadline breaches (or no timelines in this audit).",
+        "No breached clocks (or no timelines in this audit).",
         [],
     )
 
