@@ -146,3 +146,41 @@ def test_overlapping_hours_point_at_the_line_that_adds_the_overlap(tmp_path: Pat
     )
     (d,) = compile_file(path).diagnostics
     assert (d.code, d.span.line) == ("E212", 4) and "overlap on sat" in d.message
+
+
+_ZONES = st.sampled_from(
+    [dt.UTC, zoneinfo.ZoneInfo("Asia/Shanghai"), zoneinfo.ZoneInfo("America/New_York")]
+)
+_INSTANTS = st.datetimes(
+    min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2030, 1, 1), timezones=st.just(dt.UTC)
+)
+_SPANS = st.lists(
+    st.tuples(_INSTANTS, st.timedeltas(min_value=dt.timedelta(0), max_value=dt.timedelta(days=3))),
+    max_size=5,
+).map(lambda xs: [(a, a + d) for a, d in xs])
+
+
+@given(
+    _ZONES,
+    _INSTANTS,
+    st.timedeltas(min_value=dt.timedelta(0), max_value=dt.timedelta(days=40)),
+    _SPANS,
+)
+def test_round_the_clock_shortcut_agrees_with_walking_the_days(
+    tz: dt.tzinfo,
+    start: dt.datetime,
+    amount: dt.timedelta,
+    paused: list[tuple[dt.datetime, dt.datetime]],
+) -> None:
+    """A 24x7 calendar adds time by plain arithmetic around the pauses; a calendar that is open
+    around the clock in two halves a day is not recognised as 24x7 and walks its intervals: both
+    must give the same due time and the same open time between two instants."""
+    fast = WorkCalendar.always_open("24x7", tz)
+    halves = ((dt.time(0), dt.time(12)), (dt.time(12), None))
+    slow = WorkCalendar("halves", tz, tuple(halves for _ in range(7)))
+    assert fast._always and not slow._always
+    due = fast.add(start, amount, paused)
+    assert due == slow.add(start, amount, paused)
+    end = start + amount
+    assert fast.open_between(start, end, paused) == slow.open_between(start, end, paused)
+    assert fast.open_between(start, due, paused) == amount

@@ -69,6 +69,13 @@ class WorkCalendar:
     _days: dict[dt.date, tuple[Span, ...]] = attrs.field(
         factory=dict, init=False, eq=False, repr=False
     )
+    # open around the clock: time arithmetic is plain addition around the pauses
+    _always: bool = attrs.field(
+        default=attrs.Factory(lambda self: self.is_24x7, takes_self=True),
+        init=False,
+        eq=False,
+        repr=False,
+    )
 
     @classmethod
     def always_open(cls, name: str = "24x7", tz: dt.tzinfo = UTC) -> WorkCalendar:
@@ -174,6 +181,14 @@ class WorkCalendar:
 
         With `amount` zero: `start` itself if it is open time, else the next open instant."""
         start = start.astimezone(UTC)
+        if self._always:
+            return _add_unpaused(start, amount, paused)
+        return self._add_open(start, amount, paused)
+
+    def _add_open(
+        self, start: dt.datetime, amount: dt.timedelta, paused: Sequence[Span]
+    ) -> dt.datetime:
+        """`add` by walking the open intervals day by day: any calendar."""
         left = amount
         for a, b in _subtract(self.intervals_from(start), paused):
             if left <= b - a:
@@ -188,6 +203,8 @@ class WorkCalendar:
         total = dt.timedelta(0)
         if b <= a:
             return total
+        if self._always:
+            return b - a - sum((min(q, b) - max(p, a) for p, q in _merged(paused, a, b)), total)
         for x, y in _subtract(self.intervals_from(a), paused):
             if x >= b:
                 break
@@ -214,6 +231,32 @@ class WorkCalendar:
             if self.day_intervals(day):
                 return dt.datetime.combine(day, clock, self.tz).astimezone(UTC)
         raise CalendarError(f"calendar `{self.name}` has no working day after {day}")
+
+
+def _merged(paused: Sequence[Span], a: dt.datetime, b: dt.datetime | None = None) -> list[Span]:
+    """The `paused` spans that end after `a` (and start before `b`), sorted, overlaps merged."""
+    out: list[Span] = []
+    for p, q in sorted(paused):
+        if q <= a or (b is not None and p >= b) or q <= p:
+            continue
+        if out and p <= out[-1][1]:
+            if q > out[-1][1]:
+                out[-1] = (out[-1][0], q)
+        else:
+            out.append((p, q))
+    return out
+
+
+def _add_unpaused(start: dt.datetime, amount: dt.timedelta, paused: Sequence[Span]) -> dt.datetime:
+    """`add` on a calendar open around the clock: `amount` after `start`, skipping pauses."""
+    t, left = start, amount
+    for p, q in _merged(paused, start):
+        if p > t:
+            if p - t >= left:
+                return t + left
+            left -= p - t
+        t = max(t, q)
+    return t + left
 
 
 def _subtract(intervals: Iterator[Span], paused: Sequence[Span]) -> Iterator[Span]:
