@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,12 @@ settings.register_profile(
     "dev", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+# the CLI caches compiled policies (csdsl.cache): the suite keeps its cache to itself, in a
+# directory that goes away with the run, and never touches the developer's ~/.cache
+_CACHE = tempfile.TemporaryDirectory(prefix="csdsl-test-cache-")
+os.environ["CSDSL_CACHE_DIR"] = _CACHE.name
+os.environ.pop("CSDSL_NO_CACHE", None)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from csdsl import ir
-from csdsl.check import compile_file
 from csdsl.diagnostics import Diagnostic, PolicyError, did_you_mean
 from csdsl.interpreter import Validator, Verdict
 from csdsl.records import EventReader, RecordReader, Row, RowError
@@ -500,9 +499,20 @@ def unmatched_cases(by_case: Mapping[str, list[Event]], seen: Set[str]) -> list[
     ]
 
 
-def load(path: str | Path) -> Policy:
-    """Compile a policy file; raises `PolicyError` (with every diagnostic) when it has errors."""
+def load(path: str | Path, *, cache: bool = False) -> Policy:
+    """Compile a policy file; raises `PolicyError` (with every diagnostic) when it has errors.
+
+    With `cache`, a compilation of the same unchanged files is reused (`csdsl.cache`): the parser
+    is then not even imported."""
+    from csdsl import cache as cached
+
+    if cache and (entry := cached.lookup(path)) is not None:
+        return Policy(entry.policy, entry.diagnostics, entry.sources)
+    from csdsl.check import compile_file  # lark and the checker: only when compiling
+
     compiled = compile_file(path)
     if not compiled.ok or compiled.policy is None:
         raise PolicyError(compiled.diagnostics, compiled.sources)
+    if cache:
+        cached.store(path, compiled.files, compiled.policy, compiled.diagnostics, compiled.sources)
     return Policy(compiled.policy, compiled.diagnostics, compiled.sources)

@@ -20,11 +20,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from csdsl import __version__
 from csdsl.api import Policy, RecordError, TranscriptRow, load
-from csdsl.check import compile_file
 from csdsl.diagnostics import Diagnostic, PolicyError, render
 from csdsl.records import InputError, RowError, json_value
 from csdsl.source import SourceFile
-from csdsl.syntax.parse import format_source
 from csdsl.timeline import Milestone
 from csdsl.values import parse_datetime
 
@@ -65,6 +63,8 @@ def _print_diagnostics(
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from csdsl.check import compile_file  # the parser is imported only by verbs that parse
+
     all_diags: list[Diagnostic] = []
     status = OK
     checked = 0
@@ -96,6 +96,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:
+    from csdsl.syntax.parse import format_source
+
     changed: list[str] = []
     status = OK
     for path in args.files:
@@ -134,7 +136,7 @@ def _load(path: str) -> Policy | None:
         _err(f"csdsl: {path}: {_missing(path)}")
         return None
     try:
-        return load(path)
+        return load(path, cache=True)
     except PolicyError as exc:
         _print_diagnostics(exc.diagnostics, exc.sources, sys.stderr)
         _err(f"csdsl: {path} does not compile")

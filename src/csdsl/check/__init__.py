@@ -28,6 +28,7 @@ class Compiled:
     policy: ir.Policy | None
     diagnostics: tuple[Diagnostic, ...]
     sources: dict[str, SourceFile]
+    files: tuple[tuple[str, str], ...] = ()  # (resolved path, text digest) of every file read
 
     @property
     def ok(self) -> bool:
@@ -46,4 +47,6 @@ def compile_file(path: str | Path) -> Compiled:
                 diags += rule(policy)
     diags.sort(key=Diagnostic.sort_key)
     failed = any(d.is_error for d in diags)
-    return Compiled(None if failed else policy, tuple(diags), graph.sources)
+    return Compiled(
+        None if failed else policy, tuple(diags), graph.sources, tuple(graph.digests.items())
+    )

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import attrs
 
+from csdsl.cache import text_digest
 from csdsl.diagnostics import Diagnostic, Related, error
 from csdsl.source import SourceFile, Span
 from csdsl.syntax import ast
@@ -26,6 +27,8 @@ class Graph:
     includes: dict[str, list[str]] = attrs.Factory(dict)  # file -> resolved included files
     sources: dict[str, SourceFile] = attrs.Factory(dict)
     diagnostics: list[Diagnostic] = attrs.Factory(list)
+    # resolved path -> SHA-256 of the text read from it (what the compiled-policy cache checks)
+    digests: dict[str, str] = attrs.Factory(dict)
 
 
 def _display(path: Path) -> str:
@@ -74,6 +77,7 @@ def _load(
         )
         return None
     graph.sources[name] = source
+    graph.digests[key] = text_digest(source.text)
     module, diags = parse(source)
     graph.diagnostics.extend(diags)
     if module is None:
