@@ -172,3 +172,13 @@ def test_number_overflow_is_unknown_not_infinite(tmp_path: Path) -> None:
     verdict = policy.validate({"id": 1, "n": 1e200})
     assert verdict.conditions[0].outcome is None and not verdict.valid
     assert policy.validate({"id": 2, "n": 3}).valid
+
+
+def test_matched_ids_is_the_fast_path_of_validate_values() -> None:
+    policy = csdsl.load(SEED)
+    examples = SEED.parents[1] / "examples" / "complaints.jsonl"
+    rows = [r for r in policy.reader().read(str(examples)) if r.values]
+    assert len(rows) > 200
+    for row in rows:
+        assert row.values is not None
+        assert policy.matched_ids(row.values) == list(policy.validate_values(row.values).matched)

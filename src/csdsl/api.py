@@ -164,6 +164,11 @@ class Policy:
         """The verdict on values already coerced (missing fields as None)."""
         return self._validators[self.record_type(record_type)](values, record_id)
 
+    def matched_ids(self, values: Mapping[str, Any], record_type: str | None = None) -> list[str]:
+        """Only the ids of the conditions that match values already coerced: the fast path for
+        bulk runs that need no "why" (the same ids as `validate_values(...).matched`)."""
+        return self._validators[self.record_type(record_type)].matched_ids(values)
+
     def validate_file(
         self, path: str | Path, record_type: str | None = None
     ) -> Iterator[ValidatedRow]:
