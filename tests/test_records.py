@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import types
+import zoneinfo
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import csdsl
 from csdsl import ir
-from csdsl.records import InputError, RecordReader
+from csdsl.records import EventReader, InputError, RecordReader, RowError
 
 TZ = dt.timezone(dt.timedelta(hours=8))
 REC = ir.Record(
@@ -174,3 +179,40 @@ def test_empty_ids_are_missing_in_json_and_csv(reader: RecordReader) -> None:
     with pytest.raises(csdsl.RowError) as info:
         reader.coerce({"id": "", "flag": True}, text=True)
     assert info.value.code == "R008"
+
+
+_EVENT_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.floats(allow_nan=True),
+    st.sampled_from(["", "  ", "C-1", " C-2 ", "replied", "回复", "escalated"]),
+    st.sampled_from(
+        ["2024-10-29T09:15", "2024-10-29T09:15:00+08:00", "2024-10-29 09:15Z", "2024-13-01T00:00"]
+    ),
+    st.datetimes().map(lambda d: d.isoformat()),
+    st.text(max_size=8),
+    st.lists(st.integers(), max_size=2),
+)
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["case", "at", "event", "role", "other"]), _EVENT_VALUES, max_size=5
+    ),
+    st.sampled_from([dt.UTC, zoneinfo.ZoneInfo("Asia/Shanghai")]),
+)
+def test_the_events_fast_path_reads_exactly_what_the_general_path_reads(
+    obj: dict[str, Any], tz: dt.tzinfo
+) -> None:
+    """An event that is a plain dict takes a shortcut; the same object behind a read-only
+    mapping takes the general path: same id and values, or the same error."""
+    reader = EventReader(tz)
+
+    def outcome(o: Any) -> Any:
+        try:
+            return reader.coerce(o)
+        except RowError as exc:
+            return (exc.code, exc.message, exc.field)
+
+    assert outcome(obj) == outcome(types.MappingProxyType(obj))
