@@ -45,6 +45,26 @@ def test_print_then_parse_gives_the_same_ast(module: ast.Module) -> None:
     assert format_module(parsed) == text
 
 
+def test_a_rule_whose_body_wraps_spans_both_lines() -> None:
+    """A transcript rule too long for one line is printed as its head, then its body on the next
+    line; the parsed rule must span both, or formatting it again inserts a blank line after it
+    (found by Hypothesis: the span stopped at the head because rule bodies are dicts)."""
+    long = "、".join(["请您稍等一下我帮您查询"] * 4)
+    text = (
+        "transcript rules {\n  situation s {\n"
+        f'    wait_a_moment:\n      hold at most 30s unless customer says ["{long}", "好"]\n'
+        "    other: hold at most 1s\n  }\n}\n"
+    )
+    once, diags = format_source(SourceFile("gen.csp", text))
+    assert once == text, diags
+    module, _ = parse(SourceFile("gen.csp", text))
+    assert module is not None
+    (rules,) = module.items
+    assert isinstance(rules, ast.TranscriptRules) and isinstance(rules.stmts[0], ast.Situation)
+    first = rules.stmts[0].rules[0]
+    assert (first.span.line, first.span.end_line) == (3, 4)
+
+
 @given(testing.modules(), st.data())
 def test_fmt_is_idempotent_and_keeps_every_comment(module: ast.Module, data: st.DataObject) -> None:
     lines = format_module(module).splitlines()

@@ -116,7 +116,7 @@ class _Rules:
             o.err(
                 "E256",
                 f"the speech-rate band {r.low.value}-{r.high.value} is empty",
-                r.span,
+                r.low.span.cover(r.high.span),
                 "write the slower bound first, e.g. `between 100 and 200 per minute`",
             )
         if r.duration is not None and r.duration.seconds <= 0:

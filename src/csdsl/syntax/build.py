@@ -83,8 +83,26 @@ def _positioned(x: Any) -> bool:
     return isinstance(x, Token | Span) or hasattr(x, "span")
 
 
+def _start(x: Any) -> tuple[int, int]:
+    if isinstance(x, Token):
+        return (x.line or 1, x.column or 1)
+    s = x if isinstance(x, Span) else x.span
+    return (s.line, s.column)
+
+
+def _end(x: Any) -> tuple[int, int]:
+    if isinstance(x, Token):
+        return (x.end_line or x.line or 1, x.end_column or x.column or 1)
+    s = x if isinstance(x, Span) else x.span
+    return (s.end_line, s.end_column)
+
+
 def _first(x: Any) -> Any:
-    """The first token or node (with a span) in a rule's children, looking into tuples."""
+    """The first token or node (with a span) in a rule's children, looking into tuples and into
+    the dicts that rule bodies are built as (whose keys are not in source order)."""
+    if isinstance(x, dict):
+        found = [f for f in (_first(v) for v in x.values()) if f is not None]
+        return min(found, key=_start, default=None)
     if isinstance(x, tuple | list):
         for c in x:
             found = _first(c)
@@ -95,6 +113,9 @@ def _first(x: Any) -> Any:
 
 
 def _last(x: Any) -> Any:
+    if isinstance(x, dict):
+        found = [f for f in (_last(v) for v in x.values()) if f is not None]
+        return max(found, key=_end, default=None)
     if isinstance(x, tuple | list):
         for c in reversed(x):
             found = _last(c)
