@@ -45,7 +45,17 @@ def compile_expr(e: ir.Expr) -> Fn:
         return lambda r: r.get(name)
     if isinstance(e, ir.Neg):
         f = compile_expr(e.operand)
-        return lambda r: None if (x := f(r)) is None else -x
+
+        def neg(r: Mapping[str, Any]) -> Any:
+            x = f(r)
+            if x is None:
+                return None
+            try:
+                return -x
+            except OverflowError:  # -timedelta.max: out of range, so unknown
+                return None
+
+        return neg
     if isinstance(e, ir.Arith):
         fa, fb, op = compile_expr(e.left), compile_expr(e.right), _ARITH[e.op]
 
