@@ -182,3 +182,25 @@ def test_matched_ids_is_the_fast_path_of_validate_values() -> None:
     for row in rows:
         assert row.values is not None
         assert policy.matched_ids(row.values) == list(policy.validate_values(row.values).matched)
+
+
+@pytest.mark.parametrize(
+    "expr",
+    ["flag and (" * 400 + "flag" + ")" * 400, " and ".join(["flag"] * 1500)],
+    ids=["nested", "chained"],
+)
+def test_an_expression_too_deep_to_compile_is_a_diagnostic(tmp_path: Path, expr: str) -> None:
+    """Deeper than the compiler's recursion: E118 on the line, from load, check and fmt alike,
+    never a RecursionError."""
+    from csdsl.syntax.parse import format_source
+
+    head = 'policy "p" timezone "UTC"\nrecord A { flag: bool }\n'
+    text = head + f"valid A when any {{\n  c: {expr}\n}}\n"
+    path = tmp_path / "deep.csp"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(csdsl.PolicyError) as info:
+        csdsl.load(path)
+    (diag,) = info.value.diagnostics
+    assert (diag.code, diag.span.line) == ("E118", 4)
+    formatted, diags = format_source(csdsl.source.SourceFile("deep.csp", text))
+    assert formatted is None and [d.code for d in diags] == ["E118"]

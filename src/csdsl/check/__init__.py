@@ -18,6 +18,7 @@ from csdsl.check import constant, modules
 from csdsl.check.lower import lower
 from csdsl.diagnostics import Diagnostic
 from csdsl.source import SourceFile
+from csdsl.syntax.parse import too_deep
 
 Rule = Callable[[ir.Policy], Iterable[Diagnostic]]
 RULES: tuple[Rule, ...] = (constant.check_constant_conditions, constant.check_same_conditions)
@@ -40,11 +41,15 @@ def compile_file(path: str | Path) -> Compiled:
     diags = list(graph.diagnostics)
     policy = None
     if graph.root is not None and not any(d.is_error for d in diags):
-        policy, more = lower(graph)
-        diags += more
-        if not any(d.is_error for d in diags):
-            for rule in RULES:
-                diags += rule(policy)
+        try:
+            policy, more = lower(graph)
+            diags += more
+            if not any(d.is_error for d in diags):
+                for rule in RULES:
+                    diags += rule(policy)
+        except RecursionError:  # an expression deeper than the checker's recursion
+            deepest = max(graph.sources.values(), key=lambda s: len(s.text))
+            policy, diags = None, [*diags, too_deep(deepest)]
     diags.sort(key=Diagnostic.sort_key)
     failed = any(d.is_error for d in diags)
     return Compiled(

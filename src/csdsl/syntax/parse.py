@@ -19,7 +19,13 @@ import re
 
 import attrs
 from lark import Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+    VisitError,
+)
 
 from csdsl.diagnostics import Diagnostic, Related, did_you_mean, error
 from csdsl.source import SourceFile, Span
@@ -125,7 +131,14 @@ def parse(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
         diag = _explain(exc, mapped)
         return None, [_show_original(diag, source, mapped)]
     builder = Builder(source)
-    module = builder.transform(tree)
+    try:
+        module = builder.transform(tree)
+    except RecursionError:
+        return None, [too_deep(source)]
+    except VisitError as exc:  # lark wraps what a rule's callback raises
+        if isinstance(exc.orig_exc, RecursionError):
+            return None, [too_deep(source)]
+        raise
     module = ast.Module(module.header, module.items, comments, span=module.span)
     return module, builder.problems
 
@@ -537,4 +550,25 @@ def format_source(source: SourceFile) -> tuple[str | None, list[Diagnostic]]:
     module, diags = parse(source)
     if module is None or any(d.is_error for d in diags):
         return None, diags
-    return format_module(module), diags
+    try:
+        return format_module(module), diags
+    except RecursionError:
+        return None, [too_deep(source)]
+
+
+_NESTING = re.compile(r"[()\[\]]|\b(?:and|or|not)\b|[-+*/]")
+
+
+def too_deep(source: SourceFile) -> Diagnostic:
+    """E118: an expression nested or chained beyond what the compiler's recursion can take,
+    pointed at the line with the most operators and brackets."""
+    code = code_only(source.text).splitlines() or [""]
+    line = max(range(len(code)), key=lambda i: len(_NESTING.findall(code[i])))
+    text = code[line]
+    start = len(text) - len(text.lstrip())
+    return error(
+        "E118",
+        "this expression nests too deeply to compile",
+        Span(source.name, line + 1, start + 1, line + 1, max(len(text.rstrip()), start) + 1),
+        "split it into several named conditions, or list values with `in [...]`",
+    )
