@@ -38,6 +38,7 @@ from hypothesis import strategies as st
 import csdsl
 from csdsl import ir, runtime, testing
 from csdsl.api import Policy, RecordError
+from csdsl.codegen.jsonir import dumps
 from csdsl.codegen.python import content_hash, generate, load_source, source_order
 from csdsl.syntax.format import expr_text
 
@@ -238,12 +239,15 @@ def test_content_hash_follows_its_definition(loaded: dict[str, Policy], tmp_path
     order = [path for path, _ in source_order(hotline)]
     assert order[0] == "hotline.csp"
     assert order[1:] == sorted(order[1:]) and "common/phrases.csp" in order
-    h = hashlib.sha256()
-    for rel in order:
-        data = (ROOT / "policies" / rel).read_bytes().decode("utf-8-sig").encode("utf-8")
-        h.update(rel.encode() + b"\0" + str(len(data)).encode() + b"\0" + data)
+    # `cd policies && sha256sum FILES | sha256sum`: the manifest of every file, by path
+    manifest = "".join(
+        f"{hashlib.sha256((ROOT / 'policies' / rel).read_bytes()).hexdigest()}  {rel}\n"
+        for rel in sorted(order)
+    )
+    want = "sha256:" + hashlib.sha256(manifest.encode()).hexdigest()
     module = load_source(generate(hotline))
-    assert module.CONTENT_HASH == h.hexdigest() == content_hash(hotline)
+    assert module.CONTENT_HASH == want == content_hash(hotline)
+    assert json.loads(dumps(hotline))["content_hash"] == want
     assert list(module.SOURCES) == order
     # the same files from elsewhere give the same hash; one changed byte gives another
     copy = tmp_path / "policies"

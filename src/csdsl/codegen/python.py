@@ -98,15 +98,10 @@ def source_order(policy: Policy) -> list[tuple[str, str]]:
 
 
 def content_hash(policy: Policy) -> str:
-    """SHA-256 (hex) over the policy's source files in `source_order`: for each file, its path
-    (UTF-8), a NUL byte, the length in bytes of its text as decimal digits, a NUL byte, then its
-    text as the compiler read it, encoded as UTF-8 (byte-order mark dropped, line ends `\\n`)."""
-    h = hashlib.sha256()
-    for path, text in source_order(policy):
-        data = text.encode("utf-8", "surrogatepass")
-        h.update(path.encode("utf-8", "surrogatepass") + b"\0" + str(len(data)).encode() + b"\0")
-        h.update(data)
-    return h.hexdigest()
+    """The policy's content hash, one definition for every target (`jsonir.content_hash`)."""
+    from csdsl.codegen.jsonir import content_hash as manifest_hash
+
+    return manifest_hash(policy)
 
 
 # ---- constants -------------------------------------------------------------------------------
@@ -808,13 +803,12 @@ Needs no parser at run time: it imports the standard library and csdsl's lark-fr
 
 `POLICY` is the whole policy (a `csdsl.api.Policy`), `IR` its checked form; `POLICY_NAME`,
 `POLICY_VERSION`, `EFFECTIVE`, `TIMEZONE` and `CSDSL_VERSION` say what it was generated from and
-by.  `CONTENT_HASH` is the SHA-256 (hex) over
-the policy's source files in the order of `SOURCES` (the root file first, then the files it imports
-or includes sorted by path; paths relative to the root file's directory, `/`-separated): for each
-file, its path (UTF-8), a NUL byte, the length in bytes of its text in decimal digits, a NUL
-byte, then its text as the compiler read it, encoded as UTF-8 (byte-order mark dropped, line ends
-`\\n`).  `CLAUSES` maps a line of this module to the validity condition it checks, as (file,
-line, condition id): a traceback through a condition names its clause.
+by.  `CONTENT_HASH` identifies the policy's source files, as `csdsl compile --target json`
+does (docs/ir.md): `sha256:` and the SHA-256 of their manifest in the layout of `sha256sum`, one
+line `<sha256 of the file>  <path>` per file sorted by path (relative to the root file's
+directory); `SOURCES` lists the files, the root first.  `CLAUSES` maps a line of this module to
+the validity condition it checks, as (file, line, condition id): a traceback through a
+condition names its clause.
 
 Generated code; do not edit: change the policy and generate again.
 """'''
