@@ -1,0 +1,1138 @@
+"""`csdsl compile --target sql`: a policy's validity conditions and metrics as SQL views.
+
+In: a loaded `csdsl.Policy`, a dialect (`duckdb`, the default, `spark` or `postgres`) and
+optionally the table that holds each record type (`tables`, by record name; a dotted name is
+`schema.table` or `catalog.schema.table`).  Out: `compile_sql` gives a SQL script, statements
+separated by `;` and a line break, each after `--` comments that name its clause (`file:line`);
+`table_ddl` gives the `CREATE TABLE` a record type's rows are expected in.  Every expression is
+built with sqlglot's expression builders: names are quoted identifiers and policy text appears
+only as string literals or in comments with every line break and control character escaped.
+
+The input: one table per record type (by default named as the record), one column per field,
+and `id`, the record's id (a field named `id` is that column).
+
+| field type | duckdb | postgres | spark |
+|---|---|---|---|
+| bool | BOOLEAN | BOOLEAN | BOOLEAN |
+| int | BIGINT | BIGINT | BIGINT |
+| number | DOUBLE | DOUBLE PRECISION | DOUBLE |
+| text, enum | TEXT | TEXT | STRING |
+| date | DATE | DATE | DATE |
+| datetime | TIMESTAMPTZ | TIMESTAMPTZ | TIMESTAMP (an instant; session time zone UTC) |
+| duration | BIGINT, microseconds | BIGINT, microseconds | BIGINT, microseconds |
+
+The output: `CREATE OR REPLACE VIEW` statements, so that the script is run once and the views
+are queried (`SELECT * FROM "Complaint_validity"`).
+
+- `"<Record>_validity"`, per record type with a validity block: `id`; one column per condition
+  and per exception, named by its id, TRUE, FALSE or NULL (unknown: a value it needs is missing,
+  or its arithmetic failed) exactly as the interpreter decides it; `valid` (TRUE only when the
+  rule holds definitely and no exception definitely matches, as `Verdict.valid`); `unknown`
+  (`Verdict.unknown`: invalid only for want of data); `matched`, the array of the ids of the
+  conditions that definitely matched, in declaration order (DuckDB `LIST_FILTER`, PostgreSQL
+  `ARRAY_REMOVE`, Spark 3.4+ `ARRAY_COMPACT`).
+- `"<metric>_metric"`, per metric: one row per group, ordered as `csdsl.metrics` orders them;
+  a column per `by` (named as `MetricResult.group` names it, `team` or `month of received_at`,
+  prefixed with `by ` if that name is taken by a column below; a period is text such as
+  `2024-10-29`, `2024-W44` or `2024-10`), `part_1`, `part_2`, ... (each aggregate's value, in
+  the order the metric's value names them), `value`, `status` (`pass`, `fail` or
+  `not_applicable`) and `reason` (why it is not applicable), as `metrics.metric_result` gives
+  them.  Durations are microseconds (BIGINT).
+
+Meaning: the interpreter's.  Conditions use SQL's three-valued logic, which is the
+interpreter's; division by zero and non-finite numbers are NULL (unknown; in a metric, not
+applicable); datetimes are compared and subtracted as instants (epoch microseconds), which is
+the interpreter's wall-clock arithmetic wherever the policy's time zone keeps one UTC offset
+(checked for 2000-2100; Asia/Shanghai has one from 1991-09 on); a duration scaled by a number is
+rounded half to even to the microsecond, as `timedelta` does, in exact integer arithmetic
+(DuckDB HUGEINT, PostgreSQL NUMERIC, Spark DECIMAL(38, 0)).  Percentiles are the linear
+interpolation between closest ranks that `csdsl.metrics` computes (numpy's default, SQL's
+`percentile_cont`), written out with `ROW_NUMBER()` so that the rank position is computed exactly
+as Python computes it; a duration percentile is rounded as `timedelta * float` rounds.
+
+Limits, by design: numbers are DOUBLE, so integers beyond 2^53 in a `number` field lose
+exactness, and `sum`/`mean` of a `number` field with fractions add in the engine's order, not
+the file's (the last bits may differ); integer arithmetic beyond 64 bits is an error in DuckDB
+and PostgreSQL (run Spark with `spark.sql.ansi.enabled`, the default from Spark 4, so that it
+is one there too, not a wrapped value); groups whose values print alike (a missing value and
+empty text) come missing first, where Python keeps the order it met them in; PostgreSQL 14 or
+later (exact `EXTRACT(EPOCH ...)`), Spark 3.4 or later (`ARRAY_COMPACT`) with
+`spark.sql.session.timeZone=UTC` (periods of a datetime use `FROM_UTC_TIMESTAMP`).
+
+Shape: a value SQL needs more than once (a rounded quotient, a range check) is computed once,
+as a column `#l<n>` of a layer `SELECT *, ... AS "#l0" FROM (...)` under the query, so that
+nested arithmetic stays linear in size; internal columns all start with `#`, which no csdsl
+name can.
+
+What has no SQL form raises `SqlUnsupported`, naming the clause: comparing or subtracting
+datetimes in a time zone with daylight saving time (`is set` and periods are fine); a duration
+scaled by a `number` that is not a constant (Python rounds the exact product; SQL cannot); a
+constant integer beyond 2^53 or a constant factor whose exact ratio needs more than 64 bits; a
+duration percentile below rank 100/1024 (about 0.098); grouping a metric by a number, a duration
+or a datetime without a period, or by fields of different types; names SQL cannot tell apart
+(DuckDB and Spark ignore case), or that clash with the output's own columns.  Deadlines,
+escalations and transcript rules are not part of the SQL target (they read event logs and
+transcripts): the script says so at the top, and `csdsl` runs them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+from sqlglot import exp
+
+from csdsl import ir
+from csdsl.duck import _and, _bin, _case, _i, _not, _or, _p, _s, _zone
+from csdsl.interpreter import compile_expr
+from csdsl.metrics import _text as metric_text
+from csdsl.source import Span
+
+if TYPE_CHECKING:
+    from csdsl.api import Policy
+
+Kind = ir.Kind
+
+EXACT = 2**53  # integers below this are exact in a DOUBLE
+_US = dt.timedelta(microseconds=1)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+DAY_US = 86_400_000_000
+_MIN_WALL_US = (dt.datetime(1, 1, 1, tzinfo=dt.UTC) - _EPOCH) // _US
+_MAX_WALL_US = (dt.datetime.max.replace(tzinfo=dt.UTC) - _EPOCH) // _US
+_FIXED_FROM = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+_FIXED_UNTIL = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+
+DIALECTS = ("duckdb", "spark", "postgres")
+
+
+class SqlUnsupported(ValueError):
+    """A validity condition or metric that has no exact SQL form: `file:line: what: why`."""
+
+    def __init__(self, span: Span, clause: str, why: str) -> None:
+        self.file = span.file
+        self.line = span.line
+        self.clause = clause
+        self.why = why
+        super().__init__(f"{span.file}:{span.line}: {clause} has no SQL form: {why}")
+
+
+# ---- small builders ------------------------------------------------------------------------
+
+
+def _ident(name: str) -> exp.Identifier:
+    return exp.to_identifier(name, quoted=True)
+
+
+def _col(name: str) -> exp.Expr:
+    return exp.column(name, quoted=True)
+
+
+def _alias(x: exp.Expr, name: str) -> exp.Expr:
+    aliased: exp.Expr = exp.alias_(x, name, quoted=True, copy=False)
+    return aliased
+
+
+def _coalesce(*xs: exp.Expr) -> exp.Expr:
+    return exp.Coalesce(this=xs[0], expressions=list(xs[1:]))
+
+
+def _definitely(x: exp.Expr) -> exp.Expr:
+    """TRUE when `x` is TRUE, FALSE when it is FALSE or NULL."""
+    return _coalesce(x, exp.false())
+
+
+def _is_null(x: exp.Expr) -> exp.Expr:
+    return exp.Is(this=_p(x), expression=exp.Null())
+
+
+def _not_null(x: exp.Expr) -> exp.Expr:
+    return exp.Not(this=_is_null(x))
+
+
+def _int(value: int) -> exp.Expr:
+    return _i(value)
+
+
+def _eq(a: exp.Expr, b: exp.Expr) -> exp.Expr:
+    return _bin(exp.EQ, a, b)
+
+
+def _comment(text: str) -> str:
+    """Text that stays inside one `--` comment: line breaks, control and format characters
+    (everything that could end a comment or hide text) become `\\uXXXX`."""
+    out = []
+    for ch in text:
+        if unicodedata.category(ch)[0] in "CZ" and ch != " ":
+            out.append(f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _quoted(text: str | None) -> str:
+    return "" if text is None else " " + json.dumps(text, ensure_ascii=False)
+
+
+def _where(span: Span) -> str:
+    return f"{span.file}:{span.line}"
+
+
+_SIMPLE = (exp.Column, exp.Literal, exp.Boolean, exp.Null)
+
+
+class _Lets:
+    """Subexpressions computed once, as columns `#<prefix><n>` of layers stacked under a query
+    (`SELECT *, ... FROM (...)`): an expression SQL needs several times (a rounded quotient, a
+    range check) is written once, so that nested arithmetic stays linear in size."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.layers: list[list[exp.Expr]] = []
+        self.level: dict[str, int] = {}
+
+    def __call__(self, x: exp.Expr) -> exp.Expr:
+        if isinstance(x, _SIMPLE) or (isinstance(x, exp.Cast) and isinstance(x.this, _SIMPLE)):
+            return x
+        level = 1 + max((self.level.get(c.name, -1) for c in x.find_all(exp.Column)), default=-1)
+        name = f"#{self.prefix}{len(self.level)}"
+        self.level[name] = level
+        while len(self.layers) <= level:
+            self.layers.append([])
+        self.layers[level].append(_alias(x, name))
+        return _col(name)
+
+    def under(self, source: exp.Expr, alias: str) -> exp.Expr:
+        """`source` (a table or a subquery) with the layers on top, as a FROM item."""
+        for i, columns in enumerate(self.layers):
+            layer = exp.select(exp.Star(), *columns).from_(source, copy=False)
+            source = exp.Subquery(this=layer, alias=exp.TableAlias(this=_ident(f"{alias}{i}")))
+        return source
+
+
+Let = Callable[[exp.Expr], exp.Expr]
+
+
+# ---- dialects ------------------------------------------------------------------------------
+
+
+class Dialect:
+    """What differs between the target dialects; everything else is sqlglot's transpiling."""
+
+    name: ClassVar[str]
+    wide: ClassVar[str]  # an exact integer type holding at least 126 bits
+    iso_year: ClassVar[str] = "ISOYEAR"  # EXTRACT's field for the ISO 8601 week-numbering year
+    collation: ClassVar[str | None] = None  # for ordering text by code point
+    checks: ClassVar[bool] = True  # CHECK constraints in CREATE TABLE
+    types: ClassVar[Mapping[Kind, str]] = {
+        Kind.BOOL: "BOOLEAN",
+        Kind.INT: "BIGINT",
+        Kind.NUMBER: "DOUBLE",
+        Kind.TEXT: "TEXT",
+        Kind.ENUM: "TEXT",
+        Kind.DATE: "DATE",
+        Kind.DATETIME: "TIMESTAMPTZ",
+        Kind.DURATION: "BIGINT",
+    }
+
+    def type(self, kind: Kind) -> exp.DataType:
+        return exp.DataType.build(self.types[kind], dialect=self.name)
+
+    def null(self, kind: Kind) -> exp.Expr:
+        return exp.Cast(this=exp.Null(), to=self.type(kind))
+
+    def to_double(self, x: exp.Expr) -> exp.Expr:
+        return exp.Cast(this=_p(x), to=exp.DataType.build("DOUBLE", dialect=self.name))
+
+    def to_bigint(self, x: exp.Expr) -> exp.Expr:
+        return exp.Cast(this=_p(x), to=exp.DataType.build("BIGINT"))
+
+    def to_wide(self, x: exp.Expr) -> exp.Expr:
+        return exp.Cast(this=_p(x), to=exp.DataType.build(self.wide, dialect=self.name))
+
+    def to_text(self, x: exp.Expr) -> exp.Expr:
+        return exp.Cast(this=_p(x), to=self.type(Kind.TEXT))
+
+    def epoch_us(self, ts: exp.Expr) -> exp.Expr:
+        """Microseconds since 1970-01-01T00:00Z of a datetime column."""
+        return exp.UnixMicros(this=ts)
+
+    def day_diff(self, a: exp.Expr, b: exp.Expr) -> exp.Expr:
+        """Days from date `b` to date `a`."""
+        return exp.DateDiff(this=a, expression=b, unit=exp.var("DAY"))
+
+    def compact(self, items: Sequence[exp.Expr]) -> exp.Expr:
+        """The array of the non-NULL `items`, in order."""
+        return exp.ArrayCompact(this=exp.Array(expressions=list(items)))
+
+    def local_date(self, ts: exp.Expr, zone: str) -> exp.Expr:
+        """The date of an instant on the wall clock of `zone`."""
+        local = exp.AtTimeZone(this=_p(ts), zone=_s(zone))
+        return exp.Cast(this=local, to=exp.DataType.build("DATE"))
+
+    def text_order(self, x: exp.Expr) -> exp.Expr:
+        if self.collation is None:
+            return x
+        return exp.Collate(this=_p(x), expression=_ident(self.collation))
+
+
+class DuckDB(Dialect):
+    name = "duckdb"
+    wide = "HUGEINT"
+
+
+class Postgres(Dialect):
+    name = "postgres"
+    wide = "NUMERIC"
+    collation = "C"
+
+    def epoch_us(self, ts: exp.Expr) -> exp.Expr:
+        # EXTRACT(EPOCH ...) is NUMERIC from PostgreSQL 14 on: exact
+        seconds = exp.Extract(this=exp.var("EPOCH"), expression=ts)
+        return self.to_bigint(_bin(exp.Mul, seconds, _int(1_000_000)))
+
+    def day_diff(self, a: exp.Expr, b: exp.Expr) -> exp.Expr:
+        return _bin(exp.Sub, a, b)  # date - date: an integer number of days
+
+    def compact(self, items: Sequence[exp.Expr]) -> exp.Expr:
+        return exp.Anonymous(
+            this="ARRAY_REMOVE", expressions=[exp.Array(expressions=list(items)), exp.Null()]
+        )
+
+
+class Spark(Dialect):
+    name = "spark"
+    wide = "DECIMAL(38, 0)"
+    iso_year = "YEAROFWEEK"
+    checks = False
+    types: ClassVar[Mapping[Kind, str]] = {**Dialect.types, Kind.DATETIME: "TIMESTAMP"}
+
+    def day_diff(self, a: exp.Expr, b: exp.Expr) -> exp.Expr:
+        return exp.Anonymous(this="DATEDIFF", expressions=[a, b])
+
+
+_DIALECTS: dict[str, type[Dialect]] = {"duckdb": DuckDB, "postgres": Postgres, "spark": Spark}
+
+
+def dialect_of(name: str) -> Dialect:
+    try:
+        return _DIALECTS[name]()
+    except KeyError:
+        raise ValueError(
+            f"unknown SQL dialect `{name}`; choose one of {', '.join(DIALECTS)}"
+        ) from None
+
+
+# ---- the policy's time zone -------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Zone:
+    name: str
+    fixed: bool  # one UTC offset over 2000-2100: instants and wall clocks agree
+    offset_us: int
+
+
+def _zone_of(policy: Policy) -> _Zone:
+    z = _zone(policy.tz, dt.date(2050, 1, 1))
+    lo = (_FIXED_FROM - _EPOCH) // _US + DAY_US
+    hi = (_FIXED_UNTIL - _EPOCH) // _US - DAY_US
+    return _Zone(policy.ir.timezone, z.lo_us <= lo and z.hi_us >= hi, z.offset_us)
+
+
+# ---- expressions -------------------------------------------------------------------------------
+
+_CMP: dict[str, type[exp.Binary]] = {
+    "=": exp.EQ,
+    "!=": exp.NEQ,
+    "<": exp.LT,
+    "<=": exp.LTE,
+    ">": exp.GT,
+    ">=": exp.GTE,
+}
+_NUMERIC = (Kind.INT, Kind.NUMBER)
+
+
+class _Exprs:
+    """IR expressions over one record -> SQL over its table's columns.
+
+    SQL values by type: bool BOOLEAN, int BIGINT, number DOUBLE, text and enum text, date DATE,
+    datetime BIGINT epoch microseconds, duration BIGINT microseconds."""
+
+    def __init__(
+        self,
+        d: Dialect,
+        zone: _Zone,
+        clause: str,
+        span: Span,
+        let: Let,
+        column: Callable[[str], exp.Expr] = _col,
+    ) -> None:
+        self.let = let
+        self.d = d
+        self.zone = zone
+        self.clause = clause
+        self.span = span
+        self.column = column
+
+    def unsupported(self, why: str) -> SqlUnsupported:
+        return SqlUnsupported(self.span, self.clause, why)
+
+    def __call__(self, e: ir.Expr) -> exp.Expr:
+        if not isinstance(e, ir.Const | ir.FieldRef) and not ir.fields_used(e):
+            return self.const(self.fold(e), e.type)
+        method: Callable[[Any], exp.Expr] = getattr(self, "x_" + type(e).__name__.lower())
+        return method(e)
+
+    def fold(self, e: ir.Expr) -> Any:
+        """A constant subexpression, computed by the interpreter (so that its arithmetic is
+        Python's)."""
+        try:
+            return compile_expr(e)({})
+        except Exception as exc:  # pragma: no cover - the interpreter fails on every record
+            raise self.unsupported(f"a constant cannot be computed: {exc}") from None
+
+    def known(self, e: ir.Expr) -> tuple[bool, Any]:
+        """(True, value) when `e` reads no field."""
+        if isinstance(e, ir.Const):
+            return True, e.value
+        if ir.fields_used(e):
+            return False, None
+        return True, self.fold(e)
+
+    def const(self, value: Any, t: ir.Type) -> exp.Expr:
+        k = t.kind
+        if value is None:
+            return self.d.null(k if k in self.d.types else Kind.BOOL)
+        if isinstance(value, bool):
+            return exp.true() if value else exp.false()
+        if isinstance(value, int | float) and k in _NUMERIC:
+            if isinstance(value, int) and abs(value) >= EXACT:
+                raise self.unsupported(f"the number {value} is beyond 2^53, not exact in SQL")
+            if k is Kind.INT:
+                assert isinstance(value, int)
+                return _int(value)
+            return self.d.to_double(_s(repr(float(value))))
+        if isinstance(value, str):
+            return exp.Literal.string(value)
+        if isinstance(value, dt.timedelta):
+            us = value // _US
+            if abs(us) >= EXACT:
+                raise self.unsupported(f"the duration {value} is too long for exact SQL")
+            return _int(us)
+        if isinstance(value, dt.datetime):
+            return _int((value - _EPOCH) // _US)
+        if isinstance(value, dt.date):
+            return exp.Cast(this=_s(value.isoformat()), to=exp.DataType.build("DATE"))
+        raise AssertionError(f"unexpected constant {value!r}")  # pragma: no cover
+
+    def wall_clock(self, what: str) -> None:
+        if not self.zone.fixed:
+            raise self.unsupported(
+                f"it {what} datetimes, and the time zone `{self.zone.name}` changes its UTC "
+                "offset (daylight saving time): the interpreter compares datetimes without an "
+                "offset on the wall clock, SQL as instants"
+            )
+
+    # one method per IR node
+    def x_const(self, e: ir.Const) -> exp.Expr:
+        return self.const(e.value, e.type)
+
+    def x_fieldref(self, e: ir.FieldRef) -> exp.Expr:
+        col = self.column(e.name)
+        return self.d.epoch_us(col) if e.type.kind is Kind.DATETIME else col
+
+    def x_neg(self, e: ir.Neg) -> exp.Expr:
+        return exp.Neg(this=_p(self(e.operand)))  # exact: a negated double stays finite
+
+    def x_cmp(self, e: ir.Cmp) -> exp.Expr:
+        if e.left.type.kind is Kind.DATETIME:
+            self.wall_clock("compares")
+        return _bin(_CMP[e.op], self(e.left), self(e.right))
+
+    def x_and(self, e: ir.And) -> exp.Expr:
+        return _and(self(e.left), self(e.right))
+
+    def x_or(self, e: ir.Or) -> exp.Expr:
+        return _or(self(e.left), self(e.right))
+
+    def x_not(self, e: ir.Not) -> exp.Expr:
+        return _not(self(e.operand))
+
+    def x_isset(self, e: ir.IsSet) -> exp.Expr:
+        x = e.operand
+        test = _is_null(self.column(x.name) if isinstance(x, ir.FieldRef) else self(x))
+        return test if e.negated else exp.Not(this=test)
+
+    def x_in(self, e: ir.In) -> exp.Expr:
+        if e.operand.type.kind is Kind.DATETIME:
+            self.wall_clock("compares")
+        x = self(e.operand)
+        if not e.items:
+            return _case((_is_null(x), self.d.null(Kind.BOOL)), default=exp.convert(e.negated))
+        test: exp.Expr = exp.In(this=_p(x), expressions=[self(i) for i in e.items])
+        return _not(test) if e.negated else test
+
+    def x_contains(self, e: ir.Contains) -> exp.Expr:
+        at = exp.StrPosition(this=self(e.left), substr=self(e.right))
+        return _bin(exp.GT, at, _int(0))
+
+    def finite(self, x: exp.Expr, t: ir.Type) -> exp.Expr:
+        """A number: NULL unless finite (the interpreter's unknown for inf and nan)."""
+        if t.kind is not Kind.NUMBER:
+            return x
+        inf = self.d.to_double(_s("Infinity"))
+        x = self.let(x)
+        return _case((_bin(exp.LT, exp.Abs(this=x), inf), x.copy()))
+
+    def x_arith(self, e: ir.Arith) -> exp.Expr:
+        lk, rk, op = e.left.type.kind, e.right.type.kind, e.op
+        if lk in _NUMERIC and rk in _NUMERIC:
+            a, b = self(e.left), self(e.right)
+            if op == "/":
+                q = _bin(
+                    exp.Div,
+                    self.d.to_double(a),
+                    exp.Nullif(this=self.d.to_double(b), expression=self.zero()),
+                )
+                return self.finite(q, ir.NUMBER)
+            cls = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}[op]
+            return self.finite(_bin(cls, a, b), e.type)
+        if lk is Kind.DURATION and rk is Kind.DURATION:
+            a, b = self(e.left), self(e.right)
+            if op == "/":
+                q = _bin(
+                    exp.Div,
+                    self.d.to_double(a),
+                    exp.Nullif(this=self.d.to_double(b), expression=self.zero()),
+                )
+                return self.finite(q, ir.NUMBER)
+            return _bin(exp.Add if op == "+" else exp.Sub, a, b)
+        if lk is Kind.DATETIME and rk is Kind.DATETIME:
+            self.wall_clock("subtracts")
+            return _bin(exp.Sub, self(e.left), self(e.right))
+        if lk is Kind.DATE and rk is Kind.DATE:
+            days = self.d.day_diff(self(e.left), self(e.right))
+            return _bin(exp.Mul, self.d.to_bigint(days), _int(DAY_US))
+        if Kind.DATETIME in (lk, rk):
+            self.wall_clock("adds durations to")
+            r = self.let(_bin(exp.Add if op == "+" else exp.Sub, self(e.left), self(e.right)))
+            # Python's datetime stops at years 1 and 9999 (of the wall clock): unknown beyond
+            lo = _MIN_WALL_US - self.zone.offset_us
+            hi = _MAX_WALL_US - self.zone.offset_us
+            inside = exp.Between(this=_p(r), low=_int(lo), high=_int(hi))
+            return _case((inside, r.copy()))
+        if lk is Kind.DURATION and rk in _NUMERIC:
+            return self.scale(self(e.left), e.right, op)
+        if rk is Kind.DURATION and lk in _NUMERIC and op == "*":
+            return self.scale(self(e.right), e.left, op)
+        raise AssertionError(f"cannot translate {lk.value} {op} {rk.value}")  # pragma: no cover
+
+    def zero(self) -> exp.Expr:
+        return self.d.to_double(_s("0.0"))
+
+    def scale(self, d: exp.Expr, n: ir.Expr, op: str) -> exp.Expr:
+        """A duration (microseconds) times or divided by a number, rounded as `timedelta`."""
+        known, c = self.known(n)
+        if known:
+            return scale_by_constant(self.d, d, c, op, self.let, self.unsupported)
+        if n.type.kind is not Kind.INT:
+            raise self.unsupported(
+                "it scales a duration by a `number` that is not a constant: Python rounds the "
+                "exact product to the microsecond, which SQL cannot compute; scale by an `int` "
+                "or a constant"
+            )
+        return scale_by_integer(self.d, d, self(n), op, self.let)
+
+
+def scale_by_integer(d: Dialect, us: exp.Expr, n: exp.Expr, op: str, let: Let) -> exp.Expr:
+    """`timedelta * int` (exact) or `timedelta / int` (rounded half to even; NULL for 0)."""
+    if op == "*":
+        return _bin(exp.Mul, us, n)
+    return d.to_bigint(divround(us, exp.Nullif(this=n, expression=_int(0)), let))
+
+
+def scale_by_constant(
+    d: Dialect,
+    us: exp.Expr,
+    c: Any,
+    op: str,
+    let: Let,
+    unsupported: Callable[[str], SqlUnsupported],
+) -> exp.Expr:
+    """`timedelta * c` or `timedelta / c` for a constant `c` (None: missing), exactly as Python:
+    an integer factor exactly, a fraction through its exact ratio in wide integers."""
+    if c is None:
+        return d.null(Kind.DURATION)
+    if isinstance(c, float) and c.is_integer():
+        c = int(c)
+    if isinstance(c, int):
+        if abs(c) >= EXACT:
+            raise unsupported(f"the factor {c} is beyond 2^53, not exact in SQL")
+        if op == "*":
+            return _bin(exp.Mul, us, _int(c))
+        if c == 0:
+            return d.null(Kind.DURATION)
+        return d.to_bigint(divround(us, _int(c), let))
+    num, den = float(c).as_integer_ratio()
+    if op == "/":
+        if num == 0:
+            return d.null(Kind.DURATION)
+        num, den = den, num
+        if den < 0:
+            num, den = -num, -den
+    if max(abs(num), den) >= 2**62:
+        raise unsupported(f"the factor {c!r} needs more than 64 bits as an exact ratio")
+    product = _bin(exp.Mul, d.to_wide(us), d.to_wide(_int(num)))
+    return d.to_bigint(divround(product, d.to_wide(_int(den)), let))
+
+
+def divround(a: exp.Expr, b: exp.Expr, let: Let) -> exp.Expr:
+    """Python's `datetime._divide_and_round(a, b)`: a / b rounded half to even, over integers
+    (b is never 0).  Built on truncating DIV and MOD, which every dialect has."""
+    a, b = let(a), let(b)
+    m = let(_bin(exp.Mod, a, b))
+    negative = _bin(exp.LT, b.copy(), _int(0))
+    adjust = let(
+        _and(_bin(exp.NEQ, m, _int(0)), _bin(exp.NEQ, _bin(exp.LT, m.copy(), _int(0)), negative))
+    )
+    # floor division and its remainder
+    q0 = exp.IntDiv(this=_p(a.copy()), expression=_p(b.copy()))
+    q = let(_case((adjust, _bin(exp.Sub, q0, _int(1))), default=q0.copy()))
+    r = _case((adjust.copy(), _bin(exp.Add, m.copy(), b.copy())), default=m.copy())
+    r2 = let(_bin(exp.Mul, _int(2), r))
+    over = _case(
+        (_bin(exp.GT, b.copy(), _int(0)), _bin(exp.GT, r2, b.copy())),
+        default=_bin(exp.LT, r2.copy(), b.copy()),
+    )
+    odd = _bin(exp.NEQ, _bin(exp.Mod, q, _int(2)), _int(0))
+    up = _or(over, _and(_eq(r2.copy(), b.copy()), odd))
+    return _bin(exp.Add, q.copy(), _case((up, _int(1)), default=_int(0)))
+
+
+# ---- names ---------------------------------------------------------------------------------------
+
+
+def _distinct(names: Sequence[str], span: Span, clause: str, what: str) -> None:
+    """SQL names that DuckDB and Spark would confuse (they ignore case) are refused."""
+    seen: dict[str, str] = {}
+    for n in names:
+        key = n.casefold()
+        if key in seen:
+            raise SqlUnsupported(
+                span,
+                clause,
+                f"{what} `{seen[key]}` and `{n}` are one name to SQL (DuckDB and Spark ignore "
+                "case); rename one",
+            )
+        seen[key] = n
+
+
+def _table(name: str) -> exp.Table:
+    """A table name; dots separate catalog, schema and table, each quoted."""
+    parts = name.split(".")
+    if len(parts) > 3 or not all(parts):
+        raise ValueError(f"`{name}` is not a table name (`table`, `schema.table` or `c.s.table`)")
+    table = exp.Table(this=_ident(parts[-1]))
+    if len(parts) > 1:
+        table.set("db", _ident(parts[-2]))
+    if len(parts) > 2:
+        table.set("catalog", _ident(parts[-3]))
+    return table
+
+
+def _record_columns(record: ir.Record, span: Span, clause: str) -> list[tuple[str, Kind | None]]:
+    """The columns of a record's table: `id` (None: any type), then the fields."""
+    cols: list[tuple[str, Kind | None]] = [(f.name, f.type.kind) for f in record.fields]
+    if record.field("id") is None:
+        cols.insert(0, ("id", None))
+    _distinct([c for c, _ in cols], span, clause, "the columns")
+    return cols
+
+
+# ---- the script ------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Statement:
+    comments: tuple[str, ...]
+    sql: exp.Expr
+
+
+class _Compiler:
+    def __init__(self, policy: Policy, dialect: str, tables: Mapping[str, str] | None) -> None:
+        self.policy = policy
+        self.ir = policy.ir
+        self.d = dialect_of(dialect)
+        self.zone = _zone_of(policy)
+        self.tables = dict(tables or {})
+        unknown = sorted(set(self.tables) - {r.name for r in self.ir.records})
+        if unknown:
+            raise ValueError(f"`tables` names no record type `{unknown[0]}`")
+
+    def table(self, record: str) -> exp.Table:
+        return _table(self.tables.get(record, record))
+
+    def record(self, name: str) -> ir.Record:
+        r = self.ir.record(name)
+        assert r is not None, name
+        return r
+
+    # ---- validity --------------------------------------------------------------------------
+    def validity(self, v: ir.Validity) -> _Statement:
+        clause = f"the validity of `{v.record}`"
+        record = self.record(v.record)
+        _record_columns(record, v.span, clause)
+        conds = [*v.conditions, *v.exceptions]
+        names = [c.id for c in conds]
+        _distinct([*names, "id", "valid", "unknown", "matched"], v.span, clause, "the columns")
+        inner_cols: list[exp.Expr] = [_alias(_col("id"), "id")]
+        lets = _Lets("l")
+        for c in conds:
+            tr = _Exprs(self.d, self.zone, f"condition `{c.id}`", c.span, lets)
+            inner_cols.append(_alias(tr(c.expr), c.id))
+        inner = exp.select(*inner_cols).from_(lets.under(self.table(v.record), "let"), copy=False)
+        assert v.conditions, "the checker refuses a validity block without conditions"
+        matched = [_definitely(_col(c.id)) for c in v.conditions]
+        holds = (_or if v.quantifier == "any" else _and)(*matched)
+        excepted = [_definitely(_col(c.id)) for c in v.exceptions]
+        valid = _and(holds, _not(_or(*excepted))) if excepted else holds
+        # `Verdict.unknown`: invalid, nothing matched, and a condition could not be decided
+        unknown = _and(
+            _not(valid.copy()),
+            _not(_or(*(m.copy() for m in matched))),
+            _or(*(_is_null(_col(c.id)) for c in v.conditions)),
+        )
+        ids = [_case((_definitely(_col(c.id)), exp.Literal.string(c.id))) for c in v.conditions]
+        outer = exp.select(
+            _col("id"),
+            *(_col(c.id) for c in conds),
+            _alias(valid, "valid"),
+            _alias(unknown, "unknown"),
+            _alias(self.d.compact(ids), "matched"),
+        ).from_(
+            exp.Subquery(this=inner, alias=exp.TableAlias(this=_ident("conditions"))), copy=False
+        )
+        comments = [f"validity of {v.record} ({_where(v.span)}): valid when {v.quantifier} of"]
+        for c in v.conditions:
+            comments.append(f"  {c.id} ({_where(c.span)}){_quoted(c.wording)}")
+        if v.exceptions:
+            comments.append("unless any of")
+            for c in v.exceptions:
+                comments.append(f"  {c.id} ({_where(c.span)}){_quoted(c.wording)}")
+        return _Statement(tuple(comments), self.view(f"{v.record}_validity", outer))
+
+    def view(self, name: str, query: exp.Expr) -> exp.Expr:
+        return exp.Create(
+            this=exp.Table(this=_ident(name)), kind="VIEW", replace=True, expression=query
+        )
+
+    # ---- metrics -----------------------------------------------------------------------------
+    def group_kind(self, m: ir.Metric, g: ir.GroupBy, clause: str) -> Kind | None:
+        """How a group key is held: None for a period (text), else the field's kind."""
+        if g.period is not None:
+            return None
+        kinds = set()
+        for r in m.records:
+            f = self.record(r).field(g.field)
+            assert f is not None
+            kinds.add(Kind.TEXT if f.type.kind is Kind.ENUM else f.type.kind)
+        if len(kinds) > 1:
+            raise SqlUnsupported(
+                m.span, clause, f"`{g.field}` has different types in the records it groups"
+            )
+        (kind,) = kinds
+        if kind not in (Kind.BOOL, Kind.INT, Kind.TEXT, Kind.DATE):
+            raise SqlUnsupported(
+                m.span,
+                clause,
+                f"it groups by `{g.field}`, a {kind.value}: Python groups equal values whose "
+                "text differs (1 and 1.0) under the first one it meets; group by a bool, int, "
+                "text, enum or date field, or by a period of a date or datetime",
+            )
+        return kind
+
+    def group_key(self, record: ir.Record, g: ir.GroupBy) -> exp.Expr:
+        col = _col(g.field)
+        if g.period is None:
+            return col
+        f = record.field(g.field)
+        assert f is not None
+        day = col if f.type.kind is Kind.DATE else self.d.local_date(col, self.zone.name)
+
+        def part(field: str, width: int | None) -> exp.Expr:
+            value = exp.Extract(this=exp.var(field), expression=day.copy())
+            text = self.d.to_text(exp.Cast(this=value, to=exp.DataType.build("INT")))
+            if width is None:
+                return text
+            return exp.Pad(this=text, expression=_int(width), fill_pattern=_s("0"), is_left=True)
+
+        pieces: list[exp.Expr]
+        if g.period == "day":
+            pieces = [part("YEAR", 4), _s("-"), part("MONTH", 2), _s("-"), part("DAY", 2)]
+        elif g.period == "week":
+            pieces = [part(self.d.iso_year, None), _s("-W"), part("WEEK", 2)]
+        else:
+            pieces = [part("YEAR", None), _s("-"), part("MONTH", 2)]
+        out = pieces[0]
+        for p in pieces[1:]:
+            out = exp.DPipe(this=out, expression=p, safe=True)
+        return out
+
+    def metric(self, m: ir.Metric) -> _Statement:
+        clause = f"metric `{m.name}`"
+        aggs = ir.aggregates(m.value)
+        for r in m.records:
+            _record_columns(self.record(r), m.span, clause)
+        kinds = [self.group_kind(m, g, clause) for g in m.groups]
+        fixed = ["value", "status", "reason", *(f"part_{i + 1}" for i in range(len(aggs)))]
+        taken = {n.casefold() for n in fixed}
+        labels = []
+        for g in m.groups:
+            label = f"{g.period} of {g.field}" if g.period else g.field
+            if label.casefold() in taken:
+                label = "by " + label
+            labels.append(label)
+            taken.add(label.casefold())
+        _distinct([*labels, *fixed], m.span, clause, "the columns")
+
+        keys = [f"#k{j}" for j in range(len(m.groups))]
+        # the rows: every record of the metric's types, with its group and, per aggregate,
+        # whether it counts ("#a") and the value it adds ("#v")
+        branches: list[exp.Select] = []
+        for rname in m.records:
+            record = self.record(rname)
+            cols = [
+                _alias(self.group_key(record, g), k) for g, k in zip(m.groups, keys, strict=True)
+            ]
+            lets = _Lets("l")
+            for i, a in enumerate(aggs):
+                mine = a.record == rname
+                flags: list[exp.Expr] = []
+                if mine and a.where is not None:
+                    where = _Exprs(
+                        self.d, self.zone, f"the `where` of `{a.text}` in {clause}", a.span, lets
+                    )
+                    flags.append(_definitely(where(a.where)))
+                if mine and a.field is not None:
+                    flags.append(_not_null(_col(a.field)))
+                counted = (_and(*flags) if flags else exp.true()) if mine else exp.false()
+                cols.append(_alias(counted, f"#a{i}"))
+                if a.func != "count":
+                    assert a.field is not None
+                    f = self.record(a.record).field(a.field)
+                    assert f is not None
+                    value = _col(a.field) if mine else self.d.null(f.type.kind)
+                    cols.append(_alias(value, f"#v{i}"))
+            branches.append(
+                exp.select(*cols).from_(lets.under(self.table(rname), "let"), copy=False)
+            )
+        rows: exp.Expr = branches[0]
+        for b in branches[1:]:
+            rows = exp.union(rows, b, distinct=False)
+        source: exp.Expr = exp.Subquery(this=rows, alias=exp.TableAlias(this=_ident("rows")))
+
+        percentiles = [i for i, a in enumerate(aggs) if a.func == "percentile"]
+        if percentiles:
+            ranks: list[exp.Expr] = [exp.Star()]
+            for i in percentiles:
+                part = [*(_col(k) for k in keys), _col(f"#a{i}")]
+                order = exp.Order(expressions=[exp.Ordered(this=_col(f"#v{i}"), nulls_first=False)])
+                rank = exp.Window(this=exp.RowNumber(), partition_by=part, order=order)
+                count = exp.Window(
+                    this=exp.Count(this=exp.Star()), partition_by=[p.copy() for p in part]
+                )
+                ranks.append(_alias(_bin(exp.Sub, rank, _int(1)), f"#r{i}"))
+                ranks.append(_alias(count, f"#n{i}"))
+            ranked = exp.select(*ranks).from_(source, copy=False)
+            source = exp.Subquery(this=ranked, alias=exp.TableAlias(this=_ident("ranked")))
+
+        # per group: each aggregate's pieces
+        grouped_cols: list[exp.Expr] = [_col(k) for k in keys]
+        for i, a in enumerate(aggs):
+            counted = _col(f"#a{i}")
+            value = _col(f"#v{i}")
+            grouped_cols.append(_alias(exp.Count(this=_case((counted, _int(1)))), f"#c{i}"))
+            if a.func in ("sum", "mean"):
+                grouped_cols.append(_alias(exp.Sum(this=_case((counted.copy(), value))), f"#s{i}"))
+            elif a.func in ("min", "max"):
+                agg = exp.Min if a.func == "min" else exp.Max
+                grouped_cols.append(_alias(agg(this=_case((counted.copy(), value))), f"#s{i}"))
+            elif a.func == "percentile":
+                pos = self.rank_position(_col(f"#n{i}"), a)
+                for label, edge in (("lo", exp.Floor), ("hi", exp.Ceil)):
+                    at = _and(counted.copy(), _eq(_col(f"#r{i}"), edge(this=pos.copy())))
+                    grouped_cols.append(
+                        _alias(exp.Max(this=_case((at, value.copy()))), f"#{label}{i}")
+                    )
+        grouped = exp.select(*grouped_cols).from_(source, copy=False)
+        if keys:
+            grouped = grouped.group_by(*(_col(k) for k in keys), copy=False)
+
+        # per group: each aggregate's value, as `csdsl.metrics` computes it
+        part_cols: list[exp.Expr] = [_col(k) for k in keys]
+        lets = _Lets("l")
+        for i, a in enumerate(aggs):
+            part_cols.append(_alias(self.aggregate_value(i, a, clause, lets), f"#p{i}"))
+        groups = exp.Subquery(this=grouped, alias=exp.TableAlias(this=_ident("groups")))
+        parts = exp.select(*part_cols).from_(lets.under(groups, "let"), copy=False)
+
+        lets = _Lets("l")
+        index = {id(a): i for i, a in enumerate(aggs)}
+        value, reasons, _ = self.mvalue(m.value, index, m, clause, lets)
+        value = lets(value)
+        threshold, _, _ = self.mvalue(ir.MConst(m.threshold, ir.NUMBER), {}, m, clause, lets)
+        reason: exp.Expr
+        if not reasons:
+            reason = self.d.null(Kind.TEXT)
+        elif len(reasons) == 1:
+            reason = reasons[0]
+        else:
+            reason = _coalesce(*reasons)
+        status = _case(
+            (_is_null(value), exp.Literal.string("not_applicable")),
+            (_bin(_CMP[m.op], value.copy(), threshold), exp.Literal.string("pass")),
+            default=exp.Literal.string("fail"),
+        )
+        final_cols: list[exp.Expr] = [
+            _alias(_col(k), label) for k, label in zip(keys, labels, strict=True)
+        ]
+        final_cols += [_alias(_col(f"#p{i}"), f"part_{i + 1}") for i in range(len(aggs))]
+        final_cols += [
+            _alias(value.copy(), "value"),
+            _alias(status, "status"),
+            _alias(reason, "reason"),
+        ]
+        parts_from = exp.Subquery(this=parts, alias=exp.TableAlias(this=_ident("parts")))
+        final = exp.select(*final_cols).from_(lets.under(parts_from, "let"), copy=False)
+        ordering: list[exp.Expr] = []
+        for k, kind in zip(keys, kinds, strict=True):
+            ordering.append(exp.Ordered(this=_case((_is_null(_col(k)), _int(0)), default=_int(1))))
+            form = _col(k)
+            if kind is None or kind is Kind.TEXT:
+                form = self.d.text_order(form)
+            elif kind is Kind.INT:
+                form = self.d.text_order(self.d.to_text(form))
+            ordering.append(exp.Ordered(this=form, nulls_first=True))
+        if ordering:
+            final = final.order_by(*ordering, copy=False)
+
+        comments = [f"metric {m.name} ({_where(m.span)}){_quoted(m.wording)}"]
+        comments.append(f"  {m.text} {m.op} {_show(m.threshold)}")
+        for i, a in enumerate(aggs):
+            comments.append(f"  part_{i + 1}: {a.text}")
+        if any(a.type.kind is Kind.DURATION for a in aggs):
+            comments.append("  durations in microseconds")
+        return _Statement(tuple(comments), self.view(f"{m.name}_metric", final))
+
+    def rank_position(self, n: exp.Expr, a: ir.Aggregate) -> exp.Expr:
+        """`(n - 1) * q / 100`, in the same DOUBLE operations as `metrics.percentile_ranks`."""
+        q = self.d.to_double(_s(repr(float(a.q or 0.0))))
+        scaled = _bin(exp.Mul, self.d.to_double(_bin(exp.Sub, n, _int(1))), q)
+        return _bin(exp.Div, scaled, self.d.to_double(_s("100.0")))
+
+    def aggregate_value(self, i: int, a: ir.Aggregate, clause: str, let: Let) -> exp.Expr:
+        c, s = _col(f"#c{i}"), _col(f"#s{i}")
+        duration = a.type.kind is Kind.DURATION
+        if a.func == "count":
+            return c
+        if a.func == "sum":
+            return _coalesce(s, _int(0))
+        if a.func == "mean":
+            if duration:
+                return self.d.to_bigint(divround(s, exp.Nullif(this=c, expression=_int(0)), let))
+            zero = self.d.to_double(_s("0.0"))
+            return _bin(
+                exp.Div, self.d.to_double(s), exp.Nullif(this=self.d.to_double(c), expression=zero)
+            )
+        if a.func in ("min", "max"):
+            return s
+        low, high = _col(f"#lo{i}"), _col(f"#hi{i}")
+        pos = self.rank_position(c.copy(), a)
+        frac = _bin(exp.Sub, pos, exp.Floor(this=pos.copy()))
+        same = _eq(exp.Floor(this=pos.copy()), exp.Ceil(this=pos.copy()))
+        if not duration:
+            step = _bin(exp.Mul, self.d.to_double(_bin(exp.Sub, high, low)), frac)
+            return _case(
+                (same, low.copy()), default=_bin(exp.Add, self.d.to_double(low.copy()), step)
+            )
+        # `low + (high - low) * frac` as timedelta computes it: the exact product rounded half
+        # to even; frac is a multiple of 2^-bits (bits from the smallest position, q/100)
+        first = float(a.q or 0.0) / 100
+        bits = 0 if first == 0 else 53 - math.frexp(first)[1]
+        if bits > 62:
+            raise SqlUnsupported(
+                a.span,
+                clause,
+                f"`{a.text}`: a duration percentile below rank 100/1024 (about 0.098) is not "
+                "exact in SQL",
+            )
+        unit = self.d.to_double(_s(repr(float(2**bits))))
+        steps = self.d.to_bigint(_bin(exp.Mul, frac.copy(), unit))
+        diff = _bin(exp.Sub, high.copy(), low.copy())
+        product = _bin(exp.Mul, self.d.to_wide(diff), self.d.to_wide(steps))
+        step_us = self.d.to_bigint(divround(product, self.d.to_wide(_int(2**bits)), let))
+        return _case((same.copy(), low.copy()), default=_bin(exp.Add, low.copy(), step_us))
+
+    def mvalue(
+        self, e: ir.MExpr, index: Mapping[int, int], m: ir.Metric, clause: str, let: Let
+    ) -> tuple[exp.Expr, list[exp.Expr], bool]:
+        """A metric's value over the aggregates' columns: (SQL, the reasons it may be not
+        applicable in `metrics._evaluate`'s order, whether it is always a whole number)."""
+
+        def unsupported(why: str) -> SqlUnsupported:
+            return SqlUnsupported(m.span, clause, why)
+
+        if isinstance(e, ir.MConst):
+            v = e.value
+            if isinstance(v, dt.timedelta):
+                return _int(v // _US), [], True
+            if isinstance(v, int):
+                if abs(v) >= EXACT:
+                    raise unsupported(f"the number {v} is beyond 2^53, not exact in SQL")
+                return _int(v), [], True
+            return self.d.to_double(_s(repr(float(v)))), [], False
+        if isinstance(e, ir.Aggregate):
+            col = _col(f"#p{index[id(e)]}")
+            why = exp.Literal.string(f"`{e.text}` has no values")
+            whole = e.func == "count" or (
+                e.func in ("sum", "min", "max") and e.type.kind is Kind.INT
+            )
+            return col, [_case((_is_null(col.copy()), why))], whole
+        a, ra, wa = self.mvalue(e.left, index, m, clause, let)
+        b, rb, wb = self.mvalue(e.right, index, m, clause, let)
+        reasons = [*ra, *rb]
+        if e.op == "/":
+            why = exp.Literal.string(f"division by zero: `{metric_text(e.right)}` is 0")
+            reasons.append(_case((_eq(b.copy(), _int(0)), why)))
+        lk, rk = e.left.type.kind, e.right.type.kind
+        if (lk in _NUMERIC and rk in _NUMERIC) or (lk is rk is Kind.DURATION):
+            if e.op == "/":
+                zero = self.d.to_double(_s("0.0"))
+                quotient = _bin(
+                    exp.Div,
+                    self.d.to_double(a),
+                    exp.Nullif(this=self.d.to_double(b), expression=zero),
+                )
+                return quotient, reasons, False
+            cls = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}[e.op]
+            return _bin(cls, a, b), reasons, wa and wb
+        if lk is Kind.DURATION:
+            us, factor, factor_e, whole = a, b, e.right, wb
+        else:
+            us, factor, factor_e, whole = b, a, e.left, wa
+        if isinstance(factor_e, ir.MConst):
+            return (
+                scale_by_constant(self.d, us, factor_e.value, e.op, let, unsupported),
+                reasons,
+                True,
+            )
+        if not whole:
+            raise unsupported(
+                f"it scales a duration by `{metric_text(factor_e)}`, which may have a fraction: "
+                "Python rounds the exact product to the microsecond, which SQL cannot compute"
+            )
+        return scale_by_integer(self.d, us, factor, e.op, let), reasons, True
+
+    # ---- the whole script -----------------------------------------------------------------
+    def script(self) -> str:
+        p = self.ir
+        statements = [self.validity(v) for v in p.validities]
+        statements += [self.metric(m) for m in p.metrics]
+        views = [f"{v.record}_validity" for v in p.validities] + [
+            f"{m.name}_metric" for m in p.metrics
+        ]
+        tables = [self.tables.get(r.name, r.name) for r in p.records]
+        _distinct([*views, *tables], Span(p.file, 1, 1, 1, 1), "the policy", "the views and tables")
+        head = [
+            f"csdsl compile --target sql ({self.d.name}): policy{_quoted(p.name)}"
+            + (f" version{_quoted(p.version)}" if p.version else "")
+            + f" ({p.file})",
+            f"time zone{_quoted(p.timezone)}; datetimes are instants, durations microseconds",
+            "input: a table per record type, a column per field and `id` (csdsl.codegen.sql."
+            "table_ddl)",
+        ]
+        left_out = [
+            what
+            for what, present in (
+                ("deadlines", p.deadlines),
+                ("escalations", p.escalations),
+                ("transcript rules", p.transcript_rules),
+            )
+            if present
+        ]
+        head.append(
+            "not part of the SQL target: deadlines, escalations and transcript rules (they read "
+            "event logs and transcripts; run them with csdsl)"
+            + (f"; this policy has {', '.join(left_out)}" if left_out else "")
+        )
+        if not statements:
+            head.append("this policy has no validity block and no metric: nothing to compute")
+        out = ["\n".join("-- " + _comment(line) for line in head)]
+        for st in statements:
+            text = "\n".join("-- " + _comment(line) for line in st.comments)
+            out.append(text + "\n" + st.sql.sql(dialect=self.d.name, pretty=True) + ";")
+        return "\n\n".join(out) + "\n"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dt.timedelta):
+        from csdsl.values import format_duration
+
+        return format_duration(value)
+    return repr(value)
+
+
+def compile_sql(
+    policy: Policy, dialect: str = "duckdb", tables: Mapping[str, str] | None = None
+) -> str:
+    """The policy's validity blocks and metrics as a SQL script of `CREATE OR REPLACE VIEW`s
+    (see the module's docstring).  Raises `SqlUnsupported` for a clause with no exact SQL form,
+    `ValueError` for an unknown dialect or a `tables` entry that names no record type."""
+    return _Compiler(policy, dialect, tables).script()
+
+
+def table_ddl(
+    policy: Policy, record: str, dialect: str = "duckdb", table: str | None = None
+) -> str:
+    """`CREATE TABLE` for the rows of a record type, as the views of `compile_sql` read them:
+    `id` as text (any type will do: it is only passed through), one column per field, NOT NULL
+    for required fields, and for an enum a CHECK of its values (not in Spark)."""
+    d = dialect_of(dialect)
+    rec = policy.ir.record(record)
+    if rec is None:
+        raise ValueError(f"the policy has no record type `{record}`")
+    columns = _record_columns(rec, rec.span, f"record `{record}`")
+    defs: list[exp.Expr] = []
+    for name, kind in columns:
+        field = rec.field(name)
+        constraints: list[exp.Expr] = []
+        if kind is None or (field is not None and not field.optional):
+            constraints.append(exp.ColumnConstraint(kind=exp.NotNullColumnConstraint()))
+        if field is not None and kind is Kind.ENUM and d.checks:
+            allowed = exp.In(
+                this=_col(name), expressions=[exp.Literal.string(v) for v in field.type.values]
+            )
+            constraints.append(exp.ColumnConstraint(kind=exp.CheckColumnConstraint(this=allowed)))
+        defs.append(
+            exp.ColumnDef(
+                this=_ident(name),
+                kind=d.type(kind or Kind.TEXT),
+                constraints=constraints,
+            )
+        )
+    create = exp.Create(
+        this=exp.Schema(this=_table(table or record), expressions=defs), kind="TABLE"
+    )
+    notes = [
+        f"rows of record {record} ({_where(rec.span)}) for csdsl compile --target sql",
+        "datetimes: instants"
+        + (" (TIMESTAMP: run with spark.sql.session.timeZone=UTC)" if d.name == "spark" else "")
+        + "; durations: BIGINT microseconds; missing values: NULL",
+    ]
+    head = "\n".join("-- " + _comment(n) for n in notes)
+    return head + "\n" + create.sql(dialect=d.name, pretty=True) + ";\n"
