@@ -639,6 +639,52 @@ def _count_rows(path: str) -> int | None:
 # ---- main --------------------------------------------------------------------------------
 
 
+# ---- compile -----------------------------------------------------------------------------
+
+TARGETS = ("python", "sql", "json")
+DIALECTS = ("duckdb", "spark", "postgres")
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    policy = _load(args.policy)
+    if policy is None:
+        return USAGE
+    if args.dialect != "duckdb" and args.target != "sql":
+        _err(f"csdsl: --dialect is for --target sql, not --target {args.target}")
+        return USAGE
+    if args.target == "python":
+        from csdsl.codegen.python import generate
+
+        text = generate(policy)
+    elif args.target == "sql":
+        from csdsl.codegen.sql import SqlUnsupported, compile_sql
+
+        try:
+            text = compile_sql(policy, dialect=args.dialect)
+        except SqlUnsupported as exc:
+            _err(f"csdsl: {exc}")
+            _err(f"csdsl: {args.policy} has no {args.dialect} SQL form; see docs/embedding.md")
+            return USAGE
+    else:
+        from csdsl.codegen.jsonir import dumps
+
+        text = dumps(policy)
+    if not text.endswith("\n"):
+        text += "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+        return OK
+    out = Path(args.output)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _err(f"csdsl: {args.output}: cannot write: {exc.strerror or exc}")
+        return USAGE
+    _err(f"csdsl: wrote {args.output} ({_count(text.count(chr(10)), 'line')})")
+    return OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="csdsl", description="Compile and run customer-service policies (.csp files)."
@@ -761,6 +807,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("test", "run the examples in policy files")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(run=cmd_test)
+
+    p = verb("compile", "emit a standalone checker: a Python module, SQL, or the IR as JSON", False)
+    p.add_argument("policy", metavar="POLICY")
+    p.add_argument("--target", required=True, choices=TARGETS, help="what to emit")
+    p.add_argument(
+        "--dialect",
+        choices=DIALECTS,
+        default="duckdb",
+        help="SQL dialect of --target sql (default duckdb)",
+    )
+    p.add_argument("-o", "--output", metavar="OUT", help="file to write (default: stdout)")
+    p.set_defaults(run=cmd_compile)
     return parser
 
 
