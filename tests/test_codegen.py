@@ -38,8 +38,9 @@ from hypothesis import strategies as st
 import csdsl
 from csdsl import ir, runtime, testing
 from csdsl.api import Policy, RecordError
-from csdsl.codegen.jsonir import dumps
+from csdsl.codegen.jsonir import dumps, loads
 from csdsl.codegen.python import content_hash, generate, load_source, source_order
+from csdsl.codegen.sql import SqlUnsupported, compile_sql
 from csdsl.syntax.format import expr_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -606,6 +607,13 @@ def test_any_policy_text_gives_diagnostics_or_a_working_checker(
     for ex in policy.ir.examples:
         if policy.ir.validity(ex.record) is not None:
             assert_agree_typed(policy, module, dict(ex.values), ex.record)
+    # the other targets: the IR reads back from its JSON; SQL is written or refused by name
+    assert loads(dumps(policy)) == policy.ir
+    for dialect in ("duckdb", "postgres", "spark"):
+        try:
+            compile_sql(policy, dialect=dialect)
+        except SqlUnsupported as exc:
+            assert f"{exc.file}:{exc.line}" in str(exc)
 
 
 def assert_agree_typed(
