@@ -240,3 +240,61 @@ def test_compile_sql_refuses_what_sql_cannot_say(
     code, out, err = run(capsys, "compile", policy, "--target", "sql")
     assert code == 2 and out == ""
     assert "dst.csp:5" in err and "has no duckdb SQL form" in err
+
+
+# ---- doc, explain, diff ----------------------------------------------------------------------
+
+
+def test_doc_writes_html_or_markdown(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "doc", SEED)
+    assert code == 0 and out.startswith("<!doctype html>") and "rude_attitude" in out
+    target = tmp_path / "validity.md"
+    code, out, err = run(capsys, "doc", SEED, "-o", str(target))
+    assert code == 0 and out == "" and "wrote" in err
+    text = target.read_text(encoding="utf-8")
+    assert text.startswith("# 客服人员行为规范：投诉成立") and "complaint_validity.csp:33" in text
+    code, out, _ = run(capsys, "doc", SEED, "--format", "md")
+    assert code == 0 and out == text
+
+
+def test_explain_a_line_of_a_file_or_an_inline_record(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, "explain", SEED, f"{JSONL}:2")
+    assert code == 0 and out.startswith("Complaint C-20241029-0002: valid because ignition_late")
+    assert "what would change the outcome:" in out
+    code, out, _ = run(capsys, "explain", SEED, f"{JSONL}:1", "--format", "json")
+    data = json.loads(out)
+    assert data["id"] == "C-20241029-0001" and data["valid"] is False and data["flips"]
+    line = Path(JSONL).read_text(encoding="utf-8").splitlines()[1]
+    code, out, _ = run(capsys, "explain", SEED, line)
+    assert code == 0 and "valid because ignition_late" in out
+
+
+def test_explain_bad_input_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = run(capsys, "explain", SEED, f"{JSONL}:999")
+    assert code == 2 and "not line 999" in err
+    code, _, err = run(capsys, "explain", SEED, "{not json")
+    assert code == 2 and "not valid JSON" in err
+    code, _, err = run(capsys, "explain", SEED, '{"id": "x", "agent_rude": "yes"}')
+    assert code == 2 and "csdsl:" in err and "Traceback" not in err
+    code, _, err = run(capsys, "explain", SEED, str(tmp_path / "nope.json"))
+    assert code == 2 and "no such file" in err
+
+
+def test_diff_names_the_changed_clauses_and_gives_witnesses(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    v1, v2 = (str(ROOT / "examples" / "diff" / f"complaint_v{i}.csp") for i in (1, 2))
+    events = str(ROOT / "examples" / "complaint_events.jsonl")
+    code, out, _ = run(capsys, "diff", v1, v2, "--records", JSONL, "--events", events)
+    assert code == 0 and "clauses: 0 added, 1 removed, 3 changed" in out
+    assert "removed  condition feedback_late" in out and f"({JSONL}:2)" in out
+    code, out, _ = run(capsys, "diff", v1, v2, "--format", "json", "--max-examples", "50")
+    data = json.loads(out)
+    assert {c["name"] for c in data["clauses"]} >= {"feedback_late", "reply", "manager_reply"}
+    assert data["witnesses"] and all(w["source"] == "generated" for w in data["witnesses"])
+    code, _, err = run(capsys, "diff", v1, v2, "--records", "Nope=x.jsonl")
+    assert code == 2 and "csdsl:" in err

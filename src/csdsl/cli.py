@@ -685,6 +685,112 @@ def cmd_compile(args: argparse.Namespace) -> int:
     return OK
 
 
+# ---- doc, explain, diff (policy assurance) -------------------------------------------------
+
+
+def _write_or_print(text: str, output: str | None) -> int:
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return OK
+    out = Path(output)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _err(f"csdsl: {output}: cannot write: {exc.strerror or exc}")
+        return USAGE
+    _err(f"csdsl: wrote {output}")
+    return OK
+
+
+def cmd_doc(args: argparse.Namespace) -> int:
+    policy = _load(args.policy)
+    if policy is None:
+        return USAGE
+    from csdsl.doc import render_html, render_markdown
+
+    fmt = args.format or ("md" if args.output and args.output.endswith(".md") else "html")
+    text = render_markdown(policy) if fmt == "md" else render_html(policy)
+    return _write_or_print(text, args.output)
+
+
+def _one_record(spec: str) -> dict[str, Any]:
+    """RECORD: inline JSON (`{...}`), `-` (stdin), a .json file with one object, or
+    `FILE:LINE` (one line of a JSONL file)."""
+    if spec.lstrip().startswith("{"):
+        text, where = spec, "the record"
+    elif spec == "-":
+        text, where = sys.stdin.read(), "standard input"
+    else:
+        path, sep, line = spec.rpartition(":")
+        if sep and line.isdigit() and Path(path).is_file():
+            lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
+            n = int(line)
+            if not 1 <= n <= len(lines):
+                raise ValueError(f"{path} has {len(lines)} lines, not line {n}")
+            text, where = lines[n - 1], f"{path}:{n}"
+        elif Path(spec).is_file():
+            text, where = Path(spec).read_text(encoding="utf-8-sig"), spec
+        else:
+            raise ValueError(f"{spec}: no such file (give a file, FILE:LINE, `-` or `{{...}}`)")
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{where} is not valid JSON: {exc.msg} at column {exc.colno}") from None
+    if not isinstance(obj, dict):
+        raise ValueError(f"{where} is not a JSON object")
+    return obj
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    policy = _load(args.policy)
+    if policy is None:
+        return USAGE
+    from csdsl.explain import explain
+
+    try:
+        record = _one_record(args.record_spec)
+        result = explain(policy, record, args.record)
+    except (ValueError, KeyError, OSError) as exc:
+        message = exc.args[0] if exc.args else str(exc)
+        _err(f"csdsl: {message}")
+        return USAGE
+    if args.format == "json":
+        _json_line(result.to_json())
+    else:
+        _out(result.to_text().rstrip("\n"))
+    return OK
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    old, new = _load(args.old), _load(args.new)
+    if old is None or new is None:
+        return USAGE
+    from csdsl.assure.diff import diff
+
+    try:
+        files = _records_args(args.records, new.record_type)
+        result = diff(
+            old,
+            new,
+            records=list(files.items()),
+            events=args.events,
+            max_examples=args.max_examples,
+            seed=args.seed,
+        )
+    except InputError as exc:
+        _err(f"csdsl: {exc}")
+        return USAGE
+    except (ValueError, KeyError) as exc:
+        _err(f"csdsl: {exc.args[0] if exc.args else exc}")
+        return USAGE
+    if args.format == "json":
+        _json_line(result.to_json())
+    else:
+        _out(result.to_text().rstrip("\n"))
+    return OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="csdsl", description="Compile and run customer-service policies (.csp files)."
@@ -819,6 +925,47 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-o", "--output", metavar="OUT", help="file to write (default: stdout)")
     p.set_defaults(run=cmd_compile)
+
+    p = verb("doc", "a readable rendering of a policy for sign-off (HTML or Markdown)", False)
+    p.add_argument("policy", metavar="POLICY")
+    p.add_argument(
+        "--format",
+        choices=("html", "md"),
+        help="html (default) or md; by default md when OUT ends in .md",
+    )
+    p.add_argument("-o", "--output", metavar="OUT", help="file to write (default: stdout)")
+    p.set_defaults(run=cmd_doc)
+
+    p = verb("explain", "why a record is (not) valid, and the smallest changes that flip it")
+    p.add_argument("policy", metavar="POLICY")
+    p.add_argument(
+        "record_spec",
+        metavar="RECORD",
+        help="a .json file with one object, FILE:LINE of a JSONL file, `-`, or inline `{...}`",
+    )
+    p.add_argument("--record", metavar="NAME", help="the record type (if several have rules)")
+    p.set_defaults(run=cmd_explain)
+
+    p = verb("diff", "clauses changed between two versions, and records judged differently")
+    p.add_argument("old", metavar="OLD")
+    p.add_argument("new", metavar="NEW")
+    p.add_argument(
+        "--records",
+        action="append",
+        default=[],
+        metavar="[TYPE=]FILE",
+        help="real records to look for witnesses in; repeatable",
+    )
+    p.add_argument("--events", metavar="EVENTS", help="event log for the records' clocks")
+    p.add_argument(
+        "--max-examples",
+        type=int,
+        default=200,
+        metavar="N",
+        help="generated records to try per record type (default 200)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the generated records")
+    p.set_defaults(run=cmd_diff)
     return parser
 
 
