@@ -261,19 +261,7 @@ def test_content_hash_follows_its_definition(loaded: dict[str, Policy], tmp_path
 
 # ---- generated policies and records: field by field ------------------------------------------
 
-RECORD = """record R {
-  flag: bool
-  opt: bool?
-  n: int?
-  m: int
-  x: number?
-  note: text?
-  day: date?
-  start: datetime
-  finish: datetime?
-  wait: duration?
-  tier: enum(regular, key_account)?
-}"""
+RECORD = testing.SAMPLE_RECORD
 
 
 def _policy_text(zone: str, conds: list[str], excs: list[str], quantifier: str) -> str:

@@ -260,19 +260,7 @@ def test_bad_records_raise_record_error(policy: Policy, complaints: list[dict[st
 
 # ---- generated policies and records ------------------------------------------------------------
 
-RECORD = """record R {
-  flag: bool
-  opt: bool?
-  n: int?
-  m: int
-  x: number?
-  note: text?
-  day: date?
-  start: datetime
-  finish: datetime?
-  wait: duration?
-  tier: enum(regular, key_account)?
-}"""
+RECORD = testing.SAMPLE_RECORD
 
 
 def _policy_text(conds: list[str], excs: list[str], quantifier: str) -> str:

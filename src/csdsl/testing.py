@@ -5,7 +5,9 @@ In: nothing, or a checked record type.  Out: strategies for
 - `expressions()`, `modules()`: arbitrary well-formed ASTs (for print/parse round trips);
 - `typed_conditions(record)`: well-typed boolean conditions over a record's fields, as ASTs;
 - `record_values(record, tz)`: values for a record type (missing ones as None).
-Engineers can use them to test code that embeds policies.
+`SAMPLE_RECORD` is the text of a record type with a field of every type, required and optional,
+for policies built from generated conditions.  Engineers can use them to test code that embeds
+policies.
 """
 
 from __future__ import annotations
@@ -19,6 +21,20 @@ from hypothesis import strategies as st
 from csdsl import ir
 from csdsl.syntax import ast
 from csdsl.syntax.grammar import CLAUSE_WORDS, KEYWORDS, RESERVED
+
+SAMPLE_RECORD = """record R {
+  flag: bool
+  opt: bool?
+  n: int?
+  m: int
+  x: number?
+  note: text?
+  day: date?
+  start: datetime
+  finish: datetime?
+  wait: duration?
+  tier: enum(regular, key_account)?
+}"""
 
 _FIRST = string.ascii_letters + "_" + "投诉客户态度数据问题时间记录反馈通气点火"
 _REST = _FIRST + string.digits
