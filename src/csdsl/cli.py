@@ -669,28 +669,18 @@ def cmd_compile(args: argparse.Namespace) -> int:
         from csdsl.codegen.jsonir import dumps
 
         text = dumps(policy)
-    if not text.endswith("\n"):
-        text += "\n"
-    if args.output is None:
-        sys.stdout.write(text)
-        return OK
-    out = Path(args.output)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        _err(f"csdsl: {args.output}: cannot write: {exc.strerror or exc}")
-        return USAGE
-    _err(f"csdsl: wrote {args.output} ({_count(text.count(chr(10)), 'line')})")
-    return OK
+    return _write_or_print(text, args.output)
 
 
 # ---- doc, explain, diff (policy assurance) -------------------------------------------------
 
 
 def _write_or_print(text: str, output: str | None) -> int:
+    """`text` (ending in a line break) to standard output, or to the file `output`."""
+    if not text.endswith("\n"):
+        text += "\n"
     if output is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.write(text)
         return OK
     out = Path(output)
     try:
@@ -699,7 +689,7 @@ def _write_or_print(text: str, output: str | None) -> int:
     except OSError as exc:
         _err(f"csdsl: {output}: cannot write: {exc.strerror or exc}")
         return USAGE
-    _err(f"csdsl: wrote {output}")
+    _err(f"csdsl: wrote {output} ({_count(text.count(chr(10)), 'line')})")
     return OK
 
 
