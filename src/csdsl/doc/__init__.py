@@ -36,18 +36,9 @@ __all__ = ["View", "build", "render_html", "render_markdown", "words"]
 
 @functools.cache
 def _env(html: bool) -> jinja2.Environment:
-    from csdsl.report import md_escape, md_fence
+    from csdsl.report import environment
 
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("csdsl.doc", "templates"),
-        autoescape=html,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["md"] = md_escape
-    env.filters["fence"] = md_fence
+    env = environment("csdsl.doc", html)
     env.filters["words"] = html_words if html else md_words
     return env
 

@@ -53,10 +53,11 @@ def svg_number(value: float) -> str:
     return f"{value:.1f}".removesuffix(".0")
 
 
-@functools.cache
-def _env(html: bool) -> jinja2.Environment:
+def environment(package: str, html: bool) -> jinja2.Environment:
+    """The templates of a csdsl package (`templates/`): HTML autoescaped, undefined names an
+    error, Markdown escaping filters `md` and `fence` (shared by the report and `csdsl doc`)."""
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("csdsl.report", "templates"),
+        loader=jinja2.PackageLoader(package, "templates"),
         autoescape=html,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -65,6 +66,12 @@ def _env(html: bool) -> jinja2.Environment:
     )
     env.filters["md"] = md_escape
     env.filters["fence"] = md_fence
+    return env
+
+
+@functools.cache
+def _env(html: bool) -> jinja2.Environment:
+    env = environment("csdsl.report", html)
     env.filters["n"] = svg_number
     env.filters["path"] = breakable
     return env
