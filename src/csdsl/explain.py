@@ -27,6 +27,7 @@ import attrs
 
 from csdsl import ir
 from csdsl.interpreter import ConditionResult, Verdict, compile_expr
+from csdsl.irtext import IrPrinter
 from csdsl.records import RowError, json_value, show_value
 
 if TYPE_CHECKING:
@@ -223,6 +224,7 @@ class _Texts:
 
     def __init__(self, policy: Policy) -> None:
         self.sources = policy.sources
+        self.tz = policy.tz
 
     def __call__(self, e: ir.Expr) -> str:
         s = e.span
@@ -238,40 +240,12 @@ class _Texts:
             text = " ".join(_strip_comments(text).split())
             if text:
                 return text
-        return _ir_text(e)
+        return IrPrinter(self.tz).expr(e)
 
 
 def _strip_comments(text: str) -> str:
     # a span over several lines may cover a `#` comment at a line's end
     return re.sub(r"#[^\n]*", "", text) if "#" in text and '"' not in text else text
-
-
-def _ir_text(e: ir.Expr) -> str:
-    """A fallback rendering of an IR expression when its source is not at hand."""
-    if isinstance(e, ir.Const):
-        if e.type.kind is ir.Kind.ENUM and isinstance(e.value, str):
-            return e.value
-        return show_value(e.value)
-    if isinstance(e, ir.FieldRef):
-        return e.name
-    if isinstance(e, ir.Neg):
-        return f"-{_paren(e.operand)}"
-    if isinstance(e, ir.Not):
-        return f"not {_paren(e.operand)}"
-    if isinstance(e, ir.IsSet):
-        return f"{_paren(e.operand)} is {'missing' if e.negated else 'set'}"
-    if isinstance(e, ir.In):
-        items = ", ".join(_ir_text(i) for i in e.items)
-        return f"{_paren(e.operand)} {'not in' if e.negated else 'in'} [{items}]"
-    if isinstance(e, ir.Contains):
-        return f"{_paren(e.left)} contains {_paren(e.right)}"
-    op = "and" if isinstance(e, ir.And) else "or" if isinstance(e, ir.Or) else e.op
-    return f"{_paren(e.left)} {op} {_paren(e.right)}"
-
-
-def _paren(e: ir.Expr) -> str:
-    text = _ir_text(e)
-    return f"({text})" if ir.children(e) and not isinstance(e, ir.IsSet | ir.Not) else text
 
 
 def _chain(e: ir.Expr) -> list[ir.Expr]:

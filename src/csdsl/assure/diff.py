@@ -73,9 +73,10 @@ from hypothesis.errors import NoSuchExample
 from csdsl import ir
 from csdsl.api import Policy, RecordError
 from csdsl.calendar import WorkCalendar
+from csdsl.irtext import IrPrinter, quote
 from csdsl.records import InputError
 from csdsl.testing import record_values
-from csdsl.values import canonical_compact, format_duration
+from csdsl.values import format_duration
 
 ChangeKind = Literal["added", "removed", "changed"]
 PER_CLAUSE = 3  # witnesses from the example data kept per clause responsible
@@ -225,66 +226,10 @@ class PolicyDiff:
 
 _EXPRS: tuple[type, ...] = (ir.Const, ir.FieldRef, ir.Neg, ir.Arith, ir.Cmp, ir.And, ir.Or)
 _EXPRS += (ir.Not, ir.IsSet, ir.In, ir.Contains)
-_PREC = {"or": 1, "and": 2, "not": 3, "cmp": 4, "+": 5, "-": 5, "*": 6, "/": 6, "neg": 7}
 
 
-def _quote(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
-
-
-class _Printer:
-    """IR back to policy text, for people: constants in the policy's time zone."""
-
-    def __init__(self, tz: dt.tzinfo) -> None:
-        self.tz = tz
-
-    def const(self, v: Any, t: ir.Type | None = None) -> str:
-        if v is None:
-            return "missing"
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, dt.timedelta):
-            sign = "-" if v < dt.timedelta(0) else ""
-            return sign + canonical_compact(int(abs(v).total_seconds()))
-        if isinstance(v, dt.datetime):
-            return v.astimezone(self.tz).replace(tzinfo=None).isoformat(timespec="minutes")
-        if isinstance(v, dt.date | dt.time):
-            return v.isoformat()
-        if isinstance(v, str):
-            return _quote(v) if t is not None and t.kind is ir.Kind.TEXT else v
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v)) if abs(v) < 1e15 else repr(v)
-        return str(v)
-
-    def expr(self, e: ir.Expr, outer: int = 0) -> str:
-        text, prec = self._expr(e)
-        return f"({text})" if prec < outer else text
-
-    def _expr(self, e: ir.Expr) -> tuple[str, int]:
-        if isinstance(e, ir.Const):
-            return self.const(e.value, e.type), 9
-        if isinstance(e, ir.FieldRef):
-            return e.name, 9
-        if isinstance(e, ir.Neg):
-            return "-" + self.expr(e.operand, 8), 7
-        if isinstance(e, ir.Arith):
-            p = _PREC[e.op]
-            return f"{self.expr(e.left, p)} {e.op} {self.expr(e.right, p + 1)}", p
-        if isinstance(e, ir.Cmp):
-            return f"{self.expr(e.left, 5)} {e.op} {self.expr(e.right, 5)}", 4
-        if isinstance(e, ir.And):
-            return f"{self.expr(e.left, 2)} and {self.expr(e.right, 3)}", 2
-        if isinstance(e, ir.Or):
-            return f"{self.expr(e.left, 1)} or {self.expr(e.right, 2)}", 1
-        if isinstance(e, ir.Not):
-            return "not " + self.expr(e.operand, 3), 3
-        if isinstance(e, ir.IsSet):
-            return self.expr(e.operand, 5) + (" is missing" if e.negated else " is set"), 4
-        if isinstance(e, ir.In):
-            items = ", ".join(self.expr(i) for i in e.items)
-            neg = " not" if e.negated else ""
-            return f"{self.expr(e.operand, 5)}{neg} in [{items}]", 4
-        return f"{self.expr(e.left, 5)} contains {self.expr(e.right, 5)}", 4
+class _Printer(IrPrinter):
+    """Clause attributes as policy-like text: expressions by `IrPrinter`."""
 
     def value(self, v: Any) -> str:
         """Any attribute of a clause as policy-like text."""
@@ -296,7 +241,7 @@ class _Printer:
             when = f" when {self.expr(v.when)}" if v.when is not None else ""
             return ("otherwise " if v.default else "") + f"within {v.time.text}{when}"
         if isinstance(v, ir.Pause):
-            why = f" because {_quote(v.reason)}" if v.reason else ""
+            why = f" because {quote(v.reason)}" if v.reason else ""
             return f"pauses on {v.pause} resumes on {v.resume}{why}"
         if isinstance(v, ir.Step):
             how = {
@@ -311,7 +256,7 @@ class _Printer:
         if isinstance(v, ir.Type):
             return str(v)
         if isinstance(v, ir.PhraseUse):
-            return v.key if v.named else "[" + ", ".join(map(_quote, v.phrases)) + "]"
+            return v.key if v.named else "[" + ", ".join(map(quote, v.phrases)) + "]"
         if isinstance(v, WorkCalendar):
             return v.name
         if isinstance(v, tuple | frozenset):
