@@ -441,7 +441,11 @@ def test_a_phrase_without_brackets_expands_to_itself(phrase: str) -> None:
 def test_every_variant_found_is_reported_under_the_phrase_as_written(
     phrase: str, text: str
 ) -> None:
-    variants = expand(phrase)
+    try:
+        variants = expand(phrase)
+    except PhraseSyntaxError as exc:  # six brackets can multiply past the limit: refused
+        assert f"more than {MAX_VARIANTS} variants" in str(exc)
+        assume(False)
     assert len(variants) == len(set(variants)) <= MAX_VARIANTS
     written = {(m.start, m.end) for m in Matcher({"s": [phrase]}).find(text)}
     found = Matcher({"s": [phrase]}).find(text)
