@@ -14,14 +14,18 @@ from pathlib import Path
 import attrs
 
 from csdsl import ir
-from csdsl.check import constant, modules
+from csdsl.check import constant, coverage, modules
 from csdsl.check.lower import lower
 from csdsl.diagnostics import Diagnostic
 from csdsl.source import SourceFile
 from csdsl.syntax.parse import too_deep
 
 Rule = Callable[[ir.Policy], Iterable[Diagnostic]]
-RULES: tuple[Rule, ...] = (constant.check_constant_conditions, constant.check_same_conditions)
+RULES: tuple[Rule, ...] = (
+    constant.check_constant_conditions,
+    constant.check_same_conditions,
+    *coverage.RULES,
+)
 
 
 @attrs.frozen

@@ -436,12 +436,16 @@ def _deadline(o: Lowering, d: ast.DeadlineDecl) -> ir.Deadline | None:
             union = ir.Or(union, c)
         seen = outcomes(union)
         if seen is not None and seen != {True}:
+            from csdsl.check.coverage import no_target_hint
+
+            witness = no_target_hint(targets, o.tz_name)
             o.diags.append(
                 warning(
                     "W510",
                     f"some `{record.name}` records match no target of `{d.name.name}`",
                     d.name.span,
-                    "add `otherwise within ...` as the last target, or cover every "
+                    (f"{witness}; " if witness else "")
+                    + "add `otherwise within ...` as the last target, or cover every "
                     "case (missing values included)",
                 )
             )
