@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 import os
 import re
-import shutil
 import subprocess
 import zoneinfo
 from collections.abc import Iterator
@@ -16,6 +15,8 @@ from pathlib import Path
 
 import markupsafe
 import pytest
+from _chromium import chromium as _chromium
+from _chromium import console_messages, needs_chromium
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -328,32 +329,6 @@ def test_plain_words_never_raise_and_are_deterministic(cond: ast.Expr, data: st.
 
 
 # ---- in a browser ----------------------------------------------------------------------------
-
-CHROMIUM = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
-
-
-def _chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    assert CHROMIUM is not None
-    cmd = [
-        CHROMIUM,
-        "--headless=new",
-        "--disable-gpu",
-        "--no-sandbox",
-        "--no-first-run",
-        f"--user-data-dir={profile}",
-        "--enable-logging=stderr",
-        "--v=0",
-        *args,
-    ]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=90, check=False)
-
-
-def console_messages(stderr: str) -> list[str]:
-    """What the page printed to its console (a script error, a blocked resource)."""
-    return [
-        line for line in stderr.splitlines() if ":CONSOLE" in line or "Uncaught" in line.strip()
-    ]
 
 
 @needs_chromium

@@ -11,13 +11,12 @@ from __future__ import annotations
 import copy
 import json
 import re
-import shutil
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-import pytest
+from _chromium import chromium as _chromium
+from _chromium import console_messages, needs_chromium
 
 from csdsl.report import md_escape, md_fence, render_html, render_markdown
 from csdsl.report.model import ClauseIndex, fill_days, percent_pair
@@ -270,45 +269,19 @@ def test_html_keeps_the_kpi_order_and_marks_status() -> None:
 
 # --- in a browser -------------------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
-
-
-def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    assert CHROMIUM is not None
-    cmd = [
-        CHROMIUM,
-        "--headless=new",
-        "--disable-gpu",
-        "--no-sandbox",
-        "--no-first-run",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--enable-logging=stderr",
-        "--v=0",
-        *args,
-    ]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
-
-
-def console_messages(stderr: str) -> list[str]:
-    """What the page printed to its console (a script error, a blocked resource)."""
-    return [
-        line for line in stderr.splitlines() if ":CONSOLE" in line or "Uncaught" in line.strip()
-    ]
-
 
 @needs_chromium
 def test_chromium_renders_the_report_without_console_errors(tmp_path: Path) -> None:
     page = tmp_path / "report.html"
     page.write_text(render_html(_report()), encoding="utf-8")
-    done = _chromium(tmp_path, "--dump-dom", page.as_uri())
+    done = _chromium(tmp_path / "profile", "--dump-dom", page.as_uri())
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("<svg") == 4
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in done.stdout
     assert console_messages(done.stderr) == []
     shot = tmp_path / "report.png"
     done = _chromium(
-        tmp_path,
+        tmp_path / "profile",
         "--hide-scrollbars",
         "--window-size=1280,2400",
         f"--screenshot={shot}",
@@ -328,14 +301,14 @@ def test_the_console_check_catches_errors(tmp_path: Path) -> None:
         '<body><script>throw new Error("deliberate")</script></body></html>',
         encoding="utf-8",
     )
-    done = _chromium(tmp_path, "--dump-dom", broken.as_uri())
+    done = _chromium(tmp_path / "profile", "--dump-dom", broken.as_uri())
     assert done.returncode == 0, done.stderr
     assert any("Uncaught Error: deliberate" in m for m in console_messages(done.stderr))
     # a script smuggled into the report is blocked by its Content-Security-Policy, and said so
     smuggled = tmp_path / "smuggled.html"
     html = render_html(_report()).replace("</main>", "<script>document.title = 1</script></main>")
     smuggled.write_text(html, encoding="utf-8")
-    done = _chromium(tmp_path, "--dump-dom", smuggled.as_uri())
+    done = _chromium(tmp_path / "profile", "--dump-dom", smuggled.as_uri())
     assert done.returncode == 0, done.stderr
     assert any("Content Security Policy" in m for m in console_messages(done.stderr))
     assert "<title>1</title>" not in done.stdout
