@@ -435,9 +435,9 @@ def _deadline(o: Lowering, d: ast.DeadlineDecl) -> ir.Deadline | None:
         for c in conditional[1:]:
             union = ir.Or(union, c)
         seen = outcomes(union)
-        if seen is not None and seen != {True}:
-            from csdsl.check.coverage import no_target_hint
+        from csdsl.check.coverage import covered, no_target_hint
 
+        if seen is not None and seen != {True} and not covered(targets):
             witness = no_target_hint(targets, o.tz_name)
             o.diags.append(
                 warning(
