@@ -248,20 +248,6 @@ def _strip_comments(text: str) -> str:
     return re.sub(r"#[^\n]*", "", text) if "#" in text and '"' not in text else text
 
 
-def _chain(e: ir.Expr) -> list[ir.Expr]:
-    """The operands of an `and`/`or` chain of one kind (`a and b and c`), left to right."""
-    kind = type(e)
-    out: list[ir.Expr] = []
-    stack = [e]
-    while stack:
-        node = stack.pop()
-        if type(node) is kind and isinstance(node, ir.And | ir.Or):
-            stack += [node.right, node.left]
-        else:
-            out.append(node)
-    return out
-
-
 def _operand_nodes(e: ir.Expr) -> list[ir.Expr]:
     """The operands whose values a comparison shows: everything but constants."""
     return [c for c in ir.children(e) if not isinstance(c, ir.Const)]
@@ -270,7 +256,7 @@ def _operand_nodes(e: ir.Expr) -> list[ir.Expr]:
 def _step(e: ir.Expr, record: Mapping[str, Any], text: _Texts) -> Step:
     outcome = compile_expr(e)(record)
     if isinstance(e, ir.And | ir.Or):
-        parts = tuple(_step(c, record, text) for c in _chain(e))
+        parts = tuple(_step(c, record, text) for c in ir.chain(e))
         return Step(text(e), outcome, (), parts, e.span.line)
     if isinstance(e, ir.Not):
         inner = _step(e.operand, record, text)

@@ -167,6 +167,21 @@ def children(e: Expr) -> tuple[Expr, ...]:
     return (e.left, e.right)
 
 
+def chain(e: Expr) -> list[Expr]:
+    """The operands of an `and`/`or` chain of one kind (`a and b and c`, however bracketed),
+    left to right; any other expression is a chain of itself."""
+    kind = type(e)
+    out: list[Expr] = []
+    stack = [e]
+    while stack:
+        node = stack.pop()
+        if type(node) is kind and isinstance(node, And | Or):
+            stack += [node.right, node.left]
+        else:
+            out.append(node)
+    return out
+
+
 def fields_used(e: Expr) -> tuple[str, ...]:
     """The record fields an expression reads, in order of first use."""
     seen: dict[str, None] = {}

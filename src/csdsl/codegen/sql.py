@@ -88,7 +88,7 @@ import attrs
 from sqlglot import exp
 
 from csdsl import ir
-from csdsl.duck import _and, _bin, _case, _i, _not, _or, _p, _s, _zone
+from csdsl.duck import _CMP, _NUMERIC, _and, _bin, _case, _i, _not, _or, _p, _s, _zone
 from csdsl.interpreter import compile_expr
 from csdsl.metrics import _text as metric_text
 from csdsl.source import Span
@@ -346,16 +346,6 @@ def _zone_of(policy: Policy) -> _Zone:
 
 # ---- expressions -------------------------------------------------------------------------------
 
-_CMP: dict[str, type[exp.Binary]] = {
-    "=": exp.EQ,
-    "!=": exp.NEQ,
-    "<": exp.LT,
-    "<=": exp.LTE,
-    ">": exp.GT,
-    ">=": exp.GTE,
-}
-_NUMERIC = (Kind.INT, Kind.NUMBER)
-
 
 class _Exprs:
     """IR expressions over one record -> SQL over its table's columns.
@@ -489,28 +479,27 @@ class _Exprs:
         x = self.let(x)
         return _case((_bin(exp.LT, exp.Abs(this=x), inf), x.copy()))
 
+    def ratio(self, a: exp.Expr, b: exp.Expr) -> exp.Expr:
+        """`a / b` as a DOUBLE: NULL (unknown) for a zero divisor or a non-finite result."""
+        q = _bin(
+            exp.Div,
+            self.d.to_double(a),
+            exp.Nullif(this=self.d.to_double(b), expression=self.zero()),
+        )
+        return self.finite(q, ir.NUMBER)
+
     def x_arith(self, e: ir.Arith) -> exp.Expr:
         lk, rk, op = e.left.type.kind, e.right.type.kind, e.op
         if lk in _NUMERIC and rk in _NUMERIC:
             a, b = self(e.left), self(e.right)
             if op == "/":
-                q = _bin(
-                    exp.Div,
-                    self.d.to_double(a),
-                    exp.Nullif(this=self.d.to_double(b), expression=self.zero()),
-                )
-                return self.finite(q, ir.NUMBER)
+                return self.ratio(a, b)
             cls = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}[op]
             return self.finite(_bin(cls, a, b), e.type)
         if lk is Kind.DURATION and rk is Kind.DURATION:
             a, b = self(e.left), self(e.right)
             if op == "/":
-                q = _bin(
-                    exp.Div,
-                    self.d.to_double(a),
-                    exp.Nullif(this=self.d.to_double(b), expression=self.zero()),
-                )
-                return self.finite(q, ir.NUMBER)
+                return self.ratio(a, b)
             return _bin(exp.Add if op == "+" else exp.Sub, a, b)
         if lk is Kind.DATETIME and rk is Kind.DATETIME:
             self.wall_clock("subtracts")

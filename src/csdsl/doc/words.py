@@ -111,19 +111,6 @@ def _connective(e: ir.Expr) -> str | None:
     return None
 
 
-def _chain(e: ir.And | ir.Or) -> list[ir.Expr]:
-    """The operands of a left-nested `and` (or `or`) chain, in source order."""
-    kind = type(e)
-    out: list[ir.Expr] = []
-    node: ir.Expr = e
-    while isinstance(node, kind):
-        out.append(node.right)
-        node = node.left
-    out.append(node)
-    out.reverse()
-    return out
-
-
 def _time_between(e: ir.Expr) -> bool:
     return isinstance(e, ir.Arith) and e.op == "-" and _is_time(e.left) and _is_time(e.right)
 
@@ -166,7 +153,7 @@ def _expr(e: ir.Expr, top: bool) -> str:
     if isinstance(e, ir.And | ir.Or):
         word = "and" if isinstance(e, ir.And) else "or"
         parts = []
-        for part in _chain(e):
+        for part in ir.chain(e):
             text = _expr(part, top=False)
             # a chain of the other connective inside this one keeps its grouping visible
             parts.append(f"({text})" if _connective(part) not in (None, word) else text)
