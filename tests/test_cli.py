@@ -280,6 +280,8 @@ def test_explain_bad_input_is_a_usage_error(
     assert code == 2 and "not valid JSON" in err
     code, _, err = run(capsys, "explain", SEED, '{"id": "x", "agent_rude": "yes"}')
     assert code == 2 and "csdsl:" in err and "Traceback" not in err
+    code, _, err = run(capsys, "explain", SEED, f"{JSONL}:5")  # a bad row of the export
+    assert code == 2 and f"{JSONL}:5: R004 `agent_rude`: expected true or false" in err
     code, _, err = run(capsys, "explain", SEED, str(tmp_path / "nope.json"))
     assert code == 2 and "no such file" in err
 

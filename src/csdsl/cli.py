@@ -704,7 +704,7 @@ def cmd_doc(args: argparse.Namespace) -> int:
     return _write_or_print(text, args.output)
 
 
-def _one_record(spec: str) -> dict[str, Any]:
+def _one_record(spec: str) -> tuple[dict[str, Any], str]:
     """RECORD: inline JSON (`{...}`), `-` (stdin), a .json file with one object, or
     `FILE:LINE` (one line of a JSONL file)."""
     if spec.lstrip().startswith("{"):
@@ -729,7 +729,7 @@ def _one_record(spec: str) -> dict[str, Any]:
         raise ValueError(f"{where} is not valid JSON: {exc.msg} at column {exc.colno}") from None
     if not isinstance(obj, dict):
         raise ValueError(f"{where} is not a JSON object")
-    return obj
+    return obj, where
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -739,8 +739,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from csdsl.explain import explain
 
     try:
-        record = _one_record(args.record_spec)
+        record, where = _one_record(args.record_spec)
         result = explain(policy, record, args.record)
+    except RecordError as exc:  # the record does not fit its type: where, which rule, which field
+        _err(f"csdsl: {where}: {exc.code} {exc}")
+        _err("csdsl: fix the record, or check that it is of the type the policy judges (--record)")
+        return USAGE
     except (ValueError, KeyError, OSError) as exc:
         message = exc.args[0] if exc.args else str(exc)
         _err(f"csdsl: {message}")
