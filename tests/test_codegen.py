@@ -221,7 +221,7 @@ def test_every_policy_runs_without_lark_and_agrees_with_the_interpreter(
 def test_the_module_rebuilds_the_checked_policy_exactly(loaded: dict[str, Policy]) -> None:
     for policy in loaded.values():
         module = load_source(generate(policy))
-        want = attrs.evolve(policy.ir, examples=(), transcript_examples=())
+        want = attrs.evolve(policy.ir, examples=(), transcript_examples=(), invariants=())
         assert want == module.IR
         assert plain(module.IR) == plain(want)  # spans too
         assert policy.name == module.POLICY_NAME
@@ -591,7 +591,7 @@ def test_any_policy_text_gives_diagnostics_or_a_working_checker(
         assert exc.diagnostics
         return
     module = load_source(generate(policy), "fuzzed")
-    assert attrs.evolve(policy.ir, examples=(), transcript_examples=()) == module.IR
+    assert attrs.evolve(policy.ir, examples=(), transcript_examples=(), invariants=()) == module.IR
     for ex in policy.ir.examples:
         if policy.ir.validity(ex.record) is not None:
             assert_agree_typed(policy, module, dict(ex.values), ex.record)

@@ -503,6 +503,49 @@ def cmd_test(args: argparse.Namespace) -> int:
     return FAILED if failed else OK
 
 
+# ---- verify ------------------------------------------------------------------------------
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from csdsl.assure.verify import verify
+
+    if args.max_examples < 1:
+        _err("csdsl: --max-examples must be at least 1")
+        return USAGE
+    broken = held = 0
+    not_compiled: list[str] = []
+    results: list[dict[str, Any]] = []
+    for path in args.files:
+        policy = _load(path)
+        if policy is None:
+            not_compiled.append(path)
+            continue
+        if not policy.ir.invariants and args.format != "json":
+            _out(f"{path}: no invariants to verify")
+        for r in verify(policy, max_examples=args.max_examples, seed=args.seed):
+            held += r.holds
+            broken += not r.holds
+            if args.format == "json":
+                results.append(r.to_json())
+            else:
+                _out(r.to_text())
+    if args.format == "json":
+        summary = {
+            "results": results,
+            "held": held,
+            "broken": broken,
+            "not_compiled": not_compiled,
+        }
+        _out(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        if not_compiled:
+            _out("not verified: " + ", ".join(not_compiled))
+        _out(f"{held} held, {broken} broken")
+    if not_compiled:
+        return USAGE
+    return FAILED if broken else OK
+
+
 # ---- audit -------------------------------------------------------------------------------
 
 
@@ -907,6 +950,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("test", "run the examples in policy files")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(run=cmd_test)
+
+    from csdsl.assure import VERIFY_MAX_EXAMPLES as MAX_EXAMPLES
+
+    p = verb("verify", "search for records that break the policies' invariants")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument(
+        "--max-examples",
+        type=int,
+        default=MAX_EXAMPLES,
+        metavar="N",
+        help=f"records to try per invariant (default {MAX_EXAMPLES})",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the search (default 0)")
+    p.set_defaults(run=cmd_verify)
 
     p = verb("compile", "emit a standalone checker: a Python module, SQL, or the IR as JSON", False)
     p.add_argument("policy", metavar="POLICY")

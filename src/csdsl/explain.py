@@ -196,17 +196,17 @@ def _trace_lines(traces: Sequence[ConditionTrace]) -> list[str]:
     for c in traces:
         wording = f"  {c.wording}" if c.wording else ""
         lines.append(f"  {_OUTCOME[c.outcome]:<11} {c.id} ({c.where}){wording}")
-        lines += _step_lines(c.step, 4)
+        lines += step_lines(c.step, 4)
     return lines
 
 
-def _step_lines(step: Step, indent: int) -> list[str]:
+def step_lines(step: Step, indent: int) -> list[str]:
     pad = " " * indent
     if not step.steps:
         return [f"{pad}{_TRUTH[step.outcome]:<7} {step.text}{_operands(step)}"]
     out = [f"{pad}{_TRUTH[step.outcome]:<7} {step.text}"]
     for s in step.steps:
-        out += _step_lines(s, indent + 2)
+        out += step_lines(s, indent + 2)
     return out
 
 
@@ -219,7 +219,7 @@ def _operands(step: Step) -> str:
 # ---- the derivation ------------------------------------------------------------------------
 
 
-class _Texts:
+class ExprTexts:
     """Sub-expressions as the policy wrote them (from their spans), one line each."""
 
     def __init__(self, policy: Policy) -> None:
@@ -253,13 +253,14 @@ def _operand_nodes(e: ir.Expr) -> list[ir.Expr]:
     return [c for c in ir.children(e) if not isinstance(c, ir.Const)]
 
 
-def _step(e: ir.Expr, record: Mapping[str, Any], text: _Texts) -> Step:
+def derive(e: ir.Expr, record: Mapping[str, Any], text: ExprTexts) -> Step:
+    """How `e` came out on `record`: its outcome, the values it compared, its parts."""
     outcome = compile_expr(e)(record)
     if isinstance(e, ir.And | ir.Or):
-        parts = tuple(_step(c, record, text) for c in ir.chain(e))
+        parts = tuple(derive(c, record, text) for c in ir.chain(e))
         return Step(text(e), outcome, (), parts, e.span.line)
     if isinstance(e, ir.Not):
-        inner = _step(e.operand, record, text)
+        inner = derive(e.operand, record, text)
         if not inner.steps:  # `not flag`: one line with the flag's value
             return Step(text(e), outcome, inner.operands, (), e.span.line)
         return Step(text(e), outcome, (), (inner,), e.span.line)
@@ -275,11 +276,11 @@ def _traces(
     results: Sequence[ConditionResult],
     kind: str,
     record: Mapping[str, Any],
-    text: _Texts,
+    text: ExprTexts,
 ) -> tuple[ConditionTrace, ...]:
     return tuple(
         ConditionTrace(
-            r.id, kind, r.wording, r.outcome, r.file, r.line, r.values, _step(c.expr, record, text)
+            r.id, kind, r.wording, r.outcome, r.file, r.line, r.values, derive(c.expr, record, text)
         )
         for c, r in zip(conds, results, strict=True)
     )
@@ -560,7 +561,7 @@ def explain(
     assert validity is not None
     search = _Search(policy, name, values, rid, max_tries)
     verdict = search.before
-    text = _Texts(policy)
+    text = ExprTexts(policy)
     conditions = _traces(validity.conditions, verdict.conditions, "condition", values, text)
     exceptions = _traces(validity.exceptions, verdict.exceptions, "exception", values, text)
     flips = search.singles()

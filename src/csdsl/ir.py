@@ -278,6 +278,7 @@ class Policy:
     transcript_rules: TranscriptRules | None = None
     transcript_examples: tuple[TranscriptExample, ...] = ()
     metrics: tuple[Metric, ...] = ()
+    invariants: tuple[Invariant, ...] = ()
 
     def calendar(self, name: str) -> WorkCalendar | None:
         return dict(self.calendars).get(name)
@@ -586,3 +587,40 @@ class Metric:
             and self.value.op == "/"
             and all(a.func == "count" for a in aggregates(self.value))
         )
+
+
+# ---- invariants ----------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Probe:
+    """A term of an invariant that is not a field of the record: `valid` (the verdict), or a due
+    time when nothing has happened yet: `due(reply)` (a deadline's first cycle) or
+    `due(ladder.manager)` (when the ladder must reach that role if nobody acts), optionally for
+    the record with some fields changed (`due(reply where tier = regular)`).  The invariant's
+    expression reads it as a field named `name`, the term as written."""
+
+    name: str
+    kind: TLiteral["valid", "deadline", "escalation"]
+    clause: str | None = None  # the deadline or the ladder
+    role: str | None = None  # the ladder's role
+    overrides: tuple[tuple[str, Value], ...] = ()
+    span: Span = _span()
+    type: Type = BOOL
+
+
+@attrs.frozen
+class Invariant:
+    """`invariant [id] "wording" for RECORD { expr }`: must be true (or unknown, for want of a
+    value) for every record of the type; `csdsl verify` searches for one where it is false."""
+
+    id: str | None
+    wording: str
+    record: str
+    expr: Expr
+    probes: tuple[Probe, ...]
+    span: Span = _span()
+
+    @property
+    def label(self) -> str:
+        return self.id or self.wording

@@ -4,7 +4,9 @@ In: nothing, or a checked record type.  Out: strategies for
 - `names()`: identifiers, ASCII and Chinese, never a keyword;
 - `expressions()`, `modules()`: arbitrary well-formed ASTs (for print/parse round trips);
 - `typed_conditions(record)`: well-typed boolean conditions over a record's fields, as ASTs;
-- `record_values(record, tz)`: values for a record type (missing ones as None).
+- `record_values(record, tz, near=...)`: values for a record type (missing ones as None),
+  optionally drawn often from given values, such as `boundaries(expr)` (the constants a field is
+  compared with, and their neighbours); `plain_value(field, tz)` is the plainest value.
 `SAMPLE_RECORD` is the text of a record type with a field of every type, required and optional,
 for policies built from generated conditions.  Engineers can use them to test code that embeds
 policies.
@@ -14,13 +16,14 @@ from __future__ import annotations
 
 import datetime as dt
 import string
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hypothesis import strategies as st
 
 from csdsl import ir
 from csdsl.syntax import ast
-from csdsl.syntax.grammar import CLAUSE_WORDS, KEYWORDS, RESERVED
+from csdsl.syntax.grammar import CLAUSE_WORDS, KEYWORDS
 
 SAMPLE_RECORD = """record R {
   flag: bool
@@ -46,7 +49,7 @@ def names() -> st.SearchStrategy[str]:
         .flatmap(
             lambda first: st.text(st.sampled_from(_REST), max_size=8).map(lambda rest: first + rest)
         )
-        .filter(lambda n: n not in KEYWORDS and n not in RESERVED)
+        .filter(lambda n: n not in KEYWORDS)
     )
 
 
@@ -78,7 +81,7 @@ def literals() -> st.SearchStrategy[ast.Expr]:
 
 def expressions(max_leaves: int = 12) -> st.SearchStrategy[ast.Expr]:
     """Any expression the grammar can produce (not necessarily well-typed)."""
-    leaves = st.one_of(literals(), names().map(ast.Name))
+    leaves = st.one_of(literals(), names().map(ast.Name), st.just(ast.Name("valid")))
 
     def extend(sub: st.SearchStrategy[ast.Expr]) -> st.SearchStrategy[ast.Expr]:
         return st.one_of(
@@ -184,8 +187,15 @@ def modules() -> st.SearchStrategy[ast.Module]:
         expressions(6),
         st.lists(group, max_size=2).map(tuple),
     )
+    invariant = st.builds(
+        ast.InvariantDecl,
+        st.one_of(st.none(), idents()),
+        _TEXT,
+        st.one_of(st.none(), idents()),
+        expressions(6),
+    )
     blocks = st.one_of(
-        calendars(), deadlines(), escalations(), phrase_sets, transcript_rules(), metric
+        calendars(), deadlines(), escalations(), phrase_sets, transcript_rules(), metric, invariant
     )
     items = st.lists(
         st.one_of(imports, record, validity, example, transcript_examples(), blocks), max_size=5
@@ -562,9 +572,14 @@ def typed_conditions(record: ir.Record, max_depth: int = 3) -> st.SearchStrategy
 
 
 def record_values(
-    record: ir.Record, tz: dt.tzinfo = dt.UTC, missing: bool = True
+    record: ir.Record,
+    tz: dt.tzinfo = dt.UTC,
+    missing: bool = True,
+    near: Mapping[str, Sequence[Any]] | None = None,
 ) -> st.SearchStrategy[dict[str, Any]]:
-    """Values for every field of `record`; optional ones are sometimes missing (None)."""
+    """Values for every field of `record`; optional ones are sometimes missing (None).  With
+    `near` (field -> values, e.g. from `boundaries`), a field draws one of its values about half
+    the time: where a comparison flips, which uniform values rarely hit."""
 
     def for_field(f: ir.Field) -> st.SearchStrategy[Any]:
         k = f.type.kind
@@ -587,9 +602,78 @@ def record_values(
             s = st.integers(0, 3 * 86400).map(lambda n: dt.timedelta(seconds=n))
         else:
             s = st.sampled_from(f.type.values)
+        close = [v for v in (near or {}).get(f.name, ()) if _fits(v, f.type)]
+        if close:
+            s = st.one_of(st.sampled_from(close), s)
         return st.one_of(st.none(), s) if f.optional and missing else s
 
     return st.fixed_dictionaries({f.name: for_field(f) for f in record.fields})
+
+
+ANCHOR = dt.datetime(2024, 10, 29, 9, 0)  # a plain working-day morning, naive
+
+
+def plain_value(f: ir.Field, tz: dt.tzinfo = dt.UTC) -> Any:
+    """The plainest value of a field (missing, false, 0, "", the first enum value, ANCHOR):
+    what a searched record gets for a field nothing reads, and what shrinking aims for."""
+    if f.optional:
+        return None
+    plain: dict[ir.Kind, Any] = {
+        ir.Kind.BOOL: False,
+        ir.Kind.INT: 0,
+        ir.Kind.NUMBER: 0,
+        ir.Kind.TEXT: "",
+        ir.Kind.DATE: ANCHOR.date(),
+        ir.Kind.DATETIME: ANCHOR.replace(tzinfo=tz),
+        ir.Kind.DURATION: dt.timedelta(0),
+    }
+    return plain.get(f.type.kind, f.type.values[0] if f.type.values else None)
+
+
+def boundaries(e: ir.Expr | None, out: dict[str, list[Any]] | None = None) -> dict[str, list[Any]]:
+    """Field -> the constants it is compared with in `e`, each with its neighbours (24h, 24h
+    and a second, ...): where a comparison flips.  Adds to `out` when given."""
+    out = {} if out is None else out
+    if e is None:
+        return out
+    if isinstance(e, ir.Cmp):
+        for f, c in ((e.left, e.right), (e.right, e.left)):
+            if isinstance(f, ir.FieldRef) and isinstance(c, ir.Const):
+                out.setdefault(f.name, []).extend(_neighbours(c.value))
+    for child in ir.children(e):
+        boundaries(child, out)
+    return out
+
+
+def _neighbours(c: Any) -> list[Any]:
+    if isinstance(c, bool) or c is None:
+        return []
+    if isinstance(c, dt.timedelta):
+        s = dt.timedelta(seconds=1)
+        return [c - s, c, c + s] if c > s else [c, c + s]
+    if isinstance(c, dt.datetime):
+        s = dt.timedelta(seconds=1)
+        return [c - s, c, c + s]
+    if isinstance(c, int):
+        return [c - 1, c, c + 1]
+    if isinstance(c, float):
+        return [c - 0.5, c, c + 0.5]
+    return [c]
+
+
+def _fits(v: Any, t: ir.Type) -> bool:
+    k = t.kind
+    if k is ir.Kind.DURATION:
+        return isinstance(v, dt.timedelta) and v >= dt.timedelta(0)
+    if k is ir.Kind.DATETIME:
+        return isinstance(v, dt.datetime)
+    if k is ir.Kind.INT:
+        return isinstance(v, int) and not isinstance(v, bool)
+    if k is ir.Kind.NUMBER:
+        return isinstance(v, int | float) and not isinstance(v, bool)
+    if k is ir.Kind.ENUM:
+        return v in t.values
+    return k is ir.Kind.TEXT and isinstance(v, str)
 
 
 # ---- raw records as files hold them (for engines that read files themselves) ----------------

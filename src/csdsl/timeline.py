@@ -224,6 +224,29 @@ class TimelineBuilder:
                 errors.append(f"escalation `{e.name}`: {exc}")
         return Timeline(record_id, tuple(milestones), tuple(errors))
 
+    def untouched(
+        self, values: Mapping[str, Any], deadlines: Set[str], ladders: Set[str]
+    ) -> list[Milestone]:
+        """The clocks of a record nothing has happened to yet (`invariant` terms): the first
+        cycle of each named deadline, and the steps of each named ladder as they fall due if
+        every clock is missed and nobody acts.  Raises `CalendarError` like `build`."""
+        out: list[Milestone] = []
+        missed: dict[str, Milestone] = {}
+        wanted = set(deadlines) | {
+            s.ref for e in self.escalations if e.name in ladders for s in e.steps if s.ref
+        }
+        for d in self.deadlines:
+            if d.name not in wanted:
+                continue
+            first = self._deadline(d, values, (), None)[0]
+            out.append(first)
+            if first.due is not None:
+                missed[d.name] = attrs.evolve(first, status="breached")
+        for e in self.escalations:
+            if e.name in ladders:
+                out += self._ladder(e, (), None, missed, {})
+        return out
+
     def _target(self, d: ir.Deadline, values: Mapping[str, Any]) -> ir.Target | None:
         for t in d.targets:
             if t.when is None or self._when[id(t)](values) is True:

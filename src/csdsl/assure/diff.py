@@ -75,7 +75,7 @@ from csdsl.api import Policy, RecordError
 from csdsl.calendar import WorkCalendar
 from csdsl.irtext import IrPrinter, quote
 from csdsl.records import InputError
-from csdsl.testing import record_values
+from csdsl.testing import ANCHOR, boundaries, plain_value, record_values
 from csdsl.values import format_duration
 
 ChangeKind = Literal["added", "removed", "changed"]
@@ -416,6 +416,8 @@ def _clauses(policy: Policy) -> Iterator[_Clause]:
             yield _Clause("situation", s.name, None, s, _place(s.span))
     for m in p.metrics:
         yield _Clause("metric", m.name, None, m, _place(m.span))
+    for inv in p.invariants:
+        yield _Clause("invariant", inv.label, inv.record, inv, _place(inv.span))
     for ex in p.examples:
         yield _Clause("example", ex.title, ex.record, ex, _place(ex.span))
     for tx in p.transcript_examples:
@@ -617,35 +619,6 @@ Case = tuple[dict[str, Any], list[tuple[int, str, str | None]]]  # values, (minu
 # ---- search ----------------------------------------------------------------------------------
 
 
-def _near(c: Any) -> list[Any]:
-    """A constant and its neighbours: where a changed comparison flips."""
-    if isinstance(c, bool) or c is None:
-        return []
-    if isinstance(c, dt.timedelta):
-        s = dt.timedelta(seconds=1)
-        return [c - s, c, c + s] if c > s else [c, c + s]
-    if isinstance(c, dt.datetime):
-        s = dt.timedelta(seconds=1)
-        return [c - s, c, c + s]
-    if isinstance(c, int):
-        return [c - 1, c, c + 1]
-    if isinstance(c, float):
-        return [c - 0.5, c, c + 0.5]
-    return [c]
-
-
-def _constants(e: ir.Expr | None, out: dict[str, list[Any]]) -> None:
-    """Field -> constants it is compared with, in an expression."""
-    if e is None:
-        return
-    if isinstance(e, ir.Cmp):
-        for f, c in ((e.left, e.right), (e.right, e.left)):
-            if isinstance(f, ir.FieldRef) and isinstance(c, ir.Const):
-                out.setdefault(f.name, []).extend(_near(c.value))
-    for child in ir.children(e):
-        _constants(child, out)
-
-
 def _field_union(old: Policy, new: Policy, rtype: str) -> ir.Record:
     """The fields a record must have for both versions to read it: enums with every value."""
     a, b = old.ir.record(rtype), new.ir.record(rtype)
@@ -659,23 +632,6 @@ def _field_union(old: Policy, new: Policy, rtype: str) -> ir.Record:
                 values = tuple(dict.fromkeys([*have.type.values, *f.type.values]))
                 fields[f.name] = attrs.evolve(have, type=ir.Type(ir.Kind.ENUM, values))
     return ir.Record(rtype, tuple(fields.values()))
-
-
-def _record_strategy(
-    rec: ir.Record, tz: dt.tzinfo, bias: Mapping[str, list[Any]]
-) -> st.SearchStrategy[dict[str, Any]]:
-    base = record_values(rec, tz)
-    if not bias:
-        return base
-    parts: dict[str, st.SearchStrategy[Any]] = {}
-    for f in rec.fields:
-        near = [v for v in bias.get(f.name, []) if _fits(v, f.type)]
-        if near:
-            alone = record_values(ir.Record(rec.name, (f,)), tz).map(_pick(f.name))
-            parts[f.name] = st.one_of(st.sampled_from(near), alone)
-    if not parts:
-        return base
-    return st.tuples(base, st.fixed_dictionaries(parts)).map(lambda t: {**t[0], **t[1]})
 
 
 def _fields_read(old: Policy, new: Policy, rtype: str) -> set[str]:
@@ -695,44 +651,6 @@ def _fields_read(old: Policy, new: Policy, rtype: str) -> set[str]:
     fb = {f.name: f for f in b.fields} if b else {}
     used.update(n for n in fa.keys() | fb.keys() if fa.get(n) != fb.get(n))
     return used
-
-
-def _plain(f: ir.Field, tz: dt.tzinfo) -> Any:
-    """A value for a field no clause reads."""
-    if f.optional:
-        return None
-    plain: dict[ir.Kind, Any] = {
-        ir.Kind.BOOL: False,
-        ir.Kind.INT: 0,
-        ir.Kind.NUMBER: 0,
-        ir.Kind.TEXT: "",
-        ir.Kind.DATE: _ANCHOR.date(),
-        ir.Kind.DATETIME: _ANCHOR.replace(tzinfo=tz),
-        ir.Kind.DURATION: dt.timedelta(0),
-    }
-    return plain.get(f.type.kind, f.type.values[0] if f.type.values else None)
-
-
-def _pick(name: str) -> Callable[[dict[str, Any]], Any]:
-    return lambda d: d[name]
-
-
-def _fits(v: Any, t: ir.Type) -> bool:
-    k = t.kind
-    if k is ir.Kind.DURATION:
-        return isinstance(v, dt.timedelta) and v >= dt.timedelta(0)
-    if k is ir.Kind.DATETIME:
-        return isinstance(v, dt.datetime)
-    if k is ir.Kind.INT:
-        return isinstance(v, int) and not isinstance(v, bool)
-    if k is ir.Kind.NUMBER:
-        return isinstance(v, int | float) and not isinstance(v, bool)
-    if k is ir.Kind.ENUM:
-        return v in t.values
-    return k is ir.Kind.TEXT and isinstance(v, str)
-
-
-_ANCHOR = dt.datetime(2024, 10, 29, 9, 0)
 
 
 def _durations(spec: ir.TimeSpec | None) -> list[dt.timedelta]:
@@ -840,9 +758,9 @@ def _search(
     tz = new.tz
     used = _fields_read(old, new, rtype)
     drawn = ir.Record(rtype, tuple(f for f in rec.fields if f.name in used))
-    filler_all = {f.name: _plain(f, tz) for f in rec.fields}
+    filler_all = {f.name: plain_value(f, tz) for f in rec.fields}
     filler = {k: v for k, v in filler_all.items() if k not in used}
-    values = _record_strategy(drawn, tz, bias).map(lambda d: {**filler, **d})
+    values = record_values(drawn, tz, near=bias).map(lambda d: {**filler, **d})
     with_clocks = _has_clocks(old, rtype) or _has_clocks(new, rtype)
     if with_clocks:
         evs, anchor = _events_strategy(old, new, rtype, limits)
@@ -857,7 +775,7 @@ def _search(
         record = {"id": f"generated-{target.name}"}
         record.update((f.name, _json_value(vals[f.name], tz)) for f in rec.fields)
         start = vals.get(anchor) if anchor else None
-        base = start if isinstance(start, dt.datetime) else _ANCHOR.replace(tzinfo=tz)
+        base = start if isinstance(start, dt.datetime) else ANCHOR.replace(tzinfo=tz)
         events = tuple(
             {
                 "at": (base + dt.timedelta(minutes=m)).astimezone(tz).isoformat(),
@@ -962,7 +880,7 @@ def diff(
         for c in changes:
             for p in (old, new):
                 for node in _nodes_of(p, c):
-                    _constants(node, bias)
+                    boundaries(node, bias)
         limits = _limits(changes, old, new)
         for t in targets:
             if t.name in shown:

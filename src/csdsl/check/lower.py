@@ -16,6 +16,7 @@ from pathlib import Path
 
 from csdsl import ir
 from csdsl.calendar import WorkCalendar
+from csdsl.check.invariants import lower_invariants
 from csdsl.check.metrics import lower_metrics
 from csdsl.check.modules import Graph
 from csdsl.check.phrases import lower_phrases
@@ -24,7 +25,7 @@ from csdsl.check.transcripts import lower_transcript_examples, lower_transcript_
 from csdsl.diagnostics import Diagnostic, Related, did_you_mean, error, warning
 from csdsl.source import Span
 from csdsl.syntax import ast
-from csdsl.syntax.grammar import KEYWORDS, RESERVED
+from csdsl.syntax.grammar import KEYWORDS
 
 Kind = ir.Kind
 
@@ -56,14 +57,7 @@ class Lowering:
         self.diags.append(error(code, message, span, hint, related))
 
     def reserved(self, ident: ast.Ident, what: str) -> None:
-        if ident.name in RESERVED:
-            self.err(
-                "E206",
-                f"`{ident.name}` is reserved and cannot name {_article(what)}",
-                ident.span,
-                f"rename it, e.g. `{ident.name}_`; it will be a keyword of the language",
-            )
-        elif ident.name in KEYWORDS:
+        if ident.name in KEYWORDS:
             self.err(
                 "E206",
                 f"`{ident.name}` is a keyword and cannot name {_article(what)}",
@@ -164,6 +158,15 @@ class Lowering:
                     )
 
         metrics = lower_metrics(self, [i for i in root.items if isinstance(i, ast.MetricDecl)])
+        invariants = lower_invariants(
+            self,
+            [i for i in root.items if isinstance(i, ast.InvariantDecl)],
+            {
+                i.name.name
+                for i in root.items
+                if isinstance(i, ast.DeadlineDecl | ast.EscalationDecl)
+            },
+        )
 
         examples = [i for i in root.items if isinstance(i, ast.Example)]
         tr_examples = [i for i in root.items if isinstance(i, ast.TranscriptExample)]
@@ -188,6 +191,7 @@ class Lowering:
             transcript_rules=tr_rules,
             transcript_examples=tuple(lowered_t),
             metrics=tuple(metrics),
+            invariants=tuple(invariants),
         )
 
     def scope(self, root_key: str) -> tuple[list[str], list[str]]:
@@ -815,6 +819,15 @@ class Exprs:
         field = self.record.field(e.id) if self.record else None
         if field is not None:
             return ir.FieldRef(field.name, field.type, field.optional, e.span)
+        if e.id == "valid":
+            self.o.err(
+                "E277",
+                "`valid` is the verdict: only an invariant can read it",
+                e.span,
+                "a condition decides the verdict; to state what must hold of it, write "
+                '`invariant "..." { not valid or ... }`',
+            )
+            return ir.Const(None, ir.ERROR, e.span)
         if expect_enum is not None:
             if e.id in expect_enum.values:
                 return ir.Const(e.id, expect_enum, e.span)

@@ -16,7 +16,8 @@ date, time, timedelta, Decimal, time zones), and anything else raises `TypeError
 policy (names, strings, wording, file names) can only ever become a string literal or a comment
 built from `repr()`, never code.  What is not a validity condition (records, calendars,
 deadlines, escalations, phrase sets, transcript rules, metrics) is emitted as constructor calls of
-the IR's own classes, and csdsl's lark-free engines (`csdsl.runtime`) run it.
+the IR's own classes, and csdsl's lark-free engines (`csdsl.runtime`) run it.  Examples and
+invariants are left out: they check the policy (`csdsl test`, `csdsl verify`), not records.
 
 Each condition is compiled twice:
 - as a function returning the interpreter's exact value (True, False, or None for unknown), in
@@ -939,7 +940,7 @@ class _Generator:
             name, e, clause = self.m.pending.pop(0)
             self.helper_function(name, e, clause)
         ir_writer = _IrWriter(self.m)
-        root = ir_writer.top(attrs.evolve(p, examples=(), transcript_examples=()))
+        root = ir_writer.top(attrs.evolve(p, examples=(), transcript_examples=(), invariants=()))
         return self.assemble(validities, ir_writer, root)
 
     def assemble(self, validities: list[_Validity], irw: _IrWriter, root: str) -> str:

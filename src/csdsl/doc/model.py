@@ -562,6 +562,28 @@ class _Builder:
                 rows=tuple(rows),
             )
 
+    def invariants(self) -> Iterable[Block]:
+        rows = tuple(
+            self.row(
+                inv.id or f"line {inv.span.line}",
+                words.invariant(inv, self.ir.record(inv.record)),
+                inv.span,
+                inv.wording,
+                (("record", inv.record),),
+            )
+            for inv in self.ir.invariants
+        )
+        if rows:
+            yield Block(
+                "invariants",
+                "invariants",
+                "invariants",
+                None,
+                summary="what must hold of every record; `csdsl verify` searches for a record "
+                "that breaks one (due times are those of a record nothing has happened to yet)",
+                rows=rows,
+            )
+
     def examples(self) -> Iterable[Block]:
         for ex in self.ir.examples:
             rec = self.ir.record(ex.record)
@@ -649,6 +671,7 @@ class _Builder:
             ("phrases", "Phrase sets", tuple(self.phrase_sets())),
             ("transcripts", "Transcript rules", tuple(self.transcripts())),
             ("metrics", "Metrics", tuple(self.metrics())),
+            ("invariants", "Invariants", tuple(self.invariants())),
             ("examples", "Examples", tuple(self.examples())),
         )
         sections = tuple(Section(i, t, b) for i, t, b in parts if b)

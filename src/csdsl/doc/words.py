@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import attrs
+
 from csdsl import ir
 
 __all__ = [
@@ -169,6 +171,54 @@ def expr(e: ir.Expr) -> str:
 def condition(e: ir.Expr) -> str:
     """A condition in plain words (the same as `expr`)."""
     return expr(e)
+
+
+def invariant(inv: ir.Invariant, record: ir.Record | None = None) -> str:
+    """An invariant in plain words, its terms named: "the due time of reply", "when
+    complaint_ladder must reach team_lead", "the due time of reply if tier were regular"."""
+    names: dict[str, str] = {}
+    for p in inv.probes:
+        if p.kind == "valid":
+            continue
+        if p.kind == "deadline":
+            text = f"the due time of {p.clause}"
+        else:
+            text = f"when {p.clause} must reach {p.role}"
+        if p.overrides:
+            types = {f.name: f.type for f in record.fields} if record is not None else {}
+            text += " if " + " and ".join(
+                f"{k} were {value(v, types.get(k))}" for k, v in p.overrides
+            )
+        names[p.name] = text
+
+    def rename(e: ir.Expr) -> ir.Expr:
+        if isinstance(e, ir.FieldRef):
+            return attrs.evolve(e, name=names.get(e.name, e.name))
+        changes = {
+            a.name: rename(getattr(e, a.name))
+            for a in attrs.fields(type(e))
+            if isinstance(getattr(e, a.name), _EXPR_TYPES)
+        }
+        if isinstance(e, ir.In):
+            changes["items"] = tuple(rename(i) for i in e.items)
+        return attrs.evolve(e, **changes) if changes else e
+
+    return "always: " + expr(rename(inv.expr))
+
+
+_EXPR_TYPES = (
+    ir.Const,
+    ir.FieldRef,
+    ir.Neg,
+    ir.Arith,
+    ir.Cmp,
+    ir.And,
+    ir.Or,
+    ir.Not,
+    ir.IsSet,
+    ir.In,
+    ir.Contains,
+)
 
 
 # ---- time ----------------------------------------------------------------------------------

@@ -686,6 +686,21 @@ class MetricDecl:
     span: Span = _span()
 
 
+# ---- invariants ----------------------------------------------------------------------------
+
+
+@attrs.frozen
+class InvariantDecl:
+    """`invariant [ID] "wording" [for RECORD] { EXPR }`: a property `csdsl verify` searches
+    counterexamples for.  In EXPR, `valid` is a `Name` and `due(reply)` a `Call`."""
+
+    id: Ident | None
+    wording: str
+    record: Ident | None
+    expr: Expr
+    span: Span = _span()
+
+
 Item: TypeAlias = (
     Import
     | RecordDecl
@@ -698,6 +713,7 @@ Item: TypeAlias = (
     | TranscriptRules
     | TranscriptExample
     | MetricDecl
+    | InvariantDecl
 )
 
 

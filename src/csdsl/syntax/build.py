@@ -572,6 +572,21 @@ class Builder(Transformer[Token, ast.Module]):
             span=self._span(c),
         )
 
+    # -- invariants ---------------------------------------------------------------------------
+    def invariant_decl(self, c: list[Any]) -> ast.InvariantDecl:
+        ident, wording, *rest, expr = _named(c)
+        record = _given(rest)
+        return ast.InvariantDecl(
+            self._ident(ident) if ident is not None else None,
+            unescape(wording),
+            self._ident(record) if record is not None else None,
+            expr,
+            span=self._span(c),
+        )
+
+    def valid_ref(self, c: list[Token]) -> ast.Name:
+        return ast.Name("valid", span=self._span(c))
+
     def group_period(self, c: list[Any]) -> ast.Group:
         period, field = _named(c)
         return ast.Group(self._ident(field), self._ident(period), span=self._span(c))

@@ -282,6 +282,8 @@ def format_module(module: ast.Module) -> str:
             _transcript_example(p, item)
         elif isinstance(item, ast.MetricDecl):
             _metric(p, item)
+        elif isinstance(item, ast.InvariantDecl):
+            _invariant(p, item)
         else:
             _block(p, item)
         previous = item
@@ -322,17 +324,20 @@ def _condition_lines(c: ast.Condition, depth: int) -> list[str]:
     body = expr_text(c.expr)
     if len(INDENT) * depth + width(head) + 1 + width(body) <= WIDTH:
         return [f"{head} {body}"]
-    inner = INDENT * 1
-    if len(INDENT) * (depth + 1) + width(body) <= WIDTH:
-        return [head, inner + body]
-    chain = _chain(c.expr)
-    if chain is None:
-        return [head, inner + body]
+    return [head] + [INDENT + line for line in _expr_lines(c.expr, depth + 1)]
+
+
+def _expr_lines(e: ast.Expr, depth: int) -> list[str]:
+    """An expression on one line if it fits at `depth`, else its root `and`/`or` chain one
+    operand a line, each after the first led by its operator."""
+    body = expr_text(e)
+    chain = _chain(e)
+    if len(INDENT) * depth + width(body) <= WIDTH or chain is None:
+        return [body]
     op, operands = chain
     min_prec = _PREC_AND if op == "or" else _PREC_NOT
-    lines = [head, inner + expr_text(operands[0], min_prec if op == "and" else _PREC_OR)]
-    lines += [f"{inner}{op} {expr_text(x, min_prec)}" for x in operands[1:]]
-    return lines
+    lines = [expr_text(operands[0], min_prec if op == "and" else _PREC_OR)]
+    return lines + [f"{op} {expr_text(x, min_prec)}" for x in operands[1:]]
 
 
 def _conditions(p: _Printer, conds: Sequence[ast.Condition]) -> None:
@@ -657,3 +662,14 @@ def _metric(p: _Printer, m: ast.MetricDecl) -> None:
     else:
         lines = [head, INDENT + body] + ([INDENT + by.strip()] if by else [])
     p.clause(m.span.line, m.span.end_line, 0, lines)
+
+
+# ---- invariants ----------------------------------------------------------------------------
+
+
+def _invariant(p: _Printer, v: ast.InvariantDecl) -> None:
+    ident = f"{v.id.name} " if v.id is not None else ""
+    record = f" for {v.record.name}" if v.record is not None else ""
+    _open(p, v.span, f"invariant {ident}{quote(v.wording)}{record} {{", v.expr.span.line)
+    p.clause(v.expr.span.line, v.expr.span.end_line, 1, _expr_lines(v.expr, 1))
+    _close(p, v.span.end_line, 0)

@@ -50,12 +50,6 @@ KEYWORDS = frozenset(
         "phrases",
         "transcript",
         "metric",
-    }
-)
-# Keywords of the parts of the language still to come (DESIGN.md): reserved so that no policy
-# written today uses them as names and breaks when they arrive.
-RESERVED = frozenset(
-    {
         "invariant",
     }
 )
@@ -145,6 +139,7 @@ TOP_LEVEL = (
     "phrases",
     "transcript",
     "metric",
+    "invariant",
 )
 
 

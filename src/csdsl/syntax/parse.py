@@ -31,7 +31,7 @@ from csdsl.diagnostics import Diagnostic, Related, did_you_mean, error
 from csdsl.source import SourceFile, Span
 from csdsl.syntax import ast
 from csdsl.syntax.build import Builder
-from csdsl.syntax.grammar import CLAUSE_WORDS, KEYWORDS, RESERVED, TOP_LEVEL, parser
+from csdsl.syntax.grammar import CLAUSE_WORDS, KEYWORDS, TOP_LEVEL, parser
 
 FULL_WIDTH_EXTRA = {
     "“": '"',
@@ -401,13 +401,6 @@ def _explain(exc: UnexpectedInput, src: SourceFile) -> Diagnostic:
             "the `policy` header must come first in the file",
             span,
             "move the `policy ...` line above every import and declaration",
-        )
-    if token.type == "NAME" and value in RESERVED:
-        return error(
-            "E107",
-            f"`{value}` is reserved for a part of the language that is not available yet",
-            span,
-            "see docs/language.md, 'Reserved words'; use another name if this is a name",
         )
     if token.type == "NAME":
         words = _keyword_terminals(expected)

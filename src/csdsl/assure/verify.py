@@ -1,0 +1,335 @@
+"""`csdsl verify`: search for records that break a policy's invariants.
+
+In: a loaded `Policy`, a budget (`max_examples` records per invariant) and a seed.  Out: one
+`InvariantResult` per `invariant` clause: it held on every record tried, or a `Counterexample`:
+the record (IO.md input form, so `csdsl validate` and `csdsl explain` take it back), the values of
+the invariant's terms (`valid`, `due(...)`), how each part of the invariant came out on it, and an
+`example` block that states what the policy does with the record today, to paste into the policy
+(it passes as written; the owner edits its expectations to what the policy should do).
+
+An invariant is broken by a record on which it is false.  Unknown (a value it needs is missing, a
+due time that does not exist) is not false: a policy owner who wants a due time to exist says so,
+`due(reply) is set`.
+
+Terms, on a record with no events yet:
+- `valid` is the verdict of the record's validity block;
+- `due(D)` is the due time of deadline D's first cycle; missing when D starts on an event, or no
+  target applies;
+- `due(L.R)` is when ladder L must have reached role R if nobody acts (each breach of its clock
+  and each step left undone);
+- `due(... where F = V and ...)` is that due time for the record with those fields changed.
+
+The search is Hypothesis': `hypothesis.find` over `csdsl.testing.record_values`, drawing the
+fields the invariant, the validity block and the deadlines' targets read (the others get their
+plain value) and, about half the time, values next to the constants they are compared with; seeded
+from `seed` and the invariant, so the same seed finds the same counterexample.  Hypothesis then
+shrinks it: fields to their plainest values, numbers toward 0, datetimes toward the start of 2024.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from hypothesis import HealthCheck, Phase, find, settings
+from hypothesis.errors import NoSuchExample
+
+from csdsl import ir
+from csdsl.assure import VERIFY_MAX_EXAMPLES
+from csdsl.calendar import CalendarError
+from csdsl.explain import ExprTexts, Step, derive, step_lines
+from csdsl.interpreter import compile_expr
+from csdsl.records import json_value
+from csdsl.syntax import ast
+from csdsl.syntax.format import format_module
+from csdsl.testing import boundaries, plain_value, record_values
+from csdsl.timeline import Milestone
+
+if TYPE_CHECKING:
+    from csdsl.api import Policy
+
+__all__ = ["MAX_EXAMPLES", "Counterexample", "InvariantChecker", "InvariantResult", "verify"]
+
+MAX_EXAMPLES = VERIFY_MAX_EXAMPLES
+
+
+class InvariantChecker:
+    """One invariant, compiled: `checker(values)` is True, False or None (unknown) on a record's
+    checked values; `checker.terms(values)` are the values of its terms."""
+
+    def __init__(self, policy: Policy, invariant: ir.Invariant) -> None:
+        self.policy = policy
+        self.invariant = invariant
+        self._fn = compile_expr(invariant.expr)
+        self._builder = policy._builder(invariant.record)
+        probes = invariant.probes
+        self._deadlines = {p.clause for p in probes if p.kind == "deadline" and p.clause}
+        self._ladders = {p.clause for p in probes if p.kind == "escalation" and p.clause}
+
+    def terms(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        timelines: dict[tuple[tuple[str, Any], ...], list[Milestone] | None] = {}
+        for p in self.invariant.probes:
+            if p.kind == "valid":
+                out[p.name] = self.policy.validate_values(values, self.invariant.record).valid
+                continue
+            if p.overrides not in timelines:
+                timelines[p.overrides] = self._milestones({**values, **dict(p.overrides)})
+            out[p.name] = _due(timelines[p.overrides], p)
+        return out
+
+    def _milestones(self, values: Mapping[str, Any]) -> list[Milestone] | None:
+        try:
+            return self._builder.untouched(values, self._deadlines, self._ladders)
+        except CalendarError:
+            return None
+
+    def __call__(self, values: Mapping[str, Any]) -> bool | None:
+        result = self._fn({**values, **self.terms(values)})
+        return result if isinstance(result, bool) else None
+
+
+def _due(milestones: Sequence[Milestone] | None, p: ir.Probe) -> dt.datetime | None:
+    for m in milestones or ():
+        if p.kind == "deadline" and m.kind == "deadline" and m.clause == p.clause:
+            return m.due  # the first cycle comes first
+        if (
+            p.kind == "escalation"
+            and m.kind == "escalation"
+            and m.clause.startswith(f"{p.clause}: ")
+            and m.owner == p.role
+        ):
+            return m.due
+    return None
+
+
+# ---- results -----------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Counterexample:
+    record: dict[str, Any]  # JSON, as a records file would hold it
+    terms: tuple[tuple[str, Any], ...]  # term -> value (JSON)
+    derivation: Step
+    example: str  # an `example` block to paste into the policy
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "record": self.record,
+            "terms": dict(self.terms),
+            "derivation": self.derivation.to_json(),
+            "example": self.example,
+        }
+
+
+@attrs.frozen
+class InvariantResult:
+    invariant: ir.Invariant
+    holds: bool
+    max_examples: int
+    seed: int
+    counterexample: Counterexample | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{self.invariant.span.file}:{self.invariant.span.line}"
+
+    def to_json(self) -> dict[str, Any]:
+        inv = self.invariant
+        return {
+            "invariant": inv.id,
+            "wording": inv.wording,
+            "record_type": inv.record,
+            "file": inv.span.file,
+            "line": inv.span.line,
+            "holds": self.holds,
+            "max_examples": self.max_examples,
+            "seed": self.seed,
+            "counterexample": self.counterexample.to_json() if self.counterexample else None,
+        }
+
+    def to_text(self) -> str:
+        inv = self.invariant
+        name = f"{inv.id} " if inv.id else ""
+        head = f'{self.where}: invariant {name}"{inv.wording}"'
+        if self.counterexample is None:
+            return f"{head}: holds ({self.max_examples} records tried, seed {self.seed})"
+        c = self.counterexample
+        lines = [f"{head}: BROKEN", "  counterexample (a record, as a JSON line):"]
+        lines.append("    " + json.dumps(c.record, ensure_ascii=False))
+        if c.terms:
+            lines.append("  terms:")
+            lines += [f"    {k} = {_term_text(v)}" for k, v in c.terms]
+        lines.append("  how it came out:")
+        lines += step_lines(c.derivation, 4)
+        if c.example:
+            lines.append("  as an example to paste into the policy:")
+            lines += ["    " + line if line else "" for line in c.example.splitlines()]
+        return "\n".join(lines)
+
+
+# ---- the search --------------------------------------------------------------------------------
+
+
+def _read(policy: Policy, inv: ir.Invariant) -> tuple[set[str], dict[str, list[Any]]]:
+    """The fields the invariant's outcome depends on, and values worth drawing for them."""
+    exprs: list[ir.Expr | None] = [inv.expr]
+    used = set(ir.fields_used(inv.expr))
+    kinds = {p.kind for p in inv.probes}
+    if "valid" in kinds:
+        v = policy.ir.validity(inv.record)
+        exprs += [c.expr for c in (*v.conditions, *v.exceptions)] if v else []
+    if kinds & {"deadline", "escalation"}:
+        for d in policy.ir.deadlines:
+            if d.record == inv.record:
+                exprs += [t.when for t in d.targets]
+                used.update([d.start_field] if d.start_field else [])
+    for p in inv.probes:
+        used.update(name for name, _ in p.overrides)
+    for e in exprs[1:]:
+        used.update(ir.fields_used(e) if e is not None else ())
+    near: dict[str, list[Any]] = {}
+    for e in exprs:
+        boundaries(e, near)
+    return used, near
+
+
+def _search(
+    policy: Policy, inv: ir.Invariant, max_examples: int, seed: int
+) -> dict[str, Any] | None:
+    record = policy.ir.record(inv.record)
+    assert record is not None
+    check = InvariantChecker(policy, inv)
+    used, near = _read(policy, inv)
+    drawn = ir.Record(record.name, tuple(f for f in record.fields if f.name in used))
+    filler = {f.name: plain_value(f, policy.tz) for f in record.fields if f.name not in used}
+    values = record_values(drawn, policy.tz, near=near).map(lambda d: {**filler, **d})
+    try:
+        return find(
+            values,
+            lambda v: check(v) is False,
+            settings=settings(
+                max_examples=max_examples,
+                database=None,
+                deadline=None,
+                phases=[Phase.generate, Phase.shrink],
+                suppress_health_check=list(HealthCheck),
+            ),
+            random=random.Random(f"{seed}:{inv.label}"),
+        )
+    except NoSuchExample:
+        return None
+
+
+def verify(
+    policy: Policy, *, max_examples: int = MAX_EXAMPLES, seed: int = 0
+) -> list[InvariantResult]:
+    """Search each invariant of `policy` for a counterexample (in the order written)."""
+    out = []
+    for inv in policy.ir.invariants:
+        found = _search(policy, inv, max_examples, seed)
+        cx = _counterexample(policy, inv, found) if found is not None else None
+        out.append(InvariantResult(inv, cx is None, max_examples, seed, cx))
+    return out
+
+
+# ---- printing a counterexample -----------------------------------------------------------------
+
+
+def _counterexample(policy: Policy, inv: ir.Invariant, values: dict[str, Any]) -> Counterexample:
+    check = InvariantChecker(policy, inv)
+    terms = check.terms(values)
+    tz = policy.tz
+    label = inv.id or "counterexample"
+    record = {"id": f"counterexample-{label}"}
+    record.update((k, _json(v, tz)) for k, v in values.items())
+    derivation = derive(inv.expr, {**values, **terms}, ExprTexts(policy))
+    return Counterexample(
+        record,
+        tuple((k, _json(v, tz)) for k, v in terms.items()),
+        derivation,
+        _example(policy, inv, values, terms),
+    )
+
+
+def _term_text(v: Any) -> str:
+    """A term's JSON value for people: true/false, a datetime or duration unquoted, missing."""
+    if v is None:
+        return "missing"
+    return v if isinstance(v, str) else json.dumps(v)
+
+
+def _json(v: Any, tz: dt.tzinfo) -> Any:
+    return json_value(v.astimezone(tz) if isinstance(v, dt.datetime) else v)
+
+
+def _literal(v: Any, f: ir.Field, tz: dt.tzinfo) -> ast.Value:
+    """A value as policy text (an example's `given`)."""
+    if v is None:
+        return ast.Missing()
+    if isinstance(v, bool):
+        return ast.Bool(v)
+    if f.type.kind is ir.Kind.ENUM:
+        return ast.Name(str(v))
+    if isinstance(v, int | float):
+        return ast.Neg(ast.Number(-v)) if v < 0 else ast.Number(v)
+    if isinstance(v, dt.timedelta):
+        seconds = int(v.total_seconds())
+        return ast.Neg(ast.Duration(-seconds)) if seconds < 0 else ast.Duration(seconds)
+    if isinstance(v, dt.datetime):
+        return ast.DateTimeLit(v.astimezone(tz))
+    if isinstance(v, dt.date):
+        return ast.DateLit(v)
+    return ast.String(str(v))
+
+
+def _example(
+    policy: Policy, inv: ir.Invariant, values: Mapping[str, Any], terms: Mapping[str, Any]
+) -> str:
+    """What the policy does with the record today, as an `example` block that passes."""
+    record = policy.ir.record(inv.record)
+    assert record is not None
+    tz = policy.tz
+    fields = tuple(
+        ast.FieldValue(ast.Ident(f.name), _literal(values.get(f.name), f, tz))
+        for f in record.fields
+    )
+    verdict: bool | None = None
+    because: tuple[ast.Ident, ...] | None = None
+    if policy.ir.validity(inv.record) is not None:
+        v = policy.validate_values(values, inv.record)
+        verdict = v.valid
+        fired = (*v.matched, *v.excepted)
+        because = tuple(ast.Ident(c) for c in fired) if fired else None
+    clocks = []
+    if any(d.record == inv.record for d in policy.ir.deadlines):
+        timeline = policy._builder(inv.record).build(None, values, [], None)
+        for m in timeline.milestones:
+            if m.kind == "deadline" and m.cycle == 1 and m.due is not None:
+                clocks.append(
+                    ast.ExpectClock(
+                        ast.Ident(m.clause),
+                        ast.Ident(m.status),
+                        due=ast.DateTimeLit(m.due.astimezone(tz)),
+                    )
+                )
+    title = f"counterexample to {inv.id or inv.wording}"
+    example = ast.Example(
+        None,
+        title,
+        ast.Ident(inv.record),
+        False,
+        fields,
+        verdict,
+        because,
+        (),
+        tuple(clocks),
+    )
+    if verdict is None and not clocks:
+        return ""  # the policy states nothing about the record an example could expect
+    shown = [f"# {k} = {_term_text(_json(v, tz))}" for k, v in terms.items()]
+    return "\n".join([*shown, format_module(ast.Module(None, (example,))).rstrip("\n")])
