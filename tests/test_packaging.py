@@ -37,3 +37,40 @@ def test_python_dash_m_runs_the_cli() -> None:
     )
     assert done.returncode == 0
     assert done.stdout.startswith("csdsl ")
+
+
+# import name -> the runtime dependency that brings it (its distribution, or the dependency
+# that requires it: jinja2 installs markupsafe)
+_DISTRIBUTIONS = {"ahocorasick": "pyahocorasick", "markupsafe": "jinja2"}
+
+
+def test_every_third_party_import_of_the_package_is_a_runtime_dependency() -> None:
+    """`pip install .` without extras must run every verb: a module of `src/csdsl` may import
+    only the standard library, csdsl and the runtime dependencies (`csdsl diff` once needed
+    Hypothesis, a test extra, and ended in an ImportError)."""
+    import ast
+    import re
+    import sys
+    import tomllib
+
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    runtime = {
+        re.split(r"[<>=!~ \[;]", d, maxsplit=1)[0].lower() for d in meta["project"]["dependencies"]
+    }
+    wanted: dict[str, str] = {}
+    for path in sorted((ROOT / "src" / "csdsl").rglob("*.py")):
+        if path.name == "pytest_plugin.py":
+            continue  # loaded by pytest only
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top != "csdsl" and top not in sys.stdlib_module_names:
+                    wanted.setdefault(_DISTRIBUTIONS.get(top, top).lower(), path.name)
+    missing = {d: where for d, where in wanted.items() if d not in runtime}
+    assert not missing, f"imported but not in [project] dependencies: {missing}"

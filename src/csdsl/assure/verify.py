@@ -207,7 +207,10 @@ def _search(
     used, near = _read(policy, inv)
     drawn = ir.Record(record.name, tuple(f for f in record.fields if f.name in used))
     filler = {f.name: plain_value(f, policy.tz) for f in record.fields if f.name not in used}
-    values = record_values(drawn, policy.tz, near=near).map(lambda d: {**filler, **d})
+    order = [f.name for f in record.fields]
+    values = record_values(drawn, policy.tz, near=near).map(
+        lambda d: {k: d[k] if k in d else filler[k] for k in order}
+    )
     try:
         return find(
             values,

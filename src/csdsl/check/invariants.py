@@ -74,6 +74,7 @@ class _Invariant:
                 e.span,
                 f"write `valid {self.record.name} when any {{ ... }}`, or drop `valid`",
             )
+            self.bad.add("valid")
             return
         self.probes.setdefault("valid", ir.Probe("valid", "valid", span=e.span))
 

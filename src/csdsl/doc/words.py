@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import Any
 
 import attrs
 
@@ -194,7 +195,7 @@ def invariant(inv: ir.Invariant, record: ir.Record | None = None) -> str:
     def rename(e: ir.Expr) -> ir.Expr:
         if isinstance(e, ir.FieldRef):
             return attrs.evolve(e, name=names.get(e.name, e.name))
-        changes = {
+        changes: dict[str, Any] = {
             a.name: rename(getattr(e, a.name))
             for a in attrs.fields(type(e))
             if isinstance(getattr(e, a.name), _EXPR_TYPES)
