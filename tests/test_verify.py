@@ -11,6 +11,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -134,9 +135,12 @@ def test_the_bundled_policies_invariants_hold(seed: int) -> None:
 
 
 def test_the_bundled_broken_example_is_broken_on_the_calendar() -> None:
-    """The desk's 1 working hour is no "24 hours": a complaint before a closed day breaks it."""
+    """The desk's 1 working hour is no "24 hours": a complaint before a closed day breaks it,
+    the policy's own examples aside."""
     policy = csdsl.load(BROKEN)
+    policy.ir = attrs.evolve(policy.ir, examples=())
     (r,) = [r for r in verify(policy) if r.invariant.id == "desk_within_a_day"]
+    assert r.counterexample is not None and r.counterexample.source == "generated"
     assert r.counterexample is not None
     rec = _reread(policy, r.counterexample.record)
     due = dict(r.counterexample.terms)["due(desk_acknowledge)"]
@@ -166,6 +170,32 @@ def test_unknown_is_not_broken(tmp_path: Path) -> None:
         tmp_path, 'invariant n "never set" { note is missing or note = note }', "r.csp"
     )
     assert _one(policy).holds
+
+
+def test_the_policys_own_examples_are_tried_first(tmp_path: Path) -> None:
+    policy = _policy(
+        tmp_path,
+        """
+invariant polite "a rude agent never causes a loss" { not rude or amount = 0 }
+
+example "rude and costly" {
+  given Complaint {
+    received_at: 2024-10-29T09:00
+    tier: key_account
+    complexity: simple
+    rude: true
+    amount: 12.5
+    note: "客户投诉"
+  }
+  expect valid because rude_agent
+}
+""",
+    )
+    r = _one(policy, max_examples=1)
+    assert r.counterexample is not None
+    assert r.counterexample.source.startswith('example "rude and costly" (')
+    assert r.counterexample.record["amount"] == 12.5 and r.counterexample.example == ""
+    assert "broken by the policy's own example" in r.to_text()
 
 
 # ---- the terms ---------------------------------------------------------------------------------
@@ -323,21 +353,27 @@ def test_cli_exit_codes_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert broken[0]["invariant"] == "desk_within_a_day"
     assert broken[0]["seed"] == 2
     cx = broken[0]["counterexample"]
-    assert set(cx) == {"record", "terms", "derivation", "example"}
+    assert set(cx) == {"source", "record", "terms", "derivation", "example"}
+    # the bundled policy's own example of an evening complaint breaks it before any search
+    assert cx["source"].startswith('example "received after hours')
     assert cx["derivation"]["outcome"] is False
     assert main(["verify", "nope.csp"]) == 2
     assert main(["verify", str(HANDLING), "--max-examples", "0"]) == 2
 
 
 def test_cli_text_names_the_clause_and_prints_the_record(
-    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["verify", str(BROKEN)]) == 1
     out = capsys.readouterr().out
     assert f"{BROKEN}:10: invariant desk_within_a_day" in out and "BROKEN" in out
+    assert "broken by the policy's own example" in out
     line = next(x for x in out.splitlines() if x.strip().startswith('{"id"'))
     assert json.loads(line)["id"] == "counterexample-desk_within_a_day"
-    assert 'example "counterexample to desk_within_a_day" {' in out
+    _policy(tmp_path, 'invariant fast "due within 3h" { due(reply) - received_at <= 3h }')
+    assert main(["verify", str(tmp_path / "p.csp")]) == 1
+    out = capsys.readouterr().out
+    assert 'example "counterexample to fast" {' in out and "generated" not in out
 
 
 def test_a_policy_without_invariants_says_so(capsys: pytest.CaptureFixture[str]) -> None:

@@ -19,7 +19,9 @@ Terms, on a record with no events yet:
   and each step left undone);
 - `due(... where F = V and ...)` is that due time for the record with those fields changed.
 
-The search is Hypothesis': `hypothesis.find` over `csdsl.testing.record_values`, drawing the
+The policy's own examples come first: the first whose `given` record breaks the invariant is
+the counterexample (`source` names it; its events play no part).  Then the search, Hypothesis':
+`hypothesis.find` over `csdsl.testing.record_values`, drawing the
 fields the invariant, the validity block and the deadlines' targets read (the others get their
 plain value) and, about half the time, values next to the constants they are compared with; seeded
 from `seed` and the invariant, so the same seed finds the same counterexample.  Hypothesis then
@@ -115,10 +117,12 @@ class Counterexample:
     record: dict[str, Any]  # JSON, as a records file would hold it
     terms: tuple[tuple[str, Any], ...]  # term -> value (JSON)
     derivation: Step
-    example: str  # an `example` block to paste into the policy
+    example: str  # an `example` block to paste into the policy ("" for one of its own)
+    source: str = "generated"  # or `example "TITLE" (FILE:LINE)`: one of the policy's examples
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "source": self.source,
             "record": self.record,
             "terms": dict(self.terms),
             "derivation": self.derivation.to_json(),
@@ -159,7 +163,10 @@ class InvariantResult:
         if self.counterexample is None:
             return f"{head}: holds ({self.max_examples} records tried, seed {self.seed})"
         c = self.counterexample
-        lines = [f"{head}: BROKEN", "  counterexample (a record, as a JSON line):"]
+        lines = [f"{head}: BROKEN"]
+        if c.source != "generated":
+            lines.append(f"  broken by the policy's own {c.source}")
+        lines.append("  counterexample (a record, as a JSON line):")
         lines.append("    " + json.dumps(c.record, ensure_ascii=False))
         if c.terms:
             lines.append("  terms:")
@@ -234,10 +241,24 @@ def verify(
     """Search each invariant of `policy` for a counterexample (in the order written)."""
     out = []
     for inv in policy.ir.invariants:
-        found = _search(policy, inv, max_examples, seed)
-        cx = _counterexample(policy, inv, found) if found is not None else None
+        cx = _own_example(policy, inv)
+        if cx is None:
+            found = _search(policy, inv, max_examples, seed)
+            cx = _counterexample(policy, inv, found) if found is not None else None
         out.append(InvariantResult(inv, cx is None, max_examples, seed, cx))
     return out
+
+
+def _own_example(policy: Policy, inv: ir.Invariant) -> Counterexample | None:
+    """The first of the policy's own examples of the record type that breaks the invariant
+    (its `given` record; its events play no part): tried before any generated record."""
+    check = InvariantChecker(policy, inv)
+    for ex in policy.ir.examples:
+        if ex.record == inv.record and check(dict(ex.values)) is False:
+            cx = _counterexample(policy, inv, dict(ex.values))
+            where = f'example "{ex.title}" ({ex.span.file}:{ex.span.line})'
+            return attrs.evolve(cx, example="", source=where)
+    return None
 
 
 # ---- printing a counterexample -----------------------------------------------------------------
