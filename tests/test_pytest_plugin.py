@@ -154,15 +154,37 @@ def test_repository_policies(pytester: pytest.Pytester) -> None:
     for path in policies:
         policy = csdsl.load(path)
         examples = [*policy.ir.examples, *policy.ir.transcript_examples]
-        expected += len(examples)
+        expected += len(examples) + len(policy.ir.invariants)
         names += [f"policies/{path.name}::{ex.id or ex.title}" for ex in examples[:2]]
-    pytester.makeini("[pytest]\ncsdsl_policies = policies/*.csp\n")
+    pytester.makeini("[pytest]\ncsdsl_policies = policies/*.csp\ncsdsl_max_examples = 50\n")
     result = run(pytester, "--collect-only", "-q")
     result.stdout.fnmatch_lines(names, consecutive=False)
     result = run(pytester)
     result.assert_outcomes(passed=expected)
-    # every example is an item: as many as `csdsl test` runs
-    assert expected == sum(len(csdsl.load(p).run_examples()) for p in policies)
+    # every example is an item, as many as `csdsl test` runs, and so is every invariant
+    assert expected == sum(
+        len(csdsl.load(p).run_examples()) + len(csdsl.load(p).ir.invariants) for p in policies
+    )
+    result.stdout.no_fnmatch_line("*FAILED*")
+
+
+def test_invariants_are_items(pytester: pytest.Pytester) -> None:
+    broken = POLICY + '\ninvariant short "waits are short" for Ticket { wait <= 2h }\n'
+    held = POLICY + '\ninvariant sure "a rude agent counts" for Ticket { not rude or valid }\n'
+    _project(
+        pytester, "csdsl_policies = policies/*.csp\ncsdsl_max_examples = 100", a=held, b=broken
+    )
+    result = run(pytester, "-v")
+    result.assert_outcomes(passed=5, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*policies/a.csp::invariant sure PASSED*",
+            "*policies/b.csp::invariant short FAILED*",
+            '*invariant short "waits are short": BROKEN*',
+            "*counterexample (a record, as a JSON line):*",
+        ],
+        consecutive=False,
+    )
 
 
 def test_item_reportinfo_cites_the_example_line(pytester: pytest.Pytester) -> None:

@@ -1,11 +1,13 @@
-"""A pytest plugin: the `example` blocks of `.csp` policies as pytest tests.
+"""A pytest plugin: the `example` blocks and `invariant` clauses of `.csp` policies as tests.
 
 In: `.csp` files that pytest's collection visits, when enabled by the ini option
 `csdsl_policies = <globs>` (relative to the rootdir, e.g. `policies/*.csp`) or the flag `--csdsl`
 (every `.csp` under the given paths).  Nothing is collected otherwise.  Out: one test item per
 example (record examples and transcript examples), named by the example's id or title, failing
-with the message `csdsl test` prints; a policy that does not compile is one failing item showing
-the rendered diagnostics.
+with the message `csdsl test` prints; one item per invariant, named `invariant <id or wording>`,
+failing with the counterexample `csdsl verify` prints (seed 0, `csdsl_max_examples` records, by
+default as many as `csdsl verify` tries); a policy that does not compile is one failing item
+showing the rendered diagnostics.
 
 When the globs name files outside the `testpaths` a bare `pytest` run walks, those files are
 added to the run, so `csdsl_policies = policies/*.csp` works beside `testpaths = ["tests"]`.
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from csdsl.diagnostics import PolicyError
 
 INI = "csdsl_policies"
+INI_MAX = "csdsl_max_examples"
 _MATCHED = pytest.StashKey[frozenset[Path]]()
 
 
@@ -44,6 +47,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "globs (relative to the rootdir) of .csp files whose example blocks are collected",
         type="args",
         default=[],
+    )
+    parser.addini(
+        INI_MAX,
+        "records each invariant is tried on (default: as many as `csdsl verify` tries)",
+        default="",
     )
 
 
@@ -115,6 +123,12 @@ class CspFile(pytest.File):
                 name = f"{name} (line {ex.span.line})"
             seen.add(name)
             yield CspExampleItem.from_parent(self, name=name, example=ex)
+        for inv in self.policy.ir.invariants:
+            name = f"invariant {inv.label}"
+            if name in seen:
+                name = f"{name} (line {inv.span.line})"
+            seen.add(name)
+            yield CspInvariantItem.from_parent(self, name=name, invariant=inv)
 
     def results(self) -> list[ExampleResult]:
         """Every example's result, run once for the file (`Policy.run_examples`)."""
@@ -153,6 +167,40 @@ class CspExampleItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, self.example.span.line - 1, f"example {self.name}"
+
+
+class InvariantBroken(Exception):
+    """An invariant with a counterexample; the message is `csdsl verify`'s report."""
+
+
+class CspInvariantItem(pytest.Item):
+    def __init__(self, *, invariant: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.invariant = invariant
+
+    def runtest(self) -> None:
+        from csdsl.assure import VERIFY_MAX_EXAMPLES
+        from csdsl.assure.verify import verify_one
+
+        assert isinstance(self.parent, CspFile) and self.parent.policy is not None
+        raw = str(self.config.getini(INI_MAX) or "").strip()
+        try:
+            budget = int(raw) if raw else VERIFY_MAX_EXAMPLES
+        except ValueError:
+            raise pytest.UsageError(f"{INI_MAX} must be a whole number, not {raw!r}") from None
+        result = verify_one(self.parent.policy, self.invariant, max_examples=budget)
+        if not result.holds:
+            raise InvariantBroken(result.to_text())
+
+    def repr_failure(
+        self, excinfo: ExceptionInfo[BaseException], style: Any = None
+    ) -> str | TerminalRepr:
+        if isinstance(excinfo.value, InvariantBroken):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, self.invariant.span.line - 1, self.name
 
 
 class CspCompileItem(pytest.Item):

@@ -54,7 +54,14 @@ from csdsl.timeline import Milestone
 if TYPE_CHECKING:
     from csdsl.api import Policy
 
-__all__ = ["MAX_EXAMPLES", "Counterexample", "InvariantChecker", "InvariantResult", "verify"]
+__all__ = [
+    "MAX_EXAMPLES",
+    "Counterexample",
+    "InvariantChecker",
+    "InvariantResult",
+    "verify",
+    "verify_one",
+]
 
 MAX_EXAMPLES = VERIFY_MAX_EXAMPLES
 
@@ -239,14 +246,21 @@ def verify(
     policy: Policy, *, max_examples: int = MAX_EXAMPLES, seed: int = 0
 ) -> list[InvariantResult]:
     """Search each invariant of `policy` for a counterexample (in the order written)."""
-    out = []
-    for inv in policy.ir.invariants:
-        cx = _own_example(policy, inv)
-        if cx is None:
-            found = _search(policy, inv, max_examples, seed)
-            cx = _counterexample(policy, inv, found) if found is not None else None
-        out.append(InvariantResult(inv, cx is None, max_examples, seed, cx))
-    return out
+    return [
+        verify_one(policy, inv, max_examples=max_examples, seed=seed)
+        for inv in policy.ir.invariants
+    ]
+
+
+def verify_one(
+    policy: Policy, inv: ir.Invariant, *, max_examples: int = MAX_EXAMPLES, seed: int = 0
+) -> InvariantResult:
+    """Search one invariant of `policy` for a counterexample."""
+    cx = _own_example(policy, inv)
+    if cx is None:
+        found = _search(policy, inv, max_examples, seed)
+        cx = _counterexample(policy, inv, found) if found is not None else None
+    return InvariantResult(inv, cx is None, max_examples, seed, cx)
 
 
 def _own_example(policy: Policy, inv: ir.Invariant) -> Counterexample | None:
