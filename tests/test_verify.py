@@ -19,7 +19,13 @@ from hypothesis import strategies as st
 import csdsl
 from csdsl import ir, testing
 from csdsl.api import Policy
-from csdsl.assure.verify import MAX_EXAMPLES, InvariantChecker, InvariantResult, verify
+from csdsl.assure.verify import (
+    MAX_EXAMPLES,
+    Counterexample,
+    InvariantChecker,
+    InvariantResult,
+    verify,
+)
 from csdsl.cli import main
 from csdsl.diagnostics import PolicyError
 
@@ -72,6 +78,14 @@ def _policy(tmp_path: Path, body: str, name: str = "p.csp") -> Policy:
 def _reread(policy: Policy, record: dict[str, object]) -> dict[str, object]:
     """A counterexample's JSON record, read back the way a records file is."""
     return policy.reader("Complaint").coerce(dict(record))[1]
+
+
+def _broken(tmp_path: Path, body: str) -> tuple[Policy, Counterexample]:
+    """The policy of `body` and the counterexample to its one invariant (seed 0)."""
+    policy = _policy(tmp_path, body)
+    cx = _one(policy).counterexample
+    assert cx is not None
+    return policy, cx
 
 
 def _one(policy: Policy, **kw: int) -> InvariantResult:
@@ -202,24 +216,19 @@ example "rude and costly" {
 
 
 def test_valid_term_is_the_verdict(tmp_path: Path) -> None:
-    policy = _policy(tmp_path, 'invariant v "big losses are rude" { not valid or rude }')
-    r = _one(policy)
-    assert r.counterexample is not None
-    rec = r.counterexample.record
-    assert rec["rude"] is False and rec["amount"] > 500  # found next to the constant 500
-    assert dict(r.counterexample.terms)["valid"] is True
+    _, cx = _broken(tmp_path, 'invariant v "big losses are rude" { not valid or rude }')
+    assert cx.record["rude"] is False and cx.record["amount"] > 500  # next to the constant 500
+    assert dict(cx.terms)["valid"] is True
 
 
 def test_where_changes_fields_for_the_term_only(tmp_path: Path) -> None:
-    policy = _policy(
+    _, cx = _broken(
         tmp_path,
         'invariant k "complex waits as long as simple" '
         "{ due(reply) <= due(reply where complexity = simple) }",
     )
-    r = _one(policy)
-    assert r.counterexample is not None
-    assert r.counterexample.record["complexity"] == "complex"
-    terms = dict(r.counterexample.terms)
+    assert cx.record["complexity"] == "complex"
+    terms = dict(cx.terms)
     gap = dt.datetime.fromisoformat(terms["due(reply)"]) - dt.datetime.fromisoformat(
         terms["due(reply where complexity = simple)"]
     )
@@ -227,15 +236,13 @@ def test_where_changes_fields_for_the_term_only(tmp_path: Path) -> None:
 
 
 def test_a_ladder_term_follows_the_working_calendar(tmp_path: Path) -> None:
-    policy = _policy(
+    policy, cx = _broken(
         tmp_path,
         'invariant s "the supervisor is reached within 5 hours of receipt" '
         "{ due(ladder.supervisor) - received_at <= 5h }",
     )
-    r = _one(policy)
-    assert r.counterexample is not None
     check = InvariantChecker(policy, policy.ir.invariants[0])
-    values = _reread(policy, r.counterexample.record)
+    values = _reread(policy, cx.record)
     terms = check.terms(values)
     # team lead at due + 30m, then 4 working hours on the office calendar: past 5h whenever
     # the office is closed in between
@@ -269,9 +276,8 @@ invariant w "no due time before the report" { due(written) is missing }
     ],
 )
 def test_the_example_block_passes_when_pasted(tmp_path: Path, body: str) -> None:
-    policy = _policy(tmp_path, body)
-    cx = _one(policy).counterexample
-    assert cx is not None and "example" in cx.example
+    _, cx = _broken(tmp_path, body)
+    assert "example" in cx.example
     pasted = tmp_path / "pasted.csp"
     pasted.write_text(HEADER + RECORD + body + "\n\n" + cx.example + "\n", encoding="utf-8")
     again = csdsl.load(pasted)

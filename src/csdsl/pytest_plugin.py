@@ -138,11 +138,28 @@ class CspFile(pytest.File):
         return self._results
 
 
-class ExampleFailed(Exception):
+class Reported(Exception):
+    """A failure whose message is the whole report (no Python traceback)."""
+
+
+class ExampleFailed(Reported):
     """An example whose expectation does not hold; the message is `csdsl test`'s line."""
 
 
-class CspExampleItem(pytest.Item):
+class InvariantBroken(Reported):
+    """An invariant with a counterexample; the message is `csdsl verify`'s report."""
+
+
+class _CspItem(pytest.Item):
+    def repr_failure(
+        self, excinfo: ExceptionInfo[BaseException], style: Any = None
+    ) -> str | TerminalRepr:
+        if isinstance(excinfo.value, Reported):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style)
+
+
+class CspExampleItem(_CspItem):
     def __init__(self, *, example: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.example = example
@@ -158,22 +175,11 @@ class CspExampleItem(pytest.Item):
             ex = self.example
             raise ExampleFailed(f"FAIL {ex.span.file}:{ex.span.line} {ex.title}: {result.message}")
 
-    def repr_failure(
-        self, excinfo: ExceptionInfo[BaseException], style: Any = None
-    ) -> str | TerminalRepr:
-        if isinstance(excinfo.value, ExampleFailed):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo, style)
-
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, self.example.span.line - 1, f"example {self.name}"
 
 
-class InvariantBroken(Exception):
-    """An invariant with a counterexample; the message is `csdsl verify`'s report."""
-
-
-class CspInvariantItem(pytest.Item):
+class CspInvariantItem(_CspItem):
     def __init__(self, *, invariant: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.invariant = invariant
@@ -191,13 +197,6 @@ class CspInvariantItem(pytest.Item):
         result = verify_one(self.parent.policy, self.invariant, max_examples=budget)
         if not result.holds:
             raise InvariantBroken(result.to_text())
-
-    def repr_failure(
-        self, excinfo: ExceptionInfo[BaseException], style: Any = None
-    ) -> str | TerminalRepr:
-        if isinstance(excinfo.value, InvariantBroken):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo, style)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, self.invariant.span.line - 1, self.name
