@@ -166,6 +166,12 @@ def test_the_bundled_broken_example_is_broken_on_the_calendar() -> None:
     assert dt.datetime.fromisoformat(due) - received > dt.timedelta(hours=24)
 
 
+def test_an_unnamed_invariant_names_its_counterexample_by_line(tmp_path: Path) -> None:
+    _, cx = _broken(tmp_path, 'invariant "due within 3h" { due(reply) - received_at <= 3h }')
+    line = (HEADER + RECORD).count("\n") + 1
+    assert cx.record["id"] == f"counterexample-line-{line}"
+
+
 def test_the_same_seed_finds_the_same_counterexample(tmp_path: Path) -> None:
     body = 'invariant fast "due within 3h" { due(reply) - received_at <= 3h }'
     a = _one(_policy(tmp_path, body), seed=5).counterexample
@@ -294,7 +300,7 @@ def test_the_example_block_passes_when_pasted(tmp_path: Path, body: str) -> None
 @pytest.mark.parametrize(
     ("body", "code"),
     [
-        ('invariant x "t" for Nope { true }', "E201"),
+        ('invariant x "t" for Nope { true }', "E203"),
         ('invariant x "t" { due(nope) is set }', "E271"),
         ('invariant x "t" { due(ladder.boss) is set }', "E272"),
         ('invariant x "t" { due(ladder) is set }', "E272"),

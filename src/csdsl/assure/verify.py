@@ -2,7 +2,8 @@
 
 In: a loaded `Policy`, a budget (`max_examples` records per invariant) and a seed.  Out: one
 `InvariantResult` per `invariant` clause: it held on every record tried, or a `Counterexample`:
-the record (IO.md input form, so `csdsl validate` and `csdsl explain` take it back), the values of
+the record (IO.md input form, so `csdsl timeline`, and where the policy has the validity block,
+`csdsl validate` and `csdsl explain` take it back), the values of
 the invariant's terms (`valid`, `due(...)`), how each part of the invariant came out on it, and an
 `example` block that states what the policy does with the record today, to paste into the policy
 (it passes as written; the owner edits its expectations to what the policy should do).
@@ -282,7 +283,7 @@ def _counterexample(policy: Policy, inv: ir.Invariant, values: dict[str, Any]) -
     check = InvariantChecker(policy, inv)
     terms = check.terms(values)
     tz = policy.tz
-    label = inv.id or "counterexample"
+    label = inv.id or f"line-{inv.span.line}"
     record = {"id": f"counterexample-{label}"}
     record.update((k, _json(v, tz)) for k, v in values.items())
     derivation = derive(inv.expr, {**values, **terms}, ExprTexts(policy))

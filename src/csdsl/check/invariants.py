@@ -5,7 +5,8 @@ ladders already lowered.  Out: `ir.Invariant`s and diagnostics: no record given 
 infer (E270), a `due(...)` that names no deadline or ladder of the record (E271), a ladder role
 the ladder never escalates to (E272), a `where` that is not `FIELD = VALUE and ...` (E273),
 `valid` for a record without a validity block (E274), another call (E275), an expression that is
-not yes/no (E276).
+not yes/no (E276), an unknown record after `for` (E203).  `valid` or `due(...)` outside an
+invariant is E277, reported where conditions are lowered (`check/lower.py`).
 
 The terms become fields: the expression is lowered against the record extended with one field
 per term (`valid: bool`, `due(reply): datetime?`), so the interpreter evaluates it unchanged
@@ -202,15 +203,7 @@ class _Invariant:
 
 def _record_of(o: Lowering, decl: ast.InvariantDecl) -> ir.Record | None:
     if decl.record is not None:
-        rec = o.records.get(decl.record.name)
-        if rec is None:
-            o.err(
-                "E201",
-                f"unknown record `{decl.record.name}`",
-                decl.record.span,
-                did_you_mean(decl.record.name, o.records) or "declare it, or import its file",
-            )
-        return rec
+        return o.record_named(decl.record)
     judged = [
         r
         for r in o.records
@@ -241,7 +234,7 @@ def lower_invariants(
     out: list[ir.Invariant] = []
     for decl in decls:
         if decl.id is not None:
-            o.reserved(decl.id, "invariant")
+            o.not_a_keyword(decl.id, "invariant")
         record = _record_of(o, decl)
         if record is None:
             continue

@@ -1,7 +1,7 @@
 """Names and types: AST -> IR.
 
 In: a module `Graph`.  Out: an `ir.Policy` and diagnostics: unknown and duplicate names (with
-"did you mean"), reserved words used as names, unknown types and time zones, type errors in
+"did you mean"), keywords used as names, unknown types and time zones, type errors in
 expressions, and examples that do not fit their record type.  Lowering goes on after an error
 (the faulty expression gets the type `error`, which is never reported twice), so one run reports
 as much as it can.
@@ -56,7 +56,7 @@ class Lowering:
     ) -> None:
         self.diags.append(error(code, message, span, hint, related))
 
-    def reserved(self, ident: ast.Ident, what: str) -> None:
+    def not_a_keyword(self, ident: ast.Ident, what: str) -> None:
         if ident.name in KEYWORDS:
             self.err(
                 "E206",
@@ -243,11 +243,11 @@ class Lowering:
 
     # ---- records ------------------------------------------------------------------------
     def record(self, decl: ast.RecordDecl) -> ir.Record:
-        self.reserved(decl.name, "record")
+        self.not_a_keyword(decl.name, "record")
         self.unique((f.name for f in decl.fields), "field", f" in record `{decl.name.name}`")
         fields = []
         for f in decl.fields:
-            self.reserved(f.name, "field")
+            self.not_a_keyword(f.name, "field")
             fields.append(ir.Field(f.name.name, self.type_of(f.type), f.optional, f.span))
         if not fields:
             self.diags.append(
@@ -264,7 +264,7 @@ class Lowering:
         if isinstance(ref, ast.EnumType):
             self.unique(ref.values, "enum value")
             for v in ref.values:
-                self.reserved(v, "enum value")
+                self.not_a_keyword(v, "enum value")
             return ir.Type(Kind.ENUM, tuple(dict.fromkeys(v.name for v in ref.values)))
         name = ref.name.name
         if name in ir.SIMPLE_TYPES:
@@ -334,7 +334,7 @@ class Lowering:
         return ir.Validity(record.name, v.quantifier, conds, excs, v.span)
 
     def condition(self, c: ast.Condition, record: ir.Record) -> ir.Condition:
-        self.reserved(c.id, "condition")
+        self.not_a_keyword(c.id, "condition")
         expr = Exprs(self, record).lower(c.expr)
         if expr.type.kind not in (Kind.BOOL, Kind.ERROR):
             self.err(
@@ -407,7 +407,7 @@ class Lowering:
 
         out = []
         for e in examples:
-            self.reserved(e.id, "example") if e.id is not None else None
+            self.not_a_keyword(e.id, "example") if e.id is not None else None
             resolved = resolve(e, ())
             if resolved is None:
                 continue
@@ -792,6 +792,15 @@ class Exprs:
             return ir.Contains(left, right, e.span)
         if isinstance(e, ast.BinOp):
             return self.arith(e)
+        if isinstance(e, ast.Call) and e.func.name == "due":
+            self.o.err(
+                "E277",
+                "`due(...)` is a due time of the clocks: only an invariant can read it",
+                e.span,
+                "a condition reads the record's fields; to state what must hold of a due time, "
+                'write `invariant "..." { due(reply) - received_at <= 48h }`',
+            )
+            return ir.Const(None, ir.ERROR, e.span)
         if isinstance(e, ast.Call):
             self.o.err(
                 "E310",

@@ -167,7 +167,7 @@ def lower_metrics(o: Lowering, decls: list[ast.MetricDecl]) -> list[ir.Metric]:
     o.unique((d.name for d in decls), "metric")
     out = []
     for d in decls:
-        o.reserved(d.name, "metric")
+        o.not_a_keyword(d.name, "metric")
         m = _Metric(o, d)
         e = d.expr
         if not (

@@ -26,7 +26,7 @@ def lower_phrases(
     o.unique((d.name for d in decls), "phrase set")
     out: dict[str, tuple[str, ...]] = {}
     for d in decls:
-        o.reserved(d.name, "phrase set")
+        o.not_a_keyword(d.name, "phrase set")
         if not d.phrases:
             o.diags.append(
                 warning(

@@ -72,7 +72,7 @@ def _once(o: Lowering, stmts: Sequence[HasSpan], what: str) -> None:
 
 
 def _calendar(o: Lowering, c: ast.CalendarDecl) -> WorkCalendar:
-    o.reserved(c.name, "calendar")
+    o.not_a_keyword(c.name, "calendar")
     tz = o.tz
     zones = [s for s in c.stmts if isinstance(s, ast.CalTimezone)]
     _once(o, zones, "timezone")
@@ -307,7 +307,7 @@ def _lower_bound(t: ir.TimeSpec) -> dt.timedelta | None:
 
 
 def _deadline(o: Lowering, d: ast.DeadlineDecl) -> ir.Deadline | None:
-    o.reserved(d.name, "deadline")
+    o.not_a_keyword(d.name, "deadline")
     record = o.record_named(d.record)
     if record is None:
         return None
@@ -535,7 +535,7 @@ def _deadline(o: Lowering, d: ast.DeadlineDecl) -> ir.Deadline | None:
 
 
 def _escalation(o: Lowering, e: ast.EscalationDecl) -> ir.Escalation | None:
-    o.reserved(e.name, "escalation")
+    o.not_a_keyword(e.name, "escalation")
     record = o.record_named(e.record)
     if record is None:
         return None

@@ -246,10 +246,10 @@ def lower_transcript_rules(
     lowered_sits: list[ir.Situation] = []
     for st in block.stmts:
         if isinstance(st, ast.TrRule):
-            o.reserved(st.name, "rule")
+            o.not_a_keyword(st.name, "rule")
             rules.append(lw.rule(st, None))
         elif isinstance(st, ast.Situation):
-            o.reserved(st.name, "situation")
+            o.not_a_keyword(st.name, "situation")
             o.unique((r.name for r in st.rules), "rule", f" in situation `{st.name.name}`")
             trigger = None
             if st.trigger is not None:
