@@ -249,9 +249,9 @@ def test_bundled_policies_get_no_new_coverage_warning(in_root: Path) -> None:
             for d in compiled.diagnostics
             if d.code in {"W405", "W406", "W407", "W408"}
         ]
-    # the one finding: `within 1h when vip` and `within 2h when complexity = simple` overlap
-    # (priority order, the first wins), reported to the policy's owner
-    assert found == [("time_full_policy.csp", "W406", 29)]
+    # the one finding, `within 1h when vip` and `within 2h when complexity = simple` overlapping
+    # (priority order, the first wins), is meant there and silenced by `# csdsl: ignore[W406]`
+    assert found == []
 
 
 # ---- "can never be true" is never wrong ------------------------------------------------------
@@ -298,3 +298,45 @@ def test_never_true_is_never_wrong(
         assert all(fn(r) is not True for r in sp.records())
         for values in data.draw(st.lists(testing.record_values(sample, dt.UTC), max_size=10)):
             assert fn(values) is not True
+
+
+# ---- silencing a warning -----------------------------------------------------------------------
+
+_PRIORITY = """policy "p" timezone "Asia/Shanghai"
+record C { at: datetime, vip: bool, simple: bool }
+deadline reply for C {
+  starts at at
+  stops on replied
+  within 1h when vip
+  within 2h when simple{pragma}
+  otherwise within 24h
+}
+"""
+
+
+def test_an_ignore_comment_silences_the_warning_on_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "p.csp"
+    path.write_text(_PRIORITY.replace("{pragma}", ""), encoding="utf-8")
+    assert [d.code for d in compile_file(path).diagnostics] == ["W406"]
+    path.write_text(_PRIORITY.replace("{pragma}", "  # csdsl: ignore[W406] VIPs first"), "utf-8")
+    assert compile_file(path).diagnostics == ()
+    # a code that silences nothing, or an error's code, is itself a warning
+    path.write_text(_PRIORITY.replace("{pragma}", "  # csdsl: ignore[w406, W510, E301]"), "utf-8")
+    diags = compile_file(path).diagnostics
+    assert [(d.code, d.message) for d in diags] == [
+        ("W534", "`csdsl: ignore[E301]` silences nothing on this line"),
+        ("W534", "`csdsl: ignore[W510]` silences nothing on this line"),
+    ]
+    assert diags[0].hint == "errors cannot be silenced: fix the policy"
+
+
+def test_an_included_files_ignore_comments_are_not_reported_unused(tmp_path: Path) -> None:
+    (tmp_path / "part.csp").write_text(
+        _PRIORITY.replace("{pragma}", "  # csdsl: ignore[W406]").replace(
+            "  otherwise within 24h", "  otherwise within 24h  # csdsl: ignore[W405]"
+        ),
+        "utf-8",
+    )
+    root = tmp_path / "root.csp"
+    root.write_text('policy "r" timezone "Asia/Shanghai"\ninclude "part.csp"\n', "utf-8")
+    assert compile_file(root).diagnostics == ()
