@@ -231,7 +231,7 @@ def test_changed_condition_shows_both_expressions(tmp_path: Path) -> None:
     new = csdsl.load(tmp_path / "v2.csp")
     d = diff(old, new, max_examples=100, seed=0)
     slow = _clause(d, "condition", "slow")
-    assert slow.changes == (Change("expr", "waited > 2h", "waited > 1h30m"),)
+    assert slow.changes == (Change("expr", "waited > 2h", "waited > 90m"),)
     (w,) = d.witnesses
     _recheck(old, new, w)
     # drawn near the constants: more than 90 minutes, at most 2 hours
@@ -277,3 +277,18 @@ def test_outputs_are_stable_for_a_seed(versions: tuple[csdsl.Policy, csdsl.Polic
     assert "removed  condition feedback_late" in text
     assert "cap: 48h -> 24h" in text
     assert f"{COMPLAINTS}:" in text
+
+
+def test_changed_expressions_are_shown_as_each_version_spells_them(tmp_path: Path) -> None:
+    """`90m` stays `90m` (the IR alone would print `1h30m`), and each side is read from its own
+    version's source, even when the two clauses sit on different lines."""
+    head = 'policy "p" timezone "Asia/Shanghai"\nrecord T { wait: duration, vip: bool }\n'
+    (tmp_path / "a.csp").write_text(
+        head + "valid T when any {\n  slow: wait > 90m  # ninety minutes\n}\n", "utf-8"
+    )
+    (tmp_path / "b.csp").write_text(
+        head + "\n\nvalid T when any {\n  slow: wait > 2h or vip\n}\n", "utf-8"
+    )
+    result = diff(csdsl.load(tmp_path / "a.csp"), csdsl.load(tmp_path / "b.csp"), max_examples=0)
+    (changed,) = [c for c in result.clauses if c.kind == "condition"]
+    assert changed.changes == (Change("expr", "wait > 90m", "wait > 2h or vip"),)

@@ -2,7 +2,9 @@
 
 In: an `ir.Expr` and the policy's time zone.  Out: text in the policy's syntax with only the
 brackets precedence needs; datetimes in the policy's zone, durations as `1h30m`, enum values
-bare, text quoted.  The IR keeps no spelling, so `90m` prints as `1h30m`.
+bare, text quoted.  The IR keeps no spelling, so `90m` prints as `1h30m`: `explain`, `diff` and
+`verify` print an expression from its source span (`explain.ExprTexts`) and fall back to this
+where the source is not at hand.
 """
 
 from __future__ import annotations

@@ -73,6 +73,7 @@ from hypothesis.errors import NoSuchExample
 from csdsl import ir
 from csdsl.api import Policy, RecordError
 from csdsl.calendar import WorkCalendar
+from csdsl.explain import ExprTexts
 from csdsl.irtext import IrPrinter, quote
 from csdsl.records import InputError
 from csdsl.testing import ANCHOR, boundaries, plain_value, record_values
@@ -229,12 +230,17 @@ _EXPRS += (ir.Not, ir.IsSet, ir.In, ir.Contains)
 
 
 class _Printer(IrPrinter):
-    """Clause attributes as policy-like text: expressions by `IrPrinter`."""
+    """Clause attributes as policy-like text: expressions as the version's source spells them
+    (`90m` stays `90m`), or by `IrPrinter` where the source is not at hand."""
+
+    def __init__(self, policy: Policy) -> None:
+        super().__init__(policy.tz)
+        self.texts = ExprTexts(policy)
 
     def value(self, v: Any) -> str:
         """Any attribute of a clause as policy-like text."""
         if isinstance(v, _EXPRS):
-            return self.expr(v)  # type: ignore[arg-type]
+            return self.texts(v)  # type: ignore[arg-type]
         if isinstance(v, ir.TimeSpec):
             return v.text
         if isinstance(v, ir.Target):
@@ -285,7 +291,10 @@ def _pairs(v: Any) -> bool:
     )
 
 
-def _changes(old: Any, new: Any, p: _Printer, prefix: str = "") -> list[Change]:
+Printers = tuple[_Printer, _Printer]  # the old version's and the new one's
+
+
+def _changes(old: Any, new: Any, p: Printers, prefix: str = "") -> list[Change]:
     """What differs between two versions of one clause, attribute by attribute."""
     if old == new:
         return []
@@ -296,8 +305,8 @@ def _changes(old: Any, new: Any, p: _Printer, prefix: str = "") -> list[Change]:
         return [
             Change(
                 f"field {k}",
-                p.value(a[k]) if k in a else None,
-                p.value(b[k]) if k in b else None,
+                p[0].value(a[k]) if k in a else None,
+                p[1].value(b[k]) if k in b else None,
             )
             for k in dict.fromkeys([*a, *b])
             if a.get(k) != b.get(k)
@@ -319,8 +328,8 @@ def _changes(old: Any, new: Any, p: _Printer, prefix: str = "") -> list[Change]:
                     out.append(
                         Change(
                             f"{name} {k}",
-                            p.value(a[k]) if k in a else None,
-                            p.value(b[k]) if k in b else None,
+                            p[0].value(a[k]) if k in a else None,
+                            p[1].value(b[k]) if k in b else None,
                         )
                     )
             return out
@@ -329,7 +338,7 @@ def _changes(old: Any, new: Any, p: _Printer, prefix: str = "") -> list[Change]:
             for i, (x, y) in enumerate(zip(old, new, strict=True), 1):
                 out += _changes(x, y, p, f"{name}[{i}]" if len(old) > 1 else name)
             return out
-    return [Change(name, p.value(old), p.value(new))]
+    return [Change(name, p[0].value(old), p[1].value(new))]
 
 
 _ABSENT = object()
@@ -446,7 +455,7 @@ def _key(c: _Clause) -> tuple[str, str | None, str]:
 def compare_clauses(old: Policy, new: Policy) -> list[ClauseDiff]:
     """The clauses added, removed and changed, in the order of the old version (then the new
     one's additions), without witnesses."""
-    p = _Printer(new.tz)
+    p = (_Printer(old), _Printer(new))
     before = {_key(c): c for c in _clauses(old)}
     after = {_key(c): c for c in _clauses(new)}
     out = []
