@@ -24,14 +24,18 @@ The policy's own examples come first: the first whose `given` record breaks the 
 the counterexample (`source` names it; its events play no part).  Then the search, Hypothesis':
 `hypothesis.find` over `csdsl.testing.record_values`, drawing the
 fields the invariant, the validity block and the deadlines' targets read (the others get their
-plain value) and, about half the time, values next to the constants they are compared with; seeded
+plain value) and, about half the time, values next to the constants they are compared with (and
+for a clock's start, instants at the openings and closings of its working calendar); seeded
 from `seed` and the invariant, so the same seed finds the same counterexample.  Hypothesis then
-shrinks it: fields to their plainest values, numbers toward 0, datetimes toward the start of 2024.
+shrinks it (numbers toward 0, datetimes toward the start of 2024), and last each field that can
+take its plain value (`testing.plain_value`: false, 0, "", missing, the first enum value, a
+working-day morning) and still break the invariant gets it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import random
 from collections.abc import Mapping, Sequence
@@ -43,7 +47,7 @@ from hypothesis.errors import NoSuchExample
 
 from csdsl import ir
 from csdsl.assure import VERIFY_MAX_EXAMPLES
-from csdsl.calendar import CalendarError
+from csdsl.calendar import CalendarError, WorkCalendar
 from csdsl.explain import ExprTexts, Step, derive, step_lines
 from csdsl.interpreter import compile_expr
 from csdsl.records import json_value
@@ -198,19 +202,49 @@ def _read(policy: Policy, inv: ir.Invariant) -> tuple[set[str], dict[str, list[A
     if "valid" in kinds:
         v = policy.ir.validity(inv.record)
         exprs += [c.expr for c in (*v.conditions, *v.exceptions)] if v else []
+    near: dict[str, list[Any]] = {}
     if kinds & {"deadline", "escalation"}:
+        steps = [s for x in policy.ir.escalations if x.record == inv.record for s in x.steps]
+        ladder_specs = [spec for s in steps for spec in (s.after, s.within)]
         for d in policy.ir.deadlines:
-            if d.record == inv.record:
-                exprs += [t.when for t in d.targets]
-                used.update([d.start_field] if d.start_field else [])
+            if d.record != inv.record:
+                continue
+            exprs += [t.when for t in d.targets]
+            if d.start_field is None:
+                continue
+            used.add(d.start_field)
+            specs = [t.time for t in d.targets] + [d.cap] + ladder_specs
+            for name in sorted({s.calendar for s in specs if s is not None and s.calendar}):
+                cal = policy.ir.calendar(name)
+                if cal is not None:
+                    near.setdefault(d.start_field, []).extend(_edges(cal, policy.tz))
     for p in inv.probes:
         used.update(name for name, _ in p.overrides)
     for e in exprs[1:]:
         used.update(ir.fields_used(e) if e is not None else ())
-    near: dict[str, list[Any]] = {}
     for e in exprs:
         boundaries(e, near)
     return used, near
+
+
+@functools.cache
+def _edges(cal: WorkCalendar, tz: dt.tzinfo) -> tuple[dt.datetime, ...]:
+    """The instants at and just before each opening and closing of a working calendar in the
+    year the search draws from (2024): where working time jumps, so where clocks on it differ
+    most from their neighbours (a complaint at 17:59:59 on a Friday, or on a holiday's eve)."""
+    if cal.is_24x7:
+        return ()
+    out: list[dt.datetime] = []
+    day, second = dt.date(2024, 1, 1), dt.timedelta(seconds=1)
+    while day.year == 2024:
+        try:
+            spans = cal.day_intervals(day)
+        except CalendarError:  # no holiday data for the year
+            return tuple(out)
+        for edge in (t for span in spans for t in span):
+            out += [(edge - second).astimezone(tz), edge.astimezone(tz)]
+        day += dt.timedelta(days=1)
+    return tuple(out)
 
 
 def _search(
@@ -227,7 +261,7 @@ def _search(
         lambda d: {k: d[k] if k in d else filler[k] for k in order}
     )
     try:
-        return find(
+        found = find(
             values,
             lambda v: check(v) is False,
             settings=settings(
@@ -241,6 +275,13 @@ def _search(
         )
     except NoSuchExample:
         return None
+    # Hypothesis' shrinking is not always minimal: each field still away from its plain value
+    # gets it when the record stays a counterexample (reads better, and the same every time)
+    for f in record.fields:
+        trial = {**found, f.name: plain_value(f, policy.tz)}
+        if trial != found and check(trial) is False:
+            found = trial
+    return found
 
 
 def verify(
