@@ -45,6 +45,42 @@ def test_print_then_parse_gives_the_same_ast(module: ast.Module) -> None:
     assert format_module(parsed) == text
 
 
+def _long_or_of_ands() -> st.SearchStrategy[ast.Expr]:
+    """`a > 1 and b > 2 ... or ...`: an `or` of `and` chains of comparisons, long enough that
+    the printed line would not fit (the formatter breaks both levels)."""
+    cmp = st.builds(
+        lambda n, v: ast.Compare(">", ast.Name(n), ast.Number(v)),
+        testing.names().filter(lambda n: len(n) >= 4),
+        st.integers(0, 10**6),
+    )
+
+    def chain(kind: type[ast.And] | type[ast.Or], parts: list[Any]) -> Any:
+        out = parts[0]
+        for p in parts[1:]:
+            out = kind(out, p)
+        return out
+
+    ands = st.lists(cmp, min_size=1, max_size=6).map(lambda xs: chain(ast.And, xs))
+    return st.lists(ands, min_size=2, max_size=5).map(lambda xs: chain(ast.Or, xs))
+
+
+@given(_long_or_of_ands(), st.booleans())
+def test_long_nested_chains_break_over_lines_and_read_back(expr: ast.Expr, inv: bool) -> None:
+    item: ast.Item = (
+        ast.InvariantDecl(ast.Ident("i"), "w", ast.Ident("R"), expr)
+        if inv
+        else ast.Validity(ast.Ident("R"), "any", (ast.Condition(ast.Ident("c"), None, expr),))
+    )
+    module = ast.Module(None, (item,))
+    text = format_module(module)
+    parsed, diags = parse(SourceFile("gen.csp", text))
+    assert [d for d in diags if d.is_error] == []
+    assert parsed == module
+    assert format_module(parsed) == text
+    # every comparison here is short, so once both chains are broken every line fits
+    assert max(len(line) for line in text.splitlines()) <= 100
+
+
 def test_a_rule_whose_body_wraps_spans_both_lines() -> None:
     """A transcript rule too long for one line is printed as its head, then its body on the next
     line; the parsed rule must span both, or formatting it again inserts a blank line after it

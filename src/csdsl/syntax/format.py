@@ -329,15 +329,31 @@ def _condition_lines(c: ast.Condition, depth: int) -> list[str]:
 
 def _expr_lines(e: ast.Expr, depth: int) -> list[str]:
     """An expression on one line if it fits at `depth`, else its root `and`/`or` chain one
-    operand a line, each after the first led by its operator."""
+    operand a line, each after the first led by its operator; in an `or` chain, an `and`
+    operand still too long goes on over lines of its own, one step further in."""
     body = expr_text(e)
     chain = _chain(e)
     if len(INDENT) * depth + width(body) <= WIDTH or chain is None:
         return [body]
     op, operands = chain
     min_prec = _PREC_AND if op == "or" else _PREC_NOT
-    lines = [expr_text(operands[0], min_prec if op == "and" else _PREC_OR)]
-    return lines + [f"{op} {expr_text(x, min_prec)}" for x in operands[1:]]
+    lines = []
+    for i, x in enumerate(operands):
+        lead = f"{op} " if i else ""
+        text = lead + expr_text(x, min_prec if op == "and" or i else _PREC_OR)
+        inner = _chain(x)
+        if (
+            op == "or"
+            and inner is not None
+            and inner[0] == "and"
+            and len(INDENT) * depth + width(text) > WIDTH
+        ):
+            first, *rest = inner[1]
+            lines.append(lead + expr_text(first, _PREC_NOT))
+            lines += [f"{INDENT}and {expr_text(y, _PREC_NOT)}" for y in rest]
+        else:
+            lines.append(text)
+    return lines
 
 
 def _conditions(p: _Printer, conds: Sequence[ast.Condition]) -> None:
