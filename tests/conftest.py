@@ -5,7 +5,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from _generated import record as generated_record
 from hypothesis import HealthCheck, settings
+
+from csdsl import ir
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,6 +39,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="rewrite the expected output of tests/golden instead of comparing",
     )
+
+
+@pytest.fixture(scope="session")
+def record_type() -> ir.Record:
+    """`R` of `tests/_generated.py`, checked: the record of the generated policies."""
+    return generated_record()
 
 
 @pytest.fixture

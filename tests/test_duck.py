@@ -12,6 +12,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from _generated import generated_policy, policy_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -318,86 +319,6 @@ def test_validity_sql_quotes_every_name(tmp_path: Path) -> None:
 
 # ---- generated policies and records ------------------------------------------------------------
 
-RECORD = """record R {
-  flag: bool
-  opt: bool?
-  n: int?
-  x: number?
-  note: text?
-  day: date?
-  start: datetime
-  finish: datetime?
-  wait: duration?
-  tier: enum(regular, key_account)?
-  team: text
-}"""
-
-
-def _policy_text(zone: str, conds: list[str], excs: list[str], quantifier: str, group: str) -> str:
-    cs = "\n".join(f"  c{i}: {c}" for i, c in enumerate(conds))
-    xs = "\n".join(f"  x{i}: {c}" for i, c in enumerate(excs))
-    unless = f" unless {{\n{xs}\n}}" if excs else ""
-    where = conds[0]
-    return f"""policy "generated" timezone "{zone}"
-
-{RECORD}
-
-valid R when {quantifier} {{
-{cs}
-}}{unless}
-
-metric share: count(R where {where}) / count(R) >= 50% by {group}
-metric total: sum(R.x where {conds[-1]}) >= 10 by {group}
-metric average_wait: mean(R.wait) <= 2h by {group}
-metric shortest: min(R.x) + max(R.n) >= 0 by {group}
-metric median_wait: percentile(50, R.wait where {where}) <= 1h by {group}
-metric p90: percentile(90, R.x) >= 1
-metric longest: max(R.wait) - min(R.wait) >= 1h by tier
-metric per_number: count(R) >= 1 by x
-"""
-
-
-_GROUPS = [
-    "team",
-    "tier",
-    "flag",
-    "n",
-    "day",
-    "day of start",
-    "week of start",
-    "month of start",
-    "month of day",
-    "team, tier",
-]
-_ZONES = ["Asia/Shanghai", "UTC", "America/New_York"]
-
-
-@pytest.fixture(scope="module")
-def record_type(tmp_path_factory: pytest.TempPathFactory) -> ir.Record:
-    path = tmp_path_factory.mktemp("rec") / "r.csp"
-    path.write_text(f'policy "r" timezone "UTC"\n{RECORD}\n', encoding="utf-8")
-    record = csdsl.load(path).ir.record("R")
-    assert record is not None
-    return record
-
-
-_CASES = st.shared(st.sampled_from(_ZONES), key="zone")
-
-
-@st.composite
-def generated_policy(draw: st.DrawFn, record: ir.Record) -> tuple[str, str]:
-    conds = draw(st.lists(testing.typed_conditions(record, max_depth=2), min_size=1, max_size=3))
-    excs = draw(st.lists(testing.typed_conditions(record, max_depth=1), max_size=1))
-    zone = draw(_CASES)
-    text = _policy_text(
-        zone,
-        [expr_text(c) for c in conds],
-        [expr_text(c) for c in excs],
-        draw(st.sampled_from(["any", "all"])),
-        draw(st.sampled_from(_GROUPS)),
-    )
-    return zone, text
-
 
 def _load(tmp: Path, text: str) -> Policy:
     path = tmp / "generated.csp"
@@ -421,7 +342,7 @@ def test_generated_policies_and_records_agree(
     record_type: ir.Record, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
 ) -> None:
     tmp = tmp_path_factory.mktemp("gen")
-    zone, text = data.draw(generated_policy(record_type))
+    zone, text = data.draw(generated_policy(record_type, number_group=True))
     policy = _load(tmp, text)
     tz = _tz(zone)
     lines = data.draw(testing.jsonl_lines(record_type, tz))
@@ -458,7 +379,7 @@ def test_good_records_are_judged_in_sql(
         st.lists(testing.typed_conditions(record_type, max_depth=2), min_size=1, max_size=3)
     )
     policy = _load(
-        tmp, _policy_text("Asia/Shanghai", [expr_text(c) for c in conds], [], "any", "team")
+        tmp, policy_text("Asia/Shanghai", [expr_text(c) for c in conds], [], "any", "team")
     )
     rows = data.draw(
         st.lists(testing.record_values(record_type, policy.tz), min_size=1, max_size=8)
@@ -495,7 +416,7 @@ def test_arithmetic_guards_and_edge_values(tmp_path: Path) -> None:
     """Values where DOUBLE arithmetic would go wrong are left to Python, and agree."""
     policy = _load(
         tmp_path,
-        _policy_text(
+        policy_text(
             "Asia/Shanghai",
             [
                 "n * n * n > 1000",
@@ -578,7 +499,7 @@ def test_duck_verdict_evidence_is_parsed_on_demand() -> None:
 def test_metrics_mix_rows_sql_and_python_read(tmp_path: Path) -> None:
     """One group, some rows typed in SQL and some read by Python (unusual spellings): the first
     minimum and maximum, sums in file order, percentiles, ints and floats."""
-    policy = _load(tmp_path, _policy_text("UTC", ["flag"], [], "any", "team"))
+    policy = _load(tmp_path, policy_text("UTC", ["flag"], [], "any", "team"))
     rows = [
         {"id": 1, "flag": True, "start": "2024-01-01T00:00:00Z", "team": "a", "n": 3, "x": 0.1},
         {
@@ -644,7 +565,7 @@ def test_conditions_sql_cannot_compute_run_in_python(tmp_path: Path) -> None:
     """A datetime literal from before Shanghai's last change of offset: Python judges it all."""
     policy = _load(
         tmp_path,
-        _policy_text("Asia/Shanghai", ["start > 1988-06-01T12:00", "flag"], [], "any", "team"),
+        policy_text("Asia/Shanghai", ["start > 1988-06-01T12:00", "flag"], [], "any", "team"),
     )
     with DuckEngine(policy) as e:
         with pytest.raises(ValueError, match="cannot be run in SQL"):

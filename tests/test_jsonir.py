@@ -15,19 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _generated import RECORD, ZONES, record
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 import csdsl
 from csdsl import ir, testing
-from csdsl.check.lower import Lowering
-from csdsl.check.modules import Graph
 from csdsl.codegen import jsonir
-from csdsl.source import SourceFile
 from csdsl.syntax import ast
 from csdsl.syntax.format import expr_text, quote
-from csdsl.syntax.parse import parse
 from csdsl.values import format_duration
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -424,29 +421,8 @@ def test_time_zones_are_names_or_offsets() -> None:
 
 # ---- generated policies ----------------------------------------------------------------------
 
-RECORD_TEXT = """record R {
-  flag: bool
-  opt: bool?
-  n: int?
-  x: number?
-  note: text?
-  day: date?
-  start: datetime
-  finish: datetime?
-  wait: duration?
-  tier: enum(regular, key_account)?
-  team: text
-}"""
-
-
-def _record() -> ir.Record:
-    module, _ = parse(SourceFile("r.csp", RECORD_TEXT))
-    assert module is not None and isinstance(module.items[0], ast.RecordDecl)
-    return Lowering(Graph()).record(module.items[0])
-
-
-REC = _record()
-_ZONES = ["Asia/Shanghai", "UTC", "America/New_York", "Asia/Kolkata"]
+REC = record()
+_ZONES = [*ZONES, "Asia/Kolkata"]
 _NASTY_TEXT = st.one_of(
     st.sampled_from(NASTY),
     st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12),
@@ -483,7 +459,7 @@ def generated_policies(draw: st.DrawFn) -> str:
         f"policy {quote(draw(_NASTY_TEXT))} version {quote(draw(_NASTY_TEXT))}"
         f" effective {draw(st.dates(dt.date(2001, 1, 1), dt.date(2026, 12, 31)))}"
         f' timezone "{draw(st.sampled_from(_ZONES))}"',
-        RECORD_TEXT,
+        RECORD,
     ]
     lines = [f"  c{i} {quote(draw(_NASTY_TEXT))}: {expr_text(c)}" for i, c in enumerate(conds)]
     unless = [f"  x{i}: {expr_text(c)}" for i, c in enumerate(excs)]

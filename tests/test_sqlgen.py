@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 import pytest
 import sqlglot
+from _generated import RECORD, generated_policy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
@@ -23,7 +24,6 @@ from csdsl import ir, testing
 from csdsl.api import Policy
 from csdsl.codegen.sql import SqlUnsupported, compile_sql, table_ddl
 from csdsl.metrics import MetricEngine, MetricResult
-from csdsl.syntax.format import expr_text
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICIES = ROOT / "policies"
@@ -267,79 +267,11 @@ def test_seed_metrics_match_measure_files() -> None:
 
 # ---- generated policies and records ------------------------------------------------------------
 
-RECORD = """record R {
-  flag: bool
-  opt: bool?
-  n: int?
-  x: number?
-  note: text?
-  day: date?
-  start: datetime
-  finish: datetime?
-  wait: duration?
-  tier: enum(regular, key_account)?
-  team: text
-}"""
-
-_GROUPS = [
-    "team",
-    "tier",
-    "flag",
-    "n",
-    "day",
-    "day of start",
-    "week of start",
-    "month of start",
-    "month of day",
-    "week of day",
-    "team, tier",
-]
-_ZONES = ["Asia/Shanghai", "UTC", "America/New_York"]
-
-
-def _policy_text(zone: str, conds: list[str], excs: list[str], quantifier: str, group: str) -> str:
-    cs = "\n".join(f"  c{i}: {c}" for i, c in enumerate(conds))
-    xs = "\n".join(f"  x{i}: {c}" for i, c in enumerate(excs))
-    unless = f" unless {{\n{xs}\n}}" if excs else ""
-    where = conds[0]
-    return f"""policy "generated" timezone "{zone}"
-
-{RECORD}
-
-valid R when {quantifier} {{
-{cs}
-}}{unless}
-
-metric share: count(R where {where}) / count(R) >= 50% by {group}
-metric total: sum(R.x where {conds[-1]}) >= 10 by {group}
-metric whole: sum(R.n) * 2 - count(R where flag) + min(R.n) >= 3 by {group}
-metric average_wait: mean(R.wait) <= 2h by {group}
-metric average_n: mean(R.n) >= 1.5 by {group}
-metric shortest: min(R.x) + max(R.n) >= 0 by {group}
-metric median_wait: percentile(50, R.wait where {where}) <= 1h by {group}
-metric odd_rank: percentile(33.3, R.wait) >= 10m by {group}
-metric p90: percentile(90, R.x) >= 1
-metric p95: percentile(95, R.n) <= 20 by tier
-metric longest: max(R.wait) - min(R.wait) >= 1h by tier
-metric scaled: mean(R.wait) * 1.5 / 4 <= 3h by {group}
-metric per_flag: sum(R.wait) / count(R where flag) <= 1h by {group}
-metric times: count(R where opt) * max(R.wait) / sum(R.wait) >= 10%
-"""
-
 
 def _load(tmp: Path, text: str) -> Policy:
     path = tmp / "generated.csp"
     path.write_text(text, encoding="utf-8")
     return csdsl.load(path)
-
-
-@pytest.fixture(scope="module")
-def record_type(tmp_path_factory: pytest.TempPathFactory) -> ir.Record:
-    path = tmp_path_factory.mktemp("rec") / "r.csp"
-    path.write_text(f'policy "r" timezone "UTC"\n{RECORD}\n', encoding="utf-8")
-    record = csdsl.load(path).ir.record("R")
-    assert record is not None
-    return record
 
 
 def _datetime_ops(e: ir.Expr) -> bool:
@@ -374,18 +306,7 @@ def test_generated_policies_and_records_agree(
     record_type: ir.Record, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
 ) -> None:
     tmp = tmp_path_factory.mktemp("gen")
-    conds = data.draw(
-        st.lists(testing.typed_conditions(record_type, max_depth=2), min_size=1, max_size=3)
-    )
-    excs = data.draw(st.lists(testing.typed_conditions(record_type, max_depth=1), max_size=1))
-    zone = data.draw(st.sampled_from(_ZONES))
-    text = _policy_text(
-        zone,
-        [expr_text(c) for c in conds],
-        [expr_text(c) for c in excs],
-        data.draw(st.sampled_from(["any", "all"])),
-        data.draw(st.sampled_from(_GROUPS)),
-    )
+    zone, text = data.draw(generated_policy(record_type))
     policy = _load(tmp, text)
     values = data.draw(st.lists(testing.record_values(record_type, policy.tz), max_size=12))
     rows = [(f"R-{i}", v) for i, v in enumerate(values)]
