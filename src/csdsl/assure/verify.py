@@ -247,12 +247,10 @@ def _edges(cal: WorkCalendar, tz: dt.tzinfo) -> tuple[dt.datetime, ...]:
     return tuple(out)
 
 
-def _search(
-    policy: Policy, inv: ir.Invariant, max_examples: int, seed: int
-) -> dict[str, Any] | None:
+def _search(check: InvariantChecker, max_examples: int, seed: int) -> dict[str, Any] | None:
+    policy, inv = check.policy, check.invariant
     record = policy.ir.record(inv.record)
     assert record is not None
-    check = InvariantChecker(policy, inv)
     used, near = _read(policy, inv)
     drawn = ir.Record(record.name, tuple(f for f in record.fields if f.name in used))
     filler = {f.name: plain_value(f, policy.tz) for f in record.fields if f.name not in used}
@@ -298,30 +296,33 @@ def verify_one(
     policy: Policy, inv: ir.Invariant, *, max_examples: int = MAX_EXAMPLES, seed: int = 0
 ) -> InvariantResult:
     """Search one invariant of `policy` for a counterexample."""
-    cx = _own_example(policy, inv)
+    check = InvariantChecker(policy, inv)
+    cx = _own_example(check)
     if cx is None:
-        found = _search(policy, inv, max_examples, seed)
-        cx = _counterexample(policy, inv, found) if found is not None else None
+        found = _search(check, max_examples, seed)
+        cx = _counterexample(check, found) if found is not None else None
     return InvariantResult(inv, cx is None, max_examples, seed, cx)
 
 
-def _own_example(policy: Policy, inv: ir.Invariant) -> Counterexample | None:
+def _own_example(check: InvariantChecker) -> Counterexample | None:
     """The first of the policy's own examples of the record type that breaks the invariant
     (its `given` record; its events play no part): tried before any generated record."""
-    check = InvariantChecker(policy, inv)
-    for ex in policy.ir.examples:
-        if ex.record == inv.record and check(dict(ex.values)) is False:
-            cx = _counterexample(policy, inv, dict(ex.values))
+    for ex in check.policy.ir.examples:
+        if ex.record == check.invariant.record and check(dict(ex.values)) is False:
             where = f'example "{ex.title}" ({ex.span.file}:{ex.span.line})'
-            return attrs.evolve(cx, example="", source=where)
+            return _counterexample(check, dict(ex.values), source=where)
     return None
 
 
 # ---- printing a counterexample -----------------------------------------------------------------
 
 
-def _counterexample(policy: Policy, inv: ir.Invariant, values: dict[str, Any]) -> Counterexample:
-    check = InvariantChecker(policy, inv)
+def _counterexample(
+    check: InvariantChecker, values: dict[str, Any], source: str = "generated"
+) -> Counterexample:
+    """The counterexample `values`; a generated one with its `example` block to paste (one of
+    the policy's own examples needs none)."""
+    policy, inv = check.policy, check.invariant
     terms = check.terms(values)
     tz = policy.tz
     label = inv.id or f"line-{inv.span.line}"
@@ -332,7 +333,8 @@ def _counterexample(policy: Policy, inv: ir.Invariant, values: dict[str, Any]) -
         record,
         tuple((k, _json(v, tz)) for k, v in terms.items()),
         derivation,
-        _example(policy, inv, values, terms),
+        _example(policy, inv, values, terms) if source == "generated" else "",
+        source,
     )
 
 
