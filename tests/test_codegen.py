@@ -561,25 +561,13 @@ _PIECES = [
 ]  # fmt: skip
 
 
-@st.composite
-def mutated_policy(draw: st.DrawFn) -> str:
-    text = draw(st.sampled_from(_SEEDS)).read_text(encoding="utf-8")
-    for _ in range(draw(st.integers(1, 4))):
-        i = draw(st.integers(0, len(text)))
-        j = min(len(text), i + draw(st.integers(0, 20)))
-        piece = draw(st.sampled_from(_PIECES))
-        action = draw(st.sampled_from(["delete", "insert", "replace"]))
-        if action == "delete":
-            text = text[:i] + text[j:]
-        elif action == "insert":
-            text = text[:i] + piece + text[i:]
-        else:
-            text = text[:i] + piece + text[j:]
-    return text
-
-
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(mutated_policy(), st.text(max_size=200)))
+@given(
+    st.one_of(
+        testing.mutated([p.read_text(encoding="utf-8") for p in _SEEDS], _PIECES),
+        st.text(max_size=200),
+    )
+)
 def test_any_policy_text_gives_diagnostics_or_a_working_checker(
     tmp_path_factory: pytest.TempPathFactory, text: str
 ) -> None:

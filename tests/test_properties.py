@@ -328,24 +328,7 @@ _PIECES = [
 ]
 
 
-@st.composite
-def mutated_seed(draw: st.DrawFn) -> str:
-    text = _SEED_TEXT
-    for _ in range(draw(st.integers(1, 4))):
-        i = draw(st.integers(0, len(text)))
-        j = min(len(text), i + draw(st.integers(0, 20)))
-        action = draw(st.sampled_from(["delete", "insert", "replace"]))
-        piece = draw(st.sampled_from(_PIECES))
-        if action == "delete":
-            text = text[:i] + text[j:]
-        elif action == "insert":
-            text = text[:i] + piece + text[i:]
-        else:
-            text = text[:i] + piece + text[j:]
-    return text
-
-
-@given(mutated_seed())
+@given(testing.mutated([_SEED_TEXT], _PIECES))
 def test_mutated_policies_only_ever_give_diagnostics(
     tmp_path_factory: pytest.TempPathFactory, text: str
 ) -> None:

@@ -4,6 +4,7 @@ In: nothing, or a checked record type.  Out: strategies for
 - `names()`: identifiers, ASCII and Chinese, never a keyword;
 - `expressions()`, `modules()`: arbitrary well-formed ASTs (for print/parse round trips);
 - `typed_conditions(record)`: well-typed boolean conditions over a record's fields, as ASTs;
+- `mutated(texts, pieces)`: policy texts damaged a few times (bad input that looks real);
 - `record_values(record, tz, near=...)`: values for a record type (missing ones as None),
   optionally drawn often from given values, such as `boundaries(expr)` (the constants a field is
   compared with, and their neighbours); `plain_value(field, tz)` is the plainest value.
@@ -674,6 +675,30 @@ def _fits(v: Any, t: ir.Type) -> bool:
     if k is ir.Kind.ENUM:
         return v in t.values
     return k is ir.Kind.TEXT and isinstance(v, str)
+
+
+def mutated(texts: Sequence[str], pieces: Sequence[str]) -> st.SearchStrategy[str]:
+    """One of `texts` damaged one to four times: a span of up to 20 characters deleted or
+    replaced by one of `pieces`, or a piece inserted.  Bad input for the parser, the formatter
+    and the compilers, close enough to a real policy to reach their later stages."""
+
+    @st.composite
+    def damage(draw: st.DrawFn) -> str:
+        text = draw(st.sampled_from(texts))
+        for _ in range(draw(st.integers(1, 4))):
+            i = draw(st.integers(0, len(text)))
+            j = min(len(text), i + draw(st.integers(0, 20)))
+            piece = draw(st.sampled_from(pieces))
+            action = draw(st.sampled_from(["delete", "insert", "replace"]))
+            if action == "delete":
+                text = text[:i] + text[j:]
+            elif action == "insert":
+                text = text[:i] + piece + text[i:]
+            else:
+                text = text[:i] + piece + text[j:]
+        return text
+
+    return damage()
 
 
 # ---- raw records as files hold them (for engines that read files themselves) ----------------
