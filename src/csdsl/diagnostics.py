@@ -116,6 +116,9 @@ def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+_LONG_LINE = 160  # a source line longer than this is shown as a window around the span
+
+
 def render(diag: Diagnostic, sources: Mapping[str, SourceFile]) -> str:
     """file:line:col: severity[code]: message, then the line with a caret under the span."""
     s = diag.span
@@ -123,9 +126,19 @@ def render(diag: Diagnostic, sources: Mapping[str, SourceFile]) -> str:
     src = sources.get(s.file)
     if src is not None and 1 <= s.line <= src.line_count:
         text = src.line_text(s.line).replace("\t", " ")
-        prefix = _display_width(text[: s.column - 1])
-        end_col = s.end_column if s.end_line == s.line else len(text) + 1
-        width = max(1, _display_width(text[s.column - 1 : max(s.column, end_col) - 1]))
+        start = s.column - 1
+        end = max(s.column, s.end_column if s.end_line == s.line else len(text) + 1) - 1
+        if len(text) > _LONG_LINE:  # a window around the span, not a megabyte of one line
+            end = min(end, start + _LONG_LINE // 2)
+            lo, hi = max(0, start - _LONG_LINE // 4), min(len(text), end + _LONG_LINE // 4)
+            head, tail = ("..." if lo else ""), ("..." if hi < len(text) else "")
+            text, start, end = (
+                head + text[lo:hi] + tail,
+                start - lo + len(head),
+                end - lo + len(head),
+            )
+        prefix = _display_width(text[:start])
+        width = max(1, _display_width(text[start:end]))
         gutter = f"{s.line:>4} | "
         out.append(gutter + text)
         out.append(" " * (len(gutter) + prefix) + "^" * width)

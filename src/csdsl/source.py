@@ -7,7 +7,9 @@ attaches to what it produces, and the helpers that turn offsets into lines and c
 from __future__ import annotations
 
 import bisect
+import os
 import re
+import stat
 from pathlib import Path
 
 import attrs
@@ -50,8 +52,7 @@ class SourceFile:
 
     @classmethod
     def read(cls, path: str | Path) -> SourceFile:
-        p = Path(path)
-        return cls(str(path), p.read_text(encoding="utf-8-sig"))
+        return cls(str(path), read_policy_text(path))
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a 0-based character offset."""
@@ -74,3 +75,46 @@ class SourceFile:
     @property
     def line_count(self) -> int:
         return len(self._line_starts)
+
+
+MAX_POLICY_BYTES = 16 * 1024 * 1024  # a policy is text a person writes: 16 MiB is far beyond any
+
+
+class UnreadableSource(OSError):
+    """A policy file that is not read: not a regular file, too large, or a name the system
+    refuses.  `reason` is lowercase, for a diagnostic."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def read_policy_text(path: str | Path, limit: int | None = None) -> str:
+    """The text of a policy file (UTF-8, byte-order mark dropped), read only if it is a regular
+    file of at most `limit` bytes: a device (`/dev/zero`), a FIFO or a directory is refused at
+    once, never read or waited on.  Raises `FileNotFoundError`, `UnreadableSource`, another
+    `OSError`, or `UnicodeDecodeError`."""
+    limit = MAX_POLICY_BYTES if limit is None else limit
+    name = os.fspath(path)
+    if "\x00" in name:
+        raise UnreadableSource("the path holds a NUL character")
+    try:
+        # O_NONBLOCK: opening a FIFO for reading must not wait for a writer
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except ValueError as exc:  # a path the system cannot represent
+        raise UnreadableSource(str(exc).lower()) from None
+    except IsADirectoryError:
+        raise UnreadableSource("it is a directory") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise UnreadableSource("it is a directory")
+        raise UnreadableSource("it is not a regular file (a device, FIFO or socket)")
+    with os.fdopen(fd, "rb") as handle:
+        if info.st_size > limit:
+            raise UnreadableSource(f"it is larger than {limit // (1024 * 1024)} MiB")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise UnreadableSource(f"it is larger than {limit // (1024 * 1024)} MiB")
+    return data.decode("utf-8-sig")

@@ -13,7 +13,7 @@ import attrs
 
 from csdsl.cache import text_digest
 from csdsl.diagnostics import Diagnostic, Related, error
-from csdsl.source import SourceFile, Span
+from csdsl.source import SourceFile, Span, UnreadableSource, read_policy_text
 from csdsl.syntax import ast
 from csdsl.syntax.parse import parse
 
@@ -35,7 +35,18 @@ def _display(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
+        pass
+    except (OSError, RuntimeError):
+        return str(path)
+    try:
         return str(path.resolve())
+    except (OSError, ValueError, RuntimeError):
+        return str(path)
+
+
+def _shown(name: str) -> str:
+    """A file name as a diagnostic shows it: control characters (a NUL, an escape) as escapes."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
 
 
 def load_graph(path: str | Path) -> Graph:
@@ -49,31 +60,34 @@ def load_graph(path: str | Path) -> Graph:
 def _load(
     graph: Graph, path: Path, name: str, stack: list[tuple[str, Span]], via: Span | None
 ) -> ast.Module | None:
-    key = str(path.resolve())
+    try:
+        key = str(path.resolve())
+    except (OSError, ValueError, RuntimeError):  # a NUL in the name, a symlink loop
+        key = str(path.absolute())
     if key in graph.modules:
         return graph.modules[key]
+    span = via or Span.unknown(name)
     try:
-        source = SourceFile(name, path.read_text(encoding="utf-8-sig"))
+        source = SourceFile(name, read_policy_text(path))
     except FileNotFoundError:
-        span = via or Span.unknown(name)
         graph.diagnostics.append(
             error(
                 "E204",
-                f"cannot find `{name}`",
+                f"cannot find `{_shown(name)}`",
                 span,
                 "check the path; imports are relative to the importing file",
             )
         )
         return None
     except (OSError, UnicodeDecodeError) as exc:
-        span = via or Span.unknown(name)
-        reason = (
-            "it is not UTF-8 text"
-            if isinstance(exc, UnicodeDecodeError)
-            else str(exc.strerror or exc).lower()
-        )
+        if isinstance(exc, UnicodeDecodeError):
+            reason, hint = "it is not UTF-8 text", "policy files are UTF-8 text"
+        elif isinstance(exc, UnreadableSource):
+            reason, hint = exc.reason, "a policy is read only from a regular file of text"
+        else:
+            reason, hint = str(exc.strerror or exc).lower(), "check the path and its permissions"
         graph.diagnostics.append(
-            error("E204", f"cannot read `{name}`: {reason}", span, "policy files are UTF-8 text")
+            error("E204", f"cannot read `{_shown(name)}`: {reason}", span, hint)
         )
         return None
     graph.sources[name] = source
@@ -92,7 +106,10 @@ def _load(
         if not isinstance(item, ast.Import):
             continue
         target = path.parent / item.path
-        tkey = str(target.resolve())
+        try:
+            tkey = str(target.resolve())
+        except (OSError, ValueError, RuntimeError):  # a NUL in the name, a symlink loop
+            tkey = str(target.absolute())
         on_stack = [k for k, _ in stack]
         if tkey in on_stack:
             cycle = [Path(k).name for k in on_stack[on_stack.index(tkey) :]] + [target.name]

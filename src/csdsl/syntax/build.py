@@ -37,17 +37,50 @@ def unescape(token_text: str) -> str:
             nxt = body[i + 1]
             if nxt == "u" and i + 6 <= len(body):
                 try:
-                    out.append(chr(int(body[i + 2 : i + 6], 16)))
-                    i += 6
-                    continue
+                    code = int(body[i + 2 : i + 6], 16)
                 except ValueError:
                     pass
+                else:
+                    low = _low_surrogate(body, i + 6) if 0xD800 <= code < 0xDC00 else None
+                    if low is not None:  # `\ud83d\ude00`, as JSON writes characters past U+FFFF
+                        out.append(chr(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)))
+                        i += 12
+                        continue
+                    out.append(chr(code))
+                    i += 6
+                    continue
             out.append({"n": "\n", "t": "\t", '"': '"', "\\": "\\"}.get(nxt, "\\" + nxt))
             i += 2
         else:
             out.append(ch)
             i += 1
     return "".join(out)
+
+
+def _low_surrogate(body: str, i: int) -> int | None:
+    """The low half of a surrogate pair escaped at `body[i:]` (`\\udc00`-`\\udfff`), if any."""
+    if body[i : i + 2] != "\\u" or len(body) < i + 6:
+        return None
+    try:
+        code = int(body[i + 2 : i + 6], 16)
+    except ValueError:
+        return None
+    return code if 0xDC00 <= code < 0xE000 else None
+
+
+def lone_surrogate(text: str) -> str | None:
+    """The first lone surrogate in an unescaped string (`\\ud800`), which is not a character:
+    no file, terminal or database can hold it."""
+    for ch in text:
+        if "\ud800" <= ch <= "\udfff":
+            return f"\\u{ord(ch):04x}"
+    return None
+
+
+# the largest number literal: every engine (Python floats, DuckDB DOUBLE, JSON readers) keeps
+# whole numbers up to 2^53 - 1 exact
+MAX_NUMBER = 2**53 - 1
+_MAX_DIGITS = len(str(MAX_NUMBER))
 
 
 # tokens that carry a value; every other token is a keyword or punctuation
@@ -160,6 +193,37 @@ class Builder(Transformer[Token, ast.Module]):
     def _bad(self, tok: Token, message: str, hint: str | None = None, code: str = "E103") -> None:
         self.problems.append(error(code, message, self._tok_span(tok), hint))
 
+    def _numeric(self, tok: Token, text: str) -> int | float:
+        """The value of a number's digits (`text`), or 0 after an E103 when it is too large to
+        be kept exact (or at all: Python refuses to read an integer of 4,301 digits)."""
+        whole = text.split(".")[0].lstrip("-").lstrip("0")
+        if len(whole) <= _MAX_DIGITS:
+            value: int | float = float(text) if "." in text else int(text)
+            if abs(value) <= MAX_NUMBER:
+                return value
+        shown = text if len(text) <= 24 else f"{text[:10]}...{text[-6:]} ({len(text)} digits)"
+        self._bad(
+            tok,
+            f"`{shown}` is too large a number",
+            f"numbers are at most {MAX_NUMBER} (2^53 - 1), the largest every engine keeps exact",
+        )
+        return 0
+
+    def _unescaped(self, tok: Token) -> str:
+        """A STRING token's value; a lone surrogate escape in it is E116."""
+        text = unescape(str(tok))
+        bad = lone_surrogate(text)
+        if bad is not None:
+            self._bad(
+                tok,
+                f"`{bad}` is half of a UTF-16 surrogate pair, not a character",
+                "write the character itself; a character past U+FFFF may also be written as "
+                "its pair of escapes, e.g. `\\ud83d\\ude00`",
+                code="E116",
+            )
+            text = "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
+        return text
+
     # -- header and items -------------------------------------------------------------------
     def start(self, c: list[Any]) -> ast.Module:
         header = c[0] if c and isinstance(c[0], ast.Header) else None
@@ -179,7 +243,7 @@ class Builder(Transformer[Token, ast.Module]):
                 opts[key] = (value, tok)
         tz = opts.get("timezone")
         return ast.Header(
-            unescape(name),
+            self._unescaped(name),
             opts.get("version", (None,))[0],
             opts.get("effective", (None,))[0],
             tz[0] if tz else None,
@@ -188,19 +252,19 @@ class Builder(Transformer[Token, ast.Module]):
         )
 
     def h_version(self, c: list[Token]) -> tuple[str, str, Token]:
-        return ("version", unescape(c[1]), c[1])
+        return ("version", self._unescaped(c[1]), c[1])
 
     def h_effective(self, c: list[Token]) -> tuple[str, dt.date | None, Token]:
         return ("effective", self._date(c[1]), c[1])
 
     def h_timezone(self, c: list[Token]) -> tuple[str, str, Token]:
-        return ("timezone", unescape(c[1]), c[1])
+        return ("timezone", self._unescaped(c[1]), c[1])
 
     def import_stmt(self, c: list[Token]) -> ast.Import:
-        return ast.Import(unescape(c[1]), span=self._span(c))
+        return ast.Import(self._unescaped(c[1]), span=self._span(c))
 
     def include_stmt(self, c: list[Token]) -> ast.Import:
-        return ast.Import(unescape(c[1]), span=self._span(c), include=True)
+        return ast.Import(self._unescaped(c[1]), span=self._span(c), include=True)
 
     def record_decl(self, c: list[Any]) -> ast.RecordDecl:
         name, *fields = _named(c)
@@ -251,7 +315,10 @@ class Builder(Transformer[Token, ast.Module]):
     def condition(self, c: list[Any]) -> ast.Condition:
         ident, wording, expr = _named(c)
         return ast.Condition(
-            self._ident(ident), unescape(wording) if wording else None, expr, span=self._span(c)
+            self._ident(ident),
+            self._unescaped(wording) if wording else None,
+            expr,
+            span=self._span(c),
         )
 
     def example(self, c: list[Any]) -> ast.Example:
@@ -272,7 +339,7 @@ class Builder(Transformer[Token, ast.Module]):
         evs, events_span = events if events is not None else ((), Span.unknown())
         return ast.Example(
             self._ident(ident) if ident is not None else None,
-            unescape(title),
+            self._unescaped(title),
             given_name,
             base,
             fields,
@@ -302,7 +369,7 @@ class Builder(Transformer[Token, ast.Module]):
     def expect_clock(self, c: list[Any]) -> ast.ExpectClock:
         clock, *rest = _named(c)
         values = [x for x in rest if x is not None]
-        cycle = next((int(str(x)) for x in values if x.type == "NUMBER"), None)
+        cycle = next((int(self._numeric(x, str(x))) for x in values if x.type == "NUMBER"), None)
         names = [x for x in values if x.type == "NAME"]
         due = next((self.datetime([x]) for x in values if x.type == "DATETIME"), None)
         return ast.ExpectClock(
@@ -359,7 +426,7 @@ class Builder(Transformer[Token, ast.Module]):
         brace = next(i for i, t in enumerate(c) if isinstance(t, Token) and t == "{")
         return ast.Situation(
             self._ident(name),
-            unescape(wording) if wording else None,
+            self._unescaped(wording) if wording else None,
             trigger,
             unless,
             tuple(rules),
@@ -374,7 +441,7 @@ class Builder(Transformer[Token, ast.Module]):
             fields[key] = value
         return ast.TrRule(
             self._ident(name),
-            unescape(wording) if wording else None,
+            self._unescaped(wording) if wording else None,
             span=self._span(c),
             **fields,
         )
@@ -506,7 +573,7 @@ class Builder(Transformer[Token, ast.Module]):
         ident, title, (turns, turns_span), *expects = _named(c)
         return ast.TranscriptExample(
             self._ident(ident) if ident is not None else None,
-            unescape(title),
+            self._unescaped(title),
             turns,
             tuple(expects),
             span=self._span(c),
@@ -566,7 +633,7 @@ class Builder(Transformer[Token, ast.Module]):
         name, wording, expr, *groups = _named(c)
         return ast.MetricDecl(
             self._ident(name),
-            unescape(wording) if wording else None,
+            self._unescaped(wording) if wording else None,
             expr,
             tuple(g for g in groups if g is not None),
             span=self._span(c),
@@ -578,7 +645,7 @@ class Builder(Transformer[Token, ast.Module]):
         record = _given(rest)
         return ast.InvariantDecl(
             self._ident(ident) if ident is not None else None,
-            unescape(wording),
+            self._unescaped(wording),
             self._ident(record) if record is not None else None,
             expr,
             span=self._span(c),
@@ -629,7 +696,7 @@ class Builder(Transformer[Token, ast.Module]):
         return ast.DayRange(self._ident(first), self._ident(last) if last else None)
 
     def cal_timezone(self, c: list[Any]) -> ast.CalTimezone:
-        return ast.CalTimezone(unescape(_named(c)[0]), span=self._span(c))
+        return ast.CalTimezone(self._unescaped(_named(c)[0]), span=self._span(c))
 
     def cal_holidays(self, c: list[Any]) -> ast.CalHolidays:
         return ast.CalHolidays(self._ident(_named(c)[0]), span=self._span(c))
@@ -666,7 +733,7 @@ class Builder(Transformer[Token, ast.Module]):
         return ast.DlPause(
             self._ident(pause),
             self._ident(resume),
-            unescape(reason) if reason else None,
+            self._unescaped(reason) if reason else None,
             span=self._span(c),
         )
 
@@ -729,7 +796,8 @@ class Builder(Transformer[Token, ast.Module]):
                 "write e.g. `90 working minutes` for an hour and a half",
                 code="E112",
             )
-        return (ast.Working(int(float(str(number))), self._ident(unit)), number, unit)
+        value = self._numeric(number, str(number))
+        return (ast.Working(int(value), self._ident(unit)), number, unit)
 
     def by_next_day(self, c: list[Token]) -> tuple[ast.ByNextDay, Token, Token]:
         clock = next(t for t in c if t.type == "CLOCK")
@@ -823,13 +891,12 @@ class Builder(Transformer[Token, ast.Module]):
 
     def number(self, c: list[Token]) -> ast.Number:
         text = str(c[0])
-        value: int | float = float(text) if "." in text else int(text)
+        value = self._numeric(c[0], text)
         return ast.Number(value, text, span=self._tok_span(c[0]))
 
     def percent(self, c: list[Token]) -> ast.Percent:
         text = str(c[0])
-        body = text[:-1]
-        value: int | float = float(body) if "." in body else int(body)
+        value = self._numeric(c[0], text[:-1])
         return ast.Percent(value, text, span=self._tok_span(c[0]))
 
     def duration(self, c: list[Token]) -> ast.Duration:
@@ -867,7 +934,7 @@ class Builder(Transformer[Token, ast.Module]):
         return ast.DateTimeLit(value, text, span=self._tok_span(c[0]))
 
     def string(self, c: list[Token]) -> ast.String:
-        return ast.String(unescape(str(c[0])), span=self._tok_span(c[0]))
+        return ast.String(self._unescaped(c[0]), span=self._tok_span(c[0]))
 
     def true(self, c: list[Token]) -> ast.Bool:
         return ast.Bool(True, span=self._span(c))
