@@ -7,6 +7,7 @@ In: a policy path; records as mappings or files.  Out: `Verdict`s, `ValidatedRow
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import sys
 import zoneinfo
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
@@ -71,18 +72,34 @@ class EventProblem:
     message: str
 
 
+class RecordTypeError(KeyError):
+    """A record type the policy does not have, or not for this verb (a `KeyError`, so callers
+    that caught the bare one still do).  `str()` is the plain message, with a "did you mean"."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
 def _choose(name: str | None, candidates: set[str], what: str, whats: str) -> str:
     """The record type a verb works on: `name` if it has `what`, or the only one that has."""
     known = ", ".join(f"`{k}`" for k in sorted(candidates))
     if name is not None:
         if name not in candidates:
-            raise KeyError(f"no {what} for record `{name}` (records with one: {known or 'none'})")
+            hint = did_you_mean(name, candidates)
+            raise RecordTypeError(
+                f"no {what} for record `{name}` (records with one: {known or 'none'})"
+                + (f"; {hint}" if hint else "")
+            )
         return name
     if len(candidates) == 1:
         return next(iter(candidates))
     if not candidates:
-        raise KeyError(f"the policy has no {what}")
-    raise KeyError(f"the policy has {whats} for several records ({known}); choose one")
+        raise RecordTypeError(f"the policy has no {what}")
+    raise RecordTypeError(f"the policy has {whats} for several records ({known}); choose one")
 
 
 def _event(values: Mapping[str, Any]) -> tuple[dt.datetime, str, str | None]:
@@ -504,13 +521,30 @@ def unmatched_cases(by_case: Mapping[str, list[Event]], seen: Set[str]) -> list[
     ]
 
 
+def _must_be_a_file(path: str | Path) -> None:
+    """`FileNotFoundError` / `IsADirectoryError` / `OSError` naming `path`, before compiling
+    (a diagnostic at an invented `path:1:1` would read as a problem inside the file)."""
+    if not isinstance(path, str | Path):
+        raise TypeError(f"csdsl.load takes the path of a policy file, not {type(path).__name__}")
+    p = Path(path)
+    if p.is_file():
+        return
+    if p.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory, not a policy file", str(path))
+    if p.exists():
+        raise OSError(errno.EINVAL, "is not a regular file (a device, FIFO or socket)", str(path))
+    raise FileNotFoundError(errno.ENOENT, "no such policy file", str(path))
+
+
 def load(path: str | Path, *, cache: bool = False) -> Policy:
-    """Compile a policy file; raises `PolicyError` (with every diagnostic) when it has errors.
+    """Compile a policy file; raises `PolicyError` (with every diagnostic) when it has errors,
+    `FileNotFoundError` (or another `OSError`) when `path` is not a policy file to read.
 
     With `cache`, a compilation of the same unchanged files is reused (`csdsl.cache`): the parser
     is then not even imported."""
     from csdsl import cache as cached
 
+    _must_be_a_file(path)
     if cache and (entry := cached.lookup(path)) is not None:
         return Policy(entry.policy, entry.diagnostics, entry.sources)
     from csdsl.check import compile_file  # lark and the checker: only when compiling

@@ -42,6 +42,7 @@ import attrs
 
 from csdsl import __version__, ir
 from csdsl.api import Policy, unmatched_cases
+from csdsl.diagnostics import did_you_mean
 from csdsl.metrics import MetricEngine, MetricResult
 from csdsl.records import InputError, RecordReader, Row, RowError, json_value
 from csdsl.timeline import EventLog, Milestone
@@ -746,7 +747,14 @@ def audit(
     path is the policy's main record type).  With `out`, every finding is streamed to
     `out/findings.jsonl` and the three reports are written there too.  Raises `AuditError` for
     a run that cannot be done as asked and `InputError` for a file that cannot be read."""
+    if isinstance(policy, str | Path):
+        raise TypeError(
+            f"csdsl.audit takes a loaded policy: call csdsl.load({str(policy)!r}) first "
+            "and pass what it returns"
+        )
     policies = [policy] if isinstance(policy, Policy) else list(policy)
+    if not policies or not all(isinstance(p, Policy) for p in policies):
+        raise TypeError("csdsl.audit takes a Policy from csdsl.load, or a list of them")
     versions = order_versions(policies)
     newest = versions[-1].policy
     if engine not in ENGINES:
@@ -757,8 +765,12 @@ def audit(
     elif records is not None:
         for name, path in records.items():
             if not any(v.policy.ir.record(name) for v in versions):
-                known = ", ".join(sorted({r.name for v in versions for r in v.policy.ir.records}))
-                raise AuditError(f"the policy has no record type `{name}` (types: {known})")
+                names = {r.name for v in versions for r in v.policy.ir.records}
+                hint = did_you_mean(name, names)
+                raise AuditError(
+                    f"the policy has no record type `{name}` (types: {', '.join(sorted(names))})"
+                    + (f"; {hint}" if hint else "")
+                )
             files[name] = str(path)
     if not files and transcripts is None:
         raise AuditError("nothing to audit: give --records and/or --transcripts")
