@@ -8,8 +8,11 @@ extra closed or working dates.  Out: `WorkCalendar` with
 - `open_between(a, b, paused)`: how much open time lies between two instants;
 - `end_of_working_day(start, n)` and `next_working_day_at(start, clock)`: day-based due dates.
 All arithmetic is done on UTC instants; local wall-clock hours become UTC intervals per day, so
-time zones with daylight saving are handled.  A date outside the years the holiday dataset has
-published raises `CalendarError`: a due date is never a guess.
+time zones with daylight saving are handled: an office open 09:00-18:00 is open 9 hours on the
+day the clocks change, a calendar open around the clock adds elapsed time (a spring-forward day
+has 23 hours of it), and an opening or closing time the clocks skip is the moment they jump
+(`values.wall_instant`; one they show twice is the first).  A date outside the years the
+holiday dataset has published raises `CalendarError`: a due date is never a guess.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import attrs
+
+from csdsl.values import wall_instant
 
 UTC = dt.UTC
 Span = tuple[dt.datetime, dt.datetime]  # [start, end) in UTC
@@ -147,12 +152,12 @@ class WorkCalendar:
     def _day_intervals(self, day: dt.date) -> tuple[Span, ...]:
         out = []
         for start, end in self._hours(day):
-            a = dt.datetime.combine(day, start, self.tz).astimezone(UTC)
+            a = wall_instant(day, start, self.tz)
             b = (
-                dt.datetime.combine(day + DAY, dt.time(0), self.tz)
+                wall_instant(day + DAY, dt.time(0), self.tz)
                 if end is None
-                else dt.datetime.combine(day, end, self.tz)
-            ).astimezone(UTC)
+                else wall_instant(day, end, self.tz)
+            )
             if b > a:
                 out.append((a, b))
         return tuple(out)
@@ -229,7 +234,7 @@ class WorkCalendar:
         for _ in range(3660):
             day += DAY
             if self.day_intervals(day):
-                return dt.datetime.combine(day, clock, self.tz).astimezone(UTC)
+                return wall_instant(day, clock, self.tz)
         raise CalendarError(f"calendar `{self.name}` has no working day after {day}")
 
 

@@ -220,7 +220,7 @@ class RecordReader:
                     d = values.parse_datetime(v)
                 else:
                     raise ValueError(f"expected an ISO 8601 datetime, got {_show_raw(v)}")
-                return d if d.tzinfo is not None else d.replace(tzinfo=tz)
+                return values.instant(d, tz)  # an instant: naive is read on the zone's clock
 
             return datetime
         return {
@@ -417,11 +417,10 @@ class EventReader(RecordReader):
                 and (role is None or type(role) is str)
             ):
                 try:
-                    d = values.parse_datetime(at)
+                    d = values.instant(values.parse_datetime(at), self.tz)
                 except ValueError:
                     pass
                 else:
-                    d = d if d.tzinfo is not None else d.replace(tzinfo=self.tz)
                     return case, {"at": d, "event": name, "role": role}
         if isinstance(obj, Mapping):
             case = obj.get("case")

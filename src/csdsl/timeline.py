@@ -27,6 +27,7 @@ import attrs
 from csdsl import ir
 from csdsl.calendar import CalendarError, WorkCalendar
 from csdsl.interpreter import compile_expr
+from csdsl.values import in_range
 
 UTC = dt.UTC
 ESCALATED = ir.ESCALATED
@@ -130,6 +131,23 @@ def _aware(t: dt.datetime) -> dt.datetime:
     return t.astimezone(UTC)
 
 
+_OVERFLOW = "a time it needs falls outside the datetimes csdsl can show (0001-01-02 to 9999-12-30)"
+
+
+def _beyond(rule: str, start: dt.datetime) -> str:
+    return (
+        f"`{rule}` from {start.astimezone(UTC).isoformat()} falls outside the datetimes csdsl "
+        "can show (0001-01-02 to 9999-12-30)"
+    )
+
+
+def _shown(t: dt.datetime, rule: str, start: dt.datetime) -> dt.datetime:
+    """`t` if every time zone can show it, else the `CalendarError` of `_beyond`."""
+    if t.year in (1, 9999) and not in_range(t):
+        raise CalendarError(_beyond(rule, start))
+    return t
+
+
 @attrs.frozen
 class _Cycle:
     number: int
@@ -166,6 +184,16 @@ class TimelineBuilder:
 
     def due(
         self, spec: ir.TimeSpec, start: dt.datetime, pauses: Sequence[Pause], fraction: float = 1.0
+    ) -> dt.datetime:
+        """When `spec` falls due after `start`; `CalendarError` if that is past the datetimes
+        csdsl can show (`values.in_range`): the record's timeline gets an error, not a crash."""
+        try:
+            return _shown(self._due(spec, start, pauses, fraction), spec.text, start)
+        except OverflowError:
+            raise CalendarError(_beyond(spec.text, start)) from None
+
+    def _due(
+        self, spec: ir.TimeSpec, start: dt.datetime, pauses: Sequence[Pause], fraction: float
     ) -> dt.datetime:
         cal = self._calendar(spec)
         spans = [(a, b) for a, b, _ in pauses]
@@ -209,6 +237,9 @@ class TimelineBuilder:
             except CalendarError as exc:
                 errors.append(f"deadline `{d.name}`: {exc}")
                 continue
+            except OverflowError:
+                errors.append(f"deadline `{d.name}`: {_OVERFLOW}")
+                continue
             milestones += ms
             for m in ms:
                 if m.kind == "deadline" and m.status == "breached" and d.name not in first_breach:
@@ -222,6 +253,8 @@ class TimelineBuilder:
                 milestones += self._ladder(e, events, now, first_breach, fulfilled, running)
             except CalendarError as exc:
                 errors.append(f"escalation `{e.name}`: {exc}")
+            except OverflowError:
+                errors.append(f"escalation `{e.name}`: {_OVERFLOW}")
         return Timeline(record_id, tuple(milestones), tuple(errors))
 
     def untouched(
@@ -417,7 +450,11 @@ class TimelineBuilder:
                 (self.due(spec, c.start, pauses, d.warn_percent), f"warn at {d.warn_percent:.0%}")
             )
         if d.warn_lead is not None:
-            points.append((due - d.warn_lead, f"warn {d.warn_lead} before"))
+            rule = f"warn {d.warn_lead} before"
+            try:
+                points.append((_shown(due - d.warn_lead, rule, due), rule))
+            except OverflowError:
+                raise CalendarError(_beyond(rule, due)) from None
         for when, rule in points:
             done = c.stop.at if c.stop is not None else None
             if done is not None and done <= when:

@@ -8,6 +8,7 @@ record loading, so that `4h` means the same thing in a policy and in a CSV cell.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 MAX_SECONDS = 999_999_999 * 86400  # timedelta's own limit
@@ -103,16 +104,127 @@ def canonical_compact(seconds: int) -> str:
 
 
 def parse_datetime(text: str) -> dt.datetime:
-    """ISO 8601 date and time, with or without an offset (`Z` allowed).  A bare date is refused."""
+    """ISO 8601 date and time, with or without an offset (`Z` allowed).  A bare date is refused,
+    and so is a datetime within a day of the ends of the calendar (`in_range`)."""
     s = text.strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
         raise ValueError(f"`{text}` is a date without a time; a datetime needs a time of day")
     try:
-        return dt.datetime.fromisoformat(s)
+        moment = dt.datetime.fromisoformat(s)
     except ValueError:
         raise ValueError(
             f"`{text}` is not an ISO 8601 datetime (e.g. `2024-10-29T09:00:00+08:00`)"
         ) from None
+    if moment.year in (1, 9999) and not in_range(moment):
+        raise ValueError(_out_of_range(text))
+    return moment
+
+
+# ---- instants --------------------------------------------------------------------------------
+#
+# Every datetime csdsl holds is an instant: timezone-aware, with a *fixed* UTC offset
+# (`datetime.timezone`), never a zone with rules such as `ZoneInfo("America/New_York")`.
+# Python subtracts and compares two datetimes that share one tzinfo object on their wall
+# clocks, which across a daylight-saving change is not the time that passed; with fixed
+# offsets, arithmetic and comparison are on instants everywhere.  A naive datetime is read on
+# the wall clock of the policy's zone (`instant`): one that clocks skip (spring forward) is
+# refused; one they show twice (fall back) is the first of the two (PEP 495 `fold=0`).
+
+FIRST = dt.datetime(1, 1, 2)  # the earliest datetime csdsl reads (UTC, or the wall clock)
+LAST = dt.datetime(9999, 12, 30, 23, 59, 59, 999999)  # the latest
+
+
+def _out_of_range(text: str) -> str:
+    return (
+        f"`{text}` is too close to the ends of the calendar (csdsl reads datetimes from "
+        "0001-01-02 to 9999-12-30, so that every time zone can show them)"
+    )
+
+
+def in_range(moment: dt.datetime) -> bool:
+    """Whether `moment` lies in FIRST..LAST: its UTC instant if aware, its wall clock if naive.
+    (UTC offsets are less than a day, so such an instant has a wall clock in every zone.)"""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return FIRST <= moment.replace(tzinfo=None) <= LAST
+    try:
+        utc = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    except OverflowError:
+        return False
+    return FIRST <= utc <= LAST
+
+
+@functools.lru_cache(maxsize=256)
+def fixed_offset(offset: dt.timedelta) -> dt.tzinfo:
+    """The fixed-offset tzinfo of `offset` (UTC for zero), one object per offset."""
+    return dt.UTC if not offset else dt.timezone(offset)
+
+
+def _zone_name(tz: dt.tzinfo) -> str:
+    return str(getattr(tz, "key", None) or tz)
+
+
+def _spelled(moment: dt.datetime) -> str:
+    """`2024-03-10T02:30`: seconds only when there are any."""
+    if not moment.second and not moment.microsecond:
+        return moment.isoformat(timespec="minutes")
+    return moment.isoformat()
+
+
+def instant(moment: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+    """`moment` as an instant with a fixed offset; a naive one read on the wall clock of `tz`.
+
+    Raises `ValueError` for a naive time that does not exist in `tz` (the clocks jumped over
+    it) and for one outside `in_range`.  A wall time that occurs twice (the clocks went back)
+    is the first of the two, unless `moment.fold` is 1 (PEP 495)."""
+    edge = moment.year in (1, 9999)  # only there can an instant leave the range
+    if moment.tzinfo is None:
+        if edge and not in_range(moment):
+            raise ValueError(_out_of_range(_spelled(moment)))
+        local = moment.replace(tzinfo=tz)
+        before = local.replace(fold=0).utcoffset()
+        after = local.replace(fold=1).utcoffset()
+        if before is None or after is None:
+            raise ValueError(f"the time zone `{_zone_name(tz)}` gives no UTC offset")
+        if before < after:
+            raise ValueError(
+                f"{_spelled(moment)} does not exist in {_zone_name(tz)} (clocks jumped forward); "
+                "write it with its UTC offset"
+            )
+        offset = after if moment.fold else before
+    else:
+        own = moment.utcoffset()
+        if own is None:  # an aware datetime whose tzinfo knows no offset: read as naive
+            return instant(moment.replace(tzinfo=None), tz)
+        offset = own
+        if type(moment.tzinfo) is dt.timezone and not edge:
+            return moment
+    fixed = moment.replace(tzinfo=fixed_offset(offset), fold=0)
+    if edge and not in_range(fixed):
+        raise ValueError(_out_of_range(_spelled(moment)))
+    return fixed
+
+
+def wall_instant(day: dt.date, clock: dt.time, tz: dt.tzinfo) -> dt.datetime:
+    """The instant (UTC) at which the wall clock of `tz` shows `clock` on `day`: for a time the
+    clocks skip (spring forward), the moment they jump; for one they show twice (fall back),
+    the first.  Working calendars open and close at such instants."""
+    local = dt.datetime.combine(day, clock, tz)
+    before = local.replace(fold=0).utcoffset()
+    after = local.replace(fold=1).utcoffset()
+    if before is None or after is None or before >= after:
+        return local.replace(fold=0).astimezone(dt.UTC)
+    # in a gap: the jump lies between the two readings; find it to the microsecond
+    naive = local.replace(tzinfo=None)
+    lo = (naive - after).replace(tzinfo=dt.UTC)  # still before the jump
+    hi = (naive - before).replace(tzinfo=dt.UTC)  # already after it
+    step = dt.timedelta(microseconds=1)
+    while hi - lo > step:
+        mid = lo + (hi - lo) // 2
+        if mid.astimezone(tz).utcoffset() == before:
+            lo = mid
+        else:
+            hi = mid
+    return hi
 
 
 def parse_date(text: str) -> dt.date:

@@ -24,6 +24,7 @@ from csdsl.diagnostics import Related, did_you_mean, warning
 from csdsl.source import Span
 from csdsl.syntax import ast
 from csdsl.syntax.format import stmt_text, time_text
+from csdsl.values import MAX_SECONDS
 
 if TYPE_CHECKING:
     from csdsl.check.lower import Lowering
@@ -278,6 +279,14 @@ def _time(
             )
             return None
         return ir.TimeSpec("days", a.amount, cal, text, t.span)
+    if a.amount * size > MAX_SECONDS:
+        o.err(
+            "E224",
+            f"`{text}` is too long a working time",
+            t.span,
+            "durations are at most 999999999 days",
+        )
+        return None
     return ir.TimeSpec("working", dt.timedelta(seconds=a.amount * size), cal, text, t.span)
 
 
