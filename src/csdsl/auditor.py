@@ -45,6 +45,7 @@ from csdsl.api import Policy, unmatched_cases
 from csdsl.diagnostics import did_you_mean
 from csdsl.metrics import MetricEngine, MetricResult
 from csdsl.records import InputError, RecordReader, Row, RowError, json_value
+from csdsl.report import dumps
 from csdsl.timeline import EventLog, Milestone
 from csdsl.transcripts import TranscriptReader
 
@@ -218,7 +219,7 @@ class _Findings:
         key = (c["file"], c["line"], c["id"])
         self.per_clause[key] += 1
         if self.sink is not None:
-            self.sink.write(json.dumps(finding, ensure_ascii=False) + "\n")
+            self.sink.write(dumps(finding) + "\n")  # strict JSON, whatever the finding holds
         if self.keep_all or self.per_clause[key] <= SHOWN_PER_CLAUSE:
             self.kept.append(finding)
 
@@ -293,11 +294,10 @@ class AuditReport:
         d = Path(out)
         d.mkdir(parents=True, exist_ok=True)
         paths = [d / "report.json", d / "report.md", d / "report.html"]
-        paths[0].write_text(
-            json.dumps(self.data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-        )
-        paths[1].write_text(render_markdown(self.data), encoding="utf-8")
-        paths[2].write_text(render_html(self.data), encoding="utf-8")
+        paths[0].write_text(dumps(self.data, indent=2) + "\n", encoding="utf-8")  # strict JSON
+        # a lone surrogate in the data is written as a backslash escape, never a crash
+        paths[1].write_text(render_markdown(self.data), "utf-8", "backslashreplace")
+        paths[2].write_text(render_html(self.data), "utf-8", "backslashreplace")
         return paths
 
 
@@ -381,6 +381,8 @@ class _Run:
             self.early += router.early
         if sql is not None:
             rows, read = sql
+            if not clocks:  # no Python pass: SQL counts the rows from before the first version
+                self.early += self._duck_early(name, path)
         if has_validity:
             self.validity = {
                 "record": name,
@@ -501,6 +503,14 @@ class _Run:
         if version not in self.engines:
             self.engines[version] = DuckEngine(self.versions[version].policy)
         return self.engines[version]
+
+    def _duck_early(self, name: str, path: str) -> int:
+        """The readable rows of `path` received before the first version took effect."""
+        first = self.versions[0].start
+        field = receipt_field(self.versions[-1].policy.ir.record(name) or _no_record(name))
+        if first is None or field is None or path == "-":
+            return 0
+        return self.duck(0).count_in_window(path, name, (field, None, _start(first, self.tz)))
 
     def _duck_records(
         self,

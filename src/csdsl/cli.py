@@ -2,7 +2,14 @@
 
 In: argv.  Out: text for people (default) or JSON (`--format json`) on stdout, messages on
 stderr, and the exit code: 0 ran, 1 the check asked for failed, 2 usage error / a policy that
-does not compile / an unreadable input.  Bad input never ends in a traceback.
+does not compile / an unreadable input / an output path that cannot be written.  Bad input
+never ends in a traceback.
+
+Every line printed goes through `report.printable` (a record id or a transcript's text cannot
+act on the terminal, and a lone surrogate cannot fail to encode) and every JSON document
+through `report.dumps` (strict RFC 8259: never `NaN` or `Infinity`).  With `--format json`, a
+policy that does not compile (or does not exist) is reported as a JSON array of diagnostics on
+standard output, as `check --format json` prints them, besides the text on standard error.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import shlex
@@ -22,6 +30,7 @@ from csdsl import __version__
 from csdsl.api import Policy, RecordError, TranscriptRow, load
 from csdsl.diagnostics import Diagnostic, PolicyError, render
 from csdsl.records import InputError, RowError, json_value
+from csdsl.report import dumps, printable
 from csdsl.source import SourceFile
 from csdsl.timeline import Milestone
 from csdsl.values import parse_datetime
@@ -33,15 +42,69 @@ OK, FAILED, USAGE = 0, 1, 2
 
 
 def _out(text: str, stream: TextIO | None = None) -> None:
-    print(text, file=stream or sys.stdout)
+    print(printable(text), file=stream or sys.stdout)
 
 
 def _err(text: str) -> None:
-    print(text, file=sys.stderr)
+    print(printable(text), file=sys.stderr)
 
 
 def _json_line(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.write(dumps(obj) + "\n")
+
+
+def _robust_streams() -> None:
+    """Standard output and error never fail to encode (a lone surrogate, a narrow locale):
+    what cannot be encoded is written as a backslash escape."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(Exception):  # a stream that cannot change: left as it is
+                reconfigure(errors="backslashreplace")
+
+
+def _unwritable(exc: OSError, path: str) -> str:
+    """Why `path` cannot be written (or made a directory), for a one-line message."""
+    if exc.errno in (errno.EEXIST, errno.ENOTDIR):
+        for p in (Path(path), *Path(path).parents):
+            if p.exists() and not p.is_dir():
+                return f"`{p}` is a file, not a directory"
+    if exc.errno == errno.EISDIR:
+        return "it is a directory"
+    return str(exc.strerror or exc).lower()
+
+
+def _out_dir(option: str, path: str) -> bool:
+    """Make `path` the output directory (created if need be), or say why it cannot be."""
+    p = Path(path)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _err(f"csdsl: {option} {path}: cannot create the directory: {_unwritable(exc, path)}")
+        return False
+    if not os.access(p, os.W_OK | os.X_OK):
+        _err(f"csdsl: {option} {path}: cannot write there: permission denied")
+        return False
+    return True
+
+
+def _diagnostics_json(diags: Sequence[Diagnostic | dict[str, Any]]) -> list[dict[str, Any]]:
+    return [d if isinstance(d, dict) else d.to_json() for d in diags]
+
+
+def _missing_diagnostic(path: str) -> dict[str, Any]:
+    """A policy file that cannot be read, as a diagnostic object (`check --format json`)."""
+    return {
+        "file": path,
+        "line": None,
+        "column": None,
+        "end_line": None,
+        "end_column": None,
+        "severity": "error",
+        "code": "E204",
+        "message": f"cannot read `{path}`: {_missing(path)}",
+        "hint": "check the path; a policy is read from a .csp file",
+    }
 
 
 def _missing(path: str) -> str:
@@ -56,7 +119,7 @@ def _print_diagnostics(
     diags: Sequence[Diagnostic], sources: dict[str, SourceFile], stream: TextIO
 ) -> None:
     for d in diags:
-        print(render(d, sources) + "\n", file=stream)
+        print(printable(render(d, sources)) + "\n", file=stream)
 
 
 # ---- check -------------------------------------------------------------------------------
@@ -65,12 +128,13 @@ def _print_diagnostics(
 def cmd_check(args: argparse.Namespace) -> int:
     from csdsl.check import compile_file  # the parser is imported only by verbs that parse
 
-    all_diags: list[Diagnostic] = []
+    all_diags: list[Diagnostic | dict[str, Any]] = []
     status = OK
     checked = 0
     for path in args.files:
         if not Path(path).is_file():
             _err(f"csdsl: {path}: {_missing(path)}")
+            all_diags.append(_missing_diagnostic(path))  # in JSON too: `[]` would read "fine"
             status = USAGE
             continue
         checked += 1
@@ -81,10 +145,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         if any(d.is_error for d in compiled.diagnostics) and status == OK:
             status = FAILED
     if args.format == "json":
-        _out(json.dumps([d.to_json() for d in all_diags], ensure_ascii=False, indent=2))
+        _out(dumps(_diagnostics_json(all_diags), indent=2))
     else:
-        errors = sum(d.is_error for d in all_diags)
-        warnings = len(all_diags) - errors
+        found = [d for d in all_diags if isinstance(d, Diagnostic)]  # a missing file: on stderr
+        errors = sum(d.is_error for d in found)
+        warnings = len(found) - errors
         _out(
             f"{_count(checked, 'file')} checked: {_count(errors, 'error')}, "
             f"{_count(warnings, 'warning')}"
@@ -117,9 +182,14 @@ def cmd_fmt(args: argparse.Namespace) -> int:
             sys.stdout.write(formatted)
             continue
         if formatted != text:
-            changed.append(path)
             if not args.check:
-                Path(path).write_text(formatted, encoding="utf-8")
+                try:
+                    Path(path).write_text(formatted, encoding="utf-8")
+                except OSError as exc:
+                    _err(f"csdsl: {path}: cannot write: {_unwritable(exc, path)}")
+                    status = USAGE
+                    continue
+            changed.append(path)
     for path in changed:
         shown = "<stdin>" if path == "-" else path
         _out(f"would reformat {shown}" if args.check else f"reformatted {shown}")
@@ -131,16 +201,26 @@ def cmd_fmt(args: argparse.Namespace) -> int:
 # ---- validate ----------------------------------------------------------------------------
 
 
-def _load(path: str) -> Policy | None:
+def _load(path: str, fmt: str = "text", into: list[dict[str, Any]] | None = None) -> Policy | None:
+    """The policy, or None once its diagnostics are printed on standard error (and, with
+    `fmt` json, added to `into`, or printed on standard output as one JSON array)."""
+    found: list[dict[str, Any]] = []
     if not Path(path).is_file():
         _err(f"csdsl: {path}: {_missing(path)}")
-        return None
-    try:
-        return load(path, cache=True)
-    except PolicyError as exc:
-        _print_diagnostics(exc.diagnostics, exc.sources, sys.stderr)
-        _err(f"csdsl: {path} does not compile")
-        return None
+        found.append(_missing_diagnostic(path))
+    else:
+        try:
+            return load(path, cache=True)
+        except PolicyError as exc:
+            _print_diagnostics(exc.diagnostics, exc.sources, sys.stderr)
+            _err(f"csdsl: {path} does not compile")
+            found += _diagnostics_json(exc.diagnostics)
+    if fmt == "json":
+        if into is not None:
+            into += found
+        else:
+            _json_line(found)
+    return None
 
 
 def _bad_row(line: int, rid: Any, error: RowError, fmt: str) -> None:
@@ -164,7 +244,7 @@ def _why(verdict: Any) -> list[dict[str, Any]]:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    policy = _load(args.policy)
+    policy = _load(args.policy, args.format)
     if policy is None:
         return USAGE
     try:
@@ -284,7 +364,7 @@ def _milestone_text(m: Milestone, tz: dt.tzinfo) -> list[str]:
 
 
 def cmd_timeline(args: argparse.Namespace) -> int:
-    policy = _load(args.policy)
+    policy = _load(args.policy, args.format)
     if policy is None:
         return USAGE
     try:
@@ -399,7 +479,7 @@ def _one_object(path: str) -> dict[str, Any] | None:
 
 
 def cmd_transcripts(args: argparse.Namespace) -> int:
-    policy = _load(args.policy)
+    policy = _load(args.policy, args.format)
     if policy is None:
         return USAGE
     for path in args.transcripts:
@@ -456,8 +536,9 @@ def cmd_test(args: argparse.Namespace) -> int:
     passed = failed = 0
     broken: list[tuple[str, str]] = []  # files whose examples cannot run, and why
     report: list[dict[str, Any]] = []
+    diagnostics: list[dict[str, Any]] = []
     for path in args.files:
-        policy = _load(path)
+        policy = _load(path, args.format, diagnostics)
         if policy is None:
             reason = "does not compile" if Path(path).is_file() else _missing(path)
             broken.append((path, reason))
@@ -492,8 +573,9 @@ def cmd_test(args: argparse.Namespace) -> int:
             "passed": passed,
             "failed": failed,
             "not_compiled": [p for p, _ in broken],
+            "diagnostics": diagnostics,
         }
-        _out(json.dumps(summary, ensure_ascii=False, indent=2))
+        _out(dumps(summary, indent=2))
     else:
         if broken:
             _out("not run: " + ", ".join(f"{p} ({why})" for p, why in broken))
@@ -515,8 +597,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     broken = held = 0
     not_compiled: list[str] = []
     results: list[dict[str, Any]] = []
+    diagnostics: list[dict[str, Any]] = []
     for path in args.files:
-        policy = _load(path)
+        policy = _load(path, args.format, diagnostics)
         if policy is None:
             not_compiled.append(path)
             continue
@@ -535,8 +618,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
             "held": held,
             "broken": broken,
             "not_compiled": not_compiled,
+            "diagnostics": diagnostics,
         }
-        _out(json.dumps(summary, ensure_ascii=False, indent=2))
+        _out(dumps(summary, indent=2))
     else:
         if not_compiled:
             _out("not verified: " + ", ".join(not_compiled))
@@ -576,7 +660,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     policies = []
     for path in args.policy:
-        policy = _load(path)
+        policy = _load(path, args.format)
         if policy is None:
             return USAGE
         policies.append(policy)
@@ -591,6 +675,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         records = _records_args(args.records, lambda: main_record(policies[-1]))
     except (ValueError, AuditError) as exc:
         _err(f"csdsl: {exc}")
+        return USAGE
+    if not _out_dir("--out", args.out):
         return USAGE
     command = "csdsl " + " ".join(shlex.quote(a) for a in args.argv)
     try:
@@ -609,12 +695,16 @@ def cmd_audit(args: argparse.Namespace) -> int:
     except (AuditError, InputError) as exc:
         _err(f"csdsl: {exc}")
         return USAGE
+    except OSError as exc:  # the report files: the directory went away, a disk filled up...
+        where = exc.filename or args.out
+        _err(f"csdsl: --out {args.out}: cannot write {where}: {_unwritable(exc, str(where))}")
+        return USAGE
     data = report.data
     for warning in data["warnings"]:
         _err(f"csdsl: warning: {warning}")
     s = data["summary"]
     if args.format == "json":
-        _out(json.dumps({k: data[k] for k in ("summary", "inputs")}, ensure_ascii=False))
+        _out(dumps({k: data[k] for k in ("summary", "inputs")}))
     else:
         kinds = ", ".join(f"{n} {k}" for k, n in s["by_kind"].items() if n)
         k = s["kpis"]
@@ -692,9 +782,10 @@ def cmd_compile(args: argparse.Namespace) -> int:
     policy = _load(args.policy)
     if policy is None:
         return USAGE
-    if args.dialect != "duckdb" and args.target != "sql":
+    if args.dialect is not None and args.target != "sql":  # even the default, said aloud
         _err(f"csdsl: --dialect is for --target sql, not --target {args.target}")
         return USAGE
+    dialect = args.dialect or "duckdb"
     if args.target == "python":
         from csdsl.codegen.python import generate
 
@@ -703,10 +794,10 @@ def cmd_compile(args: argparse.Namespace) -> int:
         from csdsl.codegen.sql import SqlUnsupported, compile_sql
 
         try:
-            text = compile_sql(policy, dialect=args.dialect)
+            text = compile_sql(policy, dialect=dialect)
         except SqlUnsupported as exc:
             _err(f"csdsl: {exc}")
-            _err(f"csdsl: {args.policy} has no {args.dialect} SQL form; see docs/embedding.md")
+            _err(f"csdsl: {args.policy} has no {dialect} SQL form; see docs/embedding.md")
             return USAGE
     else:
         from csdsl.codegen.jsonir import dumps
@@ -719,7 +810,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 
 def _write_or_print(text: str, output: str | None) -> int:
-    """`text` (ending in a line break) to standard output, or to the file `output`."""
+    """`text` (ending in a line break) to standard output, or to the file `output` (its
+    directory created if need be).  A character that cannot be encoded is backslash-escaped."""
     if not text.endswith("\n"):
         text += "\n"
     if output is None:
@@ -727,10 +819,12 @@ def _write_or_print(text: str, output: str | None) -> int:
         return OK
     out = Path(output)
     try:
+        if out.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "is a directory", output)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
+        out.write_text(text, encoding="utf-8", errors="backslashreplace")
     except OSError as exc:
-        _err(f"csdsl: {output}: cannot write: {exc.strerror or exc}")
+        _err(f"csdsl: -o {output}: cannot write: {_unwritable(exc, output)}")
         return USAGE
     _err(f"csdsl: wrote {output} ({_count(text.count(chr(10)), 'line')})")
     return OK
@@ -776,7 +870,7 @@ def _one_record(spec: str) -> tuple[dict[str, Any], str]:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    policy = _load(args.policy)
+    policy = _load(args.policy, args.format)
     if policy is None:
         return USAGE
     from csdsl.explain import explain
@@ -800,8 +894,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    old, new = _load(args.old), _load(args.new)
+    found: list[dict[str, Any]] = []
+    old, new = _load(args.old, args.format, found), _load(args.new, args.format, found)
     if old is None or new is None:
+        if args.format == "json":
+            _json_line(found)
         return USAGE
     from csdsl.assure.diff import diff
 
@@ -971,8 +1068,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--dialect",
         choices=DIALECTS,
-        default="duckdb",
-        help="SQL dialect of --target sql (default duckdb)",
+        help="SQL dialect of --target sql (default duckdb); only with --target sql",
     )
     p.add_argument("-o", "--output", metavar="OUT", help="file to write (default: stdout)")
     p.set_defaults(run=cmd_compile)
@@ -1027,6 +1123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code) if isinstance(exc.code, int) else USAGE
     args.argv = list(sys.argv[1:] if argv is None else argv)
+    _robust_streams()
     try:
         code: int = args.run(args)
         sys.stdout.flush()

@@ -76,6 +76,7 @@ the files.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import functools
@@ -1630,6 +1631,38 @@ class DuckEngine:
     def _drop(self, table: str) -> None:
         drop = exp.Drop(tables=[_table(table)], kind="TABLE", exists=True)
         self.con.execute(drop.sql("duckdb"))
+
+    # ---- counting -------------------------------------------------------------------------------
+    def count_in_window(self, path: str | Path, record: str, window: Window) -> int:
+        """How many rows of a file of `record`s can be read and fall in `window` (as
+        `in_window`): e.g. those received before a policy's first version took effect, which
+        the audit counts.  The file's table is the one `validate_file` or `measure_files`
+        loaded."""
+        name = record
+        rec = self._record(name)
+        in_sql = self._window_sql(rec, window)
+        p = Path(path)
+        source = self._source(p) if str(path) != "-" else _Source("python", "standard input")
+        loaded = None
+        if source.mode != "python":
+            with contextlib.suppress(duckdb.Error):  # as validate_file: Python reads it
+                loaded = self._load(rec, p, source)
+        if loaded is None:
+            rows: Iterator[Row] = self.policy.reader(name).read(str(path))
+            return sum(r.values is not None and in_window(r.values, window, self.tz) for r in rows)
+        first = _bin(exp.GTE, exp.column("rowid"), _i(loaded.first))
+        query = (
+            _select(_alias(exp.Count(this=exp.Star()), "n"))
+            .from_(_table(loaded.table), copy=False)
+            .where(_and(_c("ok"), _not(_c("blank")), first, in_sql), copy=False)
+        )
+        found = self.con.execute(query.sql("duckdb")).fetchone()
+        n = int(found[0]) if found else 0
+        return n + sum(
+            r.values is not None and in_window(r.values, window, self.tz)
+            for rows in loaded.python.values()
+            for r in rows
+        )
 
     # ---- metrics --------------------------------------------------------------------------------
     def measure_files(

@@ -13,8 +13,10 @@ Meaning:
   `2024-10-29`, ISO week `2024-W44` or month `2024-10`, in the policy's time zone); every group
   that any record of the metric falls in is reported.
 - A value that cannot be computed is *not applicable*, never 0 or 100%: a division by zero
-  (no call wanted a human this month), a mean, minimum or percentile of nothing.  Its status
-  is `not_applicable`; otherwise `pass` or `fail` against the threshold.
+  (no call wanted a human this month), a mean, minimum or percentile of nothing, a sum or a
+  product too large for a number (an aggregate or a value that overflows to infinity, or
+  is not a number, in any engine: it would compare as passing `>= 85%` and is no JSON).  Its
+  status is `not_applicable` with the reason; otherwise `pass` or `fail` against the threshold.
 """
 
 from __future__ import annotations
@@ -81,7 +83,10 @@ class _Acc:
     def add(self, func: str, x: Any) -> None:
         self.count += 1
         if func in ("sum", "mean"):
-            self.total = x if self.total is None else self.total + x
+            try:
+                self.total = x if self.total is None else self.total + x
+            except OverflowError:  # durations past timedelta's range: no finite total
+                self.total = math.inf
         elif func == "min":
             self.min = x if self.min is None or x < self.min else self.min
         elif func == "max":
@@ -98,7 +103,12 @@ class _Acc:
                 return dt.timedelta(0) if agg.type.kind is ir.Kind.DURATION else 0
             return self.total
         if f == "mean":
-            return None if self.count == 0 else self.total / self.count
+            if self.count == 0:
+                return None
+            try:
+                return self.total / self.count
+            except OverflowError:  # an int total too large for a float
+                return math.inf
         if f == "min":
             return self.min
         if f == "max":
@@ -143,8 +153,17 @@ def _json(x: Any) -> Any:
     if isinstance(x, dt.timedelta):
         return format_duration(x)
     if isinstance(x, float):
-        return round(x, 6)
+        return round(x, 6) if math.isfinite(x) else None  # JSON has no infinity
     return x
+
+
+def _finite(x: Any) -> bool:
+    return not isinstance(x, float) or math.isfinite(x)
+
+
+def _unusable(text: str, x: Any) -> str:
+    """Why a value that is not a finite number is not applicable."""
+    return f"`{text}` is not a number" if x != x else f"`{text}` overflowed: too large to compute"
 
 
 class MetricEngine:
@@ -246,7 +265,9 @@ def _evaluate(e: ir.MExpr, values: Mapping[int, Any]) -> tuple[Any, str | None]:
         return e.value, None
     if isinstance(e, ir.Aggregate):
         v = values[id(e)]
-        return (v, None) if v is not None else (None, f"`{e.text}` has no values")
+        if v is None:
+            return None, f"`{e.text}` has no values"
+        return (v, None) if _finite(v) else (None, _unusable(e.text, v))
     a, why = _evaluate(e.left, values)
     if a is None:
         return None, why
@@ -255,13 +276,18 @@ def _evaluate(e: ir.MExpr, values: Mapping[int, Any]) -> tuple[Any, str | None]:
         return None, why
     if e.op == "/" and not b:
         return None, f"division by zero: `{_text(e.right)}` is 0"
-    if e.op == "+":
-        return a + b, None
-    if e.op == "-":
-        return a - b, None
-    if e.op == "*":
-        return a * b, None
-    return a / b, None
+    try:
+        if e.op == "+":
+            v = a + b
+        elif e.op == "-":
+            v = a - b
+        elif e.op == "*":
+            v = a * b
+        else:
+            v = a / b
+    except OverflowError:  # an int too large for a float, a duration past timedelta's range
+        return None, f"`{_text(e)}` overflowed: too large to compute"
+    return (v, None) if _finite(v) else (None, _unusable(_text(e), v))
 
 
 def _text(e: ir.MExpr) -> str:

@@ -11,21 +11,65 @@ In: the report mapping of `csdsl audit` (schema 1, the content of report.json). 
 
 Both templates are in `templates/` and get a `model.View` (and the HTML one `charts.figures`);
 the renderers accept a report with optional parts missing or null and never raise on one.
+
+Two helpers every output of csdsl goes through (the command line's included; they import
+nothing heavy):
+- `printable`: text safe to print on a terminal: control characters (C0 but the line break,
+  DEL, C1), the bidirectional overrides and isolates (U+202A-202E, U+2066-2069) and lone
+  surrogates are written as `\\uXXXX` (`\\t`, `\\r`), so a record id can neither move the
+  cursor, retitle the window nor reorder a line, and the text always encodes as UTF-8.
+- `dumps`: strict JSON (RFC 8259): a NaN or an infinity, which JSON cannot spell, is written
+  `null` rather than `NaN`/`Infinity`; the text is `printable` (the escapes are JSON's own, so
+  it parses to the same values).
 """
 
 from __future__ import annotations
 
 import functools
+import json
+import math
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
-import markupsafe
+if TYPE_CHECKING:  # Jinja and the templates are loaded only to render: `dumps` and
+    import jinja2  # `printable` are for every verb of the command line
+    import markupsafe
 
-from csdsl.report import charts, model
+__all__ = ["dumps", "printable", "render_html", "render_markdown"]
 
-__all__ = ["render_html", "render_markdown"]
+_UNPRINTABLE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_SHORT = {"\t": "\\t", "\r": "\\r"}
+
+
+def printable(text: str) -> str:
+    """`text` with every character that could act on a terminal (or not encode) escaped."""
+    if _UNPRINTABLE.search(text) is None:
+        return text
+    return _UNPRINTABLE.sub(lambda m: _SHORT.get(m.group(0)) or f"\\u{ord(m.group(0)):04x}", text)
+
+
+def _finite(x: Any) -> Any:
+    """`x` with every NaN and infinity (at any depth) replaced by None."""
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, Mapping):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_finite(v) for v in x]
+    return x
+
+
+def dumps(obj: Any, indent: int | None = None) -> str:
+    """`obj` as strict, printable JSON (see above); values JSON has no type for as strings."""
+    try:
+        text = json.dumps(obj, ensure_ascii=False, allow_nan=False, indent=indent, default=str)
+    except ValueError:  # a NaN or an infinity somewhere: never written as `NaN`/`Infinity`
+        text = json.dumps(
+            _finite(obj), ensure_ascii=False, allow_nan=False, indent=indent, default=str
+        )
+    return printable(text)
+
 
 _MD_SPECIAL = re.compile(r"[\\`*\[\]<|&~]|(?<!\w)_|_(?!\w)")
 _NEWLINES = re.compile(r"\r\n|\r|\n")
@@ -45,6 +89,8 @@ def md_fence(value: Any) -> str:
 
 def breakable(value: Any) -> markupsafe.Markup:
     """Escaped text that may wrap after a `/` (a path in a narrow table cell)."""
+    import markupsafe
+
     return markupsafe.Markup("/<wbr>").join(markupsafe.escape(str(value)).split("/"))
 
 
@@ -56,6 +102,8 @@ def svg_number(value: float) -> str:
 def environment(package: str, html: bool) -> jinja2.Environment:
     """The templates of a csdsl package (`templates/`): HTML autoescaped, undefined names an
     error, Markdown escaping filters `md` and `fence` (shared by the report and `csdsl doc`)."""
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader(package, "templates"),
         autoescape=html,
@@ -78,11 +126,15 @@ def _env(html: bool) -> jinja2.Environment:
 
 
 def render_markdown(report: Mapping[str, Any]) -> str:
+    from csdsl.report import model
+
     view = model.build(report)
     return _env(False).get_template("report.md.j2").render(v=view)
 
 
 def render_html(report: Mapping[str, Any]) -> str:
+    from csdsl.report import charts, model
+
     view = model.build(report)
     figures = charts.figures(view)
     return _env(True).get_template("report.html.j2").render(v=view, figures=figures)
