@@ -413,8 +413,8 @@ BAD: list[tuple[str, Any, dict[str, str] | None, str]] = [
     ("no-begin", amazon_with(BeginOffsetMillis=...), None, r"no `BeginOffsetMillis`"),
     ("no-end", amazon_with(EndOffsetMillis=None), None, r"no `EndOffsetMillis`"),
     ("negative", amazon_with(BeginOffsetMillis=-5), None, r"number of ms \(0 or more\), got -5"),
-    ("text-time", amazon_with(BeginOffsetMillis="soon"), None, r"got 'soon'"),
-    ("bool-time", amazon_with(EndOffsetMillis=True), None, r"got True"),
+    ("text-time", amazon_with(BeginOffsetMillis="soon"), None, r'got "soon"'),
+    ("bool-time", amazon_with(EndOffsetMillis=True), None, r"got true"),
     ("end-before-start", amazon_with(BeginOffsetMillis=2000), None, r"ends \(0\.9 s\) before"),
     (
         "no-role",
@@ -451,14 +451,14 @@ BAD: list[tuple[str, Any, dict[str, str] | None, str]] = [
         "azure-bad-iso",
         {"recognizedPhrases": [{"channel": 0, "offset": "1.5s", "nBest": [{"display": "x"}]}]},
         STEREO,
-        r"ISO 8601 duration such as PT1\.23S, got '1\.5s'",
+        r'ISO 8601 duration such as PT1\.23S, got "1\.5s"',
     ),
     (
         "nan",
         '{"Transcript": [{"ParticipantRole": "AGENT", "Content": "x", '
         '"BeginOffsetMillis": NaN, "EndOffsetMillis": 1}]}',
         None,
-        r"got nan",
+        r"`NaN` is not a JSON value",
     ),
     ("deep", "[" * 100_000 + "]" * 100_000, None, r"not JSON"),
     ("huge-int", '{"Transcript": [' + "9" * 5000 + "]}", None, r"not JSON"),

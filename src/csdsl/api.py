@@ -19,7 +19,7 @@ import attrs
 from csdsl import ir
 from csdsl.diagnostics import Diagnostic, PolicyError, did_you_mean
 from csdsl.interpreter import Validator, Verdict
-from csdsl.records import EventReader, RecordReader, Row, RowError
+from csdsl.records import EventReader, RecordReader, Row, RowError, id_key
 from csdsl.source import SourceFile
 from csdsl.timeline import Event, EventLog, Timeline, TimelineBuilder
 from csdsl.transcripts import Transcript, TranscriptReader, Turn, transcript_from
@@ -256,11 +256,11 @@ class Policy:
                 if row.values is None:
                     yield TimelineRow(row.line, row.id, None, row.error)
                     continue
-                seen.add(str(row.id))
+                seen.add(id_key(row.id))
                 yield TimelineRow(
                     row.line,
                     row.id,
-                    builder.build(row.id, row.values, by_case.get(str(row.id), []), moment),
+                    builder.build(row.id, row.values, by_case.get(id_key(row.id), []), moment),
                     None,
                 )
             problems.extend(unmatched_cases(by_case, seen))
@@ -283,7 +283,7 @@ class Policy:
                 problems.append(EventProblem(row.line, row.id, row.error.code, row.error.message))
                 continue
             ev = Event(*_event(row.values), line=row.line)
-            case = str(row.id)
+            case = id_key(row.id)
             if ev.name not in known:
                 hint = did_you_mean(ev.name, known)
                 problems.append(

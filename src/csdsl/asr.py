@@ -50,7 +50,8 @@ from typing import Any, NamedTuple
 
 import attrs
 
-from csdsl.records import InputError
+from csdsl.records import InputError, JsonProblem, loads_json
+from csdsl.records import _show_raw as _shown
 from csdsl.transcripts import Transcript, Turn, default_role, import_subtitles
 
 FORMATS = ("amazon", "alibaba", "azure", "vtt", "srt")
@@ -190,7 +191,7 @@ def _check_roles(path: str | Path, roles: Mapping[str, str] | None) -> dict[str,
 def _subtitles(p: Path, fmt: str, roles: dict[str, str], transcript_id: Any) -> Imported:
     # `ignore` is for the JSON exports; subtitle speakers left out fall back to their labels
     keep = {k: v for k, v in roles.items() if v != "ignore"}
-    return Imported(import_subtitles(p, keep, transcript_id), fmt, {}, {})
+    return Imported(import_subtitles(p, keep, transcript_id, fmt), fmt, {}, {})
 
 
 def _read(p: Path) -> str:
@@ -216,14 +217,16 @@ def _looks_like_subtitles(text: str) -> bool:
 
 
 def _json(p: Path, text: str) -> Any:
+    """The export's JSON, read as strictly as records are (no `NaN`, no lone surrogate)."""
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"{p}: not JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); ASR exports "
-            "are read as the vendor's JSON, subtitles from .vtt or .srt files"
-        ) from None
-    except (ValueError, RecursionError) as exc:
+        return loads_json(text)
+    except JsonProblem as exc:
+        cause = exc.__cause__
+        if isinstance(cause, json.JSONDecodeError):
+            raise InputError(
+                f"{p}: not JSON ({cause.msg} at line {cause.lineno} column {cause.colno}); "
+                "ASR exports are read as the vendor's JSON, subtitles from .vtt or .srt files"
+            ) from None
         raise InputError(f"{p}: not JSON that can be read: {exc}") from None
 
 
@@ -255,8 +258,8 @@ def _find_sentences(data: Any, where: str = "", depth: int = 0) -> tuple[list[An
     for key, value in data.items():
         if isinstance(value, str) and str(key).lower() == "result":
             try:
-                value = json.loads(value)
-            except (ValueError, RecursionError):
+                value = loads_json(value)
+            except JsonProblem:
                 continue
         found = _find_sentences(value, f"{where}{key}.", depth + 1)
         if found is not None:
@@ -303,21 +306,22 @@ def _not_shape(p: Path, fmt: str, expected: str) -> InputError:
 
 
 def _number(p: Path, where: str, field: str, value: Any, unit: str) -> float:
-    if isinstance(value, str):
-        with contextlib.suppress(ValueError):  # "1020": some APIs quote their numbers
-            value = float(value.strip())
     if value is None:
         raise InputError(f"{p}: {where}: no `{field}` (its time, in {unit})")
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value < 0
-    ):
+    number = math.nan
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):  # "1020": some APIs quote their numbers
+            number = float(value.strip())
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond any float
+            number = math.inf
+    if not math.isfinite(number) or number < 0:
         raise InputError(
-            f"{p}: {where}: `{field}` must be a number of {unit} (0 or more), got {value!r}"
+            f"{p}: {where}: `{field}` must be a number of {unit} (0 or more), got {_shown(value)}"
         )
-    return float(value)
+    return number
 
 
 def _text(p: Path, where: str, field: str, value: Any) -> str:
@@ -325,20 +329,22 @@ def _text(p: Path, where: str, field: str, value: Any) -> str:
         raise InputError(
             f"{p}: {where}: no `{field}` (the text said)"
             if value is None
-            else f"{p}: {where}: `{field}` must be text, got {value!r}"
+            else f"{p}: {where}: `{field}` must be text, got {_shown(value)}"
         )
     return value.strip()
 
 
 def _label(p: Path, where: str, field: str, value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise InputError(f"{p}: {where}: `{field}` must be a name or a number, got {value!r}")
+        raise InputError(f"{p}: {where}: `{field}` must be a name or a number, got {_shown(value)}")
     return str(value).strip()
 
 
 def _segment(
     p: Path, where: str, label: str, text: str, start: float, end: float, skipped: Counter[str]
 ) -> _Segment | None:
+    if not math.isfinite(end):  # an offset and a duration that add up past any float
+        raise InputError(f"{p}: {where}: ends past any time that can be held ({end:g} s)")
     if end < start:
         raise InputError(f"{p}: {where}: ends ({end:g} s) before it starts ({start:g} s)")
     if not text:
@@ -429,7 +435,8 @@ def _iso_seconds(value: Any) -> float | None:
     if m is None or not any(m.groupdict().values()):
         return None
     h, mi, s = (float(m.group(g) or 0) for g in ("h", "m", "s"))
-    return h * 3600 + mi * 60 + s
+    seconds = h * 3600 + mi * 60 + s
+    return seconds if math.isfinite(seconds) else None  # `PT1e400S` is not a time
 
 
 def _azure_time(p: Path, where: str, phrase: Mapping[str, Any], what: str) -> tuple[float, int]:
@@ -447,7 +454,8 @@ def _azure_time(p: Path, where: str, phrase: Mapping[str, Any], what: str) -> tu
     seconds = _iso_seconds(iso)
     if seconds is None:
         raise InputError(
-            f"{p}: {where}: `{what}` must be an ISO 8601 duration such as PT1.23S, got {iso!r}"
+            f"{p}: {where}: `{what}` must be an ISO 8601 duration such as PT1.23S, "
+            f"got {_shown(iso)}"
         )
     return seconds, 1
 

@@ -4,6 +4,17 @@ In: a path (`.jsonl`, `.json`, `.csv`, or `-` for JSONL on standard input) and a
 Out: a stream of `Row`s, each either the record's values (coerced to Python: `datetime` with a
 time zone, `timedelta`, ...) or a `RowError` with its code, message and field.  A bad row never
 stops the others; a file that cannot be read at all raises `InputError`.
+
+No content makes a reader raise anything else, and no row is dropped without a word: every
+non-blank line of JSONL, every item of a JSON array and every CSV row after the header is one
+`Row`, good or bad, and data after a JSON array's closing `]` is a bad row too.  JSON is read
+strictly (RFC 8259): `NaN` and `Infinity`, an integer of more digits than Python converts
+(`sys.get_int_max_str_digits()`), nesting deeper than the parser's recursion limit and a lone
+surrogate escape (`"\\ud800"`, not a character, so it could never be written out again) are each
+a bad row, never a crash later.  A CSV quote that is never closed is reported at the line where
+it opened (`R009`), with the number of lines it took, and the lines after that one are read again
+as rows.  Standard input is read as bytes and decoded as strictly as a file (UTF-8, a BOM
+accepted).
 """
 
 from __future__ import annotations
@@ -13,8 +24,9 @@ import datetime as dt
 import io
 import json
 import math
+import re
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +61,93 @@ class Row:
     version: int = 0  # which version of the policy judges it (an audit over several versions)
 
 
+class JsonProblem(ValueError):
+    """JSON the readers refuse, worded for a person (`Expecting value at column 5`,
+    `nested too deeply to read`, ...); `field` names the top-level key holding it, if any."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _no_constant(name: str) -> Any:
+    raise JsonProblem(f"`{name}` is not a JSON value (RFC 8259); write null or a number")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_SHOWN_CHARS = 80  # a value shown in a message is cut after this many characters
+
+
+def _decode_problem(exc: ValueError | RecursionError, lines: bool = False) -> JsonProblem:
+    """The reason a JSON text cannot be decoded, as a `JsonProblem`."""
+    if isinstance(exc, JsonProblem):
+        return exc
+    if isinstance(exc, json.JSONDecodeError):
+        return JsonProblem(_json_problem(exc, lines))
+    if isinstance(exc, RecursionError):
+        return JsonProblem("nested too deeply to read (arrays or objects inside each other)")
+    if "integer string conversion" in str(exc):
+        return JsonProblem(
+            f"a number of more than {sys.get_int_max_str_digits()} digits, too long to read"
+        )
+    return JsonProblem(str(exc))  # pragma: no cover - json raises nothing else
+
+
+def _lone_surrogate(obj: Any) -> JsonProblem | None:
+    """A `JsonProblem` naming the first text (key or value) of a decoded JSON value that holds
+    a lone surrogate, else None.  Iterative: the value may be nested as deep as json allows."""
+    stack: list[tuple[Any, str, str | None]] = [(obj, "", None)]
+    while stack:
+        value, where, field = stack.pop()
+        if isinstance(value, str):
+            found = _SURROGATE.search(value)
+            if found is not None:
+                what = f"`{where}` holds" if where else "the text holds"
+                return JsonProblem(
+                    f"{what} a lone surrogate \\u{ord(found.group()):04x}, which is not a "
+                    "character",
+                    field,
+                )
+        elif isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                if _SURROGATE.search(key) is not None:
+                    inside = f" inside `{where}`" if where else ""
+                    return JsonProblem(
+                        f"a key{inside} holds a lone surrogate "
+                        f"\\u{ord(_SURROGATE.findall(key)[0]):04x}, which is not a character",
+                        field,
+                    )
+                name = f"{where}.{key}" if where else key
+                stack.append((item, name, field if field is not None or where else key))
+        elif isinstance(value, list):
+            for i in reversed(range(len(value))):
+                stack.append((value[i], f"{where}[{i}]", field))
+    return None
+
+
+def loads_json(text: str) -> Any:
+    """One JSON text, read strictly (see the module docstring); raises `JsonProblem`."""
+    try:
+        obj = _DECODER.decode(text)
+    except (ValueError, RecursionError) as exc:
+        raise _decode_problem(exc) from exc  # the cause: json's own error, if any
+    if "\\u" in text:
+        problem = _lone_surrogate(obj)
+        if problem is not None:
+            raise problem
+    return obj
+
+
+def id_key(rid: Any) -> str:
+    """The text an id is matched by (a record's `id`, an event's `case`): a number that is a
+    whole number is the same id as its integer and its decimal text (`1`, `1.0` and `"1"`);
+    any other id is its text (`"1.0"` is not `1`)."""
+    if isinstance(rid, float) and rid.is_integer():
+        return str(int(rid))
+    return str(rid)
+
+
 _TRUE = {"true", "t", "yes", "y", "1", "是", "对"}
 _FALSE = {"false", "f", "no", "n", "0", "否", "错"}
 
@@ -68,11 +167,22 @@ def _bool(v: Any, text: bool) -> bool:
     raise ValueError(f"expected true or false, got {_show_raw(v)}")
 
 
+def _usable_int(v: int) -> int:
+    """`v`, if it is small enough to compute with (it converts to a float)."""
+    try:
+        float(v)
+    except OverflowError:
+        raise ValueError(
+            f"a number of {len(str(abs(v)))} digits is too large (at most about 1.8e308)"
+        ) from None
+    return v
+
+
 def _int(v: Any, text: bool) -> int:
     if isinstance(v, bool):
         raise ValueError(f"expected a whole number, got {_show_raw(v)}")
     if isinstance(v, int):
-        return v
+        return _usable_int(v)
     if isinstance(v, float) and v.is_integer():
         return int(v)
     if text and isinstance(v, str):
@@ -89,9 +199,11 @@ def _int(v: Any, text: bool) -> int:
 def _number(v: Any, text: bool) -> float | int:
     if isinstance(v, bool):
         raise ValueError(f"expected a number, got {_show_raw(v)}")
-    if isinstance(v, int | float):
-        if isinstance(v, float) and not math.isfinite(v):
-            raise ValueError(f"expected a finite number, got {v}")
+    if isinstance(v, int):
+        return _usable_int(v)
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            raise ValueError(f"expected a finite number, got {_show_raw(v)}")
         return v
     if text and isinstance(v, str):
         try:
@@ -122,8 +234,10 @@ def _duration(v: Any, text: bool) -> dt.timedelta:
     if isinstance(v, dt.timedelta):
         return v
     if isinstance(v, int | float) and not isinstance(v, bool):
-        if not math.isfinite(v):
-            raise ValueError(f"expected a finite number of seconds, got {v}")
+        if isinstance(v, float) and not math.isfinite(v):
+            raise ValueError(f"expected a finite number of seconds, got {_show_raw(v)}")
+        if isinstance(v, int):
+            _usable_int(v)
         return values._seconds(v, str(v))
     if isinstance(v, str):
         return values.parse_duration(v)
@@ -133,12 +247,23 @@ def _duration(v: Any, text: bool) -> dt.timedelta:
 
 
 def _show_raw(v: Any) -> str:
+    """A raw value as JSON spells it (`null`, `true`, `"text"`), for a message; a long text or
+    number is cut, saying how long it is."""
+    if v is None:
+        return "null"
     if isinstance(v, str):
+        if len(v) > _SHOWN_CHARS:
+            cut = json.dumps(v[:_SHOWN_CHARS], ensure_ascii=False)[:-1]
+            return f'{cut}..." ({len(v):,} characters)'
         return json.dumps(v, ensure_ascii=False)
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, list | dict):
         return "a JSON " + ("array" if isinstance(v, list) else "object")
+    if isinstance(v, float) and not math.isfinite(v):
+        return "NaN" if math.isnan(v) else ("-Infinity" if v < 0 else "Infinity")
+    if isinstance(v, int) and abs(v) >= 10**_SHOWN_CHARS:
+        return f"a number of {len(str(abs(v))):,} digits"
     return str(v)
 
 
@@ -153,6 +278,171 @@ def _unreadable_rest(line: int, problem: str) -> Row:
     return Row(
         line, None, None, RowError("R001", f"{problem}; the rest of the file cannot be read")
     )
+
+
+def _value_end(text: str, start: int) -> int | None:
+    """Where the JSON value at `start` of a JSON array ends (the `,` or `]` after it), found
+    by counting brackets outside strings: for an item the decoder refused whole (nested too
+    deeply, `NaN`, a number too long), so that the items after it are still read."""
+    depth, i, n = 0, start, len(text)
+    in_string = False
+    while i < n:
+        c = text[i]
+        if in_string:
+            if c == "\\":
+                i += 1
+            elif c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+        elif c in "[{":
+            depth += 1
+        elif c in "]}" or c == ",":
+            if depth == 0:
+                return i
+            if c != ",":
+                depth -= 1
+        i += 1
+    return None
+
+
+# A CSV cell may be as long as a file (csv's own limit is 131,072 characters); the limit is
+# the same for every reader in the process, and raised, never lowered.
+_CSV_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
+
+
+class _Tape:
+    """Lines with their numbers for `csv.reader`, keeping the lines of the row being read (to
+    give back the ones an unterminated quote took) and noting the end of the input."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._source = iter(lines)
+        self._number = 0
+        self._again: list[tuple[int, str]] = []  # given back, the last first
+        self.taken: list[tuple[int, str]] = []
+        self.ended = False
+
+    def __iter__(self) -> _Tape:
+        return self
+
+    def __next__(self) -> str:
+        if self._again:
+            item = self._again.pop()
+        else:
+            try:
+                text = next(self._source)
+            except StopIteration:
+                self.ended = True
+                raise
+            self._number += 1
+            item = (self._number, text)
+        self.taken.append(item)
+        return item[1]
+
+    def give_back(self, items: list[tuple[int, str]]) -> None:
+        self._again.extend(reversed(items))
+        self.ended = False
+
+
+def _quote_line(taken: list[tuple[int, str]], cell: str) -> int:
+    """The index in `taken` of the line where the last cell's quote opened, for a row whose
+    last cell ran to the end of the input: after that quote, every quote in the text is
+    doubled, so the cell's text spelled in CSV is the end of the input."""
+    spelled = len(cell) + cell.count('"')
+    remaining = sum(len(text) for _, text in taken) - spelled - 1  # offset of the quote
+    for i, (_, text) in enumerate(taken):
+        if remaining < len(text):
+            return i
+        remaining -= len(text)
+    return len(taken) - 1
+
+
+def csv_rows(lines: Iterable[str]) -> Iterator[tuple[int, list[str] | RowError]]:
+    """The rows of CSV text (the header first), each with the line where it starts: its cells,
+    or an `R009` error for a row that cannot be split into cells.  A quote that is never closed
+    takes the rest of the input into one cell: that row is reported at its line with how many
+    lines the quote took, and the lines after the quote's line are read again as rows (in
+    them, every quote is doubled, so this happens once: reading stays linear)."""
+    if csv.field_size_limit() < _CSV_FIELD_LIMIT:
+        csv.field_size_limit(_CSV_FIELD_LIMIT)
+    tape = _Tape(lines)
+    reader = csv.reader(tape)
+    while True:
+        tape.taken = []
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if not tape.taken:  # pragma: no cover - csv fails only on a line it was given
+                return
+            yield tape.taken[0][0], RowError("R009", f"cannot split the row into cells: {exc}")
+            reader = csv.reader(tape)
+            continue
+        if not tape.ended:
+            yield tape.taken[0][0], row
+            continue
+        # the input ended inside the row: its last cell opened a quote that never closed
+        taken = tape.taken
+        q = _quote_line(taken, row[-1])
+        opened, last = taken[q][0], taken[-1][0]
+        eaten = last - opened + 1
+        yield (
+            taken[0][0],
+            RowError(
+                "R009",
+                f"unterminated quote opened on line {opened} runs to the end of the file "
+                f"({eaten} line{'s' * (eaten != 1)}); the lines after line {opened} are read "
+                "again as rows",
+            ),
+        )
+        tape.give_back(taken[q + 1 :])
+        reader = csv.reader(tape)
+
+
+def _stdin_lines() -> Iterator[str]:
+    """Standard input's lines, decoded as a file is: strict UTF-8, a BOM accepted, lines ended
+    by `\\n`, `\\r\\n` or `\\r`; `InputError` for bytes that are not UTF-8."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # a text stream put in place of stdin (tests, embedding): as it is
+        for n, line in enumerate(sys.stdin):
+            yield line.removeprefix("\ufeff") if n == 0 else line
+        return
+    text = io.TextIOWrapper(buffer, encoding="utf-8-sig", errors="strict", newline="")
+    try:
+        yield from text
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"standard input: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
+    finally:
+        text.detach()  # standard input stays open
+
+
+def count_rows(path: str) -> int:
+    """The rows a reader gives for a file, good and bad (JSONL: non-blank lines; CSV: rows
+    after the header that are not blank, an unterminated quote's row and the lines read again
+    after it; JSON: array items and data after the array), without coercing any.  Raises
+    `InputError` as `RecordReader.read` does."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix == ".json":
+        return sum(1 for _ in RecordReader(ir.Record("Any", ()), dt.UTC).read(path))
+    try:
+        with p.open(encoding="utf-8-sig", newline="") as handle:
+            if suffix != ".csv":
+                return sum(1 for line in handle if line.strip())
+            rows = csv_rows(handle)
+            next(rows, None)
+            return sum(
+                1 for _, r in rows if isinstance(r, RowError) or (r and any(c.strip() for c in r))
+            )
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
 def show_value(v: Any) -> str:
@@ -268,7 +558,7 @@ class RecordReader:
     # ---- files ----------------------------------------------------------------------------
     def read(self, path: str) -> Iterator[Row]:
         if path == "-":
-            yield from self._jsonl(sys.stdin)
+            yield from self._jsonl(_stdin_lines())
             return
         p = Path(path)
         suffix = p.suffix.lower()
@@ -290,7 +580,7 @@ class RecordReader:
                 elif suffix == ".json":
                     yield from self._json_array(handle.read(), path)
                 else:
-                    yield from self._csv(handle)
+                    yield from self._csv(handle, path)
             except UnicodeDecodeError as exc:
                 raise InputError(
                     f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
@@ -306,24 +596,42 @@ class RecordReader:
             return Row(line, rid if usable else None, None, exc)
         return Row(line, rid, vals)
 
-    def _jsonl(self, handle: io.TextIOBase | Any) -> Iterator[Row]:
+    def _decoded(self, line: int, obj: Any, text: str) -> Row:
+        """The row of one decoded JSON value (`text` its source), refusing lone surrogates."""
+        if "\\u" in text:
+            problem = _lone_surrogate(obj)
+            if problem is not None:
+                return self._refused(line, obj, problem)
+        return self._row(line, obj)
+
+    def _refused(self, line: int, obj: Any, problem: JsonProblem) -> Row:
+        """A bad row for JSON that was decoded but cannot be used: `R004` naming the field that
+        holds the problem, or `R001` when no field does."""
+        rid = obj.get("id") if isinstance(obj, Mapping) else None
+        usable = isinstance(rid, str | int | float) and not isinstance(rid, bool)
+        usable = usable and problem.field != "id" and not (isinstance(rid, str) and not rid.strip())
+        if problem.field is None:  # in a key, or in a row that is not an object
+            error = RowError("R001", f"not valid JSON: {problem}")
+        else:
+            error = RowError("R004", str(problem), problem.field)
+        return Row(line, rid if usable else None, None, error)
+
+    def _jsonl(self, handle: io.TextIOBase | Iterable[str]) -> Iterator[Row]:
+        decode = _DECODER.decode
         for n, line in enumerate(handle, 1):
             if not line.strip():
                 continue
+            text = line.rstrip("\r\n")
             try:
-                obj = json.loads(line.rstrip("\r\n"))
-            except json.JSONDecodeError as exc:
-                yield Row(
-                    n,
-                    None,
-                    None,
-                    RowError("R001", f"not valid JSON: {_json_problem(exc)}"),
-                )
+                obj = decode(text)
+            except (ValueError, RecursionError) as exc:
+                problem = _decode_problem(exc)
+                yield Row(n, None, None, RowError("R001", f"not valid JSON: {problem}"))
                 continue
-            yield self._row(n, obj)
+            yield self._decoded(n, obj, text)
 
     def _json_array(self, text: str, path: str) -> Iterator[Row]:
-        decoder = json.JSONDecoder()
+        decoder = _DECODER
         i, n = 0, len(text)
         line = 1
 
@@ -343,13 +651,20 @@ class RecordReader:
             j = skip(pos)
             line += text.count("\n", pos, j)
             if j < n and text[j] == "]":
+                yield from self._after_array(text, j + 1, line)
                 return
             try:
                 obj, end = decoder.raw_decode(text, j)
-            except json.JSONDecodeError as exc:
-                yield _unreadable_rest(line, f"not valid JSON: {_json_problem(exc, lines=True)}")
-                return
-            yield self._row(line, obj)
+            except (ValueError, RecursionError) as exc:
+                problem = _decode_problem(exc, lines=True)
+                skipped = None if isinstance(exc, json.JSONDecodeError) else _value_end(text, j)
+                if skipped is None:  # no way to tell where the item ends
+                    yield _unreadable_rest(line, f"not valid JSON: {problem}")
+                    return
+                yield Row(line, None, None, RowError("R001", f"not valid JSON: {problem}"))
+                end = skipped
+            else:
+                yield self._decoded(line, obj, text[j:end])
             line += text.count("\n", j, end)
             k = skip(end)
             line += text.count("\n", end, k)
@@ -357,21 +672,52 @@ class RecordReader:
                 pos = k + 1
                 continue
             if k < n and text[k] == "]":
+                yield from self._after_array(text, k + 1, line)
                 return
             yield _unreadable_rest(line, "expected `,` or `]` between records")
             return
 
-    def _csv(self, handle: Any) -> Iterator[Row]:
-        reader = csv.reader(handle)
-        try:
-            header = next(reader)
-        except StopIteration:
+    @staticmethod
+    def _after_array(text: str, start: int, line: int, closing: str = "]") -> Iterator[Row]:
+        """A bad row for anything but white space after the array's closing `]` (a second
+        array, a stray record), or the closing `}` of a file's one object: it is not read,
+        but never dropped without a word."""
+        rest = text[start:]
+        if not rest.strip(" \t\r\n"):
             return
-        header = [h.strip() for h in header]
-        prev_end = reader.line_num
-        for row in reader:
-            start = prev_end + 1
-            prev_end = reader.line_num
+        k = len(rest) - len(rest.lstrip(" \t\r\n"))
+        at = line + rest.count("\n", 0, k)
+        lines = rest.count("\n", k) + (not rest.endswith("\n"))
+        yield Row(
+            at,
+            None,
+            None,
+            RowError(
+                "R001",
+                f"data after the closing `{closing}` on line {line}: a .json file holds one "
+                + ("array" if closing == "]" else "object")
+                + f", so the rest of the file ({lines} line{'s' * (lines != 1)}) is not read; "
+                "put every record in the one array, or use .jsonl",
+            ),
+        )
+
+    def _csv(self, handle: Iterable[str], path: str = "the CSV text") -> Iterator[Row]:
+        rows = csv_rows(handle)
+        first = next(rows, None)
+        if first is None:
+            return
+        if isinstance(first[1], RowError):
+            why = (
+                "opens a quote that is never closed"
+                if first[1].message.startswith("unterminated")
+                else "cannot be split into cells"
+            )
+            raise InputError(f"{path}: the header row {why}, so no row can be read")
+        header = [h.strip() for h in first[1]]
+        for start, row in rows:
+            if isinstance(row, RowError):
+                yield Row(start, None, None, row)
+                continue
             if not row or all(not c.strip() for c in row):
                 continue
             if len(row) != len(header):

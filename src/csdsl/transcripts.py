@@ -3,7 +3,10 @@
 In: `.jsonl` / `.json` files of transcripts (IO.md "Transcripts"), or WebVTT (`<v Speaker>`) and
 SRT files with speaker labels plus a label-to-role map.  Out: `Transcript` values with their
 turns; a transcript that does not fit is a `RowError` with its line number and reason, and the
-others are still read.  Consecutive imported segments of one speaker merge into one turn.
+others are still read (JSON is read as strictly as records are: see `csdsl.records`; a `.json`
+file may also hold one transcript object).  Consecutive imported segments of one speaker merge
+into one turn.  A subtitle file that is not what it says (a `.vtt` without its `WEBVTT` line, no
+cue at all, a cue that ends before it starts) is an `InputError` naming the line.
 """
 
 from __future__ import annotations
@@ -18,7 +21,16 @@ from typing import Any
 import attrs
 
 from csdsl import ir, values
-from csdsl.records import InputError, RecordReader, Row, RowError
+from csdsl.records import (
+    _DECODER,
+    InputError,
+    JsonProblem,
+    RecordReader,
+    Row,
+    RowError,
+    _decode_problem,
+    _show_raw,
+)
 
 SPEAKERS = ("agent", "customer", "system")
 EVENTS = ("hold_start", "hold_end", "transfer", "mute", "unmute", "hangup")
@@ -52,9 +64,15 @@ class Transcript:
 def _seconds(v: Any, what: str) -> float | None:
     if v is None:
         return None
-    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v < 0:
-        raise RowError("T004", f"`{what}` must be a number of seconds (0 or more)", what)
-    return float(v)
+    try:
+        seconds = float(v) if isinstance(v, int | float) and not isinstance(v, bool) else -1.0
+    except OverflowError:  # an integer beyond any float
+        seconds = math.inf
+    if not math.isfinite(seconds) or seconds < 0:
+        raise RowError(
+            "T004", f"`{what}` must be a number of seconds (0 or more), got {_show_raw(v)}", what
+        )
+    return seconds
 
 
 def transcript_from(obj: Any, tz: dt.tzinfo) -> Transcript:
@@ -62,8 +80,10 @@ def transcript_from(obj: Any, tz: dt.tzinfo) -> Transcript:
     if not isinstance(obj, Mapping):
         raise RowError("R002", "expected a transcript object with `id` and `turns`")
     tid = obj.get("id")
-    if tid is None or (isinstance(tid, str) and not tid.strip()) or isinstance(tid, bool):
+    if tid is None or (isinstance(tid, str) and not tid.strip()):
         raise RowError("R008", "the transcript has no `id`", "id")
+    if isinstance(tid, bool) or not isinstance(tid, str | int | float):
+        raise RowError("R004", f"`id` must be text or a number, got {_show_raw(tid)}", "id")
     raw_turns = obj.get("turns")
     if not isinstance(raw_turns, list):
         raise RowError("T001", "`turns` must be a list of turns", "turns")
@@ -76,7 +96,7 @@ def transcript_from(obj: Any, tz: dt.tzinfo) -> Transcript:
         if speaker not in SPEAKERS:
             raise RowError(
                 "T002",
-                f"{where}: `speaker` must be agent, customer or system, got {speaker!r}",
+                f"{where}: `speaker` must be agent, customer or system, got {_show_raw(speaker)}",
                 "speaker",
             )
         text, event = t.get("text"), t.get("event")
@@ -106,8 +126,14 @@ def transcript_from(obj: Any, tz: dt.tzinfo) -> Transcript:
     started = obj.get("started_at")
     started_at = None
     if started is not None:
+        if not isinstance(started, str):
+            raise RowError(
+                "R005",
+                f"`started_at`: expected an ISO 8601 datetime, got {_show_raw(started)}",
+                "started_at",
+            )
         try:
-            started_at = values.parse_datetime(str(started))
+            started_at = values.parse_datetime(started)
         except ValueError as exc:
             raise RowError("R005", f"`started_at`: {exc}", "started_at") from None
         started_at = started_at if started_at.tzinfo else started_at.replace(tzinfo=tz)
@@ -148,7 +174,39 @@ class TranscriptReader(RecordReader):
                 f"{path}: transcripts are read from .jsonl or .json (a turn list "
                 "does not fit in CSV)"
             )
+        if suffix == ".json":
+            return self._json_file(path)
         return super().read(path)
+
+    def _json_file(self, path: str) -> Iterator[Row]:
+        """A `.json` file: an array of transcripts, or one transcript object (one row at the
+        object's line, and a bad row for anything after it)."""
+        text = _json_text(path)
+        start = len(text) - len(text.lstrip(" \t\r\n"))
+        if not text.startswith("{", start):
+            yield from self._json_array(text, path)
+            return
+        line = 1 + text.count("\n", 0, start)
+        try:
+            obj, end = _DECODER.raw_decode(text, start)
+        except (ValueError, RecursionError) as exc:
+            problem: JsonProblem = _decode_problem(exc, lines=True)
+            yield Row(line, None, None, RowError("R001", f"not valid JSON: {problem}"))
+            return
+        yield self._decoded(line, obj, text[start:end])
+        yield from self._after_array(text, end, line + text.count("\n", start, end), "}")
+
+
+def _json_text(path: str) -> str:
+    p = Path(path)
+    try:
+        return p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
 # ---- subtitles ---------------------------------------------------------------------------
@@ -165,6 +223,22 @@ def _clock(h: str | None, m: str, s: str, ms: str) -> float:
     return int(h or 0) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
 
 
+def _blocks(lines: list[str]) -> Iterator[tuple[int, list[str]]]:
+    """The blocks of non-blank lines, each with the number of its first line (from 1)."""
+    block: list[str] = []
+    first = 0
+    for n, line in enumerate(lines, 1):
+        if line.strip():
+            if not block:
+                first = n
+            block.append(line)
+        elif block:
+            yield first, block
+            block = []
+    if block:
+        yield first, block
+
+
 def default_role(label: str) -> str | None:
     """A role guessed from common speaker labels (agent/坐席/客服, customer/客户/用户)."""
     low = label.strip().lower()
@@ -176,27 +250,48 @@ def default_role(label: str) -> str | None:
 
 
 def import_subtitles(
-    path: str | Path, roles: Mapping[str, str] | None = None, transcript_id: Any = None
+    path: str | Path,
+    roles: Mapping[str, str] | None = None,
+    transcript_id: Any = None,
+    fmt: str | None = None,
 ) -> Transcript:
     """A WebVTT or SRT file with speaker labels as one transcript.
 
     `roles` maps speaker labels to `agent` / `customer`; labels it does not name are guessed by
-    `default_role`, and a label that stays unknown is an `InputError` naming it."""
+    `default_role`, and a label that stays unknown is an `InputError` naming it.  `fmt` is
+    `vtt` or `srt` (by default, the suffix tells: `.vtt` is WebVTT, anything else SRT).  A
+    WebVTT file must begin with its `WEBVTT` line, a file must hold at least one cue, and a cue
+    must not end before it starts: else `InputError`, naming the line."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read: {exc}") from None
+    fmt = fmt or ("vtt" if p.suffix.lower() == ".vtt" else "srt")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if fmt == "vtt" and re.match(r"WEBVTT(?:[ \t]|$)", lines[0]) is None:
+        raise InputError(
+            f"{path}: line 1: not WebVTT: a WebVTT file begins with a line `WEBVTT` "
+            "(an SRT file is read from .srt, or with the srt format)"
+        )
     segments: list[tuple[str, str, float, float]] = []
-    for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n")):
-        lines = [ln for ln in block.strip().split("\n") if ln.strip()]
-        timing = next((i for i, ln in enumerate(lines) if _CUE_TIME.search(ln)), None)
+    for first, block in _blocks(lines):
+        timing = next((i for i, ln in enumerate(block) if _CUE_TIME.search(ln)), None)
         if timing is None:
             continue  # the WEBVTT header, NOTE and STYLE blocks, cue numbers alone
-        m = _CUE_TIME.search(lines[timing])
+        where = f"{path}: line {first + timing}"
+        m = _CUE_TIME.search(block[timing])
         assert m is not None
-        start, end = _clock(*m.group(1, 2, 3, 4)), _clock(*m.group(5, 6, 7, 8))
-        body = "\n".join(lines[timing + 1 :]).strip()
+        try:
+            start, end = _clock(*m.group(1, 2, 3, 4)), _clock(*m.group(5, 6, 7, 8))
+        except (ValueError, OverflowError):  # hours of thousands of digits
+            raise InputError(f"{where}: the cue's time is too large to read") from None
+        if end < start:
+            raise InputError(
+                f"{where}: the cue ends ({m.group(0).split('-->')[1].strip()}) before it "
+                f"starts ({m.group(0).split('-->')[0].strip()})"
+            )
+        body = "\n".join(block[timing + 1 :]).strip()
         voice = _VOICE.match(body)
         label_match = _LABEL.match(body) if voice is None else None
         if voice is not None:
@@ -205,7 +300,7 @@ def import_subtitles(
             label, said = label_match.group(1), label_match.group(2)
         else:
             raise InputError(
-                f"{path}: the cue at {lines[timing].strip()} has no speaker "
+                f"{where}: the cue at {block[timing].strip()} has no speaker "
                 "(`<v Name>` in WebVTT, `Name: ...` in SRT)"
             )
         said = _TAGS.sub("", said).replace("\n", " ").strip()
@@ -216,6 +311,11 @@ def import_subtitles(
                 'give a role map, e.g. {"' + label.strip() + '": "agent"}'
             )
         segments.append((role, said, start, end))
+    if not segments:
+        raise InputError(
+            f"{path}: no cue found (a line such as `00:00:01.000 --> 00:00:04.000` followed by "
+            "what was said); nothing to import"
+        )
     turns: list[Turn] = []
     for role, said, start, end in segments:
         if turns and turns[-1].speaker == role:  # one speaker's consecutive segments: one turn

@@ -75,7 +75,7 @@ from csdsl.api import Policy, RecordError
 from csdsl.calendar import WorkCalendar
 from csdsl.explain import ExprTexts
 from csdsl.irtext import IrPrinter, quote
-from csdsl.records import InputError
+from csdsl.records import InputError, id_key
 from csdsl.testing import ANCHOR, boundaries, plain_value, record_values
 from csdsl.values import format_duration
 
@@ -615,7 +615,8 @@ def _data_witnesses(
         if values is None:
             continue
         record = {"id": row.id, **{k: _json_value(v, main.tz) for k, v in values.items()}}
-        evs = _events_json(main, log[str(row.id)]) if log is not None and str(row.id) in log else ()
+        case = id_key(row.id)
+        evs = _events_json(main, log[case]) if log is not None and case in log else ()
         diffs = _differences(
             _outcome(old, rtype, record, evs), _outcome(new, rtype, record, evs), rtype
         )
