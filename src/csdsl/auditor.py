@@ -29,7 +29,6 @@ Meaning:
 from __future__ import annotations
 
 import bisect
-import csv
 import datetime as dt
 import itertools
 import json
@@ -40,11 +39,11 @@ from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
-from csdsl import __version__, ir
+from csdsl import __version__, ir, records
 from csdsl.api import Policy, unmatched_cases
 from csdsl.diagnostics import did_you_mean
 from csdsl.metrics import MetricEngine, MetricResult
-from csdsl.records import InputError, RecordReader, Row, RowError, json_value
+from csdsl.records import InputError, RecordReader, Row, RowError, id_key, json_value
 from csdsl.report import dumps
 from csdsl.timeline import EventLog, Milestone
 from csdsl.transcripts import TranscriptReader
@@ -358,7 +357,7 @@ class _Run:
                     continue
                 read += 1
                 if clocks:
-                    seen.add(str(row.id))  # for V003: events of cases with no readable record
+                    seen.add(id_key(row.id))  # for V003: events of cases with no readable record
                 v = row.version
                 if sql is None:
                     self.judged[v][name] += 1
@@ -372,7 +371,7 @@ class _Run:
                 if clocks and builder is not None:
                     assert events is not None
                     tl = builder.build(
-                        row.id, row.values, events.get(str(row.id), []), self._now_utc()
+                        row.id, row.values, events.get(id_key(row.id), []), self._now_utc()
                     )
                     for m in tl.milestones:
                         self._milestone(name, path, row, m, clock_counts, breaches)
@@ -708,27 +707,15 @@ def _builder(policy: Policy, name: str) -> Any:
 
 
 def count_rows(path: str) -> int:
-    """The records in a file, good and bad, as the readers number them (JSONL: non-blank lines;
-    CSV: rows after the header that are not blank; JSON: array items; Parquet: rows)."""
-    p = Path(path)
-    suffix = p.suffix.lower()
-    if suffix == ".parquet":
+    """The records in a file, good and bad, as the readers number them (`records.count_rows`;
+    Parquet: rows)."""
+    if Path(path).suffix.lower() == ".parquet":
         import duckdb
 
         found = duckdb.execute("select count(*) from read_parquet($path)", {"path": path})
         one = found.fetchone()
         return int(one[0]) if one is not None else 0
-    with p.open(encoding="utf-8-sig", newline="") as handle:
-        if suffix == ".csv":
-            rows = csv.reader(handle)
-            next(rows, None)
-            return sum(1 for r in rows if r and any(c.strip() for c in r))
-        if suffix == ".json":
-            return sum(
-                1
-                for _ in RecordReader(ir.Record("Any", ()), dt.UTC)._json_array(handle.read(), path)
-            )
-        return sum(1 for line in handle if line.strip())
+    return records.count_rows(path)
 
 
 def _no_record(name: str) -> ir.Record:

@@ -18,7 +18,6 @@ import argparse
 import contextlib
 import datetime as dt
 import errno
-import json
 import os
 import shlex
 import sys
@@ -29,7 +28,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from csdsl import __version__
 from csdsl.api import Policy, RecordError, TranscriptRow, load
 from csdsl.diagnostics import Diagnostic, PolicyError, render
-from csdsl.records import InputError, RowError, json_value
+from csdsl.records import InputError, RowError, json_value, loads_json
 from csdsl.report import dumps, printable
 from csdsl.source import SourceFile
 from csdsl.timeline import Milestone
@@ -472,8 +471,8 @@ def _one_object(path: str) -> dict[str, Any] | None:
         with open(path, encoding="utf-8-sig") as f:
             if not f.read(4096).lstrip().startswith("{"):
                 return None
-        obj = json.loads(Path(path).read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        obj = loads_json(Path(path).read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, ValueError):  # the transcript reader says why
         return None
     return obj if isinstance(obj, dict) else None
 
@@ -861,9 +860,9 @@ def _one_record(spec: str) -> tuple[dict[str, Any], str]:
         else:
             raise ValueError(f"{spec}: no such file (give a file, FILE:LINE, `-` or `{{...}}`)")
     try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{where} is not valid JSON: {exc.msg} at column {exc.colno}") from None
+        obj = loads_json(text)
+    except ValueError as exc:  # strict: no NaN, no lone surrogate, not nested too deeply
+        raise ValueError(f"{where} is not valid JSON: {exc}") from None
     if not isinstance(obj, dict):
         raise ValueError(f"{where} is not a JSON object")
     return obj, where
