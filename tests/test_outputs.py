@@ -307,15 +307,19 @@ def test_lone_surrogates_never_crash_an_output(
         assert_safe(err)
         if fmt == "json":
             assert len(strict_lines(out)) == 2
-    out_dir = tmp_path / "out"
-    code, _, _ = run(capsys, "audit", policy, "--records", data, "--out", str(out_dir))
-    assert code == 0
-    for name in ("report.json", "report.md", "report.html", "findings.jsonl"):
-        text = (out_dir / name).read_text(encoding="utf-8")  # written, and valid UTF-8
-        if name.endswith("json"):
-            strict(text)
-        elif name.endswith("jsonl"):
-            strict_lines(text)
+    hostile = records(tmp_path, [row(HOSTILE), {**row("x"), "received_at": HOSTILE}], "h.jsonl")
+    for rows in (data, hostile):
+        out_dir = tmp_path / Path(rows).stem
+        code, _, _ = run(capsys, "audit", policy, "--records", rows, "--out", str(out_dir))
+        assert code == 0
+        for name in ("report.json", "report.md", "report.html", "findings.jsonl"):
+            text = (out_dir / name).read_text(encoding="utf-8")  # written, and valid UTF-8
+            assert_safe(text)
+            if name.endswith("json"):
+                strict(text)
+            elif name.endswith("jsonl"):
+                strict_lines(text)
+    assert "HACKED" in (tmp_path / "h" / "report.md").read_text(encoding="utf-8")
 
 
 # ---- the command line's inconsistencies ----------------------------------------------------

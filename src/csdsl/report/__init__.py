@@ -9,6 +9,8 @@ In: the report mapping of `csdsl audit` (schema 1, the content of report.json). 
   script, no external resource (a Content-Security-Policy forbids both), fit to print.  Every
   piece of report text goes through Jinja's autoescaping.
 
+Both are `printable` (below): a record id cannot act on the terminal of whoever `cat`s them.
+
 Both templates are in `templates/` and get a `model.View` (and the HTML one `charts.figures`);
 the renderers accept a report with optional parts missing or null and never raise on one.
 
@@ -129,7 +131,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     from csdsl.report import model
 
     view = model.build(report)
-    return _env(False).get_template("report.md.j2").render(v=view)
+    return printable(_env(False).get_template("report.md.j2").render(v=view))
 
 
 def render_html(report: Mapping[str, Any]) -> str:
@@ -137,4 +139,4 @@ def render_html(report: Mapping[str, Any]) -> str:
 
     view = model.build(report)
     figures = charts.figures(view)
-    return _env(True).get_template("report.html.j2").render(v=view, figures=figures)
+    return printable(_env(True).get_template("report.html.j2").render(v=view, figures=figures))
