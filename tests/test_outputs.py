@@ -418,3 +418,27 @@ def test_before_first_version_agrees_across_engines(
         assert code == 0
         got[engine] = strict(stdout)["summary"]["before_first_version"]
     assert got == {"python": 3, "duckdb": 3}
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_durations_past_timedeltas_range_are_not_applicable(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, engine: str
+) -> None:
+    policy = write(
+        tmp_path,
+        "d.csp",
+        'policy "d" timezone "Asia/Shanghai"\nrecord Call {\n  id: text\n  wait: duration\n}\n'
+        'metric waits "total wait": sum(Call.wait) <= 48h\n'
+        'metric mean_wait "mean wait": mean(Call.wait) <= 48h\n',
+    )
+    data = records(
+        tmp_path, [{"id": "a", "wait": "P900000000D"}, {"id": "b", "wait": "P900000000D"}]
+    )
+    out = tmp_path / "out"
+    code, _, _ = run(
+        capsys, "audit", policy, "--records", data, "--out", str(out), "--engine", engine
+    )
+    assert code == 0
+    kpis = strict((out / "report.json").read_text(encoding="utf-8"))["kpis"]
+    assert [(k["status"], k["value"]) for k in kpis] == [("not_applicable", None)] * 2
+    assert all("overflowed" in k["reason"] for k in kpis)
