@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import json
 import sys
+import time
 from pathlib import Path
 from unittest import mock
 
@@ -389,6 +390,20 @@ def test_a_cue_that_ends_before_it_starts_is_refused_at_its_line(tmp_path: Path)
     srt.write_text(f"1\n{'9' * 5000}:00:00,000 --> 00:00:01,000\nAgent: 您好\n", "utf-8")
     with pytest.raises(InputError, match=r"line 2: the cue's time is too large"):
         import_subtitles(srt)
+
+
+def test_a_cue_timing_that_cannot_be_read_is_refused_and_digits_cost_linear_time(
+    tmp_path: Path,
+) -> None:
+    srt = tmp_path / "call.srt"
+    srt.write_text("1\n00:00:01,000 --> 00:00:02,000\nAgent: 您好\n\n2\n123:00.000 --> x\nB: y\n")
+    with pytest.raises(InputError, match=r"line 6: cannot read the cue's timing"):
+        import_subtitles(srt)
+    # a line of 300,000 digits: the timing search was quadratic in it (minutes); now linear
+    srt.write_text("1\n" + "1" * 300_000 + "\n00:00:01,000 --> 00:00:02,000\nAgent: 您好\n")
+    started = time.perf_counter()
+    assert [t.text for t in import_subtitles(srt).turns] == ["您好"]
+    assert time.perf_counter() - started < 5
 
 
 # ---- transcripts: a .json file of one object --------------------------------------------------

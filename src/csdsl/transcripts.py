@@ -211,8 +211,11 @@ def _json_text(path: str) -> str:
 
 # ---- subtitles ---------------------------------------------------------------------------
 
+# each time starts where a run of digits starts (`(?<!\d)`): a search is then linear in the line,
+# however many digits it holds, and never reads `123:00.000` as `23:00.000`
 _CUE_TIME = re.compile(
-    r"(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{3})\s*-->\s*(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{3})"
+    r"(?<!\d)(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{3})\s*-->"
+    r"\s*(?<!\d)(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{3})"
 )
 _VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]+)>(.*?)(?:</v>)?$", re.S)
 _LABEL = re.compile(r"^\s*([^:：]{1,20})[:：]\s*(.*)$", re.S)
@@ -278,6 +281,12 @@ def import_subtitles(
     for first, block in _blocks(lines):
         timing = next((i for i, ln in enumerate(block) if _CUE_TIME.search(ln)), None)
         if timing is None:
+            arrow = next((i for i, ln in enumerate(block) if "-->" in ln), None)
+            if arrow is not None:  # a cue whose timing is not `[hh:]mm:ss.ttt --> ...`
+                raise InputError(
+                    f"{path}: line {first + arrow}: cannot read the cue's timing "
+                    "(expected `00:01.000 --> 00:04.000` or `00:00:01,000 --> 00:00:04,000`)"
+                )
             continue  # the WEBVTT header, NOTE and STYLE blocks, cue numbers alone
         where = f"{path}: line {first + timing}"
         m = _CUE_TIME.search(block[timing])
