@@ -628,7 +628,7 @@ class RecordReader:
                 problem = _decode_problem(exc)
                 yield Row(n, None, None, RowError("R001", f"not valid JSON: {problem}"))
                 continue
-            yield self._decoded(n, obj, text)
+            yield self._decoded(n, obj, text) if "\\u" in text else self._row(n, obj)
 
     def _json_array(self, text: str, path: str) -> Iterator[Row]:
         decoder = _DECODER
