@@ -228,6 +228,39 @@ def test_naive_datetimes_of_one_zone_subtract_as_instants() -> None:
     assert type(a.tzinfo) is dt.timezone and type(b.tzinfo) is dt.timezone
 
 
+def test_policy_literals_and_examples_are_instants(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """An example's `given` datetimes and a condition's literal are read as data is: 01:30 to
+    03:15 on the spring-forward night is 45 minutes, and 01:30 + 1h is 03:30 EDT."""
+    policy = tmp_path / "ex.csp"
+    policy.write_text(
+        POLICY.format(zone="America/New_York").replace(
+            '  overnight "replied a day later"',
+            '  early "received an hour before 03:15": received_at + 1h > 2024-03-10T03:15\n'
+            '  overnight "replied a day later"',
+        )
+        + """
+example "spring forward: 45 minutes" {
+  given Complaint { received_at: 2024-03-10T01:30, replied_at: 2024-03-10T03:15 }
+  expect valid because early
+}
+
+example "the same instants with offsets" {
+  given Complaint { received_at: 2024-03-10T01:30-05:00, replied_at: 2024-03-10T03:15-04:00 }
+  expect valid because early
+}
+
+example "a day by the wall clock is 23 hours" {
+  given Complaint { received_at: 2024-03-09T12:00, replied_at: 2024-03-10T12:00 }
+  expect valid because slow
+}
+""",
+        encoding="utf-8",
+    )
+    assert main(["test", str(policy)]) == 0, capsys.readouterr().out
+
+
 # ---- calendars ----------------------------------------------------------------------------------
 
 

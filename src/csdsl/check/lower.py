@@ -26,6 +26,7 @@ from csdsl.diagnostics import Diagnostic, Related, did_you_mean, error, warning
 from csdsl.source import Span
 from csdsl.syntax import ast
 from csdsl.syntax.grammar import KEYWORDS
+from csdsl.values import instant
 
 Kind = ir.Kind
 
@@ -715,7 +716,13 @@ class Exprs:
         if isinstance(e, ast.DateLit):
             return ir.Const(e.value, ir.DATE, e.span)
         if isinstance(e, ast.DateTimeLit):
-            value = e.value if e.value.tzinfo is not None else e.value.replace(tzinfo=self.o.tz)
+            try:  # an instant with a fixed offset, as data is read (`values.instant`)
+                value = instant(e.value, self.o.tz)
+            except ValueError as exc:
+                message, _, hint = str(exc).partition("; ")
+                hint = hint or "keep a day away from 0001-01-01 and 9999-12-31"
+                self.o.err("E103", message, e.span, hint)
+                value = e.value.replace(tzinfo=e.value.tzinfo or self.o.tz)
             return ir.Const(value, ir.DATETIME, e.span)
         if isinstance(e, ast.String):
             return ir.Const(e.value, ir.TEXT, e.span)
