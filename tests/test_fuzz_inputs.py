@@ -184,11 +184,11 @@ def test_validate_counts_every_row(
     data = tmp_path / "records.jsonl"
     rows_in = _write_jsonl(data, lines)
     policy = str(POLICIES / "complaint_validity.csp")
-    code, out, _ = _run(capsys, "validate", policy, str(data), "--format", "json")
+    _, out, _ = _run(capsys, "validate", policy, str(data), "--format", "json")
     outputs = [_strict_json(line) for line in out.splitlines() if line.strip()]
     assert len(outputs) == rows_in  # one verdict or one bad row per row in
     assert {o["line"] for o in outputs} <= set(range(1, len(lines) + 1))
-    _code, out, err = _run(capsys, "validate", policy, str(data))
+    _, out, err = _run(capsys, "validate", policy, str(data))
     _no_raw_control(out + err)
     summary = re.search(r"(\d+) rows? read: (\d+) good, (\d+) bad", err)
     assert summary is not None, err[-500:]
