@@ -43,7 +43,15 @@ from csdsl import __version__, ir, records
 from csdsl.api import Policy, unmatched_cases
 from csdsl.diagnostics import did_you_mean
 from csdsl.metrics import MetricEngine, MetricResult
-from csdsl.records import InputError, RecordReader, Row, RowError, id_key, json_value
+from csdsl.records import (
+    InputError,
+    RecordReader,
+    RepeatedIds,
+    Row,
+    RowError,
+    id_key,
+    json_value,
+)
 from csdsl.report import dumps
 from csdsl.timeline import EventLog, Milestone
 from csdsl.transcripts import TranscriptReader
@@ -327,6 +335,7 @@ class _Run:
         self.given: set[str] = set()  # record types with an input file
         self.count_later: list[tuple[str, str]] = []  # duckdb: inputs read by the KPIs only
         self.warnings: list[str] = []
+        self.duck_repeated: dict[str, RepeatedIds] = {}  # ids repeated, as the SQL pass sees them
         self.engines: dict[int, DuckEngine] = {}
 
     # ---- records ----------------------------------------------------------------------------
@@ -346,6 +355,7 @@ class _Run:
         router = _Router(name, self.versions, self.tz)
         validators = [v.policy._validators.get(name) for v in self.versions]
         rows = 0
+        repeated = RepeatedIds()
         if sql is None or clocks:
             for row in router.read(path):
                 rows += 1
@@ -356,6 +366,7 @@ class _Run:
                     self.bad.add(path, row.line, row.id, row.error)
                     continue
                 read += 1
+                repeated.see(row.line, row.id)
                 if clocks:
                     seen.add(id_key(row.id))  # for V003: events of cases with no readable record
                 v = row.version
@@ -412,6 +423,11 @@ class _Run:
                     {"day": day, "count": n} for day, n in sorted(breaches.items())
                 ],
             }
+        in_sql = self.duck_repeated.pop(path, None)
+        if in_sql is not None and not clocks:  # no row went through Python: the SQL pass saw them
+            repeated = in_sql
+        if (warning := repeated.warning(path)) is not None:
+            self.warnings.append(warning)
         return rows, read, seen
 
     def _verdict(
@@ -537,6 +553,7 @@ class _Run:
                         continue
                     rows += 1
                     read += 1
+                    self.duck_repeated.setdefault(path, RepeatedIds()).see(r.line, r.id)
                     self.judged[i][name] += 1
                     counts["judged"] += 1
                     if not r.valid:

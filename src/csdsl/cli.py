@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 from csdsl import __version__
 from csdsl.api import Policy, RecordError, TranscriptRow, load
 from csdsl.diagnostics import Diagnostic, PolicyError, render
-from csdsl.records import InputError, RowError, json_value, loads_json
+from csdsl.records import InputError, RepeatedIds, RowError, json_value, loads_json
 from csdsl.report import dumps, printable
-from csdsl.source import SourceFile
+from csdsl.source import SourceFile, UnreadableSource, read_policy_text
 from csdsl.timeline import Milestone
 from csdsl.values import parse_datetime
 
@@ -107,7 +107,12 @@ def _missing_diagnostic(path: str) -> dict[str, Any]:
 
 
 def _missing(path: str) -> str:
-    return "is a directory, not a policy file" if Path(path).is_dir() else "no such file"
+    p = Path(path)
+    if p.is_dir():
+        return "is a directory, not a policy file"
+    if p.exists():
+        return "is not a regular file (a device, FIFO or socket); a policy is read from a file"
+    return "no such file"
 
 
 def _count(n: int, word: str) -> str:
@@ -166,9 +171,16 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     status = OK
     for path in args.files:
         try:
-            text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8-sig")
+            text = sys.stdin.read() if path == "-" else read_policy_text(path)
         except (OSError, UnicodeDecodeError) as exc:
-            _err(f"csdsl: {path}: cannot read: {getattr(exc, 'strerror', None) or exc}")
+            reason = (
+                exc.reason
+                if isinstance(exc, UnreadableSource)
+                else "not UTF-8 text"
+                if isinstance(exc, UnicodeDecodeError)
+                else (exc.strerror or str(exc)).lower()
+            )
+            _err(f"csdsl: {path}: cannot read: {reason}")
             status = USAGE
             continue
         source = SourceFile("<stdin>" if path == "-" else path, text)
@@ -253,6 +265,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         _err(f"csdsl: {args.policy}: {exc.args[0]}" + (" with --record NAME" if several else ""))
         return USAGE
     good = bad = valid = 0
+    repeated = RepeatedIds()
     try:
         for row in policy.validate_file(args.records, record_type):
             if row.verdict is None:
@@ -261,6 +274,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 _bad_row(row.line, row.id, row.error, args.format)
                 continue
             good += 1
+            repeated.see(row.line, row.id)
             v = row.verdict
             valid += v.valid
             if args.format == "json":
@@ -291,6 +305,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         f"{_count(good + bad, 'row')} read: {good} good, {bad} bad; "
         f"{valid} valid, {good - valid} invalid"
     )
+    if (warning := repeated.warning(args.records)) is not None:
+        _err(f"csdsl: warning: {warning}")
     return OK
 
 

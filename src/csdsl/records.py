@@ -777,3 +777,42 @@ class EventReader(RecordReader):
         if not str(vals["event"]).strip():
             raise RowError("R003", "the event has no name", "event")
         return rid, vals
+
+
+@attrs.define
+class RepeatedIds:
+    """The good rows of one file whose id (by `id_key`) an earlier good row already had: both
+    are judged, and an event log's events for that case attach to each, so a repeat is worth a
+    warning naming both lines.  Holds one entry per distinct id and the first `shown` repeats."""
+
+    shown: int = 5
+    first: dict[str, int] = attrs.Factory(dict)
+    repeats: list[tuple[int, Any, int]] = attrs.Factory(list)  # (line, id, line first seen)
+    count: int = 0
+
+    def see(self, line: int, rid: Any) -> int | None:
+        """The line that first had this id, when this row repeats it."""
+        key = id_key(rid)
+        before = self.first.setdefault(key, line)
+        if before == line:
+            return None
+        self.count += 1
+        if len(self.repeats) < self.shown:
+            self.repeats.append((line, rid, before))
+        return before
+
+    def warning(self, path: str) -> str | None:
+        """One line for a summary: how many rows repeat an id, and the first few."""
+        if not self.count:
+            return None
+        listed = "; ".join(
+            f"line {line} repeats `{rid}` of line {before}" for line, rid, before in self.repeats
+        )
+        more = (
+            f"; and {self.count - len(self.repeats)} more" if self.count > len(self.repeats) else ""
+        )
+        rows = "row repeats an id" if self.count == 1 else "rows repeat an id"
+        return (
+            f"{path}: {self.count} {rows} of an earlier row ({listed}{more}); each is judged, "
+            "and events of such a case apply to every record with its id"
+        )

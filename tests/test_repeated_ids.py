@@ -1,0 +1,71 @@
+"""Two good rows with one id (issue 14): both are judged and an event log's events attach to
+each, so `validate` and `audit` (both engines) warn, naming both lines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from csdsl import cli
+from csdsl.records import RepeatedIds
+
+ROOT = Path(__file__).resolve().parents[1]
+LINES = (ROOT / "examples" / "complaints.jsonl").read_text(encoding="utf-8").splitlines()[:3]
+
+
+def _file(tmp_path: Path) -> Path:
+    second = json.loads(LINES[1])
+    again = {**second, "id": 1.0}
+    one = {**second, "id": 1}
+    path = tmp_path / "dup.jsonl"
+    path.write_text(
+        "\n".join([*LINES, LINES[0], json.dumps(one), json.dumps(again)]) + "\n", encoding="utf-8"
+    )
+    return path
+
+
+def test_repeated_ids_name_both_lines() -> None:
+    ids = RepeatedIds(shown=1)
+    assert ids.see(1, "a") is None
+    assert ids.see(2, "b") is None
+    assert ids.see(3, "a") == 1
+    assert ids.see(4, 7) is None
+    assert ids.see(5, 7.0) == 4  # 7 and 7.0 are one id, as events match them
+    warning = ids.warning("f.jsonl")
+    assert warning is not None
+    assert "2 rows repeat an id" in warning and "line 3 repeats `a` of line 1" in warning
+    assert "and 1 more" in warning
+    assert RepeatedIds().warning("f.jsonl") is None
+
+
+def test_validate_warns_of_repeated_ids(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _file(tmp_path)
+    policy = str(ROOT / "policies" / "complaint_validity.csp")
+    assert cli.main(["validate", policy, str(data), "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 6  # every row is still judged
+    assert "2 rows repeat an id" in err
+    assert "line 4 repeats `C-20241029-0001` of line 1" in err
+    assert "line 6 repeats `1.0` of line 5" in err
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_audit_warns_of_repeated_ids_on_both_engines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: str
+) -> None:
+    data = _file(tmp_path)
+    out_dir = tmp_path / "out"
+    policy = str(ROOT / "policies" / "hotline.csp")
+    code = cli.main(
+        ["audit", policy, "--records", str(data), "--engine", engine, "--out", str(out_dir)]
+    )
+    assert code in (0, 1)
+    capsys.readouterr()
+    report = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
+    warnings = [w for w in report["warnings"] if "repeat an id" in w]
+    assert len(warnings) == 1, report["warnings"]
+    assert "line 4 repeats `C-20241029-0001` of line 1" in warnings[0]
