@@ -297,6 +297,14 @@ def test_stdin_that_is_not_utf8_is_an_input_error_like_a_file(tmp_path: Path) ->
         list(reader().read(str(tmp_path / "bad.jsonl")))
 
 
+def test_no_stdin_at_all_is_an_input_error() -> None:
+    with (
+        mock.patch.object(sys, "stdin", None),
+        pytest.raises(InputError, match="standard input: there is none to read"),
+    ):
+        list(reader().read("-"))
+
+
 def test_stdin_lines_end_as_a_files_do() -> None:
     with mock.patch.object(sys, "stdin", stdin_bytes(b'{"id": 1}\r{"id": 2}\r\n{"id": 3}')):
         rows = list(reader().read("-"))

@@ -403,6 +403,8 @@ def csv_rows(lines: Iterable[str]) -> Iterator[tuple[int, list[str] | RowError]]
 def _stdin_lines() -> Iterator[str]:
     """Standard input's lines, decoded as a file is: strict UTF-8, a BOM accepted, lines ended
     by `\\n`, `\\r\\n` or `\\r`; `InputError` for bytes that are not UTF-8."""
+    if sys.stdin is None:  # pythonw, or a daemon: there is no standard input
+        raise InputError("standard input: there is none to read; give a file instead of `-`")
     buffer = getattr(sys.stdin, "buffer", None)
     if buffer is None:  # a text stream put in place of stdin (tests, embedding): as it is
         for n, line in enumerate(sys.stdin):
