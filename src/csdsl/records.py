@@ -95,15 +95,15 @@ def _decode_problem(exc: ValueError | RecursionError, lines: bool = False) -> Js
 
 
 def _lone_surrogate(obj: Any) -> JsonProblem | None:
-    """A `JsonProblem` naming the first text (key or value) of a decoded JSON value that holds
-    a lone surrogate, else None.  Iterative: the value may be nested as deep as json allows."""
+    """A `JsonProblem` naming a text (key or value) of a decoded JSON value that holds a lone
+    surrogate, else None.  Iterative: the value may be nested as deep as json allows."""
     stack: list[tuple[Any, str, str | None]] = [(obj, "", None)]
     while stack:
         value, where, field = stack.pop()
         if isinstance(value, str):
             found = _SURROGATE.search(value)
             if found is not None:
-                what = f"`{where}` holds" if where else "the text holds"
+                what = f"`{_cut(where)}` holds" if where else "the text holds"
                 return JsonProblem(
                     f"{what} a lone surrogate \\u{ord(found.group()):04x}, which is not a "
                     "character",
@@ -112,7 +112,7 @@ def _lone_surrogate(obj: Any) -> JsonProblem | None:
         elif isinstance(value, dict):
             for key, item in reversed(value.items()):
                 if _SURROGATE.search(key) is not None:
-                    inside = f" inside `{where}`" if where else ""
+                    inside = f" inside `{_cut(where)}`" if where else ""
                     return JsonProblem(
                         f"a key{inside} holds a lone surrogate "
                         f"\\u{ord(_SURROGATE.findall(key)[0]):04x}, which is not a character",
@@ -124,6 +124,11 @@ def _lone_surrogate(obj: Any) -> JsonProblem | None:
             for i in reversed(range(len(value))):
                 stack.append((value[i], f"{where}[{i}]", field))
     return None
+
+
+def _cut(where: str) -> str:
+    """A path into a JSON value, cut to a readable length (nesting may make it long)."""
+    return where if len(where) <= _SHOWN_CHARS else where[: _SHOWN_CHARS - 3] + "..."
 
 
 def loads_json(text: str) -> Any:
