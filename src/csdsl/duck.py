@@ -13,31 +13,35 @@ rows, line numbers, ids, verdicts, error codes and messages, metric values (ints
 groups and their order.  SQL is only a faster way to the same answers; where it cannot be sure,
 Python decides.  `evidence_of` gives the same evidence JSON for the interpreter's `Verdict`.
 
-Reading.  A Python pre-scan sends to the Python reader, whole, a file with a lone carriage
-return (Python starts a line there) or a NUL byte; a `.json` array (no line numbers in SQL),
-standard input, a missing file or an unknown suffix; a CSV whose header is not exactly its first
-line, or whose quoted cell spans lines.  Otherwise DuckDB reads every physical line as text
-(`read_csv` without delimiter or quoting), in parallel and in file order: a row's place is its
-line number (`preserve_insertion_order`; numbering the rows in SQL would make the scan serial).
-JSON is parsed once a line (`json_extract` of the whole object and every record key: the
-object's compact text must be exactly as long as its record keys' pairs, else its keys are
-counted, which catches repeated keys, where DuckDB keeps the first and Python the last).  CSV
-cells come from `string_split`.  Each field is typed strictly: JSON types by their spelling;
-booleans, numbers, enum names, ISO dates, datetimes (`2024-10-29T09:15[:00[.f]]`, `T` or a
-space, `Z`, `±HH:MM` or no offset), durations (seconds, `1d2h3m4s` in that order, `P1DT2H3M4S`)
-only in the plainest spellings, checked with regular expressions, then cast (TRY_CAST, never a
-CAST that could fail on a row it does not suit: DuckDB may compute a subexpression for every
-row).  A line SQL is not certain about goes, alone, to the Python `RecordReader` (`_jsonl` or
-`_csv` of that one line): not JSON for Python or DuckDB (trailing commas, `nan`, lone
-surrogates, a cut line), not an object, a repeated key, a number beyond 2^53, whitespace
-around a value, `30m2h`, `pt4h`, fractional seconds of a duration, a basic-format date, a quoted
-CSV cell, a wrong cell count, a missing required field, ...  The reader gives
-the exact `RowError`, or the values, which the interpreter judges.  SQL never accepts a value
-Python would read differently; it only declines.  `engine.fallback_rows` counts the lines Python
-read.  If DuckDB fails mid-file (not UTF-8), Python goes on from there and raises the same
-`InputError`.  Parquet has no Python reader: each row becomes a JSON object (`to_json`;
-timestamps with a time zone as UTC ISO text, intervals as seconds) read as a JSONL line; its
-line number is its row number, from 1, and a bad row is reported as its JSON form would be.
+Reading.  A Python pre-scan sends to the Python reader, whole, a file with a lone carriage return
+(Python starts a line there), a NUL byte or a line over 2 MB (DuckDB reads none); a `.json` array
+(no line numbers in SQL), standard input, a missing file or an unknown suffix; a CSV whose header
+is not exactly its first line, or whose quoted cell spans lines.  The same scan finds, in bytes,
+the lines DuckDB would read where Python's `json` or `csv` stops: more than 100 opening brackets
+(nesting beyond Python's recursion limit), a run of 1,000 digits (an integer beyond
+`sys.get_int_max_str_digits()`), a CSV line longer than the `csv` field limit; each of them goes,
+alone, to the Python reader (a false alarm costs only speed).  Otherwise DuckDB reads every
+physical line as text (`read_csv` without delimiter or quoting), in parallel and in file order: a
+row's place is its line number (`preserve_insertion_order`; numbering the rows in SQL would make
+the scan serial).  JSON is parsed once a line (`json_extract` of the whole object and every record
+key: the object's compact text must be exactly as long as its record keys' pairs, else its keys are
+counted, which catches repeated keys, where DuckDB keeps the first and Python the last).  CSV cells
+come from `string_split`.  Each field is typed strictly: JSON types by their spelling; booleans,
+numbers, enum names, ISO dates, datetimes (`2024-10-29T09:15[:00[.f]]`, `T` or a space, `Z`,
+`±HH:MM` or no offset), durations (seconds, `1d2h3m4s` in that order, `P1DT2H3M4S`) only in the
+plainest spellings, checked with regular expressions, then cast (TRY_CAST, never a CAST that could
+fail on a row it does not suit: DuckDB may compute a subexpression for every row).  A line SQL is
+not certain about goes, alone, to the Python `RecordReader` (`_jsonl` or `_csv` of that one line):
+not JSON for Python or DuckDB (trailing commas, `nan`, lone surrogates, a cut line), not an object,
+a repeated key, a number beyond 2^53, whitespace around a value, `30m2h`, `pt4h`, fractional
+seconds of a duration, a basic-format date, a quoted CSV cell, a wrong cell count, a missing
+required field, ...  The reader gives the exact `RowError`, or the values, which the interpreter
+judges.  SQL never accepts a value Python would read differently; it only declines.
+`engine.fallback_rows` counts the lines Python read.  If DuckDB fails mid-file (not UTF-8), Python
+goes on from there and raises the same `InputError`.  Parquet has no Python reader: each row
+becomes a JSON object (`to_json`; timestamps with a time zone as UTC ISO text, intervals as
+seconds) read as a JSONL line; its line number is its row number, from 1, and a bad row is reported
+as its JSON form would be.
 
 The typed rows of the last file read are kept in a DuckDB table (about 150 bytes a row),
 with the rows Python read for the lines SQL left to it: `measure_files` after `validate_file`
@@ -81,6 +85,7 @@ import csv
 import datetime as dt
 import functools
 import json
+import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -827,29 +832,123 @@ class _Source:
     header: tuple[str, ...] = ()
     header_line: str = ""
     parquet_columns: tuple[tuple[str, str], ...] = ()
+    suspect: tuple[int, ...] = ()  # lines (from 1) the Python reader reads, not SQL
 
 
-def _prescan(path: Path, quotes: bool) -> tuple[str | None, bool]:
-    """(why the file must go to Python or None, whether it holds a double quote).  Reads the
-    file in chunks (mapping it would count it all in the process's memory)."""
+# What the pre-scan looks for, in bytes.  DuckDB reads a line of any nesting depth and keeps a
+# number of any length as its digits, where Python's `json` stops (a recursion limit; ints of more
+# than `sys.get_int_max_str_digits()` digits): a line with more opening brackets than `_DEEP` or
+# a run of `_LONG_DIGITS` digits goes to Python, which says what it makes of it (a false alarm, a
+# bracket or a digit inside a string, only costs speed).  So does a CSV line long enough to hold a
+# cell beyond the `csv` module's field limit, and, whole, a file with a line DuckDB does not read
+# (its limit is 2 MiB), or with more suspect lines than `_MAX_SUSPECT`.
+_DEEP = 100
+_LONG_DIGITS = 1000
+_LONG_CELL = 131_072  # csv.field_size_limit()'s default
+_LONG_LINE = 2_000_000
+_MAX_SUSPECT = 1000
+_CHUNK = 1 << 18  # small enough to stay in the processor's cache between the passes
+_OPENS = bytes.maketrans(b"{", b"[")
+_NOT_OPENS = bytes(b for b in range(256) if b not in b"[{\n")
+_DIGITS = bytes(  # a digit becomes `0`, a line end stays, anything else is `.`
+    ord("0") if b in b"0123456789" else b if b == ord("\n") else ord(".") for b in range(256)
+)
+
+
+@attrs.frozen
+class _Scan:
+    """What the pre-scan found: why the whole file goes to Python (or None), whether it holds a
+    double quote (CSV), and the lines Python reads alone."""
+
+    why: str | None
+    quoted: bool = False
+    suspect: tuple[int, ...] = ()
+
+
+def _long_lines(part: bytes, limit: int) -> Iterator[int]:
+    """Offsets in `part` (whole lines) where a line longer than `limit` bytes starts: each step
+    jumps over every line that ends within `limit` bytes of where it stands."""
+    at, n = 0, len(part)
+    while at + limit < n:
+        last = part.rfind(b"\n", at, at + limit + 1)
+        if last >= 0:
+            at = last + 1
+            continue
+        yield at
+        end = part.find(b"\n", at)
+        if end < 0:
+            return
+        at = end + 1
+
+
+def _runs(text: bytes, run: bytes) -> Iterator[int]:
+    """Offsets of the first `run` in each line of `text` that has one."""
+    at = text.find(run)
+    while at >= 0:
+        yield at
+        end = text.find(b"\n", at)
+        if end < 0:
+            return
+        at = text.find(run, end)
+
+
+def _lines_at(part: bytes, offsets: Iterator[int], first: int) -> list[int]:
+    """Line numbers of offsets in `part`, whose first line is line `first`."""
+    out, line, pos = [], first, 0
+    for at in offsets:
+        line += part.count(b"\n", pos, at)
+        pos = at
+        out.append(line)
+    return out
+
+
+def _suspect_lines(part: bytes, first: int, json_lines: bool) -> list[int]:
+    """The lines of `part` (whole lines, the first is line `first`) Python must read alone."""
+    found = _lines_at(part, _long_lines(part, _LONG_CELL), first) if not json_lines else []
+    if json_lines:
+        opens = part.translate(_OPENS, _NOT_OPENS)  # only the brackets and the line ends
+        found += _lines_at(opens, _runs(opens, b"[" * (_DEEP + 1)), first)
+        limit = sys.get_int_max_str_digits()
+        run = min(_LONG_DIGITS, limit) if limit else _LONG_DIGITS
+        # only a line of `run` bytes or more can hold such a run: most chunks have none
+        if any(True for _ in _long_lines(part, run - 1)):
+            digits = part.translate(_DIGITS)
+            found += _lines_at(digits, _runs(digits, b"0" * run), first)
+    return found
+
+
+def _prescan(path: Path, csv_file: bool) -> _Scan:
+    """What the file holds that DuckDB reads otherwise than Python (see `_Scan`).  Reads the file
+    in chunks (mapping it would count it all in the process's memory), each cut after its last
+    line end; the rest goes with the next chunk."""
     lone_cr = "it holds a carriage return that does not end a line"
     quoted = False
+    suspect: set[int] = set()
+    line = 1  # the number of the first line of `carry`
+    carry = b""
     with path.open("rb") as handle:
-        carry = b""
-        while chunk := handle.read(1 << 24):
+        while True:
+            chunk = handle.read(_CHUNK)
             if b"\x00" in chunk:
-                return "it holds a NUL byte", False
-            if carry or b"\r" in chunk:
-                block = carry + chunk
-                carry = b""
-                if block.endswith(b"\r"):  # its line feed, if any, is in the next chunk
-                    block, carry = block[:-1], b"\r"
-                if block.count(b"\r") != block.count(b"\r\n"):
-                    return lone_cr, False
-            quoted = quoted or (quotes and b'"' in chunk)
-        if carry:
-            return lone_cr, False
-    return None, quoted
+                return _Scan("it holds a NUL byte")
+            quoted = quoted or (csv_file and b'"' in chunk)
+            block = carry + chunk if carry else chunk
+            cut = block.rfind(b"\n") + 1 if chunk else len(block)
+            part, carry = (block[:cut], block[cut:]) if cut < len(block) else (block, b"")
+            if len(carry) > _LONG_LINE:
+                return _Scan(f"a line is longer than {_LONG_LINE:,} bytes")
+            if part:
+                if b"\r" in part and part.count(b"\r") != part.count(b"\r\n"):
+                    return _Scan(lone_cr)
+                if any(True for _ in _long_lines(part, _LONG_LINE)):
+                    return _Scan(f"a line is longer than {_LONG_LINE:,} bytes")
+                suspect.update(_suspect_lines(part, line, not csv_file))
+                if len(suspect) > _MAX_SUSPECT:
+                    return _Scan(f"more than {_MAX_SUSPECT} lines need the Python reader")
+                line += part.count(b"\n")
+            if not chunk:
+                break
+    return _Scan(None, quoted, tuple(sorted(suspect)))
 
 
 def _csv_line_closed(text: str) -> bool:
@@ -1004,28 +1103,35 @@ class DuckEngine:
             )
         if suffix in (".jsonl", ".ndjson", ".csv"):
             try:
-                why, quoted = _prescan(path, suffix == ".csv")
+                scan = _prescan(path, suffix == ".csv")
             except OSError as exc:
                 return _Source("python", str(exc))
-            if why is not None:
-                return _Source("python", why)
+            if scan.why is not None:
+                return _Source("python", scan.why)
             if suffix != ".csv":
-                return _Source("jsonl")
+                return _Source("jsonl", suspect=scan.suspect)
+            if scan.suspect[:1] == (1,):
+                return _Source("python", "the header row is too long")
             try:
                 with path.open(encoding="utf-8-sig", newline="") as handle:
                     first = handle.readline()
                     reader = csv.reader([first])
                     header = next(reader, None)
-            except (OSError, UnicodeDecodeError) as exc:
+            except (OSError, UnicodeDecodeError, csv.Error) as exc:
                 return _Source("python", str(exc))
             if header is None or not header or not _csv_line_closed(first.rstrip("\r\n")):
                 return _Source("python", "the header row is empty or spans lines")
             source = _Source(
-                "csv", header=tuple(h.strip() for h in header), header_line=first.rstrip("\r\n")
+                "csv",
+                header=tuple(h.strip() for h in header),
+                header_line=first.rstrip("\r\n"),
+                suspect=scan.suspect,
             )
-            if quoted and not self._quotes_closed(path):
-                return _Source("python", "a quoted cell spans lines")
-            return source
+            try:
+                closed = not scan.quoted or self._quotes_closed(path)
+            except duckdb.Error:  # e.g. not UTF-8: Python reads it, and says what is wrong
+                return _Source("python", "DuckDB cannot read it")
+            return source if closed else _Source("python", "a quoted cell spans lines")
         return _Source("python", f"`{suffix}` files are read by Python")
 
     def _quotes_closed(self, path: Path) -> bool:
@@ -1454,8 +1560,27 @@ class DuckEngine:
         while batch := cur.fetchmany(_BATCH):
             for line, text in batch:
                 python[line] = self._python_rows(reader, source, line, text)
-        self._loaded = _Loaded(key, table, source, typed, python, first)
-        return self._loaded
+        loaded = _Loaded(key, table, source, typed, python, first)
+        if source.suspect:
+            # lines the pre-scan found that SQL typed: Python reads them instead
+            rowids = exp.Array(expressions=[_i(n - 1) for n in source.suspect])
+            where = _and(_c("ok"), _fn("list_contains", rowids, exp.column("rowid")))
+            typed_sql = (
+                _select(_bin(exp.Add, exp.column("rowid"), _i(1)))
+                .from_(_table(table), copy=False)
+                .where(where, copy=False)
+            )
+            lines = [n for (n,) in self.con.execute(typed_sql.sql("duckdb")).fetchall()]
+            if lines:
+                update = exp.Update(
+                    this=_table(table),
+                    expressions=[exp.EQ(this=_c("ok"), expression=exp.false())],
+                    where=exp.Where(this=where),
+                )
+                self.con.execute(update.sql("duckdb"))
+                python.update(self._reread(loaded, record, path, lines))
+        self._loaded = loaded
+        return loaded
 
     def _forget(self) -> None:
         """Drop the kept table of the last file loaded (once no `validate_file` reads it)."""
