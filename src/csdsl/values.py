@@ -170,6 +170,33 @@ def _spelled(moment: dt.datetime) -> str:
     return moment.isoformat()
 
 
+_HOURS: dict[tuple[dt.tzinfo, int, int, int, int], dt.tzinfo | None] = {}
+
+
+def _hour_offset(moment: dt.datetime, tz: dt.tzinfo) -> dt.tzinfo | None:
+    """The fixed offset of `tz` for the whole wall-clock hour of naive `moment`, or None if
+    the offset changes in that hour (a data file's times crowd into few hours: asked once)."""
+    key = (tz, moment.year, moment.month, moment.day, moment.hour)
+    try:
+        return _HOURS[key]
+    except KeyError:
+        pass
+    start = moment.replace(minute=0, second=0, microsecond=0, tzinfo=tz, fold=0)
+    end = start.replace(minute=59, second=59, microsecond=999999)
+    offsets = {
+        start.utcoffset(),
+        start.replace(fold=1).utcoffset(),
+        end.utcoffset(),
+        end.replace(fold=1).utcoffset(),
+    }
+    only = next(iter(offsets))
+    fixed = fixed_offset(only) if len(offsets) == 1 and only is not None else None
+    if len(_HOURS) >= 1 << 16:
+        _HOURS.clear()
+    _HOURS[key] = fixed
+    return fixed
+
+
 def instant(moment: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
     """`moment` as an instant with a fixed offset; a naive one read on the wall clock of `tz`.
 
@@ -178,7 +205,11 @@ def instant(moment: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
     is the first of the two, unless `moment.fold` is 1 (PEP 495)."""
     edge = moment.year in (1, 9999)  # only there can an instant leave the range
     if moment.tzinfo is None:
-        if edge and not in_range(moment):
+        if not edge:
+            known = _hour_offset(moment, tz)
+            if known is not None:
+                return moment.replace(tzinfo=known, fold=0)
+        elif not in_range(moment):
             raise ValueError(_out_of_range(_spelled(moment)))
         local = moment.replace(tzinfo=tz)
         before = local.replace(fold=0).utcoffset()
