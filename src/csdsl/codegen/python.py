@@ -26,6 +26,11 @@ Each condition is compiled twice:
   definitely true: `and`/`or`/`not` become Python's, a missing operand short-circuits to false,
   and fields are read once.  The fast path assumes values of the record's types (what coercion
   produces); given values of other types it may raise where the interpreter does, or not.
+
+Very large policies stay cheap to generate and to import (issue 14): a block of more than
+`_CHUNK` conditions is split into functions of `_CHUNK` conditions each, a list of at least
+`_PACK` texts or integers is packed into one string or bytes constant (see `_DECODERS`),
+`CLAUSES` is built from runs of lines, and the self-check compiles the text in pieces.
 """
 
 from __future__ import annotations
@@ -195,6 +200,8 @@ class _Module:
         self.const_lines: list[str] = []
         self.functions: list[list[Line]] = []
         self.pending: list[tuple[str, ir.Expr, Clause]] = []
+        self.decoders: dict[str, str] = {}
+        self.decoder_lines: list[str] = []
 
     def name(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids)}"
@@ -214,11 +221,26 @@ class _Module:
         return name
 
     def tuple_constant(self, items: tuple[ir.Expr, ...]) -> str:
+        packed = _packed_values(items)
+        if packed is not None:
+            kind, data, numbers = packed
+            if kind is str:
+                return self.constant(f"{self.decoder('texts')}({data!r}, {numbers!r})")
+            return self.constant(f"{self.decoder('ints')}({numbers!r})")
         texts = []
         for item in items:
             assert isinstance(item, ir.Const)
             texts.append(self.literal(item.value))
         return self.constant("(" + "".join(f"{t}, " for t in texts).rstrip() + ")")
+
+    def decoder(self, which: str) -> str:
+        """The name of one of `_DECODERS` (and of those it calls), defined once when first used."""
+        if not self.decoders:
+            names = {k: self.name("_o_") for k in _DECODERS}
+            self.decoders = names
+            for k in _DECODERS:
+                self.decoder_lines.extend(["", "", *_DECODERS[k].format(**names).splitlines()])
+        return self.decoders[which]
 
     def helper(self, e: ir.Expr, clause: Clause) -> str:
         """A function `name(values)` returning the value of `e`, compiled later."""
@@ -745,6 +767,15 @@ class _IrWriter:
 
     def obj(self, v: Any, depth: int) -> str:
         t = type(v)
+        if t is tuple and len(v) >= _PACK:
+            positions = _packed_spans(v)
+            if positions is not None and _packed_values(v) is not None:
+                first = v[0]
+                return (
+                    f"{self.m.decoder('consts')}({self.m.tuple_constant(v)}, "
+                    f"{self.obj(first.type, depth + 1)}, {self.file(first.span.file)}, "
+                    f"{positions!r})"
+                )
         if t is tuple:
             return "(" + "".join(self.obj(x, depth + 1) + ", " for x in v).rstrip() + ")"
         if t is frozenset:
@@ -865,22 +896,40 @@ class _Generator:
         body.indent += 1
         body.emit("record_id,")
         for group, names in ((v.validity.conditions, conds), (v.validity.exceptions, excs)):
-            body.emit("(")
-            for c, fn in zip(group, names, strict=True):
-                body.clause = _clause(c)
-                evidence = "".join(
-                    f"({self.m.literal(f)}, get({self.m.literal(f)})), " for f in c.fields
-                ).rstrip()
-                body.emit(
-                    f"    _CR({self.m.literal(c.id)}, {self.m.literal(c.wording)}, {fn}(values), "
-                    f"({evidence}), {self.m.literal(c.span.file)}, {_int(c.span.line)}),"
-                )
-            body.clause = None
-            body.emit("),")
+            if len(group) <= _CHUNK:
+                body.emit("(")
+                self.results(body, group, names)
+                body.emit("),")
+                continue
+            # a long block: its results come from functions of `_CHUNK` conditions each
+            parts = []
+            for i in range(0, len(group), _CHUNK):
+                part = _Body(None, indent=0)
+                parts.append(self.m.name("_e_"))
+                part.emit(f"def {parts[-1]}(values, get):")
+                part.indent = 1
+                part.emit("return (")
+                self.results(part, group[i : i + _CHUNK], names[i : i + _CHUNK])
+                part.emit(")")
+                self.m.functions.append(part.lines)
+            body.emit("(" + "".join(f"*{fn}(values, get), " for fn in parts).rstrip() + "),")
         body.emit(f"{v.validity.quantifier == 'all'},")
         body.indent -= 1
         body.emit(")")
         self.m.functions.append(body.lines)
+
+    def results(self, body: _Body, group: tuple[ir.Condition, ...], names: list[str]) -> None:
+        """The lines `_CR(...)` of a tuple of condition results."""
+        for c, fn in zip(group, names, strict=True):
+            body.clause = _clause(c)
+            evidence = "".join(
+                f"({self.m.literal(f)}, get({self.m.literal(f)})), " for f in c.fields
+            ).rstrip()
+            body.emit(
+                f"    _CR({self.m.literal(c.id)}, {self.m.literal(c.wording)}, {fn}(values), "
+                f"({evidence}), {self.m.literal(c.span.file)}, {_int(c.span.line)}),"
+            )
+        body.clause = None
 
     def matched_function(self, v: _Validity) -> None:
         body = _Body(None, indent=0)
@@ -903,12 +952,33 @@ class _Generator:
         self.m.functions.append(body.lines)
 
     def matched_body(self, body: _Body, v: _Validity, read: str) -> None:
+        conditions = v.validity.conditions
         body.emit("m = []")
+        if len(conditions) <= _CHUNK:
+            self.matched_tests(body, conditions, read)
+            body.emit("return m")
+            return
+        # a long block: functions of `_CHUNK` conditions each append to `m` (each reads its
+        # fields again: a local is shared within one function only)
+        for i in range(0, len(conditions), _CHUNK):
+            part = _Body(None, indent=0)
+            name = self.m.name("_e_")
+            part.emit(f"def {name}(values, m):")
+            part.indent = 1
+            if read.startswith("get("):
+                part.emit("get = values.get")
+            self.matched_tests(part, conditions[i : i + _CHUNK], read)
+            self.m.functions.append(part.lines)
+            body.emit(f"{name}(values, m)")
+        body.emit("return m")
+
+    def matched_tests(self, body: _Body, conditions: tuple[ir.Condition, ...], read: str) -> None:
+        """`if <condition definitely true>: m.append(<id>)` for each condition, in order."""
         assigned: frozenset[str] = frozenset()
         values = _ValueCompiler(self.m, body, ("", 0, ""))  # only names its locals
-        uses = Counter(f for c in v.validity.conditions for f in _field_refs(c.expr))
+        uses = Counter(f for c in conditions for f in _field_refs(c.expr))
         reused = frozenset(f for f, n in uses.items() if n > 1)
-        for c in v.validity.conditions:
+        for c in conditions:
             clause = _clause(c)
             body.clause = clause
             body.comment(f"condition {c.id!r}, {_where(c.span.file, c.span.line)}")
@@ -918,7 +988,6 @@ class _Generator:
             with _indented(body, f"if {_strip(test.text)}:"):
                 body.emit(f"m.append({self.m.literal(c.id)})")
             body.clause = None
-        body.emit("return m")
 
     def generate(self) -> str:
         policy = self.policy
@@ -947,8 +1016,13 @@ class _Generator:
         p = self.policy.ir
         out: list[Line] = [(line, None) for line in _HEADER.splitlines()]
 
+        starts = [0]  # where top-level statements begin, for the piecewise check
+
         def add(*lines: str) -> None:
             out.extend((line, None) for line in lines)
+
+        def cut() -> None:
+            starts.append(len(out))
 
         add(
             "",
@@ -974,13 +1048,25 @@ class _Generator:
             "_isfinite = _rt.isfinite",
             "_add, _sub, _mul, _div, _neg = _rt.add, _rt.sub, _rt.mul, _rt.div, _rt.neg",
             "",
-            "# ---- constants",
-            *self.m.const_lines,
         )
+        if self.m.decoder_lines:
+            cut()
+            add("# ---- long lists of constants, packed", *self.m.decoder_lines, "", "")
+        cut()
+        add("# ---- constants")
+        for line in self.m.const_lines:
+            cut()
+            add(line)
         for fn in self.m.functions:
+            cut()
             add("", "")
             out.extend(fn)
-        add("", "", "# ---- the checked policy, for the runtime's engines", *irw.lines(), "")
+        add("", "", "# ---- the checked policy, for the runtime's engines")
+        for line in irw.lines():
+            cut()
+            add(line)
+        cut()
+        add("")
         pairs = ", ".join(
             f"{self.m.literal(v.validity.record)}: ({v.verdict}, {v.matched})" for v in validities
         )
@@ -1005,15 +1091,49 @@ class _Generator:
             "]",
             "",
         )
-        clauses = {i + 1: c for i, (_, c) in enumerate(out) if c is not None}
-        add("# generated line -> (policy file, line, condition id)", "CLAUSES = {")
-        add(*(f"    {n}: ({c[0]!r}, {_int(c[1])}, {c[2]!r})," for n, c in clauses.items()))
-        add("}")
+        cut()
+        add(*self.clauses_table([c for _, c in out]))
         text = "\n".join(line for line, _ in out) + "\n"
         with warnings.catch_warnings():  # a generator bug must not reach a user
             warnings.simplefilter("error", SyntaxWarning)  # e.g. `is` with a literal
-            compile(text, "<csdsl generated>", "exec")
+            for piece in _pieces([line for line, _ in out], starts):
+                compile(piece, "<csdsl generated>", "exec")
         return text
+
+    def clauses_table(self, tags: list[Clause | None]) -> list[str]:
+        """`CLAUSES`, built when the module runs from runs of consecutive lines of one clause:
+        a few tokens per run instead of ten per line (compiling a module costs memory for each
+        token: a dict display of every line took most of it)."""
+        if not any(tags):
+            return ["# generated line -> (policy file, line, condition id)", "CLAUSES = {}"]
+        index: dict[Clause, int] = {}
+        runs: list[list[int]] = []  # [clause index, first line, how many]
+        for n, c in enumerate(tags, 1):
+            if c is None:
+                continue
+            i = index.setdefault(c, len(index))
+            last = runs[-1] if runs else None
+            if last and last[0] == i and last[1] + last[2] == n and last[2] < _RUN:
+                last[2] += 1
+            else:
+                runs.append([i, n, 1])
+        table, offsets = self.m.name("_k_"), self.m.name("_k_")
+        k, first, count, step = (self.m.name("t_") for _ in range(4))
+        return [
+            "# generated line -> (policy file, line, condition id), from runs of consecutive",
+            "# lines of one clause: (clause, first line, how many)",
+            f"{table} = (",
+            *(f"    ({c[0]!r}, {_int(c[1])}, {c[2]!r})," for c in index),
+            ")",
+            f"{offsets} = {bytes(range(_RUN))!r}",
+            "CLAUSES = {",
+            f"    {first} + {step}: {table}[{k}]",
+            f"    for {k}, {first}, {count} in (",
+            *(f"        ({_int(a)}, {_int(b)}, {_int(c)})," for a, b, c in runs),
+            "    )",
+            f"    for {step} in {offsets}[:{count}]",
+            "}",
+        ]
 
     def entry_points(self, validities: list[_Validity]) -> list[str]:
         if not validities:
@@ -1083,6 +1203,139 @@ _PUBLIC = (
     "validate_file",
     "validate_values",
 )
+
+
+# ---- long lists of constants -----------------------------------------------------------------
+#
+# Compiling Python costs memory for every token (several hundred bytes each at its peak), and
+# the IR of a constant is some thirty tokens: a list of 100,000 values took over a gigabyte.  A
+# list of at least `_PACK` texts or integers of one type, from one file, is therefore packed: its
+# values as one string (texts) or bytes (integers), its positions as bytes, and the module
+# rebuilds the tuple of values and the `Const` nodes when it runs.  Numbers are packed 7 bits a
+# byte, least significant first, the high bit set on every byte of a number but its last.
+
+_PACK = 64
+# a validity block of more conditions than this has its verdict's results and its fast path
+# split into functions of this many conditions each: no one function (nor its compilation)
+# grows with the size of the policy
+_CHUNK = 256
+
+_DECODERS = {
+    "numbers": """def {numbers}(t_0):
+    # the numbers packed in the bytes t_0
+    t_1 = []
+    t_2 = t_3 = 0
+    for t_4 in t_0:
+        t_2 |= (t_4 & 127) << t_3
+        t_3 += 7
+        if t_4 < 128:
+            t_1.append(t_2)
+            t_2 = t_3 = 0
+    return t_1""",
+    "texts": """def {texts}(t_0, t_1):
+    # the texts packed in the string t_0, their lengths in t_1
+    t_2 = []
+    t_3 = 0
+    for t_4 in {numbers}(t_1):
+        t_2.append(t_0[t_3 : t_3 + t_4])
+        t_3 += t_4
+    return (*t_2,)""",
+    "ints": """def {ints}(t_0):
+    # the integers packed in t_0: n >= 0 as 2n, n < 0 as -2n - 1
+    return (*(-(t_1 >> 1) - 1 if t_1 & 1 else t_1 >> 1 for t_1 in {numbers}(t_0)),)""",
+    "consts": """def {consts}(t_0, t_1, t_2, t_3):
+    # `Const` nodes of the values t_0, of type t_1, in the file t_2; t_3 packs 4 numbers an item:
+    # its line after the previous item's end line, its column (after the previous item's end
+    # column on that same line), its end line after its line, and its end column (after its
+    # column on that same line)
+    t_4 = {numbers}(t_3)
+    t_5 = []
+    t_6 = t_7 = t_8 = 0
+    for t_9 in t_0:
+        t_10, t_11, t_12, t_13 = t_4[t_6 : t_6 + 4]
+        t_14 = t_11 + (t_8 if t_10 == 0 else 0)
+        t_7 += t_10
+        t_8 = t_13 + (t_14 if t_12 == 0 else 0)
+        t_5.append(_ir.Const(value=t_9, type=t_1, span=_S(t_2, t_7, t_14, t_7 + t_12, t_8)))
+        t_7 += t_12
+        t_6 += 4
+    return (*t_5,)""",
+}
+
+
+def _varints(numbers: Iterator[int]) -> bytes:
+    out = bytearray()
+    for n in numbers:
+        assert n >= 0
+        while n >= 128:
+            out.append(n & 127 | 128)
+            n >>= 7
+        out.append(n)
+    return bytes(out)
+
+
+def _packed_values(items: tuple[Any, ...]) -> tuple[type, str, bytes] | None:
+    """(str, the texts joined, their lengths) or (int, "", the integers) for a long list of
+    constants that are all texts or all integers; None for any other list."""
+    if len(items) < _PACK or not all(type(i) is ir.Const for i in items):
+        return None
+    values = [i.value for i in items]
+    if all(type(x) is str for x in values):
+        return str, "".join(values), _varints(len(x) for x in values)
+    if all(type(x) is int for x in values):
+        return int, "", _varints(2 * x if x >= 0 else -2 * x - 1 for x in values)
+    return None
+
+
+def _packed_spans(items: tuple[Any, ...]) -> bytes | None:
+    """The positions of `Const` nodes of one type from one file, packed as `_DECODERS["consts"]`
+    reads them; None when they are not such nodes or their positions go backwards."""
+    if not all(type(i) is ir.Const for i in items):
+        return None
+    first = items[0]
+    numbers: list[int] = []
+    line = column = 0
+    for item in items:
+        s = item.span
+        if type(s) is not Span or s.file != first.span.file or item.type != first.type:
+            return None
+        same = s.line == line
+        if s.line < line or (same and s.column < column) or s.end_line < s.line:
+            return None
+        if s.end_line == s.line and s.end_column < s.column:
+            return None
+        inline = s.end_line == s.line
+        numbers += [
+            s.line - line,
+            s.column - (column if same else 0),
+            s.end_line - s.line,
+            s.end_column - (s.column if inline else 0),
+        ]
+        line, column = s.end_line, s.end_column
+    if any(n < 0 for n in numbers):
+        return None
+    return _varints(iter(numbers))
+
+
+# a run of `CLAUSES` covers at most this many lines (its offsets are a slice of one bytes constant)
+_RUN = 256
+# the self-check compiles the module in pieces of about this many characters: compiling costs
+# memory in proportion to the text compiled at once
+_PIECE = 200_000
+
+
+def _pieces(lines: list[str], starts: list[int]) -> Iterator[str]:
+    """The module's text in pieces of whole top-level statements (`starts`: the indexes of the
+    lines where they begin), each piece about `_PIECE` characters or one statement."""
+    bounds = [*sorted(set(starts)), len(lines)]
+    begin, size = 0, 0
+    for a, b in itertools.pairwise(bounds):
+        size += sum(len(line) + 1 for line in lines[a:b])
+        if size >= _PIECE:
+            yield "\n".join(lines[begin:b]) + "\n"
+            begin, size = b, 0
+    if begin < len(lines):
+        yield "\n".join(lines[begin:]) + "\n"
 
 
 @contextmanager
