@@ -552,7 +552,7 @@ def test_what_has_no_sql_form_is_refused_naming_the_clause(tmp_path: Path) -> No
     assert "daylight saving time" in str(err)
     err = _unsupported(tmp_path, "valid R when any {\n  f: flag\n  scaled: wait * x > 1h\n}")
     assert err.line == line + 1 and "`number` that is not a constant" in str(err)
-    err = _unsupported(tmp_path, "valid R when any {\n  big: n > 90071992547409930\n}")
+    err = _unsupported(tmp_path, "valid R when any {\n  big: n > 9007199254740991 * 10\n}")
     assert "beyond 2^53" in str(err)
     err = _unsupported(tmp_path, "metric per_x: count(R) >= 1 by x")
     assert err.clause == "metric `per_x`" and "groups by `x`, a number" in str(err)
