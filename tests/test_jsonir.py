@@ -301,9 +301,7 @@ def test_a_lone_surrogate_is_escaped_so_the_text_is_utf8(tmp_path: Path) -> None
     policy = csdsl.load(path)
     validity = policy.ir.validities[0]
     condition = attrs.evolve(validity.conditions[0], wording="half \ud800 a pair")
-    ir_with = attrs.evolve(
-        policy.ir, validities=(attrs.evolve(validity, conditions=(condition,)),)
-    )
+    ir_with = attrs.evolve(policy.ir, validities=(attrs.evolve(validity, conditions=(condition,)),))
     text = jsonir.dumps(csdsl.Policy(ir_with, policy.diagnostics, policy.sources))
     text.encode("utf-8")  # would raise on a raw surrogate
     assert "\\ud800" in text

@@ -40,9 +40,7 @@ def test_repeated_ids_name_both_lines() -> None:
     assert RepeatedIds().warning("f.jsonl") is None
 
 
-def test_validate_warns_of_repeated_ids(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_validate_warns_of_repeated_ids(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = _file(tmp_path)
     policy = str(ROOT / "policies" / "complaint_validity.csp")
     assert cli.main(["validate", policy, str(data), "--format", "json"]) == 0

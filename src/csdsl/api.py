@@ -23,6 +23,7 @@ from csdsl.records import EventReader, RecordReader, Row, RowError, id_key
 from csdsl.source import SourceFile
 from csdsl.timeline import Event, EventLog, Timeline, TimelineBuilder
 from csdsl.transcripts import Transcript, TranscriptReader, Turn, transcript_from
+from csdsl.values import instant
 
 if TYPE_CHECKING:
     from csdsl.metrics import MetricResult
@@ -114,9 +115,11 @@ def _event(values: Mapping[str, Any]) -> tuple[dt.datetime, str, str | None]:
 
 
 def _utc(now: dt.datetime | None, tz: dt.tzinfo) -> dt.datetime | None:
+    """`now` in UTC; a naive one is read on the policy zone's clock (`values.instant`: a time
+    the clocks skip is a `ValueError`)."""
     if now is None:
         return None
-    return (now if now.tzinfo else now.replace(tzinfo=tz)).astimezone(dt.UTC)
+    return instant(now, tz).astimezone(dt.UTC)
 
 
 @attrs.frozen

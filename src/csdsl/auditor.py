@@ -55,6 +55,7 @@ from csdsl.records import (
 from csdsl.report import dumps
 from csdsl.timeline import EventLog, Milestone
 from csdsl.transcripts import TranscriptReader
+from csdsl.values import instant
 
 if TYPE_CHECKING:
     from csdsl.duck import DuckEngine
@@ -773,6 +774,11 @@ def audit(
     newest = versions[-1].policy
     if engine not in ENGINES:
         raise AuditError(f"unknown engine `{engine}` (engines: {', '.join(ENGINES)})")
+    if now is not None:
+        try:  # a naive `now` is on the policy's clock, never the machine's
+            now = instant(now, newest.tz)
+        except ValueError as exc:
+            raise AuditError(f"`now`: {exc}") from None
     files: dict[str, str] = {}
     if isinstance(records, str | Path):
         files[main_record(newest)] = str(records)

@@ -32,7 +32,7 @@ from csdsl.records import InputError, RepeatedIds, RowError, json_value, loads_j
 from csdsl.report import dumps, printable
 from csdsl.source import SourceFile, UnreadableSource, read_policy_text
 from csdsl.timeline import Milestone
-from csdsl.values import parse_datetime
+from csdsl.values import instant, parse_datetime
 
 if TYPE_CHECKING:
     from csdsl.qa import Finding as TrFinding
@@ -378,12 +378,18 @@ def _milestone_text(m: Milestone, tz: dt.tzinfo) -> list[str]:
     return lines
 
 
+def _now(text: str | None, tz: dt.tzinfo) -> dt.datetime | None:
+    """`--now` as an instant: a naive time is read on the policy zone's clock, as data is (a
+    time the clocks skip, or one at the ends of the calendar, is a `ValueError`)."""
+    return instant(parse_datetime(text), tz) if text is not None else None
+
+
 def cmd_timeline(args: argparse.Namespace) -> int:
     policy = _load(args.policy, args.format)
     if policy is None:
         return USAGE
     try:
-        now = parse_datetime(args.now) if args.now is not None else None
+        now = _now(args.now, policy.tz)
     except ValueError as exc:
         _err(f"csdsl: --now: {exc}")
         return USAGE
@@ -680,12 +686,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
             return USAGE
         policies.append(policy)
     try:
-        now = parse_datetime(args.now) if args.now is not None else None
+        now = _now(args.now, policies[-1].tz)
     except ValueError as exc:
         _err(f"csdsl: --now: {exc}")
         return USAGE
-        if now.tzinfo is None:
-            now = now.replace(tzinfo=policies[-1].tz)
     try:
         records = _records_args(args.records, lambda: main_record(policies[-1]))
     except (ValueError, AuditError) as exc:

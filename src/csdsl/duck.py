@@ -95,7 +95,7 @@ import attrs
 import duckdb
 from sqlglot import exp
 
-from csdsl import ir
+from csdsl import ir, values
 from csdsl.interpreter import Validator, Verdict, compile_expr
 from csdsl.metrics import (
     MetricEngine,
@@ -149,7 +149,7 @@ def evidence_of(verdict: Verdict, tz: dt.tzinfo) -> dict[str, dict[str, Any]]:
 
 
 def _instant_us(moment: dt.datetime, tz: dt.tzinfo) -> int:
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+    aware = moment if moment.tzinfo is not None else values.instant(moment, tz)
     return (aware - _EPOCH) // dt.timedelta(microseconds=1)
 
 

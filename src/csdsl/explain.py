@@ -29,6 +29,7 @@ from csdsl import ir
 from csdsl.interpreter import ConditionResult, Verdict, compile_expr
 from csdsl.irtext import IrPrinter
 from csdsl.records import RowError, json_value, show_value
+from csdsl.values import instant
 
 if TYPE_CHECKING:
     from csdsl.api import Policy
@@ -393,7 +394,10 @@ def _default(f: ir.Field, record: Mapping[str, Any], policy: Policy) -> list[Any
         moment = moments[0]
     else:
         day = policy.ir.effective or dt.date(2024, 1, 1)
-        moment = dt.datetime.combine(day, dt.time(), policy.tz)
+        try:  # an instant with a fixed offset, as data is read: values subtract as instants
+            moment = instant(dt.datetime.combine(day, dt.time()), policy.tz)
+        except ValueError:  # midnight skipped by the clocks (some zones change at 00:00)
+            moment = instant(dt.datetime.combine(day, dt.time(1)), policy.tz)
     return [moment] if k is ir.Kind.DATETIME else [moment.date()]
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from csdsl import ir
+from csdsl import ir, values
 from csdsl.syntax import ast
 from csdsl.syntax.grammar import CLAUSE_WORDS, KEYWORDS
 
@@ -597,7 +597,7 @@ def record_values(
             s = st.dates(dt.date(2024, 1, 1), dt.date(2025, 1, 1))
         elif k is ir.Kind.DATETIME:
             s = st.datetimes(dt.datetime(2024, 1, 1), dt.datetime(2025, 1, 1)).map(
-                lambda d: d.replace(microsecond=0, tzinfo=tz)
+                lambda d: on_clock(d.replace(microsecond=0), tz)
             )
         elif k is ir.Kind.DURATION:
             s = st.integers(0, 3 * 86400).map(lambda n: dt.timedelta(seconds=n))
@@ -614,6 +614,16 @@ def record_values(
 ANCHOR = dt.datetime(2024, 10, 29, 9, 0)  # a plain working-day morning, naive
 
 
+def on_clock(wall: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+    """The instant a naive wall time shows in `tz`, as data is read (`values.instant`: a fixed
+    offset, so two values subtract as instants, never as wall times); a time the clocks skip
+    moves on by the hour they skip."""
+    try:
+        return values.instant(wall, tz)
+    except ValueError:
+        return values.instant(wall + dt.timedelta(hours=1), tz)
+
+
 def plain_value(f: ir.Field, tz: dt.tzinfo = dt.UTC) -> Any:
     """The plainest value of a field (missing, false, 0, "", the first enum value, ANCHOR):
     what a searched record gets for a field nothing reads, and what shrinking aims for."""
@@ -625,7 +635,7 @@ def plain_value(f: ir.Field, tz: dt.tzinfo = dt.UTC) -> Any:
         ir.Kind.NUMBER: 0,
         ir.Kind.TEXT: "",
         ir.Kind.DATE: ANCHOR.date(),
-        ir.Kind.DATETIME: ANCHOR.replace(tzinfo=tz),
+        ir.Kind.DATETIME: on_clock(ANCHOR, tz),
         ir.Kind.DURATION: dt.timedelta(0),
     }
     return plain.get(f.type.kind, f.type.values[0] if f.type.values else None)

@@ -136,7 +136,10 @@ def transcript_from(obj: Any, tz: dt.tzinfo) -> Transcript:
             started_at = values.parse_datetime(started)
         except ValueError as exc:
             raise RowError("R005", f"`started_at`: {exc}", "started_at") from None
-        started_at = started_at if started_at.tzinfo else started_at.replace(tzinfo=tz)
+        try:  # an instant with a fixed offset; a naive time is on the policy zone's clock
+            started_at = values.instant(started_at, tz)
+        except ValueError as exc:
+            raise RowError("R005", f"`started_at`: {exc}", "started_at") from None
 
     def text_or_none(key: str) -> str | None:
         v = obj.get(key)

@@ -76,7 +76,7 @@ from csdsl.calendar import WorkCalendar
 from csdsl.explain import ExprTexts
 from csdsl.irtext import IrPrinter, quote
 from csdsl.records import InputError, id_key
-from csdsl.testing import ANCHOR, boundaries, plain_value, record_values
+from csdsl.testing import ANCHOR, boundaries, on_clock, plain_value, record_values
 from csdsl.values import format_duration
 
 ChangeKind = Literal["added", "removed", "changed"]
@@ -785,7 +785,7 @@ def _search(
         record = {"id": f"generated-{target.name}"}
         record.update((f.name, _json_value(vals[f.name], tz)) for f in rec.fields)
         start = vals.get(anchor) if anchor else None
-        base = start if isinstance(start, dt.datetime) else ANCHOR.replace(tzinfo=tz)
+        base = start if isinstance(start, dt.datetime) else on_clock(ANCHOR, tz)
         events = tuple(
             {
                 "at": (base + dt.timedelta(minutes=m)).astimezone(tz).isoformat(),

@@ -55,6 +55,7 @@ from csdsl.syntax import ast
 from csdsl.syntax.format import format_module
 from csdsl.testing import boundaries, plain_value, record_values
 from csdsl.timeline import Milestone
+from csdsl.values import instant
 
 if TYPE_CHECKING:
     from csdsl.api import Policy
@@ -242,7 +243,8 @@ def _edges(cal: WorkCalendar, tz: dt.tzinfo) -> tuple[dt.datetime, ...]:
         except CalendarError:  # no holiday data for the year
             return tuple(out)
         for edge in (t for span in spans for t in span):
-            out += [(edge - second).astimezone(tz), edge.astimezone(tz)]
+            # fixed offsets, as data is read: two values subtract as instants
+            out += [instant((edge - second).astimezone(tz), tz), instant(edge.astimezone(tz), tz)]
         day += dt.timedelta(days=1)
     return tuple(out)
 
