@@ -357,6 +357,8 @@ class _Run:
         validators = [v.policy._validators.get(name) for v in self.versions]
         rows = 0
         repeated = RepeatedIds()
+        timeline_errors = 0  # records whose clocks could not all be computed
+        timeline_errors_shown: list[dict[str, Any]] = []
         if sql is None or clocks:
             for row in router.read(path):
                 rows += 1
@@ -385,6 +387,12 @@ class _Run:
                     tl = builder.build(
                         row.id, row.values, events.get(id_key(row.id), []), self._now_utc()
                     )
+                    if tl.errors:  # e.g. no holiday data for its year, a due time past 9999
+                        timeline_errors += 1
+                        if len(timeline_errors_shown) < BAD_SHOWN:
+                            timeline_errors_shown.append(
+                                {"line": row.line, "id": row.id, "errors": list(tl.errors)}
+                            )
                     for m in tl.milestones:
                         self._milestone(name, path, row, m, clock_counts, breaches)
             if self.progress is not None:
@@ -423,7 +431,15 @@ class _Run:
                 "breaches_by_day": [
                     {"day": day, "count": n} for day, n in sorted(breaches.items())
                 ],
+                "record_errors": {"total": timeline_errors, "items": timeline_errors_shown},
             }
+            if timeline_errors:
+                first = timeline_errors_shown[0]
+                self.warnings.append(
+                    f"{path}: {timeline_errors} record(s) whose clocks could not all be "
+                    f"computed, not judged on those clocks (first: line {first['line']}, "
+                    f"`{first['id']}`: {first['errors'][0]})"
+                )
         in_sql = self.duck_repeated.pop(path, None)
         if in_sql is not None and not clocks:  # no row went through Python: the SQL pass saw them
             repeated = in_sql

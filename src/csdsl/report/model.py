@@ -268,6 +268,7 @@ class View:
     summary: list[tuple[str, str]]
     by_kind: list[tuple[str, str]]
     inputs: list[dict[str, str]]
+    warnings: list[str]  # what the run noticed in its inputs (repeated ids, timeline errors)
     versions: list[dict[str, str]]
     kpis: list[Kpi]
     show_kpi_version: bool
@@ -615,6 +616,7 @@ def build(report: Mapping[str, Any]) -> View:
         summary=summ,
         by_kind=by_kind,
         inputs=inputs,
+        warnings=[text(w) for w in as_list(report.get("warnings"))],
         versions=versions if len(versions) > 1 else [],
         kpis=kpis,
         show_kpi_version=len(versions) > 1,

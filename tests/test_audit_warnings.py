@@ -1,5 +1,6 @@
-"""Two good rows with one id (issue 14): both are judged and an event log's events attach to
-each, so `validate` and `audit` (both engines) warn, naming both lines."""
+"""What a run notices in its inputs and reports as warnings, never dropping it (issue 14):
+two good rows with one id (both are judged, and an event log's events attach to each), and a
+record whose clocks cannot be computed (its timeline has an error)."""
 
 from __future__ import annotations
 
@@ -67,3 +68,30 @@ def test_audit_warns_of_repeated_ids_on_both_engines(
     warnings = [w for w in report["warnings"] if "repeat an id" in w]
     assert len(warnings) == 1, report["warnings"]
     assert "line 4 repeats `C-20241029-0001` of line 1" in warnings[0]
+
+
+def test_a_record_whose_clocks_cannot_be_computed_is_reported_not_dropped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a due time past 9999-12-31 cannot be shown: the record's timeline has an error, which
+    # the audit must report (it was dropped), while the other records are judged as usual
+    far = {**json.loads(LINES[0]), "id": "far", "received_at": "9999-12-29T12:00:00+08:00"}
+    data = tmp_path / "c.jsonl"
+    data.write_text("\n".join([*LINES, json.dumps(far)]) + "\n", encoding="utf-8")
+    events = tmp_path / "e.jsonl"
+    events.write_text(
+        '{"case": "far", "at": "9999-12-29T13:00:00+08:00", "event": "acknowledged"}\n', "utf-8"
+    )
+    out_dir = tmp_path / "out"
+    policy = str(ROOT / "policies" / "hotline.csp")
+    argv = ["audit", policy, "--records", str(data), "--events", str(events)]
+    assert cli.main([*argv, "--out", str(out_dir)]) in (0, 1)
+    err = capsys.readouterr().err
+    report = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
+    errors = report["timelines"]["record_errors"]
+    assert errors["total"] == 1 and errors["items"][0]["id"] == "far"
+    assert errors["items"][0]["line"] == 4
+    assert any("could not all be computed" in w for w in report["warnings"])
+    assert "could not all be computed" in err
+    md = (out_dir / "report.md").read_text(encoding="utf-8")
+    assert "could not all be computed" in md
