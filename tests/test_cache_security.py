@@ -444,3 +444,39 @@ def test_without_owners_the_mac_still_guards_every_entry(
     code, out, err = _validate(capsys, monkeypatch, policy)
     assert (code, out) == expected[:2] and len(calls) == 2
     assert "integrity" in _notes(err)[0]
+
+
+def test_a_cache_directory_that_cannot_be_made_is_ignored_with_one_note(
+    setup: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Permission denied on the way to the cache (simulated: the suite runs as root, which no
+    mode stops)."""
+    policy = _policy(setup)
+    expected = _uncached(capsys, monkeypatch, policy)
+
+    def denied(path: object, *args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(os, "mkdir", denied)
+    code, out, err = _validate(capsys, monkeypatch, policy)
+    assert (code, out) == expected[:2]
+    (note,) = _notes(err)
+    assert "permission denied" in note and str(setup / "cache") in note
+    assert not (setup / "cache").exists()
+
+
+def test_a_key_made_first_by_a_concurrent_csdsl_wins(setup: Path) -> None:
+    """Two runs making the key at once: the second one's link fails, and it takes the first
+    one's key whole (and keeps the entries made under it)."""
+    policy = _policy(setup)
+    csdsl.load(policy, cache=True)
+    folder = setup / "cache"
+    key = (folder / "key").read_bytes()
+    opened = cache._open_folder(create=False)
+    assert opened is not None
+    try:
+        assert cache._new_key(opened) == key
+    finally:
+        opened.close()
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["key", _name(policy)])
+    assert cache.lookup(policy) is not None
