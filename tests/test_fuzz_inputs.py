@@ -33,11 +33,17 @@ from csdsl import cli
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 POLICIES = ROOT / "policies"
+SEED_TEXT = (POLICIES / "complaint_validity.csp").read_text(encoding="utf-8")
 
 FUZZ = settings(
     max_examples=12,
     deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    # verify and diff search with Hypothesis themselves (a nested search is what they do)
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.nested_given,
+    ],
 )
 
 # raw terminal control: C0 other than tab and newline, DEL, C1 (the ESC of `\x1b]0;...\x07`)
@@ -306,6 +312,27 @@ def test_transcripts_counts_every_row(
         _no_raw_control(out)
 
 
+@FUZZ
+@given(lines=_mixed(GOOD_COMPLAINTS, HOSTILE_RECORD_LINES))
+def test_explain_and_diff_read_hostile_records(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], lines: list[str]
+) -> None:
+    data = tmp_path / "records.jsonl"
+    _write_jsonl(data, lines)
+    policy = str(POLICIES / "complaint_validity.csp")
+    for n in range(1, len(lines) + 1):
+        _, out, err = _run(capsys, "explain", policy, f"{data}:{n}", "--format", "json")
+        if out.strip():
+            _strict_json(out)
+        _no_raw_control(err)
+    newer = tmp_path / "newer.csp"
+    newer.write_text(SEED_TEXT.replace("loss_amount > 0", "loss_amount > 100", 1), "utf-8")
+    _, out, _ = _run(
+        capsys, "diff", policy, str(newer), "--records", str(data), "--max-examples", "5"
+    )
+    _no_raw_control(out)
+
+
 # ---- CSV and JSON-array files --------------------------------------------------------------
 
 CSV_HEADER = "id,received_at,team,replied,replied_in_time,satisfied"
@@ -375,7 +402,6 @@ def test_a_json_file_with_a_second_array_loses_nothing_silently(
 
 # ---- hostile policies ------------------------------------------------------------------------
 
-SEED_TEXT = (POLICIES / "complaint_validity.csp").read_text(encoding="utf-8")
 
 _HOSTILE_POLICY_EDITS: list[Callable[[str], str]] = [
     lambda t: t.replace('"对客户态度不好而影响公司形象"', '"对客户\\ud800态度"', 1),
@@ -407,6 +433,9 @@ _HOSTILE_POLICY_EDITS: list[Callable[[str], str]] = [
             ("compile", "--target", "sql"),
             ("compile", "--target", "json"),
             ("doc", "--format", "md"),
+            ("verify", "--max-examples", "3"),
+            ("diff", "--max-examples", "3"),
+            ("explain", "--format", "json"),
         ]
     ),
 )
@@ -424,6 +453,10 @@ def test_hostile_policies_get_diagnostics_not_tracebacks(
     argv = [*verb, str(policy)]
     if verb[0] in ("compile", "doc"):
         argv += ["-o", str(tmp_path / "out.txt")]
+    elif verb[0] == "diff":  # the bundled policy as the old version, the hostile one as new
+        argv = [*verb, str(POLICIES / "complaint_validity.csp"), str(policy)]
+    elif verb[0] == "explain":
+        argv += [GOOD_COMPLAINTS[0]]
     code, out, err = _run(capsys, *argv)
     if verb[0] == "check":
         _no_raw_control(out)
