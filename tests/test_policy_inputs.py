@@ -171,3 +171,32 @@ def test_audit_names_the_record_type_it_does_not_know(tmp_path: Path) -> None:
     policy = csdsl.load(SEED)
     with pytest.raises(csdsl.AuditError, match="did you mean `Complaint`"):
         csdsl.audit(policy, records={"Complain": str(tmp_path / "x.jsonl")})
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_cached_policy_whose_file_became_a_fifo_is_not_waited_on(tmp_path: Path) -> None:
+    # the cache checks the digests of the files it compiled: it reads them as the compiler
+    # does, so a file swapped for a FIFO since is refused at once (it blocked on open())
+    script = (
+        "import os, sys\n"
+        "from csdsl import cache\n"
+        "from csdsl.api import load\n"
+        "load('main.csp', cache=True)\n"
+        "os.remove('lib.csp'); os.mkfifo('lib.csp')\n"
+        "print(cache.lookup('main.csp'))\n"
+    )
+    (tmp_path / "lib.csp").write_text(RECORD, encoding="utf-8")
+    (tmp_path / "main.csp").write_text(HEADER + 'import "lib.csp"\n', encoding="utf-8")
+    env = {**os.environ, "CSDSL_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("CSDSL_NO_CACHE", None)
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "None"

@@ -50,7 +50,7 @@ import attrs
 
 from csdsl import __version__, ir
 from csdsl.diagnostics import Diagnostic
-from csdsl.source import SourceFile
+from csdsl.source import SourceFile, read_policy_text
 
 FORMAT = 2  # bump when the layout of an entry changes (2: a MAC before the pickle)
 KEY_FILE = "key"
@@ -123,7 +123,9 @@ def text_digest(text: str) -> str:
 
 
 def digest(path: str | Path) -> str:
-    return text_digest(Path(path).read_text(encoding="utf-8-sig"))
+    """The digest of a policy file as it is now (read as the compiler reads it: only a regular
+    file, so one swapped for a FIFO since it was compiled is refused, never waited on)."""
+    return text_digest(read_policy_text(path))
 
 
 def _notice(text: str) -> None:
