@@ -52,8 +52,8 @@ Values in SQL: numbers, dates (days), datetimes (UTC microseconds) and durations
 are DOUBLE, exact because every integer SQL holds stays below 2^53.  Datetimes are accepted only
 inside the stretch of time where the policy's zone keeps one UTC offset (for Asia/Shanghai from
 1991-09-16 on, for UTC 1900-2200; for a zone with daylight saving time only the current half
-year): there Python's aware-datetime arithmetic (wall clock within one zone, UTC across zones)
-is UTC arithmetic, and a naive datetime is its wall clock less that offset (computed here, not
+year): there every datetime is an instant at that one offset, as the Python reader makes it
+(`values.instant`), and a naive datetime is its wall clock less that offset (computed here, not
 by DuckDB's ICU).  Each arithmetic step that could leave exact ground adds a guard: an integer
 result of 2^53 or more, a datetime outside that stretch, a duration scaled or divided by a
 number of the record that is not whole (Python rounds `timedelta * float` exactly; a constant

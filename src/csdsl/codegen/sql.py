@@ -41,9 +41,10 @@ are queried (`SELECT * FROM "Complaint_validity"`).
 
 Meaning: the interpreter's.  Conditions use SQL's three-valued logic, which is the
 interpreter's; division by zero and non-finite numbers are NULL (unknown; in a metric, not
-applicable); datetimes are compared and subtracted as instants (epoch microseconds), which is
-the interpreter's wall-clock arithmetic wherever the policy's time zone keeps one UTC offset
-(checked for 2000-2100; Asia/Shanghai has one from 1991-09 on); a duration scaled by a number is
+applicable); datetimes are compared and subtracted as instants (epoch microseconds), as the
+interpreter does, with a datetime without an offset read at the zone's one UTC offset: so only
+where the policy's time zone keeps one (checked for 2000-2100; Asia/Shanghai has one from
+1991-09 on); a duration scaled by a number is
 rounded half to even to the microsecond, as `timedelta` does, in exact integer arithmetic
 (DuckDB HUGEINT, PostgreSQL NUMERIC, Spark DECIMAL(38, 0)).  Percentiles are the linear
 interpolation between closest ranks that `csdsl.metrics` computes (numpy's default, SQL's
@@ -424,8 +425,9 @@ class _Exprs:
         if not self.zone.fixed:
             raise self.unsupported(
                 f"it {what} datetimes, and the time zone `{self.zone.name}` changes its UTC "
-                "offset (daylight saving time): the interpreter compares datetimes without an "
-                "offset on the wall clock, SQL as instants"
+                "offset (daylight saving time): a datetime without an offset becomes an instant "
+                "only by the zone's rules (its offset that day, a skipped or repeated hour), "
+                "which the SQL target does not write"
             )
 
     # one method per IR node
