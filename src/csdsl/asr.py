@@ -50,8 +50,8 @@ from typing import Any, NamedTuple
 
 import attrs
 
-from csdsl.records import InputError, JsonProblem, loads_json
-from csdsl.records import _show_raw as _shown
+from csdsl.records import InputError, JsonProblem, loads_json, unreadable
+from csdsl.records import show_raw as _shown
 from csdsl.transcripts import Transcript, Turn, default_role, import_subtitles
 
 FORMATS = ("amazon", "alibaba", "azure", "vtt", "srt")
@@ -196,17 +196,9 @@ def _subtitles(p: Path, fmt: str, roles: dict[str, str], transcript_id: Any) -> 
 
 def _read(p: Path) -> str:
     try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{p}: is a directory; give one exported file") from None
-    except OSError as exc:
-        raise InputError(f"{p}: cannot read: {exc.strerror or exc}") from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        return p.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise unreadable(p, exc) from None
 
 
 def _looks_like_subtitles(text: str) -> bool:

@@ -42,6 +42,17 @@ class InputError(Exception):
     """A data file that cannot be read at all (missing, not UTF-8, unknown type)."""
 
 
+def unreadable(path: str | Path, exc: OSError | UnicodeDecodeError) -> InputError:
+    """The one-line `InputError` for a data file that cannot be read at all."""
+    if isinstance(exc, UnicodeDecodeError):
+        return InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})")
+    if isinstance(exc, FileNotFoundError):
+        return InputError(f"{path}: no such file")
+    if isinstance(exc, IsADirectoryError):
+        return InputError(f"{path}: is a directory; give one exported file")
+    return InputError(f"{path}: cannot read: {exc.strerror or exc}")
+
+
 @attrs.frozen
 class RowError(Exception):
     code: str
@@ -74,12 +85,12 @@ def _no_constant(name: str) -> Any:
     raise JsonProblem(f"`{name}` is not a JSON value (RFC 8259); write null or a number")
 
 
-_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+JSON_DECODER = json.JSONDecoder(parse_constant=_no_constant)
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _SHOWN_CHARS = 80  # a value shown in a message is cut after this many characters
 
 
-def _decode_problem(exc: ValueError | RecursionError, lines: bool = False) -> JsonProblem:
+def decode_problem(exc: ValueError | RecursionError, lines: bool = False) -> JsonProblem:
     """The reason a JSON text cannot be decoded, as a `JsonProblem`."""
     if isinstance(exc, JsonProblem):
         return exc
@@ -134,9 +145,9 @@ def _cut(where: str) -> str:
 def loads_json(text: str) -> Any:
     """One JSON text, read strictly (see the module docstring); raises `JsonProblem`."""
     try:
-        obj = _DECODER.decode(text)
+        obj = JSON_DECODER.decode(text)
     except (ValueError, RecursionError) as exc:
-        raise _decode_problem(exc) from exc  # the cause: json's own error, if any
+        raise decode_problem(exc) from exc  # the cause: json's own error, if any
     if "\\u" in text:
         problem = _lone_surrogate(obj)
         if problem is not None:
@@ -169,7 +180,7 @@ def _bool(v: Any, text: bool) -> bool:
             return True
         if s in _FALSE:
             return False
-    raise ValueError(f"expected true or false, got {_show_raw(v)}")
+    raise ValueError(f"expected true or false, got {show_raw(v)}")
 
 
 def _usable_int(v: int) -> int:
@@ -185,7 +196,7 @@ def _usable_int(v: int) -> int:
 
 def _int(v: Any, text: bool) -> int:
     if isinstance(v, bool):
-        raise ValueError(f"expected a whole number, got {_show_raw(v)}")
+        raise ValueError(f"expected a whole number, got {show_raw(v)}")
     if isinstance(v, int):
         return _usable_int(v)
     if isinstance(v, float) and v.is_integer():
@@ -198,17 +209,17 @@ def _int(v: Any, text: bool) -> int:
         else:
             if f.is_integer():
                 return int(f)
-    raise ValueError(f"expected a whole number, got {_show_raw(v)}")
+    raise ValueError(f"expected a whole number, got {show_raw(v)}")
 
 
 def _number(v: Any, text: bool) -> float | int:
     if isinstance(v, bool):
-        raise ValueError(f"expected a number, got {_show_raw(v)}")
+        raise ValueError(f"expected a number, got {show_raw(v)}")
     if isinstance(v, int):
         return _usable_int(v)
     if isinstance(v, float):
         if not math.isfinite(v):
-            raise ValueError(f"expected a finite number, got {_show_raw(v)}")
+            raise ValueError(f"expected a finite number, got {show_raw(v)}")
         return v
     if text and isinstance(v, str):
         try:
@@ -218,13 +229,13 @@ def _number(v: Any, text: bool) -> float | int:
         else:
             if math.isfinite(f):
                 return f
-    raise ValueError(f"expected a number, got {_show_raw(v)}")
+    raise ValueError(f"expected a number, got {show_raw(v)}")
 
 
 def _text(v: Any, text: bool) -> str:
     if isinstance(v, str):
         return v
-    raise ValueError(f"expected text, got {_show_raw(v)}")
+    raise ValueError(f"expected text, got {show_raw(v)}")
 
 
 def _date(v: Any, text: bool) -> dt.date:
@@ -232,7 +243,7 @@ def _date(v: Any, text: bool) -> dt.date:
         return v
     if isinstance(v, str):
         return values.parse_date(v)
-    raise ValueError(f"expected a date such as 2024-10-29, got {_show_raw(v)}")
+    raise ValueError(f"expected a date such as 2024-10-29, got {show_raw(v)}")
 
 
 def _duration(v: Any, text: bool) -> dt.timedelta:
@@ -240,18 +251,18 @@ def _duration(v: Any, text: bool) -> dt.timedelta:
         return v
     if isinstance(v, int | float) and not isinstance(v, bool):
         if isinstance(v, float) and not math.isfinite(v):
-            raise ValueError(f"expected a finite number of seconds, got {_show_raw(v)}")
+            raise ValueError(f"expected a finite number of seconds, got {show_raw(v)}")
         if isinstance(v, int):
             _usable_int(v)
         return values._seconds(v, str(v))
     if isinstance(v, str):
         return values.parse_duration(v)
     raise ValueError(
-        f"expected a duration such as PT4H, 4h or a number of seconds, got {_show_raw(v)}"
+        f"expected a duration such as PT4H, 4h or a number of seconds, got {show_raw(v)}"
     )
 
 
-def _show_raw(v: Any) -> str:
+def show_raw(v: Any) -> str:
     """A raw value as JSON spells it (`null`, `true`, `"text"`), for a message; a long text or
     number is cut, saying how long it is."""
     if v is None:
@@ -444,12 +455,8 @@ def count_rows(path: str) -> int:
             return sum(
                 1 for _, r in rows if isinstance(r, RowError) or (r and any(c.strip() for c in r))
             )
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise unreadable(path, exc) from None
 
 
 def show_value(v: Any) -> str:
@@ -500,11 +507,11 @@ class RecordReader:
                         return s
                     hint = did_you_mean(s, allowed)
                     raise ValueError(
-                        f"{_show_raw(v)} is not one of "
+                        f"{show_raw(v)} is not one of "
                         + ", ".join(allowed)
                         + (f"; {hint}" if hint else "")
                     )
-                raise ValueError(f"expected one of {', '.join(allowed)}, got {_show_raw(v)}")
+                raise ValueError(f"expected one of {', '.join(allowed)}, got {show_raw(v)}")
 
             return enum
         if t.kind is Kind.DATETIME:
@@ -516,7 +523,7 @@ class RecordReader:
                 elif isinstance(v, str):
                     d = values.parse_datetime(v)
                 else:
-                    raise ValueError(f"expected an ISO 8601 datetime, got {_show_raw(v)}")
+                    raise ValueError(f"expected an ISO 8601 datetime, got {show_raw(v)}")
                 return values.instant(d, tz)  # an instant: naive is read on the zone's clock
 
             return datetime
@@ -535,13 +542,13 @@ class RecordReader:
             raise RowError(
                 "R002",
                 f"expected an object with the fields of `{self.record.name}`, "
-                f"got {_show_raw(obj) if not isinstance(obj, str) else 'text'}",
+                f"got {show_raw(obj) if not isinstance(obj, str) else 'text'}",
             )
         rid = obj.get("id")
         if rid is None or (isinstance(rid, str) and not rid.strip()):
             raise RowError("R008", "the record has no `id`", "id")
         if isinstance(rid, bool) or not isinstance(rid, str | int | float):
-            raise RowError("R004", f"`id` must be text or a number, got {_show_raw(rid)}", "id")
+            raise RowError("R004", f"`id` must be text or a number, got {show_raw(rid)}", "id")
         out: dict[str, Any] = {}
         for name, fn, optional, t in self._plan:
             raw = obj.get(name)
@@ -576,10 +583,8 @@ class RecordReader:
             )
         try:
             handle = p.open(encoding="utf-8-sig", newline="")
-        except FileNotFoundError:
-            raise InputError(f"{path}: no such file") from None
         except OSError as exc:
-            raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+            raise unreadable(path, exc) from None
         with handle:
             try:
                 if suffix in (".jsonl", ".ndjson"):
@@ -589,9 +594,7 @@ class RecordReader:
                 else:
                     yield from self._csv(handle, path)
             except UnicodeDecodeError as exc:
-                raise InputError(
-                    f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
-                ) from None
+                raise unreadable(path, exc) from None
 
     def _row(self, line: int, obj: Any, text: bool = False) -> Row:
         try:
@@ -624,7 +627,7 @@ class RecordReader:
         return Row(line, rid if usable else None, None, error)
 
     def _jsonl(self, handle: io.TextIOBase | Iterable[str]) -> Iterator[Row]:
-        decode = _DECODER.decode
+        decode = JSON_DECODER.decode
         for n, line in enumerate(handle, 1):
             if not line.strip():
                 continue
@@ -632,13 +635,13 @@ class RecordReader:
             try:
                 obj = decode(text)
             except (ValueError, RecursionError) as exc:
-                problem = _decode_problem(exc)
+                problem = decode_problem(exc)
                 yield Row(n, None, None, RowError("R001", f"not valid JSON: {problem}"))
                 continue
             yield self._decoded(n, obj, text) if "\\u" in text else self._row(n, obj)
 
     def _json_array(self, text: str, path: str) -> Iterator[Row]:
-        decoder = _DECODER
+        decoder = JSON_DECODER
         i, n = 0, len(text)
         line = 1
 
@@ -663,7 +666,7 @@ class RecordReader:
             try:
                 obj, end = decoder.raw_decode(text, j)
             except (ValueError, RecursionError) as exc:
-                problem = _decode_problem(exc, lines=True)
+                problem = decode_problem(exc, lines=True)
                 skipped = None if isinstance(exc, json.JSONDecodeError) else _value_end(text, j)
                 if skipped is None:  # no way to tell where the item ends
                     yield _unreadable_rest(line, f"not valid JSON: {problem}")

@@ -22,14 +22,15 @@ import attrs
 
 from csdsl import ir, values
 from csdsl.records import (
-    _DECODER,
+    JSON_DECODER,
     InputError,
     JsonProblem,
     RecordReader,
     Row,
     RowError,
-    _decode_problem,
-    _show_raw,
+    decode_problem,
+    show_raw,
+    unreadable,
 )
 
 SPEAKERS = ("agent", "customer", "system")
@@ -70,7 +71,7 @@ def _seconds(v: Any, what: str) -> float | None:
         seconds = math.inf
     if not math.isfinite(seconds) or seconds < 0:
         raise RowError(
-            "T004", f"`{what}` must be a number of seconds (0 or more), got {_show_raw(v)}", what
+            "T004", f"`{what}` must be a number of seconds (0 or more), got {show_raw(v)}", what
         )
     return seconds
 
@@ -83,7 +84,7 @@ def transcript_from(obj: Any, tz: dt.tzinfo) -> Transcript:
     if tid is None or (isinstance(tid, str) and not tid.strip()):
         raise RowError("R008", "the transcript has no `id`", "id")
     if isinstance(tid, bool) or not isinstance(tid, str | int | float):
-        raise RowError("R004", f"`id` must be text or a number, got {_show_raw(tid)}", "id")
+        raise RowError("R004", f"`id` must be text or a number, got {show_raw(tid)}", "id")
     raw_turns = obj.get("turns")
     if not isinstance(raw_turns, list):
         raise RowError("T001", "`turns` must be a list of turns", "turns")
@@ -96,7 +97,7 @@ def transcript_from(obj: Any, tz: dt.tzinfo) -> Transcript:
         if speaker not in SPEAKERS:
             raise RowError(
                 "T002",
-                f"{where}: `speaker` must be agent, customer or system, got {_show_raw(speaker)}",
+                f"{where}: `speaker` must be agent, customer or system, got {show_raw(speaker)}",
                 "speaker",
             )
         text, event = t.get("text"), t.get("event")
@@ -129,7 +130,7 @@ def transcript_from(obj: Any, tz: dt.tzinfo) -> Transcript:
         if not isinstance(started, str):
             raise RowError(
                 "R005",
-                f"`started_at`: expected an ISO 8601 datetime, got {_show_raw(started)}",
+                f"`started_at`: expected an ISO 8601 datetime, got {show_raw(started)}",
                 "started_at",
             )
         try:
@@ -191,9 +192,9 @@ class TranscriptReader(RecordReader):
             return
         line = 1 + text.count("\n", 0, start)
         try:
-            obj, end = _DECODER.raw_decode(text, start)
+            obj, end = JSON_DECODER.raw_decode(text, start)
         except (ValueError, RecursionError) as exc:
-            problem: JsonProblem = _decode_problem(exc, lines=True)
+            problem: JsonProblem = decode_problem(exc, lines=True)
             yield Row(line, None, None, RowError("R001", f"not valid JSON: {problem}"))
             return
         yield self._decoded(line, obj, text[start:end])
@@ -204,12 +205,8 @@ def _json_text(path: str) -> str:
     p = Path(path)
     try:
         return p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise unreadable(path, exc) from None
 
 
 # ---- subtitles ---------------------------------------------------------------------------
@@ -272,7 +269,7 @@ def import_subtitles(
     try:
         text = p.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from None
+        raise unreadable(path, exc) from None
     fmt = fmt or ("vtt" if p.suffix.lower() == ".vtt" else "srt")
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if fmt == "vtt" and re.match(r"WEBVTT(?:[ \t]|$)", lines[0]) is None:
