@@ -397,7 +397,8 @@ class Policy:
         turns = tuple(
             Turn(i, t.speaker, t.text, t.event, t.start, t.end) for i, t in enumerate(ex.turns)
         )
-        result = self.transcript_checker().check(Transcript(ex.id or ex.title, turns))
+        transcript = Transcript(ex.id or ex.title, turns, direction=ex.direction)
+        result = self.transcript_checker().check(transcript)
         flagged = result.flagged
         problems = []
         for want in ex.expects:

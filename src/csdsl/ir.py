@@ -400,11 +400,12 @@ class PhraseUse:
 
 @attrs.frozen
 class TrTrigger:
-    kind: TLiteral["says", "event", "silent"]
+    kind: TLiteral["says", "event", "silent", "call"]
     role: str | None = None
     phrases: PhraseUse | None = None
     event: str | None = None
     span: Span = _span()
+    direction: str | None = None  # call: `inbound` or `outbound` (the transcript's `direction`)
 
 
 @attrs.frozen
@@ -452,6 +453,7 @@ class Situation:
     unless: tuple[str, ...]  # situations that rule this one out when they occur
     rules: tuple[str, ...]  # ids of its rules
     span: Span = _span()
+    also: tuple[TrTrigger, ...] = ()  # `when T and T2`: triggers that must occur too
 
 
 @attrs.frozen
@@ -472,8 +474,9 @@ class TranscriptRules:
 
 def _uses(rules: TranscriptRules) -> Iterator[PhraseUse]:
     for s in rules.situations:
-        if s.trigger is not None and s.trigger.phrases is not None:
-            yield s.trigger.phrases
+        for t in (s.trigger, *s.also):
+            if t is not None and t.phrases is not None:
+                yield t.phrases
     for r in rules.rules:
         for use in (r.phrases, r.other, r.except_):
             if use is not None:
@@ -511,6 +514,7 @@ class TranscriptExample:
     turns: tuple[ExTurn, ...]
     expects: tuple[FindingExpectation, ...]
     span: Span = _span()
+    direction: str = "inbound"  # `transcript outbound { ... }`
 
 
 # ---- metrics -----------------------------------------------------------------------------------

@@ -32,8 +32,10 @@ Aho-Corasick automaton); the rules then only look the hits up.  How each rule re
   `event E` is a system event (e.g. `hangup`).
 
 A situation's rules apply only when its trigger occurs: `customer says P` (every customer turn
-that holds P; consecutive ones with no agent turn between them count once), `event E`, or
-`customer silent` (no customer turn has anything to match).
+that holds P; consecutive ones with no agent turn between them count once), `event E`,
+`customer silent` (no customer turn has anything to match) or `inbound call` / `outbound call`
+(the transcript's `direction`).  With `when T and T2 ...` it occurs at T's occurrences, and only
+when every other trigger occurs in the call too.
 
 Score: the block's `score from` (100 by default) minus the points of every finding, at least 0.
 """
@@ -171,6 +173,7 @@ class _Run:
     def __init__(self, checker: TranscriptChecker, transcript: Transcript) -> None:
         self.c = checker
         self.turns: tuple[Turn, ...] = transcript.turns
+        self.direction = transcript.direction
         self.findings: list[Finding] = []
         self.unchecked: list[Unchecked] = []
         # per turn, per phrase key: the hits as (start, end, rank) in normalised positions
@@ -190,7 +193,13 @@ class _Run:
                     for key in by_key:
                         self.where_said.setdefault(key, []).append(i)
         raw: dict[str, list[int | None]] = {
-            s.name: self.occurrences(s.trigger) if s.trigger is not None else [None]
+            s.name: (
+                []
+                if not all(self.occurrences(t) for t in s.also)
+                else self.occurrences(s.trigger)
+                if s.trigger is not None
+                else [None]
+            )
             for s in checker.rules.situations
         }
         self._occurrences: dict[str, list[int | None]] = {
@@ -222,6 +231,8 @@ class _Run:
                 for i, t in enumerate(self.turns)
                 if t.speaker == "system" and t.event == trigger.event
             ]
+        if trigger.kind == "call":
+            return [None] if self.direction == trigger.direction else []
         role = trigger.role or "customer"
         if trigger.kind == "silent":
             for i in self.role_turns(role):

@@ -35,6 +35,7 @@ from csdsl.records import (
 
 SPEAKERS = ("agent", "customer", "system")
 EVENTS = ("hold_start", "hold_end", "transfer", "mute", "unmute", "hangup")
+DIRECTIONS = ("inbound", "outbound")  # who placed the call: the customer, or the centre (回访)
 
 
 @attrs.frozen
@@ -55,6 +56,7 @@ class Transcript:
     started_at: dt.datetime | None = None
     agent: str | None = None
     language: str | None = None
+    direction: str = "inbound"  # IO.md `direction`: inbound (the customer called) or outbound
 
     @property
     def timed(self) -> bool:
@@ -146,6 +148,16 @@ def transcript_from(obj: Any, tz: dt.tzinfo) -> Transcript:
         v = obj.get(key)
         return v if isinstance(v, str) else None
 
+    direction = obj.get("direction")
+    if direction is None:
+        direction = "inbound"
+    elif direction not in DIRECTIONS:
+        raise RowError(
+            "T005",
+            f"`direction` must be inbound or outbound, got {show_raw(direction)}",
+            "direction",
+        )
+
     return Transcript(
         tid,
         tuple(turns),
@@ -153,6 +165,7 @@ def transcript_from(obj: Any, tz: dt.tzinfo) -> Transcript:
         started_at,
         text_or_none("agent"),
         text_or_none("language"),
+        direction,
     )
 
 

@@ -25,7 +25,7 @@ from csdsl.diagnostics import Related, did_you_mean, warning
 from csdsl.phrases import Matcher
 from csdsl.qa import folding_of
 from csdsl.syntax import ast
-from csdsl.transcripts import EVENTS
+from csdsl.transcripts import DIRECTIONS, EVENTS
 
 if TYPE_CHECKING:
     from csdsl.check.lower import Lowering
@@ -84,6 +84,8 @@ class _Rules:
             return ir.TrTrigger("says", role, self.phrases(t.phrases, key), span=t.span)
         if t.kind == "event" and t.event is not None:
             return ir.TrTrigger("event", event=self.event(t.event), span=t.span)
+        if t.kind == "call" and t.role is not None:
+            return ir.TrTrigger("call", span=t.span, direction=direction(self.o, t.role))
         return ir.TrTrigger("silent", self.role(t.role, "customer"), span=t.span)
 
     # ---- rules ----------------------------------------------------------------------------
@@ -254,6 +256,9 @@ def lower_transcript_rules(
             trigger = None
             if st.trigger is not None:
                 trigger = lw.trigger(st.trigger, f"{st.name.name}/trigger")
+            also = tuple(
+                lw.trigger(t, f"{st.name.name}/trigger{k}") for k, t in enumerate(st.also, 2)
+            )
             mine = [lw.rule(r, st) for r in st.rules]
             if not mine:
                 o.diags.append(
@@ -273,6 +278,7 @@ def lower_transcript_rules(
                     tuple(u.name for u in st.unless),
                     tuple(r.id for r in mine),
                     st.span,
+                    also,
                 )
             )
     names = {s.name.name: s for s in situations}
@@ -312,6 +318,12 @@ def _inside(matches: Iterable[tuple[int, int]], start: int, end: int) -> bool:
 def _contradictions(o: Lowering, rules: ir.TranscriptRules) -> None:
     """A phrase the agent must say that holds a phrase it must not say (or should avoid)."""
     folding = folding_of(rules)
+    unless = {s.name: set(s.unless) for s in rules.situations}
+
+    def exclusive(a: str | None, b: str | None) -> bool:
+        """Two situations that never apply to one call (one rules the other out)."""
+        return a is not None and b is not None and (a in unless[b] or b in unless[a])
+
     for bad in rules.rules:
         if bad.kind not in ("forbid", "prefer") or bad.scope != "agent":
             continue
@@ -325,6 +337,8 @@ def _contradictions(o: Lowering, rules: ir.TranscriptRules) -> None:
             sets["preferred"] = bad.phrases.phrases
         matcher = Matcher(sets, folding)
         for rule, use in _required(rules):
+            if exclusive(rule.situation, bad.situation):
+                continue
             for phrase in use.phrases:
                 found = matcher.find(phrase)
                 covers = [(m.start, m.end) for m in found if m.set != "banned"]
@@ -424,9 +438,21 @@ def lower_transcript_examples(
                 tuple(turns),
                 tuple(expects),
                 e.span,
+                direction(o, e.direction) if e.direction is not None else "inbound",
             )
         )
     return out
+
+
+def direction(o: Lowering, ident: ast.Ident) -> str:
+    if ident.name not in DIRECTIONS:
+        o.err(
+            "E264",
+            f"unknown call direction `{ident.name}`",
+            ident.span,
+            did_you_mean(ident.name, DIRECTIONS) or "a call is `inbound` or `outbound`",
+        )
+    return ident.name
 
 
 def lw_role(o: Lowering, ident: ast.Ident) -> str:

@@ -42,7 +42,7 @@ import attrs
 from csdsl import ir
 from csdsl.calendar import WorkCalendar
 from csdsl.source import Span
-from csdsl.transcripts import EVENTS
+from csdsl.transcripts import DIRECTIONS, EVENTS
 
 if TYPE_CHECKING:
     from csdsl.api import Policy
@@ -63,6 +63,8 @@ CLOSED: dict[tuple[str, str], tuple[str, ...]] = {
     ("TrPosition", "role"): _ROLES,
     ("TrTrigger", "role"): _ROLES,
     ("TrTrigger", "event"): EVENTS,
+    ("TrTrigger", "direction"): DIRECTIONS,
+    ("TranscriptExample", "direction"): DIRECTIONS,
     ("TrStep", "event"): EVENTS,
     ("ExTurn", "speaker"): (*_ROLES, "system"),
     ("ExTurn", "event"): EVENTS,

@@ -262,6 +262,8 @@ def trigger(t: ir.TrTrigger | None) -> str:
         return f"the {t.role or 'customer'} says {said}"
     if t.kind == "event":
         return f"event `{t.event}`"
+    if t.kind == "call":
+        return f"an {t.direction} call"
     return f"the {t.role or 'customer'} is silent"
 
 

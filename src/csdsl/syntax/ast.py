@@ -526,10 +526,11 @@ class PhraseRef:
 
 @attrs.frozen
 class Trigger:
-    """`customer says abuse`, `event hold_start`, `customer silent`, or `trigger` (the
-    situation's own trigger, in a rule's position)."""
+    """`customer says abuse`, `event hold_start`, `customer silent`, `outbound call` (the
+    call's direction, in `role`), or `trigger` (the situation's own trigger, in a rule's
+    position)."""
 
-    kind: TLiteral["says", "event", "silent", "trigger"]
+    kind: TLiteral["says", "event", "silent", "call", "trigger"]
     role: Ident | None = None
     phrases: PhraseRef | None = None
     event: Ident | None = None
@@ -596,6 +597,7 @@ class Situation:
     rules: tuple[TrRule, ...]
     span: Span = _span()
     head_span: Span = _span()  # `situation ... {`, for the formatter
+    also: tuple[Trigger, ...] = ()  # `when T and T2 ...`: triggers that must occur too
 
 
 @attrs.frozen
@@ -661,6 +663,7 @@ class TranscriptExample:
     expects: tuple[ExpectFindings, ...]
     span: Span = _span()
     turns_span: Span = _span()
+    direction: Ident | None = None  # `transcript outbound { ... }`
 
 
 # ---- metrics -------------------------------------------------------------------------------

@@ -420,7 +420,8 @@ class Builder(Transformer[Token, ast.Module]):
 
     def tr_situation(self, c: list[Any]) -> ast.Situation:
         name, wording, *rest = _named(c)
-        trigger = _given(rest[:2], ast.Trigger)
+        when = _given(rest[:2], list) or []
+        trigger = when[0] if when else None
         unless = _given(rest[:4], tuple) or ()
         rules = [r for r in rest if isinstance(r, ast.TrRule)]
         brace = next(i for i, t in enumerate(c) if isinstance(t, Token) and t == "{")
@@ -432,7 +433,11 @@ class Builder(Transformer[Token, ast.Module]):
             tuple(rules),
             span=self._span(c),
             head_span=self._span(c[: brace + 1]),
+            also=tuple(when[1:]),
         )
+
+    def tr_when(self, c: list[Any]) -> list[ast.Trigger]:
+        return [t for t in _named(c) if isinstance(t, ast.Trigger)]
 
     def tr_rule(self, c: list[Any]) -> ast.TrRule:
         name, wording, body, *opts = _named(c)
@@ -569,8 +574,11 @@ class Builder(Transformer[Token, ast.Module]):
     def trig_silent(self, c: list[Any]) -> ast.Trigger:
         return ast.Trigger("silent", self._ident(_named(c)[0]), span=self._span(c))
 
+    def trig_call(self, c: list[Any]) -> ast.Trigger:
+        return ast.Trigger("call", self._ident(_named(c)[0]), span=self._span(c))
+
     def tr_example(self, c: list[Any]) -> ast.TranscriptExample:
-        ident, title, (turns, turns_span), *expects = _named(c)
+        ident, title, (turns, turns_span, direction), *expects = _named(c)
         return ast.TranscriptExample(
             self._ident(ident) if ident is not None else None,
             self._unescaped(title),
@@ -578,10 +586,16 @@ class Builder(Transformer[Token, ast.Module]):
             tuple(expects),
             span=self._span(c),
             turns_span=turns_span,
+            direction=direction,
         )
 
-    def transcript_lit(self, c: list[Any]) -> tuple[tuple[ast.ExTurn, ...], Span]:
-        return tuple(_named(c)), self._span(c)
+    def transcript_lit(self, c: list[Any]) -> tuple[tuple[ast.ExTurn, ...], Span, ast.Ident | None]:
+        direction, *turns = _named(c)
+        return (
+            tuple(turns),
+            self._span(c),
+            self._ident(direction) if direction is not None else None,
+        )
 
     def turn_said(self, c: list[Any]) -> ast.ExTurn:
         speaker, *rest = _named(c)

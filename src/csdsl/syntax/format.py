@@ -529,6 +529,8 @@ def trigger_text(t: ast.Trigger) -> str:
     role = t.role.name if t.role else ""
     if t.kind == "silent":
         return f"{role} silent"
+    if t.kind == "call":
+        return f"{role} call"
     return f"{role} says {phrase_ref_text(t.phrases) if t.phrases else '[]'}"
 
 
@@ -607,7 +609,8 @@ def _transcript_rules(p: _Printer, b: ast.TranscriptRules) -> None:
             p.clause(st.span.line, st.span.end_line, 1, _rule_lines(st, 1))
         else:
             wording = f" {quote(st.wording)}" if st.wording is not None else ""
-            when = f" when {trigger_text(st.trigger)}" if st.trigger is not None else ""
+            triggers = (st.trigger, *st.also) if st.trigger is not None else ()
+            when = " when " + " and ".join(trigger_text(t) for t in triggers) if triggers else ""
             unless = " unless " + ", ".join(u.name for u in st.unless) if st.unless else ""
             head = f"situation {st.name.name}{wording}{when}{unless} {{"
             h = st.head_span
@@ -650,7 +653,8 @@ def _transcript_example(p: _Printer, e: ast.TranscriptExample) -> None:
     p.leading(s.line, 1)
     p.gap(s.line)
     shared = e.turns and e.turns[0].span.line == s.line
-    p.emit(1, "transcript {", None if shared else p.trailing(s.line))
+    direction = f"{e.direction.name} " if e.direction is not None else ""
+    p.emit(1, f"transcript {direction}{{", None if shared else p.trailing(s.line))
     p.last = s.line
     for t in e.turns:
         p.clause(t.span.line, t.span.end_line, 2, [turn_text(t)])
