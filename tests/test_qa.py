@@ -132,7 +132,7 @@ def test_spans_point_into_the_original_traditional_full_width_text(qa: Policy) -
             ("agent", text),
         )
     )
-    scold = [f for f in result.findings if f.rule == "s13.no_scold"]
+    scold = [f for f in result.findings if f.rule == "forbidden_004"]
     assert [(f.turn, f.text) for f in scold] == [(2, "喂，打錯電話了"), (2, "請看清楚後再撥")]
     for f in scold:
         assert f.span is not None
