@@ -480,3 +480,20 @@ def test_a_key_made_first_by_a_concurrent_csdsl_wins(setup: Path) -> None:
         opened.close()
     assert sorted(p.name for p in folder.iterdir()) == sorted(["key", _name(policy)])
     assert cache.lookup(policy) is not None
+
+
+def test_a_change_to_the_pickled_classes_misses_every_older_entry(
+    setup: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an entry pickled before a field was added to an IR node (same csdsl version, a newer
+    # checkout) unpickles without it and failed later with AttributeError; the key now holds
+    # a digest of the modules whose classes an entry pickles
+    policy = _policy(setup)
+    calls = _compiles(monkeypatch)
+    _validate(capsys, monkeypatch, policy)
+    _validate(capsys, monkeypatch, policy)
+    assert len(calls) == 1  # the second run used the entry
+    monkeypatch.setattr(cache, "_code_digest", lambda: "another checkout of csdsl")
+    _, out, _ = _validate(capsys, monkeypatch, policy)
+    assert len(calls) == 2  # compiled again: the older entry is another key
+    assert _valid_count(out) == 84

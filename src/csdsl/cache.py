@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import hmac
 import os
@@ -100,10 +101,29 @@ def _shown() -> str:
         return "~/.cache/csdsl"
 
 
+# the modules whose classes an entry pickles: a change to any of them (a field added to an IR
+# node, even between two releases of one version) makes every older entry another key, never an
+# object that unpickles without its new fields and fails later
+_PICKLED_MODULES = ("ir.py", "diagnostics.py", "source.py", "cache.py")
+
+
+@functools.cache
+def _code_digest() -> str:
+    here = Path(__file__).parent
+    digest = hashlib.sha256()
+    for name in _PICKLED_MODULES:
+        try:
+            digest.update((here / name).read_bytes())
+        except OSError:  # a frozen or zipped install: the version alone must do
+            digest.update(name.encode())
+    return digest.hexdigest()
+
+
 def _key(path: str | Path) -> str:
     parts = (
         FORMAT,
         __version__,
+        _code_digest(),
         sys.version,
         os.getcwd(),
         str(path),
