@@ -497,3 +497,45 @@ def test_a_change_to_the_pickled_classes_misses_every_older_entry(
     _, out, _ = _validate(capsys, monkeypatch, policy)
     assert len(calls) == 2  # compiled again: the older entry is another key
     assert _valid_count(out) == 84
+
+
+# ---- lark's parser tables: kept only in the checked cache directory ----------------------------
+
+
+def _check_in_child(policy: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    # a child process: the parser (and so lark's tables) is built once per process
+    return subprocess.run(
+        [sys.executable, "-m", "csdsl", "check", str(policy)],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_lark_keeps_nothing_in_the_shared_temp_directory(setup: Path) -> None:
+    # lark's own cache is a pickle at a predictable name in $TMPDIR, unpickled unchecked: a file
+    # planted there by another user ran code as whoever ran csdsl (root, in the review)
+    shared = setup / "tmp"
+    shared.mkdir(mode=0o1777)
+    for extra in ({}, {"CSDSL_NO_CACHE": "1"}):
+        run = _check_in_child(_policy(setup), {"TMPDIR": str(shared), **extra})
+        assert run.returncode == 0, run.stderr
+        assert not list(shared.iterdir()), "nothing is kept in the shared temp directory"
+    tables = list((setup / "cache").glob("lark-*.tables"))
+    assert len(tables) == 1  # kept where only the user can write
+    assert tables[0].stat().st_uid == os.geteuid()
+
+
+def test_planted_lark_tables_in_a_cache_not_yours_are_never_loaded(setup: Path) -> None:
+    folder = setup / "cache"
+    marker = setup / "pwned"
+    run = _check_in_child(_policy(setup), {})  # makes the real tables file, to learn its name
+    (tables,) = folder.glob("lark-*.tables")
+    tables.write_bytes(b"x\n" + pickle.dumps(Planted(marker)))
+    folder.chmod(0o777)  # now anyone could have written it
+    run = _check_in_child(_policy(setup), {})
+    assert run.returncode == 0, run.stderr
+    assert not marker.exists()
+    assert "writable by others" in run.stderr

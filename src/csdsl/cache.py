@@ -348,6 +348,40 @@ def _mac(key: bytes, name: str, payload: bytes) -> bytes:
 # ---- lookup and store -----------------------------------------------------------------------
 
 
+def private_file(name: str) -> str | None:
+    """A path for another library's own cache file (lark's parser tables, which lark pickles and
+    unpickles by itself, so no MAC can guard them) inside the checked cache directory: yours,
+    not writable by others, so only you can put a file there.  An existing file of that name
+    must be a regular file of yours that no one else may write.  None when the cache is off or
+    cannot be used: the caller then keeps nothing on disk."""
+    if not enabled():
+        return None
+    try:
+        folder = _open_folder(create=True)
+        if folder is None:
+            return None
+        try:
+            try:
+                if folder.fd is not None:
+                    st = os.stat(name, dir_fd=folder.fd, follow_symlinks=False)
+                else:
+                    st = os.lstat(folder.path / name)
+            except FileNotFoundError:
+                return folder.shown(name)
+            what = f"cache file {folder.shown(name)}"
+            if not stat.S_ISREG(st.st_mode):
+                raise Refused(f"{what} is not a regular file")
+            _trust(st, what)
+            return folder.shown(name)
+        finally:
+            folder.close()
+    except Refused as exc:
+        _notice(f"{exc}; not using it")
+    except OSError as exc:
+        _notice(f"cache directory {_shown()} {_reason(exc)}; not using it")
+    return None
+
+
 def lookup(path: str | Path) -> Entry | None:
     """The cached compilation of `path`, if it is still current."""
     if not enabled():

@@ -8,9 +8,11 @@ sets of keywords the error messages need.
 from __future__ import annotations
 
 import functools
+import hashlib
 from importlib import resources
 from pathlib import Path
 
+import lark
 from lark import Lark
 
 KEYWORDS = frozenset(
@@ -157,11 +159,22 @@ def grammar_text() -> str:
 
 @functools.cache
 def parser() -> Lark:
-    """The LALR parser; it keeps every token so that the builder can compute spans."""
+    """The LALR parser; it keeps every token so that the builder can compute spans.
+
+    Lark can keep its LALR tables on disk (about 100 ms saved a start), but it unpickles that
+    file unchecked: left to itself it uses a predictable name in the shared temp directory,
+    where another user could plant one (code run as whoever runs csdsl).  The tables are kept
+    only in csdsl's own cache directory, which is checked to be yours and writable by no one
+    else (`cache.private_file`), under a name holding the grammar's and lark's versions."""
+    from csdsl import cache
+
+    text = grammar_text()
+    tag = hashlib.sha256(f"{text}\0{lark.__version__}".encode()).hexdigest()[:32]
+    tables = cache.private_file(f"lark-{tag}.tables")
     return Lark(
-        grammar_text(),
+        text,
         parser="lalr",
         keep_all_tokens=True,  # spans come from the first and last token of each rule
         maybe_placeholders=True,
-        cache=True,  # lark keeps the LALR tables in the temp dir, keyed by the grammar's hash
+        cache=tables if tables is not None else False,
     )
