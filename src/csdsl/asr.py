@@ -50,7 +50,7 @@ from typing import Any, NamedTuple
 
 import attrs
 
-from csdsl.records import InputError, JsonProblem, loads_json, unreadable
+from csdsl.records import InputError, JsonProblem, loads_json, refuse_device, unreadable
 from csdsl.records import show_raw as _shown
 from csdsl.transcripts import Transcript, Turn, default_role, import_subtitles
 
@@ -195,6 +195,7 @@ def _subtitles(p: Path, fmt: str, roles: dict[str, str], transcript_id: Any) -> 
 
 
 def _read(p: Path) -> str:
+    refuse_device(p)
     try:
         return p.read_bytes().decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:

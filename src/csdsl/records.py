@@ -24,7 +24,9 @@ import datetime as dt
 import io
 import json
 import math
+import os
 import re
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -40,6 +42,53 @@ Kind = ir.Kind
 
 class InputError(Exception):
     """A data file that cannot be read at all (missing, not UTF-8, unknown type)."""
+
+
+MAX_LINE = 64 * 1024 * 1024  # characters in one JSONL line: a record is never near this
+
+
+class Overlong(str):
+    """The start of a line longer than `MAX_LINE` (the rest was read past, not kept)."""
+
+    length: int  # the line's whole length, in characters
+
+    def __new__(cls, head: str, length: int) -> Overlong:
+        self = super().__new__(cls, head)
+        self.length = length
+        return self
+
+
+def bounded_lines(handle: Iterable[str]) -> Iterator[str]:
+    """The lines of a text stream, none held longer than `MAX_LINE`: a longer one (a device
+    such as /dev/zero, a stream with no line breaks) is read past in pieces and given as an
+    `Overlong`, so memory stays bounded whatever the input."""
+    readline = getattr(handle, "readline", None)
+    if readline is None:  # a list of lines (tests, the DuckDB engine's hand-over)
+        yield from handle
+        return
+    while line := readline(MAX_LINE + 1):
+        if len(line) <= MAX_LINE or line.endswith(("\n", "\r")):
+            yield line
+            continue
+        length = len(line)
+        while more := readline(MAX_LINE):
+            length += len(more)
+            if more.endswith(("\n", "\r")):
+                break
+        yield Overlong(line[:80], length)
+
+
+def refuse_device(path: str | Path) -> None:
+    """`InputError` for a data file that is a device (`/dev/zero` has no end) or a directory;
+    regular files, FIFOs and process substitutions (`<(zcat x.gz)`) are read."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return  # opening it says what is wrong
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{path}: is a directory; give one exported file")
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        raise InputError(f"{path}: is a device, not a data file")
 
 
 def unreadable(path: str | Path, exc: OSError | UnicodeDecodeError) -> InputError:
@@ -428,7 +477,7 @@ def _stdin_lines() -> Iterator[str]:
         return
     text = io.TextIOWrapper(buffer, encoding="utf-8-sig", errors="strict", newline="")
     try:
-        yield from text
+        yield from bounded_lines(text)
     except UnicodeDecodeError as exc:
         raise InputError(
             f"standard input: not UTF-8 text ({exc.reason} at byte {exc.start})"
@@ -446,10 +495,15 @@ def count_rows(path: str) -> int:
     suffix = p.suffix.lower()
     if suffix == ".json":
         return sum(1 for _ in RecordReader(ir.Record("Any", ()), dt.UTC).read(path))
+    refuse_device(p)
     try:
         with p.open(encoding="utf-8-sig", newline="") as handle:
             if suffix != ".csv":
-                return sum(1 for line in handle if line.strip())
+                return sum(
+                    1
+                    for line in bounded_lines(handle)
+                    if isinstance(line, Overlong) or line.strip()
+                )
             rows = csv_rows(handle)
             next(rows, None)
             return sum(
@@ -581,6 +635,7 @@ class RecordReader:
                 f"{path}: unknown file type `{p.suffix or '(none)'}`; records are "
                 "read from .jsonl, .json or .csv files, or `-` for JSONL on stdin"
             )
+        refuse_device(p)
         try:
             handle = p.open(encoding="utf-8-sig", newline="")
         except OSError as exc:
@@ -628,7 +683,11 @@ class RecordReader:
 
     def _jsonl(self, handle: io.TextIOBase | Iterable[str]) -> Iterator[Row]:
         decode = JSON_DECODER.decode
-        for n, line in enumerate(handle, 1):
+        for n, line in enumerate(bounded_lines(handle), 1):
+            if isinstance(line, Overlong):
+                too_long = f"the line is {line.length} characters long, over the {MAX_LINE}"
+                yield Row(n, None, None, RowError("R001", f"{too_long} a line may hold; not read"))
+                continue
             if not line.strip():
                 continue
             text = line.rstrip("\r\n")

@@ -29,6 +29,7 @@ from csdsl.records import (
     Row,
     RowError,
     decode_problem,
+    refuse_device,
     show_raw,
     unreadable,
 )
@@ -216,6 +217,7 @@ class TranscriptReader(RecordReader):
 
 def _json_text(path: str) -> str:
     p = Path(path)
+    refuse_device(p)
     try:
         return p.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -279,6 +281,7 @@ def import_subtitles(
     WebVTT file must begin with its `WEBVTT` line, a file must hold at least one cue, and a cue
     must not end before it starts: else `InputError`, naming the line."""
     p = Path(path)
+    refuse_device(p)
     try:
         text = p.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
