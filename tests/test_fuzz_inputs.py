@@ -93,6 +93,7 @@ HOSTILE_RECORD_LINES: list[str] = [
     _with(id="far-future", received_at="9999-12-31T23:00:00+08:00"),
     _with(id="far-past", received_at="0001-01-01T00:00:00+14:00"),
     _with(id=f"esc{ESC}", team=f"team{ESC}\u202e"),
+    _with(id="nl\nline 9  C-20241029-0009  valid  forged", team="a\u2028b\ufeff"),
     _with(id="huge-cell", team="x" * 140_000),
     _with(id=1.0),
     _with(id=10**30),
@@ -196,6 +197,8 @@ def test_validate_counts_every_row(
     assert {o["line"] for o in outputs} <= set(range(1, len(lines) + 1))
     _, out, err = _run(capsys, "validate", policy, str(data))
     _no_raw_control(out + err)
+    # one line of output per row: data never starts a line of its own (a newline in an id)
+    assert len(out.splitlines()) == rows_in, out[-1000:]
     summary = re.search(r"(\d+) rows? read: (\d+) good, (\d+) bad", err)
     assert summary is not None, err[-500:]
     total, good, bad = map(int, summary.groups())

@@ -29,7 +29,7 @@ from csdsl import __version__
 from csdsl.api import Policy, RecordError, TranscriptRow, load
 from csdsl.diagnostics import Diagnostic, PolicyError, render
 from csdsl.records import InputError, RepeatedIds, RowError, json_value, loads_json
-from csdsl.report import dumps, printable
+from csdsl.report import dumps, one_line, printable
 from csdsl.source import SourceFile, UnreadableSource, read_policy_text
 from csdsl.timeline import Milestone
 from csdsl.values import instant, parse_datetime
@@ -239,7 +239,8 @@ def _bad_row(line: int, rid: Any, error: RowError, fmt: str) -> None:
     if fmt == "json":
         _json_line({"id": rid, "line": line, "error": error.to_json()})
     else:
-        _out(f"line {line}  {rid if rid is not None else '-'}  error  {error.code} {error.message}")
+        shown = rid if rid is not None else "-"
+        _out(one_line(f"line {line}  {shown}  error  {error.code} {error.message}"))
 
 
 def _why(verdict: Any) -> list[dict[str, Any]]:
@@ -294,7 +295,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 because = ", ".join(v.matched) + (
                     f" (exception: {', '.join(v.excepted)})" if v.excepted else ""
                 )
-                _out(f"line {row.line}  {row.id}  {word}  {because}".rstrip())
+                _out(one_line(f"line {row.line}  {row.id}  {word}  {because}".rstrip()))
                 if args.explain:
                     for line in v.explain().splitlines()[1:]:  # the verdict line is above
                         _out("  " + line)
@@ -306,7 +307,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         f"{valid} valid, {good - valid} invalid"
     )
     if (warning := repeated.warning(args.records)) is not None:
-        _err(f"csdsl: warning: {warning}")
+        _err(one_line(f"csdsl: warning: {warning}"))
     return OK
 
 
@@ -345,9 +346,8 @@ def _milestone_text(m: Milestone, tz: dt.tzinfo) -> list[str]:
     late = f"  late by {_iso(m.late_by, tz)}" if m.late_by else ""
     cycle = f" #{m.cycle}" if m.cycle > 1 else ""
     owner = f" ({m.owner})" if m.owner else ""
-    lines = [
-        f"  {m.status:<14} {m.kind:<10} {m.clause}{cycle}{owner}  due {due}{late}  - {m.message}"
-    ]
+    head = f"  {m.status:<14} {m.kind:<10} {m.clause}{cycle}{owner}"
+    lines = [one_line(f"{head}  due {due}{late}  - {m.message}")]
     p = m.provenance
     if "start" in p:
         start = p["start"]
@@ -418,17 +418,17 @@ def cmd_timeline(args: argparse.Namespace) -> int:
                     }
                 )
             else:
-                _out(f"{t.record_id} (line {row.line})")
+                _out(one_line(f"{t.record_id} (line {row.line})"))
                 for m in t.milestones:
                     for line in _milestone_text(m, policy.tz):
                         _out(line)
                 for e in t.errors:
-                    _out(f"  error: {e}")
+                    _out(one_line(f"  error: {e}"))
     except (InputError, KeyError) as exc:
         _err(f"csdsl: {exc.args[0] if isinstance(exc, KeyError) else exc}")
         return USAGE
     for p in sorted(problems, key=lambda p: p.line):
-        _err(f"{args.events}:{p.line}: {p.code} {p.message}")
+        _err(one_line(f"{args.events}:{p.line}: {p.code} {p.message}"))
     summary = ", ".join(
         f"{counts[k]} {k}" for k in ("met", "breached", "pending", "not_applicable") if k in counts
     )
@@ -447,7 +447,7 @@ def _finding_text(f: TrFinding) -> str:
     turn = f"turn {f.turn}" if f.turn is not None else "call"
     points = f"-{_num(f.points)}" if f.points else "0"
     evidence = f"  «{f.text}»" if f.text and f.kind != "missing" else ""
-    return (
+    return one_line(
         f"  {turn:<8} {f.kind:<10} {f.severity:<8} {points:>4}  {f.rule}: {f.message}{evidence}"
         f"  [{f.clause.file}:{f.clause.line}]"
     )
@@ -528,7 +528,11 @@ def cmd_transcripts(args: argparse.Namespace) -> int:
                 _json_line({**r.to_json(), "line": row.line} if row.line else r.to_json())
                 continue
             where = f" (line {row.line})" if row.line else ""
-            _out(f"{r.id}{where}  score {_num(r.score)}  {_count(len(r.findings), 'finding')}")
+            _out(
+                one_line(
+                    f"{r.id}{where}  score {_num(r.score)}  {_count(len(r.findings), 'finding')}"
+                )
+            )
             for f in r.findings:
                 _out(_finding_text(f))
             for u in r.unchecked:
@@ -720,7 +724,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         return USAGE
     data = report.data
     for warning in data["warnings"]:
-        _err(f"csdsl: warning: {warning}")
+        _err(one_line(f"csdsl: warning: {warning}"))
     s = data["summary"]
     if args.format == "json":
         _out(dumps({k: data[k] for k in ("summary", "inputs")}))

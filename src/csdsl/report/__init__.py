@@ -51,6 +51,23 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(lambda m: _SHORT.get(m.group(0)) or f"\\u{ord(m.group(0)):04x}", text)
 
 
+# line and paragraph separators, and characters that print as nothing (zero-width spaces and
+# joiners, the word joiner, a byte-order mark): in one line of output, data must show them
+_LINE_BREAKING = re.compile("[\n\x85\u2028\u2029\u200b-\u200f\u2060\ufeff]")
+
+
+def one_line(text: str) -> str:
+    """`printable(text)`, and a line break or an invisible character in it escaped too: for a
+    line of output that shows data (an id, a message quoting a value), so that data can never
+    start a line of its own that reads like csdsl's (`line 7  C-1  valid`)."""
+    text = printable(text)
+    if _LINE_BREAKING.search(text) is None:
+        return text
+    return _LINE_BREAKING.sub(
+        lambda m: "\\n" if m.group(0) == "\n" else f"\\u{ord(m.group(0)):04x}", text
+    )
+
+
 def _finite(x: Any) -> Any:
     """`x` with every NaN and infinity (at any depth) replaced by None."""
     if isinstance(x, float):
