@@ -553,3 +553,22 @@ def test_every_json_format_imports_to_the_merged_segments(
         got = read_export(path, roles=None if fmt == "amazon" else STEREO)
         assert got.format == fmt
         assert shape(got.transcript) == want, fmt
+
+
+def test_an_export_that_cannot_be_imported_is_its_files_bad_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # one malformed export among several: before, the run stopped with exit 2 and the files
+    # after it were never judged
+    from csdsl.cli import main
+
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"Transcript": 5}', encoding="utf-8")
+    good = Path(__file__).resolve().parents[1] / "examples" / "asr" / "amazon_contact_lens.json"
+    policy = str(Path(__file__).resolve().parents[1] / "policies" / "hotline_qa.csp")
+    argv = ["transcripts", policy, str(broken), str(good), "--from", "amazon"]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith(f"file  {broken}  error  T006 ")
+    assert "score" in out.splitlines()[1]  # the good file after it is judged
+    assert "2 transcripts read: 1 good, 1 bad" in err

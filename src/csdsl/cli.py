@@ -240,7 +240,8 @@ def _bad_row(line: int, rid: Any, error: RowError, fmt: str) -> None:
         _json_line({"id": rid, "line": line, "error": error.to_json()})
     else:
         shown = rid if rid is not None else "-"
-        _out(one_line(f"line {line}  {shown}  error  {error.code} {error.message}"))
+        where = f"line {line}" if line else "file"  # 0: an exported call, one to a file
+        _out(one_line(f"{where}  {shown}  error  {error.code} {error.message}"))
 
 
 def _why(verdict: Any) -> list[dict[str, Any]]:
@@ -481,8 +482,13 @@ def _transcript_rows(policy: Policy, args: argparse.Namespace) -> Iterator[Trans
         if fmt is None and single is None:
             yield from policy.check_transcript_file(path)
             continue
-        # one exported call: ASR formats are told apart by their content
-        transcript = import_export(path, fmt, roles)
+        # one exported call: ASR formats are told apart by their content.  One that cannot be
+        # imported is that file's bad row (T006), and the files after it are still judged
+        try:
+            transcript = import_export(path, fmt, roles)
+        except InputError as exc:
+            yield TranscriptRow(0, path, None, RowError("T006", str(exc)))
+            continue
         yield TranscriptRow(0, transcript.id, policy.check_transcript(transcript), None)
 
 
