@@ -95,3 +95,32 @@ def test_a_record_whose_clocks_cannot_be_computed_is_reported_not_dropped(
     assert "could not all be computed" in err
     md = (out_dir / "report.md").read_text(encoding="utf-8")
     assert "could not all be computed" in md
+
+
+def test_a_link_left_in_the_output_directory_cannot_aim_the_writes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # in a shared output directory, links at the reports' names (or the old fixed temporary
+    # name) made the run overwrite whatever they pointed at
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious", encoding="utf-8")
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    for name in ("report.md", "report.json", "findings.jsonl", ".findings.jsonl.part"):
+        (out_dir / name).symlink_to(victim)
+    data = tmp_path / "c.jsonl"
+    data.write_text("\n".join(LINES) + "\n", encoding="utf-8")
+    policy = str(ROOT / "policies" / "hotline.csp")
+    assert cli.main(["audit", policy, "--records", str(data), "--out", str(out_dir)]) in (0, 1)
+    capsys.readouterr()
+    assert victim.read_text(encoding="utf-8") == "precious"
+    assert not (out_dir / "report.md").is_symlink()
+    assert json.loads((out_dir / "report.json").read_text(encoding="utf-8"))["inputs"]
+    assert not [p for p in out_dir.iterdir() if p.name.endswith(".part") and not p.is_symlink()]
+
+
+def test_an_empty_out_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    policy = str(ROOT / "policies" / "hotline.csp")
+    data = str(ROOT / "examples" / "complaints.jsonl")
+    assert cli.main(["audit", policy, "--records", data, "--out", ""]) == 2
+    assert "--out: give a directory" in capsys.readouterr().err

@@ -118,3 +118,26 @@ def test_generated_datetimes_are_instants_in_a_dst_zone() -> None:
         dt.datetime(2024, 3, 10, 1, 30), ny
     )
     assert gap == dt.timedelta(minutes=45)
+
+
+def test_explain_spells_suggested_times_on_the_zones_clock(tmp_path: Path) -> None:
+    # the instants were right, but a neighbour of a winter time was shown at the winter offset
+    # even in summer time (02:30:01-05:00: a wall time New York never shows)
+    from csdsl.explain import explain
+
+    policy_path = tmp_path / "ny.csp"
+    policy_path.write_text(
+        'policy "ny" version "1" effective 2024-01-01 timezone "America/New_York"\n'
+        "record C {\n  received_at: datetime\n  replied_at: datetime\n}\n"
+        'valid C when any {\n  slow "over an hour": replied_at - received_at > 1h\n}\n',
+        encoding="utf-8",
+    )
+    policy = csdsl.load(policy_path)
+    record = {"id": 1, "received_at": "2024-03-10T01:30", "replied_at": "2024-03-10T03:15"}
+    suggested = {
+        c.field: c.new.isoformat() for flip in explain(policy, record).flips for c in flip.changes
+    }
+    assert suggested == {
+        "received_at": "2024-03-10T01:14:59-05:00",
+        "replied_at": "2024-03-10T03:30:01-04:00",
+    }

@@ -32,6 +32,8 @@ import bisect
 import datetime as dt
 import itertools
 import json
+import os
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -301,12 +303,32 @@ class AuditReport:
 
         d = Path(out)
         d.mkdir(parents=True, exist_ok=True)
-        paths = [d / "report.json", d / "report.md", d / "report.html"]
-        paths[0].write_text(dumps(self.data, indent=2) + "\n", encoding="utf-8")  # strict JSON
-        # a lone surrogate in the data is written as a backslash escape, never a crash
-        paths[1].write_text(render_markdown(self.data), "utf-8", "backslashreplace")
-        paths[2].write_text(render_html(self.data), "utf-8", "backslashreplace")
-        return paths
+        texts = {
+            "report.json": dumps(self.data, indent=2) + "\n",  # strict JSON
+            "report.md": render_markdown(self.data),
+            "report.html": render_html(self.data),
+        }
+        # each written whole under a fresh name, then put in place (never through a link that
+        # someone left at the final name: a shared output directory cannot aim the write)
+        parts = {name: _private_part(d, name) for name in texts}
+        try:
+            for name, text in texts.items():
+                # a lone surrogate in the data is written as a backslash escape, never a crash
+                parts[name].write_text(text, "utf-8", "backslashreplace")
+            for name, part in parts.items():
+                os.replace(part, d / name)
+        finally:
+            for part in parts.values():
+                part.unlink(missing_ok=True)
+        return [d / name for name in texts]
+
+
+def _private_part(folder: Path, name: str) -> Path:
+    """A new, empty file of ours in `folder` (created exclusively, under a random name) to
+    write `name` into before it is put in place with `os.replace`."""
+    fd, part = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
+    os.close(fd)
+    return Path(part)
 
 
 class _Run:
@@ -818,8 +840,9 @@ def audit(
     sink: IO[str] | None = None
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
-        # written under a temporary name: a run that stops half-way leaves no partial file
-        sink = (Path(out) / ".findings.jsonl.part").open("w", encoding="utf-8")
+        # written under a fresh temporary name: a run that stops half-way leaves no partial
+        # file, and no link left in the directory can aim the write elsewhere
+        sink = _private_part(Path(out), "findings.jsonl").open("w", encoding="utf-8")
     done = False
     run = _Run(versions, engine, now, sink, progress)
     try:
@@ -911,7 +934,7 @@ def audit(
             sink.close()
             part = Path(sink.name)
             if done:
-                part.replace(part.with_name("findings.jsonl"))
+                os.replace(part, part.with_name("findings.jsonl"))
             else:
                 part.unlink(missing_ok=True)
 

@@ -75,6 +75,9 @@ def _unwritable(exc: OSError, path: str) -> str:
 
 def _out_dir(option: str, path: str) -> bool:
     """Make `path` the output directory (created if need be), or say why it cannot be."""
+    if not path.strip():
+        _err(f"csdsl: {option}: give a directory (an empty name would be the current one)")
+        return False
     p = Path(path)
     try:
         p.mkdir(parents=True, exist_ok=True)

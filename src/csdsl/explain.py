@@ -421,6 +421,10 @@ def _candidates(
         values.append(None)
     out: list[Any] = []
     for v in values:
+        if isinstance(v, dt.datetime) and v.tzinfo is not None:
+            # shown at the zone's offset at that instant (a neighbour of a winter time may be
+            # a summer time): the same instant, spelled as the policy's clock shows it
+            v = instant(v.astimezone(policy.tz), policy.tz)
         # 1 == True and 0 == 0.0: compare by type too, so no value stands in for another
         if _same(v, current) or any(_same(v, o) for o in out):
             continue
