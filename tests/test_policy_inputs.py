@@ -66,9 +66,9 @@ def test_a_fifo_as_the_root_policy_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_a_giant_policy_file_is_refused_without_being_read(tmp_path: Path) -> None:
     giant = tmp_path / "giant.csp"
-    with giant.open("wb") as handle:  # sparse: 17 MiB that take no disk
-        handle.truncate(17 * 1024 * 1024)
-    with pytest.raises(UnreadableSource, match="larger than 16 MiB"):
+    with giant.open("wb") as handle:  # sparse: 5 MiB that take no disk
+        handle.truncate(5 * 1024 * 1024)
+    with pytest.raises(UnreadableSource, match="larger than 4 MiB"):
         read_policy_text(giant)
     (tmp_path / "main.csp").write_text(HEADER + 'import "giant.csp"\n', encoding="utf-8")
     assert _codes(tmp_path / "main.csp") == ["E204"]
@@ -200,3 +200,13 @@ def test_a_cached_policy_whose_file_became_a_fifo_is_not_waited_on(tmp_path: Pat
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "None"
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="no /proc here")
+def test_a_proc_pseudo_file_is_refused_not_shown(tmp_path: Path) -> None:
+    # /proc files look regular but report no size: including one echoed its first line (the
+    # environment) in a diagnostic
+    (tmp_path / "main.csp").write_text(HEADER + 'include "/proc/self/environ"\n', "utf-8")
+    compiled = compile_file(str(tmp_path / "main.csp"))
+    assert [d.code for d in compiled.diagnostics] == ["E204"]
+    assert "pseudo-file" in compiled.diagnostics[0].message

@@ -77,7 +77,7 @@ class SourceFile:
         return len(self._line_starts)
 
 
-MAX_POLICY_BYTES = 16 * 1024 * 1024  # a policy is text a person writes: 16 MiB is far beyond any
+MAX_POLICY_BYTES = 4 * 1024 * 1024  # a policy is text a person writes: 4 MiB is far beyond any
 
 
 class UnreadableSource(OSError):
@@ -115,6 +115,10 @@ def read_policy_text(path: str | Path, limit: int | None = None) -> str:
         if info.st_size > limit:
             raise UnreadableSource(f"it is larger than {limit // (1024 * 1024)} MiB")
         data = handle.read(limit + 1)
+    if data is None:  # opened without blocking, and nothing to read yet (/proc/kmsg)
+        raise UnreadableSource("it cannot be read without waiting (not an ordinary file)")
+    if not info.st_size and data:  # /proc and /sys report no size, yet hand out text
+        raise UnreadableSource("it is a /proc or /sys pseudo-file, not an ordinary file")
     if len(data) > limit:
         raise UnreadableSource(f"it is larger than {limit // (1024 * 1024)} MiB")
     return data.decode("utf-8-sig")
