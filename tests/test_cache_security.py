@@ -539,3 +539,19 @@ def test_planted_lark_tables_in_a_cache_not_yours_are_never_loaded(setup: Path) 
     assert run.returncode == 0, run.stderr
     assert not marker.exists()
     assert "writable by others" in run.stderr
+
+
+def test_a_giant_entry_is_refused_unread(
+    setup: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a sparse 3 GB file at an entry's name ended in "internal error (MemoryError)"
+    policy = _policy(setup)
+    _validate(capsys, monkeypatch, policy)  # makes the directory and the key
+    entry = setup / "cache" / _name(policy)
+    entry.unlink()
+    with entry.open("wb") as handle:
+        handle.truncate(cache.MAX_ENTRY + 1)
+    entry.chmod(0o600)
+    code, out, err = _validate(capsys, monkeypatch, policy)
+    assert code == 0 and _valid_count(out) == 84
+    assert any("larger than 256 MiB" in note for note in _notes(err))

@@ -53,6 +53,7 @@ from csdsl import __version__, ir
 from csdsl.diagnostics import Diagnostic
 from csdsl.source import SourceFile, read_policy_text
 
+MAX_ENTRY = 256 * 1024 * 1024  # bytes: an entry or key larger is refused unread
 FORMAT = 2  # bump when the layout of an entry changes (2: a MAC before the pickle)
 KEY_FILE = "key"
 KEY_SIZE = 32
@@ -268,8 +269,14 @@ def _read(fd: int, what: str, *, exact_mode: int | None = None) -> bytes:
     _trust(st, what)
     if exact_mode is not None and _uid() is not None and stat.S_IMODE(st.st_mode) != exact_mode:
         raise Refused(f"{what} has mode {stat.S_IMODE(st.st_mode):04o}, not {exact_mode:04o}")
+    if st.st_size > MAX_ENTRY:  # a compiled policy is a few MB; this is not one of ours
+        raise Refused(f"{what} is larger than {MAX_ENTRY // (1024 * 1024)} MiB")
     chunks: list[bytes] = []
+    size = 0
     while chunk := os.read(fd, 1 << 20):
+        size += len(chunk)
+        if size > MAX_ENTRY:
+            raise Refused(f"{what} is larger than {MAX_ENTRY // (1024 * 1024)} MiB")
         chunks.append(chunk)
     return b"".join(chunks)
 
