@@ -95,3 +95,29 @@ def test_endless_standard_input_keeps_memory_bounded() -> None:
     assert run.returncode == 0, run.stderr[-500:]
     assert "R001 the line is 150000000 characters long" in run.stdout
     assert "1 row read: 0 good, 1 bad" in run.stderr
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_a_csv_header_naming_a_column_twice_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: str
+) -> None:
+    # the last of the two cells silently won: which one is the field's is not for csdsl to guess
+    data = tmp_path / "inquiries.csv"
+    data.write_text(
+        "id,received_at,team,team,replied,replied_in_time,satisfied\n"
+        "Q-1,2024-10-29 08:41:08,a,b,true,true,true\n",
+        encoding="utf-8",
+    )
+    policy = str(ROOT / "policies" / "hotline.csp")
+    argv = ["audit", policy, "--records", f"Inquiry={data}", "--engine", engine]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 2
+    assert "names `team` twice (columns 3 and 4)" in capsys.readouterr().err
+
+
+def test_an_id_no_float_holds_is_a_bad_row(tmp_path: Path) -> None:
+    data = tmp_path / "r.jsonl"
+    data.write_text('{"id": 1e400}\n' + GOOD[0] + "\n", encoding="utf-8")
+    rows = list(csdsl.load(SEED).validate_file(data))
+    assert rows[0].error is not None and rows[0].error.code == "R004"
+    assert rows[0].id is None  # not shown as `inf`
+    assert rows[1].error is None

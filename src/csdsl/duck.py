@@ -1121,6 +1121,9 @@ class DuckEngine:
                 return _Source("python", str(exc))
             if header is None or not header or not _csv_line_closed(first.rstrip("\r\n")):
                 return _Source("python", "the header row is empty or spans lines")
+            names = [h.strip() for h in header if h.strip()]
+            if len(set(names)) != len(names):  # the Python reader refuses the file, naming it
+                return _Source("python", "the header names a column twice")
             source = _Source(
                 "csv",
                 header=tuple(h.strip() for h in header),

@@ -603,6 +603,8 @@ class RecordReader:
             raise RowError("R008", "the record has no `id`", "id")
         if isinstance(rid, bool) or not isinstance(rid, str | int | float):
             raise RowError("R004", f"`id` must be text or a number, got {show_raw(rid)}", "id")
+        if isinstance(rid, float) and not math.isfinite(rid):  # 1e400: no float holds it
+            raise RowError("R004", "`id` is a number too large for any float to hold", "id")
         out: dict[str, Any] = {}
         for name, fn, optional, t in self._plan:
             raw = obj.get(name)
@@ -658,6 +660,7 @@ class RecordReader:
             rid = obj.get("id") if isinstance(obj, Mapping) else None
             usable = isinstance(rid, str | int | float) and not isinstance(rid, bool)
             usable = usable and not (isinstance(rid, str) and not rid.strip())
+            usable = usable and not (isinstance(rid, float) and not math.isfinite(rid))
             return Row(line, rid if usable else None, None, exc)
         return Row(line, rid, vals)
 
@@ -783,6 +786,14 @@ class RecordReader:
             )
             raise InputError(f"{path}: the header row {why}, so no row can be read")
         header = [h.strip() for h in first[1]]
+        seen: dict[str, int] = {}
+        for column, name in enumerate(header, 1):
+            if name and name in seen:  # which of the two cells is the field's? neither, silently
+                raise InputError(
+                    f"{path}: the header names `{name}` twice (columns {seen[name]} and "
+                    f"{column}); rename or drop one"
+                )
+            seen[name] = column
         for start, row in rows:
             if isinstance(row, RowError):
                 yield Row(start, None, None, row)
