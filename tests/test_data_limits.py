@@ -121,3 +121,16 @@ def test_an_id_no_float_holds_is_a_bad_row(tmp_path: Path) -> None:
     assert rows[0].error is not None and rows[0].error.code == "R004"
     assert rows[0].id is None  # not shown as `inf`
     assert rows[1].error is None
+
+
+def test_the_transcripts_verb_names_a_device_or_a_directory_as_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # it said "a policy is read from a file" of a transcripts file
+    zero = tmp_path / "z.jsonl"
+    zero.symlink_to("/dev/zero")
+    policy = str(ROOT / "policies" / "hotline_qa.csp")
+    assert main(["transcripts", policy, str(zero)]) == 2
+    assert "z.jsonl: is a device, not a data file" in capsys.readouterr().err
+    assert main(["transcripts", policy, str(tmp_path)]) == 2
+    assert "is a directory" in capsys.readouterr().err

@@ -513,9 +513,9 @@ def cmd_transcripts(args: argparse.Namespace) -> int:
     if policy is None:
         return USAGE
     for path in args.transcripts:
-        if path != "-" and not Path(path).is_file():
-            _err(f"csdsl: {path}: {_missing(path)}")
-            return USAGE
+        if path != "-" and not Path(path).exists():
+            _err(f"csdsl: {path}: no such file")
+            return USAGE  # a device or a directory: the reader says so; a FIFO is read
     good = bad = 0
     total = 0.0
     kinds: dict[str, int] = {}

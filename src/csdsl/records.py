@@ -632,12 +632,12 @@ class RecordReader:
             return
         p = Path(path)
         suffix = p.suffix.lower()
+        refuse_device(p)
         if suffix not in (".jsonl", ".json", ".csv", ".ndjson"):
             raise InputError(
                 f"{path}: unknown file type `{p.suffix or '(none)'}`; records are "
                 "read from .jsonl, .json or .csv files, or `-` for JSONL on stdin"
             )
-        refuse_device(p)
         try:
             handle = p.open(encoding="utf-8-sig", newline="")
         except OSError as exc:
