@@ -119,6 +119,8 @@ def _utc(now: dt.datetime | None, tz: dt.tzinfo) -> dt.datetime | None:
     the clocks skip is a `ValueError`)."""
     if now is None:
         return None
+    if not isinstance(now, dt.datetime):
+        raise TypeError(f"`now` must be a datetime.datetime, not {type(now).__name__}")
     return instant(now, tz).astimezone(dt.UTC)
 
 
