@@ -210,3 +210,44 @@ def test_a_proc_pseudo_file_is_refused_not_shown(tmp_path: Path) -> None:
     compiled = compile_file(str(tmp_path / "main.csp"))
     assert [d.code for d in compiled.diagnostics] == ["E204"]
     assert "pseudo-file" in compiled.diagnostics[0].message
+
+
+def _chain(n: int) -> str:
+    terms = " and ".join(f"a > {i}" for i in range(n))
+    return HEADER + RECORD + f"valid R when any {{\n  c: {terms}\n}}\n"
+
+
+def test_nesting_past_the_bound_is_e118_for_every_verb_alike(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # before, `check` passed a 489-term chain that `validate` (called from deeper in the
+    # stack) called E118, and `compile --target sql` ended in a RecursionError at 400
+    from csdsl.cli import main
+    from csdsl.syntax.parse import MAX_DEPTH
+
+    monkeypatch.setenv("CSDSL_NO_CACHE", "1")
+    deep = tmp_path / "deep.csp"
+    deep.write_text(_chain(MAX_DEPTH + 1), encoding="utf-8")
+    assert _codes(deep) == ["E118"]
+    data = tmp_path / "r.jsonl"
+    data.write_text('{"id": 1, "a": 5, "rude": false}\n', encoding="utf-8")
+    assert main(["validate", str(deep), str(data)]) == 2
+    assert "E118" in capsys.readouterr().err
+    at_bound = tmp_path / "bound.csp"
+    at_bound.write_text(_chain(MAX_DEPTH), encoding="utf-8")
+
+    def deeper(n: int, argv: list[str]) -> int:  # called from 300 frames down
+        return main(argv) if n == 0 else deeper(n - 1, argv)
+
+    out = str(tmp_path / "out")
+    for argv in (
+        ["check", str(at_bound)],
+        ["validate", str(at_bound), str(data)],
+        ["compile", str(at_bound), "--target", "sql", "-o", out],
+        ["compile", str(at_bound), "--target", "python", "-o", out],
+        ["compile", str(at_bound), "--target", "json", "-o", out],
+        ["doc", str(at_bound), "-o", out],
+        ["explain", str(at_bound), '{"id": 1, "a": 5, "rude": false}'],
+    ):
+        assert deeper(300, argv) == 0, (argv, capsys.readouterr().err[-500:])
+    capsys.readouterr()

@@ -16,6 +16,7 @@ owners actually make (missing brace or colon, unterminated string, `==`, misspel
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import attrs
 from lark import Token
@@ -140,7 +141,56 @@ def parse(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
             return None, [too_deep(source)]
         raise
     module = ast.Module(module.header, module.items, comments, span=module.span)
+    deepest = _deeper_than(module, MAX_DEPTH)
+    if deepest is not None:
+        return None, [
+            error(
+                "E118",
+                f"this expression nests more than {MAX_DEPTH} deep (operators, parentheses)",
+                deepest.span,
+                "split it into several named conditions, or list values with `in [...]`",
+            )
+        ]
     return module, builder.problems
+
+
+# the deepest expression every stage (checker, interpreter, cache, each compile target) takes
+# from any caller: a fixed bound, so that `check` and `validate` never disagree on a policy
+# because one of them was called from deeper in the stack
+MAX_DEPTH = 200
+_NESTED = (
+    ast.Neg,
+    ast.BinOp,
+    ast.Compare,
+    ast.And,
+    ast.Or,
+    ast.Not,
+    ast.IsSet,
+    ast.IsMissing,
+    ast.InList,
+    ast.Contains,
+    ast.Call,
+)
+
+
+def _deeper_than(module: ast.Module, limit: int) -> Any | None:
+    """The outermost expression holding one nested more than `limit` deep, walked without
+    recursion."""
+    stack: list[tuple[Any, int, Any]] = [(module, 0, None)]
+    while stack:
+        node, depth, outer = stack.pop()
+        if isinstance(node, _NESTED):
+            depth += 1
+            outer = outer or node
+            if depth > limit:
+                return outer
+        for field in attrs.fields(type(node)):
+            value = getattr(node, field.name)
+            if isinstance(value, tuple):
+                stack.extend((v, depth, outer) for v in value if attrs.has(type(v)))
+            elif attrs.has(type(value)) and not isinstance(value, Span):
+                stack.append((value, depth, outer))
+    return None
 
 
 # ---- syntax errors -------------------------------------------------------------------------
