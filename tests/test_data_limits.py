@@ -134,3 +134,18 @@ def test_the_transcripts_verb_names_a_device_or_a_directory_as_data(
     assert "z.jsonl: is a device, not a data file" in capsys.readouterr().err
     assert main(["transcripts", policy, str(tmp_path)]) == 2
     assert "is a directory" in capsys.readouterr().err
+
+
+def test_a_json_array_with_stray_commas_loses_no_record(tmp_path: Path) -> None:
+    # `[R1,,R2]` lost R2 inside "the rest of the file cannot be read"; `[R1,]` was taken
+    # silently, though strict JSON has no trailing comma
+    data = tmp_path / "r.json"
+    data.write_text(f"[{GOOD[0]},,\n{GOOD[1]},\n]\n", encoding="utf-8")
+    rows = list(csdsl.load(SEED).validate_file(data))
+    assert [(r.line, r.error.code if r.error else r.id) for r in rows] == [
+        (1, "C-20241029-0001"),
+        (1, "R001"),
+        (2, "C-20241029-0002"),
+        (3, "R001"),
+    ]
+    assert records.count_rows(str(data)) == 4

@@ -719,12 +719,19 @@ class RecordReader:
                 "(use .jsonl for one object a line)"
             )
         pos = i + 1
+        after_comma = False
         while True:
             j = skip(pos)
             line += text.count("\n", pos, j)
             if j < n and text[j] == "]":
+                if after_comma:  # `[R,]`: strict JSON has no trailing comma; R is read
+                    yield Row(line, None, None, RowError("R001", "a `,` before the closing `]`"))
                 yield from self._after_array(text, j + 1, line)
                 return
+            if j < n and text[j] == ",":  # `[R,,R2]`: an empty item, and R2 is still read
+                yield Row(line, None, None, RowError("R001", "an empty item (two `,` in a row)"))
+                pos, after_comma = j + 1, True
+                continue
             try:
                 obj, end = decoder.raw_decode(text, j)
             except (ValueError, RecursionError) as exc:
@@ -741,7 +748,7 @@ class RecordReader:
             k = skip(end)
             line += text.count("\n", end, k)
             if k < n and text[k] == ",":
-                pos = k + 1
+                pos, after_comma = k + 1, True
                 continue
             if k < n and text[k] == "]":
                 yield from self._after_array(text, k + 1, line)
