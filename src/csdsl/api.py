@@ -329,7 +329,7 @@ class Policy:
         JSON-like values; one that does not fit its type raises `RecordError`)."""
         from csdsl.metrics import MetricEngine
 
-        engine = MetricEngine(self.ir.metrics, self.tz)
+        engine = MetricEngine(self.ir.metrics, self.tz, self.ir.validities)
         for name, rows in records.items():
             reader = self.reader(name)
             for row in rows:
@@ -347,7 +347,7 @@ class Policy:
         their file.  Raises `InputError` for a file that cannot be read."""
         from csdsl.metrics import MetricEngine
 
-        engine = MetricEngine(self.ir.metrics, self.tz)
+        engine = MetricEngine(self.ir.metrics, self.tz, self.ir.validities)
         bad: list[tuple[str, Row]] = []
         for name, path in files.items():
             for row in self.reader(name).read(str(path)):

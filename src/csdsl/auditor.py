@@ -44,7 +44,7 @@ import attrs
 from csdsl import __version__, ir, records
 from csdsl.api import Policy, unmatched_cases
 from csdsl.diagnostics import did_you_mean
-from csdsl.metrics import MetricEngine, MetricResult
+from csdsl.metrics import MetricEngine, MetricResult, clock_statuses
 from csdsl.records import (
     InputError,
     RecordReader,
@@ -348,7 +348,17 @@ class _Run:
         self.bad = _BadRows()
         self.inputs: list[dict[str, Any]] = []
         self.judged: list[Counter[str]] = [Counter() for _ in versions]
-        self.metric_engines = [MetricEngine(v.policy.ir.metrics, v.policy.tz) for v in versions]
+        # python: every metric; duckdb: only those that count a verdict, a condition or a clock,
+        # which need the record's judgements and timeline, from the Python pass (the rest run
+        # in SQL)
+        self.metric_engines = [
+            MetricEngine(
+                [m for m in v.policy.ir.metrics if engine == "python" or m.judged],
+                v.policy.tz,
+                v.policy.ir.validities,
+            )
+            for v in versions
+        ]
         self.metric_results: list[list[MetricResult]] = [[] for _ in versions]
         self.validity: dict[str, Any] | None = None
         self.timelines: dict[str, Any] | None = None
@@ -381,7 +391,10 @@ class _Run:
         repeated = RepeatedIds()
         timeline_errors = 0  # records whose clocks could not all be computed
         timeline_errors_shown: list[dict[str, Any]] = []
-        if sql is None or clocks:
+        # the duckdb engine reads the file in Python too for the clocks, and for the KPIs that
+        # count a verdict, a condition or a clock
+        judging = sql is not None and any(name in e.judges for e in self.metric_engines)
+        if sql is None or clocks or judging:
             for row in router.read(path):
                 rows += 1
                 if self.progress is not None and rows % 1000 == 0:
@@ -402,8 +415,8 @@ class _Run:
                         self._verdict(
                             name, path, row, validator(row.values, row.id), counts, by_condition
                         )
-                    self.metric_engines[v].feed(name, row.values)
                 builder = builders[v]
+                statuses: dict[str, str] | None = None  # None: no event log to run clocks on
                 if clocks and builder is not None:
                     assert events is not None
                     tl = builder.build(
@@ -417,9 +430,13 @@ class _Run:
                             )
                     for m in tl.milestones:
                         self._milestone(name, path, row, m, clock_counts, breaches)
+                    statuses = clock_statuses(tl.milestones)
+                if sql is None or judging:
+                    self.metric_engines[v].feed(name, row.values, statuses)
             if self.progress is not None:
                 self.progress(path, rows % 1000)
-            self.early += router.early
+            if sql is None or clocks:
+                self.early += router.early
         if sql is not None:
             rows, read = sql
             if not clocks:  # no Python pass: SQL counts the rows from before the first version
@@ -650,13 +667,12 @@ class _Run:
                         _start(v.start if i else None, self.tz),
                         _start(v.until, self.tz),
                     )
-                found, bad = engine.measure_files(names, window=window)
+                found, bad = engine.measure_files(names, window=window, judged=False)
                 results += found
                 for p, row in bad:
                     assert row.error is not None
                     self.bad.add(p, row.line, row.id, row.error)
-            order = {m.name: k for k, m in enumerate(v.policy.ir.metrics)}
-            self.metric_results[i] = sorted(results, key=lambda r: order[r.metric.name])
+            self.metric_results[i] = results
 
     # ---- transcripts ------------------------------------------------------------------------
     def transcript_file(self, path: str) -> tuple[int, int]:
@@ -734,8 +750,10 @@ class _Run:
     def kpis(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for i, v in enumerate(self.versions):
-            if self.engine == "python":
-                self.metric_results[i] = self.metric_engines[i].results()
+            # python: every metric; duckdb: SQL's, and those the Python pass counted
+            found = self.metric_results[i] + self.metric_engines[i].results()
+            order = {m.name: k for k, m in enumerate(v.policy.ir.metrics)}
+            self.metric_results[i] = sorted(found, key=lambda r: order[r.metric.name])
             seen = set()
             for r in self.metric_results[i]:
                 seen.add(r.metric.name)

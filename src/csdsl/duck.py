@@ -1794,12 +1794,20 @@ class DuckEngine:
 
     # ---- metrics --------------------------------------------------------------------------------
     def measure_files(
-        self, files: Mapping[str, str | Path], *, window: Window | None = None
+        self,
+        files: Mapping[str, str | Path],
+        *,
+        window: Window | None = None,
+        judged: bool = True,
     ) -> tuple[list[MetricResult], list[tuple[str, Row]]]:
         """Every metric over record files by type (as `Policy.measure_files`), and the rows that
         could not be read, with their file.  Rows outside `window` are not counted (a record
-        type without the window's field is not filtered).  Raises `InputError`."""
-        return _Measure(self, files, window).run()
+        type without the window's field is not filtered).  A metric that counts a verdict, a
+        condition or a clock (`ir.Metric.judged`) is computed in Python, as the interpreter
+        does (one counting a clock is not applicable: no event log here); with `judged=False`
+        it is left out, for a caller that computes it from its own timelines (the audit).
+        Raises `InputError`."""
+        return _Measure(self, files, window, judged).run()
 
 
 # ---- metrics in SQL ----------------------------------------------------------------------------
@@ -1832,12 +1840,16 @@ class _Measure:
     per distinct grouping."""
 
     def __init__(
-        self, engine: DuckEngine, files: Mapping[str, str | Path], window: Window | None
+        self,
+        engine: DuckEngine,
+        files: Mapping[str, str | Path],
+        window: Window | None,
+        judged: bool = True,
     ) -> None:
         self.e = engine
         self.files = [(name, str(path)) for name, path in files.items()]
         self.window = window
-        self.metrics = engine.policy.ir.metrics
+        self.metrics = tuple(m for m in engine.policy.ir.metrics if judged or not m.judged)
         self.python_metrics: set[int] = set()
         self.groups: list[dict[GroupKey, tuple[tuple[int, int], dict[int, Any]]]] = []
         self.bad: list[tuple[str, Row]] = []
@@ -1873,6 +1885,8 @@ class _Measure:
         return out, self.bad
 
     def in_sql(self, m: ir.Metric) -> bool:
+        if m.judged:  # what the policy made of a record is judged in Python
+            return False
         for record_name in m.records:
             record = self.e._record(record_name)
             for g in m.groups:
@@ -1891,7 +1905,7 @@ class _Measure:
         if not self.python_metrics:
             return []
         metrics = [m for mi, m in enumerate(self.metrics) if mi in self.python_metrics]
-        engine = MetricEngine(metrics, self.e.tz)
+        engine = MetricEngine(metrics, self.e.tz, self.e.policy.ir.validities)
         wanted = set(engine.record_types)
         for name, path in self.files:
             if name in wanted:

@@ -43,6 +43,9 @@ def compile_expr(e: ir.Expr) -> Fn:
     if isinstance(e, ir.FieldRef):
         name = e.name
         return lambda r: r.get(name)
+    if isinstance(e, ir.Judged):  # a metric's: handed over with the record (`MetricEngine.feed`)
+        key = e.key
+        return lambda r: r.get(key)
     if isinstance(e, ir.Neg):
         f = compile_expr(e.operand)
 

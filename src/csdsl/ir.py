@@ -154,11 +154,36 @@ class Contains:
     type: Type = BOOL
 
 
-Expr: TypeAlias = Const | FieldRef | Neg | Arith | Cmp | And | Or | Not | IsSet | In | Contains
+STATUSES = ("met", "breached", "pending", "not_applicable")
+STATUS = Type(Kind.ENUM, STATUSES)  # a deadline's status, as a metric's `where` reads it
+
+
+@attrs.frozen
+class Judged:
+    """In a metric's `where` only: what the policy made of the record rather than one of its
+    fields.  `valid` (kind "valid", the verdict: yes, no or unknown), a condition of the
+    record's validity block (kind "condition": whether it matched), or a deadline (kind
+    "deadline": its status, an enum of `STATUSES`; over several cycles the worst of them:
+    breached, then pending, then met).  The metric engine is handed these values with the
+    record under `key`, a name no field can have."""
+
+    kind: TLiteral["valid", "condition", "deadline"]
+    name: str  # "valid", the condition's id, or the deadline's name
+    type: Type
+    span: Span = _span()
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+
+Expr: TypeAlias = (
+    Const | FieldRef | Neg | Arith | Cmp | And | Or | Not | IsSet | In | Contains | Judged
+)
 
 
 def children(e: Expr) -> tuple[Expr, ...]:
-    if isinstance(e, Const | FieldRef):
+    if isinstance(e, Const | FieldRef | Judged):
         return ()
     if isinstance(e, Neg | Not | IsSet):
         return (e.operand,)
@@ -565,6 +590,18 @@ def aggregates(e: MExpr) -> list[Aggregate]:
     return []
 
 
+def judged(e: Expr) -> list[Judged]:
+    """The verdict, conditions and deadline statuses an expression reads, in order of use."""
+    out: list[Judged] = []
+    stack = [e]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Judged) and node not in out:
+            out.append(node)
+        stack.extend(reversed(children(node)))
+    return out
+
+
 @attrs.frozen
 class GroupBy:
     field: str  # a field every record of the metric has
@@ -582,6 +619,23 @@ class Metric:
     records: tuple[str, ...]  # the record types it reads
     text: str  # the value as written
     span: Span = _span()
+
+    @property
+    def judged(self) -> list[Judged]:
+        """The verdict, conditions and deadline statuses its aggregates count: such a metric is
+        computed from the judgements of each record (`MetricEngine.feed`'s `judged`), never
+        from the records' fields alone."""
+        out: list[Judged] = []
+        for a in aggregates(self.value):
+            for j in judged(a.where) if a.where is not None else ():
+                if j not in out:
+                    out.append(j)
+        return out
+
+    @property
+    def clocks(self) -> tuple[str, ...]:
+        """The deadlines whose statuses it counts: it needs an event log."""
+        return tuple(j.name for j in self.judged if j.kind == "deadline")
 
     @property
     def percent(self) -> bool:

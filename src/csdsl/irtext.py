@@ -54,7 +54,7 @@ class IrPrinter:
     def _expr(self, e: ir.Expr) -> tuple[str, int]:
         if isinstance(e, ir.Const):
             return self.const(e.value, e.type), 9
-        if isinstance(e, ir.FieldRef):
+        if isinstance(e, ir.FieldRef | ir.Judged):
             return e.name, 9
         if isinstance(e, ir.Neg):
             return "-" + self.expr(e.operand, 8), 7

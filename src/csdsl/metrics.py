@@ -17,6 +17,13 @@ Meaning:
   product too large for a number (an aggregate or a value that overflows to infinity, or
   is not a number, in any engine: it would compare as passing `>= 85%` and is no JSON).  Its
   status is `not_applicable` with the reason; otherwise `pass` or `fail` against the threshold.
+- A `where` may count what the policy made of a record (`ir.Judged`): its verdict and the
+  outcome of each condition are computed here from the record (a verdict that is unknown for
+  want of data counts as neither valid nor invalid), and a deadline's status is handed in by
+  the caller, who computed the record's timeline from the event log (`feed(..., clocks=...)`:
+  the status of each deadline over its cycles, the worst of breached, pending, met,
+  not_applicable).  A metric that counts a deadline's status, fed without clocks (no event
+  log), is not applicable in every group, with that reason.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from typing import Any
 import attrs
 
 from csdsl import ir
-from csdsl.interpreter import COMPARE, compile_expr
+from csdsl.interpreter import COMPARE, Validator, compile_expr
 from csdsl.values import format_duration
 
 
@@ -166,12 +173,59 @@ def _unusable(text: str, x: Any) -> str:
     return f"`{text}` is not a number" if x != x else f"`{text}` overflowed: too large to compute"
 
 
-class MetricEngine:
-    """Feed records; ask for the results at the end."""
+NO_VERDICT = "the verdicts of `{record}` are not computed here (no validity block given)"
+NO_CLOCKS = "no event log: `{clocks}` is a clock, computed from the events (give --events)"
+WORST = ("breached", "pending", "met", "not_applicable")  # a deadline over its cycles
 
-    def __init__(self, metrics: Iterable[ir.Metric], tz: dt.tzinfo) -> None:
+
+def clock_statuses(milestones: Iterable[Any]) -> dict[str, str]:
+    """Each deadline's status over its cycles, as a metric counts it (`ir.Judged`): the worst of
+    its cycles' statuses.  `milestones` are a timeline's (`timeline.Milestone`); warnings,
+    updates and escalation steps are not the deadline's own status."""
+    found: dict[str, str] = {}
+    for m in milestones:
+        if m.kind != "deadline":
+            continue
+        was = found.get(m.clause)
+        if was is None or WORST.index(m.status) < WORST.index(was):
+            found[m.clause] = m.status
+    return found
+
+
+class MetricEngine:
+    """Feed records; ask for the results at the end.  `validities` are the policy's validity
+    blocks: a metric that counts a verdict or a condition computes it with them."""
+
+    def __init__(
+        self,
+        metrics: Iterable[ir.Metric],
+        tz: dt.tzinfo,
+        validities: Iterable[ir.Validity] = (),
+    ) -> None:
         self.metrics = tuple(metrics)
         self.tz = tz
+        wanted = {
+            a.record
+            for m in self.metrics
+            for a in ir.aggregates(m.value)
+            if a.where is not None and any(j.kind != "deadline" for j in ir.judged(a.where))
+        }
+        self._validators = {v.record: Validator(v) for v in validities if v.record in wanted}
+        self._verdicts = {  # (metric, aggregate) that count a verdict or a condition
+            (mi, ai)
+            for mi, m in enumerate(self.metrics)
+            for ai, a in enumerate(ir.aggregates(m.value))
+            if a.where is not None and any(j.kind != "deadline" for j in ir.judged(a.where))
+        }
+        self._judging = {a.record for m in self.metrics if m.judged for a in ir.aggregates(m.value)}
+        # per metric: why it cannot be computed (it counts clocks, and a record came without)
+        self._no_clocks: dict[int, str] = {}
+        self._clocked = {  # (metric, aggregate) that count a deadline's status
+            (mi, ai)
+            for mi, m in enumerate(self.metrics)
+            for ai, a in enumerate(ir.aggregates(m.value))
+            if a.where is not None and any(j.kind == "deadline" for j in ir.judged(a.where))
+        }
         # per record type: (metric index, aggregate index, aggregate, compiled where)
         self._by_record: dict[str, list[tuple[int, int, ir.Aggregate, Any]]] = {}
         self._aggs: list[list[ir.Aggregate]] = []
@@ -196,13 +250,47 @@ class MetricEngine:
             for g in m.groups
         )
 
-    def feed(self, record: str, values: Mapping[str, Any]) -> None:
+    @property
+    def judges(self) -> frozenset[str]:
+        """The record types some metric counts the verdict, a condition or a clock of."""
+        return frozenset(self._judging)
+
+    def judged(
+        self, record: str, values: Mapping[str, Any], clocks: Mapping[str, str] | None
+    ) -> Mapping[str, Any]:
+        """The record's values, with what the policy made of it under `ir.Judged.key`s."""
+        if record not in self._judging:
+            return values
+        out = dict(values)
+        validator = self._validators.get(record)
+        if validator is not None:
+            verdict = validator(values)
+            out["valid:valid"] = None if verdict.unknown else verdict.valid
+            for c in (*verdict.conditions, *verdict.exceptions):
+                out["condition:" + c.id] = c.outcome
+        for name, status in (clocks or {}).items():
+            out["deadline:" + name] = status
+        return out
+
+    def feed(
+        self, record: str, values: Mapping[str, Any], clocks: Mapping[str, str] | None = None
+    ) -> None:
+        """One record.  `clocks`: the status of each of its deadlines (`clock_statuses` of its
+        timeline), or None when there is no event log to compute them from."""
         keys: dict[int, tuple[Any, ...]] = {}  # per metric: the group this record falls in
+        values = self.judged(record, values, clocks)
         for mi, ai, agg, where in self._by_record.get(record, ()):
             key = keys.get(mi)
             if key is None:
                 key = keys[mi] = self.group_of(self.metrics[mi], values)
                 self._groups[mi].setdefault(key, None)
+            if clocks is None and (mi, ai) in self._clocked:
+                names = ", ".join(self.metrics[mi].clocks)
+                self._no_clocks.setdefault(mi, NO_CLOCKS.format(clocks=names))
+                continue
+            if (mi, ai) in self._verdicts and record not in self._validators:
+                self._no_clocks.setdefault(mi, NO_VERDICT.format(record=record))
+                continue
             if where is not None and where(values) is not True:
                 continue
             x = None
@@ -224,6 +312,13 @@ class MetricEngine:
         return out
 
     def result(self, mi: int, key: tuple[Any, ...]) -> MetricResult:
+        if mi in self._no_clocks:
+            m = self.metrics[mi]
+            group = tuple(
+                (f"{g.period} of {g.field}" if g.period else g.field, None if v is None else str(v))
+                for g, v in zip(m.groups, key, strict=True)
+            )
+            return MetricResult(m, group, None, "not_applicable", (), self._no_clocks[mi])
         values = [
             (self._state.get((mi, ai, key)) or _Acc()).result(agg)
             for ai, agg in enumerate(self._aggs[mi])

@@ -5,12 +5,19 @@ diagnostics: a metric without a threshold (E311), an unknown aggregate (E312), a
 without the field it needs or with one it cannot add up (E313), a percentile rank outside 0-100
 (E314), a value that is not made of aggregates and numbers (E315), a threshold of another kind
 than the value (E316), a grouping field some record lacks (E317), an unknown period (E318).
+
+An aggregate's `where` may also read what the policy made of the record (`ir.Judged`): `valid`
+(the verdict), a condition of the record's validity block by its id, and a deadline of the
+record by its name, whose value is its status (`reply = met`).  Their misuse: `valid` or a
+condition id on a record without a validity block (E319), a name that is both a condition and a
+deadline (E320; a field of the same name keeps its meaning: the field is read), a deadline's
+status used as a yes/no test without comparing it (E321).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from csdsl import ir
 from csdsl.diagnostics import did_you_mean
@@ -18,10 +25,69 @@ from csdsl.syntax import ast
 from csdsl.syntax.format import expr_text
 
 if TYPE_CHECKING:
-    from csdsl.check.lower import Lowering
+    from csdsl.check.lower import Exprs, Lowering
 
 Kind = ir.Kind
 _NUMERIC = (Kind.INT, Kind.NUMBER)
+
+
+def _where_exprs(o: Lowering, record: ir.Record) -> Exprs:
+    """The lowering of a metric's `where` over `record`: a record's fields, as in a condition,
+    and its verdict, conditions and deadlines."""
+    from csdsl.check.lower import Exprs
+
+    validity = o.validities.get(record.name)
+    conditions = (
+        {c.id for c in (*validity.conditions, *validity.exceptions)}
+        if validity is not None
+        else set()
+    )
+    deadlines = {d.name for d in o.deadlines.values() if d.record == record.name}
+
+    class WhereExprs(Exprs):
+        def pair(self, left: ast.Expr, right: ast.Expr) -> tuple[ir.Expr, ir.Expr]:
+            if (
+                isinstance(left, ast.Name)
+                and left.id in deadlines
+                and record.field(left.id) is None
+            ):  # `reply = met`
+                lx = self.lower(left)
+                if lx.type.kind is Kind.ERROR and isinstance(right, ast.Name):
+                    return lx, ir.Const(None, ir.ERROR, right.span)  # reported once, on `left`
+                enum = lx.type if lx.type.kind is Kind.ENUM else None
+                return lx, self.lower(right, enum, f"the status of deadline `{left.id}`")
+            return super().pair(left, right)
+
+        def name(
+            self, e: ast.Name, expect_enum: ir.Type | None, owner: str | None = None
+        ) -> ir.Expr:
+            if expect_enum is not None or record.field(e.id) is not None:
+                return super().name(e, expect_enum, owner)  # a field keeps its meaning
+            if e.id in conditions and e.id in deadlines:
+                o.err(
+                    "E320",
+                    f"`{e.id}` is both a condition and a deadline of `{record.name}`: a metric "
+                    "cannot tell which it counts",
+                    e.span,
+                    "rename the condition or the deadline",
+                )
+                return ir.Const(None, ir.ERROR, e.span)
+            if e.id == "valid" or e.id in conditions:
+                if validity is None:
+                    o.err(
+                        "E319",
+                        f"`{e.id}`: record `{record.name}` has no validity block, so no verdict",
+                        e.span,
+                        "count a verdict over the record a `valid ... when` block judges",
+                    )
+                    return ir.Const(None, ir.ERROR, e.span)
+                kind: Any = "valid" if e.id == "valid" else "condition"
+                return ir.Judged(kind, e.id, ir.BOOL, e.span)
+            if e.id in deadlines:
+                return ir.Judged("deadline", e.id, ir.STATUS, e.span)
+            return super().name(e, expect_enum, owner)
+
+    return WhereExprs(o, record)
 
 
 class _Metric:
@@ -73,7 +139,6 @@ class _Metric:
         return ir.ERROR
 
     def aggregate(self, e: ast.Call) -> ir.MExpr:
-        from csdsl.check.lower import Exprs
 
         o = self.o
         func = e.func.name
@@ -143,8 +208,17 @@ class _Metric:
             )
         where = None
         if e.where is not None:
-            where = Exprs(o, record).lower(e.where)
-            if where.type.kind not in (Kind.BOOL, Kind.ERROR):
+            where = _where_exprs(o, record).lower(e.where)
+            if isinstance(where, ir.Judged) and where.kind == "deadline":
+                o.err(
+                    "E321",
+                    f"`{where.name}` is a deadline: its status is met, breached, pending or "
+                    "not_applicable, not yes or no",
+                    e.where.span,
+                    f"compare it: `where {where.name} = met`, "
+                    f"`where {where.name} in [met, breached]`",
+                )
+            elif where.type.kind not in (Kind.BOOL, Kind.ERROR):
                 o.err(
                     "E302",
                     f"the `where` of `{func}` is {where.type.kind.value}, not a yes/no test",

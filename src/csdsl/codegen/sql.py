@@ -73,7 +73,9 @@ duration percentile below rank 100/1024 (about 0.098); grouping a metric by a nu
 or a datetime without a period, or by fields of different types; names SQL cannot tell apart
 (DuckDB and Spark ignore case), or that clash with the output's own columns.  Deadlines,
 escalations and transcript rules are not part of the SQL target (they read event logs and
-transcripts): the script says so at the top, and `csdsl` runs them.
+transcripts): the script says so at the top, and `csdsl` runs them; so are the metrics that
+count a verdict, a condition or a deadline's status (`ir.Metric.judged`), each named at the top
+with the reason (`metric()` on one raises `SqlUnsupported`).
 """
 
 from __future__ import annotations
@@ -777,6 +779,8 @@ class _Compiler:
     def metric(self, m: ir.Metric) -> _Statement:
         clause = f"metric `{m.name}`"
         aggs = ir.aggregates(m.value)
+        if m.judged:
+            raise SqlUnsupported(m.judged[0].span, clause, _judged_why(m))
         for r in m.records:
             _record_columns(self.record(r), m.span, clause)
         kinds = [self.group_kind(m, g, clause) for g in m.groups]
@@ -1033,9 +1037,9 @@ class _Compiler:
     def script(self) -> str:
         p = self.ir
         statements = [self.validity(v) for v in p.validities]
-        statements += [self.metric(m) for m in p.metrics]
+        statements += [self.metric(m) for m in p.metrics if not m.judged]
         views = [f"{v.record}_validity" for v in p.validities] + [
-            f"{m.name}_metric" for m in p.metrics
+            f"{m.name}_metric" for m in p.metrics if not m.judged
         ]
         tables = [self.tables.get(r.name, r.name) for r in p.records]
         _distinct([*views, *tables], Span(p.file, 1, 1, 1, 1), "the policy", "the views and tables")
@@ -1061,6 +1065,7 @@ class _Compiler:
             "event logs and transcripts; run them with csdsl)"
             + (f"; this policy has {', '.join(left_out)}" if left_out else "")
         )
+        head += [f"left out: metric `{m.name}`: {_judged_why(m)}" for m in p.metrics if m.judged]
         if not statements:
             head.append("this policy has no validity block and no metric: nothing to compute")
         out = ["\n".join("-- " + _comment(line) for line in head)]
@@ -1068,6 +1073,21 @@ class _Compiler:
             text = "\n".join("-- " + _comment(line) for line in st.comments)
             out.append(text + "\n" + st.sql.sql(dialect=self.d.name, pretty=True) + ";")
         return "\n\n".join(out) + "\n"
+
+
+def _judged_why(m: ir.Metric) -> str:
+    """Why a metric that counts a verdict, a condition or a clock has no SQL form."""
+    j = m.judged[0]
+    what = {
+        "valid": "the verdict `valid`",
+        "condition": f"whether condition `{j.name}` matched",
+        "deadline": f"the status of deadline `{j.name}`",
+    }[j.kind]
+    source = "the event log" if j.kind == "deadline" else "the validity block"
+    return (
+        f"it counts {what}, judged per record from {source}, not read from a table's "
+        "columns; `csdsl audit` computes it"
+    )
 
 
 def _show(value: Any) -> str:

@@ -130,6 +130,8 @@ def _expr(e: ir.Expr, top: bool) -> str:
         return value(e.value, e.type)
     if isinstance(e, ir.FieldRef):
         return e.name
+    if isinstance(e, ir.Judged):  # a metric's: the verdict, a condition, a deadline's status
+        return f"the status of {e.name}" if e.kind == "deadline" else e.name
     if isinstance(e, ir.Neg):
         return "minus " + _operand(e.operand, True)
     if isinstance(e, ir.Arith):
