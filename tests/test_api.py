@@ -47,7 +47,9 @@ def test_header_is_exposed(policy: csdsl.Policy) -> None:
 def test_validate_a_record(policy: csdsl.Policy) -> None:
     v = policy.validate(GOOD)
     assert (v.valid, v.matched, v.record_id) == (False, (), "C-1")
-    v = policy.validate({**GOOD, "agent_rude": True, "issue_recorded": False})
+    v = policy.validate(
+        {**GOOD, "agent_rude": True, "issue_recorded": False, "dispatch_blocked": True}
+    )
     assert v.valid and v.matched == ("rude_attitude", "unrecorded")
 
 

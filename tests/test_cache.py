@@ -70,8 +70,8 @@ def test_an_edit_to_an_included_file_invalidates_the_entry(
     before = csdsl.load(path, cache=True)
     handling = policies / "complaint_handling.csp"
     text = handling.read_text(encoding="utf-8")
-    assert "at most 48h" in text
-    handling.write_text(text.replace("at most 48h", "at most 24h"), encoding="utf-8")
+    assert "within 24h when" in text
+    handling.write_text(text.replace("within 24h when", "within 12h when"), encoding="utf-8")
     after = csdsl.load(path, cache=True)
     assert len(calls) == 2
     assert after.ir != before.ir

@@ -151,7 +151,7 @@ def test_validate_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path: Pat
 def test_test_verb(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out, _ = run(capsys, "test", SEED)
     assert code == 0
-    assert out.splitlines()[-1] == "18 passed, 0 failed"
+    assert out.splitlines()[-1] == "20 passed, 0 failed"
     wrong = tmp_path / "wrong.csp"
     shutil.copy(SEED, wrong)
     text = wrong.read_text(encoding="utf-8").replace(
@@ -160,11 +160,11 @@ def test_test_verb(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     wrong.write_text(text, encoding="utf-8")
     code, out, _ = run(capsys, "test", str(wrong))
     assert code == 1
-    assert out.splitlines()[-1] == "17 passed, 1 failed"
+    assert out.splitlines()[-1] == "19 passed, 1 failed"
     assert "did not match `data_loss`; also matched `rude_attitude`" in out
     code, out, _ = run(capsys, "test", str(wrong), "--format", "json")
     report = json.loads(out)
-    assert (report["passed"], report["failed"]) == (17, 1)
+    assert (report["passed"], report["failed"]) == (19, 1)
 
 
 def test_fmt_check_on_stdin(
@@ -183,7 +183,7 @@ def test_test_runs_every_file_even_after_one_that_does_not_compile(
     broken = write(tmp_path, "broken.csp", "record R { a: bool\n")
     code, out, err = run(capsys, "test", broken, SEED)
     assert code == 2 and "E106" in err
-    assert out.splitlines()[-1] == "18 passed, 0 failed"
+    assert out.splitlines()[-1] == "20 passed, 0 failed"
     assert f"not run: {broken} (does not compile)" in out
     code, out, _ = run(capsys, "check", broken, "missing.csp")
     assert code == 2 and out.splitlines()[-1] == "1 file checked: 1 error, 0 warnings"

@@ -178,7 +178,12 @@ def test_single_flips_of_a_valid_and_an_invalid_complaint(
     assert e.size == 1
     assert [f.text(e.noun) for f in e.flips] == [
         "set `issue_recorded` to true and the complaint is no longer valid "
-        "(condition `unrecorded`, policies/complaint_validity.csp:41)"
+        "(condition `unrecorded`, policies/complaint_validity.csp:41)",
+        # 000 二(4)'s consequence: the work was not blocked, or nobody knows whether it was
+        "set `dispatch_blocked` to false and the complaint is no longer valid "
+        "(condition `unrecorded`, policies/complaint_validity.csp:41)",
+        "set `dispatch_blocked` to missing and the complaint is no longer valid "
+        "(condition `unrecorded`, policies/complaint_validity.csp:41)",
     ]
     e = explain(policy, _by_id(complaints, "C-20241029-0001"))  # invalid
     texts = [f.text(e.noun) for f in e.flips]
@@ -214,12 +219,13 @@ def test_loss_amount_boundary(policy: Policy, complaints: list[dict[str, Any]]) 
 def test_valid_by_two_conditions_needs_a_pair(policy: Policy) -> None:
     ordinary = {ex.id: ex for ex in policy.ir.examples}["ordinary"]
     raw = {"id": "two", **{k: json_value(v) for k, v in ordinary.values}}
-    raw |= {"agent_rude": True, "issue_recorded": False}
+    raw |= {"agent_rude": True, "issue_recorded": False, "dispatch_blocked": True}
     e = explain(policy, raw)
     assert e.verdict.matched == ("rude_attitude", "unrecorded")
     assert e.size == 2
     assert [[(c.field, c.new) for c in f.changes] for f in e.flips] == [
-        [("agent_rude", False), ("issue_recorded", True)]
+        [("agent_rude", False), ("issue_recorded", True)],
+        [("agent_rude", False), ("dispatch_blocked", False)],
     ]
     assert [c.id for c in e.flips[0].because] == ["rude_attitude", "unrecorded"]
     assert_flips_verified(policy, e, raw, "Complaint")
@@ -239,7 +245,7 @@ def test_deterministic(policy: Policy, complaints: list[dict[str, Any]]) -> None
 def test_budget_is_a_bound(policy: Policy) -> None:
     ordinary = {ex.id: ex for ex in policy.ir.examples}["ordinary"]
     raw = {"id": "two", **{k: json_value(v) for k, v in ordinary.values}}
-    raw |= {"agent_rude": True, "issue_recorded": False}
+    raw |= {"agent_rude": True, "issue_recorded": False, "dispatch_blocked": True}
     e = explain(policy, raw, max_tries=5)
     assert e.tries == 5 and e.exhausted and e.flips == ()
     assert "within the search budget" in e.to_text()

@@ -66,7 +66,7 @@ def expected(r: dict[str, Any]) -> list[str]:
         out.append("missed_task")
     if _bool(r["data_lost"]) and float(r["loss_amount"]) > 0:
         out.append("data_loss")
-    if not _bool(r["issue_recorded"]):
+    if not _bool(r["issue_recorded"]) and _bool(r.get("dispatch_blocked")):
         out.append("unrecorded")
     delay = _hours(r.get("feedback_form_delay"))
     if delay is None or delay > 24:
