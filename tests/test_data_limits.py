@@ -149,3 +149,15 @@ def test_a_json_array_with_stray_commas_loses_no_record(tmp_path: Path) -> None:
         (3, "R001"),
     ]
     assert records.count_rows(str(data)) == 4
+
+
+@pytest.mark.parametrize(
+    "text", ["2024-03-11T10:00\x00", "2024-03-11T10:00\x1f", "\u30002024-03-11T10:00"]
+)
+def test_a_datetime_with_a_stray_character_is_refused(text: str) -> None:
+    # fromisoformat let a NUL, a control character or an ideographic space through
+    from csdsl import values
+
+    with pytest.raises(ValueError, match="is not an ISO 8601 datetime"):
+        values.parse_datetime(text)
+    assert values.parse_datetime(" 2024-03-11T10:00 ").hour == 10  # spaces around are fine

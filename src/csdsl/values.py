@@ -103,12 +103,20 @@ def canonical_compact(seconds: int) -> str:
     return out
 
 
+_DATETIME_CHARS = re.compile(r"[0-9T:+\-.,Z tz]+")  # what ISO 8601 spells a datetime with
+
+
 def parse_datetime(text: str) -> dt.datetime:
     """ISO 8601 date and time, with or without an offset (`Z` allowed).  A bare date is refused,
     and so is a datetime within a day of the ends of the calendar (`in_range`)."""
     s = text.strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
         raise ValueError(f"`{text}` is a date without a time; a datetime needs a time of day")
+    if _DATETIME_CHARS.fullmatch(s) is None or s != text.strip(" \t\r\n"):
+        # fromisoformat lets a NUL, a control character or an ideographic space slip through
+        raise ValueError(
+            f"`{text}` is not an ISO 8601 datetime (e.g. `2024-10-29T09:00:00+08:00`)"
+        )
     try:
         moment = dt.datetime.fromisoformat(s)
     except ValueError:
