@@ -146,5 +146,5 @@ def test_explain_spells_suggested_times_on_the_zones_clock(tmp_path: Path) -> No
 def test_a_now_that_is_not_a_datetime_is_a_type_error(files: tuple[Path, Path, Path]) -> None:
     policy_path, records, events = files
     policy = csdsl.load(policy_path)
-    with pytest.raises(TypeError, match="must be a datetime.datetime, not str"):
+    with pytest.raises(TypeError, match=r"must be a datetime\.datetime, not str"):
         policy.timeline_file(records, events, "2024-06-03T10:30")  # type: ignore[arg-type]

@@ -114,9 +114,7 @@ def parse_datetime(text: str) -> dt.datetime:
         raise ValueError(f"`{text}` is a date without a time; a datetime needs a time of day")
     if _DATETIME_CHARS.fullmatch(s) is None or s != text.strip(" \t\r\n"):
         # fromisoformat lets a NUL, a control character or an ideographic space slip through
-        raise ValueError(
-            f"`{text}` is not an ISO 8601 datetime (e.g. `2024-10-29T09:00:00+08:00`)"
-        )
+        raise ValueError(f"`{text}` is not an ISO 8601 datetime (e.g. `2024-10-29T09:00:00+08:00`)")
     try:
         moment = dt.datetime.fromisoformat(s)
     except ValueError:
