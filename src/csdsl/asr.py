@@ -94,6 +94,11 @@ class _Parsed(NamedTuple):
     skipped: Counter[str]
 
 
+class RolesNeeded(InputError):
+    """An export whose speaker labels need a role map (`--roles`, `roles=`): a matter of how
+    the command was given, not a fault of the file."""
+
+
 def parse_roles(text: str) -> dict[str, str]:
     """`0=agent,1=customer` (or `spk_0=agent`, `SUPERVISOR=ignore`) as a label-to-role map.
 
@@ -533,14 +538,14 @@ def _resolve(p: Path, fmt: str, parsed: _Parsed, roles: dict[str, str]) -> dict[
             example = ",".join(
                 f"{label}={out.get(label, '<agent|customer|ignore>')}" for label in shown
             )
-            raise InputError(
+            raise RolesNeeded(
                 f"{p}: no role for {', '.join(f'`{u}`' for u in unknown)} "
                 f"({parsed.labels_are} found: {found}); map every one, e.g. --roles {example}"
             )
         guess = ["agent", "customer"] + ["customer"] * (len(labels) - 2)
         pairs = dict(zip(labels, guess, strict=False))
         example = ",".join(f"{label}={role}" for label, role in pairs.items())
-        raise InputError(
+        raise RolesNeeded(
             f"{p}: {_VENDOR[fmt]} {parsed.labels_are} {found} say nothing about who is the "
             f"agent; give a role map, e.g. --roles {example} (in Python, roles={pairs!r})"
         )

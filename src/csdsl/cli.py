@@ -463,7 +463,7 @@ def _num(x: float) -> str:
 
 def _transcript_rows(policy: Policy, args: argparse.Namespace) -> Iterator[TranscriptRow]:
     """The transcripts of every input file: IO.md JSONL/JSON, or exports imported one per file."""
-    from csdsl.asr import import_export, parse_roles
+    from csdsl.asr import RolesNeeded, import_export, parse_roles
 
     try:
         roles = parse_roles(args.roles) if args.roles else None
@@ -489,6 +489,8 @@ def _transcript_rows(policy: Policy, args: argparse.Namespace) -> Iterator[Trans
         # imported is that file's bad row (T006), and the files after it are still judged
         try:
             transcript = import_export(path, fmt, roles)
+        except RolesNeeded:
+            raise  # the command needs --roles: a usage error, for every file alike
         except InputError as exc:
             yield TranscriptRow(0, path, None, RowError("T006", str(exc)))
             continue
