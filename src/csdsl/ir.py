@@ -286,6 +286,29 @@ class ClockExpectation:
     span: Span = _span()
 
 
+CitedKind: TypeAlias = TLiteral[
+    "condition",
+    "exception",
+    "deadline",
+    "escalation",
+    "metric",
+    "invariant",
+    "transcript rule",
+    "situation",
+]
+
+
+@attrs.frozen
+class Citation:
+    """The sections of the standards a clause encodes (`cites { reply_48h: "002 八 ..." }`):
+    each ref is `SEED SECTION`, e.g. `002 八 投诉答复时间`, `004 篇5 15 不可以`."""
+
+    clause: str  # a condition's or rule's id, a deadline's or metric's name, `s16.reply`
+    kind: CitedKind
+    refs: tuple[str, ...]
+    span: Span = _span()
+
+
 @attrs.frozen
 class Policy:
     name: str | None
@@ -304,6 +327,7 @@ class Policy:
     transcript_examples: tuple[TranscriptExample, ...] = ()
     metrics: tuple[Metric, ...] = ()
     invariants: tuple[Invariant, ...] = ()
+    citations: tuple[Citation, ...] = ()
 
     def calendar(self, name: str) -> WorkCalendar | None:
         return dict(self.calendars).get(name)

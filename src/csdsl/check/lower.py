@@ -16,6 +16,7 @@ from pathlib import Path
 
 from csdsl import ir
 from csdsl.calendar import WorkCalendar
+from csdsl.check.citations import clause_kinds, lower_citations
 from csdsl.check.invariants import lower_invariants
 from csdsl.check.metrics import lower_metrics
 from csdsl.check.modules import Graph
@@ -193,6 +194,18 @@ class Lowering:
             transcript_examples=tuple(lowered_t),
             metrics=tuple(metrics),
             invariants=tuple(invariants),
+            citations=lower_citations(
+                self,
+                [i for i in root.items if isinstance(i, ast.CitesDecl)],
+                clause_kinds(
+                    lowered_v,
+                    tuple(self.deadlines.values()),
+                    self.escalations,
+                    metrics,
+                    invariants,
+                    tr_rules,
+                ),
+            ),
         )
 
     def scope(self, root_key: str) -> tuple[list[str], list[str]]:

@@ -704,6 +704,23 @@ class InvariantDecl:
     span: Span = _span()
 
 
+@attrs.frozen
+class CiteItem:
+    """`reply_48h: "002 八 投诉答复时间", "002 八 投诉解决时限"`: a clause (a condition, a
+    deadline, an escalation, a metric, an invariant, a transcript rule or situation, or a
+    situation's rule `s16.reply`) and the sections of the standards it encodes."""
+
+    clause: RuleRef
+    refs: tuple[String, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class CitesDecl:
+    items: tuple[CiteItem, ...]
+    span: Span = _span()
+
+
 Item: TypeAlias = (
     Import
     | RecordDecl
@@ -717,6 +734,7 @@ Item: TypeAlias = (
     | TranscriptExample
     | MetricDecl
     | InvariantDecl
+    | CitesDecl
 )
 
 

@@ -408,6 +408,14 @@ class Builder(Transformer[Token, ast.Module]):
             self._ident(name), tuple(self.string([t]) for t in items), span=self._span(c)
         )
 
+    # -- citations ----------------------------------------------------------------------------
+    def cites_decl(self, c: list[Any]) -> ast.CitesDecl:
+        return ast.CitesDecl(tuple(_named(c)), span=self._span(c))
+
+    def cite_item(self, c: list[Any]) -> ast.CiteItem:
+        clause, *refs = _named(c)
+        return ast.CiteItem(clause, tuple(self.string([t]) for t in refs), span=self._span(c))
+
     # -- transcript rules ---------------------------------------------------------------------
     def transcript_decl(self, c: list[Any]) -> ast.TranscriptRules:
         return ast.TranscriptRules(tuple(_named(c)), span=self._span(c))

@@ -284,6 +284,8 @@ def format_module(module: ast.Module) -> str:
             _metric(p, item)
         elif isinstance(item, ast.InvariantDecl):
             _invariant(p, item)
+        elif isinstance(item, ast.CitesDecl):
+            _cites(p, item)
         else:
             _block(p, item)
         previous = item
@@ -495,6 +497,19 @@ def _block(p: _Printer, b: ast.CalendarDecl | ast.DeadlineDecl | ast.EscalationD
     for stmt in b.stmts:
         p.clause(stmt.span.line, stmt.span.end_line, 1, [stmt_text(stmt)])
     _close(p, b.span.end_line, 0)
+
+
+def _cites(p: _Printer, d: ast.CitesDecl) -> None:
+    _open(p, d.span, "cites {", d.items[0].span.line if d.items else None)
+    for x in d.items:
+        ref = x.clause.name.name + (f".{x.clause.member.name}" if x.clause.member else "")
+        p.clause(
+            x.span.line,
+            x.span.end_line,
+            1,
+            [f"{ref}: " + ", ".join(quote(r.value) for r in x.refs)],
+        )
+    _close(p, d.span.end_line, 0)
 
 
 def _phrases(p: _Printer, d: ast.PhrasesDecl) -> None:

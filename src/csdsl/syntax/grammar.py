@@ -142,6 +142,7 @@ TOP_LEVEL = (
     "transcript",
     "metric",
     "invariant",
+    "cites",
 )
 
 
