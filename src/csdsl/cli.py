@@ -875,6 +875,41 @@ def cmd_doc(args: argparse.Namespace) -> int:
     return _write_or_print(text, args.output)
 
 
+def cmd_trace(args: argparse.Namespace) -> int:
+    from csdsl import trace
+
+    policies = []
+    for path in args.policies:
+        policy = _load(path)
+        if policy is None:
+            return USAGE
+        policies.append(policy)
+    try:
+        entries = trace.read_index(args.standards)
+    except InputError as exc:
+        _err(f"csdsl: {exc}")
+        return USAGE
+    matrix = trace.build(entries, policies)
+    text = (
+        dumps(matrix.to_json(), indent=2) + "\n"
+        if args.format == "json"
+        else trace.render_markdown(matrix, args.standards, args.policies)
+    )
+    for problem in matrix.problems:
+        _err(one_line(f"csdsl: {problem}"))
+    if args.check is not None:
+        try:
+            current = Path(args.check).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            current = None
+        if current != text:
+            _err(f"csdsl: {args.check} is not the matrix of today's policies; regenerate it")
+            return FAILED
+        return FAILED if matrix.problems else OK
+    status = _write_or_print(text, args.output)
+    return status if status != OK else (FAILED if matrix.problems else OK)
+
+
 def _one_record(spec: str) -> tuple[dict[str, Any], str]:
     """RECORD: inline JSON (`{...}`), `-` (stdin), a .json file with one object, or
     `FILE:LINE` (one line of a JSONL file)."""
@@ -1116,6 +1151,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-o", "--output", metavar="OUT", help="file to write (default: stdout)")
     p.set_defaults(run=cmd_doc)
+
+    p = verb(
+        "trace",
+        "the traceability matrix: where each sentence of the standards went (cites blocks)",
+        False,
+    )
+    p.add_argument("policies", nargs="+", metavar="POLICY")
+    p.add_argument(
+        "--standards",
+        required=True,
+        metavar="INDEX",
+        help="the index of the standards' sentences (JSON lines, e.g. "
+        "policies/standards/index.jsonl)",
+    )
+    p.add_argument("--format", choices=("md", "json"), default="md", help="md (default) or json")
+    p.add_argument("-o", "--output", metavar="OUT", help="file to write (default: stdout)")
+    p.add_argument(
+        "--check",
+        metavar="FILE",
+        help="write nothing; exit 1 if FILE differs from what would be written",
+    )
+    p.set_defaults(run=cmd_trace)
 
     p = verb("explain", "why a record is (not) valid, and the smallest changes that flip it")
     p.add_argument("policy", metavar="POLICY")
