@@ -1,0 +1,278 @@
+"""The `csdsl` command line (verbs and exit codes as in IO.md).
+
+In: argv.  Out: text for people (default) or JSON (`--format json`) on stdout, messages on
+stderr, and the exit code: 0 ran, 1 the check asked for failed, 2 usage error / a policy that
+does not compile / an unreadable input / an output path that cannot be written.  Bad input
+never ends in a traceback.
+
+Every line printed goes through `report.printable` (a record id or a transcript's text cannot
+act on the terminal, and a lone surrogate cannot fail to encode) and every JSON document
+through `report.dumps` (strict RFC 8259: never `NaN` or `Infinity`).  With `--format json`, a
+policy that does not compile (or does not exist) is reported as a JSON array of diagnostics on
+standard output, as `check --format json` prints them, besides the text on standard error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from csdsl import __version__
+from csdsl.cli.console import OK, USAGE, robust_streams, write_err
+from csdsl.cli.data_verbs import cmd_audit, cmd_timeline, cmd_transcripts, cmd_validate
+from csdsl.cli.policy_verbs import (
+    DIALECTS,
+    TARGETS,
+    cmd_check,
+    cmd_compile,
+    cmd_diff,
+    cmd_doc,
+    cmd_explain,
+    cmd_fmt,
+    cmd_test,
+    cmd_trace,
+    cmd_verify,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="csdsl", description="Compile and run customer-service policies (.csp files)."
+    )
+    parser.add_argument("--version", action="version", version=f"csdsl {__version__}")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+
+    def verb(name: str, help_text: str, formats: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if formats:
+            p.add_argument(
+                "--format",
+                choices=("text", "json"),
+                default="text",
+                help="text for people (default) or JSON for programs",
+            )
+        return p
+
+    p = verb("check", "parse, resolve, type-check and consistency-check policy files")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(run=cmd_check)
+
+    p = verb("fmt", "rewrite policy files in the canonical layout (comments kept)", formats=False)
+    p.add_argument("files", nargs="+", metavar="FILE", help="files to format; `-` for stdin")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; exit 1 if a file is not in canonical layout",
+    )
+    p.set_defaults(run=cmd_fmt)
+
+    p = verb("validate", "complaint validity per record of a JSONL, JSON or CSV file")
+    p.add_argument("policy", metavar="POLICY")
+    p.add_argument("records", metavar="RECORDS", help=".jsonl, .json, .csv, or - for stdin")
+    p.add_argument("--record", metavar="NAME", help="the record type (if several have rules)")
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="show, for each condition, its outcome, clause and the values it read",
+    )
+    p.set_defaults(run=cmd_validate)
+
+    p = verb("timeline", "due times per record, and met/breached/pending against an event log")
+    p.add_argument("policy", metavar="POLICY")
+    p.add_argument("records", metavar="RECORDS", help=".jsonl, .json, .csv, or - for stdin")
+    p.add_argument("--events", metavar="EVENTS", help="event log: .jsonl, .json or .csv")
+    p.add_argument(
+        "--now",
+        metavar="DATETIME",
+        help="judge open clocks at this moment (ISO 8601; default: leave them pending)",
+    )
+    p.add_argument("--record", metavar="NAME", help="the record type (if several have clocks)")
+    p.set_defaults(run=cmd_timeline)
+
+    p = verb("transcripts", "phrase and timing rules per transcript, with a QA score")
+    p.add_argument("policy", metavar="POLICY")
+    p.add_argument(
+        "transcripts",
+        nargs="+",
+        metavar="TRANSCRIPTS",
+        help=".jsonl or .json in the IO.md shape (- for stdin), or exports with --from",
+    )
+    p.add_argument(
+        "--from",
+        dest="source",
+        choices=("amazon", "alibaba", "azure", "vtt", "srt"),
+        help="read each file as one exported call (.vtt and .srt are recognised by name)",
+    )
+    p.add_argument(
+        "--roles",
+        metavar="MAP",
+        help="which channel or speaker label is which role, e.g. `0=agent,1=customer`",
+    )
+    p.set_defaults(run=cmd_transcripts)
+
+    p = verb(
+        "audit",
+        "validity, deadlines, transcripts and KPIs over a period's exports, as one report",
+    )
+    p.add_argument(
+        "policy",
+        nargs="+",
+        metavar="POLICY",
+        help="the policy; several versions of it, each judging the records of its period",
+    )
+    p.add_argument("--out", required=True, metavar="DIR", help="where the reports are written")
+    p.add_argument(
+        "--records",
+        action="append",
+        default=[],
+        metavar="[TYPE=]FILE",
+        help="records (.jsonl, .json, .csv); TYPE= for each type but the main one; repeatable",
+    )
+    p.add_argument("--events", metavar="EVENTS", help="event log of the records' cases")
+    p.add_argument("--transcripts", metavar="FILE", help="transcripts, .jsonl or .json")
+    p.add_argument(
+        "--engine",
+        choices=("python", "duckdb"),
+        default="python",
+        help="python (the reference) or duckdb (validity and KPIs in SQL, for large exports)",
+    )
+    p.add_argument(
+        "--now",
+        metavar="DATETIME",
+        help="judge open clocks at this moment (default: the event log's last event)",
+    )
+    p.add_argument(
+        "--fail-on",
+        choices=("violation", "error"),
+        help="exit 1 on any finding or failing KPI (violation), or on any bad row (error)",
+    )
+    p.add_argument(
+        "--progress",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="progress bar on standard error (auto: only on a terminal)",
+    )
+    p.set_defaults(run=cmd_audit)
+
+    p = verb("test", "run the examples in policy files")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(run=cmd_test)
+
+    from csdsl.assure import VERIFY_MAX_EXAMPLES as MAX_EXAMPLES
+
+    p = verb("verify", "search for records that break the policies' invariants")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument(
+        "--max-examples",
+        type=int,
+        default=MAX_EXAMPLES,
+        metavar="N",
+        help=f"records to try per invariant (default {MAX_EXAMPLES})",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the search (default 0)")
+    p.set_defaults(run=cmd_verify)
+
+    p = verb("compile", "emit a standalone checker: a Python module, SQL, or the IR as JSON", False)
+    p.add_argument("policy", metavar="POLICY")
+    p.add_argument("--target", required=True, choices=TARGETS, help="what to emit")
+    p.add_argument(
+        "--dialect",
+        choices=DIALECTS,
+        help="SQL dialect of --target sql (default duckdb); only with --target sql",
+    )
+    p.add_argument("-o", "--output", metavar="OUT", help="file to write (default: stdout)")
+    p.set_defaults(run=cmd_compile)
+
+    p = verb("doc", "a readable rendering of a policy for sign-off (HTML or Markdown)", False)
+    p.add_argument("policy", metavar="POLICY")
+    p.add_argument(
+        "--format",
+        choices=("html", "md"),
+        help="html (default) or md; by default md when OUT ends in .md",
+    )
+    p.add_argument("-o", "--output", metavar="OUT", help="file to write (default: stdout)")
+    p.set_defaults(run=cmd_doc)
+
+    p = verb(
+        "trace",
+        "the traceability matrix: where each sentence of the standards went (cites blocks)",
+        False,
+    )
+    p.add_argument("policies", nargs="+", metavar="POLICY")
+    p.add_argument(
+        "--standards",
+        required=True,
+        metavar="INDEX",
+        help="the index of the standards' sentences (JSON lines, e.g. "
+        "policies/standards/index.jsonl)",
+    )
+    p.add_argument("--format", choices=("md", "json"), default="md", help="md (default) or json")
+    p.add_argument("-o", "--output", metavar="OUT", help="file to write (default: stdout)")
+    p.add_argument(
+        "--check",
+        metavar="FILE",
+        help="write nothing; exit 1 if FILE differs from what would be written",
+    )
+    p.set_defaults(run=cmd_trace)
+
+    p = verb("explain", "why a record is (not) valid, and the smallest changes that flip it")
+    p.add_argument("policy", metavar="POLICY")
+    p.add_argument(
+        "record_spec",
+        metavar="RECORD",
+        help="a .json file with one object, FILE:LINE of a JSONL file, `-`, or inline `{...}`",
+    )
+    p.add_argument("--record", metavar="NAME", help="the record type (if several have rules)")
+    p.set_defaults(run=cmd_explain)
+
+    p = verb("diff", "clauses changed between two versions, and records judged differently")
+    p.add_argument("old", metavar="OLD")
+    p.add_argument("new", metavar="NEW")
+    p.add_argument(
+        "--records",
+        action="append",
+        default=[],
+        metavar="[TYPE=]FILE",
+        help="real records to look for witnesses in; repeatable",
+    )
+    p.add_argument("--events", metavar="EVENTS", help="event log for the records' clocks")
+    p.add_argument(
+        "--max-examples",
+        type=int,
+        default=200,
+        metavar="N",
+        help="generated records to try per record type (default 200)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the generated records")
+    p.set_defaults(run=cmd_diff)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code) if isinstance(exc.code, int) else USAGE
+    args.argv = list(sys.argv[1:] if argv is None else argv)
+    robust_streams()
+    try:
+        code: int = args.run(args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # the reader went away (e.g. `| head`); that is not an error of ours
+        sys.stderr.close()
+        return OK
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug in csdsl, never the user's input: say so, briefly
+        if os.environ.get("CSDSL_DEBUG"):
+            raise
+        write_err(
+            f"csdsl: internal error ({type(exc).__name__}: {exc}); this is a bug in csdsl, "
+            "not in your input. Rerun with CSDSL_DEBUG=1 for the traceback and report it."
+        )
+        return USAGE

@@ -1,0 +1,499 @@
+"""The verbs that run a policy over data: `validate`, `timeline`, `transcripts` and
+`audit`."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import shlex
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from csdsl.api import Policy, RecordError, TranscriptRow
+from csdsl.records import InputError, RepeatedIds, RowError, json_value, loads_json
+from csdsl.report import dumps, one_line
+from csdsl.timeline import Milestone
+from csdsl.values import instant, parse_datetime
+
+if TYPE_CHECKING:
+    from csdsl.qa import Finding as TrFinding
+
+from csdsl.cli.console import (
+    FAILED,
+    OK,
+    USAGE,
+    counted,
+    load_policy,
+    make_out_dir,
+    print_bad_row,
+    unwritable_reason,
+    write_err,
+    write_json_line,
+    write_out,
+)
+
+# ---- validate ----------------------------------------------------------------------------
+
+
+def _why(verdict: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "condition": c.id,
+            "outcome": c.outcome,
+            "clause": {"file": c.file, "line": c.line},
+            "values": {k: json_value(v) for k, v in c.values},
+        }
+        for c in (*verdict.conditions, *verdict.exceptions)
+    ]
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    policy = load_policy(args.policy, args.format)
+    if policy is None:
+        return USAGE
+    try:
+        record_type = policy.record_type(args.record)
+    except KeyError as exc:
+        several = "several" in exc.args[0]
+        write_err(
+            f"csdsl: {args.policy}: {exc.args[0]}" + (" with --record NAME" if several else "")
+        )
+        return USAGE
+    good = bad = valid = 0
+    repeated = RepeatedIds()
+    try:
+        for row in policy.validate_file(args.records, record_type):
+            if row.verdict is None:
+                bad += 1
+                assert row.error is not None
+                print_bad_row(row.line, row.id, row.error, args.format)
+                continue
+            good += 1
+            repeated.see(row.line, row.id)
+            v = row.verdict
+            valid += v.valid
+            if args.format == "json":
+                obj: dict[str, Any] = {
+                    "id": row.id,
+                    "valid": v.valid,
+                    "matched": list(v.matched),
+                    "line": row.line,
+                }
+                if v.excepted:
+                    obj["excepted"] = list(v.excepted)
+                if args.explain:
+                    obj["why"] = _why(v)
+                write_json_line(obj)
+            else:
+                word = "valid" if v.valid else "invalid"
+                because = ", ".join(v.matched) + (
+                    f" (exception: {', '.join(v.excepted)})" if v.excepted else ""
+                )
+                write_out(one_line(f"line {row.line}  {row.id}  {word}  {because}".rstrip()))
+                if args.explain:
+                    for line in v.explain().splitlines()[1:]:  # the verdict line is above
+                        write_out("  " + line)
+    except InputError as exc:
+        write_err(f"csdsl: {exc}")
+        return USAGE
+    write_err(
+        f"{counted(good + bad, 'row')} read: {good} good, {bad} bad; "
+        f"{valid} valid, {good - valid} invalid"
+    )
+    if (warning := repeated.warning(args.records)) is not None:
+        write_err(one_line(f"csdsl: warning: {warning}"))
+    return OK
+
+
+# ---- timeline ----------------------------------------------------------------------------
+
+
+def _iso(v: Any, tz: dt.tzinfo) -> Any:
+    """Datetimes in output are ISO 8601 with offset (in the policy's zone); durations ISO."""
+    if isinstance(v, dt.datetime):
+        return v.astimezone(tz).isoformat()
+    if isinstance(v, dict):
+        return {k: _iso(x, tz) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_iso(x, tz) for x in v]
+    return json_value(v)
+
+
+def _milestone_json(m: Milestone, tz: dt.tzinfo) -> dict[str, Any]:
+    return {
+        "clause": m.clause,
+        "kind": m.kind,
+        "owner": m.owner,
+        "due": _iso(m.due, tz),
+        "status": m.status,
+        "at": _iso(m.at, tz),
+        "late_by": _iso(m.late_by, tz),
+        "cycle": m.cycle,
+        "message": m.message,
+        "source": {"file": m.file, "line": m.line},
+        "provenance": _iso(dict(m.provenance), tz),
+    }
+
+
+def _milestone_text(m: Milestone, tz: dt.tzinfo) -> list[str]:
+    due = _iso(m.due, tz) if m.due is not None else "-"
+    late = f"  late by {_iso(m.late_by, tz)}" if m.late_by else ""
+    cycle = f" #{m.cycle}" if m.cycle > 1 else ""
+    owner = f" ({m.owner})" if m.owner else ""
+    head = f"  {m.status:<14} {m.kind:<10} {m.clause}{cycle}{owner}"
+    lines = [one_line(f"{head}  due {due}{late}  - {m.message}")]
+    p = m.provenance
+    if "start" in p:
+        start = p["start"]
+        why = [
+            f"started by {start['source']} at {_iso(start['at'], tz)}",
+            f"{p['rule']} ({m.file}:{p.get('rule_line', m.line)})",
+        ]
+        if p.get("calendar"):
+            why.append(
+                f"calendar {p['calendar']}" + (f" ({p['dataset']})" if p.get("dataset") else "")
+            )
+        why += [
+            f"paused {_iso(x['from'], tz)} to {_iso(x['to'], tz)}"
+            + (f" ({x['reason']})" if x["reason"] else "")
+            for x in p.get("pauses", [])
+        ]
+        if p.get("closed_skipped"):
+            why.append(f"closed time skipped {_iso(p['closed_skipped'], tz)}")
+        lines.append("      why: " + "; ".join(why))
+    elif "trigger" in p:
+        previous = (
+            f" (previous step {_iso(p['previous_step_at'], tz)})" if "previous_step_at" in p else ""
+        )
+        lines.append(
+            f"      why: {p['trigger']}{previous}; triggered {_iso(p['triggered_at'], tz)}; "
+            f"{p['rule']}"
+        )
+    return lines
+
+
+def _now(text: str | None, tz: dt.tzinfo) -> dt.datetime | None:
+    """`--now` as an instant: a naive time is read on the policy zone's clock, as data is (a
+    time the clocks skip, or one at the ends of the calendar, is a `ValueError`)."""
+    return instant(parse_datetime(text), tz) if text is not None else None
+
+
+def cmd_timeline(args: argparse.Namespace) -> int:
+    policy = load_policy(args.policy, args.format)
+    if policy is None:
+        return USAGE
+    try:
+        now = _now(args.now, policy.tz)
+    except ValueError as exc:
+        write_err(f"csdsl: --now: {exc}")
+        return USAGE
+    try:
+        rows, problems = policy.timeline_file(args.records, args.events, now, args.record)
+        counts: dict[str, int] = {}
+        good = bad = failed = 0
+        for row in rows:
+            if row.timeline is None:
+                bad += 1
+                assert row.error is not None
+                print_bad_row(row.line, row.id, row.error, args.format)
+                continue
+            good += 1
+            t = row.timeline
+            for m in t.milestones:
+                counts[m.status] = counts.get(m.status, 0) + 1
+            failed += bool(t.errors)
+            if args.format == "json":
+                write_json_line(
+                    {
+                        "id": t.record_id,
+                        "line": row.line,
+                        "milestones": [_milestone_json(m, policy.tz) for m in t.milestones],
+                        "errors": list(t.errors),
+                    }
+                )
+            else:
+                write_out(one_line(f"{t.record_id} (line {row.line})"))
+                for m in t.milestones:
+                    for line in _milestone_text(m, policy.tz):
+                        write_out(line)
+                for e in t.errors:
+                    write_out(one_line(f"  error: {e}"))
+    except (InputError, KeyError) as exc:
+        write_err(f"csdsl: {exc.args[0] if isinstance(exc, KeyError) else exc}")
+        return USAGE
+    for p in sorted(problems, key=lambda p: p.line):
+        write_err(one_line(f"{args.events}:{p.line}: {p.code} {p.message}"))
+    summary = ", ".join(
+        f"{counts[k]} {k}" for k in ("met", "breached", "pending", "not_applicable") if k in counts
+    )
+    write_err(
+        f"{counted(good + bad, 'row')} read: {good} good, {bad} bad; milestones: "
+        f"{summary or 'none'}; {counted(len(problems), 'event line')} with a problem"
+        + (f"; {counted(failed, 'record')} with timeline errors" if failed else "")
+    )
+    return OK
+
+
+# ---- transcripts -------------------------------------------------------------------------
+
+
+def _finding_text(f: TrFinding) -> str:
+    turn = f"turn {f.turn}" if f.turn is not None else "call"
+    points = f"-{_num(f.points)}" if f.points else "0"
+    evidence = f"  «{f.text}»" if f.text and f.kind != "missing" else ""
+    return one_line(
+        f"  {turn:<8} {f.kind:<10} {f.severity:<8} {points:>4}  {f.rule}: {f.message}{evidence}"
+        f"  [{f.clause.file}:{f.clause.line}]"
+    )
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+def _transcript_rows(policy: Policy, args: argparse.Namespace) -> Iterator[TranscriptRow]:
+    """The transcripts of every input file: IO.md JSONL/JSON, or exports imported one per file."""
+    from csdsl.asr import RolesNeeded, import_export, parse_roles
+
+    try:
+        roles = parse_roles(args.roles) if args.roles else None
+    except ValueError as exc:
+        raise ValueError(f"--roles: {exc}") from None
+    for path in args.transcripts:
+        fmt = args.source
+        suffix = Path(path).suffix.lower()
+        if fmt is None and suffix in (".vtt", ".srt"):
+            fmt = suffix[1:]
+        single = _one_object(path) if fmt is None and suffix == ".json" else None
+        if single is not None and "turns" in single:  # one transcript in the IO.md shape
+            try:
+                yield TranscriptRow(1, single.get("id"), policy.check_transcript(single), None)
+            except RecordError as exc:
+                error = RowError(exc.code, str(exc), exc.field)
+                yield TranscriptRow(1, single.get("id"), None, error)
+            continue
+        if fmt is None and single is None:
+            yield from policy.check_transcript_file(path)
+            continue
+        # one exported call: ASR formats are told apart by their content.  One that cannot be
+        # imported is that file's bad row (T006), and the files after it are still judged
+        try:
+            transcript = import_export(path, fmt, roles)
+        except RolesNeeded:
+            raise  # the command needs --roles: a usage error, for every file alike
+        except InputError as exc:
+            yield TranscriptRow(0, path, None, RowError("T006", str(exc)))
+            continue
+        yield TranscriptRow(0, transcript.id, policy.check_transcript(transcript), None)
+
+
+def _one_object(path: str) -> dict[str, Any] | None:
+    """The object a .json file holds, if it holds one (one transcript, or an ASR export)
+    rather than an array of transcripts."""
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            if not f.read(4096).lstrip().startswith("{"):
+                return None
+        obj = loads_json(Path(path).read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, ValueError):  # the transcript reader says why
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def cmd_transcripts(args: argparse.Namespace) -> int:
+    policy = load_policy(args.policy, args.format)
+    if policy is None:
+        return USAGE
+    for path in args.transcripts:
+        if path != "-" and not Path(path).exists():
+            write_err(f"csdsl: {path}: no such file")
+            return USAGE  # a device or a directory: the reader says so; a FIFO is read
+    good = bad = 0
+    total = 0.0
+    kinds: dict[str, int] = {}
+    unchecked = 0
+    try:
+        for row in _transcript_rows(policy, args):
+            if row.result is None:
+                bad += 1
+                assert row.error is not None
+                print_bad_row(row.line, row.id, row.error, args.format)
+                continue
+            good += 1
+            r = row.result
+            total += r.score
+            unchecked += bool(r.unchecked)
+            for f in r.findings:
+                kinds[f.kind] = kinds.get(f.kind, 0) + 1
+            if args.format == "json":
+                write_json_line({**r.to_json(), "line": row.line} if row.line else r.to_json())
+                continue
+            where = f" (line {row.line})" if row.line else ""
+            write_out(
+                one_line(
+                    f"{r.id}{where}  score {_num(r.score)}  {counted(len(r.findings), 'finding')}"
+                )
+            )
+            for f in r.findings:
+                write_out(_finding_text(f))
+            for u in r.unchecked:
+                write_out(
+                    f"  not checkable: {u.rule}: {u.reason}  [{u.clause.file}:{u.clause.line}]"
+                )
+    except KeyError as exc:
+        write_err(f"csdsl: {args.policy}: {exc.args[0]}")
+        return USAGE
+    except (InputError, ValueError) as exc:
+        write_err(f"csdsl: {exc}")
+        return USAGE
+    mean = f"; mean score {_num(round(total / good, 2))}" if good else ""
+    order = ("missing", "forbidden", "preference", "timing")
+    found = ", ".join(f"{kinds[k]} {k}" for k in order if k in kinds)
+    write_err(
+        f"{counted(good + bad, 'transcript')} read: {good} good, {bad} bad{mean}; "
+        f"findings: {found or 'none'}"
+        + (f"; {counted(unchecked, 'transcript')} with rules not checkable" if unchecked else "")
+    )
+    return OK
+
+
+# ---- audit -------------------------------------------------------------------------------
+
+
+def records_args(values: list[str], main: Callable[[], str]) -> dict[str, str]:
+    """`--records F` (the main record type: `main()`) and `--records TYPE=F`, repeatable."""
+    typed: dict[str, str] = {}
+    bare: list[str] = []
+    for v in values:
+        name, sep, path = v.partition("=")
+        if sep and name.isidentifier() and not Path(v).exists():
+            if name in typed:
+                raise ValueError(f"--records: `{name}` is given twice")
+            typed[name] = path
+        else:
+            bare.append(v)
+    if len(bare) > 1:
+        raise ValueError("--records: several files without a type; write TYPE=FILE for each")
+    if bare:
+        name = main()
+        if name in typed:
+            raise ValueError(f"--records: two files for `{name}`")
+        typed[name] = bare[0]
+    return typed
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from csdsl.auditor import AuditError, audit, main_record
+
+    policies = []
+    for path in args.policy:
+        policy = load_policy(path, args.format)
+        if policy is None:
+            return USAGE
+        policies.append(policy)
+    try:
+        now = _now(args.now, policies[-1].tz)
+    except ValueError as exc:
+        write_err(f"csdsl: --now: {exc}")
+        return USAGE
+    try:
+        records = records_args(args.records, lambda: main_record(policies[-1]))
+    except (ValueError, AuditError) as exc:
+        write_err(f"csdsl: {exc}")
+        return USAGE
+    if not make_out_dir("--out", args.out):
+        return USAGE
+    command = "csdsl " + " ".join(shlex.quote(a) for a in args.argv)
+    try:
+        with _progress(args.progress) as progress:
+            report = audit(
+                policies,
+                records=records,
+                events=args.events,
+                transcripts=args.transcripts,
+                engine=args.engine,
+                now=now,
+                out=args.out,
+                progress=progress,
+                command=command,
+            )
+    except (AuditError, InputError) as exc:
+        write_err(f"csdsl: {exc}")
+        return USAGE
+    except OSError as exc:  # the report files: the directory went away, a disk filled up...
+        where = exc.filename or args.out
+        write_err(
+            f"csdsl: --out {args.out}: cannot write {where}: {unwritable_reason(exc, str(where))}"
+        )
+        return USAGE
+    data = report.data
+    for warning in data["warnings"]:
+        write_err(one_line(f"csdsl: warning: {warning}"))
+    s = data["summary"]
+    if args.format == "json":
+        write_out(dumps({k: data[k] for k in ("summary", "inputs")}))
+    else:
+        kinds = ", ".join(f"{n} {k}" for k, n in s["by_kind"].items() if n)
+        k = s["kpis"]
+        write_out(
+            f"{s['records']} records read, {s['bad_rows']} bad rows; "
+            f"{s['findings']} findings" + (f" ({kinds})" if kinds else "") + "; "
+            f"KPIs: {k['pass']} pass, {k['fail']} fail, {k['not_applicable']} not applicable"
+        )
+        out = Path(args.out)
+        write_out(
+            f"{s['verdict'].upper()}: wrote {out / 'report.html'}, {out / 'report.md'}, "
+            f"{out / 'report.json'}, {out / 'findings.jsonl'}"
+        )
+    if args.fail_on == "violation" and report.failed_violation:
+        return FAILED
+    if args.fail_on == "error" and report.failed_error:
+        return FAILED
+    return OK
+
+
+@contextlib.contextmanager
+def _progress(mode: str) -> Iterator[Callable[[str, int], None] | None]:
+    """A progress bar on standard error when it is a terminal (or with --progress always)."""
+    if mode == "never" or (mode == "auto" and not sys.stderr.isatty()):
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        MofNCompleteColumn(),
+        TextColumn("rows"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def advance(path: str, n: int) -> None:
+            if path not in tasks:
+                tasks[path] = bar.add_task(path, total=_count_rows(path))
+            bar.advance(tasks[path], n)
+
+        yield advance
+
+
+def _count_rows(path: str) -> int | None:
+    """The rows of a file, for the bar's total (None for stdin or an unreadable file)."""
+    from csdsl.auditor import count_rows
+
+    try:
+        return count_rows(path)
+    except (OSError, UnicodeDecodeError, InputError):
+        return None

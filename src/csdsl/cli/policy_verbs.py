@@ -1,0 +1,385 @@
+"""The verbs about policies themselves: `check`, `fmt`, `test`, `verify`, `compile`, `doc`,
+`trace`, `explain` and `diff`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from csdsl.api import RecordError
+from csdsl.diagnostics import Diagnostic
+from csdsl.records import InputError, loads_json
+from csdsl.report import dumps, one_line
+from csdsl.source import SourceFile, UnreadableSource, read_policy_text
+
+if TYPE_CHECKING:
+    pass
+
+from csdsl.cli.console import (
+    FAILED,
+    OK,
+    USAGE,
+    counted,
+    diagnostics_json,
+    load_policy,
+    missing_diagnostic,
+    missing_reason,
+    print_diagnostics,
+    unwritable_reason,
+    write_err,
+    write_json_line,
+    write_or_print,
+    write_out,
+)
+from csdsl.cli.data_verbs import records_args
+
+# ---- check -------------------------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from csdsl.check import compile_file  # the parser is imported only by verbs that parse
+
+    all_diags: list[Diagnostic | dict[str, Any]] = []
+    status = OK
+    checked = 0
+    for path in args.files:
+        if not Path(path).is_file():
+            write_err(f"csdsl: {path}: {missing_reason(path)}")
+            all_diags.append(missing_diagnostic(path))  # in JSON too: `[]` would read "fine"
+            status = USAGE
+            continue
+        checked += 1
+        compiled = compile_file(path)
+        all_diags += compiled.diagnostics
+        if args.format == "text":
+            print_diagnostics(compiled.diagnostics, compiled.sources, sys.stdout)
+        if any(d.is_error for d in compiled.diagnostics) and status == OK:
+            status = FAILED
+    if args.format == "json":
+        write_out(dumps(diagnostics_json(all_diags), indent=2))
+    else:
+        found = [d for d in all_diags if isinstance(d, Diagnostic)]  # a missing file: on stderr
+        errors = sum(d.is_error for d in found)
+        warnings = len(found) - errors
+        write_out(
+            f"{counted(checked, 'file')} checked: {counted(errors, 'error')}, "
+            f"{counted(warnings, 'warning')}"
+        )
+    return status
+
+
+# ---- fmt ---------------------------------------------------------------------------------
+
+
+def cmd_fmt(args: argparse.Namespace) -> int:
+    from csdsl.syntax.parse import format_source
+
+    changed: list[str] = []
+    status = OK
+    for path in args.files:
+        try:
+            text = sys.stdin.read() if path == "-" else read_policy_text(path)
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = (
+                exc.reason
+                if isinstance(exc, UnreadableSource)
+                else "not UTF-8 text"
+                if isinstance(exc, UnicodeDecodeError)
+                else (exc.strerror or str(exc)).lower()
+            )
+            write_err(f"csdsl: {path}: cannot read: {reason}")
+            status = USAGE
+            continue
+        source = SourceFile("<stdin>" if path == "-" else path, text)
+        formatted, diags = format_source(source)
+        if formatted is None:
+            print_diagnostics(diags, {source.name: source}, sys.stderr)
+            status = USAGE
+            continue
+        if path == "-" and not args.check:
+            sys.stdout.write(formatted)
+            continue
+        if formatted != text:
+            if not args.check:
+                try:
+                    Path(path).write_text(formatted, encoding="utf-8")
+                except OSError as exc:
+                    write_err(f"csdsl: {path}: cannot write: {unwritable_reason(exc, path)}")
+                    status = USAGE
+                    continue
+            changed.append(path)
+    for path in changed:
+        shown = "<stdin>" if path == "-" else path
+        write_out(f"would reformat {shown}" if args.check else f"reformatted {shown}")
+    if args.check and changed and status == OK:
+        status = FAILED
+    return status
+
+
+# ---- test --------------------------------------------------------------------------------
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    passed = failed = 0
+    broken: list[tuple[str, str]] = []  # files whose examples cannot run, and why
+    report: list[dict[str, Any]] = []
+    diagnostics: list[dict[str, Any]] = []
+    for path in args.files:
+        policy = load_policy(path, args.format, diagnostics)
+        if policy is None:
+            reason = "does not compile" if Path(path).is_file() else missing_reason(path)
+            broken.append((path, reason))
+            continue
+        for r in policy.run_examples():
+            ex = r.example
+            if r.passed:
+                passed += 1
+            else:
+                failed += 1
+            if args.format == "json":
+                report.append(
+                    {
+                        "file": ex.span.file,
+                        "line": ex.span.line,
+                        "example": ex.title,
+                        "passed": r.passed,
+                        "message": r.message,
+                        "valid": r.verdict.valid if r.verdict else None,
+                        "matched": list(r.verdict.matched) if r.verdict else [],
+                        "excepted": list(r.verdict.excepted) if r.verdict else [],
+                    }
+                )
+                if r.transcript is not None:
+                    report[-1]["transcript"] = r.transcript.to_json()
+            else:
+                mark = "PASS" if r.passed else "FAIL"
+                write_out(f"{mark} {ex.span.file}:{ex.span.line} {ex.title}: {r.message}")
+    if args.format == "json":
+        summary = {
+            "results": report,
+            "passed": passed,
+            "failed": failed,
+            "not_compiled": [p for p, _ in broken],
+            "diagnostics": diagnostics,
+        }
+        write_out(dumps(summary, indent=2))
+    else:
+        if broken:
+            write_out("not run: " + ", ".join(f"{p} ({why})" for p, why in broken))
+        write_out(f"{passed} passed, {failed} failed")
+    if broken:
+        return USAGE
+    return FAILED if failed else OK
+
+
+# ---- verify ------------------------------------------------------------------------------
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from csdsl.assure.verify import verify
+
+    if args.max_examples < 1:
+        write_err("csdsl: --max-examples must be at least 1")
+        return USAGE
+    broken = held = 0
+    not_compiled: list[str] = []
+    results: list[dict[str, Any]] = []
+    diagnostics: list[dict[str, Any]] = []
+    for path in args.files:
+        policy = load_policy(path, args.format, diagnostics)
+        if policy is None:
+            not_compiled.append(path)
+            continue
+        if not policy.ir.invariants and args.format != "json":
+            write_out(f"{path}: no invariants to verify")
+        for r in verify(policy, max_examples=args.max_examples, seed=args.seed):
+            held += r.holds
+            broken += not r.holds
+            if args.format == "json":
+                results.append(r.to_json())
+            else:
+                write_out(r.to_text())
+    if args.format == "json":
+        summary = {
+            "results": results,
+            "held": held,
+            "broken": broken,
+            "not_compiled": not_compiled,
+            "diagnostics": diagnostics,
+        }
+        write_out(dumps(summary, indent=2))
+    else:
+        if not_compiled:
+            write_out("not verified: " + ", ".join(not_compiled))
+        write_out(f"{held} held, {broken} broken")
+    if not_compiled:
+        return USAGE
+    return FAILED if broken else OK
+
+
+# ---- compile -----------------------------------------------------------------------------
+
+TARGETS = ("python", "sql", "json")
+DIALECTS = ("duckdb", "spark", "postgres")
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    policy = load_policy(args.policy)
+    if policy is None:
+        return USAGE
+    if args.dialect is not None and args.target != "sql":  # even the default, said aloud
+        write_err(f"csdsl: --dialect is for --target sql, not --target {args.target}")
+        return USAGE
+    dialect = args.dialect or "duckdb"
+    if args.target == "python":
+        from csdsl.codegen.python import generate
+
+        text = generate(policy)
+    elif args.target == "sql":
+        from csdsl.codegen.sql import SqlUnsupported, compile_sql
+
+        try:
+            text = compile_sql(policy, dialect=dialect)
+        except SqlUnsupported as exc:
+            write_err(f"csdsl: {exc}")
+            write_err(f"csdsl: {args.policy} has no {dialect} SQL form; see docs/embedding.md")
+            return USAGE
+    else:
+        from csdsl.codegen.jsonir import dumps
+
+        text = dumps(policy)
+    return write_or_print(text, args.output)
+
+
+def cmd_doc(args: argparse.Namespace) -> int:
+    policy = load_policy(args.policy)
+    if policy is None:
+        return USAGE
+    from csdsl.doc import render_html, render_markdown
+
+    fmt = args.format or ("md" if args.output and args.output.endswith(".md") else "html")
+    text = render_markdown(policy) if fmt == "md" else render_html(policy)
+    return write_or_print(text, args.output)
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    from csdsl import trace
+
+    policies = []
+    for path in args.policies:
+        policy = load_policy(path)
+        if policy is None:
+            return USAGE
+        policies.append(policy)
+    try:
+        entries = trace.read_index(args.standards)
+    except InputError as exc:
+        write_err(f"csdsl: {exc}")
+        return USAGE
+    matrix = trace.build(entries, policies)
+    text = (
+        dumps(matrix.to_json(), indent=2) + "\n"
+        if args.format == "json"
+        else trace.render_markdown(matrix, args.standards, args.policies)
+    )
+    for problem in matrix.problems:
+        write_err(one_line(f"csdsl: {problem}"))
+    if args.check is not None:
+        try:
+            current = Path(args.check).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            current = None
+        if current != text:
+            write_err(f"csdsl: {args.check} is not the matrix of today's policies; regenerate it")
+            return FAILED
+        return FAILED if matrix.problems else OK
+    status = write_or_print(text, args.output)
+    return status if status != OK else (FAILED if matrix.problems else OK)
+
+
+def _one_record(spec: str) -> tuple[dict[str, Any], str]:
+    """RECORD: inline JSON (`{...}`), `-` (stdin), a .json file with one object, or
+    `FILE:LINE` (one line of a JSONL file)."""
+    if spec.lstrip().startswith("{"):
+        text, where = spec, "the record"
+    elif spec == "-":
+        text, where = sys.stdin.read(), "standard input"
+    else:
+        path, sep, line = spec.rpartition(":")
+        if sep and line.isdigit() and Path(path).is_file():
+            lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
+            n = int(line)
+            if not 1 <= n <= len(lines):
+                raise ValueError(f"{path} has {len(lines)} lines, not line {n}")
+            text, where = lines[n - 1], f"{path}:{n}"
+        elif Path(spec).is_file():
+            text, where = Path(spec).read_text(encoding="utf-8-sig"), spec
+        else:
+            raise ValueError(f"{spec}: no such file (give a file, FILE:LINE, `-` or `{{...}}`)")
+    try:
+        obj = loads_json(text)
+    except ValueError as exc:  # strict: no NaN, no lone surrogate, not nested too deeply
+        raise ValueError(f"{where} is not valid JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise ValueError(f"{where} is not a JSON object")
+    return obj, where
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    policy = load_policy(args.policy, args.format)
+    if policy is None:
+        return USAGE
+    from csdsl.explain import explain
+
+    try:
+        record, where = _one_record(args.record_spec)
+        result = explain(policy, record, args.record)
+    except RecordError as exc:  # the record does not fit its type: where, which rule, which field
+        write_err(f"csdsl: {where}: {exc.code} {exc}")
+        write_err(
+            "csdsl: fix the record, or check that it is of the type the policy judges (--record)"
+        )
+        return USAGE
+    except (ValueError, KeyError, OSError) as exc:
+        message = exc.args[0] if exc.args else str(exc)
+        write_err(f"csdsl: {message}")
+        return USAGE
+    if args.format == "json":
+        write_json_line(result.to_json())
+    else:
+        write_out(result.to_text().rstrip("\n"))
+    return OK
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    found: list[dict[str, Any]] = []
+    old, new = load_policy(args.old, args.format, found), load_policy(args.new, args.format, found)
+    if old is None or new is None:
+        if args.format == "json":
+            write_json_line(found)
+        return USAGE
+    from csdsl.assure.diff import diff
+
+    try:
+        files = records_args(args.records, new.record_type)
+        result = diff(
+            old,
+            new,
+            records=list(files.items()),
+            events=args.events,
+            max_examples=args.max_examples,
+            seed=args.seed,
+        )
+    except InputError as exc:
+        write_err(f"csdsl: {exc}")
+        return USAGE
+    except (ValueError, KeyError) as exc:
+        write_err(f"csdsl: {exc.args[0] if exc.args else exc}")
+        return USAGE
+    if args.format == "json":
+        write_json_line(result.to_json())
+    else:
+        write_out(result.to_text().rstrip("\n"))
+    return OK
