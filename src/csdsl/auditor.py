@@ -339,6 +339,7 @@ class _Run:
         now: dt.datetime | None,
         sink: IO[str] | None,
         progress: Progress | None,
+        quotes: Mapping[str, str] | None = None,
     ) -> None:
         self.versions = versions
         self.engine = engine
@@ -370,6 +371,10 @@ class _Run:
         self.warnings: list[str] = []
         self.duck_repeated: dict[str, RepeatedIds] = {}  # ids repeated, as the SQL pass sees them
         self.engines: dict[int, DuckEngine] = {}
+        # the sections of the standards each clause cites (`cites` blocks), and their words
+        # when the run was given the standards' index (`--standards`)
+        self.cites = {c.clause: c.refs for v in versions for c in v.policy.ir.citations}
+        self.quotes: Mapping[str, str] = quotes or {}
 
     # ---- records ----------------------------------------------------------------------------
     def records(self, name: str, path: str, events: EventLog | None) -> tuple[int, int, set[str]]:
@@ -449,7 +454,7 @@ class _Run:
                 "invalid": counts["invalid"],
                 "unknown": counts["unknown"],
                 "by_condition": [
-                    {"clause": _clause(cid, f, ln, text), "count": n}
+                    {"clause": self.clause(cid, f, ln, text), "count": n}
                     for (f, ln, cid, text), n in sorted(
                         by_condition.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1])
                     )
@@ -461,7 +466,7 @@ class _Run:
                 "cases": read,
                 "by_clause": [
                     {
-                        "clause": _clause(cid, f, ln, None),
+                        "clause": self.clause(cid, f, ln, None),
                         "kind": kind,
                         **{s: c[s] for s in ("met", "breached", "pending", "not_applicable")},
                     }
@@ -509,7 +514,7 @@ class _Run:
             self.findings.add(
                 {
                     "kind": "valid_complaint",
-                    "clause": _clause(c.id, c.file, c.line, text),
+                    "clause": self.clause(c.id, c.file, c.line, text),
                     "severity": None,
                     "record": row.id,
                     "input": path,
@@ -544,7 +549,7 @@ class _Run:
         self.findings.add(
             {
                 "kind": kind,
-                "clause": _clause(m.clause, m.file, m.line, None),
+                "clause": self.clause(m.clause, m.file, m.line, None),
                 "severity": None,
                 "record": row.id,
                 "input": path,
@@ -622,7 +627,7 @@ class _Run:
                         self.findings.add(
                             {
                                 "kind": "valid_complaint",
-                                "clause": _clause(cid, span.file, span.line, texts[cid]),
+                                "clause": self.clause(cid, span.file, span.line, texts[cid]),
                                 "severity": None,
                                 "record": r.id,
                                 "input": path,
@@ -713,7 +718,7 @@ class _Run:
                 self.findings.add(
                     {
                         "kind": "transcript",
-                        "clause": _clause(f.rule, f.clause.file, f.clause.line, None),
+                        "clause": self.clause(f.rule, f.clause.file, f.clause.line, None),
                         "severity": f.severity,
                         "record": row.id,
                         "input": path,
@@ -739,13 +744,37 @@ class _Run:
                 {"from": i * 10, "to": i * 10 + 10, "count": n} for i, n in enumerate(histogram)
             ],
             "by_rule": [
-                {"clause": _clause(rule, f, ln, None), "kind": kind, "severity": sev, "count": n}
+                {
+                    "clause": self.clause(rule, f, ln, None),
+                    "kind": kind,
+                    "severity": sev,
+                    "count": n,
+                }
                 for (f, ln, rule, kind, sev), n in sorted(
                     by_rule.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1])
                 )
             ],
         }
         return rows, read
+
+    def clause(self, cid: str | None, file: str, line: int, text: str | None) -> dict[str, Any]:
+        """A finding's clause, with the sections of the standards it cites (and their words,
+        when the index was given)."""
+        out = _clause(cid, file, line, text)
+        refs = self.cites.get(cid) if cid is not None else None
+        if refs:
+            out["cites"] = [{"id": r, "quote": self.quotes.get(r)} for r in refs]
+        return out
+
+    def _kpi(self, kpi: dict[str, Any]) -> dict[str, Any]:
+        name = kpi.get("metric")
+        refs = self.cites.get(name) if isinstance(name, str) else None
+        if refs and isinstance(kpi.get("clause"), dict):
+            kpi["clause"] = {
+                **kpi["clause"],
+                "cites": [{"id": r, "quote": self.quotes.get(r)} for r in refs],
+            }
+        return kpi
 
     def kpis(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -757,7 +786,9 @@ class _Run:
             seen = set()
             for r in self.metric_results[i]:
                 seen.add(r.metric.name)
-                out.append({**r.to_json(), "version": v.label, "percent": r.metric.percent})
+                out.append(
+                    self._kpi({**r.to_json(), "version": v.label, "percent": r.metric.percent})
+                )
             for m in v.policy.ir.metrics:  # nothing to compute it from: say so, never skip it
                 if m.name in seen:
                     continue
@@ -768,7 +799,8 @@ class _Run:
                     else "no records of " + ", ".join(f"`{t}`" for t in m.records)
                 )
                 empty = MetricResult(m, (), None, "not_applicable", (), reason)
-                out.append({**empty.to_json(), "version": v.label, "percent": m.percent})
+                kpi = {**empty.to_json(), "version": v.label, "percent": m.percent}
+                out.append(self._kpi(kpi))
         return out
 
 
@@ -813,10 +845,13 @@ def audit(
     out: str | Path | None = None,
     progress: Progress | None = None,
     command: str | None = None,
+    standards: str | Path | None = None,
 ) -> AuditReport:
     """Run the whole policy over the inputs.  `records` maps record types to files (a single
     path is the policy's main record type).  With `out`, every finding is streamed to
-    `out/findings.jsonl` and the three reports are written there too.  Raises `AuditError` for
+    `out/findings.jsonl` and the three reports are written there too.  With `standards` (an
+    index of the standards' sentences, `csdsl.trace`), every clause that cites a section
+    quotes the standard's words in the findings and reports.  Raises `AuditError` for
     a run that cannot be done as asked and `InputError` for a file that cannot be read."""
     if isinstance(policy, str | Path):
         raise TypeError(
@@ -855,6 +890,11 @@ def audit(
     ):
         raise AuditError("--events given, but the policy has no deadlines or escalations")
 
+    quotes: dict[str, str] = {}
+    if standards is not None:
+        from csdsl.trace import read_index
+
+        quotes = {e.id: e.quote for e in read_index(standards)}
     sink: IO[str] | None = None
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
@@ -862,7 +902,7 @@ def audit(
         # file, and no link left in the directory can aim the write elsewhere
         sink = _private_part(Path(out), "findings.jsonl").open("w", encoding="utf-8")
     done = False
-    run = _Run(versions, engine, now, sink, progress)
+    run = _Run(versions, engine, now, sink, progress, quotes)
     try:
         run.given = set(files)
         by_case: EventLog | None = None

@@ -154,6 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="progress bar on standard error (auto: only on a terminal)",
     )
+    p.add_argument(
+        "--standards",
+        metavar="INDEX",
+        help="the index of the standards' sentences (policies/standards/index.jsonl): every "
+        "clause that cites a section quotes the standard's words in the findings and reports",
+    )
     p.set_defaults(run=cmd_audit)
 
     p = verb("test", "run the examples in policy files")

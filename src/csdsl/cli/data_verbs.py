@@ -419,6 +419,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 out=args.out,
                 progress=progress,
                 command=command,
+                standards=args.standards,
             )
     except (AuditError, InputError) as exc:
         write_err(f"csdsl: {exc}")

@@ -121,6 +121,9 @@ class Clause:
     id: str | None
     text: str | None
     anchor: str
+    # the sections of the standards the clause cites, each with its words when the run had
+    # the standards' index (`audit --standards`)
+    cites: tuple[tuple[str, str | None], ...] = ()
 
     @property
     def label(self) -> str:
@@ -160,9 +163,16 @@ class ClauseIndex:
         key = self._key(c)
         cid = c.get("id") if isinstance(c.get("id"), str) and c.get("id") else None
         ctext = c.get("text") if isinstance(c.get("text"), str) and c.get("text") else None
+        cites = tuple(
+            (text(x.get("id")), x.get("quote") if isinstance(x.get("quote"), str) else None)
+            for x in (as_map(x) for x in as_list(c.get("cites")))
+            if x.get("id")
+        )
         old = self._by_key.get(key)
         if old is not None:
-            self._by_key[key] = attrs.evolve(old, id=old.id or cid, text=old.text or ctext)
+            self._by_key[key] = attrs.evolve(
+                old, id=old.id or cid, text=old.text or ctext, cites=old.cites or cites
+            )
             return
         file, line = key
         base = "clause-" + slug(file if line is None else f"{file}:{line}")
@@ -171,7 +181,7 @@ class ClauseIndex:
             n += 1
             anchor = f"{base}-{n}"
         self._anchors.add(anchor)
-        self._by_key[key] = Clause(file, line, cid, ctext, anchor)
+        self._by_key[key] = Clause(file, line, cid, ctext, anchor, cites)
 
     def ref(self, raw: Any) -> Clause | None:
         c = as_map(raw)
