@@ -99,7 +99,10 @@ class Matrix:
         out = []
         for seed in [*seeds, None]:
             rows = [r for r in self.rows if seed is None or r.entry.seed == seed]
-            counts = Counter(r.status for r in rows)
+            # the statuses of the checkable entries; every other entry is out of scope (even
+            # one a clause cites because it checks part of a principle)
+            counts = Counter(r.status for r in rows if r.entry.checkable)
+            counts["out of scope"] = sum(not r.entry.checkable for r in rows)
             checkable = sum(r.entry.checkable for r in rows)
             cited = counts["encoded"] + counts["partly"]
             out.append(
@@ -109,6 +112,7 @@ class Matrix:
                     "checkable": checkable,
                     **{s: counts[s] for s in STATUSES},
                     "cited_share": round(cited / checkable, 4) if checkable else None,
+                    "full_share": round(counts["encoded"] / checkable, 4) if checkable else None,
                 }
             )
         return out
@@ -226,14 +230,17 @@ def render_markdown(matrix: Matrix, index: str, policies: Sequence[str]) -> str:
         "## Summary",
         "",
         "| seed | entries | checkable | encoded | partly | blocked | out of scope | missing "
-        "| checkable cited |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| checkable cited | checkable encoded in full |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for s in matrix.summary():
-        share = "-" if s["cited_share"] is None else f"{100 * s['cited_share']:.0f}%"
+        cited, full = (
+            "-" if s[k] is None else f"{100 * s[k]:.0f}%" for k in ("cited_share", "full_share")
+        )
         out.append(
             f"| {s['seed']} | {s['entries']} | {s['checkable']} | {s['encoded']} | "
-            f"{s['partly']} | {s['blocked']} | {s['out of scope']} | {s['missing']} | {share} |"
+            f"{s['partly']} | {s['blocked']} | {s['out of scope']} | {s['missing']} | {cited} "
+            f"| {full} |"
         )
     if matrix.problems:
         out += ["", "## Problems", ""] + [f"- {md_escape(p)}" for p in matrix.problems]
