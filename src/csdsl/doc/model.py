@@ -144,6 +144,8 @@ class _Builder:
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
         self.ir = policy.ir
+        # the sections of the standards each clause cites (`cites` blocks)
+        self.citations = {c.clause: c.refs for c in policy.ir.citations}
         self.root = os.path.dirname(policy.ir.file) or "."
         self.sources: Mapping[str, SourceFile] = policy.sources
         self.anchors: dict[str, None] = {}
@@ -245,9 +247,14 @@ class _Builder:
             self.loc(span),
             wording,
             self.source(span) if whole else "",
-            self.cites(span, whole),
+            self.cites(span, whole) + self.cited(what),
             extra,
         )
+
+    def cited(self, clause: str) -> tuple[str, ...]:
+        """The clause's `cites`, as one entry: `cites 002 八 投诉答复时间, ...`."""
+        refs = self.citations.get(clause)
+        return ("cites " + ", ".join(refs),) if refs else ()
 
     # ---- the header ------------------------------------------------------------------------
     def files(self) -> tuple[FileInfo, ...]:
@@ -434,7 +441,7 @@ class _Builder:
                 f"deadline {d.name} for {d.record}",
                 self.loc(d.span),
                 summary=f"how long a {d.record} may wait for `{d.stop_event}`",
-                cites=self.cites(d.span, whole=False),
+                cites=self.cites(d.span, whole=False) + self.cited(d.name),
                 rows=tuple(rows),
             )
 
@@ -472,7 +479,7 @@ class _Builder:
                 f"escalation {e.name} for {e.record}",
                 self.loc(e.span),
                 summary="roles in order: " + " → ".join(e.roles),
-                cites=self.cites(e.span, whole=False),
+                cites=self.cites(e.span, whole=False) + self.cited(e.name),
                 rows=tuple(rows),
             )
 
@@ -528,7 +535,7 @@ class _Builder:
                 self.loc(s.span),
                 wording=s.wording,
                 summary=when,
-                cites=self.cites(s.span, whole=False),
+                cites=self.cites(s.span, whole=False) + self.cited(s.name),
                 rows=rows,
             )
 
