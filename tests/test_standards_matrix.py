@@ -168,3 +168,11 @@ def test_an_audit_with_the_index_quotes_the_standard_in_each_finding(
         for line in (out_dir / "findings.jsonl").read_text(encoding="utf-8").splitlines()
     ]
     assert finding["clause"]["cites"] == [{"id": "000 二(1)", "quote": None}]
+
+
+def test_doc_shows_each_clauses_citations(
+    small: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, policy = small
+    assert main(["doc", str(policy), "--format", "md"]) == 0
+    assert "cites 000 二(1)" in capsys.readouterr().out
