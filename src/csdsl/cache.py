@@ -44,8 +44,9 @@ import os
 import pickle
 import stat
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -355,6 +356,27 @@ def _mac(key: bytes, name: str, payload: bytes) -> bytes:
 # ---- lookup and store -----------------------------------------------------------------------
 
 
+_T = TypeVar("_T")
+
+
+def _in_folder(create: bool, use: Callable[[_Folder], _T | None]) -> _T | None:
+    """`use(folder)` on the checked cache directory, or None (with one note) when it cannot be
+    used; None too when it does not exist and `create` is false."""
+    try:
+        folder = _open_folder(create=create)
+        if folder is None:
+            return None
+        try:
+            return use(folder)
+        finally:
+            folder.close()
+    except Refused as exc:
+        _notice(f"{exc}; not using it")
+    except OSError as exc:
+        _notice(f"cache directory {_shown()} {_reason(exc)}; not using it")
+    return None
+
+
 def private_file(name: str) -> str | None:
     """A path for another library's own cache file (lark's parser tables, which lark pickles and
     unpickles by itself, so no MAC can guard them) inside the checked cache directory: yours,
@@ -363,49 +385,29 @@ def private_file(name: str) -> str | None:
     cannot be used: the caller then keeps nothing on disk."""
     if not enabled():
         return None
-    try:
-        folder = _open_folder(create=True)
-        if folder is None:
-            return None
+
+    def checked(folder: _Folder) -> str:
         try:
-            try:
-                if folder.fd is not None:
-                    st = os.stat(name, dir_fd=folder.fd, follow_symlinks=False)
-                else:
-                    st = os.lstat(folder.path / name)
-            except FileNotFoundError:
-                return folder.shown(name)
-            what = f"cache file {folder.shown(name)}"
-            if not stat.S_ISREG(st.st_mode):
-                raise Refused(f"{what} is not a regular file")
-            _trust(st, what)
+            if folder.fd is not None:
+                st = os.stat(name, dir_fd=folder.fd, follow_symlinks=False)
+            else:
+                st = os.lstat(folder.path / name)
+        except FileNotFoundError:
             return folder.shown(name)
-        finally:
-            folder.close()
-    except Refused as exc:
-        _notice(f"{exc}; not using it")
-    except OSError as exc:
-        _notice(f"cache directory {_shown()} {_reason(exc)}; not using it")
-    return None
+        what = f"cache file {folder.shown(name)}"
+        if not stat.S_ISREG(st.st_mode):
+            raise Refused(f"{what} is not a regular file")
+        _trust(st, what)
+        return folder.shown(name)
+
+    return _in_folder(True, checked)
 
 
 def lookup(path: str | Path) -> Entry | None:
     """The cached compilation of `path`, if it is still current."""
     if not enabled():
         return None
-    try:
-        folder = _open_folder(create=False)
-        if folder is None:
-            return None
-        try:
-            return _lookup(folder, entry_name(path))
-        finally:
-            folder.close()
-    except Refused as exc:
-        _notice(f"{exc}; not using it")
-    except OSError as exc:
-        _notice(f"cache directory {_shown()} {_reason(exc)}; not using it")
-    return None
+    return _in_folder(False, lambda folder: _lookup(folder, entry_name(path)))
 
 
 def _lookup(folder: _Folder, name: str) -> Entry | None:
