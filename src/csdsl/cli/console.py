@@ -10,7 +10,7 @@ import contextlib
 import errno
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -171,3 +171,25 @@ def write_or_print(text: str, output: str | None) -> int:
         return USAGE
     write_err(f"csdsl: wrote {output} ({counted(text.count(chr(10)), 'line')})")
     return OK
+
+
+def records_args(values: list[str], main: Callable[[], str]) -> dict[str, str]:
+    """`--records F` (the main record type: `main()`) and `--records TYPE=F`, repeatable."""
+    typed: dict[str, str] = {}
+    bare: list[str] = []
+    for v in values:
+        name, sep, path = v.partition("=")
+        if sep and name.isidentifier() and not Path(v).exists():
+            if name in typed:
+                raise ValueError(f"--records: `{name}` is given twice")
+            typed[name] = path
+        else:
+            bare.append(v)
+    if len(bare) > 1:
+        raise ValueError("--records: several files without a type; write TYPE=FILE for each")
+    if bare:
+        name = main()
+        if name in typed:
+            raise ValueError(f"--records: two files for `{name}`")
+        typed[name] = bare[0]
+    return typed

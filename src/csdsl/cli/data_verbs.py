@@ -29,6 +29,7 @@ from csdsl.cli.console import (
     load_policy,
     make_out_dir,
     print_bad_row,
+    records_args,
     unwritable_reason,
     write_err,
     write_json_line,
@@ -361,28 +362,6 @@ def cmd_transcripts(args: argparse.Namespace) -> int:
 
 
 # ---- audit -------------------------------------------------------------------------------
-
-
-def records_args(values: list[str], main: Callable[[], str]) -> dict[str, str]:
-    """`--records F` (the main record type: `main()`) and `--records TYPE=F`, repeatable."""
-    typed: dict[str, str] = {}
-    bare: list[str] = []
-    for v in values:
-        name, sep, path = v.partition("=")
-        if sep and name.isidentifier() and not Path(v).exists():
-            if name in typed:
-                raise ValueError(f"--records: `{name}` is given twice")
-            typed[name] = path
-        else:
-            bare.append(v)
-    if len(bare) > 1:
-        raise ValueError("--records: several files without a type; write TYPE=FILE for each")
-    if bare:
-        name = main()
-        if name in typed:
-            raise ValueError(f"--records: two files for `{name}`")
-        typed[name] = bare[0]
-    return typed
 
 
 def cmd_audit(args: argparse.Namespace) -> int:

@@ -27,13 +27,13 @@ from csdsl.cli.console import (
     missing_diagnostic,
     missing_reason,
     print_diagnostics,
+    records_args,
     unwritable_reason,
     write_err,
     write_json_line,
     write_or_print,
     write_out,
 )
-from csdsl.cli.data_verbs import records_args
 
 # ---- check -------------------------------------------------------------------------------
 
