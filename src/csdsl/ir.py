@@ -351,13 +351,22 @@ class Policy:
 @attrs.frozen
 class TimeSpec:
     """How long a clock runs: natural time, working time or working days on a calendar, or
-    `by HH:MM next working day`."""
+    `by HH:MM next working day`; or a field of the record (a deadline's target only): the due
+    time itself (`by promised_at`, kind `field_at`) or an elapsed time from the start
+    (`within agreed_wait`, kind `field_for`), `amount` naming the field and `about` saying
+    what it holds."""
 
-    kind: TLiteral["natural", "working", "days", "next_day"]
-    amount: dt.timedelta | int | dt.time
+    kind: TLiteral["natural", "working", "days", "next_day", "field_at", "field_for"]
+    amount: dt.timedelta | int | dt.time | str
     calendar: str | None
     text: str
     span: Span = _span()
+    about: str | None = None
+
+    @property
+    def field(self) -> str | None:
+        """The record field a `field_at`/`field_for` target reads, else None."""
+        return self.amount if isinstance(self.amount, str) else None
 
 
 @attrs.frozen

@@ -158,6 +158,20 @@ class _Cycle:
     open_pause: tuple[dt.datetime, str | None] | None  # paused and never resumed
 
 
+def target_rule(spec: ir.TimeSpec) -> str:
+    """A target as the provenance names it: `within 24h`, or for a target read from a field,
+    where its due time comes from (`by promised_at, the time promised to the customer`)."""
+    if spec.kind in ("field_at", "field_for"):
+        word = "by" if spec.kind == "field_at" else "within"
+        what = (
+            "the datetime in the record's field"
+            if spec.kind == "field_at"
+            else "the duration in the record's field"
+        )
+        return f"{word} {spec.text}, {spec.about or what}"
+    return f"within {spec.text}"
+
+
 class TimelineBuilder:
     """Compiled deadlines and ladders of a policy for one record type."""
 
@@ -281,10 +295,28 @@ class TimelineBuilder:
         return out
 
     def _target(self, d: ir.Deadline, values: Mapping[str, Any]) -> ir.Target | None:
+        """The first target that applies: its `when` holds, and the field it reads, if any
+        (`by promised_at`), is set."""
         for t in d.targets:
+            if t.time.field is not None and values.get(t.time.field) is None:
+                continue
             if t.when is None or self._when[id(t)](values) is True:
                 return t
         return None
+
+    @staticmethod
+    def _resolved(
+        spec: ir.TimeSpec, values: Mapping[str, Any], start: dt.datetime, pauses: list[Pause]
+    ) -> tuple[ir.TimeSpec, list[Pause]]:
+        """A target read from a field as natural time from the clock's start: `by FIELD` is
+        the field's value, which pauses do not move (a promised time stays promised);
+        `within FIELD` is the field's duration, paused like any other target."""
+        if spec.kind == "field_at" and spec.field is not None:
+            at = _aware(values[spec.field])
+            return attrs.evolve(spec, kind="natural", amount=at - start), []
+        if spec.kind == "field_for" and spec.field is not None:
+            return attrs.evolve(spec, kind="natural", amount=values[spec.field]), pauses
+        return spec, pauses
 
     def _cycles(
         self, d: ir.Deadline, values: Mapping[str, Any], events: Sequence[Event]
@@ -367,22 +399,24 @@ class TimelineBuilder:
             if c.open_pause is not None:
                 until = max(now, c.open_pause[0]) if now is not None else c.open_pause[0]
                 pauses.append((c.open_pause[0], until, c.open_pause[1]))
-            due = self.due(target.time, c.start, pauses)
-            rule = target.time.text + (" (default)" if target.default else "")
+            own, own_pauses = self._resolved(target.time, values, c.start, pauses)
+            due = self.due(own, c.start, own_pauses)
+            rule = target_rule(target.time) + (" (default)" if target.default else "")
             applied = "target"
             if d.cap is not None:
                 cap_due = self.due(d.cap, c.start, pauses)
                 if cap_due < due:
                     due, applied = cap_due, "cap"
-            spec = d.cap if applied == "cap" and d.cap is not None else target.time
+            spec = d.cap if applied == "cap" and d.cap is not None else own
+            held = pauses if applied == "cap" else own_pauses
             cal = self._calendar(spec)
             prov = {
                 "start": {"source": c.start_source, "at": c.start},
-                "rule": f"at most {d.cap.text}" if applied == "cap" and d.cap else f"within {rule}",
+                "rule": f"at most {d.cap.text}" if applied == "cap" and d.cap else rule,
                 "rule_line": (d.cap.span.line if applied == "cap" and d.cap else target.span.line),
                 "calendar": cal.name,
                 "dataset": cal.dataset,
-                "pauses": [{"from": a, "to": b, "reason": r} for a, b, r in c.pauses],
+                "pauses": [{"from": a, "to": b, "reason": r} for a, b, r in c.pauses if held],
                 # the calendar's closed time between start and due (pauses are listed apart)
                 "closed_skipped": (due - c.start) - cal.open_between(c.start, due)
                 if spec.kind != "natural"
@@ -405,7 +439,7 @@ class TimelineBuilder:
                     where["line"],
                 )
             )
-            out += self._warning(d, target, spec, c, pauses, due, now, where)
+            out += self._warning(d, target, spec, c, held, due, now, where)
             out += self._updates(d, c, pauses, events, now, where)
         return out
 

@@ -15,7 +15,7 @@ import itertools
 import re
 import zoneinfo
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from csdsl import ir
 from csdsl.calendar import WEEKDAYS, WorkCalendar
@@ -222,6 +222,8 @@ def _time(
     o: Lowering, t: ast.TimeSpec, default_cal: str | None, in_deadline: bool = True
 ) -> ir.TimeSpec | None:
     a, text = t.amount, time_text(t)
+    # the grammar allows a field only as a deadline's target, which `_field_time` lowers
+    assert not isinstance(a, ast.FieldDue)
     cal = t.calendar.name if t.calendar is not None else default_cal
     if t.calendar is not None and t.calendar.name not in o.calendars:
         o.err(
@@ -288,6 +290,47 @@ def _time(
         )
         return None
     return ir.TimeSpec("working", dt.timedelta(seconds=a.amount * size), cal, text, t.span)
+
+
+def _field_time(
+    o: Lowering, t: ast.TimeSpec, a: ast.FieldDue, record: ir.Record
+) -> ir.TimeSpec | None:
+    """`by FIELD` (a datetime field: the due time) or `within FIELD` (a duration field)."""
+    want = Kind.DATETIME if a.by else Kind.DURATION
+    word = "datetime" if a.by else "duration"
+    f = record.field(a.field.name)
+    names = [x.name for x in record.fields if x.type.kind is want]
+    others = (
+        f"its {word} fields are " + ", ".join(f"`{n}`" for n in names)
+        if names
+        else f"declare one, e.g. `{'promised_at: datetime?' if a.by else 'agreed_wait: duration?'}`"
+    )
+    if f is None:
+        o.err(
+            "E235",
+            f"`{a.field.name}` is not a field of `{record.name}`",
+            a.field.span,
+            did_you_mean(a.field.name, names) or others,
+        )
+        return None
+    if f.type.kind is not want:
+        swap = (
+            f"for a duration write `within {a.field.name}` (elapsed time from the start)"
+            if a.by
+            else f"for a datetime write `by {a.field.name}` (the due time itself)"
+        )
+        o.err(
+            "E236",
+            f"`{'by' if a.by else 'within'} {a.field.name}`: `{a.field.name}` is "
+            f"{_article(str(f.type))}, not a {word}",
+            a.field.span,
+            swap
+            if f.type.kind in (Kind.DATETIME, Kind.DURATION)
+            else (did_you_mean(a.field.name, names) or others),
+        )
+        return None
+    kind: Literal["field_at", "field_for"] = "field_at" if a.by else "field_for"
+    return ir.TimeSpec(kind, a.field.name, None, a.field.name, t.span, a.about)
 
 
 def _one(o: Lowering) -> str:
@@ -408,7 +451,11 @@ def _deadline(o: Lowering, d: ast.DeadlineDecl) -> ir.Deadline | None:
     from csdsl.check.lower import Exprs, _bool_hint  # lower imports this module
 
     for r in rules:
-        t = _time(o, r.time, default_cal)
+        t = (
+            _field_time(o, r.time, r.time.amount, record)
+            if isinstance(r.time.amount, ast.FieldDue)
+            else _time(o, r.time, default_cal)
+        )
         when = None
         if r.when is not None:
             when = Exprs(o, record).lower(r.when)

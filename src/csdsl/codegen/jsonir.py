@@ -94,8 +94,9 @@ _FIELD_DOCS: dict[tuple[str, str], str] = {
     ("Policy", "phrase_sets"): "[name, phrases] in declaration order",
     ("TimeSpec", "amount"): (
         "natural/working: a duration; days: a number of working days; "
-        "next_day: the local time of day"
+        "next_day: the local time of day; field_at/field_for: the record field read"
     ),
+    ("TimeSpec", "about"): "field_at/field_for: what the field holds, in words; else null",
 }
 
 # what the schema says beyond a field's type: array sizes, and how one field depends on another
@@ -123,6 +124,9 @@ _NODE_SCHEMA: dict[str, list[dict[str, Any]]] = {
         ),
         _when_kind(
             ["next_day"], {"amount": {"$ref": "#/$defs/TaggedTime"}, "calendar": {"type": "string"}}
+        ),
+        _when_kind(
+            ["field_at", "field_for"], {"amount": {"type": "string"}, "calendar": {"type": "null"}}
         ),
     ],
 }

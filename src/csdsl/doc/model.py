@@ -409,11 +409,11 @@ class _Builder:
                 rows.append(self.row("pause", text, self._nth(d.span, "pauses", i)))
             for t in d.targets:
                 if t.default:
-                    text = f"otherwise, due within {words.time_spec(t.time)}"
+                    text = f"otherwise, {words.due(t.time)}"
                 elif t.when is not None:
-                    text = f"due within {words.time_spec(t.time)} when {words.condition(t.when)}"
+                    text = f"{words.due(t.time)} when {words.condition(t.when)}"
                 else:
-                    text = f"due within {words.time_spec(t.time)}"
+                    text = words.due(t.time)
                 rows.append(self.row("target", text, t.span))
             if d.cap is not None:
                 text = f"whatever the target, never later than {words.time_spec(d.cap)}"

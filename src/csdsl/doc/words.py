@@ -239,7 +239,22 @@ def time_spec(t: ir.TimeSpec) -> str:
         return _plural(t.amount, "working day") + on
     if t.kind == "next_day" and isinstance(t.amount, dt.time):
         return f"by {t.amount.strftime('%H:%M')} the next working day{on}"
+    if t.kind == "field_at":
+        return f"by the time in `{t.text}`" + (f", {t.about}" if t.about else "")
+    if t.kind == "field_for":
+        return f"the duration in `{t.text}`" + (f", {t.about}" if t.about else "")
     return t.text  # pragma: no cover
+
+
+def due(t: ir.TimeSpec) -> str:
+    """A deadline's target as a due time: "due within 2 hours", "due by the time in
+    `promised_at`, the time promised to the customer" (a target read from the record: where
+    the due time comes from); a target whose field is missing does not apply."""
+    if t.kind == "field_at":
+        return f"due {time_spec(t)} (when it is set)"
+    if t.kind == "field_for":
+        return f"due within {time_spec(t)} (when it is set)"
+    return f"due within {time_spec(t)}"
 
 
 # ---- transcript rules ------------------------------------------------------------------------

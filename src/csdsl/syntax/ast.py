@@ -395,8 +395,19 @@ class ByNextDay:
 
 
 @attrs.frozen
+class FieldDue:
+    """`by promised_at` (a datetime field: the due time itself) or `within agreed_wait` (a
+    duration field: elapsed time from the start), optionally with the field's meaning in words
+    (`by promised_at "the time promised to the customer"`)."""
+
+    field: Ident
+    by: bool
+    about: str | None = None
+
+
+@attrs.frozen
 class TimeSpec:
-    amount: Natural | Working | ByNextDay
+    amount: Natural | Working | ByNextDay | FieldDue
     calendar: Ident | None = None
     span: Span = _span()
 

@@ -763,6 +763,21 @@ class Builder(Transformer[Token, ast.Module]):
         time, *rest = _named(c)
         return ast.DlTarget(time, _given(rest), span=self._span(c))
 
+    def dl_target_for(self, c: list[Any]) -> ast.DlTarget:
+        return self._field_target(c, by=False)
+
+    def dl_target_by(self, c: list[Any]) -> ast.DlTarget:
+        return self._field_target(c, by=True)
+
+    def _field_target(self, c: list[Any], by: bool) -> ast.DlTarget:
+        field, *rest = _named(c)
+        about = next((t for t in rest if isinstance(t, Token) and t.type == "STRING"), None)
+        when = next((x for x in rest if x is not None and not isinstance(x, Token)), None)
+        due = ast.FieldDue(self._ident(field), by, self._unescaped(about) if about else None)
+        return ast.DlTarget(
+            ast.TimeSpec(due, None, span=self._span([field, about])), when, span=self._span(c)
+        )
+
     def dl_default(self, c: list[Any]) -> ast.DlTarget:
         return ast.DlTarget(_named(c)[0], None, True, span=self._span(c))
 

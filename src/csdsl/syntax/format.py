@@ -432,6 +432,8 @@ def time_text(t: ast.TimeSpec) -> str:
         text = expr_text(a.duration)
     elif isinstance(a, ast.Working):
         text = f"{a.amount} working {a.unit.name}"
+    elif isinstance(a, ast.FieldDue):
+        text = a.field.name + (f" {quote(a.about)}" if a.about is not None else "")
     else:
         text = f"by {a.clock} next working day"
     return text + (f" on {t.calendar.name}" if t.calendar is not None else "")
@@ -461,7 +463,8 @@ def stmt_text(s: ast.CalStmt | ast.DlStmt | ast.EsRoles | ast.EsStep) -> str:
         if s.default:
             return f"otherwise within {time_text(s.time)}"
         when = f" when {expr_text(s.when)}" if s.when is not None else ""
-        return f"within {time_text(s.time)}{when}"
+        by = isinstance(s.time.amount, ast.FieldDue) and s.time.amount.by
+        return f"{'by' if by else 'within'} {time_text(s.time)}{when}"
     if isinstance(s, ast.DlCap):
         return f"at most {time_text(s.time)}"
     if isinstance(s, ast.DlWarn):
