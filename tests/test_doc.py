@@ -182,7 +182,7 @@ def test_clauses_show_what_they_cite(loaded: dict[str, csdsl.Policy]) -> None:
         if line.startswith('| <a id="clause-') and "missed_task" in line
     )
     assert "task_completed_same_day is false, and not (customer_contacted and rescheduled)" in row
-    assert "000 二(2): " in row and "complaint_validity.csp:36 |" in row
+    assert "000 二(2): " in row and "complaint_validity.csp:37 |" in row
 
 
 def test_calendars_escalations_metrics_and_examples(loaded: dict[str, csdsl.Policy]) -> None:

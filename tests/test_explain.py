@@ -133,7 +133,7 @@ def test_nested_condition_shows_each_comparison(
     e = explain(policy, _by_id(complaints, "C-20241029-0002"))
     assert e.verdict.valid and e.verdict.matched == ("ignition_late",)
     late = next(c for c in e.conditions if c.id == "ignition_late")
-    assert (late.outcome, late.line) == (True, 47)
+    assert (late.outcome, late.line) == (True, 48)
     cmp = _find(late.step, "ignition_completed_at - ignition_requested_at > 4h")
     assert cmp.outcome is True
     assert cmp.operands == (
@@ -151,7 +151,7 @@ def test_nested_condition_shows_each_comparison(
         "true    ignition_completed_at - ignition_requested_at > 4h  "
         "[ignition_completed_at - ignition_requested_at = PT4H56M]" in text
     )
-    assert "matched     ignition_late (policies/complaint_validity.csp:47)" in text
+    assert "matched     ignition_late (policies/complaint_validity.csp:48)" in text
     # a missing operand makes a comparison unknown, as in the interpreter
     e = explain(policy, _by_id(complaints, "C-20241029-0004"))
     late = next(c for c in e.conditions if c.id == "ignition_late")
@@ -178,23 +178,23 @@ def test_single_flips_of_a_valid_and_an_invalid_complaint(
     assert e.size == 1
     assert [f.text(e.noun) for f in e.flips] == [
         "set `issue_recorded` to true and the complaint is no longer valid "
-        "(condition `unrecorded`, policies/complaint_validity.csp:41)",
+        "(condition `unrecorded`, policies/complaint_validity.csp:42)",
         # 000 二(4)'s consequence: the work was not blocked, or nobody knows whether it was
         "set `dispatch_blocked` to false and the complaint is no longer valid "
-        "(condition `unrecorded`, policies/complaint_validity.csp:41)",
+        "(condition `unrecorded`, policies/complaint_validity.csp:42)",
         "set `dispatch_blocked` to missing and the complaint is no longer valid "
-        "(condition `unrecorded`, policies/complaint_validity.csp:41)",
+        "(condition `unrecorded`, policies/complaint_validity.csp:42)",
     ]
     e = explain(policy, _by_id(complaints, "C-20241029-0001"))  # invalid
     texts = [f.text(e.noun) for f in e.flips]
     assert texts[0] == (
         "set `agent_rude` to true and the complaint becomes valid "
-        "(condition `rude_attitude`, policies/complaint_validity.csp:33)"
+        "(condition `rude_attitude`, policies/complaint_validity.csp:34)"
     )
     # the 24h boundary: just above it, and missing, make the feedback late
     assert (
         "set `feedback_form_delay` to PT24H1S and the complaint becomes valid "
-        "(condition `feedback_late`, policies/complaint_validity.csp:44)" in texts
+        "(condition `feedback_late`, policies/complaint_validity.csp:45)" in texts
     )
     assert any("`feedback_form_delay` to missing" in t for t in texts)
     assert e.to_json()["flips"][0]["changes"] == [
