@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import csdsl
 from csdsl.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -252,7 +253,11 @@ def test_doc_writes_html_or_markdown(capsys: pytest.CaptureFixture[str], tmp_pat
     code, out, err = run(capsys, "doc", SEED, "-o", str(target))
     assert code == 0 and out == "" and "wrote" in err
     text = target.read_text(encoding="utf-8")
-    assert text.startswith("# 客服人员行为规范：投诉成立") and "complaint_validity.csp:33" in text
+    first = csdsl.load(SEED).ir.validities[0].conditions[0].span.line  # rude_attitude
+    assert (
+        text.startswith("# 客服人员行为规范：投诉成立")
+        and f"complaint_validity.csp:{first}" in text
+    )
     code, out, _ = run(capsys, "doc", SEED, "--format", "md")
     assert code == 0 and out == text
 

@@ -623,7 +623,8 @@ def test_a_traceback_names_the_generated_line_and_the_clause(loaded: dict[str, P
         assert last.line in text
     # the condition function says which clause it is
     source = generate(policy)
-    assert "# condition 'data_loss', 'policies/complaint_validity.csp':39" in source
+    cond = policy.ir.validities[0].conditions[2]
+    assert f"# condition 'data_loss', 'policies/complaint_validity.csp':{cond.span.line}" in source
 
 
 def test_the_generated_file_imports_like_any_module(
