@@ -761,19 +761,19 @@ class _Run:
         """A finding's clause, with the sections of the standards it cites (and their words,
         when the index was given)."""
         out = _clause(cid, file, line, text)
-        refs = self.cites.get(cid) if cid is not None else None
-        if refs:
-            out["cites"] = [{"id": r, "quote": self.quotes.get(r)} for r in refs]
+        if cid is not None and (cited := self._cited(cid)):
+            out["cites"] = cited
         return out
+
+    def _cited(self, clause: str) -> list[dict[str, str | None]]:
+        """The sections a clause cites, each with its words when the index was given."""
+        return [{"id": r, "quote": self.quotes.get(r)} for r in self.cites.get(clause, ())]
 
     def _kpi(self, kpi: dict[str, Any]) -> dict[str, Any]:
         name = kpi.get("metric")
-        refs = self.cites.get(name) if isinstance(name, str) else None
-        if refs and isinstance(kpi.get("clause"), dict):
-            kpi["clause"] = {
-                **kpi["clause"],
-                "cites": [{"id": r, "quote": self.quotes.get(r)} for r in refs],
-            }
+        cited = self._cited(name) if isinstance(name, str) else []
+        if cited and isinstance(kpi.get("clause"), dict):
+            kpi["clause"] = {**kpi["clause"], "cites": cited}
         return kpi
 
     def kpis(self) -> list[dict[str, Any]]:

@@ -309,6 +309,27 @@ class Citation:
     span: Span = _span()
 
 
+def citable(
+    validities: Sequence[Validity],
+    deadlines: Sequence[Deadline],
+    escalations: Sequence[Escalation],
+    metrics: Sequence[Metric],
+    invariants: Sequence[Invariant],
+    rules: TranscriptRules | None,
+) -> Iterator[tuple[str, CitedKind, Span]]:
+    """Every clause a `cites` line can name: (its name, its kind, where it is defined)."""
+    for v in validities:
+        yield from ((c.id, "condition", c.span) for c in v.conditions)
+        yield from ((c.id, "exception", c.span) for c in v.exceptions)
+    yield from ((d.name, "deadline", d.span) for d in deadlines)
+    yield from ((e.name, "escalation", e.span) for e in escalations)
+    yield from ((m.name, "metric", m.span) for m in metrics)
+    yield from ((i.id, "invariant", i.span) for i in invariants if i.id is not None)
+    if rules is not None:
+        yield from ((r.id, "transcript rule", r.span) for r in rules.rules)
+        yield from ((s.name, "situation", s.span) for s in rules.situations)
+
+
 @attrs.frozen
 class Policy:
     name: str | None
@@ -328,6 +349,17 @@ class Policy:
     metrics: tuple[Metric, ...] = ()
     invariants: tuple[Invariant, ...] = ()
     citations: tuple[Citation, ...] = ()
+
+    def citable(self) -> Iterator[tuple[str, CitedKind, Span]]:
+        """Every clause a `cites` line can name (see `citable`)."""
+        return citable(
+            self.validities,
+            self.deadlines,
+            self.escalations,
+            self.metrics,
+            self.invariants,
+            self.transcript_rules,
+        )
 
     def calendar(self, name: str) -> WorkCalendar | None:
         return dict(self.calendars).get(name)

@@ -24,11 +24,9 @@ from typing import Any
 
 import attrs
 
-from csdsl import ir
 from csdsl.api import Policy
 from csdsl.records import InputError
 from csdsl.report import md_escape
-from csdsl.source import Span
 
 STATUSES = ("encoded", "partly", "blocked", "out of scope", "missing")
 _FIELDS = ("id", "seed", "section", "quote", "kind", "checkable", "scope")
@@ -162,28 +160,13 @@ def read_index(path: str | Path) -> list[Entry]:
     return entries
 
 
-def _clause_spans(p: ir.Policy) -> dict[str, Span]:
-    """Where each clause a citation can name is defined."""
-    spans: dict[str, Span] = {}
-    for v in p.validities:
-        spans.update((c.id, c.span) for c in (*v.conditions, *v.exceptions))
-    spans.update((d.name, d.span) for d in p.deadlines)
-    spans.update((e.name, e.span) for e in p.escalations)
-    spans.update((m.name, m.span) for m in p.metrics)
-    spans.update((i.id, i.span) for i in p.invariants if i.id is not None)
-    if p.transcript_rules is not None:
-        spans.update((r.id, r.span) for r in p.transcript_rules.rules)
-        spans.update((s.name, s.span) for s in p.transcript_rules.situations)
-    return spans
-
-
 def build(entries: Sequence[Entry], policies: Iterable[Policy]) -> Matrix:
     by_id: dict[str, list[Cite]] = {}
     unknown: list[tuple[str, Cite]] = []
     known = {e.id for e in entries}
     seen: set[tuple[str, str, int, str]] = set()  # an included file's clause, cited once
     for policy in policies:
-        spans = _clause_spans(policy.ir)
+        spans = {name: span for name, _, span in policy.ir.citable()}
         for citation in policy.ir.citations:
             at = spans.get(citation.clause, citation.span)
             cite = Cite(citation.clause, citation.kind, at.file, at.line)

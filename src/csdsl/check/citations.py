@@ -34,18 +34,12 @@ def clause_kinds(
     rules: ir.TranscriptRules | None,
 ) -> dict[str, ir.CitedKind]:
     """Every clause a citation can name, by its name, with its kind."""
-    kinds: dict[str, ir.CitedKind] = {}
-    for v in validities:
-        kinds.update((c.id, "condition") for c in v.conditions)
-        kinds.update((c.id, "exception") for c in v.exceptions)
-    kinds.update((d.name, "deadline") for d in deadlines)
-    kinds.update((e.name, "escalation") for e in escalations)
-    kinds.update((m.name, "metric") for m in metrics)
-    kinds.update((i.id, "invariant") for i in invariants if i.id is not None)
-    if rules is not None:
-        kinds.update((r.id, "transcript rule") for r in rules.rules)
-        kinds.update((s.name, "situation") for s in rules.situations)
-    return kinds
+    return {
+        name: kind
+        for name, kind, _ in ir.citable(
+            validities, deadlines, escalations, metrics, invariants, rules
+        )
+    }
 
 
 def lower_citations(
