@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_cli import DIAG_KEYS  # the keys of one diagnostic, as IO.md fixes them
 
 from csdsl import report
 from csdsl.cli import main
@@ -18,17 +19,6 @@ from csdsl.cli import main
 ROOT = Path(__file__).resolve().parents[1]
 SEED = str(ROOT / "policies" / "complaint_validity.csp")
 QA = str(ROOT / "policies" / "hotline_qa.csp")
-DIAG_KEYS = {
-    "file",
-    "line",
-    "column",
-    "end_line",
-    "end_column",
-    "severity",
-    "code",
-    "message",
-    "hint",
-}
 # what must never reach a terminal raw: C0 but the line break, DEL, C1, bidi overrides/isolates
 UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 HOSTILE = "x\u001b]0;HACKED\u0007\u001b[2J\u009b31m\u202eevil\u2066\r"
