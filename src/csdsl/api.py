@@ -20,6 +20,7 @@ from csdsl import ir
 from csdsl.diagnostics import Diagnostic, PolicyError, did_you_mean
 from csdsl.interpreter import Validator, Verdict
 from csdsl.records import EventReader, RecordReader, Row, RowError, id_key
+from csdsl.rules import RuleChecker, RuleResult
 from csdsl.source import SourceFile
 from csdsl.timeline import Event, EventLog, Timeline, TimelineBuilder
 from csdsl.transcripts import Transcript, TranscriptReader, Turn, transcript_from
@@ -52,6 +53,14 @@ class TimelineRow:
     line: int
     id: Any
     timeline: Timeline | None
+    error: RowError | None
+
+
+@attrs.frozen
+class RulesRow:
+    line: int
+    id: Any
+    results: tuple[RuleResult, ...] | None
     error: RowError | None
 
 
@@ -149,6 +158,7 @@ class Policy:
         self._readers: dict[str, RecordReader] = {}
         self._builders: dict[str, TimelineBuilder] = {}
         self._checker: TranscriptChecker | None = None
+        self._rule_checkers: dict[str, RuleChecker] = {}
 
     @property
     def name(self) -> str | None:
@@ -232,6 +242,76 @@ class Policy:
         }
         return _choose(name, with_clocks, "deadline or escalation", "deadlines")
 
+    def _event_record(self, name: str | None) -> str:
+        """The record type an event log is about: one with clocks or rules."""
+        with_events = (
+            {d.record for d in self.ir.deadlines}
+            | {e.record for e in self.ir.escalations}
+            | {r.record for r in self.ir.rules}
+        )
+        return _choose(name, with_events, "deadline, escalation or rule", "clocks or rules")
+
+    def _rule_record(self, name: str | None) -> str:
+        return _choose(name, {r.record for r in self.ir.rules}, "rule", "rules")
+
+    def rule_checker(self, record_type: str | None = None) -> RuleChecker:
+        """The compiled rules of a record type (by default the only one with rules)."""
+        name = self._rule_record(record_type)
+        if name not in self._rule_checkers:
+            self._rule_checkers[name] = RuleChecker([r for r in self.ir.rules if r.record == name])
+        return self._rule_checkers[name]
+
+    def check_rules(
+        self,
+        record: Mapping[str, Any],
+        events: Sequence[Mapping[str, Any]] = (),
+        now: dt.datetime | None = None,
+        record_type: str | None = None,
+    ) -> list[RuleResult]:
+        """Each rule's result for one record (raw JSON-like values), given its events."""
+        name = self._rule_record(record_type)
+        try:
+            rid, values = self.reader(name).coerce(record)
+            reader = EventReader(self.tz)
+            evs = [
+                Event(*_event(reader.coerce({"case": rid, **e})[1]), line=i)
+                for i, e in enumerate(events, 1)
+            ]
+        except RowError as exc:
+            raise RecordError(exc) from None
+        evs.sort(key=lambda e: e.at)
+        return self.rule_checker(name)(values, evs, _utc(now, self.tz))
+
+    def rules_file(
+        self,
+        records: str | Path,
+        events: str | Path | None = None,
+        now: dt.datetime | None = None,
+        record_type: str | None = None,
+    ) -> tuple[Iterator[RulesRow], list[EventProblem]]:
+        """Rule results for every row of a records file, with the events of an event log: the
+        rows (lazily) and the event log's problems.  Raises `InputError`."""
+        name = self._rule_record(record_type)
+        checker = self.rule_checker(name)
+        by_case, problems = (
+            self.read_events(events, name) if events is not None else (EventLog(), [])
+        )
+        moment = _utc(now, self.tz)
+
+        def rows() -> Iterator[RulesRow]:
+            seen: set[str] = set()
+            for row in self.reader(name).read(str(records)):
+                if row.values is None:
+                    yield RulesRow(row.line, row.id, None, row.error)
+                    continue
+                seen.add(id_key(row.id))
+                got = checker(row.values, by_case.get(id_key(row.id), []), moment)
+                yield RulesRow(row.line, row.id, tuple(got), None)
+            if events is not None:
+                problems.extend(unmatched_cases(by_case, seen))
+
+        return rows(), problems
+
     def _builder(self, record: str) -> TimelineBuilder:
         if record not in self._builders:
             self._builders[record] = TimelineBuilder(self.ir, record, self.tz)
@@ -277,10 +357,18 @@ class Policy:
     ) -> tuple[EventLog, list[EventProblem]]:
         """An event log grouped by case (`log[case]`: the case's events sorted by time), and the
         lines that were skipped or kept with a notice.  Raises `InputError`."""
-        builder = self._builder(self._timeline_record(record_type))
+        name = self._event_record(record_type)
+        builder = self._builder(name)
         by_case = EventLog()
         problems: list[EventProblem] = []
-        known = builder.event_names()
+        known = tuple(
+            dict.fromkeys(
+                (
+                    *builder.event_names(),
+                    *(n for r in self.ir.rules if r.record == name for n in r.events),
+                )
+            )
+        )
         roles = {r for e in builder.escalations for r in e.roles}
         for row in EventReader(self.tz).read(str(events)):
             if row.values is None:
@@ -441,6 +529,28 @@ class Policy:
                 said.append(
                     ("valid" if verdict.valid else "invalid")
                     + (" because " + ", ".join(fired) if fired else "")
+                )
+            if ex.rules:
+                events = sorted(
+                    (
+                        Event(at.astimezone(dt.UTC), name, role, line=i)
+                        for i, (at, name, role) in enumerate(ex.events, 1)
+                    ),
+                    key=lambda e: e.at,
+                )
+                got = {r.rule: r for r in self.rule_checker(ex.record)(values, events, None)}
+                for expected in ex.rules:
+                    result = got[expected.rule]
+                    if result.status != expected.status:
+                        why = "; ".join(result.failed) or result.detail or "no require failed"
+                        problems.append(
+                            f"`{expected.rule}`: expected {expected.status}, "
+                            f"got {result.status} ({why})"
+                        )
+                said.append(
+                    f"{len(ex.rules)} rule expectation"
+                    + ("s" if len(ex.rules) > 1 else "")
+                    + " checked"
                 )
             if ex.clocks:
                 events = sorted(

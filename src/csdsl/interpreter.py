@@ -9,8 +9,10 @@ results out of range are unknown too.  Each expression is compiled once into nes
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import operator
+import zoneinfo
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -43,9 +45,13 @@ def compile_expr(e: ir.Expr) -> Fn:
     if isinstance(e, ir.FieldRef):
         name = e.name
         return lambda r: r.get(name)
-    if isinstance(e, ir.Judged):  # a metric's: handed over with the record (`MetricEngine.feed`)
+    if isinstance(e, ir.Judged | ir.EventRef):
+        # a metric's judgements (`MetricEngine.feed`), a rule's event terms (`csdsl.rules`):
+        # handed over with the record
         key = e.key
         return lambda r: r.get(key)
+    if isinstance(e, ir.DatePart):
+        return _date_part(e)
     if isinstance(e, ir.Neg):
         f = compile_expr(e.operand)
 
@@ -138,6 +144,32 @@ def compile_expr(e: ir.Expr) -> Fn:
 
         return contains
     raise AssertionError(f"unexpected IR node {e!r}")  # pragma: no cover
+
+
+def _date_part(e: ir.DatePart) -> Fn:
+    f, part = compile_expr(e.operand), e.part
+    zone = dt.UTC if e.timezone == "UTC" else zoneinfo.ZoneInfo(e.timezone)
+
+    def date_part(r: Mapping[str, Any]) -> Any:
+        x = f(r)
+        if x is None:
+            return None
+        try:
+            local = x.astimezone(zone)
+        except (OverflowError, ValueError):  # within a day of the ends of the calendar
+            return None
+        if part == "date":
+            return local.date()
+        if part == "weekday":
+            return local.isoweekday()
+        return dt.timedelta(
+            hours=local.hour,
+            minutes=local.minute,
+            seconds=local.second,
+            microseconds=local.microsecond,
+        )
+
+    return date_part
 
 
 @attrs.frozen

@@ -177,15 +177,59 @@ class Judged:
         return f"{self.kind}:{self.name}"
 
 
+@attrs.frozen
+class EventRef:
+    """In a rule only: the record's event log.  `first(EVENT)` / `last(EVENT)` (a datetime,
+    missing when there is none) or `count(EVENT)` (an int).  The rule's checker hands these over
+    with the record under `key`, a name no field can have."""
+
+    which: TLiteral["first", "last", "count"]
+    event: str
+    type: Type
+    span: Span = _span()
+
+    @property
+    def key(self) -> str:
+        return f"{self.which}({self.event})"
+
+
+CALENDAR_PARTS = ("date", "weekday", "time_of_day")
+
+
+@attrs.frozen
+class DatePart:
+    """In a rule only: `date(X)`, `weekday(X)` (1 = Monday ... 7 = Sunday) or `time_of_day(X)`
+    (a duration since midnight) of a datetime, on the clock of the policy's `timezone`."""
+
+    part: TLiteral["date", "weekday", "time_of_day"]
+    operand: Expr
+    timezone: str
+    type: Type
+    span: Span = _span()
+
+
 Expr: TypeAlias = (
-    Const | FieldRef | Neg | Arith | Cmp | And | Or | Not | IsSet | In | Contains | Judged
+    Const
+    | FieldRef
+    | Neg
+    | Arith
+    | Cmp
+    | And
+    | Or
+    | Not
+    | IsSet
+    | In
+    | Contains
+    | Judged
+    | EventRef
+    | DatePart
 )
 
 
 def children(e: Expr) -> tuple[Expr, ...]:
-    if isinstance(e, Const | FieldRef | Judged):
+    if isinstance(e, Const | FieldRef | Judged | EventRef):
         return ()
-    if isinstance(e, Neg | Not | IsSet):
+    if isinstance(e, Neg | Not | IsSet | DatePart):
         return (e.operand,)
     if isinstance(e, In):
         return (e.operand, *e.items)
@@ -274,6 +318,14 @@ class Example:
     span: Span = _span()
     events: tuple[tuple[dt.datetime, str, str | None], ...] = ()  # (at, event, role)
     clocks: tuple[ClockExpectation, ...] = ()
+    rules: tuple[RuleExpectation, ...] = ()  # `expect RULE kept|broken|...`
+
+
+@attrs.frozen
+class RuleExpectation:
+    rule: str
+    status: str  # one of RULE_STATUSES
+    span: Span = _span()
 
 
 @attrs.frozen
@@ -295,6 +347,7 @@ CitedKind: TypeAlias = TLiteral[
     "invariant",
     "transcript rule",
     "situation",
+    "rule",
 ]
 
 
@@ -316,6 +369,7 @@ def citable(
     metrics: Sequence[Metric],
     invariants: Sequence[Invariant],
     rules: TranscriptRules | None,
+    record_rules: Sequence[Rule] = (),
 ) -> Iterator[tuple[str, CitedKind, Span]]:
     """Every clause a `cites` line can name: (its name, its kind, where it is defined)."""
     for v in validities:
@@ -328,6 +382,74 @@ def citable(
     if rules is not None:
         yield from ((r.id, "transcript rule", r.span) for r in rules.rules)
         yield from ((s.name, "situation", s.span) for s in rules.situations)
+    yield from ((r.name, "rule", r.span) for r in record_rules)
+
+
+# ---- record-level rules --------------------------------------------------------------------
+
+RULE_STATUSES = ("kept", "broken", "unknown", "not_applicable")
+
+
+@attrs.frozen
+class PerPeriod:
+    """`require at least N EVENT per day|week [HH:MM-HH:MM] from START to END`: every local
+    calendar day (or Monday-Sunday week) lying wholly between the dates of START and END has at
+    least N events of that name (within the hours, when given)."""
+
+    count: int
+    event: str
+    period: TLiteral["day", "week"]
+    hours: tuple[dt.time, dt.time] | None  # the end 00:00 stands for midnight at the day's end
+    start: Expr
+    end: Expr
+
+
+@attrs.frozen
+class Require:
+    """One `require` of a rule: an expression that must be true, or a count per period."""
+
+    text: str  # as written, for the "why" of a finding
+    expr: Expr | None
+    per: PerPeriod | None
+    fields: tuple[str, ...]  # the record fields and event values it reads (the "why")
+    span: Span = _span()
+
+
+@attrs.frozen
+class Rule:
+    """`rule NAME ["words"] for RECORD { when ...  require ...  severity ...  points ... }`:
+    an obligation on each record of a type.  Per record it is kept, broken (a finding of kind
+    `rule`), unknown (a value it needs is missing) or not applicable (`when` is false)."""
+
+    name: str
+    wording: str | None
+    record: str
+    when: Expr | None
+    requires: tuple[Require, ...]
+    severity: str
+    points: int | float | None
+    timezone: str
+    span: Span = _span()
+
+    @property
+    def events(self) -> tuple[str, ...]:
+        """The event names the rule reads, in order of first use."""
+        seen: dict[str, None] = {}
+        exprs = [self.when] if self.when is not None else []
+        for r in self.requires:
+            if r.expr is not None:
+                exprs.append(r.expr)
+            if r.per is not None:
+                seen[r.per.event] = None
+                exprs += [r.per.start, r.per.end]
+        for e in exprs:
+            stack = [e]
+            while stack:
+                node = stack.pop()
+                if isinstance(node, EventRef):
+                    seen.setdefault(node.event, None)
+                stack.extend(children(node))
+        return tuple(seen)
 
 
 @attrs.frozen
@@ -349,6 +471,7 @@ class Policy:
     metrics: tuple[Metric, ...] = ()
     invariants: tuple[Invariant, ...] = ()
     citations: tuple[Citation, ...] = ()
+    rules: tuple[Rule, ...] = ()  # record-level rules
 
     def citable(self) -> Iterator[tuple[str, CitedKind, Span]]:
         """Every clause a `cites` line can name (see `citable`)."""
@@ -359,6 +482,7 @@ class Policy:
             self.metrics,
             self.invariants,
             self.transcript_rules,
+            self.rules,
         )
 
     def calendar(self, name: str) -> WorkCalendar | None:

@@ -56,6 +56,10 @@ class IrPrinter:
             return self.const(e.value, e.type), 9
         if isinstance(e, ir.FieldRef | ir.Judged):
             return e.name, 9
+        if isinstance(e, ir.EventRef):
+            return e.key, 9
+        if isinstance(e, ir.DatePart):
+            return f"{e.part}({self.expr(e.operand)})", 9
         if isinstance(e, ir.Neg):
             return "-" + self.expr(e.operand, 8), 7
         if isinstance(e, ir.Arith):

@@ -32,12 +32,13 @@ def clause_kinds(
     metrics: Sequence[ir.Metric],
     invariants: Sequence[ir.Invariant],
     rules: ir.TranscriptRules | None,
+    record_rules: Sequence[ir.Rule] = (),
 ) -> dict[str, ir.CitedKind]:
     """Every clause a citation can name, by its name, with its kind."""
     return {
         name: kind
         for name, kind, _ in ir.citable(
-            validities, deadlines, escalations, metrics, invariants, rules
+            validities, deadlines, escalations, metrics, invariants, rules, record_rules
         )
     }
 

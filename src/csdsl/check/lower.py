@@ -21,6 +21,7 @@ from csdsl.check.invariants import lower_invariants
 from csdsl.check.metrics import lower_metrics
 from csdsl.check.modules import Graph
 from csdsl.check.phrases import lower_phrases
+from csdsl.check.rules import lower_rules
 from csdsl.check.time import lower_time
 from csdsl.check.transcripts import lower_transcript_examples, lower_transcript_rules
 from csdsl.diagnostics import Diagnostic, Related, did_you_mean, error, warning
@@ -46,6 +47,7 @@ class Lowering:
         self.calendars: dict[str, WorkCalendar] = {}
         self.deadlines: dict[str, ir.Deadline] = {}
         self.escalations: list[ir.Escalation] = []
+        self.rules: dict[str, ir.Rule] = {}
         self.phrase_sets: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def err(
@@ -170,6 +172,9 @@ class Lowering:
             },
         )
 
+        rules = lower_rules(self, [i for i in root.items if isinstance(i, ast.RuleDecl)])
+        self.rules = {r.name: r for r in rules}
+
         examples = [i for i in root.items if isinstance(i, ast.Example)]
         tr_examples = [i for i in root.items if isinstance(i, ast.TranscriptExample)]
         ids = [e.id for e in examples] + [e.id for e in tr_examples]
@@ -194,6 +199,7 @@ class Lowering:
             transcript_examples=tuple(lowered_t),
             metrics=tuple(metrics),
             invariants=tuple(invariants),
+            rules=tuple(rules),
             citations=lower_citations(
                 self,
                 [i for i in root.items if isinstance(i, ast.CitesDecl)],
@@ -204,6 +210,7 @@ class Lowering:
                     metrics,
                     invariants,
                     tr_rules,
+                    rules,
                 ),
             ),
         )
@@ -454,7 +461,7 @@ class Lowering:
                     f"add `valid {record_name} when any {{ ... }}`",
                 )
                 continue
-            events, clocks = self.example_clocks(e, record_name)
+            events, clocks, rule_checks = self.example_clocks(e, record_name)
             if validity is not None and e.because is not None:
                 known = [c.id for c in (*validity.conditions, *validity.exceptions)]
                 for name in e.because:
@@ -479,17 +486,31 @@ class Lowering:
                     e.span,
                     events=events,
                     clocks=clocks,
+                    rules=rule_checks,
                 )
             )
         return out
 
     def example_clocks(
         self, e: ast.Example, record: str
-    ) -> tuple[tuple[tuple[dt.datetime, str, str | None], ...], tuple[ir.ClockExpectation, ...]]:
-        """An example's events and clock expectations, checked against the record's clocks."""
+    ) -> tuple[
+        tuple[tuple[dt.datetime, str, str | None], ...],
+        tuple[ir.ClockExpectation, ...],
+        tuple[ir.RuleExpectation, ...],
+    ]:
+        """An example's events, clock expectations and rule expectations, checked against the
+        record's clocks and rules."""
         deadlines = [d for d in self.deadlines.values() if d.record == record]
         ladders = [x for x in self.escalations if x.record == record]
-        known = ir.clock_events(deadlines, ladders)
+        rules = {r.name: r for r in self.rules.values() if r.record == record}
+        known = tuple(
+            dict.fromkeys(
+                (
+                    *ir.clock_events(deadlines, ladders),
+                    *(n for r in rules.values() for n in r.events),
+                )
+            )
+        )
         roles = {r for x in ladders for r in x.roles}
         events = []
         for ev in e.events:
@@ -512,8 +533,28 @@ class Lowering:
             assert moment is not None and isinstance(moment.value, dt.datetime)
             events.append((moment.value, ev.name.name, ev.role.name if ev.role else None))
         clocks = []
+        rule_checks = []
         for c in e.clocks:
             status = c.status.name
+            if not c.escalation and c.clock.name in rules:
+                if status not in ir.RULE_STATUSES:
+                    self.err(
+                        "E410",
+                        f"`{status}` is not a status of a rule",
+                        c.status.span,
+                        did_you_mean(status, ir.RULE_STATUSES)
+                        or "write kept, broken, unknown or not_applicable",
+                    )
+                elif c.cycle is not None or c.due is not None:
+                    self.err(
+                        "E410",
+                        f"`{c.clock.name}` is a rule: it has no cycle or due time",
+                        c.span,
+                        f"write `expect {c.clock.name} {status}`",
+                    )
+                else:
+                    rule_checks.append(ir.RuleExpectation(c.clock.name, status, c.span))
+                continue
             if status not in STATUSES:
                 self.err(
                     "E410",
@@ -534,10 +575,10 @@ class Lowering:
             if not c.escalation and c.clock.name not in {d.name for d in deadlines}:
                 self.err(
                     "E409",
-                    f"no deadline `{c.clock.name}` for `{record}`",
+                    f"no deadline or rule `{c.clock.name}` for `{record}`",
                     c.clock.span,
-                    did_you_mean(c.clock.name, [d.name for d in deadlines])
-                    or "name a deadline declared `for` this record",
+                    did_you_mean(c.clock.name, [*(d.name for d in deadlines), *rules])
+                    or "name a deadline or a rule declared `for` this record",
                 )
                 continue
             due = Exprs(self, None).literal(c.due) if c.due is not None else None
@@ -551,7 +592,7 @@ class Lowering:
                     c.span,
                 )
             )
-        return tuple(events), tuple(clocks)
+        return tuple(events), tuple(clocks), tuple(rule_checks)
 
     def example_values(self, e: ast.Example, record: ir.Record) -> dict[str, ir.Value]:
         self.unique((fv.name for fv in e.fields), "field", " in this example")

@@ -184,6 +184,7 @@ class Call:
     where: Expr | None = None
     arg: Number | None = None  # percentile's rank
     span: Span = _span()
+    inner: Ident | None = None  # `date(first(EVENT))`: `first`, with `record` the EVENT
 
 
 Literal: TypeAlias = Number | Percent | Duration | DateLit | DateTimeLit | String | Bool
@@ -715,6 +716,61 @@ class InvariantDecl:
     span: Span = _span()
 
 
+# ---- record-level rules --------------------------------------------------------------------
+
+
+@attrs.frozen
+class RuWhen:
+    expr: Expr
+    span: Span = _span()
+
+
+@attrs.frozen
+class RuRequire:
+    expr: Expr
+    span: Span = _span()
+
+
+@attrs.frozen
+class RuPer:
+    """`require at least N EVENT per day|week [HH:MM-HH:MM] from EXPR to EXPR`."""
+
+    count: Number
+    event: Ident
+    period: Ident
+    hours: str | None
+    start: Expr
+    end: Expr
+    span: Span = _span()
+
+
+@attrs.frozen
+class RuSeverity:
+    level: Ident
+    span: Span = _span()
+
+
+@attrs.frozen
+class RuPoints:
+    points: Number
+    span: Span = _span()
+
+
+RuleStmt: TypeAlias = RuWhen | RuRequire | RuPer | RuSeverity | RuPoints
+
+
+@attrs.frozen
+class RuleDecl:
+    """`rule NAME ["words"] for RECORD { ... }`: an obligation on each record of a type, not a
+    complaint's validity: broken, it is a finding of its own kind with a severity and points."""
+
+    name: Ident
+    wording: str | None
+    record: Ident
+    stmts: tuple[RuleStmt, ...]
+    span: Span = _span()
+
+
 @attrs.frozen
 class CiteItem:
     """`reply_48h: "002 八 投诉答复时间", "002 八 投诉解决时限"`: a clause (a condition, a
@@ -746,6 +802,7 @@ Item: TypeAlias = (
     | MetricDecl
     | InvariantDecl
     | CitesDecl
+    | RuleDecl
 )
 
 

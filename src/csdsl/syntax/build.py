@@ -698,6 +698,53 @@ class Builder(Transformer[Token, ast.Module]):
             span=self._span(c),
         )
 
+    def call_nested(self, c: list[Any]) -> ast.Call:
+        func, inner, arg = _named(c)
+        return ast.Call(
+            self._ident(func), self._ident(arg), span=self._span(c), inner=self._ident(inner)
+        )
+
+    # -- record-level rules -------------------------------------------------------------------
+    def rule_decl(self, c: list[Any]) -> ast.RuleDecl:
+        name, wording, record, *stmts = _named(c)
+        return ast.RuleDecl(
+            self._ident(name),
+            self._unescaped(wording) if wording else None,
+            self._ident(record),
+            tuple(stmts),
+            span=self._span(c),
+        )
+
+    def ru_when(self, c: list[Any]) -> ast.RuWhen:
+        (expr,) = _named(c)
+        return ast.RuWhen(expr, span=self._span(c))
+
+    def ru_require(self, c: list[Any]) -> ast.RuRequire:
+        (expr,) = _named(c)
+        return ast.RuRequire(expr, span=self._span(c))
+
+    def ru_per(self, c: list[Any]) -> ast.RuPer:
+        count, event, period, *rest = _named(c)
+        start, end = rest[-2:]
+        hours = next((t for t in rest[:-2] if isinstance(t, Token) and t.type == "HOURS"), None)
+        return ast.RuPer(
+            self.number([count]),
+            self._ident(event),
+            self._ident(period),
+            str(hours) if hours is not None else None,
+            start,
+            end,
+            span=self._span(c),
+        )
+
+    def ru_severity(self, c: list[Any]) -> ast.RuSeverity:
+        (level,) = _named(c)
+        return ast.RuSeverity(self._ident(level), span=self._span(c))
+
+    def ru_points(self, c: list[Any]) -> ast.RuPoints:
+        (points,) = _named(c)
+        return ast.RuPoints(self.number([points]), span=self._span(c))
+
     # -- calendars ----------------------------------------------------------------------------
     def calendar_decl(self, c: list[Any]) -> ast.CalendarDecl:
         name, *stmts = _named(c)

@@ -125,6 +125,8 @@ def _expr(e: ast.Expr | ast.Value) -> str:
     if isinstance(e, ast.BinOp):
         p = _PREC_SUM if e.op in "+-" else _PREC_PROD
         return f"{expr_text(e.left, p)} {e.op} {expr_text(e.right, p + 1)}"
+    if isinstance(e, ast.Call) and e.inner is not None:
+        return f"{e.func.name}({e.inner.name}({e.record.name}))"
     if isinstance(e, ast.Call):
         arg = f"{expr_text(e.arg)}, " if e.arg is not None else ""
         field = f".{e.field.name}" if e.field is not None else ""
@@ -286,6 +288,8 @@ def format_module(module: ast.Module) -> str:
             _invariant(p, item)
         elif isinstance(item, ast.CitesDecl):
             _cites(p, item)
+        elif isinstance(item, ast.RuleDecl):
+            _rule(p, item)
         else:
             _block(p, item)
         previous = item
@@ -711,3 +715,42 @@ def _invariant(p: _Printer, v: ast.InvariantDecl) -> None:
     _open(p, v.span, f"invariant {ident}{quote(v.wording)}{record} {{", v.expr.span.line)
     p.clause(v.expr.span.line, v.expr.span.end_line, 1, _expr_lines(v.expr, 1))
     _close(p, v.span.end_line, 0)
+
+
+# ---- record-level rules --------------------------------------------------------------------
+
+
+def rule_stmt_text(s: ast.RuleStmt) -> str:
+    """One statement of a `rule` block on one line (the `require`/`when` of a long expression
+    are laid out by `_rule_stmt_lines`)."""
+    if isinstance(s, ast.RuWhen):
+        return f"when {expr_text(s.expr)}"
+    if isinstance(s, ast.RuRequire):
+        return f"require {expr_text(s.expr)}"
+    if isinstance(s, ast.RuPer):
+        hours = f" in {s.hours}" if s.hours is not None else ""
+        return (
+            f"require at least {expr_text(s.count)} {s.event.name} per {s.period.name}{hours}"
+            f" from {expr_text(s.start, _PREC_SUM)} to {expr_text(s.end, _PREC_SUM)}"
+        )
+    if isinstance(s, ast.RuSeverity):
+        return f"severity {s.level.name}"
+    return f"points {expr_text(s.points)}"
+
+
+def _rule_stmt_lines(s: ast.RuleStmt) -> list[str]:
+    if isinstance(s, ast.RuWhen | ast.RuRequire):
+        word = "when" if isinstance(s, ast.RuWhen) else "require"
+        if len(INDENT) + width(rule_stmt_text(s)) > WIDTH and _chain(s.expr) is not None:
+            first, *rest = _expr_lines(s.expr, 2)
+            return [f"{word} {first}"] + [INDENT + line for line in rest]
+    return [rule_stmt_text(s)]
+
+
+def _rule(p: _Printer, r: ast.RuleDecl) -> None:
+    words = f" {quote(r.wording)}" if r.wording is not None else ""
+    head = f"rule {r.name.name}{words} for {r.record.name} {{"
+    _open(p, r.span, head, r.stmts[0].span.line if r.stmts else None)
+    for stmt in r.stmts:
+        p.clause(stmt.span.line, stmt.span.end_line, 1, _rule_stmt_lines(stmt))
+    _close(p, r.span.end_line, 0)

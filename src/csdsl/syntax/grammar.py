@@ -53,6 +53,7 @@ KEYWORDS = frozenset(
         "transcript",
         "metric",
         "invariant",
+        "rule",
     }
 )
 # words of the statements inside blocks: offered by "did you mean", but they may still name things
@@ -127,6 +128,8 @@ CLAUSE_WORDS = frozenset(
         "flags",
         # metrics
         "where",
+        # record-level rules
+        "least",
     }
 )
 TOP_LEVEL = (
@@ -142,6 +145,7 @@ TOP_LEVEL = (
     "transcript",
     "metric",
     "invariant",
+    "rule",
     "cites",
 )
 
