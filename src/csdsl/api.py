@@ -305,7 +305,8 @@ class Policy:
                     yield RulesRow(row.line, row.id, None, row.error)
                     continue
                 seen.add(id_key(row.id))
-                got = checker(row.values, by_case.get(id_key(row.id), []), moment)
+                mine = by_case.get(id_key(row.id), []) if events is not None else None
+                got = checker(row.values, mine, moment)
                 yield RulesRow(row.line, row.id, tuple(got), None)
             if events is not None:
                 problems.extend(unmatched_cases(by_case, seen))
@@ -353,23 +354,29 @@ class Policy:
         return rows(), problems
 
     def read_events(
-        self, events: str | Path, record_type: str | None = None
+        self, events: str | Path, record_type: str | Sequence[str] | None = None
     ) -> tuple[EventLog, list[EventProblem]]:
         """An event log grouped by case (`log[case]`: the case's events sorted by time), and the
-        lines that were skipped or kept with a notice.  Raises `InputError`."""
-        name = self._event_record(record_type)
-        builder = self._builder(name)
+        lines that were skipped or kept with a notice.  One log may hold the events of several
+        record types (`record_type` a list of them): an event is known when a clause of any of
+        them reads it.  Raises `InputError`."""
+        names = (
+            [self._event_record(record_type)]
+            if record_type is None or isinstance(record_type, str)
+            else [self._event_record(n) for n in record_type]
+        )
         by_case = EventLog()
         problems: list[EventProblem] = []
-        known = tuple(
-            dict.fromkeys(
-                (
-                    *builder.event_names(),
-                    *(n for r in self.ir.rules if r.record == name for n in r.events),
-                )
+        known_names: dict[str, None] = {}
+        roles: set[str] = set()
+        for name in names:
+            builder = self._builder(name)
+            known_names.update(dict.fromkeys(builder.event_names()))
+            known_names.update(
+                dict.fromkeys(n for r in self.ir.rules if r.record == name for n in r.events)
             )
-        )
-        roles = {r for e in builder.escalations for r in e.roles}
+            roles |= {r for e in builder.escalations for r in e.roles}
+        known = tuple(known_names)
         for row in EventReader(self.tz).read(str(events)):
             if row.values is None:
                 assert row.error is not None

@@ -55,6 +55,7 @@ from csdsl.records import (
     json_value,
 )
 from csdsl.report import dumps
+from csdsl.rules import RuleResult
 from csdsl.timeline import EventLog, Milestone
 from csdsl.transcripts import TranscriptReader
 from csdsl.values import instant
@@ -65,7 +66,7 @@ if TYPE_CHECKING:
 ENGINES = ("python", "duckdb")
 SHOWN_PER_CLAUSE = 20
 BAD_SHOWN = 50
-FINDING_KINDS = ("valid_complaint", "deadline", "escalation", "transcript")
+FINDING_KINDS = ("valid_complaint", "deadline", "escalation", "rule", "transcript")
 Progress = Callable[[str, int], None]  # (input path, rows done since the last call)
 
 
@@ -363,6 +364,8 @@ class _Run:
         self.metric_results: list[list[MetricResult]] = [[] for _ in versions]
         self.validity: dict[str, Any] | None = None
         self.timelines: dict[str, Any] | None = None
+        self.rules: dict[str, Any] | None = None  # record-level rules' outcomes, by record type
+        self.rule_points: dict[tuple[str, str, int], int | float] = {}  # points lost, by rule
         self.transcripts: dict[str, Any] | None = None
         self.as_of: dt.datetime | None = now
         self.early = 0  # records and transcripts from before the first version took effect
@@ -381,6 +384,14 @@ class _Run:
         has_validity = any(v.policy.ir.validity(name) for v in self.versions)
         builders = [_builder(v.policy, name) for v in self.versions]
         clocks = events is not None and any(builders)
+        rule_checkers = [
+            v.policy.rule_checker(name)
+            if any(r.record == name for r in v.policy.ir.rules)
+            else None
+            for v in self.versions
+        ]
+        judge_rules = any(rule_checkers)
+        rule_counts: dict[tuple[str, str, int], Counter[str]] = {}
         counts: Counter[str] = Counter()
         by_condition: Counter[tuple[str, int, str | None, str | None]] = Counter()
         clock_counts: dict[tuple[str, str, str, int], Counter[str]] = {}
@@ -399,7 +410,7 @@ class _Run:
         # the duckdb engine reads the file in Python too for the clocks, and for the KPIs that
         # count a verdict, a condition or a clock
         judging = sql is not None and any(name in e.judges for e in self.metric_engines)
-        if sql is None or clocks or judging:
+        if sql is None or clocks or judging or judge_rules:
             for row in router.read(path):
                 rows += 1
                 if self.progress is not None and rows % 1000 == 0:
@@ -410,7 +421,7 @@ class _Run:
                     continue
                 read += 1
                 repeated.see(row.line, row.id)
-                if clocks:
+                if events is not None:
                     seen.add(id_key(row.id))  # for V003: events of cases with no readable record
                 v = row.version
                 if sql is None:
@@ -436,11 +447,16 @@ class _Run:
                     for m in tl.milestones:
                         self._milestone(name, path, row, m, clock_counts, breaches)
                     statuses = clock_statuses(tl.milestones)
+                checker = rule_checkers[v]
+                if checker is not None:
+                    mine = events.get(id_key(row.id), []) if events is not None else None
+                    for result in checker(row.values, mine, self._now_utc()):
+                        self._rule(name, path, row, result, rule_counts)
                 if sql is None or judging:
                     self.metric_engines[v].feed(name, row.values, statuses)
             if self.progress is not None:
                 self.progress(path, rows % 1000)
-            if sql is None or clocks:
+            if sql is None or clocks or judge_rules:
                 self.early += router.early
         if sql is not None:
             rows, read = sql
@@ -484,8 +500,12 @@ class _Run:
                     f"computed, not judged on those clocks (first: line {first['line']}, "
                     f"`{first['id']}`: {first['errors'][0]})"
                 )
+        if judge_rules:
+            self._rules_summary(name, events is not None, rule_counts)
         in_sql = self.duck_repeated.pop(path, None)
-        if in_sql is not None and not clocks:  # no row went through Python: the SQL pass saw them
+        if (
+            in_sql is not None and not clocks and not judge_rules
+        ):  # no row went through Python: the SQL pass saw them
             repeated = in_sql
         if (warning := repeated.warning(path)) is not None:
             self.warnings.append(warning)
@@ -566,6 +586,76 @@ class _Run:
                 "version": self.versions[row.version].label,
             }
         )
+
+    def _rule(
+        self,
+        name: str,
+        path: str,
+        row: Row,
+        result: RuleResult,
+        rule_counts: dict[tuple[str, str, int], Counter[str]],
+    ) -> None:
+        counts = rule_counts.setdefault((result.rule, result.file, result.line), Counter())
+        counts[result.status] += 1
+        if not result.broken:
+            return
+        key = (result.rule, result.file, result.line)
+        self.rule_points[key] = self.rule_points.get(key, 0) + (result.points or 0)
+        self.findings.add(
+            {
+                "kind": "rule",
+                "clause": self.clause(result.rule, result.file, result.line, result.wording),
+                "severity": result.severity,
+                "record": row.id,
+                "input": path,
+                "line": row.line,
+                "message": f"{name} breaks `{result.rule}`"
+                + (f": {result.wording}" if result.wording else "")
+                + f" ({'; '.join(result.failed)})",
+                "evidence": {
+                    **{k: _out(v, self.tz) for k, v in result.values},
+                    **({"detail": result.detail} if result.detail else {}),
+                    **({"points": result.points} if result.points is not None else {}),
+                },
+                "version": self.versions[row.version].label,
+            }
+        )
+
+    def _rules_summary(
+        self, name: str, with_log: bool, rule_counts: dict[tuple[str, str, int], Counter[str]]
+    ) -> None:
+        by_rule = []
+        for (rule, file, line), c in rule_counts.items():
+            found = next(
+                (r for v in reversed(self.versions) for r in v.policy.ir.rules if r.name == rule),
+                None,
+            )
+            by_rule.append(
+                {
+                    "clause": self.clause(rule, file, line, found.wording if found else None),
+                    "severity": found.severity if found else None,
+                    **{s: c[s] for s in ir.RULE_STATUSES},
+                    "points": self.rule_points.get((rule, file, line), 0),
+                }
+            )
+        no_log = sorted(
+            {
+                r.name
+                for v in self.versions
+                for r in v.policy.ir.rules
+                if r.record == name and r.events
+            }
+        )
+        if no_log and not with_log:
+            self.warnings.append(
+                f"`{name}`: no --events given, so the rules that read the event log were not "
+                "judged (unknown): " + ", ".join(f"`{r}`" for r in no_log)
+            )
+        entry = {"record": name, "by_rule": by_rule}
+        if self.rules is None:
+            self.rules = {"records": [entry]}
+        else:
+            self.rules["records"].append(entry)
 
     def _now_utc(self) -> dt.datetime | None:
         return self.as_of.astimezone(dt.UTC) if self.as_of is not None else None
@@ -804,6 +894,21 @@ class _Run:
         return out
 
 
+def _reads_events(policy: Policy, name: str) -> bool:
+    p = policy.ir
+    return (
+        any(d.record == name for d in p.deadlines)
+        or any(e.record == name for e in p.escalations)
+        or any(r.record == name for r in p.rules)
+    )
+
+
+def _one_event_record(policy: Policy) -> bool:
+    p = policy.ir
+    names = {d.record for d in p.deadlines} | {e.record for e in p.escalations}
+    return len(names | {r.record for r in p.rules}) == 1
+
+
 def _builder(policy: Policy, name: str) -> Any:
     """The timeline builder of record `name`, or None when it has no clocks."""
     p = policy.ir
@@ -886,9 +991,9 @@ def audit(
     if not files and transcripts is None:
         raise AuditError("nothing to audit: give --records and/or --transcripts")
     if events is not None and not any(
-        v.policy.ir.deadlines or v.policy.ir.escalations for v in versions
+        v.policy.ir.deadlines or v.policy.ir.escalations or v.policy.ir.rules for v in versions
     ):
-        raise AuditError("--events given, but the policy has no deadlines or escalations")
+        raise AuditError("--events given, but the policy has no deadlines, escalations or rules")
 
     quotes: dict[str, str] = {}
     if standards is not None:
@@ -907,20 +1012,24 @@ def audit(
         run.given = set(files)
         by_case: EventLog | None = None
         event_problems: list[Any] = []
-        clock_record: str | None = None
+        # the record types an event log is about: those with clocks or rules
+        event_records = [n for n in files if _reads_events(newest, n)]
         if events is not None:
-            clock_record = newest._timeline_record(None)
-            if clock_record not in files:
+            if not event_records:
+                wanted = newest._event_record(None) if _one_event_record(newest) else None
                 raise AuditError(
-                    f"--events given, but no --records for `{clock_record}`, whose clocks they "
-                    "drive"
+                    f"--events given, but no --records for `{wanted}`, whose clocks or rules "
+                    "they drive"
+                    if wanted
+                    else "--events given, but no --records for a record type with clocks or rules"
                 )
-            by_case, event_problems = newest.read_events(events, clock_record)
+            by_case, event_problems = newest.read_events(events, event_records)
             n_events = by_case.events
             if now is None and by_case.latest is not None:
                 run.as_of = by_case.latest.astimezone(run.tz)
+        seen_cases: set[str] = set()
         for name, path in files.items():
-            rows, read, seen = run.records(name, path, by_case if name == clock_record else None)
+            rows, read, seen = run.records(name, path, by_case if name in event_records else None)
             if rows and not read:
                 run.warnings.append(
                     f"{path}: none of its {rows} rows could be read as `{name}`; is it the "
@@ -936,8 +1045,10 @@ def audit(
                     "bad": rows - read,
                 }
             )
-            if name == clock_record and by_case is not None:
-                event_problems.extend(unmatched_cases(by_case, seen))
+            if name in event_records:
+                seen_cases |= seen
+        if by_case is not None:
+            event_problems.extend(unmatched_cases(by_case, seen_cases))
         if events is not None and by_case is not None:
             skipped = sum(1 for p in event_problems if p.code.startswith("R"))
             run.inputs.append(
@@ -953,6 +1064,15 @@ def audit(
             for p in event_problems:
                 if p.code.startswith("R"):
                     run.bad.add(str(events), p.line, p.case, RowError(p.code, p.message))
+            notices = [
+                {"line": p.line, "case": p.case, "code": p.code, "message": p.message}
+                for p in event_problems[:BAD_SHOWN]
+                if not p.code.startswith("R")
+            ]
+            if run.rules is not None:
+                run.rules["events"] = n_events
+                run.rules["event_problems"] = len(event_problems)
+                run.rules["notices"] = notices
             if run.timelines is not None:
                 run.timelines["events"] = n_events
                 run.timelines["event_problems"] = len(event_problems)
@@ -1043,6 +1163,7 @@ def audit(
         "kpis": kpis,
         "validity": run.validity,
         "timelines": run.timelines,
+        "rules": run.rules,
         "transcripts": run.transcripts,
         "findings": {
             "total": run.findings.total,

@@ -109,19 +109,27 @@ class RuleChecker:
     def __call__(
         self,
         values: Mapping[str, Any],
-        events: Sequence[Event] = (),
+        events: Sequence[Event] | None = (),
         now: dt.datetime | None = None,
     ) -> list[RuleResult]:
+        """`events` None: there is no event log, so a rule that reads one is unknown (its
+        events are not known to be absent)."""
         env = dict(values)
         by_name: dict[str, list[Event]] = {}
-        for ev in events:
+        for ev in events or ():
             by_name.setdefault(ev.name, []).append(ev)
-        for name in self.events:
-            mine = by_name.get(name, [])
-            env[f"first({name})"] = mine[0].at if mine else None
-            env[f"last({name})"] = mine[-1].at if mine else None
-            env[f"count({name})"] = len(mine)
-        return [self._one(c, env, by_name, now) for c in self._compiled]
+        if events is not None:
+            for name in self.events:
+                mine = by_name.get(name, [])
+                env[f"first({name})"] = mine[0].at if mine else None
+                env[f"last({name})"] = mine[-1].at if mine else None
+                env[f"count({name})"] = len(mine)
+        return [
+            self._one(c, env, by_name, now)
+            if events is not None or not c.events
+            else _no_log(c.rule)
+            for c in self._compiled
+        ]
 
     def _one(
         self,
@@ -226,6 +234,21 @@ class RuleChecker:
             f"`{per.event}`{hours}; the first: {word}{day.isoformat()} "
             f"({counts[day]})"
         )
+
+
+def _no_log(r: ir.Rule) -> RuleResult:
+    return RuleResult(
+        r.name,
+        r.wording,
+        "unknown",
+        r.severity,
+        r.points,
+        ("no event log: it reads " + ", ".join(f"`{e}`" for e in r.events),),
+        (),
+        None,
+        r.span.file,
+        r.span.line,
+    )
 
 
 def _read(e: ir.Expr) -> list[str]:
