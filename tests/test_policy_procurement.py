@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+import csdsl
 from csdsl.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -208,6 +209,19 @@ def test_every_rule_finds_something_in_the_bundled_data(report: dict[str, Any]) 
     for name in re.findall(r"^rule (\w+)", text, re.M):
         assert counts[name] >= 1, name
     assert findings(report, "deadline").keys() == {"promised_handling", "complaint_reply"}
+
+
+@pytest.mark.parametrize(
+    ("surveys", "status"),
+    [
+        ([], "fail"),
+        ([{"id": "S-1", "conducted_at": "2025-03-28T10:00:00+08:00"}], "pass"),
+    ],
+)
+def test_a_period_needs_one_survey(surveys: list[dict[str, Any]], status: str) -> None:
+    # 第三十一条: 不定期 sets no frequency; a period with no survey at all fails
+    (result,) = csdsl.load(POLICY).measure({"Survey": surveys})
+    assert (result.metric.name, result.status) == ("surveys_held", status)
 
 
 def test_the_generator_reproduces_the_bundled_data(tmp_path: Path) -> None:
