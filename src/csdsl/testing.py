@@ -104,6 +104,9 @@ def expressions(max_leaves: int = 12) -> st.SearchStrategy[ast.Expr]:
                 st.one_of(st.none(), sub),
                 st.one_of(st.none(), st.integers(0, 100).map(ast.Number)),
             ),
+            st.builds(  # a rule's `date(first(EVENT))`
+                lambda f, i, a: ast.Call(f, a, inner=i), idents(), idents(), idents()
+            ),
         )
 
     return st.recursive(leaves, extend, max_leaves=max_leaves)
@@ -196,12 +199,50 @@ def modules() -> st.SearchStrategy[ast.Module]:
         expressions(6),
     )
     blocks = st.one_of(
-        calendars(), deadlines(), escalations(), phrase_sets, transcript_rules(), metric, invariant
+        calendars(),
+        deadlines(),
+        escalations(),
+        phrase_sets,
+        transcript_rules(),
+        metric,
+        invariant,
+        rules(),
     )
     items = st.lists(
         st.one_of(imports, record, validity, example, transcript_examples(), blocks), max_size=5
     ).map(tuple)
     return st.builds(ast.Module, header, items)
+
+
+def _hours() -> st.SearchStrategy[str]:
+    clock = st.builds(lambda h, m: f"{h:02d}:{m:02d}", st.integers(0, 24), st.integers(0, 59))
+    return st.builds(lambda a, b: f"{a}-{b}", clock, clock)
+
+
+def rules() -> st.SearchStrategy[ast.RuleDecl]:
+    """Any `rule` declaration the grammar can produce (not necessarily well-typed)."""
+    stmt = st.one_of(
+        st.builds(ast.RuWhen, expressions(6)),
+        st.builds(ast.RuRequire, expressions(6)),
+        st.builds(
+            ast.RuPer,
+            st.integers(0, 20).map(ast.Number),
+            idents(),
+            st.one_of(st.sampled_from(["day", "week"]).map(ast.Ident), _words()),
+            st.one_of(st.none(), _hours()),
+            expressions(4),
+            expressions(4),
+        ),
+        st.builds(ast.RuSeverity, _words()),
+        st.builds(ast.RuPoints, _counts()),
+    )
+    return st.builds(
+        ast.RuleDecl,
+        idents(),
+        st.one_of(st.none(), _TEXT),
+        idents(),
+        st.lists(stmt, max_size=4).map(tuple),
+    )
 
 
 # ---- transcript rules ----------------------------------------------------------------------
