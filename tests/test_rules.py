@@ -356,3 +356,23 @@ def test_the_audit_reports_broken_rules_with_their_points(tmp_path: Path) -> Non
     without = audit(p, records=records)
     assert not [f for f in without.findings if f["kind"] == "rule"]
     assert any("no --events given" in w for w in without.data["warnings"])
+
+
+def test_a_metric_over_a_record_type_with_no_file_is_not_applicable(tmp_path: Path) -> None:
+    path = tmp_path / "m.csp"
+    path.write_text(
+        STAY
+        + """
+record Survey {
+  held_at: datetime
+}
+
+metric surveys_held "不定期进行客户满意度调查": count(Survey) >= 1
+""",
+        encoding="utf-8",
+    )
+    records = tmp_path / "stays.jsonl"
+    records.write_text('{"id": "S1", "admitted_at": "2024-03-01T09:00"}\n', encoding="utf-8")
+    (kpi,) = audit(csdsl.load(path), records={"Stay": records}).data["kpis"]
+    assert kpi["status"] == "not_applicable"
+    assert kpi["reason"] == "no --records for `Survey`"

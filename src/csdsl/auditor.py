@@ -871,6 +871,9 @@ class _Run:
         for i, v in enumerate(self.versions):
             # python: every metric; duckdb: SQL's, and those the Python pass counted
             found = self.metric_results[i] + self.metric_engines[i].results()
+            # a metric over a record type no file was given for is not applicable, never a
+            # count of 0 (`count(Survey) >= 1` would fail on a survey file left out)
+            found = [r for r in found if all(t in self.given for t in r.metric.records)]
             order = {m.name: k for k, m in enumerate(v.policy.ir.metrics)}
             self.metric_results[i] = sorted(found, key=lambda r: order[r.metric.name])
             seen = set()
