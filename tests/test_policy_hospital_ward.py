@@ -36,6 +36,8 @@ def audit_args(out: Path) -> list[str]:
         "--records",
         str(DATA / "stays.jsonl"),
         "--records",
+        f"DutyShift={DATA / 'duty_shifts.jsonl'}",
+        "--records",
         f"NursingCheck={DATA / 'nursing_checks.jsonl'}",
         "--events",
         str(DATA / "events.jsonl"),
@@ -166,11 +168,13 @@ def test_the_audit_reads_every_export_and_shows_its_bad_rows(report: dict[str, A
     inputs = {(i["kind"], i["type"]): (i["read"], i["bad"]) for i in report["inputs"]}
     assert inputs[("records", "Inpatient")] == (len(stays()), 3)
     assert inputs[("records", "NursingCheck")][1] == 1
+    assert inputs[("records", "DutyShift")] == (len(json_lines("duty_shifts.jsonl")), 0)
     assert inputs[("events", None)][1] == 1
     codes = Counter(item["code"] for item in report["bad_rows"]["items"])
     assert codes == {"R001": 1, "R004": 1, "R005": 2, "R006": 1}
     assert "## Bad rows" in report["_md"]
-    # every rule has a breach in the data, and no rule more than a quarter of the stays
+    # every rule has a breach in the data (but the outside consultations, 3 by the book), and no
+    # rule more than a quarter of the stays
     counts = Counter(f["clause"]["id"] for f in report["_findings"] if f["kind"] == "rule")
     rules = re.findall(r"^rule (\w+) ", POLICY.read_text(encoding="utf-8"), re.M)
     assert set(counts) == set(rules) - {"outside_consult_approved"}
@@ -230,6 +234,21 @@ def test_senior_round_findings_match_a_count_by_hand(report: dict[str, Any]) -> 
     assert expected and broken(report, "senior_round") == expected
 
 
+def test_duty_round_findings_match_a_count_by_hand(report: dict[str, Any]) -> None:
+    # 一2: every duty shift handed over by the export has a ward-wide round after taking over
+    # and before handing over (its first round, as the log has it)
+    log = events()
+    expected = set()
+    for shift in json_lines("duty_shifts.jsonl"):
+        if "handed_over_at" not in shift:
+            continue
+        rounds = log[shift["id"]]["duty_round"]
+        took, handed = local(shift["took_over_at"]), local(shift["handed_over_at"])
+        if not rounds or not took <= rounds[0] <= handed:
+            expected.add(shift["id"])
+    assert expected and broken(report, "duty_round") == expected
+
+
 def test_the_nursing_pass_rates_match_a_count_by_hand(report: dict[str, Any]) -> None:
     # 二8 合格率90%以上, per ward and level over March
     tally: Counter[tuple[str, str, bool]] = Counter()
@@ -253,5 +272,6 @@ def test_the_generator_reproduces_the_bundled_data(tmp_path: Path) -> None:
     subprocess.run(
         [sys.executable, str(tmp_path / "make_data.py")], check=True, capture_output=True
     )
-    for name in ["stays.jsonl", "events.jsonl", "nursing_checks.jsonl", "discharge_talks.jsonl"]:
+    names = ["stays", "events", "nursing_checks", "duty_shifts", "discharge_talks"]
+    for name in [f"{n}.jsonl" for n in names]:
         assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes(), name

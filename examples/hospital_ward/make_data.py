@@ -12,6 +12,8 @@ It writes, next to this script:
   order per case, plus 1 bad line (a time that is not a datetime);
 * ``nursing_checks.jsonl`` - the functional department's nursing inspections
   (``NursingCheck``), plus 1 bad line (an enum value that is not one of the names);
+* ``duty_shifts.jsonl``    - every night's duty shift of each ward (``DutyShift``); their
+  ward-wide rounds are in ``events.jsonl`` too (case = the shift's id);
 * ``discharge_talks.jsonl`` - the nurse's talk at some discharges (transcripts: the nurse is
   the ``agent``, the patient the ``customer``).
 
@@ -385,6 +387,36 @@ def talks(rng: Random, stays: list[Stay]) -> list[dict[str, Any]]:
     return out
 
 
+WARD_CODES = {"心内科": "XNK", "普外科": "PWK", "呼吸内科": "HXNK", "骨科": "GK"}
+
+
+def duty_shifts(rng: Random) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """一2: every night's duty shift of every ward, and its ward-wide round (some shifts have
+    none, or only one before the doctor took over)."""
+    shifts: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    for ward in sorted(WARDS):
+        day = FIRST_ADMISSION
+        while at(day, 17, 30) < NOW:
+            sid = f"ZB-{WARD_CODES[ward]}-{day:%Y%m%d}"
+            took, handed = at(day, 17, 30), at(day + D, 8, 0)
+            shift: dict[str, Any] = {"id": sid, "ward": ward, "took_over_at": iso(took)}
+            if handed <= NOW:
+                shift["handed_over_at"] = iso(handed)
+            shifts.append(shift)
+            r = rng.random()
+            if r < 0.92:
+                t = took + rng.randint(15, 120) * M
+            elif r < 0.95:
+                t = took - rng.randint(10, 40) * M  # before taking over: not the duty round
+            else:
+                t = None
+            if t is not None:
+                events.append({"case": sid, "at": iso(t), "event": "duty_round"})
+            day += D
+    return shifts, events
+
+
 def write(path: Path, rows: list[dict[str, Any]], extra: Sequence[str] = ()) -> None:
     lines = [json.dumps(r, ensure_ascii=False) for r in rows] + list(extra)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -419,17 +451,20 @@ def main() -> None:
     events = [
         {"case": s.id, "at": iso(t), "event": name} for s in stays for t, name in sorted(s.events)
     ]
-    bad_event = json.dumps(
-        {"case": stays[0].id, "at": "2024-03-02 上午", "event": "ward_round"}, ensure_ascii=False
-    )
-    write(OUT_DIR / "events.jsonl", events, [bad_event])
     checks = nursing_checks(rng)
     bad_check = json.dumps({**checks[0], "id": "HL-9001", "level": "special"}, ensure_ascii=False)
     write(OUT_DIR / "nursing_checks.jsonl", checks, [bad_check])
     write(OUT_DIR / "discharge_talks.jsonl", talks(rng, stays))
+    shifts, shift_events = duty_shifts(rng)
+    write(OUT_DIR / "duty_shifts.jsonl", shifts)
+    events += shift_events
+    bad_event = json.dumps(
+        {"case": stays[0].id, "at": "2024-03-02 上午", "event": "ward_round"}, ensure_ascii=False
+    )
+    write(OUT_DIR / "events.jsonl", events, [bad_event])
     print(
         f"{len(records)} stays (+{len(bad_stays)} bad lines), {len(events)} events, "
-        f"{len(checks)} nursing checks (+1 bad line)"
+        f"{len(checks)} nursing checks (+1 bad line), {len(shifts)} duty shifts"
     )
 
 
