@@ -43,7 +43,7 @@ class Bar:
     y: float
     w: float
     h: float
-    css: str  # the bar's class: pass, fail, na, validity, timelines, transcripts, count
+    css: str  # the bar's class: pass, fail, na, validity, timelines, transcripts, rules, count
     label: str  # shown beside (horizontal) or under (vertical) the bar; may be cut
     value: str  # shown at the end of the bar
     tooltip: str
@@ -264,8 +264,8 @@ def clauses_figure(view: View) -> Figure:
         chart = _hbar(data, ticks, scale, "findings", "clause", aria)
     more = len(view.by_clause) - len(rows)
     caption = (
-        "Valid complaints per condition, breached deadlines per clause and transcript findings"
-        " per rule"
+        "Valid complaints per condition, breached deadlines per clause, transcript findings"
+        " per rule and broken record-level rules"
     )
     caption += f"; the top {TOP} of {len(view.by_clause)} clauses." if more > 0 else "."
     return Figure(
@@ -278,6 +278,7 @@ def clauses_figure(view: View) -> Figure:
             ("validity", "valid complaints"),
             ("timelines", "breached"),
             ("transcripts", "transcript"),
+            ("rules", "rule broken"),
         ],
     )
 

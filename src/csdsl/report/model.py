@@ -29,6 +29,7 @@ STATUS_LABEL = {"pass": "pass", "fail": "fail", "not_applicable": "n/a"}
 EVIDENCE_MAX = 160
 DASH = "—"
 SECTIONS = (("validity", "by_condition"), ("timelines", "by_clause"), ("transcripts", "by_rule"))
+RULE_STATUSES = ("kept", "broken", "unknown", "not_applicable")
 
 
 def as_map(x: Any) -> Mapping[str, Any]:
@@ -203,6 +204,9 @@ def _cited(report: Mapping[str, Any]) -> Iterable[Any]:
     for section, key in SECTIONS:
         for r in as_list(as_map(report.get(section)).get(key)):
             yield as_map(r).get("clause")
+    for rec in as_list(as_map(report.get("rules")).get("records")):
+        for r in as_list(as_map(rec).get("by_rule")):
+            yield as_map(r).get("clause")
     for f in as_list(as_map(report.get("findings")).get("items")):
         yield as_map(f).get("clause")
 
@@ -284,6 +288,7 @@ class View:
     show_kpi_version: bool
     validity: dict[str, Any] | None
     timelines: dict[str, Any] | None
+    rules: dict[str, Any] | None  # record-level rules: per record type, per rule its outcomes
     transcripts: dict[str, Any] | None
     findings_total: int
     findings_shown: int
@@ -411,15 +416,7 @@ def _timelines(t: Any, idx: ClauseIndex) -> dict[str, Any] | None:
                 "not_applicable": count(c.get("not_applicable", 0)),
             }
         )
-    notices = [
-        {
-            "line": text(as_map(n).get("line")),
-            "case": text(as_map(n).get("case")),
-            "code": text(as_map(n).get("code")),
-            "message": text(as_map(n).get("message"), ""),
-        }
-        for n in as_list(t.get("notices"))
-    ]
+    notices = _notices(t.get("notices"))
     return {
         "record": text(t.get("record")),
         "stats": [
@@ -429,6 +426,56 @@ def _timelines(t: Any, idx: ClauseIndex) -> dict[str, Any] | None:
         ],
         "by_clause": rows,
         "notices": notices,
+    }
+
+
+def _notices(raw: Any) -> list[dict[str, str]]:
+    return [
+        {
+            "line": text(as_map(n).get("line")),
+            "case": text(as_map(n).get("case")),
+            "code": text(as_map(n).get("code")),
+            "message": text(as_map(n).get("message"), ""),
+        }
+        for n in as_list(raw)
+    ]
+
+
+def _points(x: Any) -> str:
+    return text(x) if _is_num(x) else "0"
+
+
+def _rules(r: Any, idx: ClauseIndex) -> dict[str, Any] | None:
+    """Per record type, per rule: its words, severity, how many records kept, broke, could not
+    be judged on (unknown) or were outside (not applicable) it, and the points they lost."""
+    if not isinstance(r, Mapping):
+        return None
+    records = []
+    for raw in as_list(r.get("records")):
+        rec = as_map(raw)
+        rows = []
+        for x in (as_map(x) for x in as_list(rec.get("by_rule"))):
+            rows.append(
+                {
+                    "clause": idx.ref(x.get("clause")),
+                    "severity": text(x.get("severity")),
+                    **{s: count(x.get(s, 0)) for s in RULE_STATUSES},
+                    "broken_n": _int(x.get("broken")),
+                    "points": _points(x.get("points")),
+                }
+            )
+        records.append({"record": text(rec.get("record")), "by_rule": rows})
+    stats = []
+    if "events" in r:
+        stats = [
+            ("events", count(r.get("events"))),
+            ("event problems", count(r.get("event_problems"))),
+        ]
+    return {
+        "records": records,
+        "stats": stats,
+        "notices": _notices(r.get("notices")),
+        "notices_shown_in": None,
     }
 
 
@@ -499,8 +546,9 @@ def _by_clause(
     validity: dict[str, Any] | None,
     timelines: dict[str, Any] | None,
     transcripts: dict[str, Any] | None,
+    rules: dict[str, Any] | None = None,
 ) -> list[Labelled]:
-    """Findings per clause from the three sections, one row per `file:line`, most first."""
+    """Findings per clause from the four sections, one row per `file:line`, most first."""
     totals: dict[Any, Labelled] = {}
 
     def add(c: Clause | None, kind: str, n: int, source: str) -> None:
@@ -523,6 +571,9 @@ def _by_clause(
         add(r["clause"], f"{r['kind']} breached".strip(), r["breached_n"], "timelines")
     for r in (transcripts or {}).get("by_rule", []):
         add(r["clause"], r["kind"], r["count_n"], "transcripts")
+    for rec in (rules or {}).get("records", []):
+        for r in rec["by_rule"]:
+            add(r["clause"], "rule broken", r["broken_n"], "rules")
     return sorted(totals.values(), key=lambda r: -r.count)
 
 
@@ -594,6 +645,9 @@ def build(report: Mapping[str, Any]) -> View:
     kpis = [_kpi(as_map(k), idx) for k in as_list(report.get("kpis"))]
     validity = _validity(report.get("validity"), idx)
     timelines = _timelines(report.get("timelines"), idx)
+    rules = _rules(report.get("rules"), idx)
+    if rules and rules["notices"] and timelines and timelines["notices"] == rules["notices"]:
+        rules["notices"], rules["notices_shown_in"] = [], "timelines"  # one event log, shown once
     transcripts = _transcripts(report.get("transcripts"), idx)
 
     findings = as_map(report.get("findings"))
@@ -615,7 +669,7 @@ def build(report: Mapping[str, Any]) -> View:
     bad_total = _int(bad.get("total")) if "total" in bad else len(bad_rows)
     bad_shown = _int(bad.get("shown")) if "shown" in bad else len(bad_rows)
 
-    by_clause = _by_clause(validity, timelines, transcripts)
+    by_clause = _by_clause(validity, timelines, transcripts, rules)
 
     command = report.get("command")
     name = text(policy.get("name"), "policy")
@@ -632,6 +686,7 @@ def build(report: Mapping[str, Any]) -> View:
         show_kpi_version=len(versions) > 1,
         validity=validity,
         timelines=timelines,
+        rules=rules,
         transcripts=transcripts,
         findings_total=_int(findings.get("total")) if "total" in findings else len(items),
         findings_shown=_int(shown) if isinstance(shown, int) else len(items),
