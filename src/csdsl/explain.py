@@ -1,10 +1,14 @@
 """Why a record got its verdict, and what would change it (`csdsl explain`).
 
 In: a loaded `Policy`, one raw record (JSON-like values, as a records file holds them) and
-optionally the record type.  Out: an `Explanation`: the verdict; for every condition and exception
-its outcome, clause `file:line`, wording and the values it read, with each sub-expression of a
-nested condition and its operands' values; and the smallest sets of field changes that flip the
-verdict (every one verified by validating the changed record again).
+optionally the record type, the record's events and `now`.  Out: an `Explanation`: the verdict;
+for every condition and exception its outcome, clause `file:line`, wording and the values it
+read, with each sub-expression of a nested condition and its operands' values; and the smallest
+sets of field changes that flip the verdict (every one verified by validating the changed record
+again).  When the record type has record-level rules, each rule's status (kept, broken, unknown,
+not applicable) and why: its `when` and each `require` derived like a condition, the first
+period short of a count per day or week, and the values it read.  A record type with rules but
+no validity block gets the rules only.
 
 The derivation evaluates sub-expressions with `interpreter.compile_expr`, so it follows the
 interpreter's three-valued semantics by construction.  The search tries, for each field the
@@ -28,13 +32,24 @@ import attrs
 from csdsl import ir
 from csdsl.interpreter import ConditionResult, Verdict, compile_expr
 from csdsl.irtext import IrPrinter
-from csdsl.records import RowError, json_value, show_value
+from csdsl.records import RowError, id_key, json_value, show_value
 from csdsl.values import instant
 
 if TYPE_CHECKING:
     from csdsl.api import Policy
+    from csdsl.rules import RuleResult
+    from csdsl.timeline import Event
 
-__all__ = ["Change", "ConditionTrace", "Explanation", "Flip", "Step", "explain", "iter_flipped"]
+__all__ = [
+    "Change",
+    "ConditionTrace",
+    "Explanation",
+    "Flip",
+    "RuleTrace",
+    "Step",
+    "explain",
+    "iter_flipped",
+]
 
 MAX_TRIES = 20_000  # validations the flip search may spend, singles and pairs together
 
@@ -136,10 +151,64 @@ class Flip:
 
 
 @attrs.frozen
+class RuleTrace:
+    """A record-level rule as it came out on the record: its result, and its `when` and each
+    `require` derived like a condition (None for a count per period, which `detail` explains)."""
+
+    result: RuleResult
+    when: Step | None
+    # each `require` as written and its derivation: a `Step`, or for a count per period its
+    # status on its own (`kept`, `broken`, `unknown`) and the first period short of the count
+    requires: tuple[tuple[str, Step | RuleResult], ...]
+
+    def to_text(self) -> list[str]:
+        r = self.result
+        wording = f"  {r.wording}" if r.wording else ""
+        points = f", {show_value(r.points)} point{'' if r.points == 1 else 's'}" if r.points else ""
+        lines = [f"  {r.status:<14} {r.rule} ({r.file}:{r.line}){wording}  [{r.severity}{points}]"]
+        if self.when is not None:
+            lines += step_lines(attrs.evolve(self.when, text=f"when {self.when.text}"), 4)
+        if r.status == "unknown" and not self.requires and r.failed:
+            lines += [f"    unknown {f}" for f in r.failed]  # no event log
+        if self.when is None or self.when.outcome is True:
+            for text, step in self.requires:
+                if isinstance(step, Step):
+                    lines += step_lines(attrs.evolve(step, text=f"require {step.text}"), 4)
+                else:
+                    truth = {"kept": "true", "broken": "false"}.get(step.status, "unknown")
+                    lines.append(f"    {truth:<7} {text}")
+                    if step.detail:
+                        lines.append(f"      {step.detail}")
+        return lines
+
+    def to_json(self) -> dict[str, Any]:
+        r = self.result
+        return {
+            "rule": r.rule,
+            "wording": r.wording,
+            "status": r.status,
+            "severity": r.severity,
+            "points": r.points,
+            "failed": list(r.failed),
+            "detail": r.detail,
+            "file": r.file,
+            "line": r.line,
+            "values": {k: json_value(v) for k, v in r.values},
+            "when": self.when.to_json() if self.when is not None else None,
+            "requires": [
+                {"text": t, "steps": s.to_json()}
+                if isinstance(s, Step)
+                else {"text": t, "status": s.status, "detail": s.detail}
+                for t, s in self.requires
+            ],
+        }
+
+
+@attrs.frozen
 class Explanation:
     record_type: str
     record_id: Any
-    verdict: Verdict
+    verdict: Verdict | None  # None: the record type has rules but no validity block
     quantifier: str
     conditions: tuple[ConditionTrace, ...]
     exceptions: tuple[ConditionTrace, ...]
@@ -147,13 +216,33 @@ class Explanation:
     size: int | None  # fields per flip (1 or 2); None: no change of one or two fields flips it
     tries: int  # validations the search spent
     exhausted: bool  # the search stopped at its budget before trying every candidate
+    rules: tuple[RuleTrace, ...] | None = None  # None: the record type has no rules
+    events: int | None = None  # the record's events given (None: no event log)
 
     @property
     def noun(self) -> str:
         return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", self.record_type).lower()
 
+    def _rule_lines(self) -> list[str]:
+        if self.rules is None:
+            return []
+        log = (
+            "no --events: the rules that read the event log are unknown"
+            if self.events is None
+            else f"{self.events} event{'' if self.events == 1 else 's'}"
+        )
+        lines = [f"rules ({log}):"]
+        for t in self.rules:
+            lines += t.to_text()
+        return lines
+
     def to_text(self) -> str:
         v = self.verdict
+        if v is None:
+            statuses = ", ".join(f"{t.result.rule} {t.result.status}" for t in self.rules or ())
+            return "\n".join(
+                [f"{self.record_type} {self.record_id}: {statuses}", *self._rule_lines()]
+            )
         head = "valid" if v.valid else "invalid"
         if v.unknown:
             head += " (unknown: a value a condition needs is missing)"
@@ -173,10 +262,18 @@ class Explanation:
         else:
             bound = " within the search budget" if self.exhausted else ""
             lines.append(f"  no change of one or two fields flips the verdict{bound}")
+        lines += self._rule_lines()
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
         v = self.verdict
+        rules = (
+            {"rules": [t.to_json() for t in self.rules], "events": self.events}
+            if self.rules is not None
+            else {}
+        )
+        if v is None:
+            return {"id": json_value(self.record_id), "record": self.record_type, **rules}
         return {
             "id": json_value(self.record_id),
             "record": self.record_type,
@@ -189,6 +286,7 @@ class Explanation:
             "exceptions": [c.to_json() for c in self.exceptions],
             "flips": [f.to_json() | {"text": f.text(self.noun)} for f in self.flips],
             "search": {"size": self.size, "tries": self.tries, "exhausted": self.exhausted},
+            **rules,
         }
 
 
@@ -547,29 +645,104 @@ class _Search:
         return None
 
 
+def _record_type(policy: Policy, name: str | None) -> str:
+    """The record type to explain: `name` if it has a validity block or rules; by default the
+    only one with a validity block, else the only one with rules."""
+    from csdsl.api import RecordTypeError
+
+    with_rules = {r.record for r in policy.ir.rules}
+    if name is not None and name in with_rules:
+        return name
+    if (
+        name is None
+        and with_rules
+        and not any(policy.ir.validity(r.name) for r in policy.ir.records)
+    ):
+        return policy._rule_record(None)
+    try:
+        return policy.record_type(name)
+    except RecordTypeError as exc:
+        if not with_rules:
+            raise
+        known = ", ".join(f"`{n}`" for n in sorted(with_rules))
+        raise RecordTypeError(f"{exc.args[0]}; records with rules: {known}") from None
+
+
+def _rule_traces(
+    policy: Policy,
+    name: str,
+    values: Mapping[str, Any],
+    events: Sequence[Event] | None,
+    now: dt.datetime | None,
+    text: ExprTexts,
+) -> tuple[RuleTrace, ...]:
+    from csdsl.rules import RuleChecker
+
+    checker = policy.rule_checker(name)
+    results = checker(values, events, now)
+    env = dict(values)
+    if events is not None:  # the event terms, as the checker hands them to the expressions
+        for ev_name in checker.events:  # (on the policy's clock, as the record's values are)
+            mine = [e.at.astimezone(policy.tz) for e in events if e.name == ev_name]
+            env[f"first({ev_name})"] = mine[0] if mine else None
+            env[f"last({ev_name})"] = mine[-1] if mine else None
+            env[f"count({ev_name})"] = len(mine)
+    out = []
+    for rule, result in zip(checker.rules, results, strict=True):
+        if events is None and rule.events:  # not judged: no event log
+            out.append(RuleTrace(result, None, ()))
+            continue
+        when = derive(rule.when, env, text) if rule.when is not None else None
+        requires: list[tuple[str, Step | RuleResult]] = []
+        for q in rule.requires:
+            if q.expr is not None:
+                requires.append((q.text, derive(q.expr, env, text)))
+            else:  # a count per period, judged on its own
+                alone = RuleChecker([attrs.evolve(rule, when=None, requires=(q,))])
+                requires.append((q.text, alone(values, events, now)[0]))
+        out.append(RuleTrace(result, when, tuple(requires)))
+    return tuple(out)
+
+
 def explain(
     policy: Policy,
     record: Mapping[str, Any],
     record_type: str | None = None,
     *,
     max_tries: int = MAX_TRIES,
+    events: str | None = None,
+    now: dt.datetime | None = None,
 ) -> Explanation:
-    """The verdict on one raw record, how it was derived and what would change it.
+    """The verdict on one raw record, how it was derived and what would change it; and, when
+    its type has record-level rules, each rule's status and why, judged on the record's events
+    in the event log `events` (a file; None: no event log) at `now`.
 
-    Raises `RecordError` when the record does not fit its type and `KeyError` when the policy
-    has no validity block for `record_type`."""
+    Raises `RecordError` when the record does not fit its type, `KeyError` when the policy has
+    neither a validity block nor rules for `record_type`, and `InputError` when the event log
+    cannot be read."""
     from csdsl.api import RecordError
 
-    name = policy.record_type(record_type)
+    name = _record_type(policy, record_type)
     try:
         rid, values = policy.reader(name).coerce(record)
     except RowError as exc:
         raise RecordError(exc) from None
+    text = ExprTexts(policy)
+    rules: tuple[RuleTrace, ...] | None = None
+    n_events: int | None = None
+    if any(r.record == name for r in policy.ir.rules):
+        mine: list[Event] | None = None
+        if events is not None:
+            log, _ = policy.read_events(events, name)
+            mine = list(log.get(id_key(rid), []))
+            n_events = len(mine)
+        utc = now.astimezone(dt.UTC) if now is not None else None
+        rules = _rule_traces(policy, name, values, mine, utc, text)
     validity = policy.ir.validity(name)
-    assert validity is not None
+    if validity is None:
+        return Explanation(name, rid, None, "", (), (), (), None, 0, False, rules, n_events)
     search = _Search(policy, name, values, rid, max_tries)
     verdict = search.before
-    text = ExprTexts(policy)
     conditions = _traces(validity.conditions, verdict.conditions, "condition", values, text)
     exceptions = _traces(validity.exceptions, verdict.exceptions, "exception", values, text)
     flips = search.singles()
@@ -588,6 +761,8 @@ def explain(
         size,
         search.tries,
         search.exhausted,
+        rules,
+        n_events,
     )
 
 

@@ -21,7 +21,13 @@ from collections.abc import Sequence
 
 from csdsl import __version__
 from csdsl.cli.console import OK, USAGE, robust_streams, write_err
-from csdsl.cli.data_verbs import cmd_audit, cmd_timeline, cmd_transcripts, cmd_validate
+from csdsl.cli.data_verbs import (
+    cmd_audit,
+    cmd_rules,
+    cmd_timeline,
+    cmd_transcripts,
+    cmd_validate,
+)
 from csdsl.cli.policy_verbs import (
     DIALECTS,
     TARGETS,
@@ -90,6 +96,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--record", metavar="NAME", help="the record type (if several have clocks)")
     p.set_defaults(run=cmd_timeline)
+
+    p = verb("rules", "record-level rules per record: kept, broken, unknown or not applicable")
+    p.add_argument("policy", metavar="POLICY")
+    p.add_argument("records", metavar="RECORDS", help=".jsonl, .json, .csv, or - for stdin")
+    p.add_argument("--events", metavar="EVENTS", help="event log: .jsonl, .json or .csv")
+    p.add_argument(
+        "--now",
+        metavar="DATETIME",
+        help="count the days or weeks of an open period up to this moment (ISO 8601)",
+    )
+    p.add_argument("--record", metavar="NAME", help="the record type (if several have rules)")
+    p.set_defaults(run=cmd_rules)
 
     p = verb("transcripts", "phrase and timing rules per transcript, with a QA score")
     p.add_argument("policy", metavar="POLICY")
@@ -231,6 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="a .json file with one object, FILE:LINE of a JSONL file, `-`, or inline `{...}`",
     )
     p.add_argument("--record", metavar="NAME", help="the record type (if several have rules)")
+    p.add_argument("--events", metavar="EVENTS", help="event log, for record-level rules")
+    p.add_argument(
+        "--now",
+        metavar="DATETIME",
+        help="count the days or weeks of a rule's open period up to this moment (ISO 8601)",
+    )
     p.set_defaults(run=cmd_explain)
 
     p = verb("diff", "clauses changed between two versions, and records judged differently")

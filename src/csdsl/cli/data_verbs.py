@@ -1,4 +1,4 @@
-"""The verbs that run a policy over data: `validate`, `timeline`, `transcripts` and
+"""The verbs that run a policy over data: `validate`, `timeline`, `rules`, `transcripts` and
 `audit`."""
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from csdsl import ir
 from csdsl.api import Policy, RecordError, TranscriptRow
 from csdsl.records import InputError, RepeatedIds, RowError, json_value, loads_json
 from csdsl.report import dumps, one_line
+from csdsl.rules import RuleResult
 from csdsl.timeline import Milestone
 from csdsl.values import instant, parse_datetime
 
@@ -235,6 +237,111 @@ def cmd_timeline(args: argparse.Namespace) -> int:
         f"{summary or 'none'}; {counted(len(problems), 'event line')} with a problem"
         + (f"; {counted(failed, 'record')} with timeline errors" if failed else "")
     )
+    return OK
+
+
+# ---- rules --------------------------------------------------------------------------------
+
+
+def _rule_json(r: RuleResult, tz: dt.tzinfo) -> dict[str, Any]:
+    return {
+        "rule": r.rule,
+        "status": r.status,
+        "severity": r.severity,
+        "points": r.points,
+        "failed": list(r.failed),
+        "detail": r.detail,
+        "values": {k: _iso(v, tz) for k, v in r.values},
+        "clause": {"file": r.file, "line": r.line, "text": r.wording},
+    }
+
+
+def _show(v: Any, tz: dt.tzinfo) -> str:
+    shown = _iso(v, tz)
+    return "missing" if shown is None else dumps(shown) if not isinstance(shown, str) else shown
+
+
+def _rule_text(r: RuleResult, tz: dt.tzinfo) -> list[str]:
+    points = f"-{_num(r.points)}" if r.points and r.broken else ""
+    words = f": {r.wording}" if r.wording else ""
+    lines = [
+        one_line(
+            f"  {r.status:<14} {r.severity:<8} {points:>4}  {r.rule}{words}  [{r.file}:{r.line}]"
+        )
+    ]
+    for f in r.failed:
+        lines.append(one_line(f"      {'unknown' if r.status == 'unknown' else 'false'}: {f}"))
+    if r.detail:
+        lines.append(one_line(f"      {r.detail}"))
+    if r.values and r.status in ("broken", "unknown"):
+        read = ", ".join(f"{k}={_show(v, tz)}" for k, v in r.values)
+        lines.append(one_line(f"      read: {read}"))
+    return lines
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    policy = load_policy(args.policy, args.format)
+    if policy is None:
+        return USAGE
+    try:
+        now = _now(args.now, policy.tz)
+    except ValueError as exc:
+        write_err(f"csdsl: --now: {exc}")
+        return USAGE
+    counts: dict[str, int] = {}
+    points: float = 0
+    good = bad = 0
+    repeated = RepeatedIds()
+    try:
+        record_type = policy._rule_record(args.record)
+        rows, problems = policy.rules_file(args.records, args.events, now, record_type)
+        for row in rows:
+            if row.results is None:
+                bad += 1
+                assert row.error is not None
+                print_bad_row(row.line, row.id, row.error, args.format)
+                continue
+            good += 1
+            repeated.see(row.line, row.id)
+            for r in row.results:
+                counts[r.status] = counts.get(r.status, 0) + 1
+                points += (r.points or 0) if r.broken else 0
+            if args.format == "json":
+                write_json_line(
+                    {
+                        "id": row.id,
+                        "line": row.line,
+                        "rules": [_rule_json(r, policy.tz) for r in row.results],
+                    }
+                )
+            else:
+                write_out(one_line(f"{row.id} (line {row.line})"))
+                for r in row.results:
+                    for line in _rule_text(r, policy.tz):
+                        write_out(line)
+    except (InputError, KeyError) as exc:
+        write_err(f"csdsl: {exc.args[0] if isinstance(exc, KeyError) else exc}")
+        return USAGE
+    for p in sorted(problems, key=lambda p: p.line):
+        write_err(one_line(f"{args.events}:{p.line}: {p.code} {p.message}"))
+    reading = [r.name for r in policy.ir.rules if r.record == record_type and r.events]
+    if args.events is None and reading:
+        write_err(
+            "csdsl: warning: no --events given, so the rules that read the event log are "
+            "unknown: " + ", ".join(f"`{n}`" for n in reading)
+        )
+    summary = ", ".join(f"{counts[k]} {k}" for k in ir.RULE_STATUSES if k in counts)
+    write_err(
+        f"{counted(good + bad, 'row')} read: {good} good, {bad} bad; rules: "
+        f"{summary or 'none'}; {_num(points)} point{'' if points == 1 else 's'} lost"
+        + (
+            f"; {counted(len(problems), 'event line')} with a problem"
+            if args.events is not None
+            else ""
+        )
+    )
+    if (warning := repeated.warning(args.records)) is not None:
+        write_err(one_line(f"csdsl: warning: {warning}"))
     return OK
 
 

@@ -13,6 +13,7 @@ from csdsl.diagnostics import Diagnostic
 from csdsl.records import InputError, loads_json
 from csdsl.report import dumps, one_line
 from csdsl.source import SourceFile, UnreadableSource, read_policy_text
+from csdsl.values import instant, parse_datetime
 
 if TYPE_CHECKING:
     pass
@@ -246,6 +247,10 @@ def cmd_compile(args: argparse.Namespace) -> int:
             write_err(f"csdsl: {exc}")
             write_err(f"csdsl: {args.policy} has no {dialect} SQL form; see docs/embedding.md")
             return USAGE
+        if policy.ir.rules:
+            from csdsl.codegen.sql import rules_left_out
+
+            write_err(f"csdsl: note: {rules_left_out(policy.ir)}")
     else:
         from csdsl.codegen.jsonir import dumps
 
@@ -334,15 +339,20 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from csdsl.explain import explain
 
     try:
+        now = instant(parse_datetime(args.now), policy.tz) if args.now is not None else None
+    except ValueError as exc:
+        write_err(f"csdsl: --now: {exc}")
+        return USAGE
+    try:
         record, where = _one_record(args.record_spec)
-        result = explain(policy, record, args.record)
+        result = explain(policy, record, args.record, events=args.events, now=now)
     except RecordError as exc:  # the record does not fit its type: where, which rule, which field
         write_err(f"csdsl: {where}: {exc.code} {exc}")
         write_err(
             "csdsl: fix the record, or check that it is of the type the policy judges (--record)"
         )
         return USAGE
-    except (ValueError, KeyError, OSError) as exc:
+    except (ValueError, KeyError, OSError, InputError) as exc:
         message = exc.args[0] if exc.args else str(exc)
         write_err(f"csdsl: {message}")
         return USAGE
