@@ -12,11 +12,11 @@ or editing a comment is no change.
 
 Each entry of `clauses`:
 - `kind`: `policy`, `record`, `validity`, `condition`, `exception`, `calendar`, `deadline`,
-  `escalation`, `phrases`, `transcript rules`, `rule`, `situation`, `metric`, `example` or
-  `transcript example`;
+  `escalation`, `record rule` (a record-level `rule`), `phrases`, `transcript rules`, `rule` (a
+  transcript rule), `situation`, `metric`, `example` or `transcript example`;
 - `name`: the clause's name (a condition's id; the policy's name for `policy`);
-- `record`: the record type a condition, exception, validity, deadline, escalation or example
-  is about, else null;
+- `record`: the record type a condition, exception, validity, deadline, escalation, record rule
+  or example is about, else null;
 - `change`: `added`, `removed` or `changed`;
 - `changes`: for a changed clause, what changed: `[{"what", "old", "new"}]`, e.g.
   `{"what": "cap", "old": "48h", "new": "24h"}` or a condition's expression old and new as
@@ -25,7 +25,10 @@ Each entry of `clauses`:
 - `old`, `new`: `{"file", "line"}` of the clause in each version (null where it is absent);
 - `witnessed`: whether a witness below shows the change (`true`/`false`; `false` means none was
   found within the budget, e.g. a cap no target ever reaches); null for the header, calendars
-  (their deadlines are searched instead), phrases, transcript rules, metrics and examples.
+  (their deadlines are searched instead), record rules, phrases, transcript rules, metrics and
+  examples.  Record rules are listed as clauses only: no witness is searched for them (their
+  `when`, each `require` as written, severity and points are compared), and the text output
+  says so.
 
 Each entry of `witnesses`: a record judged differently by the two versions:
 - `record_type`; `record`: the record as JSON (IO.md input form, so it can be fed back to
@@ -206,6 +209,8 @@ class PolicyDiff:
             seen = {True: "  [witnessed]", False: "  [no witness found]", None: ""}[c.witnessed]
             lines.append(f"  {c.change:<8} {c.kind} {c.name}{about}  {where}{seen}")
             lines += [f"      {ch.what}: {_show(ch.old)} -> {_show(ch.new)}" for ch in c.changes]
+        if any(c.kind == "record rule" for c in self.clauses):
+            lines.append("  (record rules are listed as clauses: no witness is searched for them)")
         lines.append(f"witnesses: {len(self.witnesses)}")
         for i, w in enumerate(self.witnesses, 1):
             rid = w.record.get("id")
@@ -226,7 +231,7 @@ class PolicyDiff:
 
 
 _EXPRS: tuple[type, ...] = (ir.Const, ir.FieldRef, ir.Neg, ir.Arith, ir.Cmp, ir.And, ir.Or)
-_EXPRS += (ir.Not, ir.IsSet, ir.In, ir.Contains)
+_EXPRS += (ir.Not, ir.IsSet, ir.In, ir.Contains, ir.EventRef, ir.DatePart)
 
 
 class _Printer(IrPrinter):
@@ -243,6 +248,10 @@ class _Printer(IrPrinter):
             return self.texts(v)  # type: ignore[arg-type]
         if isinstance(v, ir.TimeSpec):
             return v.text
+        if isinstance(v, ir.Require):
+            return v.text
+        if isinstance(v, ir.RuleExpectation):
+            return f"expect {v.rule} {v.status}"
         if isinstance(v, ir.Target):
             when = f" when {self.expr(v.when)}" if v.when is not None else ""
             return ("otherwise " if v.default else "") + f"within {v.time.text}{when}"
@@ -351,6 +360,8 @@ def _atomic(v: Any) -> bool:
 
 _ATOMS = (
     ir.Type,
+    ir.Require,
+    ir.RuleExpectation,
     ir.TimeSpec,
     ir.Target,
     ir.Pause,
@@ -413,6 +424,8 @@ def _clauses(policy: Policy) -> Iterator[_Clause]:
         yield _Clause("deadline", d.name, d.record, d, _place(d.span))
     for e in p.escalations:
         yield _Clause("escalation", e.name, e.record, e, _place(e.span))
+    for rr in p.rules:
+        yield _Clause("record rule", rr.name, rr.record, rr, _place(rr.span))
     for name, phrases in p.phrase_sets:
         where = _find_line(policy, rf"^\s*phrases\s+{re.escape(name)}\b")
         yield _Clause("phrases", name, None, phrases, where)

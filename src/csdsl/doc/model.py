@@ -104,8 +104,8 @@ class FieldView:
 
 @attrs.frozen
 class Block:
-    """A clause with parts: a record, a validity block, a deadline, a ladder, a calendar, a
-    situation, an example."""
+    """A clause with parts: a record, a validity block, a deadline, a ladder, a record-level
+    rule, a calendar, a situation, an example."""
 
     kind: str
     name: str
@@ -445,6 +445,30 @@ class _Builder:
                 rows=tuple(rows),
             )
 
+    def rules(self) -> Iterable[Block]:
+        for r in self.ir.rules:
+            rows: list[Row] = []
+            if r.when is not None:
+                text = f"the rule applies only when {words.condition(r.when)}"
+                rows.append(self.row("when", text, self.stmt(r.span, "when")))
+            for i, q in enumerate(r.requires):
+                text = words.require(q)
+                rows.append(self.row("require", text, self._nth(r.span, "require", i)))
+            points = "none" if r.points is None else words.value(r.points)
+            yield Block(
+                "rule",
+                r.name,
+                f"rule {r.name} for {r.record}",
+                self.loc(r.span),
+                wording=r.wording,
+                summary=f"what every {r.record} must keep; a breach is a finding of kind `rule`"
+                + ("" if r.when is None else " (where the rule applies)")
+                + "; a value it needs that is missing leaves it unknown, never broken",
+                cites=self.cites(r.span, whole=False) + self.cited(r.name),
+                rows=tuple(rows),
+                facts=(("severity", r.severity), ("penalty points", points)),
+            )
+
     def _nth(self, span: Span, keyword: str, index: int) -> Span | None:
         found = -1
         rx = re.compile(rf"^\s*(?:{keyword})(?!\w)")
@@ -614,6 +638,8 @@ class _Builder:
                 if c.due is not None:
                     line += f", due {words.value(c.due.astimezone(self.policy.tz))}"
                 expect.append(line)
+            for x in ex.rules:
+                expect.append(f"rule {x.rule} is {x.status.replace('_', ' ')}")
             yield Block(
                 "example",
                 ex.id or ex.title,
@@ -675,6 +701,7 @@ class _Builder:
             ("calendars", "Calendars", tuple(self.calendars())),
             ("deadlines", "Deadlines", tuple(self.deadlines())),
             ("escalation", "Escalation", tuple(self.escalations())),
+            ("rules", "Rules", tuple(self.rules())),
             ("phrases", "Phrase sets", tuple(self.phrase_sets())),
             ("transcripts", "Transcript rules", tuple(self.transcripts())),
             ("metrics", "Metrics", tuple(self.metrics())),

@@ -24,6 +24,7 @@ __all__ = [
     "metric_value",
     "phrase_use",
     "position",
+    "require",
     "rule",
     "time_spec",
     "trigger",
@@ -132,6 +133,15 @@ def _expr(e: ir.Expr, top: bool) -> str:
         return e.name
     if isinstance(e, ir.Judged):  # a metric's: the verdict, a condition, a deadline's status
         return f"the status of {e.name}" if e.kind == "deadline" else e.name
+    if isinstance(e, ir.EventRef):  # a rule's: the record's event log
+        if e.which == "count":
+            return f"the number of `{e.event}` events"
+        return f"the time of the {e.which} `{e.event}` event"
+    if isinstance(e, ir.DatePart):  # a rule's: a calendar part, on the policy's clock
+        of = _operand(e.operand)
+        if e.part == "weekday":
+            return f"the weekday of {of} (1 = Monday … 7 = Sunday)"
+        return f"the {'date' if e.part == 'date' else 'time of day'} of {of}"
     if isinstance(e, ir.Neg):
         return "minus " + _operand(e.operand, True)
     if isinstance(e, ir.Arith):
@@ -140,6 +150,8 @@ def _expr(e: ir.Expr, top: bool) -> str:
         return f"{_operand(e.left, True)} {_ARITH[e.op]} {_operand(e.right, True)}"
     if isinstance(e, ir.Cmp):
         words = _CMP_TIME if _is_time(e.left) or _is_time(e.right) else _CMP
+        if _is_time_of_day(e.left) and isinstance(e.right, ir.Const):
+            return f"{_operand(e.left)} {_CMP_TIME[e.op]} {_clock(e.right.value)}"
         return f"{_operand(e.left)} {words[e.op]} {_operand(e.right)}"
     if isinstance(e, ir.IsSet):
         return f"{_operand(e.operand)} {'is missing' if e.negated else 'is set'}"
@@ -164,6 +176,42 @@ def _expr(e: ir.Expr, top: bool) -> str:
             parts.append(f"({text})" if _connective(part) not in (None, word) else text)
         return (f", {word} " if top else f" {word} ").join(parts)
     raise AssertionError(f"unexpected node {e!r}")  # pragma: no cover
+
+
+def _is_time_of_day(e: ir.Expr) -> bool:
+    return isinstance(e, ir.DatePart) and e.part == "time_of_day"
+
+
+def _clock(v: ir.Value) -> str:
+    """A duration since midnight as a time of day (`12h` -> 12:00)."""
+    if isinstance(v, dt.timedelta) and dt.timedelta(0) <= v <= dt.timedelta(days=1):
+        minutes = int(v.total_seconds()) // 60
+        return f"{minutes // 60:02d}:{minutes % 60:02d}"
+    return value(v)
+
+
+def require(q: ir.Require) -> str:
+    """A rule's `require` in plain words: its expression, or a count per day or week."""
+    if q.expr is not None:
+        return expr(q.expr)
+    per = q.per
+    assert per is not None
+    events = f"{per.count} `{per.event}` event{'' if per.count == 1 else 's'}"
+    hours = ""
+    if per.hours is not None:
+        lo, hi = per.hours
+        hours = f" between {lo:%H:%M} and {'24:00' if hi == dt.time(0) else f'{hi:%H:%M}'}"
+    if per.period == "day":
+        every = "every calendar day"
+        ends = "the first and the last day are partial and not counted"
+    else:
+        every = "every calendar week (Monday to Sunday)"
+        ends = "only whole weeks are counted"
+    return (
+        f"at least {events}{hours} on {every} between the date of {_operand(per.start)} and "
+        f"the date of {_operand(per.end)} ({ends}; while {_operand(per.end)} is missing, up to "
+        "the time of the audit)"
+    )
 
 
 def expr(e: ir.Expr) -> str:
