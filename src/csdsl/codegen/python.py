@@ -5,9 +5,9 @@ records without csdsl's compiler (no parser, no lark at run time), and `load_sou
 compiles such text into a module object and registers it with `linecache`.
 
 The generated module (see `_HEADER` for its docstring) exposes the checking API of
-`csdsl.api.Policy` (`validate`, `validate_values`, `matched_ids`, `timeline`, `check_transcript`,
-the `*_file` readers, `measure`), and `POLICY_NAME`, `POLICY_VERSION`, `CONTENT_HASH`,
-`CSDSL_VERSION`, `SOURCES` and `CLAUSES`.
+`csdsl.api.Policy` (`validate`, `validate_values`, `matched_ids`, `timeline`, `check_rules`,
+`check_transcript`, the `*_file` readers, `measure`), and `POLICY_NAME`, `POLICY_VERSION`,
+`CONTENT_HASH`, `CSDSL_VERSION`, `SOURCES` and `CLAUSES`.
 
 How it is built, in the manner of jinja2's compiler: validity conditions become straight-line
 Python over mangled identifiers only (`l_0_received_at`, `t_3`), constants are emitted as
@@ -15,9 +15,11 @@ Python over mangled identifiers only (`l_0_received_at`, `t_3`), constants are e
 date, time, timedelta, Decimal, time zones), and anything else raises `TypeError`: text from the
 policy (names, strings, wording, file names) can only ever become a string literal or a comment
 built from `repr()`, never code.  What is not a validity condition (records, calendars,
-deadlines, escalations, phrase sets, transcript rules, metrics) is emitted as constructor calls of
-the IR's own classes, and csdsl's lark-free engines (`csdsl.runtime`) run it.  Examples and
-invariants are left out: they check the policy (`csdsl test`, `csdsl verify`), not records.
+deadlines, escalations, record-level rules, phrase sets, transcript rules, metrics) is emitted as
+constructor calls of the IR's own classes, and csdsl's lark-free engines (`csdsl.runtime`) run it:
+record-level rules are judged by the interpreter (`csdsl.rules.RuleChecker`), as timelines are.
+Examples and invariants are left out: they check the policy (`csdsl test`, `csdsl verify`), not
+records.
 
 Each condition is compiled twice:
 - as a function returning the interpreter's exact value (True, False, or None for unknown), in
@@ -830,6 +832,7 @@ Needs no parser at run time: it imports the standard library and csdsl's lark-fr
     matched_ids(values, record_type=None) -> list[str]        # the fast path: ids only
     validate_file(path, record_type=None)                      # rows with verdict or error
     timeline(record, events, now=None, record_type=None), timeline_file(...), read_events(...)
+    check_rules(record, events=(), now=None, record_type=None), rules_file(...), rule_checker()
     check_transcript(transcript), check_transcript_file(path)
     measure(records), measure_files(files)
 
@@ -1080,6 +1083,9 @@ class _Generator:
             "timeline = POLICY.timeline",
             "timeline_file = POLICY.timeline_file",
             "read_events = POLICY.read_events",
+            "rule_checker = POLICY.rule_checker",
+            "check_rules = POLICY.check_rules",
+            "rules_file = POLICY.rules_file",
             "transcript_checker = POLICY.transcript_checker",
             "check_transcript = POLICY.check_transcript",
             "check_transcript_file = POLICY.check_transcript_file",
@@ -1188,6 +1194,7 @@ _PUBLIC = (
     "POLICY_VERSION",
     "SOURCES",
     "TIMEZONE",
+    "check_rules",
     "check_transcript",
     "check_transcript_file",
     "matched_ids",
@@ -1196,6 +1203,8 @@ _PUBLIC = (
     "read_events",
     "reader",
     "record_type",
+    "rule_checker",
+    "rules_file",
     "timeline",
     "timeline_file",
     "transcript_checker",

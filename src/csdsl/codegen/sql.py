@@ -73,7 +73,9 @@ duration percentile below rank 100/1024 (about 0.098); grouping a metric by a nu
 or a datetime without a period, or by fields of different types; names SQL cannot tell apart
 (DuckDB and Spark ignore case), or that clash with the output's own columns.  Deadlines,
 escalations and transcript rules are not part of the SQL target (they read event logs and
-transcripts): the script says so at the top, and `csdsl` runs them; so are the metrics that
+transcripts): the script says so at the top, and `csdsl` runs them; so are record-level rules
+(`rule`: the script names them at the top, and `csdsl compile` says so on standard error), and
+the metrics that
 count a verdict, a condition or a deadline's status (`ir.Metric.judged`), each named at the top
 with the reason (`metric()` on one raises `SqlUnsupported`).
 """
@@ -1065,6 +1067,8 @@ class _Compiler:
             "event logs and transcripts; run them with csdsl)"
             + (f"; this policy has {', '.join(left_out)}" if left_out else "")
         )
+        if p.rules:
+            head.append(rules_left_out(p))
         head += [f"left out: metric `{m.name}`: {_judged_why(m)}" for m in p.metrics if m.judged]
         if not statements:
             head.append("this policy has no validity block and no metric: nothing to compute")
@@ -1073,6 +1077,17 @@ class _Compiler:
             text = "\n".join("-- " + _comment(line) for line in st.comments)
             out.append(text + "\n" + st.sql.sql(dialect=self.d.name, pretty=True) + ";")
         return "\n\n".join(out) + "\n"
+
+
+def rules_left_out(p: ir.Policy) -> str:
+    """The line that says a policy's record-level rules are not in the SQL (empty: none)."""
+    if not p.rules:
+        return ""
+    names = ", ".join(f"`{r.name}`" for r in p.rules)
+    return (
+        f"not in the SQL: the record-level rules ({names}); `csdsl rules` and `csdsl audit` "
+        "judge them, on the records and their event log"
+    )
 
 
 def _judged_why(m: ir.Metric) -> str:
