@@ -495,7 +495,8 @@ _VOCABULARY = {
     "__all__", "POLICY_NAME", "POLICY_VERSION", "EFFECTIVE", "TIMEZONE", "CONTENT_HASH",
     "CSDSL_VERSION", "SOURCES", "validate", "validate_values", "matched_ids", "validate_file",
     "record_type", "reader", "timeline", "timeline_file", "read_events", "transcript_checker",
-    "check_transcript", "check_transcript_file", "measure", "measure_files",
+    "check_transcript", "check_transcript_file", "measure", "measure_files", "check_rules",
+    "rules_file", "rule_checker",
 }  # fmt: skip
 
 
