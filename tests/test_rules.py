@@ -376,3 +376,29 @@ metric surveys_held "不定期进行客户满意度调查": count(Survey) >= 1
     (kpi,) = audit(csdsl.load(path), records={"Stay": records}).data["kpis"]
     assert kpi["status"] == "not_applicable"
     assert kpi["reason"] == "no --records for `Survey`"
+
+
+def test_a_deadline_quotes_the_standards_words_in_its_findings(tmp_path: Path) -> None:
+    path = tmp_path / "d.csp"
+    path.write_text(
+        STAY
+        + """
+deadline answer "1小时内给予答复" for Stay {
+  starts at admitted_at
+  stops on answered
+  within 1h
+}
+""",
+        encoding="utf-8",
+    )
+    records = tmp_path / "stays.jsonl"
+    records.write_text('{"id": "S1", "admitted_at": "2024-03-01T09:00"}\n', encoding="utf-8")
+    events = tmp_path / "events.jsonl"
+    events.write_text(
+        '{"case": "S1", "event": "answered", "at": "2024-03-01T11:00"}\n', encoding="utf-8"
+    )
+    report = audit(csdsl.load(path), records=records, events=events)
+    (finding,) = report.findings
+    assert finding["clause"]["text"] == "1小时内给予答复"
+    (line,) = report.data["timelines"]["by_clause"]
+    assert line["clause"]["text"] == "1小时内给予答复"

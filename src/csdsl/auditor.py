@@ -377,6 +377,10 @@ class _Run:
         # the sections of the standards each clause cites (`cites` blocks), and their words
         # when the run was given the standards' index (`--standards`)
         self.cites = {c.clause: c.refs for v in versions for c in v.policy.ir.citations}
+        # the standard's words of each deadline that gives them (`deadline NAME "words" for R`)
+        self.wordings = {
+            d.name: d.wording for v in versions for d in v.policy.ir.deadlines if d.wording
+        }
         self.quotes: Mapping[str, str] = quotes or {}
 
     # ---- records ----------------------------------------------------------------------------
@@ -482,7 +486,7 @@ class _Run:
                 "cases": read,
                 "by_clause": [
                     {
-                        "clause": self.clause(cid, f, ln, None),
+                        "clause": self.clause(cid, f, ln, self.wordings.get(cid)),
                         "kind": kind,
                         **{s: c[s] for s in ("met", "breached", "pending", "not_applicable")},
                     }
@@ -569,7 +573,7 @@ class _Run:
         self.findings.add(
             {
                 "kind": kind,
-                "clause": self.clause(m.clause, m.file, m.line, None),
+                "clause": self.clause(m.clause, m.file, m.line, self.wordings.get(m.clause)),
                 "severity": None,
                 "record": row.id,
                 "input": path,

@@ -557,6 +557,7 @@ class Deadline:
     reopen_mode: TLiteral["new", "continue"]
     until_event: str | None
     span: Span = _span()
+    wording: str | None = None  # the standard's words, quoted by every finding of the deadline
 
 
 @attrs.frozen

@@ -469,7 +469,13 @@ def deadlines() -> st.SearchStrategy[ast.DeadlineDecl]:
         ),
         st.builds(ast.DlCalendar, idents()),
     )
-    return st.builds(ast.DeadlineDecl, idents(), idents(), st.lists(stmt, max_size=5).map(tuple))
+    return st.builds(
+        ast.DeadlineDecl,
+        idents(),
+        idents(),
+        st.lists(stmt, max_size=5).map(tuple),
+        wording=st.one_of(st.none(), _TEXT),
+    )
 
 
 def escalations() -> st.SearchStrategy[ast.EscalationDecl]:

@@ -584,6 +584,7 @@ def _deadline(o: Lowering, d: ast.DeadlineDecl) -> ir.Deadline | None:
         reopen.mode if reopen else "new",
         reopen.until.name if reopen and reopen.until else None,
         d.span,
+        d.wording,
     )
 
 

@@ -487,6 +487,7 @@ class DeadlineDecl:
     record: Ident
     stmts: tuple[DlStmt, ...]
     span: Span = _span()
+    wording: str | None = None  # the standard's words: `deadline reply "48小时内答复" for C`
 
 
 @attrs.frozen

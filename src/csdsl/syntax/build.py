@@ -782,9 +782,13 @@ class Builder(Transformer[Token, ast.Module]):
 
     # -- deadlines ----------------------------------------------------------------------------
     def deadline_decl(self, c: list[Any]) -> ast.DeadlineDecl:
-        name, record, *stmts = _named(c)
+        name, wording, record, *stmts = _named(c)
         return ast.DeadlineDecl(
-            self._ident(name), self._ident(record), tuple(stmts), span=self._span(c)
+            self._ident(name),
+            self._ident(record),
+            tuple(stmts),
+            span=self._span(c),
+            wording=self._unescaped(wording) if wording else None,
         )
 
     def dl_start_field(self, c: list[Any]) -> ast.DlStart:

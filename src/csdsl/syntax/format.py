@@ -499,7 +499,10 @@ def _block(p: _Printer, b: ast.CalendarDecl | ast.DeadlineDecl | ast.EscalationD
         head = f"calendar {b.name.name} {{"
     else:
         word = "deadline" if isinstance(b, ast.DeadlineDecl) else "escalation"
-        head = f"{word} {b.name.name} for {b.record.name} {{"
+        words = ""
+        if isinstance(b, ast.DeadlineDecl) and b.wording is not None:
+            words = f" {quote(b.wording)}"
+        head = f"{word} {b.name.name}{words} for {b.record.name} {{"
     _open(p, b.span, head, b.stmts[0].span.line if b.stmts else None)
     for stmt in b.stmts:
         p.clause(stmt.span.line, stmt.span.end_line, 1, [stmt_text(stmt)])
