@@ -71,7 +71,16 @@ def run_all(api: Any, policy: Any, examples: str) -> dict[str, Any]:
     import json as _json
     from pathlib import Path as _Path
 
-    data = {"Complaint": "complaints.jsonl", "Call": "calls.jsonl", "Inquiry": "inquiries.csv"}
+    data = {
+        "Complaint": "complaints.jsonl",
+        "Call": "calls.jsonl",
+        "Inquiry": "inquiries.csv",
+        "Inpatient": "hospital_ward/stays.jsonl",
+        "InternalCase": "procurement/internal_cases.jsonl",
+        "NursingCheck": "hospital_ward/nursing_checks.jsonl",
+        "Survey": "procurement/surveys.jsonl",
+    }
+    logs = {"Inpatient": "hospital_ward/events.jsonl", "InternalCase": "procurement/events.jsonl"}
     base = _Path(examples)
     now = dt.datetime.fromisoformat((base / "now.txt").read_text(encoding="utf-8").strip())
 
@@ -107,9 +116,9 @@ def run_all(api: Any, policy: Any, examples: str) -> dict[str, Any]:
             bad = {**raw[0], reader.record.fields[0].name: [1]}
             out[f"bad {v.record}"] = outcome(api.validate, bad, v.record)
     clocked = {d.record for d in policy.deadlines} | {e.record for e in policy.escalations}
-    events_path = base / "complaint_events.jsonl"
-    events = objects(events_path, 10**6)
     for name in sorted(clocked):
+        events_path = base / logs.get(name, "complaint_events.jsonl")
+        events = objects(events_path, 10**6)
         rows_, problems = api.timeline_file(base / data[name], events_path, now, name)
         out[f"timeline_file {name}"] = plain(list(rows_))
         out[f"problems {name}"] = plain(problems)

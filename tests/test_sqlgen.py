@@ -32,6 +32,12 @@ DATA = {
     "Complaint": EXAMPLES / "complaints.jsonl",
     "Call": EXAMPLES / "calls.jsonl",
     "Inquiry": EXAMPLES / "inquiries.csv",
+    "Inpatient": EXAMPLES / "hospital_ward" / "stays.jsonl",
+    "DutyShift": EXAMPLES / "hospital_ward" / "duty_shifts.jsonl",
+    "NursingCheck": EXAMPLES / "hospital_ward" / "nursing_checks.jsonl",
+    "Visit": EXAMPLES / "procurement" / "visits.jsonl",
+    "InternalCase": EXAMPLES / "procurement" / "internal_cases.jsonl",
+    "Survey": EXAMPLES / "procurement" / "surveys.jsonl",
 }
 US = dt.timedelta(microseconds=1)
 
