@@ -402,3 +402,22 @@ deadline answer "1小时内给予答复" for Stay {
     assert finding["clause"]["text"] == "1小时内给予答复"
     (line,) = report.data["timelines"]["by_clause"]
     assert line["clause"]["text"] == "1小时内给予答复"
+
+
+def test_a_long_bracketed_or_inside_an_and_goes_one_operand_a_line() -> None:
+    long = " or ".join(f"count(event_number_{i}) > {i}" for i in range(6))
+    text = (
+        STAY
+        + f"\nrule r for Stay {{\n  when ward is set and ({long})\n  require count(x) > 0\n}}\n"
+    )
+    formatted, diags = format_source(SourceFile("p.csp", text))
+    assert diags == [] and formatted is not None
+    body = formatted.split("rule r for Stay {\n")[1]
+    assert body.startswith(
+        "  when ward is set\n"
+        "    and (count(event_number_0) > 0\n"
+        "      or count(event_number_1) > 1\n"
+    )
+    assert max(len(line) for line in formatted.splitlines()) <= 100
+    again, _ = format_source(SourceFile("p.csp", formatted))
+    assert again == formatted

@@ -643,7 +643,9 @@ class TrStep:
 class TrRule:
     id: str  # `greet`, or `s16.reply` inside a situation
     wording: str | None
-    kind: TLiteral["require", "forbid", "prefer", "hold", "checkin", "rate", "call", "steps"]
+    kind: TLiteral[
+        "require", "forbid", "prefer", "hold", "checkin", "rate", "call", "steps", "interrupt"
+    ]
     severity: str
     points: float
     situation: str | None = None

@@ -522,6 +522,38 @@ class _Run:
         ):
             self.cannot(rule, "the agent's turns have no start and end times")
 
+    def r_interrupt(self, rule: ir.TrRule) -> None:
+        """An agent turn that starts while a customer turn is under way and goes on past its end
+        (the agent took the floor) cuts the customer off; a word that ends inside the
+        customer's turn (嗯, 好的) does not.  Overlaps up to `seconds` are allowed for."""
+        tolerance = rule.seconds or 0.0
+        timed = [
+            self.turns[i]
+            for i in self.role_turns("customer")
+            if self.turns[i].start is not None and self.turns[i].end is not None
+        ]
+        judged = False
+        for i in self.role_turns("agent"):
+            a = self.turns[i]
+            if a.start is None or a.end is None:
+                continue
+            judged = judged or bool(timed)
+            for c in timed:
+                assert c.start is not None and c.end is not None
+                overlap = c.end - a.start
+                if c.start < a.start and overlap > tolerance + 1e-9 and a.end > c.end:
+                    self.find(
+                        rule,
+                        "timing",
+                        i,
+                        f"the agent started speaking {_dur(overlap)} before the customer had "
+                        "finished"
+                        + (f" (more than the {_dur(tolerance)} allowed)" if tolerance else ""),
+                    )
+                    break
+        if not judged and self.role_turns("agent") and self.role_turns("customer"):
+            self.cannot(rule, "the turns have no start and end times")
+
     def r_call(self, rule: ir.TrRule) -> None:
         assert rule.seconds is not None
         length = self.end_time()

@@ -331,6 +331,9 @@ def _rules() -> st.SearchStrategy[ast.TrRule]:
             {"kind": st.sampled_from(["checkin", "call"]), "duration": _durations()}
         ),
         st.fixed_dictionaries(
+            {"kind": st.just("interrupt"), "duration": st.one_of(st.none(), _durations())}
+        ),
+        st.fixed_dictionaries(
             {
                 "kind": st.just("rate"),
                 "low": st.integers(0, 500).map(ast.Number),

@@ -383,6 +383,10 @@ def rule(r: ir.TrRule) -> str:
         return f"the agent speaks between {low} and {high} characters per minute"
     if r.kind == "call":
         return f"the call lasts at most {_seconds(r.seconds)}"
+    if r.kind == "interrupt":
+        return "the agent never starts speaking while the customer is still speaking" + (
+            f" (an overlap of up to {_seconds(r.seconds)} is not counted)" if r.seconds else ""
+        )
     if r.kind == "steps":
         steps = []
         for s in r.steps:

@@ -573,7 +573,7 @@ class Step:
 
 
 RuleKind: TypeAlias = TLiteral[
-    "require", "forbid", "prefer", "hold", "checkin", "rate", "call", "steps"
+    "require", "forbid", "prefer", "hold", "checkin", "rate", "call", "steps", "interrupt"
 ]
 
 

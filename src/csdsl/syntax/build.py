@@ -510,6 +510,10 @@ class Builder(Transformer[Token, ast.Module]):
     def r_call(self, c: list[Any]) -> dict[str, Any]:
         return {"kind": "call", "duration": self.duration(_named(c))}
 
+    def r_interrupt(self, c: list[Any]) -> dict[str, Any]:
+        given = [t for t in _named(c) if t is not None]
+        return {"kind": "interrupt", "duration": self.duration(given) if given else None}
+
     def r_rate(self, c: list[Any]) -> dict[str, Any]:
         low, high = _named(c)
         return {"kind": "rate", "low": self.number([low]), "high": self.number([high])}

@@ -357,6 +357,17 @@ def _expr_lines(e: ast.Expr, depth: int) -> list[str]:
             first, *rest = inner[1]
             lines.append(lead + expr_text(first, _PREC_NOT))
             lines += [f"{INDENT}and {expr_text(y, _PREC_NOT)}" for y in rest]
+        elif (
+            op == "and"
+            and inner is not None
+            and inner[0] == "or"
+            and len(INDENT) * depth + width(text) > WIDTH
+        ):
+            # a bracketed `or` too long for its line: one operand a line, inside the brackets
+            first, *rest = inner[1]
+            lines.append(f"{lead}({expr_text(first, _PREC_AND)}")
+            lines += [f"{INDENT}or {expr_text(y, _PREC_AND)}" for y in rest]
+            lines[-1] += ")"
         else:
             lines.append(text)
     return lines
@@ -597,6 +608,9 @@ def rule_body_text(r: ast.TrRule) -> str:
         body = f"speech rate between {expr_text(r.low)} and {expr_text(r.high)} per minute"
     elif r.kind == "call" and r.duration is not None:
         body = f"call at most {expr_text(r.duration)}"
+    elif r.kind == "interrupt":
+        over = f" over {expr_text(r.duration)}" if r.duration is not None else ""
+        body = f"no interruptions{over}"
     else:
         steps = []
         for st in r.steps:

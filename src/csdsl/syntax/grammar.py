@@ -130,6 +130,9 @@ CLAUSE_WORDS = frozenset(
         "where",
         # record-level rules
         "least",
+        # transcript rules: `no interruptions over 1s`
+        "no",
+        "interruptions",
     }
 )
 TOP_LEVEL = (
