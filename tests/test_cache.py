@@ -131,3 +131,23 @@ def test_a_warm_cli_run_does_not_import_the_parser(policies: Path, tmp_path: Pat
     runs = [subprocess.run(args, capture_output=True, text=True, env=env) for _ in range(2)]
     assert [r.stderr.split()[-2:] for r in runs] == [["LARK", "0"], ["NO-LARK", "0"]]
     assert runs[0].stdout == runs[1].stdout and runs[0].stdout.count("\n") == 248
+
+
+def test_a_change_to_the_compiler_makes_another_key(tmp_path: Path) -> None:
+    """A fix to the checker (in a development install, within one version) must not leave the
+    IR its older self compiled in use."""
+    from csdsl import cache
+
+    package = Path(cache.__file__).parent
+    copy = tmp_path / "csdsl"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    digest = cache._code_digest.__wrapped__  # not memoised
+    before = digest(copy)
+    assert digest(copy) == before
+    lower = copy / "check" / "lower.py"
+    lower.write_text(lower.read_text(encoding="utf-8") + "\n# fixed\n", encoding="utf-8")
+    after_check = digest(copy)
+    assert after_check != before
+    parse = copy / "syntax" / "parse.py"
+    parse.write_text(parse.read_text(encoding="utf-8") + "\n# fixed\n", encoding="utf-8")
+    assert digest(copy) not in (before, after_check)

@@ -522,6 +522,47 @@ class Policy:
             )
         return ExampleResult(ex, not problems, None, message, result)
 
+    def _metric_problems(self, ex: ir.Example, values: Mapping[str, Any]) -> list[str]:
+        """An example's metrics over its records: each group's status must be the one expected.
+        The example's events are its first record's; its other records have none (their clocks
+        are pending, so a metric that counts decided clocks leaves them out)."""
+        from csdsl.metrics import MetricEngine, clock_statuses
+
+        wanted = {m.metric for m in ex.metrics}
+        engine = MetricEngine(
+            [m for m in self.ir.metrics if m.name in wanted], self.tz, self.ir.validities
+        )
+        clocked = {d.record for d in self.ir.deadlines} | {e.record for e in self.ir.escalations}
+
+        def statuses(name: str, vals: Mapping[str, Any], events: list[Event]) -> Any:
+            if name not in clocked:
+                return None
+            timeline = self._builder(name).build(ex.id or ex.title, vals, events, None)
+            return clock_statuses(timeline.milestones)
+
+        first = sorted(
+            (
+                Event(at.astimezone(dt.UTC), name, role, line=i)
+                for i, (at, name, role) in enumerate(ex.events, 1)
+            ),
+            key=lambda e: e.at,
+        )
+        engine.feed(ex.record, values, statuses(ex.record, values, first))
+        for name, more in ex.more:
+            engine.feed(name, dict(more), statuses(name, dict(more), []))
+        results = engine.results()
+        problems = []
+        for expected in ex.metrics:
+            got = [r for r in results if r.metric.name == expected.metric]
+            if not got:
+                problems.append(f"`{expected.metric}`: no result over these records")
+            elif any(r.status != expected.status for r in got):
+                problems.append(
+                    f"`{expected.metric}`: expected {expected.status}, got "
+                    + "; ".join(_metric_result_text(r) for r in got)
+                )
+        return problems
+
     def _record_examples(self) -> list[ExampleResult]:
         results = []
         for ex in self.ir.examples:
@@ -559,6 +600,14 @@ class Policy:
                     + ("s" if len(ex.rules) > 1 else "")
                     + " checked"
                 )
+            if ex.metrics:
+                problems += self._metric_problems(ex, values)
+                said.append(
+                    f"{len(ex.metrics)} metric expectation"
+                    + ("s" if len(ex.metrics) > 1 else "")
+                    + f" checked over {1 + len(ex.more)} record"
+                    + ("s" if ex.more else "")
+                )
             if ex.clocks:
                 events = sorted(
                     (
@@ -579,6 +628,15 @@ class Policy:
             message = "; ".join(problems) if problems else "; ".join(said)
             results.append(ExampleResult(ex, not problems, verdict, message))
         return results
+
+
+def _metric_result_text(r: Any) -> str:
+    group = ", ".join(f"{k} {v}" for k, v in r.group)
+    text = r.status + (f" for {group}" if group else "")
+    if r.reason:
+        return f"{text} ({r.reason})"
+    value = r.to_json()["value"]
+    return f"{text} (value {value} {r.metric.op} {r.to_json()['threshold']})"
 
 
 def _group(rules: tuple[str, ...]) -> str:

@@ -105,19 +105,36 @@ def _shown() -> str:
 
 # the modules whose classes an entry pickles: a change to any of them (a field added to an IR
 # node, even between two releases of one version) makes every older entry another key, never an
-# object that unpickles without its new fields and fails later
-_PICKLED_MODULES = ("ir.py", "diagnostics.py", "source.py", "cache.py")
+# object that unpickles without its new fields and fails later.  The compiler that made the
+# entry counts too: a fix to the checker or the parser (between two releases of one version, as
+# in a development install) must not leave the IR of the old one in use.
+_PICKLED_MODULES = ("ir.py", "diagnostics.py", "source.py", "cache.py", "calendar.py")
+_COMPILER_DIRS = ("check", "syntax")
 
 
 @functools.cache
-def _code_digest() -> str:
-    here = Path(__file__).parent
+def _code_digest(here: Path = Path(__file__).parent) -> str:
+    """A digest of the code an entry depends on, in the package directory `here`."""
     digest = hashlib.sha256()
-    for name in _PICKLED_MODULES:
+    names = [*_PICKLED_MODULES]
+    for folder in _COMPILER_DIRS:
         try:
-            digest.update((here / name).read_bytes())
+            names += sorted(f"{folder}/{p.name}" for p in (here / folder).glob("*.py"))
+        except OSError:
+            names.append(folder)
+    for name in names:
+        try:
+            digest.update(name.encode() + b"\0" + (here / name).read_bytes())
         except OSError:  # a frozen or zipped install: the version alone must do
             digest.update(name.encode())
+    # the grammar, wherever it is installed (read here, not through `csdsl.syntax.grammar`,
+    # which would import lark: a cache hit never imports the parser)
+    for grammar in (here / "_grammar" / "csp.lark", here.parents[1] / "grammar" / "csp.lark"):
+        try:
+            digest.update(grammar.read_bytes())
+            break
+        except OSError:
+            continue
     return digest.hexdigest()
 
 

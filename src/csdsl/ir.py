@@ -319,6 +319,23 @@ class Example:
     events: tuple[tuple[dt.datetime, str, str | None], ...] = ()  # (at, event, role)
     clocks: tuple[ClockExpectation, ...] = ()
     rules: tuple[RuleExpectation, ...] = ()  # `expect RULE kept|broken|...`
+    # an example that tests a metric: its further records (type, every field's value), and
+    # `expect METRIC pass|fail|not_applicable`
+    more: tuple[tuple[str, tuple[tuple[str, Value], ...]], ...] = ()
+    metrics: tuple[MetricExpectation, ...] = ()
+
+
+METRIC_STATUSES = ("pass", "fail", "not_applicable")
+
+
+@attrs.frozen
+class MetricExpectation:
+    """`expect METRIC pass|fail|not_applicable`: the status of every group of the metric over
+    the example's records."""
+
+    metric: str
+    status: str
+    span: Span = _span()
 
 
 @attrs.frozen

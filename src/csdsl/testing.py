@@ -169,15 +169,20 @@ def modules() -> st.SearchStrategy[ast.Module]:
         ),
         st.tuples(st.none(), st.none(), st.lists(clock, min_size=1, max_size=2).map(tuple)),
     )
+    fields = st.lists(st.builds(ast.FieldValue, idents(), _values()), max_size=3).map(tuple)
+    more_given = st.builds(ast.ExGiven, idents(), st.booleans(), fields)
     example = st.builds(
-        lambda i, t, g, b, f, v, evs: ast.Example(i, t, g, b, f, v[0], v[1], evs, v[2]),
+        lambda i, t, g, b, f, v, evs, more: ast.Example(
+            i, t, g, b, f, v[0], v[1], evs, v[2], more=more
+        ),
         st.one_of(st.none(), idents()),
         _TEXT,
         idents(),
         st.booleans(),
-        st.lists(st.builds(ast.FieldValue, idents(), _values()), max_size=3).map(tuple),
+        fields,
         verdict,
         st.lists(event, max_size=3).map(tuple),
+        st.lists(more_given, max_size=2).map(tuple),
     )
     imports = st.builds(ast.Import, _TEXT, include=st.booleans())
     phrase_sets = st.builds(

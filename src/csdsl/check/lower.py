@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from csdsl import ir
@@ -48,6 +48,8 @@ class Lowering:
         self.deadlines: dict[str, ir.Deadline] = {}
         self.escalations: list[ir.Escalation] = []
         self.rules: dict[str, ir.Rule] = {}
+        self.metric_names: set[str] = set()
+        self.example_parts: list[ast.Example] = []  # the further records of metric examples
         self.phrase_sets: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def err(
@@ -162,6 +164,7 @@ class Lowering:
                     )
 
         metrics = lower_metrics(self, [i for i in root.items if isinstance(i, ast.MetricDecl)])
+        self.metric_names = {m.name for m in metrics}
         invariants = lower_invariants(
             self,
             [i for i in root.items if isinstance(i, ast.InvariantDecl)],
@@ -461,7 +464,16 @@ class Lowering:
                     f"add `valid {record_name} when any {{ ... }}`",
                 )
                 continue
-            events, clocks, rule_checks = self.example_clocks(e, record_name)
+            events, clocks, rule_checks, metric_checks = self.example_clocks(e, record_name)
+            more = self.example_more(e, resolve, attempted)
+            if e.more and (e.expect_valid is not None or clocks or rule_checks):
+                self.err(
+                    "E411",
+                    f'example "{e.title}" gives several records, so it can only test metrics',
+                    e.more[0].span,
+                    "expect a metric's status (`expect METRIC pass|fail|not_applicable`); "
+                    "test a verdict, a clock or a rule in an example of one record",
+                )
             if validity is not None and e.because is not None:
                 known = [c.id for c in (*validity.conditions, *validity.exceptions)]
                 for name in e.because:
@@ -487,9 +499,51 @@ class Lowering:
                     events=events,
                     clocks=clocks,
                     rules=rule_checks,
+                    more=more,
+                    metrics=metric_checks,
                 )
             )
         return out
+
+    def example_more(
+        self,
+        e: ast.Example,
+        resolve: Callable[[ast.Example, tuple[int, ...]], tuple[str, dict[str, ir.Value]] | None],
+        attempted: dict[int, set[str]],
+    ) -> tuple[tuple[str, tuple[tuple[str, ir.Value], ...]], ...]:
+        """The further records of an example that tests a metric, each complete."""
+        out = []
+        for g in e.more:
+            span = g.span
+            part = ast.Example(
+                None, e.title, g.given, g.base, g.fields, None, span=span, given_span=span
+            )
+            # kept alive: `resolve` remembers examples by `id()`, which a freed part would pass on
+            self.example_parts.append(part)
+            got = resolve(part, ())
+            if got is None:
+                continue
+            name, values = got
+            record = self.records[name]
+            tried = attempted.get(id(part), set())
+            absent = [
+                f.name
+                for f in record.fields
+                if not f.optional and f.name not in values and f.name not in tried
+            ]
+            if absent:
+                self.err(
+                    "E403",
+                    f'a record of example "{e.title}" does not set required field'
+                    f"{'s' if len(absent) > 1 else ''} " + ", ".join(f"`{a}`" for a in absent),
+                    span,
+                    "give every field a value, or start from a complete example "
+                    "with `given <id> with { ... }`",
+                )
+            if any(not f.optional and f.name not in values for f in record.fields):
+                continue
+            out.append((name, tuple((f.name, values.get(f.name)) for f in record.fields)))
+        return tuple(out)
 
     def example_clocks(
         self, e: ast.Example, record: str
@@ -497,6 +551,7 @@ class Lowering:
         tuple[tuple[dt.datetime, str, str | None], ...],
         tuple[ir.ClockExpectation, ...],
         tuple[ir.RuleExpectation, ...],
+        tuple[ir.MetricExpectation, ...],
     ]:
         """An example's events, clock expectations and rule expectations, checked against the
         record's clocks and rules."""
@@ -534,8 +589,28 @@ class Lowering:
             events.append((moment.value, ev.name.name, ev.role.name if ev.role else None))
         clocks = []
         rule_checks = []
+        metric_checks = []
         for c in e.clocks:
             status = c.status.name
+            if not c.escalation and c.clock.name in self.metric_names:
+                if status not in ir.METRIC_STATUSES:
+                    self.err(
+                        "E410",
+                        f"`{status}` is not a status of a metric",
+                        c.status.span,
+                        did_you_mean(status, ir.METRIC_STATUSES)
+                        or "write pass, fail or not_applicable",
+                    )
+                elif c.cycle is not None or c.due is not None:
+                    self.err(
+                        "E410",
+                        f"`{c.clock.name}` is a metric: it has no cycle or due time",
+                        c.span,
+                        f"write `expect {c.clock.name} {status}`",
+                    )
+                else:
+                    metric_checks.append(ir.MetricExpectation(c.clock.name, status, c.span))
+                continue
             if not c.escalation and c.clock.name in rules:
                 if status not in ir.RULE_STATUSES:
                     self.err(
@@ -592,7 +667,7 @@ class Lowering:
                     c.span,
                 )
             )
-        return tuple(events), tuple(clocks), tuple(rule_checks)
+        return tuple(events), tuple(clocks), tuple(rule_checks), tuple(metric_checks)
 
     def example_values(self, e: ast.Example, record: ir.Record) -> dict[str, ir.Value]:
         self.unique((fv.name for fv in e.fields), "field", " in this example")

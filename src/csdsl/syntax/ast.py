@@ -321,6 +321,18 @@ class Example:
     given_span: Span = _span()
     expect_span: Span = _span()
     events_span: Span = _span()
+    more: tuple[ExGiven, ...] = ()  # further records, for an example that tests a metric
+
+
+@attrs.frozen
+class ExGiven:
+    """A further `given` of an example that tests a metric: a record type (or, with `base`,
+    another example's id) and the fields."""
+
+    given: Ident
+    base: bool
+    fields: tuple[FieldValue, ...]
+    span: Span = _span()
 
 
 # ---- calendars, deadlines, escalation ------------------------------------------------------

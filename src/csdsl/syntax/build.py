@@ -322,8 +322,13 @@ class Builder(Transformer[Token, ast.Module]):
         )
 
     def example(self, c: list[Any]) -> ast.Example:
-        ident, title, given, events, *expectations = _named(c)
+        ident, title, given, *rest = _named(c)
         given_name, base, fields, given_span = given
+        more = []
+        while rest and isinstance(rest[0], tuple) and len(rest[0]) == 4:
+            g_name, g_base, g_fields, g_span = rest.pop(0)
+            more.append(ast.ExGiven(g_name, g_base, g_fields, span=g_span))
+        events, *expectations = rest
         verdicts = [e for e in expectations if not isinstance(e, ast.ExpectClock)]
         clocks = tuple(e for e in expectations if isinstance(e, ast.ExpectClock))
         if len(verdicts) > 1:
@@ -351,6 +356,7 @@ class Builder(Transformer[Token, ast.Module]):
             given_span=given_span,
             expect_span=expect_span,
             events_span=events_span,
+            more=tuple(more),
         )
 
     def events(self, c: list[Any]) -> tuple[tuple[ast.ExEvent, ...], Span]:

@@ -393,23 +393,30 @@ def _validity(p: _Printer, v: ast.Validity) -> None:
     _close(p, v.span.end_line, 0)
 
 
-def _example(p: _Printer, e: ast.Example) -> None:
-    ident = f"{e.id.name} " if e.id is not None else ""
-    _open(p, e.span, f"example {ident}{quote(e.title)} {{", e.given_span.line)
-    word = f"{e.given.name} with" if e.base else e.given.name
-    pairs = [f"{fv.name.name}: {expr_text(fv.value)}" for fv in e.fields]
+def _given(
+    p: _Printer, given: ast.Ident, base: bool, fields: Sequence[ast.FieldValue], g: Span
+) -> None:
+    word = f"{given.name} with" if base else given.name
+    pairs = [f"{fv.name.name}: {expr_text(fv.value)}" for fv in fields]
     inline = f"given {word} {{ " + ", ".join(pairs) + " }" if pairs else f"given {word} {{}}"
     if len(INDENT) + width(inline) <= WIDTH:
-        p.clause(e.given_span.line, e.given_span.end_line, 1, [inline])
+        p.clause(g.line, g.end_line, 1, [inline])
     else:
-        g = e.given_span
         p.leading(g.line, 1)
         p.gap(g.line)
         p.emit(1, f"given {word} {{", p.trailing(g.line))
         p.last = g.line
-        for fv in e.fields:
+        for fv in fields:
             p.clause(fv.span.line, fv.span.end_line, 2, [f"{fv.name.name}: {expr_text(fv.value)}"])
         _close(p, g.end_line, 1)
+
+
+def _example(p: _Printer, e: ast.Example) -> None:
+    ident = f"{e.id.name} " if e.id is not None else ""
+    _open(p, e.span, f"example {ident}{quote(e.title)} {{", e.given_span.line)
+    _given(p, e.given, e.base, e.fields, e.given_span)
+    for g in e.more:
+        _given(p, g.given, g.base, g.fields, g.span)
     if e.events:
         s = e.events_span
         p.leading(s.line, 1)
