@@ -421,3 +421,28 @@ def test_a_long_bracketed_or_inside_an_and_goes_one_operand_a_line() -> None:
     assert max(len(line) for line in formatted.splitlines()) <= 100
     again, _ = format_source(SourceFile("p.csp", formatted))
     assert again == formatted
+
+
+def test_transcript_findings_quote_the_rule_or_its_situation(tmp_path: Path) -> None:
+    path = tmp_path / "t.csp"
+    path.write_text(
+        """policy "t" timezone "Asia/Shanghai"
+
+transcript rules {
+  rude "002 五 服务忌语": forbid ["不知道"] severity critical
+  situation s16 "004 篇5 16 客户破口大骂" when customer says ["混蛋"] {
+    calm: require ["请您别着急"] within 1 agent turn after trigger
+  }
+}
+""",
+        encoding="utf-8",
+    )
+    calls = tmp_path / "calls.jsonl"
+    turns = [
+        {"speaker": "customer", "text": "混蛋"},
+        {"speaker": "agent", "text": "不知道"},
+    ]
+    calls.write_text(json.dumps({"id": "T1", "turns": turns}) + "\n", encoding="utf-8")
+    report = audit(csdsl.load(path), transcripts=calls)
+    texts = {f["clause"]["id"]: f["clause"]["text"] for f in report.findings}
+    assert texts == {"rude": "002 五 服务忌语", "s16.calm": "004 篇5 16 客户破口大骂"}

@@ -377,10 +377,18 @@ class _Run:
         # the sections of the standards each clause cites (`cites` blocks), and their words
         # when the run was given the standards' index (`--standards`)
         self.cites = {c.clause: c.refs for v in versions for c in v.policy.ir.citations}
-        # the standard's words of each deadline that gives them (`deadline NAME "words" for R`)
-        self.wordings = {
-            d.name: d.wording for v in versions for d in v.policy.ir.deadlines if d.wording
-        }
+        # the standard's words of each deadline that gives them (`deadline NAME "words" for R`),
+        # and of each transcript rule (a situation's rule without its own: the situation's)
+        self.wordings: dict[str, str] = {}
+        for v in versions:
+            p = v.policy.ir
+            self.wordings.update({d.name: d.wording for d in p.deadlines if d.wording})
+            if p.transcript_rules is not None:
+                situations = {s.name: s.wording for s in p.transcript_rules.situations}
+                for r in p.transcript_rules.rules:
+                    words = r.wording or (situations.get(r.situation) if r.situation else None)
+                    if words:
+                        self.wordings[r.id] = words
         self.quotes: Mapping[str, str] = quotes or {}
 
     # ---- records ----------------------------------------------------------------------------
@@ -812,7 +820,9 @@ class _Run:
                 self.findings.add(
                     {
                         "kind": "transcript",
-                        "clause": self.clause(f.rule, f.clause.file, f.clause.line, None),
+                        "clause": self.clause(
+                            f.rule, f.clause.file, f.clause.line, self.wordings.get(f.rule)
+                        ),
                         "severity": f.severity,
                         "record": row.id,
                         "input": path,
@@ -839,7 +849,7 @@ class _Run:
             ],
             "by_rule": [
                 {
-                    "clause": self.clause(rule, f, ln, None),
+                    "clause": self.clause(rule, f, ln, self.wordings.get(rule)),
                     "kind": kind,
                     "severity": sev,
                     "count": n,

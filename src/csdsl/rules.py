@@ -25,6 +25,7 @@ import attrs
 from csdsl import ir
 from csdsl.interpreter import Fn, compile_expr
 from csdsl.timeline import Event
+from csdsl.values import fixed_offset
 
 _DAY = dt.timedelta(days=1)
 
@@ -121,8 +122,8 @@ class RuleChecker:
         if events is not None:
             for name in self.events:
                 mine = by_name.get(name, [])
-                env[f"first({name})"] = mine[0].at if mine else None
-                env[f"last({name})"] = mine[-1].at if mine else None
+                env[f"first({name})"] = self._local(mine[0].at) if mine else None
+                env[f"last({name})"] = self._local(mine[-1].at) if mine else None
                 env[f"count({name})"] = len(mine)
         return [
             self._one(c, env, by_name, now)
@@ -130,6 +131,16 @@ class RuleChecker:
             else _no_log(c.rule)
             for c in self._compiled
         ]
+
+    def _local(self, at: dt.datetime) -> dt.datetime:
+        """An event's time on the policy's clock, as a fixed offset (an instant, as a record's
+        datetimes are): the "why" shows it as the data shows its fields."""
+        try:
+            local = at.astimezone(self._zone)
+        except (OverflowError, ValueError):
+            return at
+        offset = local.utcoffset()
+        return local if offset is None else local.replace(tzinfo=fixed_offset(offset))
 
     def _one(
         self,

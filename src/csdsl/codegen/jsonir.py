@@ -592,7 +592,19 @@ class _SchemaBuilder:
 
     def union_body(self, members: tuple[Any, ...]) -> dict[str, Any]:
         if all(_is_node(m) for m in members):
-            return {"oneOf": [self.node(m) for m in members]}
+            # discriminated by the node's name: a validator checks only the branch named, where
+            # `oneOf` would try every branch at every level (expressions share `left`/`right`,
+            # so a deep `and`/`or` chain took exponential time to validate)
+            refs = {m.__name__: self.node(m) for m in members}
+            return {
+                "type": "object",
+                "required": [TAG],
+                "properties": {TAG: {"enum": list(refs)}},
+                "allOf": [
+                    {"if": {"properties": {TAG: {"const": name}}}, "then": ref}
+                    for name, ref in refs.items()
+                ],
+            }
         # int and float are both JSON numbers; bool is never a number in JSON Schema
         natives = [t for t in _NATIVE if t in members]
         if int in natives and float in natives:
