@@ -127,14 +127,12 @@ def _code_digest(here: Path = Path(__file__).parent) -> str:
             digest.update(name.encode() + b"\0" + (here / name).read_bytes())
         except OSError:  # a frozen or zipped install: the version alone must do
             digest.update(name.encode())
-    # the grammar, wherever it is installed (read here, not through `csdsl.syntax.grammar`,
-    # which would import lark: a cache hit never imports the parser)
-    for grammar in (here / "_grammar" / "csp.lark", here.parents[1] / "grammar" / "csp.lark"):
-        try:
-            digest.update(grammar.read_bytes())
-            break
-        except OSError:
-            continue
+    # the grammar, wherever it is installed (`csdsl.syntax.grammar` imports lark only to build
+    # the parser: a cache hit still never imports it)
+    from csdsl.syntax.grammar import grammar_text
+
+    with contextlib.suppress(OSError):
+        digest.update(grammar_text().encode("utf-8"))
     return digest.hexdigest()
 
 

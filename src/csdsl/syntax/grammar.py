@@ -11,9 +11,10 @@ import functools
 import hashlib
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import lark
-from lark import Lark
+if TYPE_CHECKING:
+    from lark import Lark
 
 KEYWORDS = frozenset(
     {
@@ -166,7 +167,7 @@ def grammar_text() -> str:
 
 
 @functools.cache
-def parser() -> Lark:
+def parser() -> Lark:  # lark is imported here: reading the keywords or the grammar needs none
     """The LALR parser; it keeps every token so that the builder can compute spans.
 
     Lark can keep its LALR tables on disk (about 100 ms saved a start), but it unpickles that
@@ -174,12 +175,14 @@ def parser() -> Lark:
     where another user could plant one (code run as whoever runs csdsl).  The tables are kept
     only in csdsl's own cache directory, which is checked to be yours and writable by no one
     else (`cache.private_file`), under a name holding the grammar's and lark's versions."""
+    import lark
+
     from csdsl import cache
 
     text = grammar_text()
     tag = hashlib.sha256(f"{text}\0{lark.__version__}".encode()).hexdigest()[:32]
     tables = cache.private_file(f"lark-{tag}.tables")
-    return Lark(
+    return lark.Lark(
         text,
         parser="lalr",
         keep_all_tokens=True,  # spans come from the first and last token of each rule
