@@ -223,6 +223,13 @@ class Policy:
     ) -> Timeline:
         """Due times and their status for one record, given its events (IO.md shape)."""
         name = self._timeline_record(record_type)
+        rid, values, evs = self._coerce_with_events(name, record, events)
+        return self._builder(name).build(rid, values, evs, _utc(now, self.tz))
+
+    def _coerce_with_events(
+        self, name: str, record: Mapping[str, Any], events: Sequence[Mapping[str, Any]]
+    ) -> tuple[Any, dict[str, Any], list[Event]]:
+        """One record (raw JSON-like values) and its events, coerced; sorted by time."""
         try:
             rid, values = self.reader(name).coerce(record)
             reader = EventReader(self.tz)
@@ -234,7 +241,27 @@ class Policy:
         except RowError as exc:
             raise RecordError(exc) from None
         evs.sort(key=lambda e: e.at)
-        return self._builder(name).build(rid, values, evs, _utc(now, self.tz))
+        return rid, values, evs
+
+    def _cases(
+        self, name: str, records: str | Path, events: str | Path | None
+    ) -> tuple[Iterator[tuple[Row, list[Event] | None]], list[EventProblem]]:
+        """Every row of a records file with its case's events (None without an event log), and
+        the event log's problems (read eagerly: events are grouped by case first; the cases no
+        readable record has are added once the rows are read).  Raises `InputError`."""
+        by_case, problems = (
+            self.read_events(events, name) if events is not None else (EventLog(), [])
+        )
+
+        def rows() -> Iterator[tuple[Row, list[Event] | None]]:
+            seen: set[str] = set()
+            for row in self.reader(name).read(str(records)):
+                if row.values is not None:
+                    seen.add(id_key(row.id))
+                yield row, by_case.get(id_key(row.id), []) if events is not None else None
+            problems.extend(unmatched_cases(by_case, seen))
+
+        return rows(), problems
 
     def _timeline_record(self, name: str | None) -> str:
         with_clocks = {d.record for d in self.ir.deadlines} | {
@@ -270,16 +297,7 @@ class Policy:
     ) -> list[RuleResult]:
         """Each rule's result for one record (raw JSON-like values), given its events."""
         name = self._rule_record(record_type)
-        try:
-            rid, values = self.reader(name).coerce(record)
-            reader = EventReader(self.tz)
-            evs = [
-                Event(*_event(reader.coerce({"case": rid, **e})[1]), line=i)
-                for i, e in enumerate(events, 1)
-            ]
-        except RowError as exc:
-            raise RecordError(exc) from None
-        evs.sort(key=lambda e: e.at)
+        _, values, evs = self._coerce_with_events(name, record, events)
         return self.rule_checker(name)(values, evs, _utc(now, self.tz))
 
     def rules_file(
@@ -293,23 +311,16 @@ class Policy:
         rows (lazily) and the event log's problems.  Raises `InputError`."""
         name = self._rule_record(record_type)
         checker = self.rule_checker(name)
-        by_case, problems = (
-            self.read_events(events, name) if events is not None else (EventLog(), [])
-        )
+        cases, problems = self._cases(name, records, events)
         moment = _utc(now, self.tz)
 
         def rows() -> Iterator[RulesRow]:
-            seen: set[str] = set()
-            for row in self.reader(name).read(str(records)):
+            for row, mine in cases:
                 if row.values is None:
                     yield RulesRow(row.line, row.id, None, row.error)
-                    continue
-                seen.add(id_key(row.id))
-                mine = by_case.get(id_key(row.id), []) if events is not None else None
-                got = checker(row.values, mine, moment)
-                yield RulesRow(row.line, row.id, tuple(got), None)
-            if events is not None:
-                problems.extend(unmatched_cases(by_case, seen))
+                else:
+                    got = checker(row.values, mine, moment)
+                    yield RulesRow(row.line, row.id, tuple(got), None)
 
         return rows(), problems
 
@@ -331,25 +342,16 @@ class Policy:
         grouped by case before any timeline is built).  Raises `InputError`."""
         name = self._timeline_record(record_type)
         builder = self._builder(name)
-        by_case, problems = (
-            self.read_events(events, name) if events is not None else (EventLog(), [])
-        )
+        cases, problems = self._cases(name, records, events)
         moment = _utc(now, self.tz)
 
         def rows() -> Iterator[TimelineRow]:
-            seen: set[str] = set()
-            for row in self.reader(name).read(str(records)):
+            for row, mine in cases:
                 if row.values is None:
                     yield TimelineRow(row.line, row.id, None, row.error)
-                    continue
-                seen.add(id_key(row.id))
-                yield TimelineRow(
-                    row.line,
-                    row.id,
-                    builder.build(row.id, row.values, by_case.get(id_key(row.id), []), moment),
-                    None,
-                )
-            problems.extend(unmatched_cases(by_case, seen))
+                else:
+                    timeline = builder.build(row.id, row.values, mine or [], moment)
+                    yield TimelineRow(row.line, row.id, timeline, None)
 
         return rows(), problems
 

@@ -265,6 +265,22 @@ def fields_used(e: Expr) -> tuple[str, ...]:
     return tuple(order)
 
 
+def terms_used(*exprs: Expr) -> tuple[str, ...]:
+    """The record fields and event terms (`first(E)`, `count(E)`: their `EventRef.key`) the
+    expressions read, in order of first use: what a rule's "why" shows."""
+    seen: dict[str, None] = {}
+    for e in exprs:
+        stack = [e]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, FieldRef):
+                seen.setdefault(node.name, None)
+            elif isinstance(node, EventRef):
+                seen.setdefault(node.key, None)
+            stack.extend(reversed(children(node)))
+    return tuple(seen)
+
+
 # ---- declarations --------------------------------------------------------------------------
 
 

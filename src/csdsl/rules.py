@@ -152,7 +152,7 @@ class RuleChecker:
         r = c.rule
         read: dict[str, None] = {}
         if r.when is not None:
-            read.update(dict.fromkeys(_read(r.when)))
+            read.update(dict.fromkeys(ir.terms_used(r.when)))
         failed: list[str] = []
         unknown: list[str] = []
         detail = None
@@ -260,19 +260,6 @@ def _no_log(r: ir.Rule) -> RuleResult:
         r.span.file,
         r.span.line,
     )
-
-
-def _read(e: ir.Expr) -> list[str]:
-    out: dict[str, None] = {}
-    stack = [e]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ir.FieldRef):
-            out.setdefault(node.name, None)
-        elif isinstance(node, ir.EventRef):
-            out.setdefault(node.key, None)
-        stack.extend(reversed(ir.children(node)))
-    return list(out)
 
 
 def checkers(policy: ir.Policy) -> dict[str, RuleChecker]:

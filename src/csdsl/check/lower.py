@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from csdsl import ir
@@ -66,7 +66,7 @@ class Lowering:
         if ident.name in KEYWORDS:
             self.err(
                 "E206",
-                f"`{ident.name}` is a keyword and cannot name {_article(what)}",
+                f"`{ident.name}` is a keyword and cannot name {article(what)}",
                 ident.span,
                 f"rename it, e.g. `{ident.name}_`",
             )
@@ -182,7 +182,9 @@ class Lowering:
         tr_examples = [i for i in root.items if isinstance(i, ast.TranscriptExample)]
         ids = [e.id for e in examples] + [e.id for e in tr_examples]
         self.unique((i for i in ids if i is not None), "example")
-        lowered_e = self.examples(examples)
+        from csdsl.check.examples import lower_examples  # it builds on `Exprs`, defined below
+
+        lowered_e = lower_examples(self, examples)
         lowered_t = lower_transcript_examples(self, tr_examples, tr_rules)
 
         return ir.Policy(
@@ -363,413 +365,25 @@ class Lowering:
         if expr.type.kind not in (Kind.BOOL, Kind.ERROR):
             self.err(
                 "E302",
-                f"condition `{c.id.name}` is {_article(expr.type.kind.value)}, not a yes/no test",
+                f"condition `{c.id.name}` is {article(expr.type.kind.value)}, not a yes/no test",
                 c.expr.span,
                 _bool_hint(expr),
             )
         return ir.Condition(c.id.name, c.wording, expr, ir.fields_used(expr), c.span)
 
-    # ---- examples -----------------------------------------------------------------------
-    def examples(self, examples: list[ast.Example]) -> list[ir.Example]:
-        by_id = {e.id.name: e for e in examples if e.id is not None}
-        done: dict[int, tuple[str, dict[str, ir.Value]] | None] = {}
-        attempted: dict[int, set[str]] = {}  # fields an example sets, rightly or not
 
-        Resolved = tuple[str, dict[str, ir.Value]]
-
-        def resolve(e: ast.Example, chain: tuple[int, ...]) -> Resolved | None:
-            if id(e) in done:
-                return done[id(e)]
-            if id(e) in chain:
-                self.err(
-                    "E405",
-                    "examples extend each other in a cycle",
-                    e.given.span,
-                    "start one of them from a record type: `given Complaint { ... }`",
-                )
-                done[id(e)] = None
-                return None
-            result: tuple[str, dict[str, ir.Value]] | None = None
-            attempted[id(e)] = {fv.name.name for fv in e.fields}
-            if e.base:
-                base = by_id.get(e.given.name)
-                if base is None:
-                    self.err(
-                        "E404",
-                        f"unknown example `{e.given.name}`",
-                        e.given.span,
-                        did_you_mean(e.given.name, by_id)
-                        or 'name the example to start from with `example <id> "title" {`',
-                    )
-                else:
-                    inherited = resolve(base, (*chain, id(e)))
-                    attempted[id(e)] |= attempted.get(id(base), set())
-                    if inherited is not None:
-                        record_name, base_values = inherited
-                        values = dict(base_values)
-                        values.update(self.example_values(e, self.records[record_name]))
-                        result = (record_name, values)
-            else:
-                record = self.records.get(e.given.name)
-                if record is None:
-                    hint = did_you_mean(e.given.name, [*self.records, *by_id])
-                    if e.given.name in by_id:
-                        hint = (
-                            f"to start from example `{e.given.name}`, write `given "
-                            f"{e.given.name} with {{ ... }}`"
-                        )
-                    self.err(
-                        "E203",
-                        f"unknown record `{e.given.name}`",
-                        e.given.span,
-                        hint or "declare it with `record`",
-                    )
-                else:
-                    result = (record.name, self.example_values(e, record))
-            done[id(e)] = result
-            return result
-
-        out = []
-        for e in examples:
-            self.not_a_keyword(e.id, "example") if e.id is not None else None
-            resolved = resolve(e, ())
-            if resolved is None:
-                continue
-            record_name, values = resolved
-            record = self.records[record_name]
-            tried = attempted.get(id(e), set())
-            absent = [
-                f.name
-                for f in record.fields
-                if not f.optional and f.name not in values and f.name not in tried
-            ]
-            if any(not f.optional and f.name not in values for f in record.fields):
-                if absent:
-                    self.err(
-                        "E403",
-                        f'example "{e.title}" does not set required field'
-                        f"{'s' if len(absent) > 1 else ''} " + ", ".join(f"`{a}`" for a in absent),
-                        e.span,
-                        "give every field a value, or start from a complete example "
-                        "with `given <id> with { ... }`",
-                    )
-                continue
-            validity = self.validities.get(record_name)
-            if validity is None and e.expect_valid is not None:
-                self.err(
-                    "E407",
-                    f"no validity block for record `{record_name}`, so this example "
-                    "has nothing to test",
-                    e.span,
-                    f"add `valid {record_name} when any {{ ... }}`",
-                )
-                continue
-            events, clocks, rule_checks, metric_checks = self.example_clocks(e, record_name)
-            more = self.example_more(e, resolve, attempted)
-            if e.more and (e.expect_valid is not None or clocks or rule_checks):
-                self.err(
-                    "E411",
-                    f'example "{e.title}" gives several records, so it can only test metrics',
-                    e.more[0].span,
-                    "expect a metric's status (`expect METRIC pass|fail|not_applicable`); "
-                    "test a verdict, a clock or a rule in an example of one record",
-                )
-            if validity is not None and e.because is not None:
-                known = [c.id for c in (*validity.conditions, *validity.exceptions)]
-                for name in e.because:
-                    if name.name not in known:
-                        self.err(
-                            "E406",
-                            f"unknown condition `{name.name}`",
-                            name.span,
-                            did_you_mean(name.name, known)
-                            or f"the conditions of `{record_name}` are "
-                            + ", ".join(f"`{k}`" for k in known),
-                        )
-            full = tuple((f.name, values.get(f.name)) for f in record.fields)
-            out.append(
-                ir.Example(
-                    e.title,
-                    e.id.name if e.id else None,
-                    record_name,
-                    full,
-                    e.expect_valid,
-                    tuple(b.name for b in e.because) if e.because else None,
-                    e.span,
-                    events=events,
-                    clocks=clocks,
-                    rules=rule_checks,
-                    more=more,
-                    metrics=metric_checks,
-                )
-            )
-        return out
-
-    def example_more(
-        self,
-        e: ast.Example,
-        resolve: Callable[[ast.Example, tuple[int, ...]], tuple[str, dict[str, ir.Value]] | None],
-        attempted: dict[int, set[str]],
-    ) -> tuple[tuple[str, tuple[tuple[str, ir.Value], ...]], ...]:
-        """The further records of an example that tests a metric, each complete."""
-        out = []
-        for g in e.more:
-            span = g.span
-            part = ast.Example(
-                None, e.title, g.given, g.base, g.fields, None, span=span, given_span=span
-            )
-            # kept alive: `resolve` remembers examples by `id()`, which a freed part would pass on
-            self.example_parts.append(part)
-            got = resolve(part, ())
-            if got is None:
-                continue
-            name, values = got
-            record = self.records[name]
-            tried = attempted.get(id(part), set())
-            absent = [
-                f.name
-                for f in record.fields
-                if not f.optional and f.name not in values and f.name not in tried
-            ]
-            if absent:
-                self.err(
-                    "E403",
-                    f'a record of example "{e.title}" does not set required field'
-                    f"{'s' if len(absent) > 1 else ''} " + ", ".join(f"`{a}`" for a in absent),
-                    span,
-                    "give every field a value, or start from a complete example "
-                    "with `given <id> with { ... }`",
-                )
-            if any(not f.optional and f.name not in values for f in record.fields):
-                continue
-            out.append((name, tuple((f.name, values.get(f.name)) for f in record.fields)))
-        return tuple(out)
-
-    def example_clocks(
-        self, e: ast.Example, record: str
-    ) -> tuple[
-        tuple[tuple[dt.datetime, str, str | None], ...],
-        tuple[ir.ClockExpectation, ...],
-        tuple[ir.RuleExpectation, ...],
-        tuple[ir.MetricExpectation, ...],
-    ]:
-        """An example's events, clock expectations and rule expectations, checked against the
-        record's clocks and rules."""
-        deadlines = [d for d in self.deadlines.values() if d.record == record]
-        ladders = [x for x in self.escalations if x.record == record]
-        rules = {r.name: r for r in self.rules.values() if r.record == record}
-        known = tuple(
-            dict.fromkeys(
-                (
-                    *ir.clock_events(deadlines, ladders),
-                    *(n for r in rules.values() for n in r.events),
-                )
-            )
-        )
-        roles = {r for x in ladders for r in x.roles}
-        events = []
-        for ev in e.events:
-            if ev.name.name not in known:
-                self.err(
-                    "E408",
-                    f"no clause of `{record}` uses the event `{ev.name.name}`",
-                    ev.name.span,
-                    did_you_mean(ev.name.name, known)
-                    or "use the events named in `starts on`, `stops on`, `pauses on`, ...",
-                )
-            if ev.role is not None and ev.role.name not in roles:
-                self.err(
-                    "E232",
-                    f"undeclared role `{ev.role.name}`",
-                    ev.role.span,
-                    did_you_mean(ev.role.name, roles) or "roles are declared by `roles`",
-                )
-            moment = Exprs(self, None).literal(ev.at)
-            assert moment is not None and isinstance(moment.value, dt.datetime)
-            events.append((moment.value, ev.name.name, ev.role.name if ev.role else None))
-        clocks = []
-        rule_checks = []
-        metric_checks = []
-        for c in e.clocks:
-            status = c.status.name
-            if not c.escalation and c.clock.name in self.metric_names:
-                if status not in ir.METRIC_STATUSES:
-                    self.err(
-                        "E410",
-                        f"`{status}` is not a status of a metric",
-                        c.status.span,
-                        did_you_mean(status, ir.METRIC_STATUSES)
-                        or "write pass, fail or not_applicable",
-                    )
-                elif c.cycle is not None or c.due is not None:
-                    self.err(
-                        "E410",
-                        f"`{c.clock.name}` is a metric: it has no cycle or due time",
-                        c.span,
-                        f"write `expect {c.clock.name} {status}`",
-                    )
-                else:
-                    metric_checks.append(ir.MetricExpectation(c.clock.name, status, c.span))
-                continue
-            if not c.escalation and c.clock.name in rules:
-                if status not in ir.RULE_STATUSES:
-                    self.err(
-                        "E410",
-                        f"`{status}` is not a status of a rule",
-                        c.status.span,
-                        did_you_mean(status, ir.RULE_STATUSES)
-                        or "write kept, broken, unknown or not_applicable",
-                    )
-                elif c.cycle is not None or c.due is not None:
-                    self.err(
-                        "E410",
-                        f"`{c.clock.name}` is a rule: it has no cycle or due time",
-                        c.span,
-                        f"write `expect {c.clock.name} {status}`",
-                    )
-                else:
-                    rule_checks.append(ir.RuleExpectation(c.clock.name, status, c.span))
-                continue
-            if status not in STATUSES:
-                self.err(
-                    "E410",
-                    f"`{status}` is not a status",
-                    c.status.span,
-                    did_you_mean(status, STATUSES)
-                    or "write met, breached, pending or not_applicable",
-                )
-                continue
-            if c.escalation and c.clock.name not in roles:
-                self.err(
-                    "E409",
-                    f"no escalation of `{record}` goes to `{c.clock.name}`",
-                    c.clock.span,
-                    did_you_mean(c.clock.name, roles) or "name a role of the `roles` ladder",
-                )
-                continue
-            if not c.escalation and c.clock.name not in {d.name for d in deadlines}:
-                self.err(
-                    "E409",
-                    f"no deadline or rule `{c.clock.name}` for `{record}`",
-                    c.clock.span,
-                    did_you_mean(c.clock.name, [*(d.name for d in deadlines), *rules])
-                    or "name a deadline or a rule declared `for` this record",
-                )
-                continue
-            due = Exprs(self, None).literal(c.due) if c.due is not None else None
-            clocks.append(
-                ir.ClockExpectation(
-                    c.clock.name,
-                    status,
-                    c.escalation,
-                    c.cycle,
-                    due.value if due is not None and isinstance(due.value, dt.datetime) else None,
-                    c.span,
-                )
-            )
-        return tuple(events), tuple(clocks), tuple(rule_checks), tuple(metric_checks)
-
-    def example_values(self, e: ast.Example, record: ir.Record) -> dict[str, ir.Value]:
-        self.unique((fv.name for fv in e.fields), "field", " in this example")
-        values: dict[str, ir.Value] = {}
-        for fv in e.fields:
-            field = record.field(fv.name.name)
-            if field is None:
-                self.err(
-                    "E401",
-                    f"record `{record.name}` has no field `{fv.name.name}`",
-                    fv.name.span,
-                    did_you_mean(fv.name.name, [f.name for f in record.fields])
-                    or f"the fields of `{record.name}` are declared at line {record.span.line}",
-                )
-                continue
-            ok, value = self.example_value(fv.value, field)
-            if ok:
-                values[field.name] = value
-        return values
-
-    def example_value(self, v: ast.Value, field: ir.Field) -> tuple[bool, ir.Value]:
-        t = field.type
-        if isinstance(v, ast.Missing):
-            if not field.optional:
-                self.err(
-                    "E402",
-                    f"`{field.name}` is required and cannot be `missing`",
-                    v.span,
-                    f"give it a {t} value, or declare it optional: `{field.name}: {t}?`",
-                )
-                return False, None
-            return True, None
-        if t.kind is Kind.ERROR:
-            return False, None
-        if t.kind is Kind.ENUM:
-            if isinstance(v, ast.Name) and v.id in t.values:
-                return True, v.id
-            if isinstance(v, ast.String) and v.value in t.values:
-                self.err(
-                    "E402",
-                    f"enum values are names, not strings: write `{v.value}`",
-                    v.span,
-                    f"remove the quotes around `{v.value}`",
-                )
-                return False, None
-            name = v.id if isinstance(v, ast.Name) else None
-            self.err(
-                "E402",
-                f"`{name or _show(v)}` is not a value of `{field.name}`",
-                v.span,
-                (did_you_mean(name, t.values) if name else None)
-                or "the values are " + ", ".join(f"`{x}`" for x in t.values),
-            )
-            return False, None
-        lowered = Exprs(self, None).literal(v) if not isinstance(v, ast.Name) else None
-        if lowered is None and isinstance(v, ast.Neg):
-            inner = Exprs(self, None).literal(v.operand)
-            if (
-                inner is not None
-                and isinstance(inner.value, int | float | dt.timedelta)
-                and (inner.type.numeric or inner.type.kind is Kind.DURATION)
-            ):
-                lowered = ir.Const(-inner.value, inner.type, v.span)
-        if lowered is None:
-            self.err(
-                "E402",
-                f"`{_show(v)}` is not {_article(str(t))} value for `{field.name}`",
-                v.span,
-                _literal_hint(t),
-            )
-            return False, None
-        if lowered.type == t or (t.kind is Kind.NUMBER and lowered.type.kind is Kind.INT):
-            return True, lowered.value
-        if (
-            t.kind is Kind.INT
-            and lowered.type.kind is Kind.NUMBER
-            and isinstance(lowered.value, float)
-            and lowered.value.is_integer()
-        ):
-            return True, int(lowered.value)
-        self.err(
-            "E402",
-            f"`{field.name}` is {_article(str(t))}, but `{_show(v)}` is "
-            f"{_article(lowered.type.kind.value)}",
-            v.span,
-            _literal_hint(t),
-        )
-        return False, None
-
-
-def _article(word: str) -> str:
+def article(word: str) -> str:
     """`a number`, `an int`, `an enum`."""
     return ("an " if word[:1] in "aeiou" else "a ") + word
 
 
-def _show(v: ast.Value | ast.Expr) -> str:
+def source_text(v: ast.Value | ast.Expr) -> str:
     from csdsl.syntax.format import expr_text
 
     return expr_text(v)
 
 
-def _literal_hint(t: ir.Type) -> str:
+def literal_hint(t: ir.Type) -> str:
     return {
         Kind.BOOL: "write `true` or `false`",
         Kind.INT: "write a whole number such as `3`",
@@ -820,7 +434,6 @@ _ARITH.update(
         ("/", Kind.DURATION, Kind.DURATION): Kind.NUMBER,
     }
 )
-STATUSES = ("met", "breached", "pending", "not_applicable")
 _ARITH_HINT = (
     "numbers take + - * /; durations add and subtract, and scale by a number; "
     "datetime - datetime is a duration"
@@ -872,7 +485,7 @@ class Exprs:
             if inner.type.kind not in (Kind.INT, Kind.NUMBER, Kind.DURATION, Kind.ERROR):
                 self.o.err(
                     "E301",
-                    f"cannot negate {_article(inner.type.kind.value)}",
+                    f"cannot negate {article(inner.type.kind.value)}",
                     e.span,
                     "only numbers and durations have a sign; for yes/no use `not`",
                 )
@@ -954,7 +567,7 @@ class Exprs:
             word = {ast.And: "and", ast.Or: "or", ast.Not: "not"}[type(parent)]
             self.o.err(
                 "E301",
-                f"`{word}` needs yes/no values, but this is {_article(x.type.kind.value)}",
+                f"`{word}` needs yes/no values, but this is {article(x.type.kind.value)}",
                 e.span,
                 _bool_hint(x),
             )
@@ -1038,7 +651,7 @@ class Exprs:
         elif not _comparable(lt, rt):
             self.o.err(
                 "E303" if {lt.kind, rt.kind} & {Kind.DURATION} else "E301",
-                f"cannot compare {_article(lt.kind.value)} with {_article(rt.kind.value)}",
+                f"cannot compare {article(lt.kind.value)} with {article(rt.kind.value)}",
                 e.span,
                 _mismatch_hint(lt, rt, right if rt.kind is not lt.kind else left),
             )
@@ -1054,8 +667,8 @@ class Exprs:
             ):
                 self.o.err(
                     "E301",
-                    f"the list holds {_article(item.type.kind.value)}, but "
-                    f"the value tested is {_article(operand.type.kind.value)}",
+                    f"the list holds {article(item.type.kind.value)}, but "
+                    f"the value tested is {article(operand.type.kind.value)}",
                     item.span,
                     _mismatch_hint(operand.type, item.type, item),
                 )
@@ -1088,7 +701,7 @@ class Exprs:
                 hint = "use a datetime literal such as `2024-10-29T00:00`"
             self.o.err(
                 "E304",
-                f"cannot apply `{e.op}` to {_article(lk.value)} and {_article(rk.value)}",
+                f"cannot apply `{e.op}` to {article(lk.value)} and {article(rk.value)}",
                 e.span,
                 hint or _ARITH_HINT,
             )

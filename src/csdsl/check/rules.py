@@ -127,21 +127,6 @@ def _hours(text: str) -> tuple[dt.time, dt.time] | None:
     return start, end
 
 
-def _fields(exprs: list[ir.Expr]) -> tuple[str, ...]:
-    """The record fields and event terms the expressions read, in order of first use."""
-    seen: dict[str, None] = {}
-    for e in exprs:
-        stack = [e]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, ir.FieldRef):
-                seen.setdefault(node.name, None)
-            elif isinstance(node, ir.EventRef):
-                seen.setdefault(node.key, None)
-            stack.extend(reversed(ir.children(node)))
-    return tuple(seen)
-
-
 def _once(o: Lowering, seen: dict[str, ast.RuleStmt], word: str, stmt: ast.RuleStmt) -> bool:
     first = seen.get(word)
     if first is not None:
@@ -192,7 +177,9 @@ def lower_rules(o: Lowering, decls: list[ast.RuleDecl]) -> list[ir.Rule]:
             elif isinstance(stmt, ast.RuRequire):
                 x = exprs.lower(stmt.expr)
                 _boolean(o, x, stmt.expr, "require")
-                requires.append(ir.Require(rule_stmt_text(stmt), x, None, _fields([x]), stmt.span))
+                requires.append(
+                    ir.Require(rule_stmt_text(stmt), x, None, ir.terms_used(x), stmt.span)
+                )
             elif isinstance(stmt, ast.RuPer):
                 per = _per(o, exprs, stmt)
                 if per is not None:
@@ -201,7 +188,7 @@ def lower_rules(o: Lowering, decls: list[ast.RuleDecl]) -> list[ir.Rule]:
                             rule_stmt_text(stmt),
                             None,
                             per,
-                            _fields([per.start, per.end]),
+                            ir.terms_used(per.start, per.end),
                             stmt.span,
                         )
                     )
