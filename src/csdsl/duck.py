@@ -83,7 +83,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
-import functools
 import json
 import sys
 import tempfile
@@ -108,6 +107,65 @@ from csdsl.metrics import (
     period_key,
 )
 from csdsl.records import RecordReader, Row, RowError
+from csdsl.sql.build import (
+    CMP as _CMP,
+)
+from csdsl.sql.build import (
+    NUMERIC as _NUMERIC,
+)
+from csdsl.sql.build import (
+    alias as _alias,
+)
+from csdsl.sql.build import (
+    and_ as _and,
+)
+from csdsl.sql.build import (
+    binary as _bin,
+)
+from csdsl.sql.build import (
+    boolean as _bool,
+)
+from csdsl.sql.build import (
+    case as _case,
+)
+from csdsl.sql.build import (
+    column as _c,
+)
+from csdsl.sql.build import (
+    double as _d,
+)
+from csdsl.sql.build import (
+    fn as _fn,
+)
+from csdsl.sql.build import (
+    integer as _i,
+)
+from csdsl.sql.build import (
+    is_null as _is_null,
+)
+from csdsl.sql.build import (
+    is_true as _is_true,
+)
+from csdsl.sql.build import (
+    not_ as _not,
+)
+from csdsl.sql.build import (
+    or_ as _or,
+)
+from csdsl.sql.build import (
+    paren as _p,
+)
+from csdsl.sql.build import (
+    select as _select,
+)
+from csdsl.sql.build import (
+    string as _s,
+)
+from csdsl.sql.build import (
+    table as _table,
+)
+from csdsl.sql.zones import Zone as _Zone
+from csdsl.sql.zones import zone_span as _zone
 from csdsl.values import format_duration
 
 if TYPE_CHECKING:
@@ -207,139 +265,6 @@ class DuckVerdict:
 
 
 # ---- the policy's time zone: where it keeps one offset ---------------------------------------
-
-_PROBE_FROM = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
-_PROBE_DAYS = (dt.datetime(2200, 1, 1, tzinfo=dt.UTC) - _PROBE_FROM).days
-
-
-@attrs.frozen
-class _Zone:
-    offset_us: int  # the zone's offset from UTC in [lo_us, hi_us)
-    lo_us: int
-    hi_us: int
-    suffix: str  # the offset as isoformat writes it: `+08:00`
-
-
-@functools.lru_cache(maxsize=16)
-def _zone(tz: dt.tzinfo, anchor: dt.date) -> _Zone:
-    """The longest stretch around `anchor` (within 1900-2200) where `tz` has one offset, less a
-    day at each end (so no wall time in it is ambiguous).  Probed day by day."""
-    day = dt.timedelta(days=1)
-
-    def offset(i: int) -> dt.timedelta | None:
-        return (_PROBE_FROM + i * day).astimezone(tz).utcoffset()
-
-    a = min(
-        max((dt.datetime.combine(anchor, dt.time(), dt.UTC) - _PROBE_FROM).days, 0), _PROBE_DAYS
-    )
-    here = offset(a)
-    assert here is not None
-    lo = a
-    while lo > 0 and offset(lo - 1) == here:
-        lo -= 1
-    hi = a
-    while hi < _PROBE_DAYS and offset(hi + 1) == here:
-        hi += 1
-    off_us = here // dt.timedelta(microseconds=1)
-    start = (lo + 1) * DAY_US + (_PROBE_FROM - _EPOCH) // dt.timedelta(microseconds=1)
-    end = (hi - 1) * DAY_US + (_PROBE_FROM - _EPOCH) // dt.timedelta(microseconds=1)
-    sample = dt.datetime(2000, 1, 1, tzinfo=dt.timezone(here)).isoformat()
-    return _Zone(off_us, start, max(start, end), sample[19:])
-
-
-# ---- building SQL with sqlglot -----------------------------------------------------------------
-
-
-def _fn(name: str, *args: exp.Expr) -> exp.Expr:
-    return exp.Anonymous(this=name, expressions=list(args))
-
-
-def _s(text: str) -> exp.Expr:
-    return exp.Literal.string(text)
-
-
-def _i(value: int) -> exp.Expr:
-    lit = exp.Literal.number(abs(value))
-    return exp.Neg(this=lit) if value < 0 else lit
-
-
-def _d(value: float | int) -> exp.Expr:
-    """A DOUBLE constant, exactly (the shortest text that reads back as the same double)."""
-    return exp.cast(_s(repr(float(value))), exp.DataType.Type.DOUBLE)
-
-
-def _c(name: str) -> exp.Expr:
-    return exp.column(name, quoted=True)
-
-
-def _alias(x: exp.Expr, name: str, quoted: bool = True) -> exp.Expr:
-    aliased: exp.Expr = exp.alias_(x, name, quoted=quoted, copy=False)
-    return aliased
-
-
-def _select(*cols: exp.Expr) -> exp.Select:
-    return exp.select(*cols, copy=False)
-
-
-def _bool(value: bool) -> exp.Expr:
-    return exp.true() if value else exp.false()
-
-
-def _table(name: str) -> exp.Table:
-    return exp.Table(this=exp.to_identifier(name, quoted=True))
-
-
-_OPERATORS = (exp.Binary, exp.Unary, exp.Connector, exp.Predicate)
-
-
-def _p(x: exp.Expr) -> exp.Expr:
-    """`x`, parenthesised when it is an operator (sqlglot's builders do not add parentheses)."""
-    return exp.Paren(this=x) if isinstance(x, _OPERATORS) and not isinstance(x, exp.Paren) else x
-
-
-def _bin(cls: type[exp.Binary], a: exp.Expr, b: exp.Expr) -> exp.Expr:
-    node: exp.Expr = cls(this=_p(a), expression=_p(b))
-    return node
-
-
-def _junction(cls: type[exp.Connector], xs: Sequence[exp.Expr]) -> exp.Expr:
-    """`a AND b AND c` (or OR), each operand parenthesised unless it is an atom or the same
-    junction (which associates)."""
-
-    def wrap(x: exp.Expr) -> exp.Expr:
-        return x if isinstance(x, cls) else _p(x)
-
-    out: exp.Expr = wrap(xs[0])
-    for x in xs[1:]:
-        out = cls(this=out, expression=wrap(x))
-    return out
-
-
-def _and(*xs: exp.Expr) -> exp.Expr:
-    return _junction(exp.And, xs)
-
-
-def _or(*xs: exp.Expr) -> exp.Expr:
-    return _junction(exp.Or, xs)
-
-
-def _not(x: exp.Expr) -> exp.Expr:
-    return exp.Not(this=_p(x))
-
-
-def _is_null(x: exp.Expr) -> exp.Expr:
-    return exp.Is(this=_p(x), expression=exp.Null())
-
-
-def _is_true(x: exp.Expr) -> exp.Expr:
-    return exp.Is(this=_p(x), expression=exp.true())
-
-
-def _case(*pairs: tuple[exp.Expr, exp.Expr], default: exp.Expr | None = None) -> exp.Expr:
-    out = exp.Case(ifs=[exp.If(this=c, true=v) for c, v in pairs])
-    if default is not None:
-        out.set("default", default)
-    return out
 
 
 def _in(x: exp.Expr, items: Sequence[exp.Expr]) -> exp.Expr:
@@ -597,17 +522,6 @@ def _json_text(e: exp.Expr) -> exp.Expr:
 
 class _Untranslatable(Exception):
     """An expression SQL cannot compute exactly as the interpreter does."""
-
-
-_CMP: dict[str, type[exp.Binary]] = {
-    "=": exp.EQ,
-    "!=": exp.NEQ,
-    "<": exp.LT,
-    "<=": exp.LTE,
-    ">": exp.GT,
-    ">=": exp.GTE,
-}
-_NUMERIC = (Kind.INT, Kind.NUMBER)
 
 
 def _divround(a: exp.Expr, b: exp.Expr, wide: bool) -> exp.Expr:

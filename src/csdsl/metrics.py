@@ -370,7 +370,7 @@ def _evaluate(e: ir.MExpr, values: Mapping[int, Any]) -> tuple[Any, str | None]:
     if b is None:
         return None, why
     if e.op == "/" and not b:
-        return None, f"division by zero: `{_text(e.right)}` is 0"
+        return None, f"division by zero: `{metric_text(e.right)}` is 0"
     try:
         if e.op == "+":
             v = a + b
@@ -381,13 +381,13 @@ def _evaluate(e: ir.MExpr, values: Mapping[int, Any]) -> tuple[Any, str | None]:
         else:
             v = a / b
     except OverflowError:  # an int too large for a float, a duration past timedelta's range
-        return None, f"`{_text(e)}` overflowed: too large to compute"
-    return (v, None) if _finite(v) else (None, _unusable(_text(e), v))
+        return None, f"`{metric_text(e)}` overflowed: too large to compute"
+    return (v, None) if _finite(v) else (None, _unusable(metric_text(e), v))
 
 
-def _text(e: ir.MExpr) -> str:
+def metric_text(e: ir.MExpr) -> str:
     if isinstance(e, ir.Aggregate):
         return e.text
     if isinstance(e, ir.MConst):
         return str(e.value)
-    return f"{_text(e.left)} {e.op} {_text(e.right)}"
+    return f"{metric_text(e.left)} {e.op} {metric_text(e.right)}"

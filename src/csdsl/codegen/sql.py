@@ -93,10 +93,20 @@ import attrs
 from sqlglot import exp
 
 from csdsl import ir
-from csdsl.duck import _CMP, _NUMERIC, _and, _bin, _case, _i, _not, _or, _p, _s, _zone
 from csdsl.interpreter import compile_expr
-from csdsl.metrics import _text as metric_text
+from csdsl.metrics import metric_text
 from csdsl.source import Span
+from csdsl.sql.build import CMP as _CMP
+from csdsl.sql.build import NUMERIC as _NUMERIC
+from csdsl.sql.build import and_ as _and
+from csdsl.sql.build import binary as _bin
+from csdsl.sql.build import case as _case
+from csdsl.sql.build import integer as _i
+from csdsl.sql.build import not_ as _not
+from csdsl.sql.build import or_ as _or
+from csdsl.sql.build import paren as _p
+from csdsl.sql.build import string as _s
+from csdsl.sql.zones import zone_span as _zone
 
 if TYPE_CHECKING:
     from csdsl.api import Policy
