@@ -41,10 +41,11 @@ from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
-from csdsl import __version__, ir, records
+from csdsl import __version__, ir, pool, records
 from csdsl.api import Policy, unmatched_cases
 from csdsl.diagnostics import did_you_mean
 from csdsl.metrics import MetricEngine, MetricResult, clock_statuses
+from csdsl.qa import TranscriptResult
 from csdsl.records import (
     InputError,
     RecordReader,
@@ -68,6 +69,7 @@ SHOWN_PER_CLAUSE = 20
 BAD_SHOWN = 50
 FINDING_KINDS = ("valid_complaint", "deadline", "escalation", "rule", "transcript")
 Progress = Callable[[str, int], None]  # (input path, rows done since the last call)
+PARALLEL_BYTES = 4 << 20  # a transcripts file from this size is checked on every core (duckdb)
 
 
 class AuditError(Exception):
@@ -792,27 +794,40 @@ class _Run:
         scores: list[float] = []
         histogram = [0] * 10
         by_rule: Counter[tuple[str, int, str, str, str]] = Counter()
-        rows = read = 0
-        for row in TranscriptReader(self.tz).read(path):
-            rows += 1
-            if self.progress is not None and rows % 100 == 0:
-                self.progress(path, 100)
-            if row.values is None:
-                assert row.error is not None
-                self.bad.add(path, row.line, row.id, row.error)
-                continue
-            transcript = row.values["transcript"]
-            started = transcript.started_at
-            index, early = version_on(
-                self.versions, started.astimezone(self.tz).date() if started else None
-            )
-            self.early += early
+        count = Counter[str]()
+
+        def judged() -> Iterator[tuple[Row, int]]:
+            """The transcripts to check, with their version; bad rows counted on the way."""
+            for row in TranscriptReader(self.tz).read(path):
+                count["rows"] += 1
+                if self.progress is not None and count["rows"] % 100 == 0:
+                    self.progress(path, 100)
+                if row.values is None:
+                    assert row.error is not None
+                    self.bad.add(path, row.line, row.id, row.error)
+                    continue
+                started = row.values["transcript"].started_at
+                index, early = version_on(
+                    self.versions, started.astimezone(self.tz).date() if started else None
+                )
+                self.early += early
+                if checkers[index] is None:
+                    continue
+                count["read"] += 1
+                self.judged[index]["transcripts"] += 1
+                yield row, index
+
+        def check(item: tuple[Row, int]) -> TranscriptResult:
+            row, index = item
             checker = checkers[index]
-            if checker is None:
-                continue
-            read += 1
-            self.judged[index]["transcripts"] += 1
-            result = checker.check(transcript)
+            assert checker is not None and row.values is not None
+            return checker.check(row.values["transcript"])
+
+        # each transcript is checked on its own: the duckdb engine uses every core for a file
+        # large enough to pay for the workers (`csdsl.pool`)
+        big = Path(path).is_file() and Path(path).stat().st_size >= PARALLEL_BYTES
+        processes = pool.workers() if self.engine == "duckdb" and big else 1
+        for (row, index), result in pool.in_order(judged(), check, processes):
             scores.append(result.score)
             histogram[min(int(result.score // 10), 9) if result.score > 0 else 0] += 1
             for f in result.findings:
@@ -838,6 +853,7 @@ class _Run:
                         "version": self.versions[index].label,
                     }
                 )
+        rows, read = count["rows"], count["read"]
         if self.progress is not None:
             self.progress(path, rows % 100)
         self.transcripts = {
