@@ -10,6 +10,10 @@ wall time, records per second and peak memory (the child's maximum resident set 
 2. `full`: the same plus the event log (reply deadlines and the escalation ladder, which both
    engines run in Python: see docs/audit.md).
 
+`--engines python,duckdb,spark` adds the Spark engine (the spark extra and Java; master
+`--spark-master`, default `local[2]`): its time includes starting the JVM, and its peak memory
+is the largest process's (the JVM's, when it is waited for), not the sum.
+
     python benchmarks/bench_audit.py                  # 1M records (~15 minutes, ~2 GB of /tmp)
     python benchmarks/bench_audit.py --n 100000       # a smaller run
     python benchmarks/bench_audit.py --only kpis+validity
@@ -118,6 +122,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000, help="complaints (and calls)")
     parser.add_argument("--only", choices=("kpis+validity", "full"), help="run one scenario")
     parser.add_argument("--engines", default="python,duckdb")
+    parser.add_argument("--spark-master", default="local[2]", help="for --engines ...,spark")
     args = parser.parse_args()
     results: dict[str, Any] = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -139,8 +144,10 @@ def main() -> None:
                 continue
             for engine in args.engines.split(","):
                 out = Path(tmp) / f"out-{name}-{engine}"
+                spark = ["--spark-master", args.spark_master] if engine == "spark" else []
+                command = [sys.executable, __file__, "--one", str(out), *extra]
                 proc = subprocess.run(
-                    [sys.executable, __file__, "--one", str(out), *extra, "--engine", engine],
+                    [*command, "--engine", engine, *spark],
                     capture_output=True,
                     text=True,
                     check=False,
@@ -156,10 +163,16 @@ def main() -> None:
                     f"peak {run['peak_rss_mib']:7.1f} MiB",
                     flush=True,
                 )
-            py, duck = (results["runs"].get(f"{name}/{e}") for e in ("python", "duckdb"))
+            py, duck, spark_run = (
+                results["runs"].get(f"{name}/{e}") for e in ("python", "duckdb", "spark")
+            )
             if py and duck:
                 results["runs"][f"{name}/speedup"] = round(py["seconds"] / duck["seconds"], 1)
                 print(f"{name:14} speed-up duckdb/python: {py['seconds'] / duck['seconds']:.1f}x")
+            if py and spark_run:
+                ratio = py["seconds"] / spark_run["seconds"]
+                results["runs"][f"{name}/speedup-spark"] = round(ratio, 1)
+                print(f"{name:14} speed-up spark/python: {ratio:.1f}x")
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     dest = ROOT / "benchmarks" / "results" / f"audit-{stamp}.json"
     dest.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

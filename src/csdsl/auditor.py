@@ -1,7 +1,7 @@
 """The audit: a policy (or several versions of it) over a period's exports, as one report.
 
 In: one or more `Policy` versions; record files by record type, an event log, a transcript file;
-the engine (`python`, the reference, or `duckdb`).  Out: `AuditReport`, whose `data` is the
+the engine (`python`, the reference, `duckdb` or `spark`: see docs/scale.md).  Out: `AuditReport`, whose `data` is the
 report (schema 1, docs/audit.md) and which writes `report.json`, `report.md`, `report.html` and
 `findings.jsonl` to a directory.
 
@@ -63,13 +63,15 @@ from csdsl.values import instant
 
 if TYPE_CHECKING:
     from csdsl.duck import DuckEngine
+    from csdsl.spark import SparkEngine
 
-ENGINES = ("python", "duckdb")
+ENGINES = ("python", "duckdb", "spark")
+SQL_ENGINES = ("duckdb", "spark")  # validity and KPIs in SQL; clocks, rules and judged KPIs not
 SHOWN_PER_CLAUSE = 20
 BAD_SHOWN = 50
+PARALLEL_BYTES = 4 << 20  # a transcripts file from this size is checked on every core (duckdb)
 FINDING_KINDS = ("valid_complaint", "deadline", "escalation", "rule", "transcript")
 Progress = Callable[[str, int], None]  # (input path, rows done since the last call)
-PARALLEL_BYTES = 4 << 20  # a transcripts file from this size is checked on every core (duckdb)
 
 
 class AuditError(Exception):
@@ -343,8 +345,10 @@ class _Run:
         sink: IO[str] | None,
         progress: Progress | None,
         quotes: Mapping[str, str] | None = None,
+        spark: Any = None,
     ) -> None:
         self.versions = versions
+        self.spark = spark  # the SparkSession of `--engine spark`
         self.engine = engine
         self.tz = versions[-1].policy.tz
         self.progress = progress
@@ -375,7 +379,7 @@ class _Run:
         self.count_later: list[tuple[str, str]] = []  # duckdb: inputs read by the KPIs only
         self.warnings: list[str] = []
         self.duck_repeated: dict[str, RepeatedIds] = {}  # ids repeated, as the SQL pass sees them
-        self.engines: dict[int, DuckEngine] = {}
+        self.engines: dict[int, DuckEngine | SparkEngine] = {}
         # the sections of the standards each clause cites (`cites` blocks), and their words
         # when the run was given the standards' index (`--standards`)
         self.cites = {c.clause: c.refs for v in versions for c in v.policy.ir.citations}
@@ -413,7 +417,7 @@ class _Run:
         seen: set[str] = set()
         read = 0
         sql = None
-        if self.engine == "duckdb":
+        if self.engine in SQL_ENGINES:
             sql = self._duck_records(name, path, counts, by_condition)
         router = _Router(name, self.versions, self.tz)
         validators = [v.policy._validators.get(name) for v in self.versions]
@@ -425,7 +429,7 @@ class _Run:
         # count a verdict, a condition or a clock
         judging = sql is not None and any(name in e.judges for e in self.metric_engines)
         if sql is None or clocks or judging or judge_rules:
-            for row in router.read(path):
+            for row in self._python_rows(router, name, path):
                 rows += 1
                 if self.progress is not None and rows % 1000 == 0:
                     self.progress(path, 1000)
@@ -524,6 +528,28 @@ class _Run:
         if (warning := repeated.warning(path)) is not None:
             self.warnings.append(warning)
         return rows, read, seen
+
+    def _python_rows(self, router: _Router, name: str, path: str) -> Iterator[Row]:
+        """The rows of the Python pass: read by `router`, or, for a Parquet file or a catalog
+        table on `--engine spark`, the rows Spark typed, each given the version in force on
+        the day it was received."""
+        if self.engine != "spark" or not _not_python_readable(path):
+            yield from router.read(path)
+            return
+        from csdsl.spark import SparkEngine
+
+        engine = self.duck(len(self.versions) - 1)
+        assert isinstance(engine, SparkEngine)
+        for row in engine.rows(path, name):
+            if row.values is None:
+                yield row
+                continue
+            when = row.values.get(router.field) if router.field else None
+            if isinstance(when, dt.datetime):
+                when = when.astimezone(self.tz).date()
+            index, early = version_on(self.versions, when)
+            router.early += early
+            yield attrs.evolve(row, version=index)
 
     def _verdict(
         self,
@@ -675,14 +701,50 @@ class _Run:
         return self.as_of.astimezone(dt.UTC) if self.as_of is not None else None
 
     # ---- the DuckDB engine: validity and metrics in SQL -----------------------------------
-    def duck(self, version: int) -> DuckEngine:
-        """One engine per version for the whole run: the KPIs reuse the rows its validity pass
-        parsed from the same file."""
-        from csdsl.duck import DuckEngine
-
+    def duck(self, version: int) -> DuckEngine | SparkEngine:
+        """One engine per version for the whole run (DuckDB, or Spark for `--engine spark`):
+        the KPIs reuse the rows its validity pass parsed from the same file."""
         if version not in self.engines:
-            self.engines[version] = DuckEngine(self.versions[version].policy)
+            policy = self.versions[version].policy
+            if self.engine == "spark":
+                from csdsl.spark import SparkEngine
+
+                spark = SparkEngine(policy, self.spark)
+                if spark.problem is not None:
+                    self.warnings.append(
+                        f"--engine spark: version {self.versions[version].label} runs on the "
+                        f"Python reader and interpreter: {spark.problem}"
+                    )
+                self.engines[version] = spark
+            else:
+                from csdsl.duck import DuckEngine
+
+                self.engines[version] = DuckEngine(policy)
         return self.engines[version]
+
+    def count_rows(self, name: str, path: str) -> int:
+        """The rows of an input read only by the KPIs, good and bad."""
+        if self.engine == "spark":
+            from csdsl.spark import SparkEngine
+
+            engine = self.duck(0)
+            assert isinstance(engine, SparkEngine)
+            return engine.count_rows(path, name)
+        return count_rows(path)
+
+    def spark_notes(self) -> None:
+        """Say which inputs `--engine spark` read with the Python reader on the driver."""
+        from csdsl.spark import SparkEngine
+
+        for engine in self.engines.values():
+            if not isinstance(engine, SparkEngine):
+                continue
+            for path in dict.fromkeys(engine.driver_reads):
+                self.warnings.append(
+                    f"--engine spark: {path} was read by the Python reader on the driver, not on "
+                    "the executors (standard input, a .json array, a CSV cell spanning lines, "
+                    "or text that may not be UTF-8)"
+                )
 
     def _duck_early(self, name: str, path: str) -> int:
         """The readable rows of `path` received before the first version took effect."""
@@ -950,6 +1012,11 @@ def _builder(policy: Policy, name: str) -> Any:
     return None
 
 
+def _not_python_readable(path: str) -> bool:
+    """A catalog table or a Parquet file: inputs the Python reader cannot read."""
+    return path.startswith("table:") or Path(path).suffix.lower() == ".parquet"
+
+
 def count_rows(path: str) -> int:
     """The records in a file, good and bad, as the readers number them (`records.count_rows`;
     Parquet: rows)."""
@@ -984,6 +1051,7 @@ def audit(
     progress: Progress | None = None,
     command: str | None = None,
     standards: str | Path | None = None,
+    spark_master: str | None = None,
 ) -> AuditReport:
     """Run the whole policy over the inputs.  `records` maps record types to files (a single
     path is the policy's main record type).  With `out`, every finding is streamed to
@@ -1003,6 +1071,14 @@ def audit(
     newest = versions[-1].policy
     if engine not in ENGINES:
         raise AuditError(f"unknown engine `{engine}` (engines: {', '.join(ENGINES)})")
+    spark = None
+    if engine == "spark":  # `spark_master`: a master URL; default `local[*]`, or SPARK_REMOTE
+        from csdsl.spark import SparkUnavailable, spark_session
+
+        try:
+            spark = spark_session(spark_master)
+        except SparkUnavailable as exc:
+            raise AuditError(str(exc)) from None
     if now is not None:
         try:  # a naive `now` is on the policy's clock, never the machine's
             now = instant(now, newest.tz)
@@ -1040,7 +1116,7 @@ def audit(
         # file, and no link left in the directory can aim the write elsewhere
         sink = _private_part(Path(out), "findings.jsonl").open("w", encoding="utf-8")
     done = False
-    run = _Run(versions, engine, now, sink, progress, quotes)
+    run = _Run(versions, engine, now, sink, progress, quotes, spark)
     try:
         run.given = set(files)
         by_case: EventLog | None = None
@@ -1114,15 +1190,17 @@ def audit(
                     for p in event_problems[:BAD_SHOWN]
                     if not p.code.startswith("R")
                 ]
-        if engine == "duckdb":
+        if engine in SQL_ENGINES:
             run.duck_metrics(files)
             for name, path in run.count_later:
                 entry = next(i for i in run.inputs if i["kind"] == "records" and i["path"] == path)
-                entry["rows"] = count_rows(path)
+                entry["rows"] = run.count_rows(name, path)
                 entry["bad"] = run.bad.by_path[path]
                 entry["read"] = entry["rows"] - entry["bad"]
                 if len(versions) == 1:
                     run.judged[0][name] += entry["read"]
+        if engine == "spark":
+            run.spark_notes()
         if transcripts is not None:
             rows, read = run.transcript_file(str(transcripts))
             run.inputs.append(

@@ -152,9 +152,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--transcripts", metavar="FILE", help="transcripts, .jsonl or .json")
     p.add_argument(
         "--engine",
-        choices=("python", "duckdb"),
+        choices=("python", "duckdb", "spark"),
         default="python",
-        help="python (the reference) or duckdb (validity and KPIs in SQL, for large exports)",
+        help="python (the reference), duckdb (validity and KPIs in SQL, for large exports) or "
+        "spark (the same on Apache Spark; needs the spark extra)",
+    )
+    p.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help="with --engine spark: the Spark master (default local[*]; SPARK_REMOTE, if set, "
+        "for Spark Connect)",
     )
     p.add_argument(
         "--now",

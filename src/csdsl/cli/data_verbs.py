@@ -506,6 +506,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 progress=progress,
                 command=command,
                 standards=args.standards,
+                spark_master=args.spark_master,
             )
     except (AuditError, InputError) as exc:
         write_err(f"csdsl: {exc}")
