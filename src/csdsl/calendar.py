@@ -6,7 +6,13 @@ extra closed or working dates.  Out: `WorkCalendar` with
 - `add(start, amount, paused)`: the instant at which `amount` of open time has passed since
   `start`, not counting the `paused` spans (a working-time due date);
 - `open_between(a, b, paused)`: how much open time lies between two instants;
-- `end_of_working_day(start, n)` and `next_working_day_at(start, clock)`: day-based due dates.
+- `end_of_working_day(start, n)` and `next_working_day_at(start, clock)`: day-based due dates;
+- `intervals_table(first, last)`: its open intervals with the open time before each, for a SQL
+  engine to load (`csdsl.intervals` describes the columns).
+`add` and `open_between` search an interval table (`csdsl.intervals`): the open intervals of the
+dates asked about with the cumulative open time before each, built lazily from the calendar's
+days; where the table cannot answer (a year beyond the published holidays, say) they walk the
+open intervals day by day, which gives the same answers and the same errors.
 All arithmetic is done on UTC instants; local wall-clock hours become UTC intervals per day, so
 time zones with daylight saving are handled: an office open 09:00-18:00 is open 9 hours on the
 day the clocks change, a calendar open around the clock adds elapsed time (a spring-forward day
@@ -24,6 +30,7 @@ from typing import Any
 
 import attrs
 
+from csdsl.intervals import IntervalRow, IntervalTables, intervals_table
 from csdsl.values import wall_instant
 
 UTC = dt.UTC
@@ -74,6 +81,9 @@ class WorkCalendar:
     _days: dict[dt.date, tuple[Span, ...]] = attrs.field(
         factory=dict, init=False, eq=False, repr=False
     )
+    # the open intervals with the open time before each, grown as dates are asked about: what
+    # `add` and `open_between` search
+    _tables: IntervalTables = attrs.field(factory=IntervalTables, init=False, eq=False, repr=False)
     # open around the clock: time arithmetic is plain addition around the pauses
     _always: bool = attrs.field(
         default=attrs.Factory(lambda self: self.is_24x7, takes_self=True),
@@ -188,12 +198,14 @@ class WorkCalendar:
         start = start.astimezone(UTC)
         if self._always:
             return _add_unpaused(start, amount, paused)
-        return self._add_open(start, amount, paused)
+        due = self._tables.add(self, start, amount, paused)
+        return self._add_open(start, amount, paused) if due is None else due
 
     def _add_open(
         self, start: dt.datetime, amount: dt.timedelta, paused: Sequence[Span]
     ) -> dt.datetime:
-        """`add` by walking the open intervals day by day: any calendar."""
+        """`add` by walking the open intervals day by day: any calendar, any date (where the
+        interval table cannot answer)."""
         left = amount
         for a, b in _subtract(self.intervals_from(start), paused):
             if left <= b - a:
@@ -210,11 +222,19 @@ class WorkCalendar:
             return total
         if self._always:
             return b - a - sum((min(q, b) - max(p, a) for p, q in _merged(paused, a, b)), total)
+        known = self._tables.open_between(self, a, b, paused)
+        if known is not None:
+            return known
         for x, y in _subtract(self.intervals_from(a), paused):
             if x >= b:
                 break
             total += min(y, b) - x
         return total
+
+    def intervals_table(self, first: dt.date, last: dt.date) -> list[IntervalRow]:
+        """The open intervals of the local dates `first..last` with the open time before each
+        (`csdsl.intervals`); `CalendarError` for a date the calendar cannot decide."""
+        return intervals_table(self, first, last)
 
     def end_of_working_day(self, start: dt.datetime, n: int) -> dt.datetime:
         """The closing time of the n-th working day after the date of `start` (n >= 1)."""
