@@ -151,3 +151,15 @@ def test_a_change_to_the_compiler_makes_another_key(tmp_path: Path) -> None:
     parse = copy / "syntax" / "parse.py"
     parse.write_text(parse.read_text(encoding="utf-8") + "\n# fixed\n", encoding="utf-8")
     assert digest(copy) not in (before, after_check)
+
+
+def test_a_change_to_the_grammar_makes_another_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A grammar edited on its own (a keyword renamed) must not leave the old IR in use."""
+    from csdsl import cache
+    from csdsl.syntax import grammar
+
+    digest = cache._code_digest.__wrapped__  # not memoised
+    here = Path(cache.__file__).parent
+    before = digest(here)
+    monkeypatch.setattr(grammar, "grammar_text", lambda: "start: \"changed\"\n")
+    assert digest(here) != before

@@ -76,3 +76,12 @@ def test_the_hotline_flags_its_own_bad_example(tmp_path: Path) -> None:
     assert results["interrupt_bad"].passed and results["interrupt_ok"].passed
     assert results["interrupt_bad"].transcript is not None
     assert "interrupting" in results["interrupt_bad"].transcript.flagged
+
+
+def test_a_customer_who_cuts_in_is_not_interrupted_by_the_agent_going_on(
+    policy: csdsl.Policy,
+) -> None:
+    # the customer says 对对对 into the agent's sentence; the agent finishes it
+    assert _check(policy, ("agent", 0, 5), ("customer", 4, 8), ("agent", 5.2, 12)) == []
+    # 喂喂 over the greeting
+    assert _check(policy, ("agent", 0, 4), ("customer", 1, 6), ("agent", 4.5, 9)) == []

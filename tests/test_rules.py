@@ -446,3 +446,50 @@ transcript rules {
     report = audit(csdsl.load(path), transcripts=calls)
     texts = {f["clause"]["id"]: f["clause"]["text"] for f in report.findings}
     assert texts == {"rude": "002 五 服务忌语", "s16.calm": "004 篇5 16 客户破口大骂"}
+
+
+def test_a_week_count_at_the_ends_of_the_calendar_is_unknown(tmp_path: Path) -> None:
+    p = _policy(
+        tmp_path,
+        "rule r for Stay { require at least 1 w per week from admitted_at to discharged_at }\n",
+    )
+    late = {
+        "admitted_at": dt.datetime(9999, 12, 29, 20, tzinfo=dt.UTC),
+        "discharged_at": dt.datetime(9999, 12, 30, tzinfo=dt.UTC),
+    }
+    early = {
+        "admitted_at": dt.datetime(1, 1, 2, tzinfo=dt.UTC),
+        "discharged_at": dt.datetime(1, 1, 2, 20, tzinfo=dt.UTC),
+    }
+    backwards = {"admitted_at": _at("2024-03-09T09:00"), "discharged_at": _at("2024-03-01T09:00")}
+    for values in (late, early, backwards):
+        (result,) = p.rule_checker()(values, [])
+        assert result.status == "unknown"
+
+
+def test_an_unreadable_event_line_makes_the_rules_that_read_events_unknown(
+    tmp_path: Path,
+) -> None:
+    p = _policy(
+        tmp_path,
+        """rule rounds for Stay { require count(ward_round) >= 2 }
+rule ward for Stay { require ward is set }
+""",
+    )
+    records = tmp_path / "stays.jsonl"
+    records.write_text('{"id": "S1", "admitted_at": "2024-03-01T09:00"}\n', encoding="utf-8")
+    events = tmp_path / "events.jsonl"
+    events.write_text(
+        '{"case": "S1", "event": "ward_round", "at": "2024-03-02T09:00"}\n'
+        '{"case": "S1", "event": "ward_round", "at": "2024-03-02T15:00:00+8:00"}\n',
+        encoding="utf-8",
+    )
+    rows, _ = p.rules_file(records, events)
+    (row,) = list(rows)
+    assert row.results is not None
+    got = {r.rule: r for r in row.results}
+    assert got["rounds"].status == "unknown"
+    assert got["rounds"].failed == ("event line 2 of this case could not be read",)
+    assert got["ward"].status == "broken"  # reads no event: judged as ever
+    report = audit(p, records=records, events=events)
+    assert not [f for f in report.findings if f["clause"]["id"] == "rounds"]

@@ -245,20 +245,23 @@ class Policy:
 
     def _cases(
         self, name: str, records: str | Path, events: str | Path | None
-    ) -> tuple[Iterator[tuple[Row, list[Event] | None]], list[EventProblem]]:
-        """Every row of a records file with its case's events (None without an event log), and
-        the event log's problems (read eagerly: events are grouped by case first; the cases no
-        readable record has are added once the rows are read).  Raises `InputError`."""
+    ) -> tuple[Iterator[tuple[Row, list[Event] | None, int | None]], list[EventProblem]]:
+        """Every row of a records file with its case's events (None without an event log) and
+        the line of an event of its case that could not be read (or None), and the event log's
+        problems (read eagerly: events are grouped by case first; the cases no readable record
+        has are added once the rows are read).  Raises `InputError`."""
         by_case, problems = (
             self.read_events(events, name) if events is not None else (EventLog(), [])
         )
 
-        def rows() -> Iterator[tuple[Row, list[Event] | None]]:
+        def rows() -> Iterator[tuple[Row, list[Event] | None, int | None]]:
             seen: set[str] = set()
             for row in self.reader(name).read(str(records)):
+                key = id_key(row.id)
                 if row.values is not None:
-                    seen.add(id_key(row.id))
-                yield row, by_case.get(id_key(row.id), []) if events is not None else None
+                    seen.add(key)
+                mine = by_case.get(key, []) if events is not None else None
+                yield row, mine, by_case.unreadable.get(key)
             problems.extend(unmatched_cases(by_case, seen))
 
         return rows(), problems
@@ -315,11 +318,11 @@ class Policy:
         moment = _utc(now, self.tz)
 
         def rows() -> Iterator[RulesRow]:
-            for row, mine in cases:
+            for row, mine, unreadable in cases:
                 if row.values is None:
                     yield RulesRow(row.line, row.id, None, row.error)
                 else:
-                    got = checker(row.values, mine, moment)
+                    got = checker(row.values, mine, moment, unreadable)
                     yield RulesRow(row.line, row.id, tuple(got), None)
 
         return rows(), problems
@@ -346,7 +349,7 @@ class Policy:
         moment = _utc(now, self.tz)
 
         def rows() -> Iterator[TimelineRow]:
-            for row, mine in cases:
+            for row, mine, _ in cases:
                 if row.values is None:
                     yield TimelineRow(row.line, row.id, None, row.error)
                 else:
@@ -383,6 +386,8 @@ class Policy:
             if row.values is None:
                 assert row.error is not None
                 problems.append(EventProblem(row.line, row.id, row.error.code, row.error.message))
+                if row.id is not None:  # its case is known: what it said is not
+                    by_case.unreadable.setdefault(id_key(row.id), row.line)
                 continue
             ev = Event(*_event(row.values), line=row.line)
             case = id_key(row.id)

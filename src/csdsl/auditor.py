@@ -467,8 +467,10 @@ class _Run:
                     statuses = clock_statuses(tl.milestones)
                 checker = rule_checkers[v]
                 if checker is not None:
-                    mine = events.get(id_key(row.id), []) if events is not None else None
-                    for result in checker(row.values, mine, self._now_utc()):
+                    key = id_key(row.id)
+                    mine = events.get(key, []) if events is not None else None
+                    unreadable = events.unreadable.get(key) if events is not None else None
+                    for result in checker(row.values, mine, self._now_utc(), unreadable):
                         self._rule(name, path, row, result, rule_counts)
                 if sql is None or judging:
                     self.metric_engines[v].feed(name, row.values, statuses)
@@ -476,6 +478,7 @@ class _Run:
                 self.progress(path, rows % 1000)
             if sql is None or clocks or judge_rules:
                 self.early += router.early
+        cases = read  # the records the Python pass judged clocks on (all it read)
         if sql is not None:
             rows, read = sql
             if not clocks:  # no Python pass: SQL counts the rows from before the first version
@@ -497,7 +500,7 @@ class _Run:
         if clocks:
             self.timelines = {
                 "record": name,
-                "cases": read,
+                "cases": cases,
                 "by_clause": [
                     {
                         "clause": self.clause(cid, f, ln, self.wordings.get(cid)),

@@ -127,8 +127,12 @@ def _code_digest(here: Path = Path(__file__).parent) -> str:
             digest.update(name.encode() + b"\0" + (here / name).read_bytes())
         except OSError:  # a frozen or zipped install: the version alone must do
             digest.update(name.encode())
-    # the grammar file is not read here (`csdsl.syntax.grammar` is its one reader, and it uses
-    # this module): a change to it comes with a change to the syntax modules that build from it
+    # the grammar file, through its one reader (imported here, when a key is first made:
+    # `csdsl.syntax.grammar` imports this module only inside `parser()`, and lark only there)
+    from csdsl.syntax.grammar import grammar_text
+
+    with contextlib.suppress(OSError):
+        digest.update(grammar_text().encode("utf-8"))
     return digest.hexdigest()
 
 

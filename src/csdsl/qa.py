@@ -525,23 +525,23 @@ class _Run:
     def r_interrupt(self, rule: ir.TrRule) -> None:
         """An agent turn that starts while a customer turn is under way and goes on past its end
         (the agent took the floor) cuts the customer off; a word that ends inside the
-        customer's turn (嗯, 好的) does not.  Overlaps up to `seconds` are allowed for."""
+        customer's turn (嗯, 好的) does not, nor does an agent going on through a customer turn
+        that began while the agent was speaking (the customer cut in, or said 喂喂 over the
+        greeting).  Overlaps up to `seconds` are allowed for."""
         tolerance = rule.seconds or 0.0
-        timed = [
-            self.turns[i]
-            for i in self.role_turns("customer")
-            if self.turns[i].start is not None and self.turns[i].end is not None
-        ]
-        judged = False
-        for i in self.role_turns("agent"):
-            a = self.turns[i]
-            if a.start is None or a.end is None:
-                continue
-            judged = judged or bool(timed)
-            for c in timed:
-                assert c.start is not None and c.end is not None
-                overlap = c.end - a.start
-                if c.start < a.start and overlap > tolerance + 1e-9 and a.end > c.end:
+        agent = [(i, ts) for i in self.role_turns("agent") if (ts := self.turns[i].times)]
+        customer = [ts for i in self.role_turns("customer") if (ts := self.turns[i].times)]
+        if not agent or not customer:
+            if self.role_turns("agent") and self.role_turns("customer"):
+                self.cannot(rule, "the turns have no start and end times")
+            return
+        spans = [ts for _, ts in agent]
+        for i, (a_start, a_end) in agent:
+            for c_start, c_end in customer:
+                if any(s < c_start < e for s, e in spans):
+                    continue  # the customer began while the agent was speaking
+                overlap = c_end - a_start
+                if c_start < a_start and overlap > tolerance + 1e-9 and a_end > c_end:
                     self.find(
                         rule,
                         "timing",
@@ -551,8 +551,6 @@ class _Run:
                         + (f" (more than the {_dur(tolerance)} allowed)" if tolerance else ""),
                     )
                     break
-        if not judged and self.role_turns("agent") and self.role_turns("customer"):
-            self.cannot(rule, "the turns have no start and end times")
 
     def r_call(self, rule: ir.TrRule) -> None:
         assert rule.seconds is not None

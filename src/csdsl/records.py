@@ -30,7 +30,7 @@ import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
@@ -544,6 +544,7 @@ class RecordReader:
     record: ir.Record
     tz: dt.tzinfo
     _plan: list[tuple[str, Coercer, bool, ir.Type]] = attrs.field(init=False)
+    id_field: ClassVar[str] = "id"  # the key a bad row is still named by, when it can be read
 
     def __attrs_post_init__(self) -> None:
         self._plan = [
@@ -657,7 +658,7 @@ class RecordReader:
         try:
             rid, vals = self.coerce(obj, text)
         except RowError as exc:
-            rid = obj.get("id") if isinstance(obj, Mapping) else None
+            rid = obj.get(self.id_field) if isinstance(obj, Mapping) else None
             usable = isinstance(rid, str | int | float) and not isinstance(rid, bool)
             usable = usable and not (isinstance(rid, str) and not rid.strip())
             usable = usable and not (isinstance(rid, float) and not math.isfinite(rid))
@@ -833,6 +834,8 @@ EVENT = ir.Record(
 
 class EventReader(RecordReader):
     """Reads event logs (IO.md): `{"case", "at", "event", "role"?}`; the case is the row's id."""
+
+    id_field: ClassVar[str] = "case"
 
     def __init__(self, tz: dt.tzinfo) -> None:
         super().__init__(EVENT, tz)

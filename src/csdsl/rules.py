@@ -112,9 +112,17 @@ class RuleChecker:
         values: Mapping[str, Any],
         events: Sequence[Event] | None = (),
         now: dt.datetime | None = None,
+        unreadable: int | None = None,
     ) -> list[RuleResult]:
         """`events` None: there is no event log, so a rule that reads one is unknown (its
-        events are not known to be absent)."""
+        events are not known to be absent).  `unreadable`: the line of an event of this record
+        that could not be read; a rule that reads events is unknown then too."""
+        if events is not None and unreadable is not None:
+            why = f"event line {unreadable} of this case could not be read"
+            return [
+                _no_log(c.rule, why) if c.events else self._one(c, dict(values), {}, now)
+                for c in self._compiled
+            ]
         env = dict(values)
         by_name: dict[str, list[Event]] = {}
         for ev in events or ():
@@ -128,7 +136,7 @@ class RuleChecker:
         return [
             self._one(c, env, by_name, now)
             if events is not None or not c.events
-            else _no_log(c.rule)
+            else _no_log(c.rule, "no event log: it reads " + ", ".join(f"`{e}`" for e in c.events))
             for c in self._compiled
         ]
 
@@ -205,16 +213,16 @@ class RuleChecker:
         start, end = q.start(env), q.end(env)
         if end is None:
             end = now
-        if start is None or end is None:
-            return None, None
+        if start is None or end is None or end < start:
+            return None, None  # an end before the start (bad data, `--now` too early): unknown
         try:
             first = start.astimezone(self._zone).date() + _DAY
             last = end.astimezone(self._zone).date() - _DAY
-        except (OverflowError, ValueError):
+            if per.period == "week":
+                first += dt.timedelta(days=(7 - first.weekday()) % 7)  # first whole week's Monday
+                last -= dt.timedelta(days=(last.weekday() + 1) % 7)  # last whole week's Sunday
+        except (OverflowError, ValueError):  # within a week of the ends of the calendar
             return None, None
-        if per.period == "week":
-            first += dt.timedelta(days=(7 - first.weekday()) % 7)  # the first whole week's Monday
-            last -= dt.timedelta(days=(last.weekday() + 1) % 7)  # the last whole week's Sunday
         if last < first:
             return True, None  # no whole day (week) between them
         counts: Counter[dt.date] = Counter()
@@ -247,14 +255,14 @@ class RuleChecker:
         )
 
 
-def _no_log(r: ir.Rule) -> RuleResult:
+def _no_log(r: ir.Rule, why: str) -> RuleResult:
     return RuleResult(
         r.name,
         r.wording,
         "unknown",
         r.severity,
         r.points,
-        ("no event log: it reads " + ", ".join(f"`{e}`" for e in r.events),),
+        (why,),
         (),
         None,
         r.span.file,

@@ -59,6 +59,9 @@ class EventLog(Mapping[str, list[Event]]):
         self._words: list[str | None] = [None]
         self._index: dict[str | None, int] = {None: 0}
         self.events = 0  # events added
+        # cases with an event line that could not be read (case -> its first such line): a rule
+        # that reads their events cannot tell what that line said (`csdsl.rules`)
+        self.unreadable: dict[str, int] = {}
         self.latest: dt.datetime | None = None  # the latest event of the whole log
 
     def _word(self, word: str | None) -> int:

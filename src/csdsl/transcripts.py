@@ -48,6 +48,13 @@ class Turn:
     start: float | None = None  # seconds from the start of the contact
     end: float | None = None
 
+    @property
+    def times(self) -> tuple[float, float] | None:
+        """(start, end) when the turn has both."""
+        if self.start is None or self.end is None:
+            return None
+        return self.start, self.end
+
 
 @attrs.frozen
 class Transcript:

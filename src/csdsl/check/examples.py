@@ -279,6 +279,15 @@ def example_clocks(
             if plain_status(o, c, "rule", ir.RULE_STATUSES):
                 rule_checks.append(ir.RuleExpectation(c.clock.name, status, c.span))
             continue
+        if not c.escalation and c.clock.name not in {d.name for d in deadlines}:
+            o.err(
+                "E409",
+                f"no deadline, rule or metric `{c.clock.name}` for `{record}`",
+                c.clock.span,
+                did_you_mean(c.clock.name, [*(d.name for d in deadlines), *rules, *o.metric_names])
+                or "name a deadline or a rule declared `for` this record, or a metric",
+            )
+            continue
         if status not in ir.STATUSES:
             o.err(
                 "E410",
@@ -294,15 +303,6 @@ def example_clocks(
                 f"no escalation of `{record}` goes to `{c.clock.name}`",
                 c.clock.span,
                 did_you_mean(c.clock.name, roles) or "name a role of the `roles` ladder",
-            )
-            continue
-        if not c.escalation and c.clock.name not in {d.name for d in deadlines}:
-            o.err(
-                "E409",
-                f"no deadline or rule `{c.clock.name}` for `{record}`",
-                c.clock.span,
-                did_you_mean(c.clock.name, [*(d.name for d in deadlines), *rules])
-                or "name a deadline or a rule declared `for` this record",
             )
             continue
         due = Exprs(o, None).literal(c.due) if c.due is not None else None

@@ -83,7 +83,7 @@ class _Invariant:
         text = expr_text(e)
         bad = ast.Name(text, span=e.span)
         self.bad.add(text)
-        if e.func.name != "due" or e.arg is not None:
+        if e.func.name != "due" or e.arg is not None or e.inner is not None:
             self.o.err(
                 "E275",
                 f"`{e.func.name}(...)` is not a term of an invariant",

@@ -150,6 +150,14 @@ class _Metric:
                 did_you_mean(func, ir.AGGREGATES) or "aggregates are " + ", ".join(ir.AGGREGATES),
             )
             return ir.MConst(0, ir.ERROR, e.span)
+        if e.inner is not None:
+            o.err(
+                "E292",
+                f"`{e.inner.name}(...)` inside `{func}(...)` is for rules only",
+                e.inner.span,
+                f"an aggregate counts records: `{func}({e.record.name} ...)`",
+            )
+            return ir.MConst(0, ir.ERROR, e.span)
         record = o.record_named(e.record)
         if record is None:
             return ir.MConst(0, ir.ERROR, e.span)

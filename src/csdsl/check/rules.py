@@ -62,7 +62,8 @@ def _rule_exprs(o: Lowering, record: ir.Record) -> Exprs:
                     if func not in FUNCTIONS
                     else f"`{func}(...)` takes one name",
                     e.span,
-                    did_you_mean(func, FUNCTIONS) if func not in FUNCTIONS else _HINT_CALLS,
+                    (did_you_mean(func, FUNCTIONS) if func not in FUNCTIONS else None)
+                    or _HINT_CALLS,
                 )
                 return ir.Const(None, ir.ERROR, e.span)
             if func in _EVENT_FUNCS:
@@ -239,6 +240,15 @@ def _per(o: Lowering, exprs: Exprs, stmt: ast.RuPer) -> ir.PerPeriod | None:
             f"`at least {stmt.count.value}`: the count is a whole number of at least 1",
             stmt.count.span,
             "e.g. `require at least 2 ward_round per day from admitted_at to discharged_at`",
+        )
+        ok = False
+    if stmt.event.name in o.records:
+        o.err(
+            "E292",
+            f"`{stmt.event.name}` is a record, not an event",
+            stmt.event.span,
+            "a rule counts its own record's events, e.g. `at least 2 ward_round per day`; "
+            "to count records, write a `metric`",
         )
         ok = False
     if stmt.period.name not in _PERIODS:
