@@ -121,11 +121,14 @@ def bad_jsonl() -> list[str]:
 
 @pytest.mark.spark
 def test_bad_rows_have_the_python_readers_codes_and_lines(
-    spark: Any, hotline: csdsl.Policy, tmp_path: Path
+    spark: Any, hotline: csdsl.Policy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Blank lines, CRLF ends, a byte-order mark, and rows that are not JSON, not an object,
     without an id, with a bad date, enum, bool or number: the same bad rows (code, message,
     line, id), the same validity counts and findings as the Python engine."""
+    import csdsl.spark
+
+    monkeypatch.setattr(csdsl.spark, "PAGE", 5)  # the rows come to the driver in 4 pages
     path = tmp_path / "bad.jsonl"
     path.write_bytes(("\ufeff" + "\r\n".join(bad_jsonl()) + "\r\n").encode("utf-8"))
     py, sp, py_f, sp_f = both(hotline, tmp_path, records={"Complaint": path})

@@ -1,9 +1,9 @@
 """The audit: a policy (or several versions of it) over a period's exports, as one report.
 
 In: one or more `Policy` versions; record files by record type, an event log, a transcript file;
-the engine (`python`, the reference, `duckdb` or `spark`: see docs/scale.md).  Out: `AuditReport`, whose `data` is the
-report (schema 1, docs/audit.md) and which writes `report.json`, `report.md`, `report.html` and
-`findings.jsonl` to a directory.
+the engine (`python`, the reference, `duckdb` or `spark`: see docs/scale.md).  Out:
+`AuditReport`, whose `data` is the report (schema 1, docs/audit.md) and which writes
+`report.json`, `report.md`, `report.html` and `findings.jsonl` to a directory.
 
 Meaning:
 - **Versions.**  Given several versions of a policy, each record is judged by the version in

@@ -43,7 +43,7 @@ import re
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -54,6 +54,9 @@ from csdsl.interpreter import Validator
 from csdsl.metrics import MetricEngine, MetricResult, metric_result
 from csdsl.records import InputError, RecordReader, Row, RowError, json_value
 
+if TYPE_CHECKING:
+    from csdsl.api import Policy
+
 Kind = ir.Kind
 MISSING = "--engine spark needs the spark extra: pip install 'csdsl[spark]'"
 TABLE_PREFIX = "table:"
@@ -61,6 +64,7 @@ _US = dt.timedelta(microseconds=1)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _INTERNAL = ("#line", "#rid", "#values", "#code", "#message", "#field")
 _SPARK_SUFFIXES = (".jsonl", ".ndjson", ".csv", ".parquet")
+PAGE = 200_000  # lines fetched to the driver at a time
 
 
 class SparkUnavailable(Exception):
@@ -108,23 +112,24 @@ def spark_session(master: str | None = None) -> Any:
 # ---- typing rows: the same code on the executors and on the driver ----------------------------
 
 
-def _spark_type(kind: Kind) -> str:
+def _spark_type(kind: Kind) -> Any:
+    from pyspark.sql import types as T
+
     return {
-        Kind.BOOL: "boolean",
-        Kind.INT: "bigint",
-        Kind.NUMBER: "double",
-        Kind.TEXT: "string",
-        Kind.ENUM: "string",
-        Kind.DATE: "date",
-        Kind.DATETIME: "timestamp",
-        Kind.DURATION: "bigint",
+        Kind.BOOL: T.BooleanType(),
+        Kind.INT: T.LongType(),
+        Kind.NUMBER: T.DoubleType(),
+        Kind.TEXT: T.StringType(),
+        Kind.ENUM: T.StringType(),
+        Kind.DATE: T.DateType(),
+        Kind.DATETIME: T.TimestampType(),
+        Kind.DURATION: T.LongType(),
     }[kind]
 
 
 def _schema(record: ir.Record) -> Any:
     from pyspark.sql import types as T
 
-    parse = T._parse_datatype_string
     fields = [
         T.StructField("#line", T.LongType(), False),
         T.StructField("#rid", T.StringType()),
@@ -134,7 +139,7 @@ def _schema(record: ir.Record) -> Any:
         T.StructField("#field", T.StringType()),
         T.StructField("id", T.LongType(), False),  # the line: the views pass it through
     ]
-    fields += [T.StructField(f.name, parse(_spark_type(f.type.kind))) for f in record.fields]
+    fields += [T.StructField(f.name, _spark_type(f.type.kind)) for f in record.fields]
     return T.StructType(fields)
 
 
@@ -241,12 +246,13 @@ def _line_reader(
 class _Loaded:
     view: str  # every row, typed or with its error
     key: tuple[Any, ...]
+    frame: Any  # the cached DataFrame behind the view
 
 
 class SparkEngine:
     """Validity and metrics of one policy on Spark (see the module's docstring)."""
 
-    def __init__(self, policy: Any, spark: Any) -> None:
+    def __init__(self, policy: Policy, spark: Any) -> None:
         self.policy = policy
         self.spark = spark
         self.tz: dt.tzinfo = policy.tz
@@ -279,8 +285,14 @@ class SparkEngine:
     def close(self) -> None:
         """Drop this engine's temporary views (the session stays, for the next run)."""
         for loaded in self._loaded.values():
-            self.spark.catalog.dropTempView(loaded.view)
+            self._forget(loaded)
         self._loaded.clear()
+        for r in self.policy.ir.records:
+            self.spark.catalog.dropTempView(self._good(r.name))
+
+    def _forget(self, loaded: _Loaded) -> None:
+        self.spark.catalog.dropTempView(loaded.view)
+        loaded.frame.unpersist()
 
     # ---- reading ----------------------------------------------------------------------------
     def _record(self, name: str) -> ir.Record:
@@ -314,8 +326,8 @@ class SparkEngine:
         df.count()  # typed once, here: the queries that read it twice (a join) reuse the cache
         df.createOrReplaceTempView(view)
         if known is not None:
-            self.spark.catalog.dropTempView(known.view)
-        self._loaded[(record, path)] = _Loaded(view, key)
+            self._forget(known)
+        self._loaded[(record, path)] = _Loaded(view, key, df)
         return view
 
     def _typed(self, rec: ir.Record, path: str) -> Any:
@@ -469,9 +481,9 @@ class SparkEngine:
             f"SELECT r.`#line`, r.`#rid`, r.`#code`, r.`#message`, r.`#field`, "
             f"CASE WHEN v.valid THEN r.`#values` END AS `#values`, v.valid, v.unknown, "
             f"v.matched FROM `{view}` r LEFT JOIN `{name}_validity` v ON v.id = r.id "
-            f"WHERE r.`#code` IS NOT NULL OR ({where}) ORDER BY r.`#line`"
+            f"WHERE (r.`#code` IS NOT NULL OR ({where}))"
         )
-        for r in self.spark.sql(query).toLocalIterator():
+        for r in self._stream(view, query):
             rid = json.loads(r[1]) if r[1] is not None else None
             if r[2] is not None:
                 yield DuckVerdict(r[0], rid, None, (), None, RowError(r[2], r[3], r[4]))
@@ -484,6 +496,21 @@ class SparkEngine:
                     {c: {f: values[f] for f in conds[c]} for c in matched}, ensure_ascii=False
                 )
             yield DuckVerdict(r[0], rid, bool(r[6]), matched, evidence, None, bool(r[7]))
+
+    def _stream(self, view: str, query: str) -> Iterator[tuple[Any, ...]]:
+        """The rows of `query` (over `view`, selecting its `#line` first) in line order, fetched
+        a page of lines at a time as Arrow (memory stays bounded by the page; no
+        `toLocalIterator`, which can stall on a local master)."""
+        top = self.spark.sql(f"SELECT max(`#line`) FROM `{view}`").collect()[0][0]
+        if top is None:
+            return
+        for lo in range(1, int(top) + 1, PAGE):
+            page = self.spark.sql(
+                f"SELECT * FROM ({query}) AS q WHERE q.`#line` >= {lo} AND q.`#line` < "
+                f"{lo + PAGE} ORDER BY q.`#line`"
+            ).toArrow()
+            columns = [page.column(i).to_pylist() for i in range(page.num_columns)]
+            yield from zip(*columns, strict=True)
 
     def _validate_python(
         self, path: str, record: str, window: Window | None
@@ -533,11 +560,8 @@ class SparkEngine:
         audit's Python pass over inputs only Spark reads (Parquet, catalog tables)."""
         view = self.load(path, record)
         reader = RecordReader(self._record(record), self.tz)
-        query = (
-            f"SELECT `#line`, `#rid`, `#values`, `#code`, `#message`, `#field` FROM `{view}` "
-            "ORDER BY `#line`"
-        )
-        for r in self.spark.sql(query).toLocalIterator():
+        query = f"SELECT `#line`, `#rid`, `#values`, `#code`, `#message`, `#field` FROM `{view}`"
+        for r in self._stream(view, query):
             rid = json.loads(r[1]) if r[1] is not None else None
             if r[3] is not None:
                 yield Row(r[0], rid, None, RowError(r[3], r[4], r[5]))
