@@ -161,5 +161,5 @@ def test_a_change_to_the_grammar_makes_another_key(monkeypatch: pytest.MonkeyPat
     digest = cache._code_digest.__wrapped__  # not memoised
     here = Path(cache.__file__).parent
     before = digest(here)
-    monkeypatch.setattr(grammar, "grammar_text", lambda: "start: \"changed\"\n")
+    monkeypatch.setattr(grammar, "grammar_text", lambda: 'start: "changed"\n')
     assert digest(here) != before
