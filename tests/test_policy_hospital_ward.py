@@ -111,6 +111,18 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return data
 
 
+def unreadable() -> set[str]:
+    """The cases with an event line whose time cannot be read: what that line said is unknown,
+    so the rules that read their events are unknown (never a finding) for them."""
+    out = set()
+    for e in json_lines("events.jsonl"):
+        try:
+            local(e["at"])
+        except ValueError:
+            out.add(e["case"])
+    return out
+
+
 def broken(report: dict[str, Any], rule: str) -> set[str]:
     return {
         str(f["record"])
@@ -197,7 +209,7 @@ def test_discharge_notice_findings_match_a_count_by_hand(report: dict[str, Any])
         notices = log[s["id"]]["discharge_notified"]
         if not notices or notices[0].date() >= local(s["discharged_at"]).date():
             expected.add(s["id"])
-    assert expected and broken(report, "discharge_notice") == expected
+    assert expected and broken(report, "discharge_notice") == expected - unreadable()
 
 
 def test_transfer_findings_match_a_count_by_hand(report: dict[str, Any]) -> None:
@@ -212,7 +224,7 @@ def test_transfer_findings_match_a_count_by_hand(report: dict[str, Any]) -> None
         left = local(s["discharged_at"])
         if any(not log[s["id"]][e] or log[s["id"]][e][0] > left for e in steps):
             expected.add(s["id"])
-    assert expected and broken(report, "transfer_approved") == expected
+    assert expected and broken(report, "transfer_approved") == expected - unreadable()
 
 
 def test_senior_round_findings_match_a_count_by_hand(report: dict[str, Any]) -> None:
@@ -231,12 +243,14 @@ def test_senior_round_findings_match_a_count_by_hand(report: dict[str, Any]) -> 
             if not week & rounds:
                 expected.add(s["id"])
             monday += dt.timedelta(days=7)
-    assert expected and broken(report, "senior_round") == expected
+    assert "ZY20240001" in unreadable()
+    assert expected and broken(report, "senior_round") == expected - unreadable()
 
 
 def test_duty_round_findings_match_a_count_by_hand(report: dict[str, Any]) -> None:
     # 一2: every duty shift handed over by the export has a ward-wide round after taking over
-    # and before handing over (its first round, as the log has it)
+    # and before handing over (a round at or after taking over, and one at or before handing
+    # over: a stray round logged before taking over does not hide one inside the shift)
     log = events()
     expected = set()
     for shift in json_lines("duty_shifts.jsonl"):
@@ -244,7 +258,7 @@ def test_duty_round_findings_match_a_count_by_hand(report: dict[str, Any]) -> No
             continue
         rounds = log[shift["id"]]["duty_round"]
         took, handed = local(shift["took_over_at"]), local(shift["handed_over_at"])
-        if not rounds or not took <= rounds[0] <= handed:
+        if not rounds or not (rounds[-1] >= took and rounds[0] <= handed):
             expected.add(shift["id"])
     assert expected and broken(report, "duty_round") == expected
 
