@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from csdsl import ir
 from csdsl.check.lower import Exprs, article, literal_hint, source_text
 from csdsl.diagnostics import did_you_mean
+from csdsl.source import Span
 from csdsl.syntax import ast
 
 if TYPE_CHECKING:
@@ -92,22 +93,9 @@ def lower_examples(o: Lowering, examples: list[ast.Example]) -> list[ir.Example]
             continue
         record_name, values = resolved
         record = o.records[record_name]
-        tried = attempted.get(id(e), set())
-        absent = [
-            f.name
-            for f in record.fields
-            if not f.optional and f.name not in values and f.name not in tried
-        ]
-        if any(not f.optional and f.name not in values for f in record.fields):
-            if absent:
-                o.err(
-                    "E403",
-                    f'example "{e.title}" does not set required field'
-                    f"{'s' if len(absent) > 1 else ''} " + ", ".join(f"`{a}`" for a in absent),
-                    e.span,
-                    "give every field a value, or start from a complete example "
-                    "with `given <id> with { ... }`",
-                )
+        if not complete(
+            o, record, values, attempted.get(id(e), set()), f'example "{e.title}"', e.span
+        ):
             continue
         validity = o.validities.get(record_name)
         if validity is None and e.expect_valid is not None:
@@ -182,24 +170,39 @@ def example_more(
         name, values = got
         record = o.records[name]
         tried = attempted.get(id(part), set())
-        absent = [
-            f.name
-            for f in record.fields
-            if not f.optional and f.name not in values and f.name not in tried
-        ]
-        if absent:
-            o.err(
-                "E403",
-                f'a record of example "{e.title}" does not set required field'
-                f"{'s' if len(absent) > 1 else ''} " + ", ".join(f"`{a}`" for a in absent),
-                span,
-                "give every field a value, or start from a complete example "
-                "with `given <id> with { ... }`",
-            )
-        if any(not f.optional and f.name not in values for f in record.fields):
+        if not complete(o, record, values, tried, f'a record of example "{e.title}"', span):
             continue
         out.append((name, tuple((f.name, values.get(f.name)) for f in record.fields)))
     return tuple(out)
+
+
+def complete(
+    o: Lowering,
+    record: ir.Record,
+    values: dict[str, ir.Value],
+    tried: set[str],
+    what: str,
+    span: Span,
+) -> bool:
+    """Whether an example's record sets every required field; E403 names those it leaves out
+    (a field it tried to set, wrongly, was reported already)."""
+    if all(f.optional or f.name in values for f in record.fields):
+        return True
+    absent = [
+        f.name
+        for f in record.fields
+        if not f.optional and f.name not in values and f.name not in tried
+    ]
+    if absent:
+        o.err(
+            "E403",
+            f"{what} does not set required field"
+            f"{'s' if len(absent) > 1 else ''} " + ", ".join(f"`{a}`" for a in absent),
+            span,
+            "give every field a value, or start from a complete example "
+            "with `given <id> with { ... }`",
+        )
+    return False
 
 
 def plain_status(o: Lowering, c: ast.ExpectClock, what: str, statuses: Sequence[str]) -> bool:
