@@ -272,7 +272,7 @@ class Policy:
         }
         return _choose(name, with_clocks, "deadline or escalation", "deadlines")
 
-    def _event_record(self, name: str | None) -> str:
+    def event_record(self, name: str | None = None) -> str:
         """The record type an event log is about: one with clocks or rules."""
         with_events = (
             {d.record for d in self.ir.deadlines}
@@ -281,12 +281,13 @@ class Policy:
         )
         return _choose(name, with_events, "deadline, escalation or rule", "clocks or rules")
 
-    def _rule_record(self, name: str | None) -> str:
+    def rule_record(self, name: str | None = None) -> str:
+        """The record type whose rules to check: `name`, or the only one with rules."""
         return _choose(name, {r.record for r in self.ir.rules}, "rule", "rules")
 
     def rule_checker(self, record_type: str | None = None) -> RuleChecker:
         """The compiled rules of a record type (by default the only one with rules)."""
-        name = self._rule_record(record_type)
+        name = self.rule_record(record_type)
         if name not in self._rule_checkers:
             self._rule_checkers[name] = RuleChecker([r for r in self.ir.rules if r.record == name])
         return self._rule_checkers[name]
@@ -299,7 +300,7 @@ class Policy:
         record_type: str | None = None,
     ) -> list[RuleResult]:
         """Each rule's result for one record (raw JSON-like values), given its events."""
-        name = self._rule_record(record_type)
+        name = self.rule_record(record_type)
         _, values, evs = self._coerce_with_events(name, record, events)
         return self.rule_checker(name)(values, evs, _utc(now, self.tz))
 
@@ -312,7 +313,7 @@ class Policy:
     ) -> tuple[Iterator[RulesRow], list[EventProblem]]:
         """Rule results for every row of a records file, with the events of an event log: the
         rows (lazily) and the event log's problems.  Raises `InputError`."""
-        name = self._rule_record(record_type)
+        name = self.rule_record(record_type)
         checker = self.rule_checker(name)
         cases, problems = self._cases(name, records, events)
         moment = _utc(now, self.tz)
@@ -366,9 +367,9 @@ class Policy:
         record types (`record_type` a list of them): an event is known when a clause of any of
         them reads it.  Raises `InputError`."""
         names = (
-            [self._event_record(record_type)]
+            [self.event_record(record_type)]
             if record_type is None or isinstance(record_type, str)
-            else [self._event_record(n) for n in record_type]
+            else [self.event_record(n) for n in record_type]
         )
         by_case = EventLog()
         problems: list[EventProblem] = []

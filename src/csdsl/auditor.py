@@ -1128,7 +1128,7 @@ def audit(
         event_records = [n for n in files if _reads_events(newest, n)]
         if events is not None:
             if not event_records:
-                wanted = newest._event_record(None) if _one_event_record(newest) else None
+                wanted = newest.event_record(None) if _one_event_record(newest) else None
                 raise AuditError(
                     f"--events given, but no --records for `{wanted}`, whose clocks or rules "
                     "they drive"

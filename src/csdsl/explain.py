@@ -658,7 +658,7 @@ def _record_type(policy: Policy, name: str | None) -> str:
         and with_rules
         and not any(policy.ir.validity(r.name) for r in policy.ir.records)
     ):
-        return policy._rule_record(None)
+        return policy.rule_record(None)
     try:
         return policy.record_type(name)
     except RecordTypeError as exc:

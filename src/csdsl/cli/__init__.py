@@ -85,28 +85,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=cmd_validate)
 
+    def with_events(p: argparse.ArgumentParser, now: str, several: str) -> None:
+        """A verb over a records file and its event log (`timeline`, `rules`)."""
+        p.add_argument("policy", metavar="POLICY")
+        p.add_argument("records", metavar="RECORDS", help=".jsonl, .json, .csv, or - for stdin")
+        p.add_argument("--events", metavar="EVENTS", help="event log: .jsonl, .json or .csv")
+        p.add_argument("--now", metavar="DATETIME", help=now)
+        p.add_argument(
+            "--record", metavar="NAME", help=f"the record type (if several have {several})"
+        )
+
     p = verb("timeline", "due times per record, and met/breached/pending against an event log")
-    p.add_argument("policy", metavar="POLICY")
-    p.add_argument("records", metavar="RECORDS", help=".jsonl, .json, .csv, or - for stdin")
-    p.add_argument("--events", metavar="EVENTS", help="event log: .jsonl, .json or .csv")
-    p.add_argument(
-        "--now",
-        metavar="DATETIME",
-        help="judge open clocks at this moment (ISO 8601; default: leave them pending)",
+    with_events(
+        p, "judge open clocks at this moment (ISO 8601; default: leave them pending)", "clocks"
     )
-    p.add_argument("--record", metavar="NAME", help="the record type (if several have clocks)")
     p.set_defaults(run=cmd_timeline)
 
     p = verb("rules", "record-level rules per record: kept, broken, unknown or not applicable")
-    p.add_argument("policy", metavar="POLICY")
-    p.add_argument("records", metavar="RECORDS", help=".jsonl, .json, .csv, or - for stdin")
-    p.add_argument("--events", metavar="EVENTS", help="event log: .jsonl, .json or .csv")
-    p.add_argument(
-        "--now",
-        metavar="DATETIME",
-        help="count the days or weeks of an open period up to this moment (ISO 8601)",
+    with_events(
+        p, "count the days or weeks of an open period up to this moment (ISO 8601)", "rules"
     )
-    p.add_argument("--record", metavar="NAME", help="the record type (if several have rules)")
     p.set_defaults(run=cmd_rules)
 
     p = verb("transcripts", "phrase and timing rules per transcript, with a QA score")

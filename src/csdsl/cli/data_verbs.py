@@ -184,15 +184,23 @@ def _now(text: str | None, tz: dt.tzinfo) -> dt.datetime | None:
     return instant(parse_datetime(text), tz) if text is not None else None
 
 
-def cmd_timeline(args: argparse.Namespace) -> int:
+def _policy_and_now(args: argparse.Namespace) -> tuple[Policy, dt.datetime | None] | None:
+    """The policy and `--now` of a verb over records and events; None after saying why not."""
     policy = load_policy(args.policy, args.format)
     if policy is None:
-        return USAGE
+        return None
     try:
-        now = _now(args.now, policy.tz)
+        return policy, _now(args.now, policy.tz)
     except ValueError as exc:
         write_err(f"csdsl: --now: {exc}")
+        return None
+
+
+def cmd_timeline(args: argparse.Namespace) -> int:
+    loaded = _policy_and_now(args)
+    if loaded is None:
         return USAGE
+    policy, now = loaded
     try:
         rows, problems = policy.timeline_file(args.records, args.events, now, args.record)
         counts: dict[str, int] = {}
@@ -280,20 +288,16 @@ def _rule_text(r: RuleResult, tz: dt.tzinfo) -> list[str]:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    policy = load_policy(args.policy, args.format)
-    if policy is None:
+    loaded = _policy_and_now(args)
+    if loaded is None:
         return USAGE
-    try:
-        now = _now(args.now, policy.tz)
-    except ValueError as exc:
-        write_err(f"csdsl: --now: {exc}")
-        return USAGE
+    policy, now = loaded
     counts: dict[str, int] = {}
     points: float = 0
     good = bad = 0
     repeated = RepeatedIds()
     try:
-        record_type = policy._rule_record(args.record)
+        record_type = policy.rule_record(args.record)
         rows, problems = policy.rules_file(args.records, args.events, now, record_type)
         for row in rows:
             if row.results is None:
