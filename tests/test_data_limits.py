@@ -63,7 +63,7 @@ def test_a_line_too_long_is_a_bad_row_and_the_next_lines_are_read(
     monkeypatch.setattr(records, "MAX_LINE", 1000)  # the good lines are about 600 long
     text = "x" * 1500 + "\n" + "\n".join(GOOD) + "\n"
     reader = csdsl.load(SEED).reader()
-    rows = list(reader._jsonl(io.StringIO(text)))
+    rows = list(reader.read_jsonl_lines(io.StringIO(text)))
     assert [(r.line, r.error.code if r.error else None) for r in rows] == [
         (1, "R001"),
         (2, None),

@@ -31,7 +31,8 @@ numbers, enum names, ISO dates, datetimes (`2024-10-29T09:15[:00[.f]]`, `T` or a
 `±HH:MM` or no offset), durations (seconds, `1d2h3m4s` in that order, `P1DT2H3M4S`) only in the
 plainest spellings, checked with regular expressions, then cast (TRY_CAST, never a CAST that could
 fail on a row it does not suit: DuckDB may compute a subexpression for every row).  A line SQL is
-not certain about goes, alone, to the Python `RecordReader` (`_jsonl` or `_csv` of that one line):
+not certain about goes, alone, to the Python `RecordReader` (`read_jsonl_lines` or
+`read_csv_lines` of that one line):
 not JSON for Python or DuckDB (trailing commas, `nan`, lone surrogates, a cut line), not an object,
 a repeated key, a number beyond 2^53, whitespace around a value, `30m2h`, `pt4h`, fractional
 seconds of a duration, a basic-format date, a quoted CSV cell, a wrong cell count, a missing
@@ -1636,9 +1637,9 @@ class DuckEngine:
         """The Python reader's rows (none or one) for one line SQL left to it."""
         self.fallback_rows += 1
         if source.mode == "csv":
-            rows = list(reader._csv(iter([source.header_line, text])))
+            rows = list(reader.read_csv_lines(iter([source.header_line, text])))
         else:
-            rows = list(reader._jsonl(iter([text])))
+            rows = list(reader.read_jsonl_lines(iter([text])))
         return [Row(line, r.id, r.values, r.error, r.version) for r in rows]
 
     def _verdict_of(

@@ -629,7 +629,7 @@ class RecordReader:
     # ---- files ----------------------------------------------------------------------------
     def read(self, path: str) -> Iterator[Row]:
         if path == "-":
-            yield from self._jsonl(_stdin_lines())
+            yield from self.read_jsonl_lines(_stdin_lines())
             return
         p = Path(path)
         suffix = p.suffix.lower()
@@ -646,11 +646,11 @@ class RecordReader:
         with handle:
             try:
                 if suffix in (".jsonl", ".ndjson"):
-                    yield from self._jsonl(handle)
+                    yield from self.read_jsonl_lines(handle)
                 elif suffix == ".json":
                     yield from self._json_array(handle.read(), path)
                 else:
-                    yield from self._csv(handle, path)
+                    yield from self.read_csv_lines(handle, path)
             except UnicodeDecodeError as exc:
                 raise unreadable(path, exc) from None
 
@@ -685,7 +685,7 @@ class RecordReader:
             error = RowError("R004", str(problem), problem.field)
         return Row(line, rid if usable else None, None, error)
 
-    def _jsonl(self, handle: io.TextIOBase | Iterable[str]) -> Iterator[Row]:
+    def read_jsonl_lines(self, handle: io.TextIOBase | Iterable[str]) -> Iterator[Row]:
         decode = JSON_DECODER.decode
         for n, line in enumerate(bounded_lines(handle), 1):
             if isinstance(line, Overlong):
@@ -781,7 +781,7 @@ class RecordReader:
             ),
         )
 
-    def _csv(self, handle: Iterable[str], path: str = "the CSV text") -> Iterator[Row]:
+    def read_csv_lines(self, handle: Iterable[str], path: str = "the CSV text") -> Iterator[Row]:
         rows = csv_rows(handle)
         first = next(rows, None)
         if first is None:

@@ -216,10 +216,10 @@ def _line_reader(
             if lines and lines[0] > 1 and lines[-1] - lines[0] == len(lines) - 1:
                 # consecutive lines (the usual batch): one call of the reader, renumbered
                 if header is not None:
-                    found = reader._csv([header + "\n", *(t + "\n" for t in texts)])
+                    found = reader.read_csv_lines([header + "\n", *(t + "\n" for t in texts)])
                     shift = lines[0] - 2
                 else:
-                    found = reader._jsonl([t + "\n" for t in texts])
+                    found = reader.read_jsonl_lines([t + "\n" for t in texts])
                     shift = lines[0] - 1
                 rows = [attrs.evolve(r, line=r.line + shift) for r in found]
                 yield typed_batch(record, tz, rows)
@@ -230,9 +230,9 @@ def _line_reader(
                 if header is not None:
                     if n == 1:
                         continue
-                    one = list(reader._csv([header + "\n", text + "\n"]))
+                    one = list(reader.read_csv_lines([header + "\n", text + "\n"]))
                 else:
-                    one = list(reader._jsonl([text + "\n"]))
+                    one = list(reader.read_jsonl_lines([text + "\n"]))
                 rows += [attrs.evolve(r, line=n) for r in one]
             yield typed_batch(record, tz, rows)
 
@@ -357,7 +357,9 @@ class SparkEngine:
             header = first[0][0].removeprefix("\ufeff") if first else None
             if header is None or not header.strip():
                 return self._on_driver(rec, path, schema)
-            list(RecordReader(rec, self.tz)._csv(iter([header + "\n"]), path))  # its InputError
+            list(
+                RecordReader(rec, self.tz).read_csv_lines(iter([header + "\n"]), path)
+            )  # its InputError
         return lines.mapInArrow(_line_reader(rec, self.tz, header), schema)
 
     def _numbered(self, text: Any, suspect: Any = None) -> tuple[Any, int]:
