@@ -1055,6 +1055,7 @@ def audit(
     command: str | None = None,
     standards: str | Path | None = None,
     spark_master: str | None = None,
+    quarantine: bool = False,
 ) -> AuditReport:
     """Run the whole policy over the inputs.  `records` maps record types to files (a single
     path is the policy's main record type).  With `out`, every finding is streamed to
@@ -1072,6 +1073,8 @@ def audit(
         raise TypeError("csdsl.audit takes a Policy from csdsl.load, or a list of them")
     versions = order_versions(policies)
     newest = versions[-1].policy
+    if quarantine and out is None:
+        raise AuditError("the quarantine is written into the output directory: give --out")
     if engine not in ENGINES:
         raise AuditError(f"unknown engine `{engine}` (engines: {', '.join(ENGINES)})")
     spark = None
@@ -1290,6 +1293,13 @@ def audit(
     report = AuditReport(data, tuple(kept))
     if out is not None:
         report.write(out)
+        if quarantine:  # each clause's findings as a Parquet file, for pipelines
+            from csdsl.quarantine import QuarantineError, write_quarantine
+
+            try:
+                write_quarantine(out)
+            except QuarantineError as exc:
+                raise AuditError(str(exc)) from None
     return report
 
 

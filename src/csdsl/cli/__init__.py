@@ -183,6 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the index of the standards' sentences (policies/standards/index.jsonl): every "
         "clause that cites a section quotes the standard's words in the findings and reports",
     )
+    p.add_argument(
+        "--quarantine",
+        action="store_true",
+        help="also write OUT/quarantine/: the findings of each clause as one Parquet file",
+    )
     p.set_defaults(run=cmd_audit)
 
     p = verb("test", "run the examples in policy files")

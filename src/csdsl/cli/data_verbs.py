@@ -511,6 +511,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 command=command,
                 standards=args.standards,
                 spark_master=args.spark_master,
+                quarantine=args.quarantine,
             )
     except (AuditError, InputError) as exc:
         write_err(f"csdsl: {exc}")
@@ -539,6 +540,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         write_out(
             f"{s['verdict'].upper()}: wrote {out / 'report.html'}, {out / 'report.md'}, "
             f"{out / 'report.json'}, {out / 'findings.jsonl'}"
+            + (f", {out / 'quarantine'}/" if args.quarantine else "")
         )
     if args.fail_on == "violation" and report.failed_violation:
         return FAILED
