@@ -52,7 +52,7 @@ def test_each_clause_has_its_findings_and_no_other(run: Path) -> None:
     assert total == len(findings)
 
 
-def test_the_cli_flag_and_its_mistakes(tmp_path: Path) -> None:
+def test_the_cli_flag_and_its_mistakes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     policy = str(ROOT / "policies" / "complaint_validity.csp")
     records = str(EX / "complaints.jsonl")
     out = tmp_path / "out"
@@ -69,4 +69,6 @@ def test_the_cli_flag_and_its_mistakes(tmp_path: Path) -> None:
     (linked / "quarantine").symlink_to(elsewhere)
     code = main(["audit", policy, "--records", records, "--out", str(linked), "--quarantine"])
     assert code == 2
+    err = capsys.readouterr().err
+    assert "quarantine: is a link or a file" in err and "give another --out" in err
     assert list(elsewhere.iterdir()) == []

@@ -58,7 +58,9 @@ def write_quarantine(out: str | Path) -> list[Path]:
 
     folder = Path(out) / "quarantine"
     if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
-        raise QuarantineError(f"{folder}: is not a directory of ours (a link or a file)")
+        raise QuarantineError(
+            f"{folder}: is a link or a file, not a directory: remove it, or give another --out"
+        )
     folder.mkdir(exist_ok=True)
     findings = Path(out) / "findings.jsonl"
     con = duckdb.connect()
