@@ -86,14 +86,13 @@ import datetime as dt
 import json
 import math
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from sqlglot import exp
 
 from csdsl import ir
-from csdsl.interpreter import compile_expr
 from csdsl.metrics import metric_text
 from csdsl.source import Span
 from csdsl.sql.build import CMP as _CMP
@@ -106,34 +105,24 @@ from csdsl.sql.build import not_ as _not
 from csdsl.sql.build import or_ as _or
 from csdsl.sql.build import paren as _p
 from csdsl.sql.build import string as _s
-from csdsl.sql.zones import zone_span as _zone
+from csdsl.sql.exprs import (
+    EXACT,
+    US,
+    Let,
+    Lets,
+    SqlExprs,
+    SqlUnsupported,
+    dialect_of,
+    divround,
+    policy_zone,
+    scale_by_constant,
+    scale_by_integer,
+)
 
 if TYPE_CHECKING:
     from csdsl.api import Policy
 
 Kind = ir.Kind
-
-EXACT = 2**53  # integers below this are exact in a DOUBLE
-_US = dt.timedelta(microseconds=1)
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-DAY_US = 86_400_000_000
-_MIN_WALL_US = (dt.datetime(1, 1, 1, tzinfo=dt.UTC) - _EPOCH) // _US
-_MAX_WALL_US = (dt.datetime.max.replace(tzinfo=dt.UTC) - _EPOCH) // _US
-_FIXED_FROM = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-_FIXED_UNTIL = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
-
-DIALECTS = ("duckdb", "spark", "postgres")
-
-
-class SqlUnsupported(ValueError):
-    """A validity condition or metric that has no exact SQL form: `file:line: what: why`."""
-
-    def __init__(self, span: Span, clause: str, why: str) -> None:
-        self.file = span.file
-        self.line = span.line
-        self.clause = clause
-        self.why = why
-        super().__init__(f"{span.file}:{span.line}: {clause} has no SQL form: {why}")
 
 
 # ---- small builders ------------------------------------------------------------------------
@@ -197,428 +186,6 @@ def _where(span: Span) -> str:
     return f"{span.file}:{span.line}"
 
 
-_SIMPLE = (exp.Column, exp.Literal, exp.Boolean, exp.Null)
-
-
-class _Lets:
-    """Subexpressions computed once, as columns `#<prefix><n>` of layers stacked under a query
-    (`SELECT *, ... FROM (...)`): an expression SQL needs several times (a rounded quotient, a
-    range check) is written once, so that nested arithmetic stays linear in size."""
-
-    def __init__(self, prefix: str) -> None:
-        self.prefix = prefix
-        self.layers: list[list[exp.Expr]] = []
-        self.level: dict[str, int] = {}
-
-    def __call__(self, x: exp.Expr) -> exp.Expr:
-        if isinstance(x, _SIMPLE) or (isinstance(x, exp.Cast) and isinstance(x.this, _SIMPLE)):
-            return x
-        level = 1 + max((self.level.get(c.name, -1) for c in x.find_all(exp.Column)), default=-1)
-        name = f"#{self.prefix}{len(self.level)}"
-        self.level[name] = level
-        while len(self.layers) <= level:
-            self.layers.append([])
-        self.layers[level].append(_alias(x, name))
-        return _col(name)
-
-    def under(self, source: exp.Expr, alias: str) -> exp.Expr:
-        """`source` (a table or a subquery) with the layers on top, as a FROM item."""
-        for i, columns in enumerate(self.layers):
-            layer = exp.select(exp.Star(), *columns).from_(source, copy=False)
-            source = exp.Subquery(this=layer, alias=exp.TableAlias(this=_ident(f"{alias}{i}")))
-        return source
-
-
-Let = Callable[[exp.Expr], exp.Expr]
-
-
-# ---- dialects ------------------------------------------------------------------------------
-
-
-class Dialect:
-    """What differs between the target dialects; everything else is sqlglot's transpiling."""
-
-    name: ClassVar[str]
-    wide: ClassVar[str]  # an exact integer type holding at least 126 bits
-    iso_year: ClassVar[str] = "ISOYEAR"  # EXTRACT's field for the ISO 8601 week-numbering year
-    collation: ClassVar[str | None] = None  # for ordering text by code point
-    checks: ClassVar[bool] = True  # CHECK constraints in CREATE TABLE
-    types: ClassVar[Mapping[Kind, str]] = {
-        Kind.BOOL: "BOOLEAN",
-        Kind.INT: "BIGINT",
-        Kind.NUMBER: "DOUBLE",
-        Kind.TEXT: "TEXT",
-        Kind.ENUM: "TEXT",
-        Kind.DATE: "DATE",
-        Kind.DATETIME: "TIMESTAMPTZ",
-        Kind.DURATION: "BIGINT",
-    }
-
-    def type(self, kind: Kind) -> exp.DataType:
-        return exp.DataType.build(self.types[kind], dialect=self.name)
-
-    def null(self, kind: Kind) -> exp.Expr:
-        return exp.Cast(this=exp.Null(), to=self.type(kind))
-
-    def to_double(self, x: exp.Expr) -> exp.Expr:
-        return exp.Cast(this=_p(x), to=exp.DataType.build("DOUBLE", dialect=self.name))
-
-    def to_bigint(self, x: exp.Expr) -> exp.Expr:
-        return exp.Cast(this=_p(x), to=exp.DataType.build("BIGINT"))
-
-    def to_wide(self, x: exp.Expr) -> exp.Expr:
-        return exp.Cast(this=_p(x), to=exp.DataType.build(self.wide, dialect=self.name))
-
-    def to_text(self, x: exp.Expr) -> exp.Expr:
-        return exp.Cast(this=_p(x), to=self.type(Kind.TEXT))
-
-    def epoch_us(self, ts: exp.Expr) -> exp.Expr:
-        """Microseconds since 1970-01-01T00:00Z of a datetime column."""
-        return exp.UnixMicros(this=ts)
-
-    def day_diff(self, a: exp.Expr, b: exp.Expr) -> exp.Expr:
-        """Days from date `b` to date `a`."""
-        return exp.DateDiff(this=a, expression=b, unit=exp.var("DAY"))
-
-    def compact(self, items: Sequence[exp.Expr]) -> exp.Expr:
-        """The array of the non-NULL `items`, in order."""
-        return exp.ArrayCompact(this=exp.Array(expressions=list(items)))
-
-    def local_date(self, ts: exp.Expr, zone: str) -> exp.Expr:
-        """The date of an instant on the wall clock of `zone`."""
-        local = exp.AtTimeZone(this=_p(ts), zone=_s(zone))
-        return exp.Cast(this=local, to=exp.DataType.build("DATE"))
-
-    def text_order(self, x: exp.Expr) -> exp.Expr:
-        if self.collation is None:
-            return x
-        return exp.Collate(this=_p(x), expression=_ident(self.collation))
-
-
-class DuckDB(Dialect):
-    name = "duckdb"
-    wide = "HUGEINT"
-
-
-class Postgres(Dialect):
-    name = "postgres"
-    wide = "NUMERIC"
-    collation = "C"
-
-    def epoch_us(self, ts: exp.Expr) -> exp.Expr:
-        # EXTRACT(EPOCH ...) is NUMERIC from PostgreSQL 14 on: exact
-        seconds = exp.Extract(this=exp.var("EPOCH"), expression=ts)
-        return self.to_bigint(_bin(exp.Mul, seconds, _int(1_000_000)))
-
-    def day_diff(self, a: exp.Expr, b: exp.Expr) -> exp.Expr:
-        return _bin(exp.Sub, a, b)  # date - date: an integer number of days
-
-    def compact(self, items: Sequence[exp.Expr]) -> exp.Expr:
-        return exp.Anonymous(
-            this="ARRAY_REMOVE", expressions=[exp.Array(expressions=list(items)), exp.Null()]
-        )
-
-
-class Spark(Dialect):
-    name = "spark"
-    wide = "DECIMAL(38, 0)"
-    iso_year = "YEAROFWEEK"
-    checks = False
-    types: ClassVar[Mapping[Kind, str]] = {**Dialect.types, Kind.DATETIME: "TIMESTAMP"}
-
-    def day_diff(self, a: exp.Expr, b: exp.Expr) -> exp.Expr:
-        return exp.Anonymous(this="DATEDIFF", expressions=[a, b])
-
-
-_DIALECTS: dict[str, type[Dialect]] = {"duckdb": DuckDB, "postgres": Postgres, "spark": Spark}
-
-
-def dialect_of(name: str) -> Dialect:
-    try:
-        return _DIALECTS[name]()
-    except KeyError:
-        raise ValueError(
-            f"unknown SQL dialect `{name}`; choose one of {', '.join(DIALECTS)}"
-        ) from None
-
-
-# ---- the policy's time zone -------------------------------------------------------------------
-
-
-@attrs.frozen
-class _Zone:
-    name: str
-    fixed: bool  # one UTC offset over 2000-2100: instants and wall clocks agree
-    offset_us: int
-
-
-def _zone_of(policy: Policy) -> _Zone:
-    z = _zone(policy.tz, dt.date(2050, 1, 1))
-    lo = (_FIXED_FROM - _EPOCH) // _US + DAY_US
-    hi = (_FIXED_UNTIL - _EPOCH) // _US - DAY_US
-    return _Zone(policy.ir.timezone, z.lo_us <= lo and z.hi_us >= hi, z.offset_us)
-
-
-# ---- expressions -------------------------------------------------------------------------------
-
-
-class _Exprs:
-    """IR expressions over one record -> SQL over its table's columns.
-
-    SQL values by type: bool BOOLEAN, int BIGINT, number DOUBLE, text and enum text, date DATE,
-    datetime BIGINT epoch microseconds, duration BIGINT microseconds."""
-
-    def __init__(
-        self,
-        d: Dialect,
-        zone: _Zone,
-        clause: str,
-        span: Span,
-        let: Let,
-        column: Callable[[str], exp.Expr] = _col,
-    ) -> None:
-        self.let = let
-        self.d = d
-        self.zone = zone
-        self.clause = clause
-        self.span = span
-        self.column = column
-
-    def unsupported(self, why: str) -> SqlUnsupported:
-        return SqlUnsupported(self.span, self.clause, why)
-
-    def __call__(self, e: ir.Expr) -> exp.Expr:
-        if not isinstance(e, ir.Const | ir.FieldRef) and not ir.fields_used(e):
-            return self.const(self.fold(e), e.type)
-        method: Callable[[Any], exp.Expr] = getattr(self, "x_" + type(e).__name__.lower())
-        return method(e)
-
-    def fold(self, e: ir.Expr) -> Any:
-        """A constant subexpression, computed by the interpreter (so that its arithmetic is
-        Python's)."""
-        try:
-            return compile_expr(e)({})
-        except Exception as exc:  # pragma: no cover - the interpreter fails on every record
-            raise self.unsupported(f"a constant cannot be computed: {exc}") from None
-
-    def known(self, e: ir.Expr) -> tuple[bool, Any]:
-        """(True, value) when `e` reads no field."""
-        if isinstance(e, ir.Const):
-            return True, e.value
-        if ir.fields_used(e):
-            return False, None
-        return True, self.fold(e)
-
-    def const(self, value: Any, t: ir.Type) -> exp.Expr:
-        k = t.kind
-        if value is None:
-            return self.d.null(k if k in self.d.types else Kind.BOOL)
-        if isinstance(value, bool):
-            return exp.true() if value else exp.false()
-        if isinstance(value, int | float) and k in _NUMERIC:
-            if isinstance(value, int) and abs(value) >= EXACT:
-                raise self.unsupported(f"the number {value} is beyond 2^53, not exact in SQL")
-            if k is Kind.INT:
-                assert isinstance(value, int)
-                return _int(value)
-            return self.d.to_double(_s(repr(float(value))))
-        if isinstance(value, str):
-            return exp.Literal.string(value)
-        if isinstance(value, dt.timedelta):
-            us = value // _US
-            if abs(us) >= EXACT:
-                raise self.unsupported(f"the duration {value} is too long for exact SQL")
-            return _int(us)
-        if isinstance(value, dt.datetime):
-            return _int((value - _EPOCH) // _US)
-        if isinstance(value, dt.date):
-            return exp.Cast(this=_s(value.isoformat()), to=exp.DataType.build("DATE"))
-        raise AssertionError(f"unexpected constant {value!r}")  # pragma: no cover
-
-    def wall_clock(self, what: str) -> None:
-        if not self.zone.fixed:
-            raise self.unsupported(
-                f"it {what} datetimes, and the time zone `{self.zone.name}` changes its UTC "
-                "offset (daylight saving time): a datetime without an offset becomes an instant "
-                "only by the zone's rules (its offset that day, a skipped or repeated hour), "
-                "which the SQL target does not write"
-            )
-
-    # one method per IR node
-    def x_const(self, e: ir.Const) -> exp.Expr:
-        return self.const(e.value, e.type)
-
-    def x_fieldref(self, e: ir.FieldRef) -> exp.Expr:
-        col = self.column(e.name)
-        return self.d.epoch_us(col) if e.type.kind is Kind.DATETIME else col
-
-    def x_neg(self, e: ir.Neg) -> exp.Expr:
-        return exp.Neg(this=_p(self(e.operand)))  # exact: a negated double stays finite
-
-    def x_cmp(self, e: ir.Cmp) -> exp.Expr:
-        if e.left.type.kind is Kind.DATETIME:
-            self.wall_clock("compares")
-        return _bin(_CMP[e.op], self(e.left), self(e.right))
-
-    def x_and(self, e: ir.And) -> exp.Expr:
-        return _and(self(e.left), self(e.right))
-
-    def x_or(self, e: ir.Or) -> exp.Expr:
-        return _or(self(e.left), self(e.right))
-
-    def x_not(self, e: ir.Not) -> exp.Expr:
-        return _not(self(e.operand))
-
-    def x_isset(self, e: ir.IsSet) -> exp.Expr:
-        x = e.operand
-        test = _is_null(self.column(x.name) if isinstance(x, ir.FieldRef) else self(x))
-        return test if e.negated else exp.Not(this=test)
-
-    def x_in(self, e: ir.In) -> exp.Expr:
-        if e.operand.type.kind is Kind.DATETIME:
-            self.wall_clock("compares")
-        x = self(e.operand)
-        if not e.items:
-            return _case((_is_null(x), self.d.null(Kind.BOOL)), default=exp.convert(e.negated))
-        test: exp.Expr = exp.In(this=_p(x), expressions=[self(i) for i in e.items])
-        return _not(test) if e.negated else test
-
-    def x_contains(self, e: ir.Contains) -> exp.Expr:
-        at = exp.StrPosition(this=self(e.left), substr=self(e.right))
-        return _bin(exp.GT, at, _int(0))
-
-    def finite(self, x: exp.Expr, t: ir.Type) -> exp.Expr:
-        """A number: NULL unless finite (the interpreter's unknown for inf and nan)."""
-        if t.kind is not Kind.NUMBER:
-            return x
-        inf = self.d.to_double(_s("Infinity"))
-        x = self.let(x)
-        return _case((_bin(exp.LT, exp.Abs(this=x), inf), x.copy()))
-
-    def ratio(self, a: exp.Expr, b: exp.Expr) -> exp.Expr:
-        """`a / b` as a DOUBLE: NULL (unknown) for a zero divisor or a non-finite result."""
-        q = _bin(
-            exp.Div,
-            self.d.to_double(a),
-            exp.Nullif(this=self.d.to_double(b), expression=self.zero()),
-        )
-        return self.finite(q, ir.NUMBER)
-
-    def x_arith(self, e: ir.Arith) -> exp.Expr:
-        lk, rk, op = e.left.type.kind, e.right.type.kind, e.op
-        if lk in _NUMERIC and rk in _NUMERIC:
-            a, b = self(e.left), self(e.right)
-            if op == "/":
-                return self.ratio(a, b)
-            cls = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}[op]
-            return self.finite(_bin(cls, a, b), e.type)
-        if lk is Kind.DURATION and rk is Kind.DURATION:
-            a, b = self(e.left), self(e.right)
-            if op == "/":
-                return self.ratio(a, b)
-            return _bin(exp.Add if op == "+" else exp.Sub, a, b)
-        if lk is Kind.DATETIME and rk is Kind.DATETIME:
-            self.wall_clock("subtracts")
-            return _bin(exp.Sub, self(e.left), self(e.right))
-        if lk is Kind.DATE and rk is Kind.DATE:
-            days = self.d.day_diff(self(e.left), self(e.right))
-            return _bin(exp.Mul, self.d.to_bigint(days), _int(DAY_US))
-        if Kind.DATETIME in (lk, rk):
-            self.wall_clock("adds durations to")
-            r = self.let(_bin(exp.Add if op == "+" else exp.Sub, self(e.left), self(e.right)))
-            # Python's datetime stops at years 1 and 9999 (of the wall clock): unknown beyond
-            lo = _MIN_WALL_US - self.zone.offset_us
-            hi = _MAX_WALL_US - self.zone.offset_us
-            inside = exp.Between(this=_p(r), low=_int(lo), high=_int(hi))
-            return _case((inside, r.copy()))
-        if lk is Kind.DURATION and rk in _NUMERIC:
-            return self.scale(self(e.left), e.right, op)
-        if rk is Kind.DURATION and lk in _NUMERIC and op == "*":
-            return self.scale(self(e.right), e.left, op)
-        raise AssertionError(f"cannot translate {lk.value} {op} {rk.value}")  # pragma: no cover
-
-    def zero(self) -> exp.Expr:
-        return self.d.to_double(_s("0.0"))
-
-    def scale(self, d: exp.Expr, n: ir.Expr, op: str) -> exp.Expr:
-        """A duration (microseconds) times or divided by a number, rounded as `timedelta`."""
-        known, c = self.known(n)
-        if known:
-            return scale_by_constant(self.d, d, c, op, self.let, self.unsupported)
-        if n.type.kind is not Kind.INT:
-            raise self.unsupported(
-                "it scales a duration by a `number` that is not a constant: Python rounds the "
-                "exact product to the microsecond, which SQL cannot compute; scale by an `int` "
-                "or a constant"
-            )
-        return scale_by_integer(self.d, d, self(n), op, self.let)
-
-
-def scale_by_integer(d: Dialect, us: exp.Expr, n: exp.Expr, op: str, let: Let) -> exp.Expr:
-    """`timedelta * int` (exact) or `timedelta / int` (rounded half to even; NULL for 0)."""
-    if op == "*":
-        return _bin(exp.Mul, us, n)
-    return d.to_bigint(divround(us, exp.Nullif(this=n, expression=_int(0)), let))
-
-
-def scale_by_constant(
-    d: Dialect,
-    us: exp.Expr,
-    c: Any,
-    op: str,
-    let: Let,
-    unsupported: Callable[[str], SqlUnsupported],
-) -> exp.Expr:
-    """`timedelta * c` or `timedelta / c` for a constant `c` (None: missing), exactly as Python:
-    an integer factor exactly, a fraction through its exact ratio in wide integers."""
-    if c is None:
-        return d.null(Kind.DURATION)
-    if isinstance(c, float) and c.is_integer():
-        c = int(c)
-    if isinstance(c, int):
-        if abs(c) >= EXACT:
-            raise unsupported(f"the factor {c} is beyond 2^53, not exact in SQL")
-        if op == "*":
-            return _bin(exp.Mul, us, _int(c))
-        if c == 0:
-            return d.null(Kind.DURATION)
-        return d.to_bigint(divround(us, _int(c), let))
-    num, den = float(c).as_integer_ratio()
-    if op == "/":
-        if num == 0:
-            return d.null(Kind.DURATION)
-        num, den = den, num
-        if den < 0:
-            num, den = -num, -den
-    if max(abs(num), den) >= 2**62:
-        raise unsupported(f"the factor {c!r} needs more than 64 bits as an exact ratio")
-    product = _bin(exp.Mul, d.to_wide(us), d.to_wide(_int(num)))
-    return d.to_bigint(divround(product, d.to_wide(_int(den)), let))
-
-
-def divround(a: exp.Expr, b: exp.Expr, let: Let) -> exp.Expr:
-    """Python's `datetime._divide_and_round(a, b)`: a / b rounded half to even, over integers
-    (b is never 0).  Built on truncating DIV and MOD, which every dialect has."""
-    a, b = let(a), let(b)
-    m = let(_bin(exp.Mod, a, b))
-    negative = _bin(exp.LT, b.copy(), _int(0))
-    adjust = let(
-        _and(_bin(exp.NEQ, m, _int(0)), _bin(exp.NEQ, _bin(exp.LT, m.copy(), _int(0)), negative))
-    )
-    # floor division and its remainder
-    q0 = exp.IntDiv(this=_p(a.copy()), expression=_p(b.copy()))
-    q = let(_case((adjust, _bin(exp.Sub, q0, _int(1))), default=q0.copy()))
-    r = _case((adjust.copy(), _bin(exp.Add, m.copy(), b.copy())), default=m.copy())
-    r2 = let(_bin(exp.Mul, _int(2), r))
-    over = _case(
-        (_bin(exp.GT, b.copy(), _int(0)), _bin(exp.GT, r2, b.copy())),
-        default=_bin(exp.LT, r2.copy(), b.copy()),
-    )
-    odd = _bin(exp.NEQ, _bin(exp.Mod, q, _int(2)), _int(0))
-    up = _or(over, _and(_eq(r2.copy(), b.copy()), odd))
-    return _bin(exp.Add, q.copy(), _case((up, _int(1)), default=_int(0)))
-
-
 # ---- names ---------------------------------------------------------------------------------------
 
 
@@ -673,7 +240,7 @@ class _Compiler:
         self.policy = policy
         self.ir = policy.ir
         self.d = dialect_of(dialect)
-        self.zone = _zone_of(policy)
+        self.zone = policy_zone(policy)
         self.tables = dict(tables or {})
         unknown = sorted(set(self.tables) - {r.name for r in self.ir.records})
         if unknown:
@@ -696,9 +263,9 @@ class _Compiler:
         names = [c.id for c in conds]
         _distinct([*names, "id", "valid", "unknown", "matched"], v.span, clause, "the columns")
         inner_cols: list[exp.Expr] = [_alias(_col("id"), "id")]
-        lets = _Lets("l")
+        lets = Lets("l")
         for c in conds:
-            tr = _Exprs(self.d, self.zone, f"condition `{c.id}`", c.span, lets)
+            tr = SqlExprs(self.ir, self.d.name, _col, f"condition `{c.id}`", c.span, let=lets)
             inner_cols.append(_alias(tr(c.expr), c.id))
         inner = exp.select(*inner_cols).from_(lets.under(self.table(v.record), "let"), copy=False)
         assert v.conditions, "the checker refuses a validity block without conditions"
@@ -816,13 +383,18 @@ class _Compiler:
             cols = [
                 _alias(self.group_key(record, g), k) for g, k in zip(m.groups, keys, strict=True)
             ]
-            lets = _Lets("l")
+            lets = Lets("l")
             for i, a in enumerate(aggs):
                 mine = a.record == rname
                 flags: list[exp.Expr] = []
                 if mine and a.where is not None:
-                    where = _Exprs(
-                        self.d, self.zone, f"the `where` of `{a.text}` in {clause}", a.span, lets
+                    where = SqlExprs(
+                        self.ir,
+                        self.d.name,
+                        _col,
+                        f"the `where` of `{a.text}` in {clause}",
+                        a.span,
+                        let=lets,
                     )
                     flags.append(_definitely(where(a.where)))
                 if mine and a.field is not None:
@@ -882,13 +454,13 @@ class _Compiler:
 
         # per group: each aggregate's value, as `csdsl.metrics` computes it
         part_cols: list[exp.Expr] = [_col(k) for k in keys]
-        lets = _Lets("l")
+        lets = Lets("l")
         for i, a in enumerate(aggs):
             part_cols.append(_alias(self.aggregate_value(i, a, clause, lets), f"#p{i}"))
         groups = exp.Subquery(this=grouped, alias=exp.TableAlias(this=_ident("groups")))
         parts = exp.select(*part_cols).from_(lets.under(groups, "let"), copy=False)
 
-        lets = _Lets("l")
+        lets = Lets("l")
         index = {id(a): i for i, a in enumerate(aggs)}
         value, reasons, _ = self.mvalue(m.value, index, m, clause, lets)
         value = lets(value)
@@ -997,7 +569,7 @@ class _Compiler:
         if isinstance(e, ir.MConst):
             v = e.value
             if isinstance(v, dt.timedelta):
-                return _int(v // _US), [], True
+                return _int(v // US), [], True
             if isinstance(v, int):
                 if abs(v) >= EXACT:
                     raise unsupported(f"the number {v} is beyond 2^53, not exact in SQL")
