@@ -457,6 +457,25 @@ def test_arithmetic_guards_and_edge_values(tmp_path: Path) -> None:
         assert_same_metrics(policy, e, {"R": path})
 
 
+def test_datetime_differences_beyond_2_53_go_to_python(tmp_path: Path) -> None:
+    """Two datetimes 300 years apart are more than 2^53 microseconds apart: DOUBLE would round
+    the difference (here to the same value as one a microsecond shorter), so Python judges."""
+    cond = "finish - start > finish - (start + 1s / 1000000)"
+    policy = _load(tmp_path, policy_text("UTC", [cond], [], "any", "team"))
+    base = {"flag": False, "team": "a"}
+    rows = [
+        {**base, "id": 1, "start": "1900-01-03T00:00:00Z", "finish": "2199-12-30T00:00:00Z"},
+        {**base, "id": 2, "start": "2024-01-03T00:00:00Z", "finish": "2024-12-30T00:00:00Z"},
+    ]
+    path = tmp_path / "far.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    with DuckEngine(policy) as e:
+        got = duck_rows(e, path)
+        assert e.fallback_rows == 1
+    assert got == reference_rows(policy, path)
+    assert [valid for _, _, valid, *_ in got] == [True, True]
+
+
 def test_files_only_python_reads(tmp_path: Path, hotline: Policy, engine: DuckEngine) -> None:
     """A lone carriage return, a quoted cell across lines, a JSON array, a missing file."""
     source = (EXAMPLES / "complaints.jsonl").read_text(encoding="utf-8").splitlines()

@@ -24,6 +24,7 @@ from csdsl import ir, testing
 from csdsl.api import Policy
 from csdsl.codegen.sql import SqlUnsupported, compile_sql, table_ddl
 from csdsl.metrics import MetricEngine, MetricResult
+from csdsl.sql.exprs import SqlExprs
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICIES = ROOT / "policies"
@@ -674,3 +675,92 @@ def test_metrics_over_two_record_types(tmp_path: Path) -> None:
         run_policy(policy, {"Call": calls, "Visit": visits}, dialect=dialect)
         run_policy(policy, {"Call": calls[:3], "Visit": []}, dialect=dialect)
         run_policy(policy, {"Call": [], "Visit": []}, dialect=dialect)
+
+
+# ---- the one translator: `csdsl.sql.exprs.SqlExprs` ------------------------------------------
+
+LISTS_POLICY = """policy "lists" timezone "Asia/Shanghai"
+record R {
+  n: int?
+  x: number?
+  note: text?
+}
+valid R when any {
+  ints: n in [1, 2, 3, 5, 8]
+  texts: note not in ["a", "b", "c", "退款"]
+  missing_item: n in [1, 2, 3, 1 / 0]
+  fields: x in [n, 0.5, 1.5, 2.5]
+  part: note contains "b"
+}
+"""
+
+
+def test_long_in_lists_and_contains_on_duckdb(tmp_path: Path) -> None:
+    """DuckDB runs an IN list of five or more as a join: a list of constants is a list literal
+    there (`list_contains`, NULL for a missing value or a missing item as `in` decides it),
+    other long lists a chain of `or`; the meaning stays the interpreter's in every dialect."""
+    policy = _load(tmp_path, LISTS_POLICY)
+    script = compile_sql(policy, "duckdb")
+    assert script.count("LIST_CONTAINS(") == 3 and "CONTAINS(" in script, script
+    assert "LIST_CONTAINS" not in compile_sql(policy, "postgres")
+    values: list[dict[str, Any]] = [
+        {"n": 5, "x": 5.0, "note": "abc"},
+        {"n": 4, "x": 0.5, "note": "退款"},
+        {"n": None, "x": None, "note": None},
+        {"n": 3, "x": 2.0, "note": "d"},
+        {"n": 0, "x": 0.0, "note": ""},
+    ]
+    rows = [(f"L{i}", v) for i, v in enumerate(values)]
+    for dialect in ("duckdb", "postgres", "spark"):
+        run_policy(policy, {"R": rows}, dialect=dialect)
+
+
+def test_sql_exprs_takes_the_policy_its_ir_or_the_zone(tmp_path: Path) -> None:
+    """`SqlExprs(policy, dialect, column)(e)` over any columns: the same SQL from a loaded
+    policy, its IR or its zone's name, meaning what the interpreter means; what reads more than
+    the record's fields, or compares datetimes in a zone with daylight saving time, is refused
+    with `SqlUnsupported`, naming the clause."""
+    policy = _load(tmp_path, EXACT_POLICY)
+    v = policy.ir.validity("R")
+    assert v is not None
+    con = duckdb.connect()
+    con.execute(
+        'CREATE TABLE t ("c:wait" BIGINT, "c:n" BIGINT, "c:x" DOUBLE, "c:start" TIMESTAMPTZ, '
+        '"c:day" DATE)'
+    )
+    values = {
+        "wait": dt.timedelta(seconds=7201),
+        "n": 3,
+        "x": 1.5,
+        "start": dt.datetime(2024, 10, 28, 23, 0, tzinfo=policy.tz),
+        "day": dt.date(2024, 10, 5),
+    }
+    con.execute(
+        "INSERT INTO t VALUES (?, ?, ?, ?::TIMESTAMPTZ, ?)",
+        [sql_value(values[k]) for k in ("wait", "n", "x", "start", "day")],
+    )
+
+    def column(name: str) -> exp.Expr:
+        return exp.column("c:" + name, quoted=True)
+
+    verdict = policy.validate_values(values, "R", "V")
+    outcomes = {c.id: c.outcome for c in verdict.conditions}
+    for c in v.conditions:
+        texts = {
+            SqlExprs(p, "duckdb", column, f"condition `{c.id}`", c.span)(c.expr).sql("duckdb")
+            for p in (policy, policy.ir, "Asia/Shanghai")
+        }
+        assert len(texts) == 1
+        (got,) = con.execute(f"SELECT {texts.pop()} FROM t").fetchone() or (None,)
+        assert got == outcomes[c.id], c.id
+
+    judged = ir.Cmp("=", ir.Judged("valid", "valid", ir.BOOL), ir.Const(True, ir.BOOL))
+    with pytest.raises(
+        SqlUnsupported, match=r"^<policy>:1: the expression has no SQL form: it reads a verdict"
+    ):
+        SqlExprs("UTC", "spark")(judged)
+    later = ir.Cmp("<", ir.FieldRef("a", ir.DATETIME, False), ir.FieldRef("b", ir.DATETIME, True))
+    span = v.conditions[0].span
+    with pytest.raises(SqlUnsupported, match=r"condition `late` has no SQL form: .*daylight"):
+        SqlExprs("America/New_York", "postgres", clause="condition `late`", span=span)(later)
+    assert "UNIX_MICROS" in SqlExprs("UTC", "spark")(later).sql("spark").upper()

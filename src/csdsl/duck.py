@@ -56,11 +56,13 @@ inside the stretch of time where the policy's zone keeps one UTC offset (for Asi
 year): there every datetime is an instant at that one offset, as the Python reader makes it
 (`values.instant`), and a naive datetime is its wall clock less that offset (computed here, not
 by DuckDB's ICU).  Each arithmetic step that could leave exact ground adds a guard: an integer
-result of 2^53 or more, a datetime outside that stretch, a duration scaled or divided by a
-number of the record that is not whole (Python rounds `timedelta * float` exactly; a constant
-factor is rounded exactly in SQL, with HUGEINT); a row whose guard trips is read again and
-judged by Python.  Division by zero and non-finite results are missing, as in the interpreter;
-`and`/`or`/`not`, `in` and comparisons are SQL's three-valued logic, which is the
+result of 2^53 or more (a difference of datetimes too), a datetime outside that stretch, a
+duration scaled or divided by a number of the record that is not whole (Python rounds
+`timedelta * float` exactly; a constant factor is rounded exactly in SQL, with HUGEINT); a row
+whose guard trips is read again and judged by Python.  The translation is the SQL backend's one
+(`csdsl.sql.exprs.SqlExprs`, with the `csdsl.sql.dialects.Doubles` dialect of these columns),
+and these guards its `guards`.  Division by zero and non-finite results are missing, as in the
+interpreter; `and`/`or`/`not`, `in` and comparisons are SQL's three-valued logic, which is the
 interpreter's; `contains` is a substring test on both sides.  Constant subexpressions are
 computed by the interpreter before translation.  A condition that still cannot be translated (a
 datetime literal outside that stretch, an integer literal beyond 2^53, a scaling factor with a
@@ -87,7 +89,7 @@ import datetime as dt
 import json
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -108,9 +110,6 @@ from csdsl.metrics import (
     period_key,
 )
 from csdsl.records import RecordReader, Row, RowError
-from csdsl.sql.build import (
-    CMP as _CMP,
-)
 from csdsl.sql.build import (
     NUMERIC as _NUMERIC,
 )
@@ -165,6 +164,8 @@ from csdsl.sql.build import (
 from csdsl.sql.build import (
     table as _table,
 )
+from csdsl.sql.dialects import Doubles
+from csdsl.sql.exprs import SqlExprs, SqlUnsupported
 from csdsl.sql.zones import Zone as _Zone
 from csdsl.sql.zones import zone_span as _zone
 from csdsl.values import format_duration
@@ -304,14 +305,6 @@ def _below_exact(x: exp.Expr) -> exp.Expr:
 
 def _null(sql_type: str) -> exp.Expr:
     return exp.cast(exp.Null(), sql_type)
-
-
-def _sql_type(t: ir.Type) -> str:
-    if t.kind is Kind.BOOL:
-        return "BOOLEAN"
-    if t.kind in (Kind.TEXT, Kind.ENUM):
-        return "VARCHAR"
-    return "DOUBLE"
 
 
 # ---- typing raw values in SQL ------------------------------------------------------------------
@@ -474,7 +467,7 @@ class _Typer:
                 (exp.Not(this=_is_null(d)), _case((whole, _bin(exp.Mul, d, _d(US))))),
                 default=from_text,
             )
-        raise _Untranslatable(f"field `{f.name}` has no type")  # pragma: no cover
+        raise AssertionError(f"field `{f.name}` has no type")  # pragma: no cover
 
     def field(self, f: ir.Field, n: int, text: bool) -> _Typed:
         """The typed field from its candidate `r<n>`: the value, whether the row may have it
@@ -516,213 +509,6 @@ def _json_text(e: exp.Expr) -> exp.Expr:
     decoded = exp.JSONExtractScalar(this=e, expression=_s("$"))
     inner = _case((_fn("contains", e, _s("\\")), decoded), default=_fn("trim", e, _s('"')))
     return _case((_fn("starts_with", e, _s('"')), inner))
-
-
-# ---- conditions in SQL ---------------------------------------------------------------------------
-
-
-class _Untranslatable(Exception):
-    """An expression SQL cannot compute exactly as the interpreter does."""
-
-
-def _divround(a: exp.Expr, b: exp.Expr, wide: bool) -> exp.Expr:
-    """Python's `datetime._divide_and_round(a, b)` (a/b rounded half to even) on integers held
-    in DOUBLEs; BIGINT arithmetic, HUGEINT when `wide`.  b must not be 0."""
-    t = "HUGEINT" if wide else "BIGINT"
-    big_a, big_b = _try_cast(a, t), _try_cast(b, t)
-    q0 = _bin(exp.IntDiv, big_a, big_b)
-    m = _bin(exp.Mod, big_a, big_b)
-    adjust = _and(
-        _bin(exp.NEQ, m, _i(0)),
-        _bin(exp.NEQ, _bin(exp.LT, m, _i(0)), _bin(exp.LT, big_b, _i(0))),
-    )
-    q = _case((adjust, _bin(exp.Sub, q0, _i(1))), default=q0)
-    r = _case((adjust, _bin(exp.Add, m, big_b)), default=m)
-    r2 = _bin(exp.Mul, _i(2), r)
-    over = _case(
-        (_bin(exp.GT, big_b, _i(0)), _bin(exp.GT, r2, big_b)), default=_bin(exp.LT, r2, big_b)
-    )
-    up = _or(over, _and(_bin(exp.EQ, r2, big_b), _bin(exp.NEQ, _bin(exp.Mod, q, _i(2)), _i(0))))
-    rounded = _cast(_bin(exp.Add, q, _case((up, _i(1)), default=_i(0))), "DOUBLE")
-    return _fn("try", rounded)  # never fails, even on the rows a guard sends to Python
-
-
-class _Translator:
-    """IR expressions -> SQL over the typed columns `v:<field>`.  Every place where DOUBLE
-    arithmetic could differ from Python's adds a guard to `unsafe` (TRUE: let Python judge)."""
-
-    def __init__(self, zone: _Zone, value: Callable[[str], exp.Expr]) -> None:
-        self.zone = zone
-        self.value = value
-        self.unsafe: list[exp.Expr] = []
-
-    def guard(self, x: exp.Expr) -> None:
-        self.unsafe.append(x)
-
-    def __call__(self, e: ir.Expr) -> exp.Expr:
-        if not isinstance(e, ir.Const | ir.FieldRef) and not ir.fields_used(e):
-            try:
-                folded = compile_expr(e)({})
-            except Exception as exc:  # the interpreter would fail on every record
-                raise _Untranslatable(f"`{e}` cannot be computed: {exc}") from None
-            return self.const(folded, e.type)
-        if isinstance(e, ir.Const):
-            return self.const(e.value, e.type)
-        if isinstance(e, ir.FieldRef):
-            return self.value(e.name)
-        if isinstance(e, ir.Neg):
-            return exp.Neg(this=_p(self(e.operand)))
-        if isinstance(e, ir.Arith):
-            return self.arith(e)
-        if isinstance(e, ir.Cmp):
-            return _bin(_CMP[e.op], self(e.left), self(e.right))
-        if isinstance(e, ir.And):
-            return _and(self(e.left), self(e.right))
-        if isinstance(e, ir.Or):
-            return _or(self(e.left), self(e.right))
-        if isinstance(e, ir.Not):
-            return _not(self(e.operand))
-        if isinstance(e, ir.IsSet):
-            test = _is_null(self(e.operand))
-            return test if e.negated else _not(test)
-        if isinstance(e, ir.In):
-            return self.in_(e)
-        if isinstance(e, ir.Contains):
-            return _fn("contains", self(e.left), self(e.right))
-        raise _Untranslatable(f"unexpected expression {e!r}")  # pragma: no cover
-
-    def in_(self, e: ir.In) -> exp.Expr:
-        """`x in [...]`: SQL's IN has the interpreter's three-valued logic.  A long list of
-        constants becomes `list_contains` (DuckDB would run a long IN list as a join), other
-        long lists a chain of `or`."""
-        x = self(e.operand)
-        if not e.items:
-            return _case(
-                (_is_null(x), _null("BOOLEAN")), default=exp.true() if e.negated else exp.false()
-            )
-        items = [self(i) for i in e.items]
-        if len(items) < 4:
-            test = _in(x, items)
-        elif all(self.constant_of(i)[0] for i in e.items):
-            values = [self.constant_of(i)[1] for i in e.items]
-            known = [sql for sql, v in zip(items, values, strict=True) if v is not None]
-            found = _fn("list_contains", exp.Array(expressions=known), x) if known else exp.false()
-            unknown = exp.null() if any(v is None for v in values) else exp.false()
-            test = _case((_is_null(x), _null("BOOLEAN")), (found, exp.true()), default=unknown)
-        else:
-            test = _or(*(_bin(exp.EQ, x, i) for i in items))
-        return _not(test) if e.negated else test
-
-    def const(self, value: Any, t: ir.Type) -> exp.Expr:
-        if value is None:
-            return _null(_sql_type(t))
-        if isinstance(value, bool):
-            return exp.true() if value else exp.false()
-        if isinstance(value, int | float):
-            if isinstance(value, int) and abs(value) >= EXACT:
-                raise _Untranslatable(f"the number {value} is too large for exact SQL")
-            return _d(value)
-        if isinstance(value, str):
-            return _s(value)
-        if isinstance(value, dt.timedelta):
-            us = value // dt.timedelta(microseconds=1)
-            if abs(us) >= EXACT:
-                raise _Untranslatable(f"the duration {format_duration(value)} is too long for SQL")
-            return _d(us)
-        if isinstance(value, dt.datetime):
-            us = (value - _EPOCH) // dt.timedelta(microseconds=1)
-            if not self.zone.lo_us <= us < self.zone.hi_us:
-                raise _Untranslatable(
-                    f"the datetime {value.isoformat()} is outside the stretch where the time zone "
-                    "keeps one offset"
-                )
-            return _d(us)
-        if isinstance(value, dt.date):
-            return _d((value - _EPOCH_DATE).days)
-        raise _Untranslatable(f"unexpected constant {value!r}")  # pragma: no cover
-
-    def constant_of(self, e: ir.Expr) -> tuple[bool, Any]:
-        """(True, value) when `e` reads no field."""
-        if isinstance(e, ir.Const):
-            return True, e.value
-        if ir.fields_used(e):
-            return False, None
-        try:
-            return True, compile_expr(e)({})
-        except Exception as exc:
-            raise _Untranslatable(f"`{e}` cannot be computed: {exc}") from None
-
-    def exact_int(self, r: exp.Expr) -> exp.Expr:
-        """`r` (an integer in Python when its operands are): guard it stays below 2^53."""
-        self.guard(_and(_finite(r), _not(_below_exact(r))))
-        return r
-
-    def arith(self, e: ir.Arith) -> exp.Expr:
-        lk, rk, op = e.left.type.kind, e.right.type.kind, e.op
-        if lk in _NUMERIC and rk in _NUMERIC:
-            a, b = self(e.left), self(e.right)
-            if op == "/":
-                q = _bin(exp.Div, a, b)
-                return _case((_bin(exp.EQ, b, _d(0)), _null("DOUBLE")), (_finite(q), q))
-            r = _bin({"+": exp.Add, "-": exp.Sub, "*": exp.Mul}[op], a, b)
-            self.exact_int(r)
-            return _case((_finite(r), r))
-        if lk is Kind.DURATION and rk is Kind.DURATION:
-            a, b = self(e.left), self(e.right)
-            if op == "/":
-                return _case((_bin(exp.EQ, b, _d(0)), _null("DOUBLE")), default=_bin(exp.Div, a, b))
-            return self.exact_int(_bin(exp.Add if op == "+" else exp.Sub, a, b))
-        if lk is Kind.DATETIME and rk is Kind.DATETIME:
-            return _bin(exp.Sub, self(e.left), self(e.right))
-        if lk is Kind.DATE and rk is Kind.DATE:
-            return self.exact_int(
-                _bin(exp.Mul, _bin(exp.Sub, self(e.left), self(e.right)), _d(DAY_US))
-            )
-        if Kind.DATETIME in (lk, rk):
-            r = _bin(exp.Add if op == "+" else exp.Sub, self(e.left), self(e.right))
-            z = self.zone
-            self.guard(_not(_and(_bin(exp.GTE, r, _d(z.lo_us)), _bin(exp.LT, r, _d(z.hi_us)))))
-            return r
-        if lk is Kind.DURATION and rk in _NUMERIC:
-            return self.scale(self(e.left), e.right, op)
-        if rk is Kind.DURATION and lk in _NUMERIC and op == "*":
-            return self.scale(self(e.right), e.left, op)
-        raise _Untranslatable(f"cannot translate {lk.value} {op} {rk.value}")  # pragma: no cover
-
-    def scale(self, d: exp.Expr, n_ir: ir.Expr, op: str) -> exp.Expr:
-        """A duration (microseconds) times or divided by a number, rounded as `timedelta` does."""
-        known, c = self.constant_of(n_ir)
-        safe_d = _below_exact(d)
-        if known:
-            if c is None:
-                return _null("DOUBLE")
-            if isinstance(c, float) and c.is_integer():
-                c = int(c)
-            if isinstance(c, int):
-                if abs(c) >= EXACT:
-                    raise _Untranslatable(f"the factor {c} is too large for exact SQL")
-                if op == "*":
-                    return self.exact_int(_bin(exp.Mul, d, _d(c)))
-                if c == 0:
-                    return _null("DOUBLE")
-                return self.exact_int(_case((safe_d, _divround(d, _d(c), wide=False))))
-            num, den = float(c).as_integer_ratio()
-            if max(abs(num), den) >= 2**64:
-                raise _Untranslatable(f"the factor {c!r} is not exact in SQL")
-            if op == "*":
-                a, b = _bin(exp.Mul, _try_cast(d, "HUGEINT"), _cast(_i(num), "HUGEINT")), _i(den)
-            else:
-                if num == 0:
-                    return _null("DOUBLE")
-                a, b = _bin(exp.Mul, _try_cast(d, "HUGEINT"), _cast(_i(den), "HUGEINT")), _i(num)
-            return self.exact_int(_case((safe_d, _divround(a, b, wide=True))))
-        n = self(n_ir)
-        integral = _and(_bin(exp.EQ, n, _fn("trunc", n)), _below_exact(n))
-        self.guard(_not(integral))
-        if op == "*":
-            return self.exact_int(_bin(exp.Mul, d, n))
-        divided = _case((_and(safe_d, integral), _divround(d, n, wide=False)))
-        return self.exact_int(_case((_bin(exp.EQ, n, _d(0)), _null("DOUBLE")), default=divided))
 
 
 # ---- sources: how a file becomes typed rows -----------------------------------------------------
@@ -960,6 +746,7 @@ class DuckEngine:
             pass
         self.fallback_rows = 0
         self._typer = _Typer(self.zone)
+        self._doubles = Doubles(self.zone.lo_us, self.zone.hi_us)
         self._judges: dict[str, _Judge] = {}
         self._counter = 0
         self._loaded: _Loaded | None = None
@@ -978,6 +765,15 @@ class DuckEngine:
         self.close()
 
     # ---- plans ----------------------------------------------------------------------------------
+    def _sql(self, e: ir.Expr, at: ir.Condition | ir.Aggregate, guards: list[exp.Expr]) -> exp.Expr:
+        """A condition or a `where` over the typed columns (`Doubles`), its guards added to
+        `guards`.  Raises `SqlUnsupported` for what SQL cannot compute as Python does."""
+        clause = f"condition `{at.id}`" if isinstance(at, ir.Condition) else f"`{at.text}`"
+        tr = SqlExprs(self.policy, self._doubles, _value_col, clause, at.span)
+        sql = tr(e)
+        guards += tr.guards
+        return sql
+
     def _record(self, name: str) -> ir.Record:
         return self.policy.reader(name).record
 
@@ -986,15 +782,15 @@ class DuckEngine:
             return self._judges[record]
         validity = self.policy.ir.validity(record)
         assert validity is not None
-        tr = _Translator(self.zone, _value_col)
+        guards: list[exp.Expr] = []
         problem = None
         try:
-            conds = tuple(tr(c.expr) for c in validity.conditions)
-            excs = tuple(tr(c.expr) for c in validity.exceptions)
-        except _Untranslatable as exc:
+            conds = tuple(self._sql(c.expr, c, guards) for c in validity.conditions)
+            excs = tuple(self._sql(c.expr, c, guards) for c in validity.exceptions)
+        except SqlUnsupported as exc:
             problem = str(exc)
             conds, excs = (), ()
-        unsafe = _fn("coalesce", _or(*tr.unsafe), exp.false()) if tr.unsafe else exp.false()
+        unsafe = _fn("coalesce", _or(*guards), exp.false()) if guards else exp.false()
         judge = _Judge(validity, conds, excs, unsafe, problem)
         self._judges[record] = judge
         return judge
@@ -1811,8 +1607,8 @@ class _Measure:
         try:
             for a in ir.aggregates(m.value):
                 if a.where is not None:
-                    _Translator(self.e.zone, _value_col)(a.where)
-        except _Untranslatable:
+                    self.e._sql(a.where, a, [])
+        except SqlUnsupported:
             return False
         return True
 
@@ -1920,7 +1716,7 @@ class _Measure:
         """The base table's columns: group keys (g<n>, shared by metrics grouping alike), and
         per aggregate whether a row counts (a), its value (w), whether Python holds an int (q)
         and its JSON spelling (r, numbers only)."""
-        tr = _Translator(self.e.zone, _value_col)
+        guards: list[exp.Expr] = []
         cols: dict[str, exp.Expr] = {}
         key_cols: dict[tuple[int, int], str] = {}
         seen: dict[str, str] = {}
@@ -1936,7 +1732,7 @@ class _Measure:
             agg = a.agg
             counts: list[exp.Expr] = []
             if agg.where is not None:
-                counts.append(_is_true(tr(agg.where)))
+                counts.append(_is_true(self.e._sql(agg.where, agg, guards)))
             if agg.field is not None:
                 counts.append(exp.Not(this=_is_null(_value_col(agg.field))))
             cols["a" + a.col] = (
@@ -1952,7 +1748,7 @@ class _Measure:
                 else:
                     cols["q" + a.col] = exp.true()
                     cols["r" + a.col] = _null("VARCHAR")
-        return cols, tr.unsafe, key_cols
+        return cols, guards, key_cols
 
     def group_sql(self, rec: ir.Record, g: ir.GroupBy) -> exp.Expr:
         """A group's key as the Python engine prints it (`str` of the value, or the period)."""

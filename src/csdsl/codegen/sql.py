@@ -105,19 +105,19 @@ from csdsl.sql.build import not_ as _not
 from csdsl.sql.build import or_ as _or
 from csdsl.sql.build import paren as _p
 from csdsl.sql.build import string as _s
+from csdsl.sql.dialects import dialect_of
 from csdsl.sql.exprs import (
     EXACT,
     US,
     Let,
     Lets,
     SqlExprs,
-    SqlUnsupported,
-    dialect_of,
     divround,
     policy_zone,
     scale_by_constant,
     scale_by_integer,
 )
+from csdsl.sql.exprs import SqlUnsupported as SqlUnsupported  # raised by compile_sql
 
 if TYPE_CHECKING:
     from csdsl.api import Policy

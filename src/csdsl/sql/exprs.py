@@ -1,30 +1,40 @@
 """IR expressions -> SQL (sqlglot expressions): the one translator of the SQL backend.
 
-In: an `ir.Expr` over one record's fields, the policy (for its time zone: a loaded
-`csdsl.api.Policy`, an `ir.Policy` or any IR object with `timezone`, or the zone's IANA name),
-a dialect (`duckdb`, `spark`, `postgres`) and `column(name)`, the SQL that holds a field.  Out:
+In: an `ir.Expr` over one record's fields; the policy, for its time zone (a loaded
+`csdsl.api.Policy`, an `ir.Policy` or any IR object with `timezone`, or the zone's IANA name);
+a dialect (`duckdb`, `spark`, `postgres`, or a `csdsl.sql.dialects.Dialect`); `column(name)`,
+the SQL that holds a field; and the clause and span that errors name.  Out:
 `SqlExprs(policy, dialect, column, clause, span)(e)`, a sqlglot expression with the
-interpreter's meaning, or `SqlUnsupported` (`file:line: <clause> has no SQL form: why`) when it
-has no exact SQL form.
+interpreter's meaning, or `SqlUnsupported` (`file:line: <clause> has no SQL form: why`).
 
-SQL values by type: bool BOOLEAN, int BIGINT, number DOUBLE, text and enum text, date DATE,
-datetime BIGINT epoch microseconds (UTC; a `TIMESTAMPTZ` column is read with the dialect's
-`epoch_us`), duration BIGINT microseconds.  Three-valued logic is SQL's; division by zero and
-non-finite numbers are NULL; a duration scaled by a number is rounded half to even, in exact
-integer arithmetic (`divround`); comparing or subtracting datetimes needs a zone with one UTC
-offset over 2000-2100.  `let` (keyword): where a value needed twice is computed once (`Lets`:
+Values by type (`csdsl.sql.dialects` says the representations): bool BOOLEAN, int BIGINT,
+number DOUBLE, text and enum text, date DATE, datetime BIGINT epoch microseconds (UTC; the
+column, TIMESTAMPTZ, is read with the dialect's `epoch_us`), duration BIGINT microseconds.
+Three-valued logic is SQL's, which is the interpreter's; division by zero and non-finite numbers
+are NULL; constant subexpressions are computed by the interpreter; a duration scaled by a number
+is rounded half to even, in exact integer arithmetic (`divround`, wide integers for a fraction);
+comparing or subtracting datetimes needs a zone with one UTC offset over 2000-2100 (instants and
+wall clocks then agree).  `let` (keyword): where a value needed twice is computed once (`Lets`:
 columns of layers under the query); without it the value is written twice.
 
-Users: `compile --target sql` (`csdsl.codegen.sql`, every dialect, over the record tables'
-columns, with `Lets`).
+Who passes what:
+- `compile --target sql` (`csdsl.codegen.sql`; the Spark engine runs its script): the dialect's
+  name, the record table's columns (`"field"`) and `Lets`, per condition and per metric `where`.
+- the DuckDB engine (`csdsl.duck`): `Doubles(lo_us, hi_us)`, the dialect of its typed columns
+  `"v:<field>"` (numbers, dates, datetimes and durations all DOUBLE, datetimes inside the stretch
+  where the zone keeps one offset), no `let`.  There the translator refuses less: what DOUBLE
+  arithmetic could get wrong (an integer of 2^53 or more, a datetime leaving the stretch, a
+  duration scaled by a number that is not whole) adds a condition to `SqlExprs.guards`, and the
+  engine sends a row whose guard is TRUE to Python.
+- timelines in SQL (`csdsl.sql.timelines`): conditions over their own columns.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 from sqlglot import exp
@@ -39,12 +49,15 @@ from csdsl.sql.build import and_ as _and
 from csdsl.sql.build import binary as _bin
 from csdsl.sql.build import case as _case
 from csdsl.sql.build import column as _col
+from csdsl.sql.build import double as _d
+from csdsl.sql.build import fn as _fn
 from csdsl.sql.build import integer as _int
 from csdsl.sql.build import is_null as _is_null
 from csdsl.sql.build import not_ as _not
 from csdsl.sql.build import or_ as _or
 from csdsl.sql.build import paren as _p
 from csdsl.sql.build import string as _s
+from csdsl.sql.dialects import DIALECTS, Dialect, dialect_of
 from csdsl.sql.zones import zone_span
 
 if TYPE_CHECKING:
@@ -61,7 +74,7 @@ _MAX_WALL_US = (dt.datetime.max.replace(tzinfo=dt.UTC) - EPOCH) // US
 _FIXED_FROM = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 _FIXED_UNTIL = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
 
-DIALECTS = ("duckdb", "spark", "postgres")
+__all__ = ["DIALECTS", "Dialect", "Lets", "SqlExprs", "SqlUnsupported", "dialect_of"]
 
 
 class SqlUnsupported(ValueError):
@@ -121,116 +134,6 @@ def _inline(x: exp.Expr) -> exp.Expr:
     return x
 
 
-# ---- dialects ------------------------------------------------------------------------------
-
-
-class Dialect:
-    """What differs between the target dialects; everything else is sqlglot's transpiling."""
-
-    name: ClassVar[str]
-    wide: ClassVar[str]  # an exact integer type holding at least 126 bits
-    iso_year: ClassVar[str] = "ISOYEAR"  # EXTRACT's field for the ISO 8601 week-numbering year
-    collation: ClassVar[str | None] = None  # for ordering text by code point
-    checks: ClassVar[bool] = True  # CHECK constraints in CREATE TABLE
-    types: ClassVar[Mapping[Kind, str]] = {
-        Kind.BOOL: "BOOLEAN",
-        Kind.INT: "BIGINT",
-        Kind.NUMBER: "DOUBLE",
-        Kind.TEXT: "TEXT",
-        Kind.ENUM: "TEXT",
-        Kind.DATE: "DATE",
-        Kind.DATETIME: "TIMESTAMPTZ",
-        Kind.DURATION: "BIGINT",
-    }
-
-    def type(self, kind: Kind) -> exp.DataType:
-        return exp.DataType.build(self.types[kind], dialect=self.name)
-
-    def null(self, kind: Kind) -> exp.Expr:
-        return exp.Cast(this=exp.Null(), to=self.type(kind))
-
-    def to_double(self, x: exp.Expr) -> exp.Expr:
-        return exp.Cast(this=_p(x), to=exp.DataType.build("DOUBLE", dialect=self.name))
-
-    def to_bigint(self, x: exp.Expr) -> exp.Expr:
-        return exp.Cast(this=_p(x), to=exp.DataType.build("BIGINT"))
-
-    def to_wide(self, x: exp.Expr) -> exp.Expr:
-        return exp.Cast(this=_p(x), to=exp.DataType.build(self.wide, dialect=self.name))
-
-    def to_text(self, x: exp.Expr) -> exp.Expr:
-        return exp.Cast(this=_p(x), to=self.type(Kind.TEXT))
-
-    def epoch_us(self, ts: exp.Expr) -> exp.Expr:
-        """Microseconds since 1970-01-01T00:00Z of a datetime column."""
-        return exp.UnixMicros(this=ts)
-
-    def day_diff(self, a: exp.Expr, b: exp.Expr) -> exp.Expr:
-        """Days from date `b` to date `a`."""
-        return exp.DateDiff(this=a, expression=b, unit=exp.var("DAY"))
-
-    def compact(self, items: Sequence[exp.Expr]) -> exp.Expr:
-        """The array of the non-NULL `items`, in order."""
-        return exp.ArrayCompact(this=exp.Array(expressions=list(items)))
-
-    def local_date(self, ts: exp.Expr, zone: str) -> exp.Expr:
-        """The date of an instant on the wall clock of `zone`."""
-        local = exp.AtTimeZone(this=_p(ts), zone=_s(zone))
-        return exp.Cast(this=local, to=exp.DataType.build("DATE"))
-
-    def text_order(self, x: exp.Expr) -> exp.Expr:
-        if self.collation is None:
-            return x
-        return exp.Collate(this=_p(x), expression=exp.to_identifier(self.collation, quoted=True))
-
-
-class DuckDB(Dialect):
-    name = "duckdb"
-    wide = "HUGEINT"
-
-
-class Postgres(Dialect):
-    name = "postgres"
-    wide = "NUMERIC"
-    collation = "C"
-
-    def epoch_us(self, ts: exp.Expr) -> exp.Expr:
-        # EXTRACT(EPOCH ...) is NUMERIC from PostgreSQL 14 on: exact
-        seconds = exp.Extract(this=exp.var("EPOCH"), expression=ts)
-        return self.to_bigint(_bin(exp.Mul, seconds, _int(1_000_000)))
-
-    def day_diff(self, a: exp.Expr, b: exp.Expr) -> exp.Expr:
-        return _bin(exp.Sub, a, b)  # date - date: an integer number of days
-
-    def compact(self, items: Sequence[exp.Expr]) -> exp.Expr:
-        return exp.Anonymous(
-            this="ARRAY_REMOVE", expressions=[exp.Array(expressions=list(items)), exp.Null()]
-        )
-
-
-class Spark(Dialect):
-    name = "spark"
-    wide = "DECIMAL(38, 0)"
-    iso_year = "YEAROFWEEK"
-    checks = False
-    types: ClassVar[Mapping[Kind, str]] = {**Dialect.types, Kind.DATETIME: "TIMESTAMP"}
-
-    def day_diff(self, a: exp.Expr, b: exp.Expr) -> exp.Expr:
-        return exp.Anonymous(this="DATEDIFF", expressions=[a, b])
-
-
-_DIALECTS: dict[str, type[Dialect]] = {"duckdb": DuckDB, "postgres": Postgres, "spark": Spark}
-
-
-def dialect_of(name: str) -> Dialect:
-    try:
-        return _DIALECTS[name]()
-    except KeyError:
-        raise ValueError(
-            f"unknown SQL dialect `{name}`; choose one of {', '.join(DIALECTS)}"
-        ) from None
-
-
 # ---- the policy's time zone -------------------------------------------------------------------
 
 
@@ -287,27 +190,27 @@ def _outside(e: ir.Expr) -> str | None:
 
 
 class SqlExprs:
-    """IR expressions over one record -> SQL over its table's columns.
-
-    SQL values by type: bool BOOLEAN, int BIGINT, number DOUBLE, text and enum text, date DATE,
-    datetime BIGINT epoch microseconds, duration BIGINT microseconds."""
+    """IR expressions over one record -> SQL over its fields' columns (see the module's
+    docstring).  `guards`: in the `Doubles` representation, the conditions under which a row
+    must be judged by Python (TRUE: SQL's value may differ from Python's)."""
 
     def __init__(
         self,
         policy: Policy | Zoned | str,
-        dialect: str,
+        dialect: str | Dialect,
         column: Callable[[str], exp.Expr] = _col,
         clause: str = "",
         span: Span | None = None,
         *,
         let: Let | None = None,
     ) -> None:
-        self.d = dialect_of(dialect)
+        self.d = dialect if isinstance(dialect, Dialect) else dialect_of(dialect)
         self.zone = policy_zone(policy)
         self.column = column
         self.clause = clause or "the expression"
         self.span = span or Span("<policy>", 1, 1, 1, 1)
         self.let: Let = let if let is not None else _inline
+        self.guards: list[exp.Expr] = []
 
     def unsupported(self, why: str) -> SqlUnsupported:
         return SqlUnsupported(self.span, self.clause, why)
@@ -315,9 +218,10 @@ class SqlExprs:
     def __call__(self, e: ir.Expr) -> exp.Expr:
         outside = _outside(e)
         if outside is not None:
-            raise self.unsupported(
-                f"it reads {outside}, which is not a column of the record's table"
-            )
+            raise self.unsupported(f"it reads {outside}, which is not a column of the record")
+        return self.sql(e)
+
+    def sql(self, e: ir.Expr) -> exp.Expr:
         if not isinstance(e, ir.Const | ir.FieldRef) and not ir.fields_used(e):
             return self.const(self.fold(e), e.type)
         method: Callable[[Any], exp.Expr] = getattr(self, "x_" + type(e).__name__.lower())
@@ -328,7 +232,7 @@ class SqlExprs:
         Python's)."""
         try:
             return compile_expr(e)({})
-        except Exception as exc:  # pragma: no cover - the interpreter fails on every record
+        except Exception as exc:  # the interpreter fails on every record
             raise self.unsupported(f"a constant cannot be computed: {exc}") from None
 
     def known(self, e: ir.Expr) -> tuple[bool, Any]:
@@ -342,7 +246,7 @@ class SqlExprs:
     def const(self, value: Any, t: ir.Type) -> exp.Expr:
         k = t.kind
         if value is None:
-            return self.d.null(k if k in self.d.types else Kind.BOOL)
+            return self.d.value_null(k if k in self.d.types else Kind.BOOL)
         if isinstance(value, bool):
             return exp.true() if value else exp.false()
         if isinstance(value, int | float) and k in _NUMERIC:
@@ -350,7 +254,7 @@ class SqlExprs:
                 raise self.unsupported(f"the number {value} is beyond 2^53, not exact in SQL")
             if k is Kind.INT:
                 assert isinstance(value, int)
-                return _int(value)
+                return self.d.integer(value)
             return self.d.to_double(_s(repr(float(value))))
         if isinstance(value, str):
             return exp.Literal.string(value)
@@ -358,15 +262,22 @@ class SqlExprs:
             us = value // US
             if abs(us) >= EXACT:
                 raise self.unsupported(f"the duration {value} is too long for exact SQL")
-            return _int(us)
+            return self.d.integer(us)
         if isinstance(value, dt.datetime):
-            return _int((value - EPOCH) // US)
+            us = (value - EPOCH) // US
+            bounds = self.d.instants
+            if bounds is not None and not bounds[0] <= us < bounds[1]:
+                raise self.unsupported(
+                    f"the datetime {value.isoformat()} is outside the stretch where the time "
+                    "zone keeps one offset"
+                )
+            return self.d.integer(us)
         if isinstance(value, dt.date):
-            return exp.Cast(this=_s(value.isoformat()), to=exp.DataType.build("DATE"))
+            return self.d.date(value)
         raise AssertionError(f"unexpected constant {value!r}")  # pragma: no cover
 
     def wall_clock(self, what: str) -> None:
-        if not self.zone.fixed:
+        if not self.zone.fixed and self.d.instants is None:
             raise self.unsupported(
                 f"it {what} datetimes, and the time zone `{self.zone.name}` changes its UTC "
                 "offset (daylight saving time): a datetime without an offset becomes an instant "
@@ -374,52 +285,84 @@ class SqlExprs:
                 "which the SQL target does not write"
             )
 
+    def guard(self, x: exp.Expr) -> None:
+        """In the `Doubles` representation: TRUE (for a row) when Python must judge it."""
+        if self.d.doubles:
+            self.guards.append(x)
+
+    def exact_int(self, r: exp.Expr) -> exp.Expr:
+        """`r`, an integer in Python when its operands are: guard that it stays below 2^53."""
+        if self.d.doubles:
+            self.guard(_and(_fn("isfinite", r.copy()), _not(_below_exact(r.copy()))))
+        return r
+
     # one method per IR node
     def x_const(self, e: ir.Const) -> exp.Expr:
         return self.const(e.value, e.type)
 
     def x_fieldref(self, e: ir.FieldRef) -> exp.Expr:
-        col = self.column(e.name)
-        return self.d.epoch_us(col) if e.type.kind is Kind.DATETIME else col
+        return self.d.field(self.column(e.name), e.type.kind)
 
     def x_neg(self, e: ir.Neg) -> exp.Expr:
-        return exp.Neg(this=_p(self(e.operand)))  # exact: a negated double stays finite
+        return exp.Neg(this=_p(self.sql(e.operand)))  # exact: a negated double stays finite
 
     def x_cmp(self, e: ir.Cmp) -> exp.Expr:
         if e.left.type.kind is Kind.DATETIME:
             self.wall_clock("compares")
-        return _bin(_CMP[e.op], self(e.left), self(e.right))
+        return _bin(_CMP[e.op], self.sql(e.left), self.sql(e.right))
 
     def x_and(self, e: ir.And) -> exp.Expr:
-        return _and(self(e.left), self(e.right))
+        return _and(self.sql(e.left), self.sql(e.right))
 
     def x_or(self, e: ir.Or) -> exp.Expr:
-        return _or(self(e.left), self(e.right))
+        return _or(self.sql(e.left), self.sql(e.right))
 
     def x_not(self, e: ir.Not) -> exp.Expr:
-        return _not(self(e.operand))
+        return _not(self.sql(e.operand))
 
     def x_isset(self, e: ir.IsSet) -> exp.Expr:
         x = e.operand
-        test = _is_null(self.column(x.name) if isinstance(x, ir.FieldRef) else self(x))
+        test = _is_null(self.column(x.name) if isinstance(x, ir.FieldRef) else self.sql(x))
         return test if e.negated else exp.Not(this=test)
 
     def x_in(self, e: ir.In) -> exp.Expr:
+        """`x in [...]`: SQL's IN has the interpreter's three-valued logic.  Where the dialect
+        runs a long IN list as a join (DuckDB), a list of 4 or more constants becomes
+        `list_contains`, other long lists a chain of `or`."""
         if e.operand.type.kind is Kind.DATETIME:
             self.wall_clock("compares")
-        x = self(e.operand)
+        x = self.sql(e.operand)
         if not e.items:
             return _case((_is_null(x), self.d.null(Kind.BOOL)), default=exp.convert(e.negated))
-        test: exp.Expr = exp.In(this=_p(x), expressions=[self(i) for i in e.items])
+        items = [self.sql(i) for i in e.items]
+        test: exp.Expr
+        if not self.d.long_in or len(items) < 4:
+            test = exp.In(this=_p(x), expressions=items)
+        elif all(self.known(i)[0] for i in e.items):
+            x = self.let(x)
+            values = [self.known(i)[1] for i in e.items]
+            present = [sql for sql, v in zip(items, values, strict=True) if v is not None]
+            found = (
+                _fn("list_contains", exp.Array(expressions=present), x.copy())
+                if present
+                else exp.false()
+            )
+            unknown = exp.null() if len(present) < len(values) else exp.false()
+            test = _case(
+                (_is_null(x), self.d.null(Kind.BOOL)), (found, exp.true()), default=unknown
+            )
+        else:
+            x = self.let(x)
+            test = _or(*(eq(x.copy(), i) for i in items))
         return _not(test) if e.negated else test
 
     def x_contains(self, e: ir.Contains) -> exp.Expr:
-        at = exp.StrPosition(this=self(e.left), substr=self(e.right))
-        return _bin(exp.GT, at, _int(0))
+        return self.d.contains(self.sql(e.left), self.sql(e.right))
 
     def finite(self, x: exp.Expr, t: ir.Type) -> exp.Expr:
-        """A number: NULL unless finite (the interpreter's unknown for inf and nan)."""
-        if t.kind is not Kind.NUMBER:
+        """A number: NULL unless finite (the interpreter's unknown for inf and nan).  An int is
+        always finite, unless held in a DOUBLE."""
+        if not (t.kind is Kind.NUMBER or (self.d.doubles and t.kind in _NUMERIC)):
             return x
         inf = self.d.to_double(_s("Infinity"))
         x = self.let(x)
@@ -430,65 +373,78 @@ class SqlExprs:
         q = _bin(
             exp.Div,
             self.d.to_double(a),
-            exp.Nullif(this=self.d.to_double(b), expression=self.zero()),
+            exp.Nullif(this=self.d.to_double(b), expression=self.d.to_double(_s("0.0"))),
         )
         return self.finite(q, ir.NUMBER)
 
     def x_arith(self, e: ir.Arith) -> exp.Expr:
         lk, rk, op = e.left.type.kind, e.right.type.kind, e.op
         if lk in _NUMERIC and rk in _NUMERIC:
-            a, b = self(e.left), self(e.right)
+            a, b = self.sql(e.left), self.sql(e.right)
             if op == "/":
                 return self.ratio(a, b)
             cls = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}[op]
-            return self.finite(_bin(cls, a, b), e.type)
+            return self.finite(self.exact_int(_bin(cls, a, b)), e.type)
         if lk is Kind.DURATION and rk is Kind.DURATION:
-            a, b = self(e.left), self(e.right)
+            a, b = self.sql(e.left), self.sql(e.right)
             if op == "/":
                 return self.ratio(a, b)
-            return _bin(exp.Add if op == "+" else exp.Sub, a, b)
+            return self.exact_int(_bin(exp.Add if op == "+" else exp.Sub, a, b))
         if lk is Kind.DATETIME and rk is Kind.DATETIME:
             self.wall_clock("subtracts")
-            return _bin(exp.Sub, self(e.left), self(e.right))
+            return self.exact_int(_bin(exp.Sub, self.sql(e.left), self.sql(e.right)))
         if lk is Kind.DATE and rk is Kind.DATE:
-            days = self.d.day_diff(self(e.left), self(e.right))
-            return _bin(exp.Mul, self.d.to_bigint(days), _int(DAY_US))
+            return self.exact_int(self.d.date_diff_us(self.sql(e.left), self.sql(e.right)))
         if Kind.DATETIME in (lk, rk):
             self.wall_clock("adds durations to")
-            r = self.let(_bin(exp.Add if op == "+" else exp.Sub, self(e.left), self(e.right)))
+            a, b = self.sql(e.left), self.sql(e.right)
+            r = self.let(_bin(exp.Add if op == "+" else exp.Sub, a, b))
+            if self.d.instants is not None:  # outside, the zone's offset may differ: Python
+                lo, hi = (self.d.integer(x) for x in self.d.instants)
+                inside = _and(_bin(exp.GTE, r.copy(), lo), _bin(exp.LT, r.copy(), hi))
+                self.guard(_not(inside))
+                return r
             # Python's datetime stops at years 1 and 9999 (of the wall clock): unknown beyond
-            lo = _MIN_WALL_US - self.zone.offset_us
-            hi = _MAX_WALL_US - self.zone.offset_us
-            inside = exp.Between(this=_p(r), low=_int(lo), high=_int(hi))
-            return _case((inside, r.copy()))
+            lo_us = _MIN_WALL_US - self.zone.offset_us
+            hi_us = _MAX_WALL_US - self.zone.offset_us
+            between = exp.Between(this=_p(r), low=_int(lo_us), high=_int(hi_us))
+            return _case((between, r.copy()))
         if lk is Kind.DURATION and rk in _NUMERIC:
-            return self.scale(self(e.left), e.right, op)
+            return self.scale(self.sql(e.left), e.right, op)
         if rk is Kind.DURATION and lk in _NUMERIC and op == "*":
-            return self.scale(self(e.right), e.left, op)
+            return self.scale(self.sql(e.right), e.left, op)
         raise AssertionError(f"cannot translate {lk.value} {op} {rk.value}")  # pragma: no cover
 
-    def zero(self) -> exp.Expr:
-        return self.d.to_double(_s("0.0"))
-
-    def scale(self, d: exp.Expr, n: ir.Expr, op: str) -> exp.Expr:
+    def scale(self, us: exp.Expr, n: ir.Expr, op: str) -> exp.Expr:
         """A duration (microseconds) times or divided by a number, rounded as `timedelta`."""
         known, c = self.known(n)
         if known:
-            return scale_by_constant(self.d, d, c, op, self.let, self.unsupported)
+            out = scale_by_constant(self.d, us, c, op, self.let, self.unsupported)
+            return out if c is None else self.exact_int(out)
+        if self.d.doubles:  # a factor with a fraction: Python rounds the exact product
+            x = self.let(self.sql(n))
+            integral = _and(eq(x, _fn("trunc", x.copy())), _below_exact(x.copy()))
+            self.guard(_not(integral))
+            return self.exact_int(scale_by_integer(self.d, us, x.copy(), op, self.let))
         if n.type.kind is not Kind.INT:
             raise self.unsupported(
                 "it scales a duration by a `number` that is not a constant: Python rounds the "
                 "exact product to the microsecond, which SQL cannot compute; scale by an `int` "
                 "or a constant"
             )
-        return scale_by_integer(self.d, d, self(n), op, self.let)
+        return scale_by_integer(self.d, us, self.sql(n), op, self.let)
+
+
+def _below_exact(x: exp.Expr) -> exp.Expr:
+    return _bin(exp.LT, _fn("abs", x), _d(EXACT))
 
 
 def scale_by_integer(d: Dialect, us: exp.Expr, n: exp.Expr, op: str, let: Let) -> exp.Expr:
     """`timedelta * int` (exact) or `timedelta / int` (rounded half to even; NULL for 0)."""
     if op == "*":
         return _bin(exp.Mul, us, n)
-    return d.to_bigint(divround(us, exp.Nullif(this=n, expression=_int(0)), let))
+    divisor = exp.Nullif(this=d.exact(n), expression=_int(0))
+    return d.rounded(divround(d.exact(us), divisor, let))
 
 
 def scale_by_constant(
@@ -502,28 +458,28 @@ def scale_by_constant(
     """`timedelta * c` or `timedelta / c` for a constant `c` (None: missing), exactly as Python:
     an integer factor exactly, a fraction through its exact ratio in wide integers."""
     if c is None:
-        return d.null(Kind.DURATION)
+        return d.value_null(Kind.DURATION)
     if isinstance(c, float) and c.is_integer():
         c = int(c)
     if isinstance(c, int):
         if abs(c) >= EXACT:
             raise unsupported(f"the factor {c} is beyond 2^53, not exact in SQL")
         if op == "*":
-            return _bin(exp.Mul, us, _int(c))
+            return _bin(exp.Mul, us, d.integer(c))
         if c == 0:
-            return d.null(Kind.DURATION)
-        return d.to_bigint(divround(us, _int(c), let))
+            return d.value_null(Kind.DURATION)
+        return d.rounded(divround(d.exact(us), _int(c), let))
     num, den = float(c).as_integer_ratio()
     if op == "/":
         if num == 0:
-            return d.null(Kind.DURATION)
+            return d.value_null(Kind.DURATION)
         num, den = den, num
         if den < 0:
             num, den = -num, -den
-    if max(abs(num), den) >= 2**62:
+    if max(abs(num), den) >= d.factor_limit:
         raise unsupported(f"the factor {c!r} needs more than 64 bits as an exact ratio")
-    product = _bin(exp.Mul, d.to_wide(us), d.to_wide(_int(num)))
-    return d.to_bigint(divround(product, d.to_wide(_int(den)), let))
+    product = _bin(exp.Mul, d.to_wide(d.exact(us)), d.to_wide(_int(num)))
+    return d.rounded(divround(product, d.to_wide(_int(den)), let))
 
 
 def divround(a: exp.Expr, b: exp.Expr, let: Let) -> exp.Expr:
