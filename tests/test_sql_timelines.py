@@ -7,12 +7,14 @@ time, `late_by` and message, and the timeline's errors (not the provenance)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import importlib
 import importlib.util
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import duckdb
 import pytest
@@ -30,7 +32,7 @@ from timeline_strategies import (
 
 import csdsl
 from csdsl.records import id_key
-from csdsl.timeline import Event, Timeline
+from csdsl.timeline import Event, Timeline, TimelineBuilder
 
 ROOT = Path(__file__).resolve().parents[1]
 EX = ROOT / "examples"
@@ -118,26 +120,47 @@ def _on_duckdb(
     return got
 
 
-def check_case(case: TimelineCase, engine: str = "duckdb", spark_session: Any = None) -> Any:
-    """Run a generated case on `engine` and compare with the builder; the `SqlTimelines`."""
+@contextlib.contextmanager
+def builds_counted() -> Iterator[list[Any]]:
+    """Within: every record `TimelineBuilder.build` judges (its id), as a list."""
+    built: list[Any] = []
+    build = TimelineBuilder.build
+
+    def counted(self: TimelineBuilder, record_id: Any, *args: Any, **kwargs: Any) -> Timeline:
+        built.append(record_id)
+        return build(self, record_id, *args, **kwargs)
+
+    with patch.object(TimelineBuilder, "build", counted):
+        yield built
+
+
+def check_case(
+    case: TimelineCase, engine: str = "duckdb", spark_session: Any = None, in_sql: bool = False
+) -> None:
+    """Run a generated case on `engine` and compare with the builder; with `in_sql`, also
+    check that SQL judged every record itself (no clause and no case handed to Python)."""
     policy = compiled(case.text)
     st_ = sql_timelines().SqlTimelines(policy.ir, RECORD, policy.tz)
+    if in_sql:
+        assert st_.python == {}, f"clauses left to Python: {st_.python}\n{case!r}"
     rows, events = rows_of(policy, case), events_of(case)
     want = expected(policy, rows, events, case.now)
-    if engine == "duckdb":
-        got = _on_duckdb(st_, rows, events, case.now)
-    else:
-        try:
-            run = st_.run_spark
-        except AttributeError:
-            pytest.skip("SqlTimelines has no run_spark yet")
-        got = run(spark_session, rows, events, case.now)
+    with builds_counted() as built:
+        if engine == "duckdb":
+            got = _on_duckdb(st_, rows, events, case.now)
+        else:
+            try:
+                run = st_.run_spark
+            except AttributeError:
+                pytest.skip("SqlTimelines has no run_spark yet")
+            got = run(spark_session, rows, events, case.now)
     agree(got, want, f"{engine} disagrees with TimelineBuilder (python: {st_.python}) on\n{case!r}")
-    return st_
+    if in_sql:
+        assert not built, f"records handed to Python: {built}\n{case!r}"
 
 
 # ---- generated cases --------------------------------------------------------------------------
-@settings(SETTINGS, max_examples=60)
+@settings(SETTINGS, max_examples=50)
 @given(cases())
 def test_sql_timelines_agree_with_the_builder_on_generated_cases(case: TimelineCase) -> None:
     """Any mix of clocks (working days, `next working day`, two pause kinds and `continue`
@@ -145,16 +168,14 @@ def test_sql_timelines_agree_with_the_builder_on_generated_cases(case: TimelineC
     check_case(case)
 
 
-@settings(SETTINGS, max_examples=40)
+@settings(SETTINGS, max_examples=30)
 @given(cases(family=True))
 def test_the_sql_family_runs_in_sql_and_agrees(case: TimelineCase) -> None:
     """Starts at a field or on an event, a stop, one pause kind, natural or working-hour
     targets, `by` / `within` a field, caps, warnings, updates, `new cycle` reopening and ladders:
-    every clause runs in SQL (none is computed by Python per case), and agrees."""
-    policy = compiled(case.text)
-    st_ = sql_timelines().SqlTimelines(policy.ir, RECORD, policy.tz)
-    assert st_.python == {}, f"clauses left to Python: {st_.python}\n{case!r}"
-    check_case(case)
+    every clause runs in SQL and every record is judged by SQL (none is handed to Python per
+    case: the data stay inside the years and datetimes SQL holds), and agrees."""
+    check_case(case, in_sql=True)
 
 
 @pytest.mark.spark
