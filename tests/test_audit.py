@@ -350,8 +350,19 @@ def test_the_duckdb_engine_gives_the_same_report(run: tuple[Path, Any], tmp_path
         out=tmp_path,
     )
     differ = {k for k in python.data if python.data[k] != duck.data[k]}
-    assert differ == {"generated_at", "engine"}
+    assert differ == {"generated_at", "engine", "timelines"}
     assert duck.data["engine"] == "duckdb"
+    # the clocks ran in SQL, every clause of them, and agree with the Python engine's
+    duck_tl, python_tl = dict(duck.data["timelines"]), dict(python.data["timelines"])
+    where = duck_tl.pop("computed_by")
+    assert python_tl.pop("computed_by") == {"engine": "python"}
+    assert where == {
+        "engine": "duckdb",
+        "sql": ["reply", "reply_48h", "reply_promised", "manager_reply", "complaint_ladder"],
+        "python": {},
+        "cases_handed_to_python": 0,
+    }
+    assert duck_tl == python_tl
     every = sorted((tmp_path / "findings.jsonl").read_text(encoding="utf-8").splitlines())
     python_every = (run[0] / "findings.jsonl").read_text(encoding="utf-8").splitlines()
     assert every and every == sorted(python_every)

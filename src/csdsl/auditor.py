@@ -64,6 +64,7 @@ from csdsl.values import instant
 if TYPE_CHECKING:
     from csdsl.duck import DuckEngine
     from csdsl.spark import SparkEngine
+    from csdsl.sql.timelines import ClockResults
 
 ENGINES = ("python", "duckdb", "spark")
 SQL_ENGINES = ("duckdb", "spark")  # validity and KPIs in SQL; clocks, rules and judged KPIs not
@@ -428,15 +429,24 @@ class _Run:
         # the duckdb engine reads the file in Python too for the clocks, and for the KPIs that
         # count a verdict, a condition or a clock
         judging = sql is not None and any(name in e.judges for e in self.metric_engines)
+        # with the duckdb engine the clocks run in SQL (`csdsl.sql.timelines`), a chunk of
+        # records at a time; the rows are still read here, for the judged KPIs and the rules
+        sql_clocks = (
+            _SqlClocks(self.versions, name, self.tz, self._now_utc(), judging)
+            if clocks and self.engine == "duckdb"
+            else None
+        )
         if sql is None or clocks or judging or judge_rules:
-            for row in self._python_rows(router, name, path):
+
+            def one(row: Row, chunk: _ChunkClocks | None) -> None:
+                nonlocal rows, read, timeline_errors
                 rows += 1
                 if self.progress is not None and rows % 1000 == 0:
                     self.progress(path, 1000)
                 if row.values is None:
                     assert row.error is not None
                     self.bad.add(path, row.line, row.id, row.error)
-                    continue
+                    return
                 read += 1
                 repeated.see(row.line, row.id)
                 if events is not None:
@@ -451,7 +461,21 @@ class _Run:
                         )
                 builder = builders[v]
                 statuses: dict[str, str] | None = None  # None: no event log to run clocks on
-                if clocks and builder is not None:
+                sql_done = chunk is not None and chunk.has(row)
+                if clocks and builder is not None and sql_done:
+                    assert chunk is not None
+                    key = id_key(row.id)
+                    errors = chunk.results[v].errors.get(key)
+                    if errors:
+                        timeline_errors += 1
+                        if len(timeline_errors_shown) < BAD_SHOWN:
+                            timeline_errors_shown.append(
+                                {"line": row.line, "id": row.id, "errors": list(errors)}
+                            )
+                    for m in chunk.results[v].breached.get(key, ()):
+                        self._milestone(name, path, row, m, clock_counts, breaches, False)
+                    statuses = chunk.results[v].statuses.get(key, {})
+                elif clocks and builder is not None:
                     assert events is not None
                     tl = builder.build(
                         row.id, row.values, events.get(id_key(row.id), []), self._now_utc()
@@ -474,6 +498,22 @@ class _Run:
                         self._rule(name, path, row, result, rule_counts)
                 if sql is None or judging:
                     self.metric_engines[v].feed(name, row.values, statuses)
+
+            source = self._python_rows(router, name, path)
+            if sql_clocks is None:
+                for row in source:
+                    one(row, None)
+            else:
+                assert events is not None
+                try:
+                    while batch := list(itertools.islice(source, CLOCK_CHUNK)):
+                        chunk = sql_clocks.judge(batch, events)
+                        for (cid, kind, f, ln, status), n in chunk.counts.items():
+                            clock_counts.setdefault((cid, kind, f, ln), Counter())[status] += n
+                        for row in batch:
+                            one(row, chunk)
+                finally:
+                    sql_clocks.close()
             if self.progress is not None:
                 self.progress(path, rows % 1000)
             if sql is None or clocks or judge_rules:
@@ -507,12 +547,17 @@ class _Run:
                         "kind": kind,
                         **{s: c[s] for s in ("met", "breached", "pending", "not_applicable")},
                     }
-                    for (cid, kind, f, ln), c in clock_counts.items()
+                    for (cid, kind, f, ln), c in sorted(
+                        clock_counts.items(), key=lambda kv: _clock_order(kv[0])
+                    )
                 ],
                 "breaches_by_day": [
                     {"day": day, "count": n} for day, n in sorted(breaches.items())
                 ],
                 "record_errors": {"total": timeline_errors, "items": timeline_errors_shown},
+                "computed_by": {"engine": "python"}
+                if sql_clocks is None
+                else {"engine": "duckdb", **sql_clocks.computed_by()},
             }
             if timeline_errors:
                 first = timeline_errors_shown[0]
@@ -602,8 +647,10 @@ class _Run:
         m: Milestone,
         clock_counts: dict[tuple[str, str, str, int], Counter[str]],
         breaches: Counter[str],
+        count: bool = True,
     ) -> None:
-        clock_counts.setdefault((m.clause, m.kind, m.file, m.line), Counter())[m.status] += 1
+        if count:  # (SQL counts its milestones itself)
+            clock_counts.setdefault((m.clause, m.kind, m.file, m.line), Counter())[m.status] += 1
         if m.status != "breached" or m.kind == "warning":
             return
         if m.due is not None:
@@ -990,6 +1037,108 @@ class _Run:
                 kpi = {**empty.to_json(), "version": v.label, "percent": m.percent}
                 out.append(self._kpi(kpi))
         return out
+
+
+_KIND_ORDER = {"deadline": 0, "warning": 1, "update": 2, "escalation": 3}
+
+
+def _clock_order(key: tuple[str, str, str, int]) -> tuple[str, int, int, str]:
+    """Clocks in the policy's order (file, line; a deadline before its warnings and updates),
+    whichever record met them first and whichever engine counted them."""
+    cid, kind, file, line = key
+    return (file, line, _KIND_ORDER.get(kind, 4), cid)
+
+
+CLOCK_CHUNK = 50_000  # records whose clocks one SQL query judges
+
+
+@attrs.define
+class _ChunkClocks:
+    """The clocks of one chunk of records, judged in SQL per policy version."""
+
+    results: list[ClockResults]
+    keys: set[tuple[int, str]]  # (version, case) judged in SQL (ids repeated in it: Python)
+    counts: Counter[tuple[str, str, str, int, str]]
+
+    def has(self, row: Row) -> bool:
+        return (row.version, id_key(row.id)) in self.keys
+
+
+class _SqlClocks:
+    """The audit's clocks on the duckdb engine: each chunk of records is judged by
+    `csdsl.sql.timelines` in a private in-memory DuckDB."""
+
+    def __init__(
+        self,
+        versions: Sequence[Version],
+        name: str,
+        tz: dt.tzinfo,
+        now: dt.datetime | None,
+        statuses: bool,
+    ) -> None:
+        import duckdb
+
+        from csdsl.sql.timelines import ClockResults, SqlTimelines
+
+        self.empty = ClockResults
+        self.clocks = [
+            SqlTimelines(v.policy.ir, name, tz) if _builder(v.policy, name) is not None else None
+            for v in versions
+        ]
+        self.now = now
+        self.statuses = statuses
+        self.con = duckdb.connect()
+        self.handed = 0
+
+    def computed_by(self) -> dict[str, Any]:
+        """Where the clocks ran, for the report: the clauses SQL judged, those Python judged
+        and why, and how many cases SQL handed to Python whole."""
+        sql: list[str] = []
+        python: dict[str, str] = {}
+        for clocks in self.clocks:
+            if clocks is None:
+                continue
+            for clause in clocks.clauses:
+                why = clocks.python.get(clause)
+                if why is None and clause not in sql:
+                    sql.append(clause)
+                elif why is not None:
+                    python[clause] = why
+        return {"sql": sql, "python": python, "cases_handed_to_python": self.handed}
+
+    def judge(self, batch: Sequence[Row], events: EventLog) -> _ChunkClocks:
+        by_version: dict[int, dict[str, Row]] = {}
+        repeated: set[tuple[int, str]] = set()
+        for row in batch:
+            if row.values is None:
+                continue
+            key = id_key(row.id)
+            mine = by_version.setdefault(row.version, {})
+            if key in mine:
+                repeated.add((row.version, key))
+            mine[key] = row
+        results = [self.empty() for _ in self.clocks]
+        keys: set[tuple[int, str]] = set()
+        counts: Counter[tuple[str, str, str, int, str]] = Counter()
+        for v, mine in by_version.items():
+            clocks = self.clocks[v]
+            if clocks is None:
+                continue
+            unique = [
+                (r.id, r.values)
+                for k, r in mine.items()
+                if (v, k) not in repeated and r.values is not None
+            ]
+            evs = {k: events[k] for k in mine if (v, k) not in repeated and k in events}
+            result = clocks.judge_duckdb(self.con, unique, evs, self.now, self.statuses)
+            results[v] = result
+            counts.update(result.counts)
+            keys |= {(v, k) for k in mine if (v, k) not in repeated}
+        self.handed += sum(r.handed for r in results)
+        return _ChunkClocks(results, keys, counts)
+
+    def close(self) -> None:
+        self.con.close()
 
 
 def _reads_events(policy: Policy, name: str) -> bool:

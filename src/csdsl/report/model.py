@@ -423,10 +423,27 @@ def _timelines(t: Any, idx: ClauseIndex) -> dict[str, Any] | None:
             ("cases", count(t.get("cases"))),
             ("events", count(t.get("events"))),
             ("event problems", count(t.get("event_problems"))),
+            *_computed_by(t.get("computed_by")),
         ],
         "by_clause": rows,
         "notices": notices,
     }
+
+
+def _computed_by(raw: Any) -> list[tuple[str, str]]:
+    """Where the clocks ran (the duckdb engine judges them in SQL, clause by clause)."""
+    c = as_map(raw)
+    if c.get("engine") != "duckdb":
+        return []
+    sql = [text(x) for x in as_list(c.get("sql"))]
+    python = as_map(c.get("python"))
+    out = [("clocks in SQL", ", ".join(sql) or "none")]
+    if python:
+        out.append(
+            ("clocks in Python", "; ".join(f"{text(k)} ({text(v)})" for k, v in python.items()))
+        )
+    out.append(("cases handed to Python", count(c.get("cases_handed_to_python"))))
+    return out
 
 
 def _notices(raw: Any) -> list[dict[str, str]]:

@@ -38,19 +38,27 @@ names that play two parts in one clock, a `when` with no SQL form.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import tempfile
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
+
+import attrs
 
 from csdsl import ir
 from csdsl.calendar import CalendarError, WorkCalendar
 from csdsl.intervals import intervals_table, to_us
+from csdsl.metrics import WORST, clock_statuses
 from csdsl.records import id_key
 from csdsl.sql.timeline_query import (
     DAY_US,
     EPOCH,
     HOUR_US,
     MARGIN_DAYS,
+    MILESTONE_COLUMNS,
     SAFE_US,
     US,
     TimelinePlan,
@@ -85,6 +93,33 @@ def _from_us(v: int | None) -> dt.datetime | None:
     return None if v is None else EPOCH + dt.timedelta(microseconds=v)
 
 
+@attrs.define
+class ClockResults:
+    """What an audit keeps of many records' timelines (`SqlTimelines.judge_duckdb`)."""
+
+    # (clause, kind, file, line, status) -> milestones
+    counts: Counter[tuple[str, str, str, int, str]] = attrs.field(factory=Counter)
+    breached: dict[str, list[Milestone]] = attrs.field(factory=dict)  # case -> in order
+    statuses: dict[str, dict[str, str]] = attrs.field(factory=dict)  # case -> deadline -> worst
+    errors: dict[str, tuple[str, ...]] = attrs.field(factory=dict)  # case -> the builder's
+    handed: int = 0  # cases SQL handed to Python whole (a value beyond its tables or range)
+
+    def add_python(
+        self, key: str, milestones: Sequence[Milestone], errors: Sequence[str], statuses: bool
+    ) -> None:
+        """Add the builder's milestones of one case (those SQL did not judge)."""
+        for m in milestones:
+            self.counts[(m.clause, m.kind, m.file, m.line, m.status)] += 1
+        mine = [m for m in milestones if m.status == "breached" and m.kind != "warning"]
+        if mine:
+            merged = self.breached.get(key, []) + mine
+            self.breached[key] = merged
+        if errors:
+            self.errors[key] = tuple(errors)
+        if statuses:
+            self.statuses.setdefault(key, {}).update(clock_statuses(milestones))
+
+
 class SqlTimelines:
     """The clocks of one record type, in SQL (module docstring).  `python` names the deadlines
     and ladders computed by Python per case, and why."""
@@ -103,19 +138,24 @@ class SqlTimelines:
         return dict(self.plan.python)
 
     @property
+    def clauses(self) -> list[str]:
+        """The deadlines and ladders of the record type, in the policy's order."""
+        return [d.name for d in self.plan.deadlines] + [e.name for e in self.plan.escalations]
+
+    @property
     def builder(self) -> TimelineBuilder:
         return self.plan.builder
 
     def sql(self, now: dt.datetime | None, dialect: str | None = None) -> tuple[str, str]:
         """The milestones query and the query of cases handed to Python, over the tables of
         the module docstring, in `dialect` (`duckdb` or `spark`; by default this object's)."""
-        ctes, ms, flags = self.steps(now, dialect)
+        ctes, ms, flags, _ = self.steps(now, dialect)
         return with_steps(ctes, ms), with_steps(ctes, flags)
 
     def steps(
         self, now: dt.datetime | None, dialect: str | None = None
-    ) -> tuple[list[tuple[str, str]], str, str]:
-        """`sql` as named steps (CTEs) and the two final queries over them."""
+    ) -> tuple[list[tuple[str, str]], str, str, str]:
+        """`sql` as named steps (CTEs) and final queries over them (`TimelineQuery.steps`)."""
         now_us = None if now is None else to_us(now.astimezone(dt.UTC))
         name = dialect or self.plan.dialect
         plan = self._plans.get(name)
@@ -212,14 +252,38 @@ class SqlTimelines:
         rows: Iterable[tuple[Any, Mapping[str, Any]]],
         events: Mapping[str, Sequence[Event]],
     ) -> set[str]:
-        """Create the tables in `con` (temporary); the cases SQL cannot hold (`tables`)."""
+        """Create the tables in `con` (temporary); the cases SQL cannot hold (`tables`).
+        The rows reach DuckDB as CSV in a private temporary directory (DuckDB's CSV reader
+        takes them several times faster than inserts from Python); a text is written with a
+        leading `.` so that an empty text and a missing one stay apart."""
         huge, tables = self.tables(rows, events)
-        for name, (cols, data) in tables.items():
-            spec = ", ".join(f"{c} {'VARCHAR' if t == 'TEXT' else t}" for c, t in cols)
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({spec})")
-            if data:
-                marks = ", ".join("?" for _ in cols)
-                con.executemany(f"INSERT INTO {name} VALUES ({marks})", data)
+        with tempfile.TemporaryDirectory(prefix="csdsl-clocks-") as tmp:
+            for name, (cols, data) in tables.items():
+                spec = ", ".join(f"{c} {'VARCHAR' if t == 'TEXT' else t}" for c, t in cols)
+                con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({spec})")
+                if not data:
+                    continue
+                path = Path(tmp) / f"{name}.csv"
+                texts = [i for i, (_, t) in enumerate(cols) if t == "TEXT"]
+                with path.open("w", encoding="utf-8", newline="") as fh:
+                    out = csv.writer(fh)
+                    if texts:
+                        for row in data:
+                            cells = list(row)
+                            for i in texts:
+                                if cells[i] is not None:
+                                    cells[i] = "." + cells[i]
+                            out.writerow(cells)
+                    else:
+                        out.writerows(data)
+                raw = ", ".join(f"{c}: '{'VARCHAR' if t == 'TEXT' else t}'" for c, t in cols)
+                picked = ", ".join(f"substr({c}, 2)" if t == "TEXT" else c for c, t in cols)
+                con.execute(
+                    f"INSERT INTO {name} SELECT {picked} FROM read_csv(?, header = false, "
+                    f"columns = {{{raw}}}, quote = '\"', escape = '\"', "
+                    "auto_detect = false)",
+                    [str(path)],
+                )
         return huge
 
     def run_duckdb(
@@ -236,6 +300,85 @@ class SqlTimelines:
         found = con.execute(ms_sql).fetchall()
         flagged = huge | {r[0] for r in con.execute(flag_sql).fetchall()}
         return self.assemble(rows, events, now, found, flagged)
+
+    def judge_duckdb(
+        self,
+        con: Any,
+        rows: Sequence[tuple[Any, Mapping[str, Any]]],
+        events: Mapping[str, Sequence[Event]],
+        now: dt.datetime | None,
+        statuses: bool = False,
+    ) -> ClockResults:
+        """What an audit keeps of the records' timelines, with the milestones left in DuckDB:
+        the count per clause and status, the breached milestones (not warnings) per case, and
+        with `statuses` each deadline's status per case (`metrics.clock_statuses`).  The
+        builder judges the clauses and cases SQL hands to Python, as `run_duckdb`."""
+        huge = self.load_duckdb(con, rows, events)
+        ctes, _, _, both = self.steps(now)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE tl_m AS {with_steps(ctes, both)}")
+        flagged = huge | {r[0] for r in con.execute("SELECT k FROM tl_m WHERE ci < 0").fetchall()}
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE tl_g AS SELECT * FROM tl_m WHERE ci >= 0 AND k NOT IN "
+            "(SELECT k FROM tl_m WHERE ci < 0)"
+        )
+        n = len(self.plan.deadlines)
+        out = ClockResults()
+        for ci, sub, clause, kind, status, count in con.execute(
+            "SELECT ci, CASE WHEN kind = 'escalation' THEN sub ELSE 0 END, clause, kind, "
+            "status, count(*) FROM tl_g GROUP BY ALL"
+        ).fetchall():
+            span = self._span(ci, sub, n)
+            out.counts[(clause, kind, span.file, span.line, status)] += count
+        found = con.execute(
+            f"SELECT {MILESTONE_COLUMNS} FROM tl_g WHERE status = 'breached' AND "
+            "kind <> 'warning' ORDER BY k, ci, cy, sub"
+        ).fetchall()
+        for row in found:
+            out.breached.setdefault(row[0], []).append(self._milestone(row, n))
+        if statuses:
+            for k, clause, status in con.execute(
+                "SELECT k, clause, status FROM tl_g WHERE kind = 'deadline'"
+            ).fetchall():
+                mine = out.statuses.setdefault(k, {})
+                was = mine.get(clause)
+                if was is None or WORST.index(status) < WORST.index(was):
+                    mine[clause] = status
+        con.execute("DROP TABLE tl_m")
+        con.execute("DROP TABLE tl_g")
+        python = set(self.plan.python)
+        out.handed = len(flagged)
+        if flagged or python:
+            for rid, values in rows:
+                key = id_key(rid)
+                if key not in flagged and not python:
+                    continue
+                built = self.builder.build(rid, values, events.get(key, []), now)
+                kept = [m for m in built.milestones if key in flagged or _owner_clause(m) in python]
+                out.add_python(key, kept, built.errors, statuses)
+        return out
+
+    def _span(self, ci: int, sub: int, n: int) -> Any:
+        if ci < n:
+            return self.plan.deadlines[ci].span
+        return self.plan.escalations[ci - n].steps[sub].span
+
+    def _milestone(self, row: Sequence[Any], n: int) -> Milestone:
+        _k, ci, cy, sub, clause, kind, owner, due, status, at, late, msg = row
+        span = self._span(ci, sub, n)
+        return Milestone(
+            clause,
+            kind,
+            owner,
+            _from_us(due),
+            status,
+            _from_us(at),
+            None if late is None else dt.timedelta(microseconds=late),
+            cy,
+            msg,
+            {},
+            span.file,
+            span.line,
+        )
 
     # ---- Spark --------------------------------------------------------------------------------
     def run_spark(
@@ -263,7 +406,7 @@ class SqlTimelines:
             spark.createDataFrame(data, schema).createOrReplaceTempView(name)
         # Spark inlines every CTE where it is read: the steps read more than once are
         # computed once (checkpointed) instead, or the plan grows past the driver's memory
-        ctes, ms_sql, flag_sql = self.steps(now, "spark")
+        ctes, ms_sql, flag_sql, _ = self.steps(now, "spark")
         reused = reused_steps(ctes, [ms_sql, flag_sql])
         for name, query in ctes:
             df = spark.sql(query)
@@ -287,27 +430,9 @@ class SqlTimelines:
         builder's for the cases in `flagged` and the clauses in `python`."""
         by_case: dict[str, list[tuple[tuple[int, int, int], Milestone]]] = {}
         n = len(self.plan.deadlines)
-        for k, ci, cy, sub, clause, kind, owner, due, status, at, late, msg in found:
-            if ci < n:
-                span = self.plan.deadlines[ci].span
-            else:
-                span = self.plan.escalations[ci - n].steps[sub].span
-            file, line = span.file, span.line
-            m = Milestone(
-                clause,
-                kind,
-                owner,
-                _from_us(due),
-                status,
-                _from_us(at),
-                None if late is None else dt.timedelta(microseconds=late),
-                cy,
-                msg,
-                {},
-                file,
-                line,
-            )
-            by_case.setdefault(k, []).append(((ci, cy, sub), m))
+        for row in found:
+            m = self._milestone(row, n)
+            by_case.setdefault(row[0], []).append(((row[1], row[2], row[3]), m))
         python = set(self.plan.python)
         order = {
             name: i
