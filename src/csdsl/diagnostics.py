@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -94,7 +95,13 @@ class PolicyError(Exception):
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     """A "did you mean" hint naming the closest candidates, or None when nothing is close."""
-    pool = sorted(set(candidates))
+    return _closest(name, tuple(sorted(set(candidates))))
+
+
+@functools.lru_cache(maxsize=4096)
+def _closest(name: str, pool: tuple[str, ...]) -> str | None:
+    # cached: a data file repeats its unknown names (an event log's 100,000 lines naming the
+    # same unknown event asked difflib 100,000 times, most of reading the log)
     close = difflib.get_close_matches(name, pool, n=3, cutoff=0.6)
     if not close:
         lowered = {c.lower(): c for c in pool}
