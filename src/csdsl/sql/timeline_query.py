@@ -928,11 +928,12 @@ class TimelineQuery:
 
     def query(self) -> tuple[str, str]:
         """The milestones query and the hand-to-Python query."""
-        ctes, ms, flags = self.steps()
+        ctes, ms, flags, _ = self.steps()
         return with_steps(ctes, ms), with_steps(ctes, flags)
 
-    def steps(self) -> tuple[list[tuple[str, str]], str, str]:
-        """The named steps (CTEs) and the two final queries over them."""
+    def steps(self) -> tuple[list[tuple[str, str]], str, str, str]:
+        """The named steps (CTEs) and three final queries over them: the milestones (ordered),
+        the cases to hand to Python, and both in one (the cases as rows with `ci` -1)."""
         for i, d in enumerate(self.p.deadlines):
             if d.name not in self.p.python:
                 self.deadline(i, d)
@@ -941,17 +942,21 @@ class TimelineQuery:
             if e.name not in self.p.python:
                 self.ladder(n + li, li, e)
         t, b = self.d.text, "BIGINT"
-        union = " UNION ALL ".join(self.parts) or (
-            f"SELECT CAST(NULL AS {t}) AS k, 0 AS ci, 0 AS cy, 0 AS sub, CAST(NULL AS {t}) AS "
-            f"clause, CAST(NULL AS {t}) AS kind, CAST(NULL AS {t}) AS owner, CAST(NULL AS {b}) "
-            f"AS due, CAST(NULL AS {t}) AS status, CAST(NULL AS {b}) AS ts, CAST(NULL AS {b}) "
-            f"AS late, CAST(NULL AS {t}) AS msg WHERE FALSE"
-        )
-        flags = " UNION ALL ".join(self.flags) or (
-            f"SELECT CAST(NULL AS {self.d.text}) AS k WHERE FALSE"
-        )
+
+        def empty(k: str, ci: str, where: str) -> str:
+            return (
+                f"SELECT {k} AS k, {ci} AS ci, 0 AS cy, 0 AS sub, CAST(NULL AS {t}) AS clause, "
+                f"CAST(NULL AS {t}) AS kind, CAST(NULL AS {t}) AS owner, CAST(NULL AS {b}) AS "
+                f"due, CAST(NULL AS {t}) AS status, CAST(NULL AS {b}) AS ts, CAST(NULL AS {b}) "
+                f"AS late, CAST(NULL AS {t}) AS msg{where}"
+            )
+
+        union = " UNION ALL ".join(self.parts) or empty(f"CAST(NULL AS {t})", "0", " WHERE FALSE")
+        flags = " UNION ALL ".join(self.flags) or f"SELECT CAST(NULL AS {t}) AS k WHERE FALSE"
+        both = f"{union} UNION ALL {empty('k', '-1', f' FROM (SELECT DISTINCT k FROM ({flags}) g)')}"
         return (
             self.ctes.items,
             f"SELECT {MILESTONE_COLUMNS} FROM ({union}) m ORDER BY k, ci, cy, sub",
             f"SELECT DISTINCT k FROM ({flags}) f",
+            f"SELECT {MILESTONE_COLUMNS} FROM ({both}) m",
         )
