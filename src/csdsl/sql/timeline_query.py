@@ -953,7 +953,8 @@ class TimelineQuery:
 
         union = " UNION ALL ".join(self.parts) or empty(f"CAST(NULL AS {t})", "0", " WHERE FALSE")
         flags = " UNION ALL ".join(self.flags) or f"SELECT CAST(NULL AS {t}) AS k WHERE FALSE"
-        both = f"{union} UNION ALL {empty('k', '-1', f' FROM (SELECT DISTINCT k FROM ({flags}) g)')}"
+        handed = empty("k", "-1", f" FROM (SELECT DISTINCT k FROM ({flags}) g)")
+        both = f"{union} UNION ALL {handed}"
         return (
             self.ctes.items,
             f"SELECT {MILESTONE_COLUMNS} FROM ({union}) m ORDER BY k, ci, cy, sub",
