@@ -707,9 +707,28 @@ class TimelineQuery:
         step = _amount_us(every)
         now = self.now
         end = f"COALESCE(c.stop_at, {now})"
+        cal = _spec_cal(self.p, every)
+        # how many points to compute: a point k falls at least k steps after the start (in
+        # natural time; on a calendar, in its open time), so those up to the first at or past
+        # the end are enough
+        natural = self.d.div(f"{end} - c.cs", str(max(step, 1)))
+        bound = f"{natural} + 1"
+        if cal is not None:
+            ends = self.ctes.add(f"{pre}_ue", f"SELECT c.k, c.cy, c.cs, {end} AS ends FROM {cyc} c")
+            oe = self.ctes.add(f"{pre}_uoe", self.p.open_at(cal, "ends", ["k", "cy"], ends))
+            os_ = self.ctes.add(f"{pre}_uos", self.p.open_at(cal, "cs", ["k", "cy"], ends))
+            cyc = self.ctes.add(
+                f"{pre}_ucy",
+                f"SELECT c.*, a.o_val AS oe, b.o_val AS os FROM {cyc} c LEFT JOIN {oe} a "
+                f"ON a.k = c.k AND a.cy = c.cy LEFT JOIN {os_} b ON b.k = c.k AND b.cy = c.cy",
+            )
+            open_bound = self.d.div("c.oe - c.os", str(max(step, 1)))
+            bound = (
+                f"CASE WHEN c.oe IS NOT NULL AND c.os IS NOT NULL THEN {open_bound} + 2 "
+                f"ELSE {natural} + 1 END"
+            )
         count = (
-            f"CASE WHEN {end} IS NULL THEN 1 ELSE GREATEST(1, LEAST({MAX_UPDATES}, "
-            f"{self.d.div(f'{end} - c.cs', str(max(step, 1)))} + 1)) END"
+            f"CASE WHEN {end} IS NULL THEN 1 ELSE GREATEST(1, LEAST({MAX_UPDATES}, {bound})) END"
         )
         nums = self.ctes.add(
             f"{pre}_un",
@@ -722,21 +741,24 @@ class TimelineQuery:
             f"SELECT c.k, c.cy, n.n AS un, c.cs, {step} * n.n AS amt, TRUE AS use_pz, "
             f"c.stop_at, {end} AS ends FROM {cyc} c JOIN {nums} n ON n.n <= {count}",
         )
-        cal = _spec_cal(self.p, every)
         ud = self.add_due(f"{pre}_ud", req, ["k", "cy", "un"], cal, pauses_on(cal))
-        self.check(ud)
         pts = self.ctes.add(
             f"{pre}_up",
-            f"SELECT u.k, u.cy, u.un, u.due AS pt, COALESCE(LAG(u.due) OVER (PARTITION BY "
-            f"u.k, u.cy ORDER BY u.un), u.cs) AS prev, q.stop_at, q.ends, u.cs FROM {ud} u "
-            f"JOIN {req} q ON q.k = u.k AND q.cy = u.cy AND q.un = u.un",
+            f"SELECT u.k, u.cy, u.un, u.due AS pt, CASE WHEN u.un = 1 THEN u.cs ELSE "
+            f"LAG(u.due) OVER (PARTITION BY u.k, u.cy ORDER BY u.un) END AS prev, q.stop_at, "
+            f"q.ends, u.cs FROM {ud} u JOIN {req} q ON q.k = u.k AND q.cy = u.cy "
+            "AND q.un = u.un",
         )
+        # a point SQL could not place is Python's to judge when it may be shown: the first,
+        # or one after a point before the end
+        self.bad(pts, "pt IS NULL AND (un = 1 OR prev < ends)")
         open_now = f"(stop_at IS NULL AND {now} IS NOT NULL)"
         kept = self.ctes.add(
             f"{pre}_uk",
             f"SELECT * FROM {pts} WHERE (ends IS NULL AND un = 1) OR pt < ends OR "
             f"({open_now} AND (un = 1 OR prev < ends))",
         )
+        self.check(kept, "pt")
         sent = f"SELECT k, ts, o, line FROM tl_e WHERE name = {_lit(name)}"
         hit = self.ctes.add(
             f"{pre}_uh",
