@@ -18,7 +18,7 @@ from unittest.mock import patch
 
 import duckdb
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from test_spark import spark  # noqa: F401  (the session's local Spark, skipped without one)
 from timeline_strategies import (
     RECORD,
@@ -160,7 +160,34 @@ def check_case(
 
 
 # ---- generated cases --------------------------------------------------------------------------
-@settings(SETTINGS, max_examples=50)
+def _found(clauses: str, received: str, log: Sequence[tuple[str, str]] = ()) -> TimelineCase:
+    """A case Hypothesis found, written out: one `Complaint` received at `received`, a
+    calendar `office`, the deadline `reply` with `clauses`, and events of that case."""
+    text = (
+        'policy "found" timezone "Asia/Shanghai"\n\n'
+        "record Complaint {\n  received_at: datetime?\n  complexity: enum(simple, complex)?\n}\n\n"
+        "calendar office {\n  open mon-fri 09:00-12:00, 13:30-18:00\n}\n\n"
+        "deadline reply for Complaint {\n  starts at received_at\n  stops on replied\n"
+        + "".join(f"  {c}\n" for c in clauses.split(";"))
+        + "}\n"
+    )
+    events = tuple(("C-1", dt.datetime.fromisoformat(at), name, None) for at, name in log)
+    return TimelineCase(text, ({"id": "C-1", "received_at": received},), events, None, True)
+
+
+# received at midnight after a closed weekend, before the first open interval of the calendar
+# table SQL builds for the data
+FIRST_INSTANT = _found("within 1h;at most 2 working hours on office", "2024-01-01T00:00+08:00")
+# a clock stopped 90 days after its start, with updates in working time: the update points
+# SQL lists (by the elapsed time, up to 200) run past the calendar table it builds
+LONG_UPDATES = _found(
+    "within 2h;update every 8 working hours on office with progress_update",
+    "2024-03-01T09:00+08:00",
+    [("2024-05-30T09:00+08:00", "replied")],
+)
+
+
+@settings(SETTINGS, max_examples=40)
 @given(cases())
 def test_sql_timelines_agree_with_the_builder_on_generated_cases(case: TimelineCase) -> None:
     """Any mix of clocks (working days, `next working day`, two pause kinds and `continue`
@@ -168,8 +195,10 @@ def test_sql_timelines_agree_with_the_builder_on_generated_cases(case: TimelineC
     check_case(case)
 
 
-@settings(SETTINGS, max_examples=30)
+@settings(SETTINGS, max_examples=20)
 @given(cases(family=True))
+@example(FIRST_INSTANT)
+@example(LONG_UPDATES)
 def test_the_sql_family_runs_in_sql_and_agrees(case: TimelineCase) -> None:
     """Starts at a field or on an event, a stop, one pause kind, natural or working-hour
     targets, `by` / `within` a field, caps, warnings, updates, `new cycle` reopening and ladders:
