@@ -1087,7 +1087,10 @@ class _SqlClocks:
         ]
         self.now = now
         self.statuses = statuses
-        self.con = duckdb.connect()
+        # a chunk's tables are small: the engine's own connection keeps most of the memory
+        self.con = duckdb.connect(
+            config={"memory_limit": "384MB", "preserve_insertion_order": False}
+        )
         self.handed = 0
 
     def computed_by(self) -> dict[str, Any]:
