@@ -7,6 +7,8 @@ separated by `;` and a line break, each after `--` comments that name its clause
 `table_ddl` gives the `CREATE TABLE` a record type's rows are expected in.  Every expression is
 built with sqlglot's expression builders: names are quoted identifiers and policy text appears
 only as string literals or in comments with every line break and control character escaped.
+Conditions and `where`s are translated by the SQL backend's one translator,
+`csdsl.sql.exprs.SqlExprs` (the DuckDB engine's too); this module builds the views around them.
 
 The input: one table per record type (by default named as the record), one column per field,
 and `id`, the record's id (a field named `id` is that column).
