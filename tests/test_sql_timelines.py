@@ -187,7 +187,7 @@ LONG_UPDATES = _found(
 )
 
 
-@settings(SETTINGS, max_examples=40)
+@settings(SETTINGS, max_examples=60)
 @given(cases())
 def test_sql_timelines_agree_with_the_builder_on_generated_cases(case: TimelineCase) -> None:
     """Any mix of clocks (working days, `next working day`, two pause kinds and `continue`
@@ -195,7 +195,7 @@ def test_sql_timelines_agree_with_the_builder_on_generated_cases(case: TimelineC
     check_case(case)
 
 
-@settings(SETTINGS, max_examples=20)
+@settings(SETTINGS, max_examples=40)
 @given(cases(family=True))
 @example(FIRST_INSTANT)
 @example(LONG_UPDATES)

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 
 import csdsl
 from csdsl.records import id_key
-from csdsl.timeline import Event, Timeline, TimelineBuilder
+from csdsl.timeline import ESCALATED, Event, Timeline, TimelineBuilder
 
 RECORD = "Complaint"
 SH = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -499,28 +499,42 @@ def _record(draw: st.DrawFn, rid: Any, base: dt.date) -> dict[str, Any]:
     return out
 
 
+Due = tuple[dt.datetime, str, str | None]  # a due time and the event it is about
+
+
 def _boundaries(
     policy: csdsl.Policy,
     record: Mapping[str, Any],
     events: Sequence[tuple[dt.datetime, str, str | None]],
-) -> list[dt.datetime]:
+) -> list[Due]:
     """The due times the policy gives a record with these events, judged long after them (so
-    that a clock still open breaches and the escalation steps it triggers fall due)."""
+    that a clock still open breaches and the escalation steps it triggers fall due), each with
+    the event that would decide it: the stop of a deadline or warning, the update event of an
+    update point, the escalation to the step's role."""
     rid, values = policy.reader(RECORD).coerce(dict(record))
     evs = sorted(
         (Event(at.astimezone(UTC), name, role, i) for i, (at, name, role) in enumerate(events)),
         key=lambda e: e.at,
     )
     later = max((e.at for e in evs), default=dt.datetime(2024, 1, 1, tzinfo=UTC))
-    timeline = builder(policy).build(rid, values, evs, later + dt.timedelta(days=30))
-    out, updates = [], dict[tuple[str, int], int]()
+    b = builder(policy)
+    timeline = b.build(rid, values, evs, later + dt.timedelta(days=30))
+    stops = {d.name: d.stop_event for d in b.deadlines}
+    sent = {d.name: d.update[1] for d in b.deadlines if d.update is not None}
+    out: list[Due] = []
+    updates: dict[tuple[str, int], int] = {}
     for m in timeline.milestones:
+        if m.due is None:
+            continue
+        name = m.clause.split(".")[0]
         if m.kind == "update":  # only the first few of the points up to that distant `now`
             n = updates[(m.clause, m.cycle)] = updates.get((m.clause, m.cycle), 0) + 1
-            if n > 3:
-                continue
-        if m.due is not None:
-            out.append(m.due)
+            if n <= 3:
+                out.append((m.due, sent[name], None))
+        elif m.kind == "escalation":
+            out.append((m.due, ESCALATED, m.owner))
+        else:
+            out.append((m.due, stops[name], None))
     return out
 
 
@@ -584,18 +598,18 @@ def _events(
 
 
 def _at_boundaries(
-    draw: st.DrawFn, names: _Names, boundaries: Sequence[dt.datetime], most: int
+    draw: st.DrawFn, names: _Names, boundaries: Sequence[Due], most: int
 ) -> list[tuple[dt.datetime, str, str | None]]:
-    """Up to `most` events at (or a tick from) the given due times."""
+    """Up to `most` events at (or a tick from) the given due times: mostly the event each is
+    about, sometimes another."""
+    out: list[tuple[dt.datetime, str, str | None]] = []
     if not boundaries:
-        return []
-    return [
-        (
-            draw(st.sampled_from(list(boundaries))) + draw(st.sampled_from(JITTER)),
-            *_name(draw, names),
-        )
-        for _ in range(draw(st.integers(0, most)))
-    ]
+        return out
+    for _ in range(draw(st.integers(0, most))):
+        due, name, role = draw(st.sampled_from(list(boundaries)))
+        at = due + draw(st.sampled_from(JITTER))
+        out.append((at, name, role) if draw(st.integers(0, 2)) else (at, *_name(draw, names, True)))
+    return out
 
 
 IDS: list[Any] = ["C-1", 2, "案件-3", "C-4", 5.0, "C-6"]
