@@ -216,6 +216,15 @@ def build_parser() -> argparse.ArgumentParser:
         choices=DIALECTS,
         help="SQL dialect of --target sql (default duckdb); only with --target sql",
     )
+    for flag, which in (("--from", "first"), ("--to", "last")):
+        p.add_argument(
+            flag,
+            dest=f"span_{which}",
+            metavar="DATE",
+            help=f"the {which} date (YYYY-MM-DD) the calendar tables of the timeline views "
+            "cover (default: the years of China's published holidays for a calendar that keeps "
+            "them, else the current year +-1); only with --target sql",
+        )
     p.add_argument("-o", "--output", metavar="OUT", help="file to write (default: stdout)")
     p.set_defaults(run=cmd_compile)
 

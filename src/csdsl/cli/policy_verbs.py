@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -234,19 +235,46 @@ def cmd_compile(args: argparse.Namespace) -> int:
         write_err(f"csdsl: --dialect is for --target sql, not --target {args.target}")
         return USAGE
     dialect = args.dialect or "duckdb"
+    given = [(f, v) for f, v in (("--from", args.span_first), ("--to", args.span_last)) if v]
+    if given and args.target != "sql":
+        write_err(f"csdsl: {given[0][0]} is for --target sql, not --target {args.target}")
+        return USAGE
+    bounds: dict[str, dt.date] = {}
+    for flag, value in given:
+        try:
+            bounds[flag] = dt.date.fromisoformat(value)
+        except ValueError:
+            write_err(f"csdsl: {flag} `{value}` is not a date; write it as YYYY-MM-DD")
+            return USAGE
     if args.target == "python":
         from csdsl.codegen.python import generate
 
         text = generate(policy)
     elif args.target == "sql":
-        from csdsl.codegen.sql import SqlUnsupported, compile_sql
+        from csdsl.codegen.sql import SpanError, SqlUnsupported, compile_sql
+        from csdsl.sql.timeline_views import (
+            NO_VIEWS,
+            Span,
+            clock_records,
+            default_span,
+            no_views_line,
+        )
 
+        span = None
+        if bounds:
+            default = default_span(policy)
+            span = Span(bounds.get("--from", default.first), bounds.get("--to", default.last))
         try:
-            text = compile_sql(policy, dialect=dialect)
+            text = compile_sql(policy, dialect=dialect, span=span)
         except SqlUnsupported as exc:
             write_err(f"csdsl: {exc}")
             write_err(f"csdsl: {args.policy} has no {dialect} SQL form; see docs/embedding.md")
             return USAGE
+        except SpanError as exc:
+            write_err(f"csdsl: {exc}")
+            return USAGE
+        if dialect in NO_VIEWS and clock_records(policy.ir):
+            write_err(f"csdsl: note: {no_views_line(dialect)}")
         if policy.ir.rules:
             from csdsl.codegen.sql import rules_left_out
 

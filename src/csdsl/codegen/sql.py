@@ -73,8 +73,10 @@ scaled by a `number` that is not a constant (Python rounds the exact product; SQ
 constant integer beyond 2^53 or a constant factor whose exact ratio needs more than 64 bits; a
 duration percentile below rank 100/1024 (about 0.098); grouping a metric by a number, a duration
 or a datetime without a period, or by fields of different types; names SQL cannot tell apart
-(DuckDB and Spark ignore case), or that clash with the output's own columns.  Deadlines,
-escalations and transcript rules are not part of the SQL target (they read event logs and
+(DuckDB and Spark ignore case), or that clash with the output's own columns.  Deadlines and
+escalations become the timeline views of `csdsl.sql.timeline_views` (DuckDB and Spark; over an
+events table per record type, with calendar tables for a span of dates; PostgreSQL has none,
+and the script says why).  Transcript rules are not part of the SQL target (they read
 transcripts): the script says so at the top, and `csdsl` runs them; so are record-level rules
 (`rule`: the script names them at the top, and `csdsl compile` says so on standard error), and
 the metrics that
@@ -120,6 +122,17 @@ from csdsl.sql.exprs import (
     scale_by_integer,
 )
 from csdsl.sql.exprs import SqlUnsupported as SqlUnsupported  # raised by compile_sql
+from csdsl.sql.timeline_views import DIALECTS as CLOCK_DIALECTS
+from csdsl.sql.timeline_views import (
+    NO_VIEWS,
+    ClockViews,
+    check_span,
+    clock_records,
+    default_span,
+    no_views_line,
+)
+from csdsl.sql.timeline_views import Span as Span_
+from csdsl.sql.timeline_views import SpanError as SpanError  # raised by compile_sql
 
 if TYPE_CHECKING:
     from csdsl.api import Policy
@@ -238,7 +251,14 @@ class _Statement:
 
 
 class _Compiler:
-    def __init__(self, policy: Policy, dialect: str, tables: Mapping[str, str] | None) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        dialect: str,
+        tables: Mapping[str, str] | None,
+        span: Span_ | None = None,
+        clocks: bool = True,
+    ) -> None:
         self.policy = policy
         self.ir = policy.ir
         self.d = dialect_of(dialect)
@@ -247,6 +267,12 @@ class _Compiler:
         unknown = sorted(set(self.tables) - {r.name for r in self.ir.records})
         if unknown:
             raise ValueError(f"`tables` names no record type `{unknown[0]}`")
+        self.clocks: ClockViews | None = None
+        if clocks and self.d.name in CLOCK_DIALECTS and clock_records(self.ir):
+            span = span or default_span(policy)
+            check_span(policy, span)
+            tabled = {r.name: self.table(r.name) for r in self.ir.records}
+            self.clocks = ClockViews(policy, self.d, tabled, span)
 
     def table(self, record: str) -> exp.Table:
         return _table(self.tables.get(record, record))
@@ -628,6 +654,10 @@ class _Compiler:
             f"{m.name}_metric" for m in p.metrics if not m.judged
         ]
         tables = [self.tables.get(r.name, r.name) for r in p.records]
+        if self.clocks is not None:
+            views += self.clocks.names()
+            # the events tables the timeline views read
+            tables += [f"{r}_events" for r in self.clocks.records]
         _distinct([*views, *tables], Span(p.file, 1, 1, 1, 1), "the policy", "the views and tables")
         head = [
             f"csdsl compile --target sql ({self.d.name}): policy{_quoted(p.name)}"
@@ -646,20 +676,33 @@ class _Compiler:
             )
             if present
         ]
-        head.append(
-            "not part of the SQL target: deadlines, escalations and transcript rules (they read "
-            "event logs and transcripts; run them with csdsl)"
-            + (f"; this policy has {', '.join(left_out)}" if left_out else "")
-        )
+        if self.clocks is None:
+            head.append(
+                "not part of the SQL target: deadlines, escalations and transcript rules (they "
+                "read event logs and transcripts; run them with csdsl)"
+                + (f"; this policy has {', '.join(left_out)}" if left_out else "")
+            )
+            if self.d.name in NO_VIEWS and clock_records(p):
+                head.append(no_views_line(self.d.name))
+        else:
+            head += self.clocks.head()
+            head.append(
+                "not part of the SQL target: transcript rules (they read transcripts; run them "
+                "with csdsl)" + ("; this policy has transcript rules" if p.transcript_rules else "")
+            )
         if p.rules:
             head.append(rules_left_out(p))
         head += [f"left out: metric `{m.name}`: {_judged_why(m)}" for m in p.metrics if m.judged]
-        if not statements:
+        if not statements and self.clocks is None:
             head.append("this policy has no validity block and no metric: nothing to compute")
         out = ["\n".join("-- " + _comment(line) for line in head)]
         for st in statements:
             text = "\n".join("-- " + _comment(line) for line in st.comments)
             out.append(text + "\n" + st.sql.sql(dialect=self.d.name, pretty=True) + ";")
+        if self.clocks is not None:
+            for clock in self.clocks.statements():
+                lines = [*("-- " + _comment(line) for line in clock.comments), clock.sql + ";"]
+                out.append("\n".join(lines))
         return "\n\n".join(out) + "\n"
 
 
@@ -698,12 +741,20 @@ def _show(value: Any) -> str:
 
 
 def compile_sql(
-    policy: Policy, dialect: str = "duckdb", tables: Mapping[str, str] | None = None
+    policy: Policy,
+    dialect: str = "duckdb",
+    tables: Mapping[str, str] | None = None,
+    *,
+    span: Span_ | None = None,
+    clocks: bool = True,
 ) -> str:
     """The policy's validity blocks and metrics as a SQL script of `CREATE OR REPLACE VIEW`s
-    (see the module's docstring).  Raises `SqlUnsupported` for a clause with no exact SQL form,
-    `ValueError` for an unknown dialect or a `tables` entry that names no record type."""
-    return _Compiler(policy, dialect, tables).script()
+    (see the module's docstring), and with `clocks` (DuckDB and Spark) the timeline views of
+    `csdsl.sql.timeline_views`, their calendar tables covering `span` (by default
+    `default_span`).  Raises `SqlUnsupported` for a clause with no exact SQL form, `SpanError`
+    for a span the calendars cannot decide, `ValueError` for an unknown dialect or a `tables`
+    entry that names no record type."""
+    return _Compiler(policy, dialect, tables, span, clocks).script()
 
 
 def table_ddl(

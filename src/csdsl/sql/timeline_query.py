@@ -231,10 +231,15 @@ MILESTONE_COLUMNS = "k, ci, cy, sub, clause, kind, owner, due, status, ts, late,
 
 
 class TimelineQuery:
-    def __init__(self, plan: TimelinePlan, now_us: int | None) -> None:
+    def __init__(self, plan: TimelinePlan, now_us: int | str | None) -> None:
+        """`now_us`: `now` in microseconds since 1970-01-01 UTC, or SQL text that gives it (a
+        BIGINT, the same all through one query: `current_timestamp` as epoch microseconds)."""
         self.p = plan
         self.d = plan.d
-        self.now = "CAST(NULL AS BIGINT)" if now_us is None else str(now_us)
+        if isinstance(now_us, str):
+            self.now = f"({now_us})"
+        else:
+            self.now = "CAST(NULL AS BIGINT)" if now_us is None else str(now_us)
         self.ctes = _Ctes()
         self.parts: list[str] = []  # queries of milestone rows (`MILESTONE_COLUMNS`)
         self.flags: list[str] = []  # queries of `k`: cases to hand to Python

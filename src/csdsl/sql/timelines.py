@@ -153,10 +153,13 @@ class SqlTimelines:
         return with_steps(ctes, ms), with_steps(ctes, flags)
 
     def steps(
-        self, now: dt.datetime | None, dialect: str | None = None
+        self, now: dt.datetime | None, dialect: str | None = None, now_sql: str | None = None
     ) -> tuple[list[tuple[str, str]], str, str, str]:
-        """`sql` as named steps (CTEs) and final queries over them (`TimelineQuery.steps`)."""
-        now_us = None if now is None else to_us(now.astimezone(dt.UTC))
+        """`sql` as named steps (CTEs) and final queries over them (`TimelineQuery.steps`);
+        with `now_sql`, `now` is that SQL text (a BIGINT of epoch microseconds) instead."""
+        now_us: int | str | None = None if now is None else to_us(now.astimezone(dt.UTC))
+        if now_sql is not None:
+            now_us = now_sql
         name = dialect or self.plan.dialect
         plan = self._plans.get(name)
         if plan is None:
@@ -177,7 +180,11 @@ class SqlTimelines:
             last = (_from_us(hi_us) or EPOCH).astimezone(cal.tz).date() + dt.timedelta(
                 days=MARGIN_DAYS
             )
-            rows = _rows_until_unknown(cal, first, last)
+            # (from the first date itself where the calendar cannot decide the day before: the
+            # first year of the published holidays)
+            rows = _rows_until_unknown(cal, first, last) or _rows_until_unknown(
+                cal, first + dt.timedelta(days=1), last
+            )
             b_rows: list[tuple[int, ...]] = []
             v_rows: list[tuple[int, ...]] = []
             spans = [(to_us(r.start), to_us(r.end), r.open_before_us) for r in rows]
