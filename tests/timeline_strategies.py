@@ -18,7 +18,9 @@ a microsecond from) the due times the policy gives the record, so `<=` against `
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
+import shutil
 import tempfile
 import zoneinfo
 from collections.abc import Mapping, Sequence
@@ -91,6 +93,7 @@ def _iso(t: dt.datetime | None) -> str:
 
 # ---- compiling ----------------------------------------------------------------------------------
 _DIR = Path(tempfile.mkdtemp(prefix="csdsl-tlgen-"))
+atexit.register(shutil.rmtree, _DIR, ignore_errors=True)
 _COMPILED: dict[str, csdsl.Policy] = {}
 
 
