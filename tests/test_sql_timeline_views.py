@@ -195,6 +195,35 @@ def test_a_case_beyond_the_calendar_tables_is_handed_to_python(
     assert ("LATE-1",) not in ids and len(ids) > 200
 
 
+def test_a_target_whose_condition_reads_a_datetime(tmp_path: Path) -> None:
+    """A `when` over a datetime field reads the epoch microseconds the clock records hold (it
+    once read them as a TIMESTAMP, and the views and `SqlTimelines` failed to bind)."""
+    (tmp_path / "p.csp").write_text(
+        'policy "p" timezone "Asia/Shanghai"\nrecord R {\n  at: datetime\n}\n'
+        "deadline quick for R {\n  starts at at\n  stops on done\n"
+        "  within 1h when at > 2024-01-01T00:00\n  within 2h\n}\n",
+        encoding="utf-8",
+    )
+    policy = csdsl.load(tmp_path / "p.csp")
+    rows: Rows = [
+        ("new", {"at": dt.datetime(2024, 5, 1, 9, tzinfo=UTC)}),
+        ("old", {"at": dt.datetime(2023, 5, 1, 9, tzinfo=UTC)}),
+    ]
+    con = duckdb.connect()
+    con.execute(table_ddl(policy, "R", "duckdb"))
+    con.executemany('INSERT INTO "R" VALUES (?, ?)', [(k, v["at"]) for k, v in rows])
+    con.execute(
+        'CREATE TABLE "R_events" (case_id TEXT, "at" TIMESTAMPTZ, name TEXT, role TEXT, '
+        "line BIGINT)"
+    )
+    con.execute(compile_sql(policy, span=SPAN))
+    got = con.execute('SELECT record_id, due FROM "R_milestones"').fetchall()
+    b = TimelineBuilder(policy.ir, "R", policy.tz)
+    want = [(k, b.build(k, v, [], None).milestones[0].due) for k, v in rows]
+    assert [(k, _utc(due)) for k, due in got] == [(k, _utc(due)) for k, due in want]
+    assert _utc(want[0][1]) == dt.datetime(2024, 5, 1, 10, tzinfo=UTC)
+
+
 # ---- the script --------------------------------------------------------------------------------
 def test_the_script_names_what_it_makes_and_leaves_to_python(tmp_path: Path) -> None:
     text = (

@@ -15,6 +15,7 @@ from sqlglot import exp
 
 from csdsl import ir
 from csdsl.calendar import WorkCalendar
+from csdsl.sql.dialects import Dialect, dialect_of
 from csdsl.sql.exprs import SqlExprs, SqlUnsupported
 from csdsl.timeline import ESCALATED, MAX_UPDATES, TimelineBuilder
 
@@ -50,6 +51,18 @@ DIALECTS = {
     "duckdb": _Dialect("duckdb", "VARCHAR", "HUGEINT"),
     "spark": _Dialect("spark", "STRING", "DECIMAL(38,0)"),
 }
+
+
+def _as_held(name: str) -> Dialect:
+    """The exact dialect `name`, reading a field's column as `tl_r` holds it: a datetime is
+    already epoch microseconds there (not a TIMESTAMP to read with `epoch_us`)."""
+
+    class Held(type(dialect_of(name))):  # type: ignore[misc]
+        def field(self, column: exp.Expr, kind: ir.Kind) -> exp.Expr:
+            return column
+
+    held: Dialect = Held()
+    return held
 
 
 def _lit(text: str) -> str:
@@ -124,7 +137,9 @@ class TimelinePlan:
                 self._column(t.time.field)
             if t.when is not None:
                 try:
-                    tr = SqlExprs(self.policy, self.dialect, self._col_expr, d.name, t.span)
+                    tr = SqlExprs(
+                        self.policy, _as_held(self.dialect), self._col_expr, d.name, t.span
+                    )
                     self.whens[id(t)] = tr(t.when).sql(dialect=self.dialect)
                 except SqlUnsupported as exc:
                     return f"a target's condition has no SQL form ({exc.why})"
