@@ -208,13 +208,15 @@ def _amount_us(spec: ir.TimeSpec) -> int:
 def _scaled_sql(d: _Dialect, amt: str, fraction: float) -> str:
     """`amt` (microseconds) times `fraction`, rounded half to even as `timedelta * float`."""
     num, den = fraction.as_integer_ratio()
-    x = f"(CAST({amt} AS {d.wide}) * {num})"
+    x = f"(CAST({amt} AS {d.wide}) * CAST({num} AS {d.wide}))"
     if den == 1:
         return f"CAST({x} AS BIGINT)"
-    q = d.div(x, str(den))
-    r = f"({x} - {q} * {den})"
+    # the remainder is taken from the product itself: the quotient times `den` overflows the
+    # BIGINT Spark's `div` gives
+    r = f"((({x}) % {den} + {den}) % {den})"
+    q = f"CAST({d.div(x, str(den))} AS BIGINT)"
     up = f"CASE WHEN 2 * {r} > {den} OR (2 * {r} = {den} AND {q} % 2 <> 0) THEN 1 ELSE 0 END"
-    return f"CAST({q} + {up} AS BIGINT)"
+    return f"({q} + {up})"
 
 
 class _Ctes:
@@ -758,7 +760,8 @@ class TimelineQuery:
         )
         req = self.ctes.add(
             f"{pre}_uq",
-            f"SELECT c.k, c.cy, n.n AS un, c.cs, {step} * n.n AS amt, TRUE AS use_pz, "
+            f"SELECT c.k, c.cy, CAST(n.n AS BIGINT) AS un, c.cs, CAST({step} AS BIGINT) * "
+            "CAST(n.n AS BIGINT) AS amt, TRUE AS use_pz, "
             f"c.stop_at, {end} AS ends FROM {cyc} c JOIN {nums} n ON n.n <= {count}",
         )
         ud = self.add_due(f"{pre}_ud", req, ["k", "cy", "un"], cal, pauses_on(cal))
