@@ -326,11 +326,21 @@ def test_a_span_china_has_not_published_is_a_usage_error(
         )
 
 
-def test_the_default_span_is_the_published_years_or_around_today(tmp_path: Path) -> None:
+def test_the_default_span_is_around_today_inside_the_published_years(tmp_path: Path) -> None:
     from csdsl.calendar import china_published_years
 
     first, last = china_published_years()
-    assert default_span(csdsl.load(HOTLINE)) == Span(dt.date(first, 1, 1), dt.date(last, 12, 31))
+    hotline = csdsl.load(HOTLINE)
+    assert default_span(hotline, dt.date(last - 1, 6, 1)) == Span(
+        dt.date(last - 2, 1, 1), dt.date(last, 12, 31)
+    )
+    # past the published years: the last three of them; before them: the first three
+    assert default_span(hotline, dt.date(last + 5, 6, 1)) == Span(
+        dt.date(last - 2, 1, 1), dt.date(last, 12, 31)
+    )
+    assert default_span(hotline, dt.date(first - 5, 6, 1)) == Span(
+        dt.date(first, 1, 1), dt.date(first + 2, 12, 31)
+    )
     (tmp_path / "p.csp").write_text(
         'policy "p" timezone "UTC"\nrecord R {\n  at: datetime\n}\n'
         "calendar office {\n  open mon-fri 09:00-18:00\n}\n"
