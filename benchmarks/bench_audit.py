@@ -7,8 +7,9 @@ wall time, records per second and peak memory (the child's maximum resident set 
 
 1. `kpis+validity`: complaints and calls, no event log: what the DuckDB engine compiles to SQL
    (validity conditions and KPIs), python engine vs duckdb engine;
-2. `full`: the same plus the event log (reply deadlines and the escalation ladder, which both
-   engines run in Python: see docs/audit.md).
+2. `full`: the same plus the event log (reply deadlines and the escalation ladder: the duckdb
+   engine judges them in SQL, fed by its Python pass over the records and the event log; see
+   docs/scale.md).
 
 `--engines python,duckdb,spark` adds the Spark engine (the spark extra and Java; master
 `--spark-master`, default `local[2]`): its time includes starting the JVM, and its peak memory
