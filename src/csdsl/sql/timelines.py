@@ -68,6 +68,9 @@ from csdsl.sql.timeline_query import (
 )
 from csdsl.timeline import Event, Milestone, Timeline, TimelineBuilder
 
+# the calendar tables cover the data's instants at most this far either side of their median
+SPAN_US = 3 * 366 * DAY_US
+
 
 def _value_us(v: Any) -> Any:
     if isinstance(v, dt.datetime):
@@ -176,14 +179,13 @@ class SqlTimelines:
         out = {}
         for name, n in self.plan.calendars.items():
             cal = self.plan.builder.calendars[name]
-            first = (_from_us(lo_us) or EPOCH).astimezone(cal.tz).date() - dt.timedelta(days=1)
-            last = (_from_us(hi_us) or EPOCH).astimezone(cal.tz).date() + dt.timedelta(
-                days=MARGIN_DAYS
-            )
+            # (within the dates Python has: data at the end of year 9999 has no margin)
+            first = _days_after((_from_us(lo_us) or EPOCH).astimezone(cal.tz).date(), -1)
+            last = _days_after((_from_us(hi_us) or EPOCH).astimezone(cal.tz).date(), MARGIN_DAYS)
             # (from the first date itself where the calendar cannot decide the day before: the
             # first year of the published holidays)
             rows = _rows_until_unknown(cal, first, last) or _rows_until_unknown(
-                cal, first + dt.timedelta(days=1), last
+                cal, _days_after(first, 1), last
             )
             b_rows: list[tuple[int, ...]] = []
             v_rows: list[tuple[int, ...]] = []
@@ -208,14 +210,15 @@ class SqlTimelines:
         events: Mapping[str, Sequence[Event]],
     ) -> tuple[set[str], dict[str, tuple[list[tuple[str, str]], list[tuple[Any, ...]]]]]:
         """The tables of the module docstring from Python values (name -> columns with their
-        SQL types, rows), and the cases whose values SQL cannot hold (their fields are NULL in
-        `tl_r`: Python judges them)."""
+        SQL types, rows), and the cases whose values SQL cannot hold (they have no row in
+        `tl_r`, so SQL gives them no milestones: Python judges them)."""
         fields = self.plan.fields
         r_cols = [("k", "TEXT")] + [(c, _sql_type(self.plan.types[f])) for f, c in fields.items()]
         r_rows: list[tuple[Any, ...]] = []
         lo: int | None = None
         hi: int | None = None
         huge: set[str] = set()
+        instants: list[int] = []  # every datetime of the data, for the tables' span
         kinds = [self.plan.types[f].kind.value for f in fields]
         for rid, values in rows:
             vals = [_value_us(values.get(f)) for f in fields]
@@ -225,17 +228,19 @@ class SqlTimelines:
                     continue
                 if abs(v) > SAFE_US:
                     huge.add(id_key(rid))
-                    vals[n] = None
                 elif kind == "datetime":
                     lo = v if lo is None or v < lo else lo
                     hi = v if hi is None or v > hi else hi
-            r_rows.append((id_key(rid), *vals))
+                    instants.append(v)
+            if id_key(rid) not in huge:
+                r_rows.append((id_key(rid), *vals))
         e_rows: list[tuple[Any, ...]] = []
         for key, evs in events.items():
             for o, ev in enumerate(evs, 1):
                 us = to_us(ev.at.astimezone(dt.UTC))
                 lo = us if lo is None or us < lo else lo
                 hi = us if hi is None or us > hi else hi
+                instants.append(us)
                 e_rows.append((key, us, o, ev.name, ev.role, ev.line))
         e_cols = [
             ("k", "TEXT"),
@@ -246,6 +251,12 @@ class SqlTimelines:
             ("line", "BIGINT"),
         ]
         out = {"tl_r": (r_cols, r_rows), "tl_e": (e_cols, e_rows)}
+        if instants:
+            # the tables span the bulk of the data: one stray year (9999, say) would make them
+            # thousands of years long; a case reaching past them goes to Python
+            mid = sorted(instants)[len(instants) // 2]
+            lo = max(lo or 0, mid - SPAN_US)
+            hi = min(hi or 0, mid + SPAN_US)
         cal_rows = self.calendar_rows(lo or 0, hi or 0)
         for n, (b_rows, v_rows) in cal_rows.items():
             out[f"tl_b_{n}"] = ([(c, "BIGINT") for c in ("b", "n", "st", "en", "ob")], b_rows)
@@ -362,6 +373,10 @@ class SqlTimelines:
                 built = self.builder.build(rid, values, events.get(key, []), now)
                 kept = [m for m in built.milestones if key in flagged or _owner_clause(m) in python]
                 out.add_python(key, kept, built.errors, statuses)
+                if key not in flagged and key in out.breached:
+                    # SQL's clauses and Python's in the policy's order, as the builder gives
+                    # them (the audit writes a record's findings in this order)
+                    out.breached[key].sort(key=lambda m: self.clauses.index(_owner_clause(m)))
         return out
 
     def _span(self, ci: int, sub: int, n: int) -> Any:
@@ -473,6 +488,14 @@ def _owner_clause(m: Milestone) -> str:
     if m.kind == "escalation":
         return m.clause.split(":", 1)[0]
     return m.clause.split(".", 1)[0]
+
+
+def _days_after(day: dt.date, days: int) -> dt.date:
+    """`day` moved by `days`, held within the dates Python has."""
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.max if days > 0 else dt.date.min
 
 
 def _rows_until_unknown(cal: WorkCalendar, first: dt.date, last: dt.date) -> list[Any]:
