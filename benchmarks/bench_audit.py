@@ -18,6 +18,7 @@ is the largest process's (the JVM's, when it is waited for), not the sum.
     python benchmarks/bench_audit.py                  # 1M records (~15 minutes, ~2 GB of /tmp)
     python benchmarks/bench_audit.py --n 100000       # a smaller run
     python benchmarks/bench_audit.py --only kpis+validity
+    python benchmarks/bench_audit.py --n 100000 --parquet --only full   # and the Parquet inputs
 
 Writes benchmarks/results/audit-<UTC stamp>.json and prints a summary table.
 """
@@ -82,6 +83,25 @@ def generate(n: int, into: Path) -> dict[str, Path]:
     return paths
 
 
+def to_parquet(paths: dict[str, Path], into: Path) -> dict[str, Path]:
+    """The complaints and calls as Parquet files, as DuckDB types the JSON lines it can read
+    (the export's bad lines are left out, so these runs read fewer bad rows)."""
+    import duckdb
+
+    out = {}
+    con = duckdb.connect()
+    for key in ("complaints", "calls"):
+        dest = into / f"{key}.parquet"
+        con.execute(
+            "COPY (SELECT * FROM read_ndjson_auto(?, ignore_errors = true)) TO "
+            f"'{dest}' (FORMAT parquet)",
+            [str(paths[key])],
+        )
+        out[key] = dest
+    con.close()
+    return out
+
+
 def measure(args: list[str], out: Path) -> dict[str, Any]:
     """Run `csdsl audit ...` in a child process: wall time and the child's peak RSS."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -124,6 +144,11 @@ def main() -> None:
     parser.add_argument("--only", choices=("kpis+validity", "full"), help="run one scenario")
     parser.add_argument("--engines", default="python,duckdb")
     parser.add_argument("--spark-master", default="local[2]", help="for --engines ...,spark")
+    parser.add_argument(
+        "--parquet",
+        action="store_true",
+        help="also each scenario with the complaints and calls as Parquet (duckdb and spark)",
+    )
     args = parser.parse_args()
     results: dict[str, Any] = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -140,10 +165,17 @@ def main() -> None:
             "kpis+validity": base,
             "full": [*base, "--events", str(paths["events"])],
         }
+        if args.parquet:
+            pq = to_parquet(paths, Path(tmp))
+            base_pq = ["--records", str(pq["complaints"]), "--records", f"Call={pq['calls']}"]
+            scenarios["kpis+validity/parquet"] = base_pq
+            scenarios["full/parquet"] = [*base_pq, "--events", str(paths["events"])]
         for name, extra in scenarios.items():
-            if args.only and name != args.only:
+            if args.only and name.split("/")[0] != args.only:
                 continue
             for engine in args.engines.split(","):
+                if name.endswith("/parquet") and engine == "python":
+                    continue  # the Python engine does not read Parquet
                 out = Path(tmp) / f"out-{name}-{engine}"
                 spark = ["--spark-master", args.spark_master] if engine == "spark" else []
                 command = [sys.executable, __file__, "--one", str(out), *extra]
@@ -164,9 +196,9 @@ def main() -> None:
                     f"peak {run['peak_rss_mib']:7.1f} MiB",
                     flush=True,
                 )
-            py, duck, spark_run = (
-                results["runs"].get(f"{name}/{e}") for e in ("python", "duckdb", "spark")
-            )
+            # (a Parquet scenario against the Python engine on the same rows as JSON lines)
+            py = results["runs"].get(f"{name.split('/')[0]}/python")
+            duck, spark_run = (results["runs"].get(f"{name}/{e}") for e in ("duckdb", "spark"))
             if py and duck:
                 results["runs"][f"{name}/speedup"] = round(py["seconds"] / duck["seconds"], 1)
                 print(f"{name:14} speed-up duckdb/python: {py['seconds'] / duck['seconds']:.1f}x")
