@@ -578,16 +578,13 @@ class _Run:
         return rows, read, seen
 
     def _python_rows(self, router: _Router, name: str, path: str) -> Iterator[Row]:
-        """The rows of the Python pass: read by `router`, or, for a Parquet file or a catalog
-        table on `--engine spark`, the rows Spark typed, each given the version in force on
-        the day it was received."""
-        if self.engine != "spark" or not _not_python_readable(path):
+        """The rows of the Python pass: read by `router`, or, for a Parquet file (or a catalog
+        table on `--engine spark`), the rows the SQL engine read, each given the version in
+        force on the day it was received."""
+        if self.engine not in SQL_ENGINES or not _not_python_readable(path):
             yield from router.read(path)
             return
-        from csdsl.spark import SparkEngine
-
         engine = self.duck(len(self.versions) - 1)
-        assert isinstance(engine, SparkEngine)
         for row in engine.rows(path, name):
             if row.values is None:
                 yield row

@@ -109,7 +109,7 @@ from csdsl.metrics import (
     percentile_ranks,
     period_key,
 )
-from csdsl.records import RecordReader, Row, RowError
+from csdsl.records import InputError, RecordReader, Row, RowError
 from csdsl.sql.build import (
     NUMERIC as _NUMERIC,
 )
@@ -1472,6 +1472,29 @@ class DuckEngine:
         self.con.execute(drop.sql("duckdb"))
 
     # ---- counting -------------------------------------------------------------------------------
+    def rows(self, path: str | Path, record: str) -> Iterator[Row]:
+        """Every row of a Parquet file as the Python reader reads its JSON form (each row an
+        object, numbered from 1 in file order, as the SQL pass numbers it): the audit's Python
+        pass over an input only DuckDB reads.  Raises `InputError` for a file DuckDB cannot
+        read as Parquet."""
+        source = self._source(Path(path))
+        if source.mode != "parquet":
+            raise InputError(f"{path}: {source.reason or 'not a Parquet file'}")
+        query = self._parquet_lines(source, numbered=False).sql("duckdb")
+        reader = self.policy.reader(record)
+        cursor = self.con.cursor()  # its own stream: the engine's connection stays free
+        try:
+            cursor.execute(query, {"path": str(path)})
+
+            def lines() -> Iterator[str]:
+                while batch := cursor.fetchmany(10_000):
+                    for (text,) in batch:
+                        yield text
+
+            yield from reader.read_jsonl_lines(lines())
+        finally:
+            cursor.close()
+
     def count_in_window(self, path: str | Path, record: str, window: Window) -> int:
         """How many rows of a file of `record`s can be read and fall in `window` (as
         `in_window`): e.g. those received before a policy's first version took effect, which
