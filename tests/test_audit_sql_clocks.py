@@ -415,3 +415,39 @@ def test_calendar_tables_span_the_bulk_of_the_data(tmp_path: Path) -> None:
     _, tables = clocks.tables(rows, {})
     # some years of one calendar, not eight thousand
     assert 0 < len(tables["tl_b_0"][1]) < 20_000
+
+
+@pytest.mark.parametrize("versions", [1, 2])
+def test_records_without_a_validity_block_are_counted_per_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, versions: int
+) -> None:
+    """A record type with clocks but no validity block: the duckdb engine's `versions[].judged`
+    counted nothing (`{}` where the python engine counts each version's records)."""
+    bare = (
+        "record R { at: datetime? }\n"
+        "deadline reply for R {\n  starts at at\n  stops on replied\n  within 2h\n}\n"
+    )
+    paths = []
+    for i, effective in enumerate(["2024-10-01", "2024-11-01"][:versions]):
+        path = tmp_path / f"v{i}.csp"
+        path.write_text(
+            f'policy "p" version "v{i}" effective {effective} timezone "Asia/Shanghai"\n' + bare,
+            encoding="utf-8",
+        )
+        paths.append(path)
+    records = _lines(
+        tmp_path,
+        "r.jsonl",
+        [
+            {"id": 1, "at": "2024-10-30T09:00:00+08:00"},
+            {"id": 2, "at": "2024-11-02T09:00:00+08:00"},
+            {"id": 3, "at": "2024-11-03T09:00:00+08:00"},
+        ],
+    )
+    events = _lines(
+        tmp_path, "e.jsonl", [{"case": 1, "at": "2024-10-30T10:30:00+08:00", "event": "replied"}]
+    )
+    _agree(tmp_path, monkeypatch, paths, records, events)
+    data = json.loads((tmp_path / "out-duckdb" / "report.json").read_text(encoding="utf-8"))
+    judged = [v["judged"] for v in data["versions"]]
+    assert judged == ([{"R": 3}] if versions == 1 else [{"R": 1}, {"R": 2}])

@@ -378,6 +378,8 @@ class _Run:
         self.early = 0  # records and transcripts from before the first version took effect
         self.given: set[str] = set()  # record types with an input file
         self.count_later: list[tuple[str, str]] = []  # duckdb: inputs read by the KPIs only
+        # duckdb: inputs whose records the Python pass counted per version (`judged`)
+        self.judged_by_pass: set[tuple[str, str]] = set()
         self.warnings: list[str] = []
         self.duck_repeated: dict[str, RepeatedIds] = {}  # ids repeated, as the SQL pass sees them
         self.engines: dict[int, DuckEngine | SparkEngine] = {}
@@ -452,6 +454,11 @@ class _Run:
                 if events is not None:
                     seen.add(id_key(row.id))  # for V003: events of cases with no readable record
                 v = row.version
+                if sql is not None and validators[v] is None:
+                    # the SQL pass counts the records of the versions with a validity block;
+                    # this pass knows each row's version, so it counts the others
+                    self.judged[v][name] += 1
+                    self.judged_by_pass.add((name, path))
                 if sql is None:
                     self.judged[v][name] += 1
                     validator = validators[v]
@@ -1353,7 +1360,7 @@ def audit(
                 entry["rows"] = run.count_rows(name, path)
                 entry["bad"] = run.bad.by_path[path]
                 entry["read"] = entry["rows"] - entry["bad"]
-                if len(versions) == 1:
+                if len(versions) == 1 and (name, path) not in run.judged_by_pass:
                     run.judged[0][name] += entry["read"]
         if engine == "spark":
             run.spark_notes()
