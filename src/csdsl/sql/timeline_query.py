@@ -971,11 +971,6 @@ class TimelineQuery:
             )
             prev_src = self.ctes.add(f"{sp}_n", f"SELECT k, nprev AS prev, done_at FROM {res}")
 
-    def query(self) -> tuple[str, str]:
-        """The milestones query and the hand-to-Python query."""
-        ctes, ms, flags, _ = self.steps()
-        return with_steps(ctes, ms), with_steps(ctes, flags)
-
     def steps(self) -> tuple[list[tuple[str, str]], str, str, str]:
         """The named steps (CTEs) and three final queries over them: the milestones (ordered),
         the cases to hand to Python, and both in one (the cases as rows with `ci` -1)."""

@@ -314,9 +314,11 @@ class SqlTimelines:
         """Every record's timeline: the SQL's milestones, and the builder's for the clauses
         and cases SQL hands to Python (keyed by `id_key` of the record's id)."""
         huge = self.load_duckdb(con, rows, events)
-        ms_sql, flag_sql = self.sql(now)
-        found = con.execute(ms_sql).fetchall()
-        flagged = huge | {r[0] for r in con.execute(flag_sql).fetchall()}
+        ctes, _, _, both = self.steps(now)
+        # one query: the milestones, and the cases handed to Python as rows with `ci` -1
+        every = con.execute(f"{with_steps(ctes, both)} ORDER BY k, ci, cy, sub").fetchall()
+        flagged = huge | {r[0] for r in every if r[1] < 0}
+        found = [r for r in every if r[1] >= 0]
         return self.assemble(rows, events, now, found, flagged)
 
     def judge_duckdb(
