@@ -444,3 +444,15 @@ def test_parquet_complaints_with_clocks_on_the_duckdb_engine(tmp_path: Path) -> 
         return sorted(out)
 
     assert findings("duckdb") == findings("python")
+
+
+def test_a_file_duckdb_cannot_read_as_parquet_says_so(tmp_path: Path) -> None:
+    from csdsl.duck import DuckEngine
+
+    bad = tmp_path / "complaints.parquet"
+    bad.write_text("not parquet\n", encoding="utf-8")
+    with DuckEngine(csdsl.load(HOTLINE)) as engine, pytest.raises(csdsl.InputError) as got:
+        list(engine.rows(bad, "Complaint"))
+    message = str(got.value)
+    assert message.startswith(f"{bad}: cannot be read as Parquet (")
+    assert message.endswith("export it as .jsonl or .csv") and "\n" not in message

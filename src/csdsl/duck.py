@@ -808,7 +808,8 @@ class DuckEngine:
                     "DESCRIBE " + query.sql("duckdb"), {"path": str(path)}
                 ).fetchall()
             except duckdb.Error as exc:
-                return _Source("python", f"unreadable parquet: {exc}")
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else "no reason"
+                return _Source("python", f"unreadable parquet: {first}")
             return _Source(
                 "parquet", parquet_columns=tuple((str(r[0]), str(r[1])) for r in described)
             )
@@ -1479,7 +1480,11 @@ class DuckEngine:
         read as Parquet."""
         source = self._source(Path(path))
         if source.mode != "parquet":
-            raise InputError(f"{path}: {source.reason or 'not a Parquet file'}")
+            why = source.reason or "not a Parquet file"
+            raise InputError(
+                f"{path}: cannot be read as Parquet ({why}); check the file, or export it as "
+                ".jsonl or .csv"
+            )
         query = self._parquet_lines(source, numbered=False).sql("duckdb")
         reader = self.policy.reader(record)
         cursor = self.con.cursor()  # its own stream: the engine's connection stays free
