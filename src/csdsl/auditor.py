@@ -58,7 +58,7 @@ from csdsl.records import (
 from csdsl.report import dumps
 from csdsl.rules import RuleResult
 from csdsl.timeline import EventLog, Milestone
-from csdsl.transcripts import TranscriptReader
+from csdsl.transcripts import Transcript, TranscriptReader
 from csdsl.values import instant
 
 if TYPE_CHECKING:
@@ -276,6 +276,31 @@ def _at(item: Mapping[str, Any]) -> tuple[str, int]:
 
 def _valid_message(record: str, cid: str, wording: str | None) -> str:
     return f"{record} valid because {cid}" + (f": {wording}" if wording else "")
+
+
+PEOPLE = ("agent", "team")  # who a finding concerns: every finding carries both keys
+
+
+def people_fields(record: ir.Record | None) -> tuple[str, ...]:
+    """The `PEOPLE` fields `record` declares (a finding's `agent` and `team` come from them)."""
+    if record is None:
+        return ()
+    return tuple(n for n in PEOPLE if record.field(n) is not None)
+
+
+def people(values: Mapping[str, Any] | None, declared: Sequence[str] = PEOPLE) -> dict[str, Any]:
+    """`{"agent": ..., "team": ...}` from a row's values (only the `declared` fields): each a
+    string, or None when the field is not declared or the row has no value for it."""
+    out: dict[str, Any] = {}
+    for n in PEOPLE:
+        v = values.get(n) if values is not None and n in declared else None
+        out[n] = None if v is None else v if isinstance(v, str) else dumps(json_value(v))
+    return out
+
+
+def _transcript_people(t: Transcript) -> dict[str, Any]:
+    """A transcript's top-level `agent` and `team`."""
+    return {"agent": t.agent, "team": t.team}
 
 
 def _clause(cid: str | None, file: str, line: int, text: str | None) -> dict[str, Any]:
@@ -634,8 +659,14 @@ class _Run:
                     "message": _valid_message(name, c.id, text),
                     "evidence": {k: _out(v, self.tz) for k, v in c.values},
                     "version": self.versions[row.version].label,
+                    **self._people(row, name),
                 }
             )
+
+    def _people(self, row: Row, name: str) -> dict[str, Any]:
+        """A record's finding's `agent` and `team`: the fields its version's record declares."""
+        declared = people_fields(self.versions[row.version].policy.ir.record(name))
+        return people(row.values, declared)
 
     def _condition(self, version: int, name: str, cid: str) -> ir.Condition | None:
         validity = self.versions[version].policy.ir.validity(name)
@@ -678,6 +709,7 @@ class _Run:
                     "late_by": _out(m.late_by, self.tz),
                 },
                 "version": self.versions[row.version].label,
+                **self._people(row, name),
             }
         )
 
@@ -712,6 +744,7 @@ class _Run:
                     **({"points": result.points} if result.points is not None else {}),
                 },
                 "version": self.versions[row.version].label,
+                **self._people(row, name),
             }
         )
 
@@ -827,7 +860,8 @@ class _Run:
                 assert validity is not None
                 texts = {c.id: c.wording for c in validity.conditions}
                 spans = {c.id: c.span for c in validity.conditions}
-                for r in engine.validate_file(path, name, window=window):
+                who = people_fields(v.policy.ir.record(name))
+                for r in engine.validate_file(path, name, window=window, people=who):
                     if r.error is not None:
                         # every version's pass meets the bad rows: count each once
                         rows += self.bad.add(path, r.line, r.id, r.error)
@@ -855,6 +889,7 @@ class _Run:
                                 "message": _valid_message(name, cid, texts[cid]),
                                 "evidence": r.evidence.get(cid, {}),
                                 "version": v.label,
+                                **people(r.people, who),
                             }
                         )
             elif (name, path) not in self.count_later:
@@ -967,6 +1002,7 @@ class _Run:
                             "score": result.score,
                         },
                         "version": self.versions[index].label,
+                        **people(_transcript_people(row.values["transcript"])),
                     }
                 )
         rows, read = count["rows"], count["read"]

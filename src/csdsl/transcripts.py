@@ -65,6 +65,7 @@ class Transcript:
     agent: str | None = None
     language: str | None = None
     direction: str = "inbound"  # IO.md `direction`: inbound (the customer called) or outbound
+    team: str | None = None  # the agent's team, when the export names it (findings carry it)
 
     @property
     def timed(self) -> bool:
@@ -174,6 +175,7 @@ def transcript_from(obj: Any, tz: dt.tzinfo) -> Transcript:
         text_or_none("agent"),
         text_or_none("language"),
         direction,
+        text_or_none("team"),
     )
 
 
