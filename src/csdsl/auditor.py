@@ -981,6 +981,8 @@ class _Run:
         for (row, index), result in pool.in_order(judged(), check, processes):
             scores.append(result.score)
             histogram[min(int(result.score // 10), 9) if result.score > 0 else 0] += 1
+            assert row.values is not None
+            who = _transcript_people(row.values["transcript"])
             for f in result.findings:
                 by_rule[(f.clause.file, f.clause.line, f.rule, f.kind, f.severity)] += 1
                 self.findings.add(
@@ -1002,7 +1004,7 @@ class _Run:
                             "score": result.score,
                         },
                         "version": self.versions[index].label,
-                        **people(_transcript_people(row.values["transcript"])),
+                        **people(who),
                     }
                 )
         rows, read = count["rows"], count["read"]
