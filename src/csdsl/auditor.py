@@ -57,6 +57,7 @@ from csdsl.records import (
 )
 from csdsl.report import dumps
 from csdsl.rules import RuleResult
+from csdsl.tally import CASES_SHOWN, Tally, worst_cases
 from csdsl.timeline import EventLog, Milestone
 from csdsl.transcripts import Transcript, TranscriptReader
 from csdsl.values import instant
@@ -227,9 +228,11 @@ class _Findings:
     by_kind: Counter[str] = attrs.Factory(Counter)
     total: int = 0
     keep_all: bool = False
+    tally: Tally = attrs.Factory(Tally)
 
     def add(self, finding: dict[str, Any]) -> None:
         self.total += 1
+        self.tally.add(finding)
         self.by_kind[finding["kind"]] += 1
         c = finding["clause"]
         key = (c["file"], c["line"], c["id"])
@@ -437,6 +440,9 @@ class _Run:
             for v in self.versions
         ]
         judge_rules = any(rule_checkers)
+        receipts = [
+            receipt_field(v.policy.ir.record(name) or _no_record(name)) for v in self.versions
+        ]
         rule_counts: dict[tuple[str, str, int], Counter[str]] = {}
         counts: Counter[str] = Counter()
         by_condition: Counter[tuple[str, int, str | None, str | None]] = Counter()
@@ -530,6 +536,10 @@ class _Run:
                         self._rule(name, path, row, result, rule_counts)
                 if sql is None or judging:
                     self.metric_engines[v].feed(name, row.values, statuses)
+                receipt = receipts[v]
+                if receipt is not None:
+                    when = _out(row.values.get(receipt), self.tz)
+                    self.findings.tally.opened((path, row.line), receipt, when)
 
             source = self._python_rows(router, name, path)
             if sql_clocks is None:
@@ -1251,13 +1261,15 @@ def audit(
     standards: str | Path | None = None,
     spark_master: str | None = None,
     quarantine: bool = False,
+    cases: int = CASES_SHOWN,
 ) -> AuditReport:
     """Run the whole policy over the inputs.  `records` maps record types to files (a single
     path is the policy's main record type).  With `out`, every finding is streamed to
     `out/findings.jsonl` and the three reports are written there too.  With `standards` (an
     index of the standards' sentences, `csdsl.trace`), every clause that cites a section
     quotes the standard's words in the findings and reports.  Raises `AuditError` for
-    a run that cannot be done as asked and `InputError` for a file that cannot be read."""
+    a run that cannot be done as asked and `InputError` for a file that cannot be read.
+    `cases`: how many of the cases with the most findings the report shows (`csdsl.tally`)."""
     if isinstance(policy, str | Path):
         raise TypeError(
             f"csdsl.audit takes a loaded policy: call csdsl.load({str(policy)!r}) first "
@@ -1433,6 +1445,20 @@ def audit(
     kept = sorted(run.findings.kept, key=lambda f: (f["input"], f["line"], order[f["kind"]]))
     kpis = run.kpis()
     kpi_status = Counter(k["status"] for k in kpis)
+    event_inputs = {files[n] for n in event_records} if by_case is not None else set()
+
+    def events_of(path: str, record: Any) -> list[dict[str, Any]]:
+        if by_case is None or path not in event_inputs:
+            return []
+        return [
+            {"at": _out(e.at, run.tz), "event": e.name, "role": e.role, "line": e.line}
+            for e in by_case.get(id_key(record), [])
+        ]
+
+    every = iter_findings(Path(out) / "findings.jsonl") if out is not None else kept
+    tally = run.findings.tally
+    shown_cases = worst_cases(tally, cases, every, events_of)
+    by_agent, agents = tally.by_agent()
     failed = run.findings.total > 0 or kpi_status["fail"] > 0
     p = newest.ir
     data: dict[str, Any] = {
@@ -1482,6 +1508,16 @@ def audit(
             "shown": len(run.findings.kept),
             "file": "findings.jsonl" if out is not None else None,
             "items": kept,
+            "by_clause": tally.by_clause(),
+            "by_team": tally.by_team(),
+            "by_agent": by_agent,
+            "agents": agents,
+        },
+        "cases": {
+            "total": len(tally.cases),
+            "shown": len(shown_cases),
+            "events_input": str(events) if by_case is not None else None,
+            "items": shown_cases,
         },
         "bad_rows": {"total": run.bad.total, "shown": len(run.bad.items), "items": run.bad.items},
     }

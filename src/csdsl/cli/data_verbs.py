@@ -512,6 +512,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 standards=args.standards,
                 spark_master=args.spark_master,
                 quarantine=args.quarantine,
+                cases=args.cases,
             )
     except (AuditError, InputError) as exc:
         write_err(f"csdsl: {exc}")
