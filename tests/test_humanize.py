@@ -97,3 +97,23 @@ def test_a_duration_never_reads_longer_than_it_is(d: dt.timedelta) -> None:
     units = list(sizes)
     after = units.index(words[1]) + 1
     assert total - shown < (sizes[units[after]] if after < len(units) else 1)
+
+
+def test_an_expression_key_is_kept_as_written() -> None:
+    ev = {"first(transfer_approved)": None, "due_at": "PT1H"}
+    assert h.evidence(ev) == [("first(transfer_approved)", "—"), ("due at", "1 h")]
+
+
+def test_a_clock_message_cites_the_event_log() -> None:
+    f = {
+        "kind": "deadline",
+        "message": "`replied` at line 142, after the due time",
+        "evidence": {"due": "2024-10-29T13:37:17+08:00", "at": "2024-10-29T16:12:18+08:00"},
+    }
+    when, message = h.finding_text(f, "examples/complaint_events.jsonl")
+    assert message == "`replied` at examples/complaint_events.jsonl:142, after the due time"
+    assert when == "replied 2024-10-29 16:12, due 13:37"
+    # a transcript's message is its own (a turn, not a line of the event log)
+    t = {"kind": "transcript", "message": "at line 3 of the script", "evidence": {}}
+    assert h.finding_text(t, "events.jsonl") == ("", "at line 3 of the script")
+    assert h.finding_text(f, None)[1] == "`replied` at line 142, after the due time"

@@ -11,7 +11,9 @@ keeps ISO 8601; only what a person reads goes through here.
   the second one's date when it is the first one's (`2024-10-29 16:12`, `13:37`).
 - `clock`: a clock finding's evidence (`due`, `at`, `late_by`) as one sentence
   (`replied 2024-10-29 16:12, due 13:37: 2 h 35 min late`).
-- `evidence`: any other evidence as `(label, value)` pairs: keys with spaces, times and
+- `finding_text`: a clock finding's sentence and its message, the message's `at line N` (a
+  line of the event log) written `<event log>:N`.
+- `evidence`: any other evidence as `(label, value)` pairs: field names with spaces, times and
   durations as above, booleans `yes`/`no`, null `—`.
 Text that is not a duration or a datetime is returned as given: never an invented value.
 """
@@ -26,12 +28,14 @@ from typing import Any
 
 from csdsl.values import parse_duration
 
-__all__ = ["clock", "duration", "evidence", "moment", "moment_pair"]
+__all__ = ["cite_event_log", "clock", "duration", "evidence", "finding_text", "moment"]
 
 _UNITS = (("d", 86400), ("h", 3600), ("min", 60), ("s", 1))
 _ISO_DURATION = re.compile(r"-?P(?=\d|T\d)[0-9WDTHMS.]*", re.IGNORECASE)
 _ISO_MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?")
 _EVENT = re.compile(r"^`([^`]+)`")
+_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_AT_LINE = re.compile(r"\bat line (\d+)")
 DASH = "—"
 
 
@@ -63,7 +67,8 @@ def duration(value: Any) -> str | None:
     raise AssertionError("unreachable: total >= 1 second")
 
 
-def _parse_moment(value: Any) -> dt.datetime | None:
+def parse_moment(value: Any) -> dt.datetime | None:
+    """An ISO 8601 datetime string as a `datetime` (naive when written without an offset)."""
     if not isinstance(value, str) or not _ISO_MOMENT.fullmatch(value.strip()):
         return None
     try:
@@ -74,13 +79,13 @@ def _parse_moment(value: Any) -> dt.datetime | None:
 
 def moment(value: Any) -> str | None:
     """An ISO 8601 datetime as `YYYY-MM-DD HH:MM` in its own offset; None if it is not one."""
-    m = _parse_moment(value)
+    m = parse_moment(value)
     return None if m is None else m.strftime("%Y-%m-%d %H:%M")
 
 
 def moment_pair(first: Any, second: Any) -> tuple[str | None, str | None]:
     """Both moments; the second without its date when it falls on the first one's date."""
-    a, b = _parse_moment(first), _parse_moment(second)
+    a, b = parse_moment(first), parse_moment(second)
     a_text = None if a is None else a.strftime("%Y-%m-%d %H:%M")
     if b is None:
         return a_text, None
@@ -122,11 +127,36 @@ def value(v: Any) -> str:
     return json.dumps(v, ensure_ascii=False, default=str)
 
 
+def label(key: str) -> str:
+    """An evidence key for a person: a field name with spaces (`ignition requested at`); an
+    expression (`first(transfer_approved)`) as written, so it still reads as the policy's."""
+    return key.replace("_", " ") if _FIELD.fullmatch(key) else key
+
+
 def evidence(ev: Any) -> list[tuple[str, str]]:
     """Evidence as `(label, value)` pairs for a person (a label `""` for evidence that is no
     object)."""
     if isinstance(ev, Mapping):
-        return [(str(k).replace("_", " "), value(v)) for k, v in ev.items()]
+        return [(label(str(k)), value(v)) for k, v in ev.items()]
     if ev is None:
         return []
     return [("", value(ev))]
+
+
+def cite_event_log(message: str, events_input: str | None) -> str:
+    """`at line 142` in a clock finding's message is a line of the event log: say which file
+    (`at complaint_events.jsonl:142`), so it is not read as the record's line."""
+    if not events_input:
+        return message
+    return _AT_LINE.sub(lambda m: f"at {events_input}:{m.group(1)}", message)
+
+
+def finding_text(f: Mapping[str, Any], events_input: str | None) -> tuple[str, str]:
+    """A finding's (clock sentence or "", message) for a person: a deadline's or an
+    escalation's message cites the event log's file."""
+    kind, message = f.get("kind"), str(f.get("message") or "")
+    if kind not in ("deadline", "escalation"):
+        return "", message
+    ev = f.get("evidence")
+    when = clock(ev, message) if isinstance(ev, Mapping) else None
+    return when or "", cite_event_log(message, events_input)

@@ -10,7 +10,10 @@ Formatting:
 - A missing value prints as `n/a` (KPIs) or `—` (other cells); a KPI group `{}` is `all`.
 - Every clause cited anywhere in the report gets one entry in the clause index, keyed by
   `file:line`, with an HTML anchor `clause-<slug of file:line>` that is unique in the page.
-- Evidence is a compact `k=v` list; long values are cut (the full finding is in findings.jsonl).
+- Evidence is a `key: value` list for a person (`humanize`: times to the minute, durations
+  as `41 d 4 h`); a clock finding reads as a sentence (`replied 2024-10-29 16:12, due 13:37:
+  2 h 35 min late`) and its `at line N` names the event log (`complaint_events.jsonl:N`).
+  Long values are cut (the full finding, in ISO 8601, is in findings.jsonl).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
+
+from csdsl.report import humanize
 
 OPS = {">=": "≥", "<=": "≤", "!=": "≠", "==": "=", ">": ">", "<": "<", "=": "="}
 STATUS_LABEL = {"pass": "pass", "fail": "fail", "not_applicable": "n/a"}
@@ -209,6 +214,11 @@ def _cited(report: Mapping[str, Any]) -> Iterable[Any]:
             yield as_map(r).get("clause")
     for f in as_list(as_map(report.get("findings")).get("items")):
         yield as_map(f).get("clause")
+    for r in as_list(as_map(report.get("findings")).get("by_clause")):
+        yield as_map(r).get("clause")
+    for case in as_list(as_map(report.get("cases")).get("items")):
+        for f in as_list(as_map(case).get("items")):
+            yield as_map(f).get("clause")
 
 
 @attrs.frozen
@@ -242,10 +252,13 @@ class Finding:
     message: str
     evidence: list[tuple[str, str]]
     version: str
+    when: str = ""  # a clock finding as a sentence (then `evidence` is empty)
+    agent: str = DASH
+    team: str = DASH
 
     @property
     def evidence_text(self) -> str:
-        return "; ".join(f"{k}={v}" if k else v for k, v in self.evidence)
+        return "; ".join(f"{k}: {v}" if k else v for k, v in self.evidence)
 
 
 @attrs.frozen
@@ -305,6 +318,8 @@ class View:
     command: str | None
     tool: str
     generated_at: str
+    events_input: str | None = None  # the event log's path: a clock's `at line N` is its line
+    index: ClauseIndex = attrs.field(factory=lambda: ClauseIndex(), repr=False)
 
 
 def _int(x: Any) -> int:
@@ -347,11 +362,7 @@ def _kpi(k: Mapping[str, Any], idx: ClauseIndex) -> Kpi:
 
 
 def _evidence(ev: Any) -> list[tuple[str, str]]:
-    if isinstance(ev, Mapping):
-        return [(str(k), shorten(text(v, "null"))) for k, v in ev.items()]
-    if ev is None:
-        return []
-    return [("", shorten(text(ev, "null")))]
+    return [(k, shorten(v)) for k, v in humanize.evidence(ev)]
 
 
 def _location(path: Any, line: Any) -> str:
@@ -361,11 +372,14 @@ def _location(path: Any, line: Any) -> str:
     return p or DASH
 
 
-def _findings(items: Iterable[Any], idx: ClauseIndex) -> list[FindingGroup]:
+def _findings(
+    items: Iterable[Any], idx: ClauseIndex, events_input: str | None = None
+) -> list[FindingGroup]:
     groups: dict[tuple[str, int | None] | None, list[Finding]] = {}
     for n, raw in enumerate(items, 1):
         f = as_map(raw)
         clause = idx.ref(f.get("clause"))
+        when, message = humanize.finding_text(f, events_input)
         row = Finding(
             anchor=f"finding-{n}",
             kind=text(f.get("kind"), ""),
@@ -373,9 +387,12 @@ def _findings(items: Iterable[Any], idx: ClauseIndex) -> list[FindingGroup]:
             severity=text(f.get("severity")),
             record=text(f.get("record")),
             location=_location(f.get("input"), f.get("line")),
-            message=text(f.get("message"), ""),
-            evidence=_evidence(f.get("evidence")),
+            message=message,
+            evidence=[] if when else _evidence(f.get("evidence")),
             version=text(f.get("version")),
+            when=when,
+            agent=text(f.get("agent")),
+            team=text(f.get("team")),
         )
         groups.setdefault(None if clause is None else (clause.file, clause.line), []).append(row)
     out = []
@@ -669,7 +686,8 @@ def build(report: Mapping[str, Any]) -> View:
 
     findings = as_map(report.get("findings"))
     items = as_list(findings.get("items"))
-    groups = _findings(items, idx)
+    events_input = next((i["path"] for i in inputs if i["kind"] == "events"), None)
+    groups = _findings(items, idx, events_input)
     shown = findings.get("shown")
     bad = as_map(report.get("bad_rows"))
     bad_items = as_list(bad.get("items"))
@@ -721,4 +739,6 @@ def build(report: Mapping[str, Any]) -> View:
         tool=" ".join(x for x in (text(tool.get("name"), ""), text(tool.get("version"), "")) if x)
         or "csdsl",
         generated_at=text(report.get("generated_at")),
+        events_input=events_input,
+        index=idx,
     )
