@@ -196,6 +196,15 @@ class ClauseIndex:
         self.add(c)
         return self._by_key[self._key(c)]
 
+    def own(self, raw: Any) -> Clause | None:
+        """`ref`, but with the citation's own id: the clocks of one clause line share its
+        `file:line` and anchor (`reply`, `reply.warning`, `reply.update`), each its id."""
+        clause = self.ref(raw)
+        cid = as_map(raw).get("id")
+        if clause is None or not isinstance(cid, str) or not cid or cid == clause.id:
+            return clause
+        return attrs.evolve(clause, id=cid)
+
     def all(self) -> list[Clause]:
         return sorted(self._by_key.values(), key=lambda c: (c.file, c.line or 0))
 
@@ -322,6 +331,11 @@ class View:
     index: ClauseIndex = attrs.field(factory=lambda: ClauseIndex(), repr=False)
 
 
+def _when(x: Any) -> str:
+    """A time of the run for a person (`2024-12-20 17:20`), as written when it is none."""
+    return humanize.moment(x) or text(x)
+
+
 def _int(x: Any) -> int:
     return x if isinstance(x, int) and not isinstance(x, bool) else 0
 
@@ -375,10 +389,10 @@ def _location(path: Any, line: Any) -> str:
 def _findings(
     items: Iterable[Any], idx: ClauseIndex, events_input: str | None = None
 ) -> list[FindingGroup]:
-    groups: dict[tuple[str, int | None] | None, list[Finding]] = {}
+    groups: dict[tuple[str, int | None, str | None] | None, list[Finding]] = {}
     for n, raw in enumerate(items, 1):
         f = as_map(raw)
-        clause = idx.ref(f.get("clause"))
+        clause = idx.own(f.get("clause"))
         when, message = humanize.finding_text(f, events_input)
         row = Finding(
             anchor=f"finding-{n}",
@@ -394,7 +408,8 @@ def _findings(
             agent=text(f.get("agent")),
             team=text(f.get("team")),
         )
-        groups.setdefault(None if clause is None else (clause.file, clause.line), []).append(row)
+        key = None if clause is None else (clause.file, clause.line, clause.id)
+        groups.setdefault(key, []).append(row)
     out = []
     for rows in groups.values():
         kinds = ", ".join(dict.fromkeys(r.kind for r in rows if r.kind))
@@ -408,7 +423,7 @@ def _validity(v: Any, idx: ClauseIndex) -> dict[str, Any] | None:
     rows = []
     for raw in as_list(v.get("by_condition")):
         c = as_map(raw)
-        rows.append(Labelled(idx.ref(c.get("clause")), "valid", _int(c.get("count")), "validity"))
+        rows.append(Labelled(idx.own(c.get("clause")), "valid", _int(c.get("count")), "validity"))
     return {
         "record": text(v.get("record")),
         "stats": [(k, count(v.get(k))) for k in ("judged", "valid", "invalid", "unknown")],
@@ -424,7 +439,7 @@ def _timelines(t: Any, idx: ClauseIndex) -> dict[str, Any] | None:
         c = as_map(raw)
         rows.append(
             {
-                "clause": idx.ref(c.get("clause")),
+                "clause": idx.own(c.get("clause")),
                 "kind": text(c.get("kind"), ""),
                 "met": count(c.get("met", 0)),
                 "breached": count(c.get("breached", 0)),
@@ -491,7 +506,7 @@ def _rules(r: Any, idx: ClauseIndex) -> dict[str, Any] | None:
         for x in (as_map(x) for x in as_list(rec.get("by_rule"))):
             rows.append(
                 {
-                    "clause": idx.ref(x.get("clause")),
+                    "clause": idx.own(x.get("clause")),
                     "severity": text(x.get("severity")),
                     **{s: count(x.get(s, 0)) for s in RULE_STATUSES},
                     "broken_n": _int(x.get("broken")),
@@ -525,7 +540,7 @@ def _transcripts(t: Any, idx: ClauseIndex) -> dict[str, Any] | None:
         r = as_map(raw)
         rows.append(
             {
-                "clause": idx.ref(r.get("clause")),
+                "clause": idx.own(r.get("clause")),
                 "kind": text(r.get("kind"), ""),
                 "severity": text(r.get("severity")),
                 "count": count(r.get("count", 0)),
@@ -630,8 +645,8 @@ def build(report: Mapping[str, Any]) -> View:
         ("engine", text(report.get("engine"))),
     ]
     if report.get("as_of"):
-        meta.append(("clocks judged at", text(report.get("as_of"))))
-    meta.append(("generated at", text(report.get("generated_at"))))
+        meta.append(("clocks judged at", _when(report.get("as_of"))))
+    meta.append(("generated at", _when(report.get("generated_at"))))
 
     kpi_counts = as_map(summary.get("kpis"))
     summ = [

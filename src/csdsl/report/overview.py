@@ -251,7 +251,7 @@ def by_clause(raw: Any, idx: ClauseIndex) -> list[ClauseRow]:
     rows = []
     for r in (as_map(x) for x in as_list(raw)):
         c = as_map(r.get("clause"))
-        clause = idx.ref(c) if c else None
+        clause = idx.own(c) if c else None
         findings = r.get("findings")
         cases = r.get("cases")
         rows.append(
@@ -352,7 +352,7 @@ def _groups(
         when, message = humanize.finding_text(f, events_input)
         key = (text(fc.get("id"), ""), text(fc.get("file"), ""), kind)
         if key not in groups:
-            clause = idx.ref(fc) if fc else None
+            clause = idx.own(fc) if fc else None
             groups[key] = CaseGroup(clause, key[0], kind_label(kind), [])
         evidence = [] if when else humanize.evidence(ev)
         groups[key].rows.append(
