@@ -34,14 +34,6 @@ CASES_SHOWN = 20
 AGENTS_SHOWN = 50
 CASE_FINDINGS = 200
 CASE_EVENTS = 200
-KIND_LABEL = {
-    "valid_complaint": "valid complaint",
-    "deadline": "deadline breached",
-    "update": "progress update missed",
-    "escalation": "escalation late",
-    "transcript": "transcript",
-    "rule": "rule broken",
-}
 
 CaseKey = tuple[str, int]
 ClauseKey = tuple[str | None, str, int, str]  # id, file, line, kind

@@ -336,7 +336,8 @@ def _when(x: Any) -> str:
     return humanize.moment(x) or text(x)
 
 
-def _int(x: Any) -> int:
+def as_int(x: Any) -> int:
+    """An integer count (a bool or anything else: 0)."""
     return x if isinstance(x, int) and not isinstance(x, bool) else 0
 
 
@@ -423,7 +424,7 @@ def _validity(v: Any, idx: ClauseIndex) -> dict[str, Any] | None:
     rows = []
     for raw in as_list(v.get("by_condition")):
         c = as_map(raw)
-        rows.append(Labelled(idx.own(c.get("clause")), "valid", _int(c.get("count")), "validity"))
+        rows.append(Labelled(idx.own(c.get("clause")), "valid", as_int(c.get("count")), "validity"))
     return {
         "record": text(v.get("record")),
         "stats": [(k, count(v.get(k))) for k in ("judged", "valid", "invalid", "unknown")],
@@ -443,7 +444,7 @@ def _timelines(t: Any, idx: ClauseIndex) -> dict[str, Any] | None:
                 "kind": text(c.get("kind"), ""),
                 "met": count(c.get("met", 0)),
                 "breached": count(c.get("breached", 0)),
-                "breached_n": _int(c.get("breached")),
+                "breached_n": as_int(c.get("breached")),
                 "pending": count(c.get("pending", 0)),
                 "not_applicable": count(c.get("not_applicable", 0)),
             }
@@ -509,7 +510,7 @@ def _rules(r: Any, idx: ClauseIndex) -> dict[str, Any] | None:
                     "clause": idx.own(x.get("clause")),
                     "severity": text(x.get("severity")),
                     **{s: count(x.get(s, 0)) for s in RULE_STATUSES},
-                    "broken_n": _int(x.get("broken")),
+                    "broken_n": as_int(x.get("broken")),
                     "points": _points(x.get("points")),
                 }
             )
@@ -544,7 +545,7 @@ def _transcripts(t: Any, idx: ClauseIndex) -> dict[str, Any] | None:
                 "kind": text(r.get("kind"), ""),
                 "severity": text(r.get("severity")),
                 "count": count(r.get("count", 0)),
-                "count_n": _int(r.get("count")),
+                "count_n": as_int(r.get("count")),
             }
         )
     return {
@@ -561,13 +562,13 @@ def _histogram(t: Any) -> list[tuple[str, int]]:
     out = []
     for raw in as_list(as_map(t).get("score_histogram")):
         b = as_map(raw)
-        out.append((f"{text(b.get('from'), '?')}–{text(b.get('to'), '?')}", _int(b.get("count"))))
+        out.append((f"{text(b.get('from'), '?')}–{text(b.get('to'), '?')}", as_int(b.get("count"))))
     return out
 
 
 def _by_day(t: Any) -> list[tuple[str, int]]:
     return [
-        (text(as_map(d).get("day"), "?"), _int(as_map(d).get("count")))
+        (text(as_map(d).get("day"), "?"), as_int(as_map(d).get("count")))
         for d in as_list(as_map(t).get("breaches_by_day"))
     ]
 
@@ -671,7 +672,7 @@ def build(report: Mapping[str, Any]) -> View:
                 "rows": count(i.get("rows")),
                 "read": count(i.get("read")),
                 "bad": count(i.get("bad")),
-                "has_bad": "yes" if _int(i.get("bad")) else "",
+                "has_bad": "yes" if as_int(i.get("bad")) else "",
             }
         )
 
@@ -716,8 +717,8 @@ def build(report: Mapping[str, Any]) -> View:
         )
         for b in bad_items
     ]
-    bad_total = _int(bad.get("total")) if "total" in bad else len(bad_rows)
-    bad_shown = _int(bad.get("shown")) if "shown" in bad else len(bad_rows)
+    bad_total = as_int(bad.get("total")) if "total" in bad else len(bad_rows)
+    bad_shown = as_int(bad.get("shown")) if "shown" in bad else len(bad_rows)
 
     by_clause = _by_clause(validity, timelines, transcripts, rules)
 
@@ -738,8 +739,8 @@ def build(report: Mapping[str, Any]) -> View:
         timelines=timelines,
         rules=rules,
         transcripts=transcripts,
-        findings_total=_int(findings.get("total")) if "total" in findings else len(items),
-        findings_shown=_int(shown) if isinstance(shown, int) else len(items),
+        findings_total=as_int(findings.get("total")) if "total" in findings else len(items),
+        findings_shown=as_int(shown) if isinstance(shown, int) else len(items),
         findings_file=text(findings.get("file"), "") or None,
         finding_groups=groups,
         bad_total=bad_total,

@@ -31,6 +31,7 @@ from csdsl.report.model import (
     ClauseIndex,
     Kpi,
     View,
+    as_int,
     as_list,
     as_map,
     group_text,
@@ -252,15 +253,13 @@ def by_clause(raw: Any, idx: ClauseIndex) -> list[ClauseRow]:
     for r in (as_map(x) for x in as_list(raw)):
         c = as_map(r.get("clause"))
         clause = idx.own(c) if c else None
-        findings = r.get("findings")
-        cases = r.get("cases")
         rows.append(
             ClauseRow(
                 clause=clause,
                 cid=text(c.get("id"), ""),
                 kind=kind_label(text(r.get("kind"), "")),
-                findings=findings if isinstance(findings, int) else 0,
-                cases=cases if isinstance(cases, int) else 0,
+                findings=as_int(r.get("findings")),
+                cases=as_int(r.get("cases")),
                 text=text(c.get("text"), "") or (clause.text or "" if clause else ""),
             )
         )
@@ -270,13 +269,8 @@ def by_clause(raw: Any, idx: ClauseIndex) -> list[ClauseRow]:
 def by_who(raw: Any, who: str, missing: str) -> list[WhoRow]:
     rows = []
     for r in (as_map(x) for x in as_list(raw)):
-        f, c = r.get("findings"), r.get("cases")
         rows.append(
-            WhoRow(
-                text(r.get(who), missing),
-                f if isinstance(f, int) else 0,
-                c if isinstance(c, int) else 0,
-            )
+            WhoRow(text(r.get(who), missing), as_int(r.get("findings")), as_int(r.get("cases")))
         )
     return rows
 
@@ -323,10 +317,6 @@ class CaseView:
     groups: list[CaseGroup]
     events: list[CaseEvent]
     raw: Mapping[str, Any]  # the report's case, for the timeline strip
-
-
-def _int(x: Any) -> int:
-    return x if isinstance(x, int) and not isinstance(x, bool) else 0
 
 
 def _moment(x: Any) -> str:
@@ -385,7 +375,7 @@ def cases(raw: Any, idx: ClauseIndex) -> list[CaseView]:
             (
                 text(as_map(b.get("clause")).get("id"), ""),
                 kind_label(text(b.get("kind"), "")),
-                _int(b.get("findings")),
+                as_int(b.get("findings")),
             )
             for b in (as_map(x) for x in as_list(item.get("by_clause")))
         ]
@@ -397,7 +387,7 @@ def cases(raw: Any, idx: ClauseIndex) -> list[CaseView]:
                 agent=text(item.get("agent")),
                 team=text(item.get("team")),
                 opened=f"{text(opened.get('field'))} {_moment(opened.get('at'))}" if opened else "",
-                findings=_int(item.get("findings")),
+                findings=as_int(item.get("findings")),
                 per_clause=per_clause,
                 conditions=conditions,
                 groups=groups,
@@ -426,17 +416,15 @@ class Overview:
 def build(report: Mapping[str, Any], view: View) -> Overview:
     findings = as_map(report.get("findings"))
     c = as_map(report.get("cases"))
-    total, shown = c.get("total"), c.get("shown")
-    agents = findings.get("agents")
     case_views = cases(c, view.index)
     return Overview(
         scorecard=scorecard(as_list(report.get("kpis")), view.kpis),
         clauses=by_clause(findings.get("by_clause"), view.index),
         teams=by_who(findings.get("by_team"), "team", "(no team)"),
         agents=by_who(findings.get("by_agent"), "agent", "(no agent)"),
-        agents_total=agents if isinstance(agents, int) else 0,
+        agents_total=as_int(findings.get("agents")),
         cases=case_views,
-        cases_total=total if isinstance(total, int) else 0,
-        cases_shown=shown if isinstance(shown, int) else len(case_views),
+        cases_total=as_int(c.get("total")),
+        cases_shown=as_int(c.get("shown")) if "shown" in c else len(case_views),
         has_tally="by_clause" in findings,
     )
