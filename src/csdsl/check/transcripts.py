@@ -127,9 +127,9 @@ class _Rules:
             )
         if r.duration is not None and r.duration.seconds <= 0:
             o.err("E256", "the duration must be more than 0", r.duration.span)
-        if r.kind == "sentiment" and r.sentiment is not None:
+        if r.kind == "sentiment" and r.scope is not None:  # the role is checked as `scope`
             position = ir.TrPosition(
-                "last", self.role(r.scope), self.turn_count(r.count) if r.count else 1
+                "last", r.scope.name, self.turn_count(r.count) if r.count else 1
             )
         most = None
         if r.kind == "interruptions" and r.count is not None:
