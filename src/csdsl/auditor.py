@@ -43,12 +43,21 @@ import attrs
 
 from csdsl import __version__, ir, pool, records
 from csdsl.api import Policy, unmatched_cases
+from csdsl.audit_versions import (
+    AuditError as AuditError,  # re-exported: part of csdsl.auditor's interface
+)
+from csdsl.audit_versions import (
+    Version,
+    VersionRouter,
+    order_versions,
+    receipt_field,
+    version_on,
+)
 from csdsl.diagnostics import did_you_mean
 from csdsl.metrics import MetricEngine, MetricResult, clock_statuses
 from csdsl.qa import TranscriptResult
 from csdsl.records import (
     InputError,
-    RecordReader,
     RepeatedIds,
     Row,
     RowError,
@@ -57,6 +66,7 @@ from csdsl.records import (
 )
 from csdsl.report import dumps
 from csdsl.rules import RuleResult
+from csdsl.sql.audit_clocks import CLOCK_CHUNK, ChunkClocks, SqlClocks, clock_builder
 from csdsl.timeline import EventLog, Milestone
 from csdsl.transcripts import TranscriptReader
 from csdsl.values import instant
@@ -64,7 +74,6 @@ from csdsl.values import instant
 if TYPE_CHECKING:
     from csdsl.duck import DuckEngine
     from csdsl.spark import SparkEngine
-    from csdsl.sql.timelines import ClockResults
 
 ENGINES = ("python", "duckdb", "spark")
 SQL_ENGINES = ("duckdb", "spark")  # validity and KPIs in SQL; clocks, rules and judged KPIs not
@@ -73,61 +82,6 @@ BAD_SHOWN = 50
 PARALLEL_BYTES = 4 << 20  # a transcripts file from this size is checked on every core (duckdb)
 FINDING_KINDS = ("valid_complaint", "deadline", "escalation", "rule", "transcript")
 Progress = Callable[[str, int], None]  # (input path, rows done since the last call)
-
-
-class AuditError(Exception):
-    """The audit cannot run as asked (no inputs, an unknown record type, clashing versions)."""
-
-
-@attrs.frozen
-class Version:
-    policy: Policy
-    start: dt.date | None  # in force from (None: the only version, always)
-    until: dt.date | None  # exclusive; None: still in force
-
-    @property
-    def label(self) -> str:
-        p = self.policy
-        return p.version or (p.ir.effective.isoformat() if p.ir.effective else p.ir.file)
-
-
-def order_versions(policies: Sequence[Policy]) -> list[Version]:
-    """The versions by effective date, each in force until the next one."""
-    if not policies:
-        raise AuditError("no policy to audit with")
-    if len(policies) == 1:
-        return [Version(policies[0], policies[0].ir.effective, None)]
-    undated = [p.ir.file for p in policies if p.ir.effective is None]
-    if undated:
-        raise AuditError(
-            f"{undated[0]}: several versions need an `effective` date each in the `policy` header"
-        )
-    ordered = sorted(policies, key=lambda p: p.ir.effective or dt.date.min)
-    for a, b in itertools.pairwise(ordered):
-        if a.ir.effective == b.ir.effective:
-            raise AuditError(
-                f"{a.ir.file} and {b.ir.file} both take effect on {a.ir.effective}; "
-                "give each version its own `effective` date"
-            )
-    zones = {p.ir.timezone for p in ordered}
-    if len(zones) > 1:
-        raise AuditError(
-            "the versions are in different time zones (" + ", ".join(sorted(zones)) + "); "
-            "give them the same `timezone`"
-        )
-    return [
-        Version(p, p.ir.effective, ordered[i + 1].ir.effective if i + 1 < len(ordered) else None)
-        for i, p in enumerate(ordered)
-    ]
-
-
-def receipt_field(record: ir.Record) -> str | None:
-    """The field that says when a record was received: its first required datetime field (or,
-    failing that, its first datetime field)."""
-    dts = [f for f in record.fields if f.type.kind is ir.Kind.DATETIME]
-    required = [f for f in dts if not f.optional]
-    chosen = required or dts
-    return chosen[0].name if chosen else None
 
 
 def main_record(policy: Policy) -> str:
@@ -148,73 +102,6 @@ def main_record(policy: Policy) -> str:
                 + ")"
             )
     raise AuditError("the policy declares no record type")
-
-
-class _Router(RecordReader):
-    """Reads a file once and coerces each row with the reader of the version in force on the
-    day the row was received; the row's `version` says which."""
-
-    def __init__(self, name: str, versions: Sequence[Version], tz: dt.tzinfo) -> None:
-        newest = versions[-1].policy
-        super().__init__(newest.reader(name).record, tz)
-        self.readers: list[RecordReader | None] = [
-            v.policy.reader(name) if v.policy.ir.record(name) else None for v in versions
-        ]
-        self.versions = versions
-        self.field = receipt_field(self.record)
-        self._when = self._coercer(ir.DATETIME)
-        self.early = 0  # rows received before the first version took effect
-
-    def version_of(self, obj: Any, text: bool) -> tuple[int, bool]:
-        """The version that judges a raw row, and whether the row predates the first one."""
-        if self.field is None or not isinstance(obj, Mapping):
-            return len(self.versions) - 1, False
-        raw = obj.get(self.field)
-        try:
-            day = (
-                self._when(raw, text).astimezone(self.tz).date() if raw not in (None, "") else None
-            )
-        except (ValueError, TypeError):
-            day = None
-        return version_on(self.versions, day)
-
-    def _row(self, line: int, obj: Any, text: bool = False) -> Row:
-        if len(self.versions) == 1:  # nothing to choose: read the date once, from the values
-            row = RecordReader._row(self, line, obj, text)
-            when = row.values.get(self.field) if row.values and self.field else None
-            first = self.versions[0].start
-            if when is not None and first is not None:
-                self.early += when.astimezone(self.tz).date() < first
-            return row
-        index, early = self.version_of(obj, text)
-        reader = self.readers[index]
-        if reader is None:
-            return Row(
-                line,
-                None,
-                None,
-                RowError(
-                    "A002",
-                    f"version {self.versions[index].label} has no record `{self.record.name}`",
-                ),
-                index,
-            )
-        row = RecordReader._row(reader, line, obj, text)
-        self.early += early and row.values is not None
-        return attrs.evolve(row, version=index)
-
-
-def version_on(versions: Sequence[Version], day: dt.date | None) -> tuple[int, bool]:
-    """The index of the version in force on `day` (the newest for an unknown day; the first,
-    for a day before it took effect), and whether `day` is before the first version."""
-    if day is None:
-        return len(versions) - 1, False
-    found = 0
-    for i, v in enumerate(versions):
-        if v.start is None or v.start <= day:
-            found = i
-    first = versions[0].start
-    return found, first is not None and day < first
 
 
 @attrs.define
@@ -403,7 +290,7 @@ class _Run:
     # ---- records ----------------------------------------------------------------------------
     def records(self, name: str, path: str, events: EventLog | None) -> tuple[int, int, set[str]]:
         has_validity = any(v.policy.ir.validity(name) for v in self.versions)
-        builders = [_builder(v.policy, name) for v in self.versions]
+        builders = [clock_builder(v.policy, name) for v in self.versions]
         clocks = events is not None and any(builders)
         rule_checkers = [
             v.policy.rule_checker(name)
@@ -422,7 +309,7 @@ class _Run:
         sql = None
         if self.engine in SQL_ENGINES:
             sql = self._duck_records(name, path, counts, by_condition)
-        router = _Router(name, self.versions, self.tz)
+        router = VersionRouter(name, self.versions, self.tz)
         validators = [v.policy._validators.get(name) for v in self.versions]
         rows = 0
         repeated = RepeatedIds()
@@ -434,13 +321,13 @@ class _Run:
         # with the duckdb engine the clocks run in SQL (`csdsl.sql.timelines`), a chunk of
         # records at a time; the rows are still read here, for the judged KPIs and the rules
         sql_clocks = (
-            _SqlClocks(self.versions, name, self.tz, self._now_utc(), judging)
+            SqlClocks(self.versions, name, self.tz, self._now_utc(), judging)
             if clocks and self.engine == "duckdb"
             else None
         )
         if sql is None or clocks or judging or judge_rules:
 
-            def one(row: Row, chunk: _ChunkClocks | None) -> None:
+            def one(row: Row, chunk: ChunkClocks | None) -> None:
                 nonlocal rows, read, timeline_errors
                 rows += 1
                 if self.progress is not None and rows % 1000 == 0:
@@ -584,7 +471,7 @@ class _Run:
             self.warnings.append(warning)
         return rows, read, seen
 
-    def _python_rows(self, router: _Router, name: str, path: str) -> Iterator[Row]:
+    def _python_rows(self, router: VersionRouter, name: str, path: str) -> Iterator[Row]:
         """The rows of the Python pass: read by `router`, or, for a Parquet file (or a catalog
         table on `--engine spark`), the rows the SQL engine read, each given the version in
         force on the day it was received."""
@@ -1053,102 +940,6 @@ def _clock_order(key: tuple[str, str, str, int]) -> tuple[str, int, int, str]:
     return (file, line, _KIND_ORDER.get(kind, 4), cid)
 
 
-# records whose clocks one SQL query judges (50,000 took 740 MiB at 100k, not faster)
-CLOCK_CHUNK = 20_000
-
-
-@attrs.define
-class _ChunkClocks:
-    """The clocks of one chunk of records, judged in SQL per policy version."""
-
-    results: list[ClockResults]
-    keys: set[tuple[int, str]]  # (version, case) judged in SQL (ids repeated in it: Python)
-    counts: Counter[tuple[str, str, str, int, str]]
-
-    def has(self, row: Row) -> bool:
-        return (row.version, id_key(row.id)) in self.keys
-
-
-class _SqlClocks:
-    """The audit's clocks on the duckdb engine: each chunk of records is judged by
-    `csdsl.sql.timelines` in a private in-memory DuckDB."""
-
-    def __init__(
-        self,
-        versions: Sequence[Version],
-        name: str,
-        tz: dt.tzinfo,
-        now: dt.datetime | None,
-        statuses: bool,
-    ) -> None:
-        import duckdb
-
-        from csdsl.sql.timelines import ClockResults, SqlTimelines
-
-        self.empty = ClockResults
-        self.clocks = [
-            SqlTimelines(v.policy.ir, name, tz) if _builder(v.policy, name) is not None else None
-            for v in versions
-        ]
-        self.now = now
-        self.statuses = statuses
-        # a chunk's tables are small: the engine's own connection keeps most of the memory
-        self.con = duckdb.connect(
-            config={"memory_limit": "384MB", "preserve_insertion_order": False}
-        )
-        self.handed = 0
-
-    def computed_by(self) -> dict[str, Any]:
-        """Where the clocks ran, for the report: the clauses SQL judged, those Python judged
-        and why, and how many cases SQL handed to Python whole."""
-        sql: list[str] = []
-        python: dict[str, str] = {}
-        for clocks in self.clocks:
-            if clocks is None:
-                continue
-            for clause in clocks.clauses:
-                why = clocks.python.get(clause)
-                if why is None and clause not in sql:
-                    sql.append(clause)
-                elif why is not None:
-                    python[clause] = why
-        return {"sql": sql, "python": python, "cases_handed_to_python": self.handed}
-
-    def judge(self, batch: Sequence[Row], events: EventLog) -> _ChunkClocks:
-        by_version: dict[int, dict[str, Row]] = {}
-        repeated: set[tuple[int, str]] = set()
-        for row in batch:
-            if row.values is None:
-                continue
-            key = id_key(row.id)
-            mine = by_version.setdefault(row.version, {})
-            if key in mine:
-                repeated.add((row.version, key))
-            mine[key] = row
-        results = [self.empty() for _ in self.clocks]
-        keys: set[tuple[int, str]] = set()
-        counts: Counter[tuple[str, str, str, int, str]] = Counter()
-        for v, mine in by_version.items():
-            clocks = self.clocks[v]
-            if clocks is None:
-                continue
-            unique = [
-                (r.id, r.values)
-                for k, r in mine.items()
-                if (v, k) not in repeated and r.values is not None
-            ]
-            evs = {k: events[k] for k in mine if (v, k) not in repeated and k in events}
-            result = clocks.judge_duckdb(self.con, unique, evs, self.now, self.statuses)
-            results[v] = result
-            counts.update(result.counts)
-            keys |= {(v, k) for k in mine if (v, k) not in repeated}
-        self.handed += sum(r.handed for r in results)
-        return _ChunkClocks(results, keys, counts)
-
-    def close(self) -> None:
-        self.con.close()
-
-
 def _reads_events(policy: Policy, name: str) -> bool:
     p = policy.ir
     return (
@@ -1162,14 +953,6 @@ def _one_event_record(policy: Policy) -> bool:
     p = policy.ir
     names = {d.record for d in p.deadlines} | {e.record for e in p.escalations}
     return len(names | {r.record for r in p.rules}) == 1
-
-
-def _builder(policy: Policy, name: str) -> Any:
-    """The timeline builder of record `name`, or None when it has no clocks."""
-    p = policy.ir
-    if any(d.record == name for d in p.deadlines) or any(e.record == name for e in p.escalations):
-        return policy._builder(name)
-    return None
 
 
 def _not_python_readable(path: str) -> bool:
