@@ -677,7 +677,13 @@ class _Run:
             and (feeling == rule.sentiment) == rule.negated
         ]
         if broken:
-            said = ", ".join(f"{self.turns[i].sentiment} in turn {i}" for i in broken)
+            by_value: dict[str | None, list[str]] = {}
+            for i in broken:
+                by_value.setdefault(self.turns[i].sentiment, []).append(str(i))
+            said = ", ".join(
+                f"{value} in turn{'s' * (len(at) > 1)} {', '.join(at)}"
+                for value, at in by_value.items()
+            )
             self.find(
                 rule,
                 "signal",

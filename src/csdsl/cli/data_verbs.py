@@ -462,7 +462,7 @@ def cmd_transcripts(args: argparse.Namespace) -> int:
         write_err(f"csdsl: {exc}")
         return USAGE
     mean = f"; mean score {_num(round(total / good, 2))}" if good else ""
-    order = ("missing", "forbidden", "preference", "timing")
+    order = ("missing", "forbidden", "preference", "timing", "signal")
     found = ", ".join(f"{kinds[k]} {k}" for k in order if k in kinds)
     write_err(
         f"{counted(good + bad, 'transcript')} read: {good} good, {bad} bad{mean}; "
