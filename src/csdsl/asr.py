@@ -32,6 +32,16 @@ or fast transcription's `phrases` (azure), `Sentences` at the top or under `Resu
 any case and with or without underscores (`BeginTime`, `beginTime`, `begin_time`), as the
 vendors' APIs spell them differently.
 
+The vendors' own signals are kept (never guessed where absent): Azure `nBest[0].confidence`
+-> a turn's `confidence`; Amazon `Sentiment` -> `sentiment` (lowercase), `Confidence` (or the
+mean of `Items[].Confidence`, Call Analytics) -> `confidence`, and `ConversationCharacteristics`
+`NonTalkTime` / `Interruptions` (by the interrupter's label, mapped to its role like a
+segment's) -> the transcript's `signals`; Alibaba `EmotionValue` -> `emotion` (emotional energy
+1-10, kept as given: it says how strong, not whether good or bad, so it is no sentiment),
+`SilenceDuration` -> `silence_before`, `SpeechRate` -> `speech_rate`, and the sum of the
+silences -> `signals.silence_total`.  Merged segments merge their signals (`_merged_signals`).
+A signal of the wrong kind is an `InputError` naming the segment's JSON path and the field.
+
 The transcript id is `transcript_id` when given; else, for Amazon, Contact Lens'
 `CustomerMetadata.ContactId`, else Call Analytics' `JobName`; else (and for every other format)
 the file name without its suffix.

@@ -5,8 +5,11 @@ SRT files with speaker labels plus a label-to-role map.  Out: `Transcript` value
 turns; a transcript that does not fit is a `RowError` with its line number and reason, and the
 others are still read (JSON is read as strictly as records are: see `csdsl.records`; a `.json`
 file may also hold one transcript object).  Consecutive imported segments of one speaker merge
-into one turn.  A subtitle file that is not what it says (a `.vtt` without its `WEBVTT` line, no
-cue at all, a cue that ends before it starts) is an `InputError` naming the line.
+into one turn.  The optional vendor signals (a turn's `confidence`, `sentiment`, `emotion`,
+`silence_before`, `speech_rate`; a transcript's `signals`) are read too, and one of the wrong
+kind is a `T007` row error naming its JSON path.  A subtitle file that is not what it says (a
+`.vtt` without its `WEBVTT` line, no cue at all, a cue that ends before it starts) is an
+`InputError` naming the line.
 """
 
 from __future__ import annotations
