@@ -5,6 +5,7 @@ the transcript does not carry the signal; the bundled example policy, the genera
 from __future__ import annotations
 
 import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -280,3 +281,55 @@ def test_the_generated_module_judges_the_signals_as_the_interpreter(tmp_path: Pa
         [("talk_over", "signal", None), ("calm_end", "signal", 1)],
         ["rude: ASR confidence 0.4 < 0.6 in turn 0"],
     )
+
+
+def test_diff_names_the_changed_signal_settings(tmp_path: Path) -> None:
+    old = ASR_QA.read_text(encoding="utf-8")
+    new = (
+        old.replace("confidence 0.6", "confidence 0.7")
+        .replace("in last 2 turns", "in last 3 turns")
+        .replace("forbid agent interruptions\n", "forbid agent interruptions over 1\n")
+    )
+    (tmp_path / "old.csp").write_text(old, encoding="utf-8")
+    (tmp_path / "new.csp").write_text(new, encoding="utf-8")
+    out = subprocess.run(
+        [sys.executable, "-m", "csdsl", "diff", "old.csp", "new.csp", "--format", "json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    changes = {
+        (c["name"], x["what"], x["old"], x["new"])
+        for c in json.loads(out.stdout)["clauses"]
+        for x in c["changes"]
+    }
+    assert changes == {
+        ("settings", "min_confidence", "0.6", "0.7"),
+        ("calm_end", "position.count", "2", "3"),
+        ("talk_over", "most", "missing", "1"),
+    }
+
+
+def test_a_bad_signal_in_one_export_is_that_files_bad_row(tmp_path: Path) -> None:
+    good = SAMPLES / "amazon_contact_lens.json"
+    data = json.loads(good.read_text(encoding="utf-8"))
+    data["Transcript"][3]["Sentiment"] = "FURIOUS"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    command = [sys.executable, "-m", "csdsl", "transcripts", str(ASR_QA), "--from", "amazon"]
+    command += [str(bad), str(good), "--format", "json"]
+    out = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    lines = [json.loads(x) for x in out.stdout.splitlines()]
+    assert [x.get("error", {}).get("code") for x in lines] == ["T006", None]
+    assert (
+        "Transcript[3]: `Sentiment` must be POSITIVE, NEGATIVE, NEUTRAL or MIXED"
+        in (lines[0]["error"]["message"])
+    )
+    assert "1 bad" in out.stderr
