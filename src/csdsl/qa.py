@@ -629,9 +629,10 @@ class _Run:
                 if step.kind == "say" and t.speaker == "agent" and self.said(i, step.phrases):
                     found = i
                     break
-            later = [i for i in range(cursor, len(self.turns)) if self.turns[i].speaker == "agent"]
-            if found is None and step.kind == "say" and self.unsure_in(rule, later):
-                return
+            if found is None and step.kind == "say":
+                later = range(cursor, len(self.turns))
+                if self.unsure_in(rule, (i for i in later if self.turns[i].speaker == "agent")):
+                    return  # the step may have been said in a turn the recogniser misheard
             if found is None:
                 what = (
                     f"the `{step.event}` event"
