@@ -512,6 +512,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 standards=args.standards,
                 spark_master=args.spark_master,
                 quarantine=args.quarantine,
+                events_from=args.events_from,
+                vendor_sla=args.vendor_sla,
+                vendor_sla_from=args.vendor_sla_from,
+                mapping=args.map,
             )
     except (AuditError, InputError) as exc:
         write_err(f"csdsl: {exc}")
