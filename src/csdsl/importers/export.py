@@ -79,6 +79,11 @@ class Converted:
     bad: list[Bad] = attrs.Factory(list)
     notes: Counter[str] = attrs.Factory(Counter)  # what was read but gave nothing, counted
 
+    def bad_element(self, bad: Bad) -> None:
+        """An element that could not be read (counted in `elements`)."""
+        self.elements += 1
+        self.bad.append(bad)
+
     @property
     def good(self) -> int:
         return self.elements - len(self.bad)
@@ -135,11 +140,11 @@ def _in_value(value: Any, key: str, line: int, prefix: str) -> Iterator[Found]:
 
 
 def elements(
-    path: str | Path, key: str, looks_like: str, bad: list[Bad], single: str | None = None
+    path: str | Path, key: str, looks_like: str, conv: Converted, single: str | None = None
 ) -> Iterator[Found]:
     """Every element of the export: for JSONL, each line's; for JSON, the document's (an object
     with `single` is one element).  A line that is not JSON, or a page whose `key` is not an
-    array, goes to `bad`."""
+    array, is one bad element of `conv`."""
     text = read_text(path)
     head = text.lstrip()[:1]
     if not head:
@@ -160,7 +165,7 @@ def elements(
         try:
             yield from _in_value(document, key, 0, "")
         except BadElement as exc:
-            bad.append(Bad(0, exc.where, None, exc.reason))
+            conv.bad_element(Bad(0, exc.where, None, exc.reason))
         return
     for n, line in enumerate(bounded_lines(text.splitlines(keepends=True)), 1):
         if not line.strip():
@@ -168,12 +173,12 @@ def elements(
         try:
             value = loads_json(line)
         except JsonProblem as exc:
-            bad.append(Bad(n, "", None, f"not valid JSON: {exc}"))
+            conv.bad_element(Bad(n, "", None, f"not valid JSON: {exc}"))
             continue
         try:
             yield from _in_value(value, key, n, "")
         except BadElement as exc:
-            bad.append(Bad(n, exc.where, None, exc.reason))
+            conv.bad_element(Bad(n, exc.where, None, exc.reason))
 
 
 def _expect(path: str | Path, document: Any, key: str, looks_like: str) -> None:

@@ -60,7 +60,7 @@ def _user(value: Any) -> Any:
 def issues(path: str | Path, mapping: Mapping) -> Converted:
     """Issue changelogs (and public comments) as csdsl events."""
     conv = Converted(str(path), "jira")
-    for found in elements(path, "issues", ISSUES, conv.bad, single="changelog"):
+    for found in elements(path, "issues", ISSUES, conv, single="changelog"):
         prefix = f"{found.where}." if found.where else ""
         try:
             issue = obj(found.value, "an issue")
@@ -150,7 +150,7 @@ def _comments(
 def slas(path: str | Path, mapping: Mapping) -> Converted:
     """Request SLAs as JSM's verdicts, one per request and SLA."""
     conv = Converted(str(path), "jsm-sla")
-    for found in elements(path, "requests", SLAS, conv.bad, single="values"):
+    for found in elements(path, "requests", SLAS, conv, single="values"):
         prefix = f"{found.where}." if found.where else ""
         try:
             request = obj(found.value, "a request's SLAs")

@@ -62,7 +62,7 @@ METRIC_TYPES = (
 def audits(path: str | Path, mapping: Mapping) -> Converted:
     """Ticket audits as csdsl events.  Raises `InputError` for a file that is not one."""
     conv = Converted(str(path), "zendesk")
-    for found in elements(path, "audits", AUDITS, conv.bad):
+    for found in elements(path, "audits", AUDITS, conv):
         try:
             audit = obj(found.value, "an audit")
             ticket = ident(audit.get("ticket_id"), "ticket_id")
@@ -131,7 +131,7 @@ def metric_events(path: str | Path, mapping: Mapping) -> Converted:
     # the verdicts keep Zendesk's metric names: the audit maps them to deadlines
     conv = Converted(str(path), "zendesk-metrics")
     seen: dict[tuple[str, str], list[tuple[str, dt.datetime, Any, Found]]] = {}
-    for found in elements(path, "ticket_metric_events", METRICS, conv.bad):
+    for found in elements(path, "ticket_metric_events", METRICS, conv):
         conv.elements += 1
         try:
             event = obj(found.value, "a metric event")
