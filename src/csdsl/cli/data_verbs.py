@@ -540,6 +540,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
             f"{s['findings']} findings" + (f" ({kinds})" if kinds else "") + "; "
             f"KPIs: {k['pass']} pass, {k['fail']} fail, {k['not_applicable']} not applicable"
         )
+        if (r := data.get("reconciliation")) is not None:
+            c = r["counts"]
+            write_out(
+                f"reconciliation with {r['vendor']}: {c['agree']} agree, {c['disagree']} "
+                f"disagree; {c['only_in_vendor']} only in its export, "
+                f"{c['only_in_policy']} only in the policy's judgement"
+            )
         out = Path(args.out)
         write_out(
             f"{s['verdict'].upper()}: wrote {out / 'report.html'}, {out / 'report.md'}, "
