@@ -4,6 +4,7 @@ vendor's own SLA verdicts (issue 17, acceptance 4)."""
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -476,3 +477,36 @@ def test_a_mapped_deadline_the_policy_lacks_is_refused(tmp_path: Path) -> None:
             vendor_sla_from="zendesk-metrics",
             mapping=path,
         )
+
+
+def test_a_bad_map_on_the_command_line_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "map.toml"
+    bad.write_text('[zendesk.sla]\nreply_time = "replyy"\n', encoding="utf-8")
+    args = [
+        "audit", str(POLICY), "--out", str(tmp_path / "out"),
+        "--records", str(ZD / "complaints.jsonl"), "--events", str(ZD / "audits.json"),
+        "--events-from", "zendesk", "--vendor-sla", str(ZD / "metric_events.jsonl"),
+        "--vendor-sla-from", "zendesk-metrics", "--map", str(bad),
+    ]  # fmt: skip
+    assert main(args) == 2
+    assert main(["import", "--from", "zendesk", str(ZD / "audits.json"), "--map", str(bad)]) == 0
+    bad.write_text("[zendesk.changes]\n'status' = 'x'\n", encoding="utf-8")
+    assert main(["import", "--from", "zendesk", str(ZD / "audits.json"), "--map", str(bad)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"csdsl: {bad}: the vendor metric `reply_time` maps to `replyy`")
+    assert err[-1].startswith(f"csdsl: {bad}: [zendesk.changes] `status`: expected")
+
+
+def test_the_wheel_ships_the_default_mapping_and_the_section_templates(tmp_path: Path) -> None:
+    builder = pytest.importorskip("hatchling.builders.wheel")
+    (wheel,) = builder.WheelBuilder(str(ROOT)).build(directory=str(tmp_path), versions=["standard"])
+    with zipfile.ZipFile(wheel) as z:
+        names = set(z.namelist())
+        shipped = z.read("csdsl/importers/default_map.toml")
+    assert shipped == (ROOT / "src/csdsl/importers/default_map.toml").read_bytes()
+    assert {
+        "csdsl/report/templates/reconciliation.html.j2",
+        "csdsl/report/templates/reconciliation.md.j2",
+    } <= names

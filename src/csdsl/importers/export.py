@@ -14,11 +14,10 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from csdsl.importers.mapping import Mapping
 from csdsl.records import (
     InputError,
     JsonProblem,
@@ -29,6 +28,9 @@ from csdsl.records import (
     unreadable,
 )
 from csdsl.values import parse_datetime
+
+if TYPE_CHECKING:
+    from csdsl.importers.mapping import Mapping
 
 
 @attrs.frozen

@@ -16,7 +16,8 @@ from typing import Any
 
 import attrs
 
-from csdsl.records import InputError, refuse_device, unreadable
+from csdsl.importers.export import read_text
+from csdsl.records import InputError
 
 VENDORS = ("zendesk", "jira", "jsm")  # the tables of vendor vocabulary (jsm: its SLA names)
 _TABLES = {"case", "users", "escalation", *VENDORS}
@@ -92,11 +93,7 @@ class Mapping:
 
 def _read_file(path: str | Path) -> dict[str, Any]:
     p = Path(path)
-    refuse_device(p)
-    try:
-        text = p.read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise unreadable(p, exc) from None
+    text = read_text(p)
     try:
         data = json.loads(text) if p.suffix.lower() == ".json" else tomllib.loads(text)
     except (ValueError, RecursionError) as exc:  # TOMLDecodeError and JSONDecodeError
