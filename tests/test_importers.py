@@ -145,6 +145,8 @@ def test_a_map_file_adds_to_the_default_and_can_turn_an_entry_off(tmp_path: Path
         ("[users]\n'7' = 3\n", "[users] `7` must be text"),
         ("[users\n", "not TOML"),
         ("[escalation]\nroles = 'team_lead'\n", "roles must be a list"),
+        ("[case]\nzendesk = '{ticket_id.real}'\n", "cannot be filled"),
+        ("[case]\njira = 'HOT'\n", "gives every ticket the same case id; put {key} in it"),
     ],
 )
 def test_a_bad_map_file_is_one_line_naming_it(tmp_path: Path, text: str, message: str) -> None:
@@ -217,6 +219,14 @@ def test_a_file_that_is_no_export_is_one_line(tmp_path: Path, content: str, mess
     assert message in str(err.value)
 
 
+@pytest.mark.parametrize("fmt", ["jira", "jsm-sla"])
+def test_a_document_that_is_a_number_is_no_issue_export(tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / "a.json"
+    path.write_text("0", encoding="utf-8")  # once a TypeError: `key in 0`
+    with pytest.raises(InputError, match="it holds 0"):
+        convert(path, fmt)
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=8)
     | st.sampled_from(["2024-11-04T01:00:00Z", "Change", "Comment", "status", "pending"]),
@@ -239,14 +249,23 @@ json_values = st.recursive(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(elements=st.lists(json_values, max_size=5), fmt=st.sampled_from(
-    ["zendesk", "zendesk-metrics", "jira", "jsm-sla"]))  # fmt: skip
-def test_hostile_exports_never_crash(tmp_path: Path, elements: list[Any], fmt: str) -> None:
+    ["zendesk", "zendesk-metrics", "jira", "jsm-sla"]), jsonl=st.booleans())  # fmt: skip
+def test_hostile_exports_never_crash(
+    tmp_path: Path, elements: list[Any], fmt: str, jsonl: bool
+) -> None:
     key = {"zendesk": "audits", "zendesk-metrics": "ticket_metric_events", "jira": "issues",
            "jsm-sla": "requests"}[fmt]  # fmt: skip
-    path = _write(tmp_path / "h.json", {key: elements})
+    if jsonl:  # one element a line: a bad one is told by its line
+        path = _write(tmp_path / "h.jsonl", [0, 0, *elements], jsonl=True)
+    else:
+        path = _write(tmp_path / "h.json", {key: elements})
     conv = convert(path, fmt)
     assert conv.elements == conv.good + len(conv.bad)
-    assert all(b.where.startswith(f"{key}[") for b in conv.bad)
+    if jsonl:
+        assert all(b.line >= 1 for b in conv.bad)
+        assert [b.line for b in conv.bad[:2]] == [1, 2]  # the `0` lines
+    else:
+        assert all(b.where.startswith(f"{key}[") for b in conv.bad)
 
 
 # ---- the samples ---------------------------------------------------------------------------

@@ -163,7 +163,8 @@ def elements(
         if "\n" not in text.strip():
             raise InputError(f"{path}: not JSON ({whole}); expected {looks_like}") from None
     else:
-        _expect(path, document, key if single is None or key in document else single, looks_like)
+        page = single is None or not isinstance(document, dict) or key in document
+        _expect(path, document, key if page else str(single), looks_like)
         try:
             yield from _in_value(document, key, 0, "")
         except BadElement as exc:

@@ -84,7 +84,7 @@ class Mapping:
         template = self.case.get(vendor, "")
         try:
             return template.format(**parts)
-        except (KeyError, IndexError, ValueError) as exc:
+        except (KeyError, IndexError, ValueError, AttributeError) as exc:
             raise InputError(
                 f"{self.source}: [case] {vendor} = {json.dumps(template)} cannot be filled "
                 f"({exc}); use the fields {', '.join('{' + k + '}' for k in parts)}"
@@ -184,7 +184,7 @@ def load_mapping(path: str | Path | None = None) -> Mapping:
     event = escalation.get("event", "escalated")
     if not isinstance(event, str):
         raise InputError(f"{source}: [escalation] event must be text")
-    return Mapping(
+    mapping = Mapping(
         source=source,
         case=_texts("case", data.get("case", {}), source),
         users={
@@ -196,3 +196,11 @@ def load_mapping(path: str | Path | None = None) -> Mapping:
         escalation_roles=tuple(_norm(r) for r in roles),
         sla={v: {k.strip(): d for k, d in vendors[v]["sla"].items()} for v in VENDORS},
     )
+    for vendor, part in (("zendesk", "ticket_id"), ("jira", "key")):
+        # a template must be fillable, and tell two tickets apart
+        if mapping.case_id(vendor, **{part: "1"}) == mapping.case_id(vendor, **{part: "2"}):
+            raise InputError(
+                f"{source}: [case] {vendor} = {json.dumps(mapping.case.get(vendor, ''))} gives "
+                f"every ticket the same case id; put {{{part}}} in it"
+            )
+    return mapping
