@@ -36,12 +36,12 @@ class Row:
 class Section:
     vendor: str
     input: str
-    mapping: str  # `reply_time` -> `reply`, ...
+    mapping: list[tuple[str, str]]  # vendor metric, deadline
     counts: list[tuple[str, int]]
     rows: list[Row]
     more: int  # disagreements not listed
     only_in_vendor: list[tuple[str, str, str]]  # case, deadline, why
-    not_mapped: str  # vendor metrics no deadline takes, with their counts
+    not_mapped: list[tuple[str, int]]  # vendor metrics no deadline takes, with their counts
 
 
 def _text(x: Any) -> str:
@@ -75,15 +75,13 @@ def section(report: Mapping[str, Any]) -> Section | None:
         (_text(o.get("case")), _text(o.get("deadline")), _text(o.get("why")))
         for o in r.get("only_in_vendor", {}).get("items", [])
     ]
-    mapping = ", ".join(f"`{k}` → `{v}`" for k, v in r.get("mapping", {}).items())
-    not_mapped = ", ".join(f"`{k}` ({n})" for k, n in r.get("not_mapped", {}).items())
     return Section(
         vendor=_text(r.get("vendor")),
         input=_text(r.get("input")),
-        mapping=mapping or DASH,
+        mapping=[(str(k), str(v)) for k, v in r.get("mapping", {}).items()],
         counts=[(label, int(counts.get(k, 0))) for k, label in COUNTS],
         rows=rows,
         more=total - len(rows),
         only_in_vendor=only,
-        not_mapped=not_mapped,
+        not_mapped=[(str(k), int(n)) for k, n in r.get("not_mapped", {}).items()],
     )
