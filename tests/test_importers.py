@@ -445,6 +445,8 @@ def test_reconciliation_finds_the_planted_disagreements_on_both_engines(
     assert kinds["export"]["rows"] == kinds["export"]["read"] + kinds["export"]["bad"]
     assert kinds["export"]["bad"] == kinds["vendor_sla"]["bad"] == 1
     assert {b["code"] for b in py["bad_rows"]["items"]} == {"X001"}
+    where = {"zendesk": "audits[10].events[1]", "jira": "issues[4].changelog.histories[1].items[0]"}
+    assert where[vendor] in {b.get("where") for b in py["bad_rows"]["items"]}
     assert kinds["events"]["path"] == str(tmp_path / "py" / "imported_events.jsonl")
     name = "Zendesk" if vendor == "zendesk" else "Jira Service Management"
     for report in ("report.md", "report.html"):

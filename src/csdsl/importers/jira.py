@@ -74,9 +74,8 @@ def issues(path: str | Path, mapping: Mapping) -> Converted:
             if not isinstance(fields, dict):
                 raise BadElement("`fields` is not an object")
         except BadElement as exc:
-            conv.elements += 1
             rid = found.value.get("key") if isinstance(found.value, dict) else None
-            conv.bad.append(
+            conv.bad_element(
                 Bad(found.line, found.where, rid if isinstance(rid, str) else None, exc.reason)
             )
             continue
@@ -90,8 +89,7 @@ def issues(path: str | Path, mapping: Mapping) -> Converted:
                 if not isinstance(items, list):
                     raise BadElement("no `items` array")
             except BadElement as exc:
-                conv.elements += 1
-                conv.bad.append(Bad(found.line, where, case, exc.reason))
+                conv.bad_element(Bad(found.line, where, case, exc.reason))
                 continue
             for k, item in enumerate(items):
                 conv.elements += 1
@@ -125,8 +123,7 @@ def _comments(
         return
     items = block.get("comments") if isinstance(block, dict) else None
     if not isinstance(items, list):
-        conv.elements += 1
-        conv.bad.append(Bad(line, f"{prefix}fields.comment", case, "no `comments` array"))
+        conv.bad_element(Bad(line, f"{prefix}fields.comment", case, "no `comments` array"))
         return
     for i, value in enumerate(items):
         conv.elements += 1
@@ -161,8 +158,7 @@ def slas(path: str | Path, mapping: Mapping) -> Converted:
             if not isinstance(values, list):
                 raise BadElement("no `values` array (the SLA endpoint's response)")
         except BadElement as exc:
-            conv.elements += 1
-            conv.bad.append(Bad(found.line, found.where, None, exc.reason))
+            conv.bad_element(Bad(found.line, found.where, None, exc.reason))
             continue
         case = mapping.case_id("jira", key=key)
         for i, value in enumerate(values):

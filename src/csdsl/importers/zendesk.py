@@ -73,8 +73,7 @@ def audits(path: str | Path, mapping: Mapping) -> Converted:
                     "no `events` array" if events is None else "`events` is not an array"
                 )
         except BadElement as exc:
-            conv.elements += 1
-            conv.bad.append(Bad(found.line, found.where, _ticket(found.value), exc.reason))
+            conv.bad_element(Bad(found.line, found.where, _ticket(found.value), exc.reason))
             continue
         case = mapping.case_id("zendesk", ticket_id=ticket)
         for j, event in enumerate(events):
