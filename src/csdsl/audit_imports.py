@@ -9,14 +9,16 @@ for the report's inputs and bad rows) and the `Reconciler` the records pass feed
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 
 from csdsl.api import Policy
-from csdsl.audit_versions import AuditError
+from csdsl.audit_versions import AuditError, Version
 from csdsl.importers import (
     EVENT_FORMATS,
     SLA_VENDOR,
@@ -27,7 +29,10 @@ from csdsl.importers import (
     load_mapping,
     write_jsonl,
 )
-from csdsl.importers.reconcile import Reconciler
+from csdsl.importers.reconcile import Kept, Reconciler
+from csdsl.records import id_key
+from csdsl.sql.audit_clocks import clock_builder
+from csdsl.timeline import EventLog, Milestone, Timeline
 
 IMPORTED_EVENTS = "imported_events.jsonl"
 
@@ -57,6 +62,31 @@ class VendorInputs:
             }
             for kind, conv in self.converted
         ]
+
+    def reconciliation(
+        self,
+        versions: Sequence[Version],
+        events: EventLog | None,
+        now: dt.datetime | None,
+        clause: Callable[[str, str, int], dict[str, Any]],
+        tz: dt.tzinfo,
+    ) -> dict[str, Any] | None:
+        """The report's `reconciliation` section, None when not asked for.  The disagreeing
+        cases' timelines are built here by the Python builder, whichever engine judged them,
+        so both engines explain them alike."""
+        if self.reconciler is None or self.record is None:
+            return None
+        name = self.record
+
+        def milestones(kept: Kept) -> Sequence[Milestone]:
+            builder = clock_builder(versions[kept.version].policy, name)
+            if builder is None:
+                return ()
+            mine = events.get(id_key(kept.id), []) if events is not None else []
+            timeline: Timeline = builder.build(kept.id, kept.values, mine, now)
+            return timeline.milestones
+
+        return self.reconciler.finish(milestones, clause, tz)
 
     def warnings(self) -> list[str]:
         return [w for _, conv in self.converted for w in conv.warnings()]

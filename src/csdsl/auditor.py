@@ -56,7 +56,7 @@ from csdsl.audit_versions import (
     version_on,
 )
 from csdsl.diagnostics import did_you_mean
-from csdsl.importers.reconcile import Kept, Reconciler
+from csdsl.importers.reconcile import Reconciler
 from csdsl.metrics import MetricEngine, MetricResult, clock_statuses
 from csdsl.qa import TranscriptResult
 from csdsl.records import (
@@ -70,7 +70,7 @@ from csdsl.records import (
 from csdsl.report import dumps
 from csdsl.rules import RuleResult
 from csdsl.sql.audit_clocks import CLOCK_CHUNK, ChunkClocks, SqlClocks, clock_builder
-from csdsl.timeline import EventLog, Milestone, Timeline
+from csdsl.timeline import EventLog, Milestone
 from csdsl.transcripts import TranscriptReader
 from csdsl.values import instant
 
@@ -655,26 +655,6 @@ class _Run:
     def _reconciles(self, name: str) -> bool:
         return self.reconciler is not None and self.reconciled == name
 
-    def reconciliation(self, events: EventLog | None) -> dict[str, Any] | None:
-        """The report's `reconciliation` section: the disagreeing cases' timelines are built
-        here, by the Python builder on every engine, so both engines explain them alike."""
-        if self.reconciler is None or self.reconciled is None:
-            return None
-        name = self.reconciled
-
-        def milestones(kept: Kept) -> Sequence[Milestone]:
-            builder = clock_builder(self.versions[kept.version].policy, name)
-            if builder is None:
-                return ()
-            mine = events.get(id_key(kept.id), []) if events is not None else []
-            timeline: Timeline = builder.build(kept.id, kept.values, mine, self._now_utc())
-            return timeline.milestones
-
-        def clause(cid: str, file: str, line: int) -> dict[str, Any]:
-            return self.clause(cid, file, line, self.wordings.get(cid))
-
-        return self.reconciler.finish(milestones, clause, self.tz)
-
     def _now_utc(self) -> dt.datetime | None:
         return self.as_of.astimezone(dt.UTC) if self.as_of is not None else None
 
@@ -1197,7 +1177,13 @@ def audit(
         for _, conv in vendor.converted:
             for b in conv.bad:
                 run.bad.add(conv.path, b.line, b.case, RowError("X001", b.message()), b.where)
-        reconciliation = run.reconciliation(by_case)
+        reconciliation = vendor.reconciliation(
+            run.versions,
+            by_case,
+            run._now_utc(),
+            lambda cid, file, line: run.clause(cid, file, line, run.wordings.get(cid)),
+            run.tz,
+        )
         if engine in SQL_ENGINES:
             run.duck_metrics(files)
             for name, path in run.count_later:
