@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 import csdsl
 from csdsl import duck_scan, ir, testing
 from csdsl.api import Policy
-from csdsl.duck import DuckEngine, evidence_of
+from csdsl.duck import DuckEngine
+from csdsl.engine_rows import evidence_of
 from csdsl.records import InputError
 
 ROOT = Path(__file__).resolve().parents[1]

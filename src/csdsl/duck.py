@@ -90,18 +90,18 @@ import json
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import duckdb
 from sqlglot import exp
 
-from csdsl import ir, values
-from csdsl.interpreter import Validator, Verdict
+from csdsl import ir
+from csdsl.interpreter import Validator
 from csdsl.metrics import (
     MetricResult,
 )
-from csdsl.records import InputError, RecordReader, Row, RowError
+from csdsl.records import InputError, RecordReader, Row
 from csdsl.sql.build import (
     alias as _alias,
 )
@@ -153,7 +153,6 @@ from csdsl.sql.build import (
 from csdsl.sql.dialects import Doubles
 from csdsl.sql.exprs import SqlExprs, SqlUnsupported
 from csdsl.sql.zones import zone_span as _zone
-from csdsl.values import format_duration
 
 if TYPE_CHECKING:
     from csdsl.api import Policy
@@ -172,6 +171,9 @@ from csdsl.duck_types import (
     json_text,
     value_col,
 )
+from csdsl.engine_rows import DuckVerdict, Window, evidence_of, in_window
+from csdsl.engine_rows import first_day as _first_day
+from csdsl.engine_rows import instant_us as _instant_us
 from csdsl.sql.build import (
     US,
 )
@@ -198,92 +200,9 @@ from csdsl.sql.build import (
 )
 
 Kind = ir.Kind
-Window: TypeAlias = tuple[str, dt.datetime | None, dt.datetime | None]
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _EPOCH_DATE = dt.date(1970, 1, 1)
 _BATCH = 32768
-
-# ---- what both engines share: canonical JSON of evidence, windows ----------------------------
-
-
-def json_of(value: Any, tz: dt.tzinfo) -> Any:
-    """A record value as evidence JSON: datetimes ISO 8601 with the offset of `tz`, dates ISO,
-    durations ISO 8601 (`PT2H30M`), missing as null, the rest as is."""
-    if isinstance(value, dt.datetime):
-        return value.astimezone(tz).isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return format_duration(value)
-    return value
-
-
-def evidence_of(verdict: Verdict, tz: dt.tzinfo) -> dict[str, dict[str, Any]]:
-    """For each matched condition, the values it read (`ConditionResult.values` order)."""
-    return {
-        c.id: {name: json_of(v, tz) for name, v in c.values}
-        for c in verdict.conditions
-        if c.outcome is True
-    }
-
-
-def _instant_us(moment: dt.datetime, tz: dt.tzinfo) -> int:
-    aware = moment if moment.tzinfo is not None else values.instant(moment, tz)
-    return (aware - _EPOCH) // dt.timedelta(microseconds=1)
-
-
-def _first_day(moment: dt.datetime, tz: dt.tzinfo) -> dt.date:
-    """The first date whose midnight is not before `moment` (in `tz`)."""
-    local = moment.astimezone(tz) if moment.tzinfo is not None else moment
-    day = local.date()
-    return day if local.time() == dt.time(0) else day + dt.timedelta(days=1)
-
-
-def in_window(values: Mapping[str, Any], window: Window | None, tz: dt.tzinfo = dt.UTC) -> bool:
-    """Whether a record's values fall in `window` = (field, start inclusive, end exclusive).
-
-    A datetime field is compared as an instant (naive bounds are read in `tz`, pass the policy's
-    `Policy.tz`); a date field as its midnight in `tz`.  A missing field is outside.  Without a
-    window every record is inside."""
-    if window is None:
-        return True
-    name, start, end = window
-    v = values.get(name)
-    if v is None:
-        return False
-    if isinstance(v, dt.datetime):
-        at = _instant_us(v, tz)
-        return (start is None or at >= _instant_us(start, tz)) and (
-            end is None or at < _instant_us(end, tz)
-        )
-    if isinstance(v, dt.date):
-        return (start is None or v >= _first_day(start, tz)) and (
-            end is None or v < _first_day(end, tz)
-        )
-    raise ValueError(f"the window's field `{name}` is not a date or datetime")
-
-
-@attrs.frozen
-class DuckVerdict:
-    """One row: its verdict, or its error (then `valid` is None).  `evidence` is parsed from
-    `evidence_json` when asked for: bulk runs that only count never pay for it."""
-
-    line: int
-    id: Any
-    valid: bool | None
-    matched: tuple[str, ...]
-    evidence_json: str | None = attrs.field(default=None, repr=False)
-    error: RowError | None = None
-    unknown: bool = False  # as `Verdict.unknown`: invalid only for want of data
-
-    @property
-    def evidence(self) -> dict[str, dict[str, Any]]:
-        """{matched condition id: {field: JSON value}}, fields in the condition's order."""
-        if self.evidence_json is None:
-            return {}
-        parsed: dict[str, dict[str, Any]] = json.loads(self.evidence_json)
-        return parsed
 
 
 class _Mask:

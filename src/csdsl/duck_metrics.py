@@ -79,10 +79,10 @@ from csdsl.sql.build import (
 from csdsl.sql.exprs import SqlUnsupported
 
 if TYPE_CHECKING:
-    pass
+    from csdsl.duck import DuckEngine
 
-from csdsl.duck import DuckEngine, Window, in_window
 from csdsl.duck_types import Source, value_col
+from csdsl.engine_rows import Window, in_window
 from csdsl.sql.build import DAY_US, EXACT
 from csdsl.sql.build import cast as _cast
 from csdsl.sql.build import try_cast as _try_cast
