@@ -146,14 +146,18 @@ def _env(html: bool) -> jinja2.Environment:
 
 def render_markdown(report: Mapping[str, Any]) -> str:
     from csdsl.report import model, overview
+    from csdsl.report.reconciliation import section
 
     view = model.build(report)
     o = overview.build(report, view)
-    return printable(_env(False).get_template("report.md.j2").render(v=view, o=o))
+    recon = section(report)
+    page = _env(False).get_template("report.md.j2")
+    return printable(page.render(v=view, o=o, recon=recon))
 
 
 def render_html(report: Mapping[str, Any]) -> str:
     from csdsl.report import charts, model, overview
+    from csdsl.report.reconciliation import section
 
     view = model.build(report)
     o = overview.build(report, view)
@@ -163,5 +167,8 @@ def render_html(report: Mapping[str, Any]) -> str:
         for r in o.scorecard.rows
     ]
     strips = [charts.strip(c.raw, report.get("as_of")) for c in o.cases]
+    recon = section(report)
     page = _env(True).get_template("report.html.j2")
-    return printable(page.render(v=view, o=o, figures=figures, sparks=sparks, strips=strips))
+    return printable(
+        page.render(v=view, o=o, figures=figures, sparks=sparks, strips=strips, recon=recon)
+    )
