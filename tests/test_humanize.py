@@ -117,3 +117,11 @@ def test_a_clock_message_cites_the_event_log() -> None:
     t = {"kind": "transcript", "message": "at line 3 of the script", "evidence": {}}
     assert h.finding_text(t, "events.jsonl") == ("", "at line 3 of the script")
     assert h.finding_text(f, None)[1] == "`replied` at line 142, after the due time"
+
+
+def test_iso_durations_of_a_fraction_of_a_second_stay_iso() -> None:
+    """`format_duration` wrote `PT1e-06S` for a microsecond (found by the property above)."""
+    assert format_duration(dt.timedelta(microseconds=1)) == "PT0.000001S"
+    assert format_duration(dt.timedelta(seconds=59, microseconds=123456)) == "PT59.123456S"
+    assert format_duration(dt.timedelta(seconds=1.5)) == "PT1.5S"
+    assert h.duration("PT0.000001S") == "0 s"
