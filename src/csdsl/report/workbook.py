@@ -26,15 +26,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from csdsl.report import dumps, printable
 from csdsl.sampling import NONE, Sample, clause_label, person, rows
 
-if TYPE_CHECKING:
-    from xlsxwriter.format import Format
-    from xlsxwriter.workbook import Workbook
-    from xlsxwriter.worksheet import Worksheet
+# XlsxWriter's classes (an extra, imported only to write: nothing of it at the top)
+Workbook = Any
+Worksheet = Any
+Format = Any
 
 REVIEW_SHEET = "Review sample"
 VERDICT = "reviewer verdict"
