@@ -123,7 +123,9 @@ def read_review(path: str | Path) -> Review:
             "csdsl review needs openpyxl to read the workbook: pip install 'csdsl[xlsx]'"
         ) from None
     if not zipfile.is_zipfile(p):
-        raise ReviewError(f"{shown}: not an Excel workbook (.xlsx); give the report.xlsx of audit")
+        raise ReviewError(
+            f"{shown}: not an Excel workbook (.xlsx); give the report.xlsx that `csdsl audit --xlsx` wrote"
+        )
     try:
         # openpyxl refuses names not ending in .xlsx/.xlsm: read through an open file instead
         with p.open("rb") as handle:
