@@ -124,7 +124,8 @@ def read_review(path: str | Path) -> Review:
         ) from None
     if not zipfile.is_zipfile(p):
         raise ReviewError(
-            f"{shown}: not an Excel workbook (.xlsx); give the report.xlsx that `csdsl audit --xlsx` wrote"
+            f"{shown}: not an Excel workbook (.xlsx); give the report.xlsx that "
+            "`csdsl audit --xlsx` wrote"
         )
     try:
         # openpyxl refuses names not ending in .xlsx/.xlsm: read through an open file instead
