@@ -133,6 +133,9 @@ def cmd_verify_report(args: argparse.Namespace) -> int:
     from csdsl.provenance import STATUSES, ReportError, failed, verify
 
     path = args.report
+    if Path(path).exists() and not Path(path).is_file() and not Path(path).is_dir():
+        write_err(f"csdsl: {path}: not a regular file (a device, FIFO or socket)")
+        return USAGE
     try:
         with open(path, encoding="utf-8") as handle:
             report = json.load(handle)
