@@ -372,3 +372,18 @@ def test_without_xlsxwriter_the_hint_says_how_to_install_it(
     assert (code, out) == (2, "")
     assert err == "csdsl: --xlsx needs XlsxWriter: pip install 'csdsl[xlsx]'\n"
     assert not (tmp_path / "report.json").exists()  # refused before the run
+
+
+def test_without_a_seed_the_seed_drawn_is_written_down(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = _run([*AUDIT, "--out", str(tmp_path), "--xlsx", "--sample", "3"], capsys)
+    assert code == 0
+    seed = int(out.splitlines()[-1].split(", seed ")[1].split(":")[0])
+    block = {r[0]: r[2] for r in _sheet(tmp_path / "report.xlsx", REVIEW_SHEET)[:9] if r[0]}
+    assert block["seed"] == seed
+    # and that seed draws the same sample again
+    again = tmp_path / "again"
+    argv = [*AUDIT, "--out", str(again), "--xlsx", "--sample", "3", "--seed", str(seed)]
+    assert _run(argv, capsys)[0] == 0
+    assert _sample_rows(again / "report.xlsx") == _sample_rows(tmp_path / "report.xlsx")
