@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 import csdsl
 from csdsl import ir, testing
 from csdsl.api import Policy
-from csdsl.duck import DuckEngine, DuckVerdict, Window, evidence_of, in_window, json_of
+from csdsl.duck import DuckEngine
+from csdsl.engine_rows import DuckVerdict, Window, evidence_of, in_window, json_of
 from csdsl.metrics import MetricResult
 from csdsl.records import Row
 from csdsl.syntax.format import expr_text

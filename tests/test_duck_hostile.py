@@ -22,9 +22,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import csdsl
-from csdsl import duck, ir, testing
+from csdsl import duck_scan, ir, testing
 from csdsl.api import Policy
-from csdsl.duck import DuckEngine, evidence_of
+from csdsl.duck import DuckEngine
+from csdsl.engine_rows import evidence_of
 from csdsl.records import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -315,7 +316,7 @@ def test_a_hostile_line_leaves_the_others_to_sql(
 ) -> None:
     """Only the suspect lines go to Python (deep nesting, long digit runs, a long CSV line),
     also when the pre-scan reads the file in chunks that cut lines."""
-    monkeypatch.setattr(duck, "_CHUNK", 4096)
+    monkeypatch.setattr(duck_scan, "_CHUNK", 4096)
     good = [_line({**GOOD, "id": f"G-{i}"}) for i in range(200)]
     hostile = {
         17: _line({**GOOD, "id": "deep"}, extra=_deep(3000)),
@@ -326,7 +327,7 @@ def test_a_hostile_line_leaves_the_others_to_sql(
     lines = [hostile.get(i, line) for i, line in enumerate(good)]
     path = tmp_path / "r.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    assert duck._prescan(path, False).suspect == tuple(i + 1 for i in sorted(hostile))
+    assert duck_scan.prescan(path, False).suspect == tuple(i + 1 for i in sorted(hostile))
     with DuckEngine(policy, threads=2) as e:
         got = _canonical(duckdb_rows(e, path))
         assert got == _canonical(python_rows(policy, path))
@@ -358,13 +359,13 @@ def test_the_prescan_finds_each_suspect_line_whatever_the_chunks(
     text = b"\n".join(lines) + end
     with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as mp:
         for name, value in bounds.items():
-            mp.setattr(duck, name, value)
+            mp.setattr(duck_scan, name, value)
         path = Path(tmp) / "f"
         path.write_bytes(text)
-        mp.setattr(duck, "_CHUNK", 1 << 20)
-        whole = duck._prescan(path, csv_file)
-        mp.setattr(duck, "_CHUNK", chunk)
-        cut = duck._prescan(path, csv_file)
+        mp.setattr(duck_scan, "_CHUNK", 1 << 20)
+        whole = duck_scan.prescan(path, csv_file)
+        mp.setattr(duck_scan, "_CHUNK", chunk)
+        cut = duck_scan.prescan(path, csv_file)
     # the same answer (when a file goes to Python for two reasons, the one found first is given)
     assert cut == whole or (cut.why is not None and whole.why is not None)
     physical = text.split(b"\n")
@@ -389,7 +390,7 @@ def test_the_prescan_finds_each_suspect_line_whatever_the_chunks(
     if len(expected) > bounds["_MAX_SUSPECT"]:
         assert whole.why is not None and "lines need the Python reader" in whole.why
         return
-    assert whole == duck._Scan(None, csv_file and b'"' in text, tuple(expected))
+    assert whole == duck_scan.Scan(None, csv_file and b'"' in text, tuple(expected))
 
 
 def _digit_runs(line: bytes) -> list[bytes]:

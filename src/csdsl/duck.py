@@ -87,32 +87,21 @@ import contextlib
 import csv
 import datetime as dt
 import json
-import sys
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import duckdb
 from sqlglot import exp
 
-from csdsl import ir, values
-from csdsl.interpreter import Validator, Verdict, compile_expr
+from csdsl import ir
+from csdsl.interpreter import Validator
 from csdsl.metrics import (
-    MetricEngine,
     MetricResult,
-    empty_value,
-    group_order,
-    interpolate,
-    metric_result,
-    percentile_ranks,
-    period_key,
 )
-from csdsl.records import InputError, RecordReader, Row, RowError
-from csdsl.sql.build import (
-    NUMERIC as _NUMERIC,
-)
+from csdsl.records import InputError, RecordReader, Row
 from csdsl.sql.build import (
     alias as _alias,
 )
@@ -153,9 +142,6 @@ from csdsl.sql.build import (
     or_ as _or,
 )
 from csdsl.sql.build import (
-    paren as _p,
-)
-from csdsl.sql.build import (
     select as _select,
 )
 from csdsl.sql.build import (
@@ -166,510 +152,57 @@ from csdsl.sql.build import (
 )
 from csdsl.sql.dialects import Doubles
 from csdsl.sql.exprs import SqlExprs, SqlUnsupported
-from csdsl.sql.zones import Zone as _Zone
 from csdsl.sql.zones import zone_span as _zone
-from csdsl.values import format_duration
 
 if TYPE_CHECKING:
     from csdsl.api import Policy
 
-Kind = ir.Kind
-Window: TypeAlias = tuple[str, dt.datetime | None, dt.datetime | None]
+from csdsl.duck_scan import csv_line_closed, prescan
+from csdsl.duck_types import (
+    BLANK,
+    LENIENT_JSON,
+    TRAILING_COMMA,
+    VISIBLE,
+    Source,
+    TypedFields,
+    Typer,
+    json_number,
+    json_pointer,
+    json_text,
+    value_col,
+)
+from csdsl.engine_rows import DuckVerdict, Window, evidence_of, in_window
+from csdsl.engine_rows import first_day as _first_day
+from csdsl.engine_rows import instant_us as _instant_us
+from csdsl.sql.build import (
+    US,
+)
+from csdsl.sql.build import (
+    abs_ as _abs,
+)
+from csdsl.sql.build import (
+    below_exact as _below_exact,
+)
+from csdsl.sql.build import (
+    cast as _cast,
+)
+from csdsl.sql.build import (
+    finite as _finite,
+)
+from csdsl.sql.build import (
+    in_list as _in,
+)
+from csdsl.sql.build import (
+    regexp as _rx,
+)
+from csdsl.sql.build import (
+    typed_null as _null,
+)
 
-EXACT = 2**53  # every integer below this is exact in a DOUBLE
-US = 1_000_000
-DAY_US = 86_400 * US
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+Kind = ir.Kind
+
 _EPOCH_DATE = dt.date(1970, 1, 1)
 _BATCH = 32768
-_MAX_DURATION_S = 9_000_000_000  # seconds; keeps microseconds below 2^53
-
-# ---- what both engines share: canonical JSON of evidence, windows ----------------------------
-
-
-def json_of(value: Any, tz: dt.tzinfo) -> Any:
-    """A record value as evidence JSON: datetimes ISO 8601 with the offset of `tz`, dates ISO,
-    durations ISO 8601 (`PT2H30M`), missing as null, the rest as is."""
-    if isinstance(value, dt.datetime):
-        return value.astimezone(tz).isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return format_duration(value)
-    return value
-
-
-def evidence_of(verdict: Verdict, tz: dt.tzinfo) -> dict[str, dict[str, Any]]:
-    """For each matched condition, the values it read (`ConditionResult.values` order)."""
-    return {
-        c.id: {name: json_of(v, tz) for name, v in c.values}
-        for c in verdict.conditions
-        if c.outcome is True
-    }
-
-
-def _instant_us(moment: dt.datetime, tz: dt.tzinfo) -> int:
-    aware = moment if moment.tzinfo is not None else values.instant(moment, tz)
-    return (aware - _EPOCH) // dt.timedelta(microseconds=1)
-
-
-def _first_day(moment: dt.datetime, tz: dt.tzinfo) -> dt.date:
-    """The first date whose midnight is not before `moment` (in `tz`)."""
-    local = moment.astimezone(tz) if moment.tzinfo is not None else moment
-    day = local.date()
-    return day if local.time() == dt.time(0) else day + dt.timedelta(days=1)
-
-
-def in_window(values: Mapping[str, Any], window: Window | None, tz: dt.tzinfo = dt.UTC) -> bool:
-    """Whether a record's values fall in `window` = (field, start inclusive, end exclusive).
-
-    A datetime field is compared as an instant (naive bounds are read in `tz`, pass the policy's
-    `Policy.tz`); a date field as its midnight in `tz`.  A missing field is outside.  Without a
-    window every record is inside."""
-    if window is None:
-        return True
-    name, start, end = window
-    v = values.get(name)
-    if v is None:
-        return False
-    if isinstance(v, dt.datetime):
-        at = _instant_us(v, tz)
-        return (start is None or at >= _instant_us(start, tz)) and (
-            end is None or at < _instant_us(end, tz)
-        )
-    if isinstance(v, dt.date):
-        return (start is None or v >= _first_day(start, tz)) and (
-            end is None or v < _first_day(end, tz)
-        )
-    raise ValueError(f"the window's field `{name}` is not a date or datetime")
-
-
-@attrs.frozen
-class DuckVerdict:
-    """One row: its verdict, or its error (then `valid` is None).  `evidence` is parsed from
-    `evidence_json` when asked for: bulk runs that only count never pay for it."""
-
-    line: int
-    id: Any
-    valid: bool | None
-    matched: tuple[str, ...]
-    evidence_json: str | None = attrs.field(default=None, repr=False)
-    error: RowError | None = None
-    unknown: bool = False  # as `Verdict.unknown`: invalid only for want of data
-
-    @property
-    def evidence(self) -> dict[str, dict[str, Any]]:
-        """{matched condition id: {field: JSON value}}, fields in the condition's order."""
-        if self.evidence_json is None:
-            return {}
-        parsed: dict[str, dict[str, Any]] = json.loads(self.evidence_json)
-        return parsed
-
-
-# ---- the policy's time zone: where it keeps one offset ---------------------------------------
-
-
-def _in(x: exp.Expr, items: Sequence[exp.Expr]) -> exp.Expr:
-    return exp.In(this=_p(x), expressions=list(items))
-
-
-def _in_text(x: exp.Expr, items: Sequence[str]) -> exp.Expr:
-    """`x` is one of `items` (NULL when x is).  DuckDB runs an IN list of five or more as a
-    join; a list literal does not."""
-    if not items:
-        return exp.false()
-    if len(items) < 4:
-        return _in(x, [_s(v) for v in items])
-    return _fn("list_contains", exp.Array(expressions=[_s(v) for v in items]), x)
-
-
-def _cast(x: exp.Expr, to: str) -> exp.Expr:
-    return exp.cast(_p(x), to, copy=False)
-
-
-def _abs(x: exp.Expr) -> exp.Expr:
-    return _fn("abs", x)
-
-
-def _finite(x: exp.Expr) -> exp.Expr:
-    return _fn("isfinite", x)
-
-
-def _rx(x: exp.Expr, pattern: str) -> exp.Expr:
-    return _fn("regexp_matches", x, _s(pattern))
-
-
-def _below_exact(x: exp.Expr) -> exp.Expr:
-    return _bin(exp.LT, _abs(x), _d(EXACT))
-
-
-def _null(sql_type: str) -> exp.Expr:
-    return exp.cast(exp.Null(), sql_type)
-
-
-# ---- typing raw values in SQL ------------------------------------------------------------------
-
-_VISIBLE = r"[\pL\pN\pP\pS]"  # a character that is neither whitespace nor invisible
-_NUMBER_TEXT = r"^[-+]?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$"
-_DATE_TEXT = r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}$"
-_DATETIME_TEXT = (
-    r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9]"
-    r"(:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?$"
-)
-# durations: seconds, `1d2h3m4s` in that order, or `P1DT2H3M4S` (at least one part, none empty),
-# each part short enough that the total stays far from overflow
-_CLOCK = r"([0-9]{1,8}H([0-9]{1,9}M)?([0-9]{1,10}S)?|[0-9]{1,9}M([0-9]{1,10}S)?|[0-9]{1,10}S)"
-_DURATION_TEXT = (
-    r"^-?([0-9]{1,10}"
-    r"|[0-9]{1,5}d([0-9]{1,8}h)?([0-9]{1,9}m)?([0-9]{1,10}s)?"
-    r"|[0-9]{1,8}h([0-9]{1,9}m)?([0-9]{1,10}s)?|[0-9]{1,9}m([0-9]{1,10}s)?|[0-9]{1,10}s"
-    rf"|P([0-9]{{1,5}}D(T{_CLOCK})?|T{_CLOCK}))$"
-)
-_JSON_SCALARS = ["true", "false"]
-_TRUE_WORDS = ["true", "t", "yes", "y", "1"]
-_FALSE_WORDS = ["false", "f", "no", "n", "0"]
-
-
-def _try_cast(x: exp.Expr, to: str) -> exp.Expr:
-    """CAST that gives NULL instead of failing.  SQL never relies on CASE to keep a failing CAST
-    from rows it does not suit: DuckDB may compute a repeated subexpression for every row."""
-    return exp.TryCast(this=x, to=exp.DataType.build(to))
-
-
-def _date_days(s: exp.Expr) -> exp.Expr:
-    """Days since 1970-01-01 of an ISO date `YYYY-MM-DD` (checked by the caller), or NULL."""
-    days = _fn("date_diff", _s("day"), exp.cast(_s("1970-01-01"), "DATE"), _try_cast(s, "DATE"))
-    return _cast(days, "DOUBLE")
-
-
-def _datetime_us(s: exp.Expr, quoted: exp.Expr, zone: _Zone) -> exp.Expr:
-    """UTC microseconds of an ISO datetime in the plain spellings (checked by the caller), or
-    NULL.  DuckDB's casts do the arithmetic: TIMESTAMPTZ for a written offset, TIMESTAMP (the
-    wall clock) less the zone's offset for none.  `quoted`: the text as matched (maybe in
-    JSON quotes)."""
-    with_offset = _fn("epoch_us", _try_cast(s, "TIMESTAMPTZ"))
-    wall = _bin(exp.Sub, _fn("epoch_us", _try_cast(s, "TIMESTAMP")), _i(zone.offset_us))
-    # with an offset the text ends `Z` or `±HH:MM` (its sixth character from the end is a sign;
-    # a spelling without one has a `T`, a space, a colon or a digit there)
-    sign = _fn("substr", quoted, _i(-7 if quoted is not s else -6), _i(1))
-    offset = _or(
-        _fn("ends_with", quoted, _s('Z"' if quoted is not s else "Z")), _in_text(sign, ["+", "-"])
-    )
-    return _cast(_case((offset, with_offset), default=wall), "DOUBLE")
-
-
-def _duration_us(s: exp.Expr) -> exp.Expr:
-    """Microseconds of a duration in the plain spellings (checked by the caller, with its sign),
-    or NULL: ISO becomes the compact spelling, which DuckDB's INTERVAL cast reads."""
-    body = _fn("ltrim", s, _s("-"))
-    iso = _fn("lower", _fn("replace", _fn("replace", body, _s("P"), _s("")), _s("T"), _s("")))
-    compact = _case((_fn("starts_with", body, _s("P")), iso), default=body)  # P1DT2H: 1d2h
-    us = _cast(_fn("epoch_us", _try_cast(compact, "INTERVAL")), "DOUBLE")
-    return _case((_fn("starts_with", s, _s("-")), exp.Neg(this=_p(us))), default=us)
-
-
-def _spelled(pattern: str, quoted: bool) -> str:
-    """A whole-text pattern, inside JSON quotes when `quoted`."""
-    assert pattern.startswith("^") and pattern.endswith("$")
-    return '^"' + pattern[1:-1] + '"$' if quoted else pattern
-
-
-@attrs.frozen
-class _Typed:
-    """One field typed in SQL: its value (NULL when missing or unreadable), whether SQL read it
-    as Python would (`ok`; a missing value counts as read), the JSON spelling of a number (for
-    evidence and for telling ints from floats) and whether Python holds an int."""
-
-    value: exp.Expr
-    ok: exp.Expr
-    token: exp.Expr | None = None
-    isint: exp.Expr | None = None
-
-
-class _Typer:
-    """Types raw values in SQL, in three stages over columns of field `n`: `prims` (from `e<n>`,
-    the value's JSON as `json_extract` writes it, or `s<n>`, a CSV cell) gives `s<n>`, the text,
-    and `d<n>`, the number; `candidate` gives the value `r<n>` and whether it reads, `g<n>`;
-    `field` the typed value and `ok`."""
-
-    def __init__(self, zone: _Zone) -> None:
-        self.zone = zone
-
-    @staticmethod
-    def prims(f: ir.Field, n: int, text: bool) -> list[tuple[str, exp.Expr]]:
-        k = f.type.kind
-        out: list[tuple[str, exp.Expr]] = []
-        if text:
-            s = _c(f"s{n}")
-            if k in _NUMERIC:
-                out.append((f"d{n}", _case((_rx(s, _NUMBER_TEXT), _try_cast(s, "DOUBLE")))))
-            return out
-        e = _c(f"e{n}")
-        if k is Kind.TEXT:
-            out.append((f"s{n}", _json_text(e)))
-        elif k in (Kind.DATE, Kind.DATETIME, Kind.DURATION):
-            # the plain spellings have no escapes: the text is what is between the quotes
-            out.append((f"s{n}", _fn("trim", e, _s('"'))))
-        if k in (*_NUMERIC, Kind.DURATION):  # a string is no number: do not even try
-            out.append((f"d{n}", _json_number(e)))
-        return out
-
-    def missing(self, n: int, text: bool) -> exp.Expr:
-        if text:
-            s = _c(f"s{n}")
-            return _or(_is_null(s), _bin(exp.EQ, s, _s("")))
-        e = _c(f"e{n}")
-        return _or(_is_null(e), _bin(exp.EQ, e, _s("null")))
-
-    def candidate(self, f: ir.Field, n: int, text: bool) -> exp.Expr:
-        """Field `n`'s value, NULL unless it reads exactly as Python reads it (datetimes and
-        durations: before the range check of `field`)."""
-        k = f.type.kind
-        s, d = _c(f"s{n}"), _c(f"d{n}")
-        e = _c(f"e{n}")
-        q = not text  # JSON: a string is matched with its quotes
-        raw_text = s if text else e
-        if k is Kind.BOOL:
-            if text:
-                lower = _fn("lower", s)
-                words = _and(
-                    _rx(s, "^[A-Za-z0-9]{1,5}$"), _in_text(lower, _TRUE_WORDS + _FALSE_WORDS)
-                )
-                good = _or(words, _in_text(s, ["是", "对", "否", "错"]))
-                value = _or(_in_text(lower, _TRUE_WORDS), _in_text(s, ["是", "对"]))
-                return _case((good, value))
-            return _case(
-                (_bin(exp.EQ, e, _s("true")), exp.true()),
-                (_bin(exp.EQ, e, _s("false")), exp.false()),
-            )
-        if k is Kind.INT:
-            return _case((_and(_finite(d), _bin(exp.EQ, d, _fn("trunc", d)), _below_exact(d)), d))
-        if k is Kind.NUMBER:
-            return _case((_finite(d) if text else _and(_finite(d), _below_exact(d)), d))
-        if k is Kind.TEXT:
-            return _case((_rx(s, _VISIBLE), s)) if text else s
-        if k is Kind.ENUM:
-            names = exp.Array(expressions=[_s(v) for v in f.type.values])
-            spelled = [json.dumps(v, ensure_ascii=False) if q else v for v in f.type.values]
-            at = _fn("list_position", exp.Array(expressions=[_s(v) for v in spelled]), raw_text)
-            return _fn("list_extract", names, at)
-        if k is Kind.DATE:
-            return _case((_rx(raw_text, _spelled(_DATE_TEXT, q)), _date_days(s)))
-        if k is Kind.DATETIME:
-            pattern = _spelled(_DATETIME_TEXT, q)
-            return _case((_rx(raw_text, pattern), _datetime_us(s, raw_text, self.zone)))
-        if k is Kind.DURATION:
-            from_text = _case((_rx(raw_text, _spelled(_DURATION_TEXT, q)), _duration_us(s)))
-            if text:
-                return from_text
-            whole = _and(_finite(d), _bin(exp.EQ, d, _fn("trunc", d)))
-            return _case(
-                (exp.Not(this=_is_null(d)), _case((whole, _bin(exp.Mul, d, _d(US))))),
-                default=from_text,
-            )
-        raise AssertionError(f"field `{f.name}` has no type")  # pragma: no cover
-
-    def field(self, f: ir.Field, n: int, text: bool) -> _Typed:
-        """The typed field from its candidate `r<n>`: the value, whether the row may have it
-        (`ok`), and for numbers their JSON spelling and whether Python holds an int."""
-        r, k = _c(f"r{n}"), f.type.kind
-        value = r
-        if k is Kind.DATETIME:
-            inside = _and(
-                _bin(exp.GTE, r, _d(self.zone.lo_us)), _bin(exp.LT, r, _d(self.zone.hi_us))
-            )
-            value = _case((inside, r))
-        elif k is Kind.DURATION:
-            value = _case((_bin(exp.LT, _abs(r), _d(_MAX_DURATION_S * US)), r))
-        got = exp.Not(this=_is_null(_c(f"v:{f.name}")))
-        ok = _or(self.missing(n, text), got) if f.optional else got
-        token: exp.Expr | None = None
-        isint: exp.Expr | None = None
-        if k is Kind.NUMBER:
-            if text:
-                token, isint = _cast(r, "VARCHAR"), exp.false()
-            else:
-                token, isint = _case((got, _c(f"e{n}"))), _not(_rx(_c(f"e{n}"), "[.eE]"))
-        return _Typed(value, ok, token, isint)
-
-
-def _json_number(e: exp.Expr) -> exp.Expr:
-    """The value of a JSON number (NULL for any other value): `e` starts with `-` or a digit."""
-    first = _fn("left", e, _i(1))
-    numeric = _or(
-        _bin(exp.EQ, first, _s("-")),
-        _and(_bin(exp.GTE, first, _s("0")), _bin(exp.LTE, first, _s("9"))),
-    )
-    return _case((numeric, _try_cast(e, "DOUBLE")))
-
-
-def _json_text(e: exp.Expr) -> exp.Expr:
-    """The text of a JSON string (NULL for any other value): what is between the quotes, or
-    with escapes, decoded."""
-    decoded = exp.JSONExtractScalar(this=e, expression=_s("$"))
-    inner = _case((_fn("contains", e, _s("\\")), decoded), default=_fn("trim", e, _s('"')))
-    return _case((_fn("starts_with", e, _s('"')), inner))
-
-
-# ---- sources: how a file becomes typed rows -----------------------------------------------------
-
-_BLANK = r"^[ \t]*$"
-# What DuckDB's JSON reader accepts and Python's does not: NaN and infinities in any case (Python
-# takes `NaN`, `Infinity` only), and trailing commas.  In a line whose keys are all record keys
-# only the object's own trailing comma needs looking for: any other such value would be a field's,
-# and no field accepts it.  Other lines are searched all through (slower).
-_TRAILING_COMMA = r",[ \t\r\n]*\}[ \t\r\n]*$"
-_LENIENT_JSON = r"[:,\[][ \t\r\n]*[-+]?([Nn][Aa][Nn]|[Ii][Nn][Ff])|,[ \t\r\n]*[}\]]"
-
-
-def _json_pointer(key: str) -> str:
-    return "/" + key.replace("~", "~0").replace("/", "~1")
-
-
-@attrs.frozen
-class _Source:
-    mode: str  # jsonl | csv | parquet | python
-    reason: str = ""
-    header: tuple[str, ...] = ()
-    header_line: str = ""
-    parquet_columns: tuple[tuple[str, str], ...] = ()
-    suspect: tuple[int, ...] = ()  # lines (from 1) the Python reader reads, not SQL
-
-
-# What the pre-scan looks for, in bytes.  DuckDB reads a line of any nesting depth and keeps a
-# number of any length as its digits, where Python's `json` stops (a recursion limit; ints of more
-# than `sys.get_int_max_str_digits()` digits): a line with more opening brackets than `_DEEP` or
-# a run of `_LONG_DIGITS` digits goes to Python, which says what it makes of it (a false alarm, a
-# bracket or a digit inside a string, only costs speed).  So does a CSV line long enough to hold a
-# cell beyond the `csv` module's field limit, and, whole, a file with a line DuckDB does not read
-# (its limit is 2 MiB), or with more suspect lines than `_MAX_SUSPECT`.
-_DEEP = 100
-_LONG_DIGITS = 1000
-_LONG_CELL = 131_072  # csv.field_size_limit()'s default
-_LONG_LINE = 2_000_000
-_MAX_SUSPECT = 1000
-_CHUNK = 1 << 18  # small enough to stay in the processor's cache between the passes
-_OPENS = bytes.maketrans(b"{", b"[")
-_NOT_OPENS = bytes(b for b in range(256) if b not in b"[{\n")
-_DIGITS = bytes(  # a digit becomes `0`, a line end stays, anything else is `.`
-    ord("0") if b in b"0123456789" else b if b == ord("\n") else ord(".") for b in range(256)
-)
-
-
-@attrs.frozen
-class _Scan:
-    """What the pre-scan found: why the whole file goes to Python (or None), whether it holds a
-    double quote (CSV), and the lines Python reads alone."""
-
-    why: str | None
-    quoted: bool = False
-    suspect: tuple[int, ...] = ()
-
-
-def _long_lines(part: bytes, limit: int) -> Iterator[int]:
-    """Offsets in `part` (whole lines) where a line longer than `limit` bytes starts: each step
-    jumps over every line that ends within `limit` bytes of where it stands."""
-    at, n = 0, len(part)
-    while at + limit < n:
-        last = part.rfind(b"\n", at, at + limit + 1)
-        if last >= 0:
-            at = last + 1
-            continue
-        yield at
-        end = part.find(b"\n", at)
-        if end < 0:
-            return
-        at = end + 1
-
-
-def _runs(text: bytes, run: bytes) -> Iterator[int]:
-    """Offsets of the first `run` in each line of `text` that has one."""
-    at = text.find(run)
-    while at >= 0:
-        yield at
-        end = text.find(b"\n", at)
-        if end < 0:
-            return
-        at = text.find(run, end)
-
-
-def _lines_at(part: bytes, offsets: Iterator[int], first: int) -> list[int]:
-    """Line numbers of offsets in `part`, whose first line is line `first`."""
-    out, line, pos = [], first, 0
-    for at in offsets:
-        line += part.count(b"\n", pos, at)
-        pos = at
-        out.append(line)
-    return out
-
-
-def _suspect_lines(part: bytes, first: int, json_lines: bool) -> list[int]:
-    """The lines of `part` (whole lines, the first is line `first`) Python must read alone."""
-    found = _lines_at(part, _long_lines(part, _LONG_CELL), first) if not json_lines else []
-    if json_lines:
-        opens = part.translate(_OPENS, _NOT_OPENS)  # only the brackets and the line ends
-        found += _lines_at(opens, _runs(opens, b"[" * (_DEEP + 1)), first)
-        limit = sys.get_int_max_str_digits()
-        run = min(_LONG_DIGITS, limit) if limit else _LONG_DIGITS
-        # only a line of `run` bytes or more can hold such a run: most chunks have none
-        if any(True for _ in _long_lines(part, run - 1)):
-            digits = part.translate(_DIGITS)
-            found += _lines_at(digits, _runs(digits, b"0" * run), first)
-    return found
-
-
-def _prescan(path: Path, csv_file: bool) -> _Scan:
-    """What the file holds that DuckDB reads otherwise than Python (see `_Scan`).  Reads the file
-    in chunks (mapping it would count it all in the process's memory), each cut after its last
-    line end; the rest goes with the next chunk."""
-    lone_cr = "it holds a carriage return that does not end a line"
-    quoted = False
-    suspect: set[int] = set()
-    line = 1  # the number of the first line of `carry`
-    carry = b""
-    with path.open("rb") as handle:
-        while True:
-            chunk = handle.read(_CHUNK)
-            if b"\x00" in chunk:
-                return _Scan("it holds a NUL byte")
-            quoted = quoted or (csv_file and b'"' in chunk)
-            block = carry + chunk if carry else chunk
-            cut = block.rfind(b"\n") + 1 if chunk else len(block)
-            part, carry = (block[:cut], block[cut:]) if cut < len(block) else (block, b"")
-            if len(carry) > _LONG_LINE:
-                return _Scan(f"a line is longer than {_LONG_LINE:,} bytes")
-            if part:
-                if b"\r" in part and part.count(b"\r") != part.count(b"\r\n"):
-                    return _Scan(lone_cr)
-                if any(True for _ in _long_lines(part, _LONG_LINE)):
-                    return _Scan(f"a line is longer than {_LONG_LINE:,} bytes")
-                suspect.update(_suspect_lines(part, line, not csv_file))
-                if len(suspect) > _MAX_SUSPECT:
-                    return _Scan(f"more than {_MAX_SUSPECT} lines need the Python reader")
-                line += part.count(b"\n")
-            if not chunk:
-                break
-    return _Scan(None, quoted, tuple(sorted(suspect)))
-
-
-def _csv_line_closed(text: str) -> bool:
-    """Whether a CSV line, read alone, ends outside quotes (so the next line is a new row)."""
-    reader = csv.reader([text + "\n", "x\n"])
-    try:
-        next(reader, None)
-    except csv.Error:
-        return False
-    return reader.line_num == 1
-
-
-@attrs.frozen
-class _TypedFields:
-    fields: tuple[ir.Field, ...]
-    token: frozenset[str]  # NUMBER fields carrying their JSON spelling `t:<name>`
-
-
-def _value_col(name: str) -> exp.Expr:
-    return _c("v:" + name)
 
 
 class _Mask:
@@ -700,8 +233,8 @@ class _Loaded:
 
     key: tuple[Any, ...]
     table: str
-    source: _Source
-    typed: _TypedFields
+    source: Source
+    typed: TypedFields
     python: dict[int, list[Row]]
     first: int
 
@@ -745,7 +278,7 @@ class DuckEngine:
         except duckdb.Error:  # without ICU nothing here depends on the session's zone
             pass
         self.fallback_rows = 0
-        self._typer = _Typer(self.zone)
+        self._typer = Typer(self.zone)
         self._doubles = Doubles(self.zone.lo_us, self.zone.hi_us)
         self._judges: dict[str, _Judge] = {}
         self._counter = 0
@@ -769,7 +302,7 @@ class DuckEngine:
         """A condition or a `where` over the typed columns (`Doubles`), its guards added to
         `guards`.  Raises `SqlUnsupported` for what SQL cannot compute as Python does."""
         clause = f"condition `{at.id}`" if isinstance(at, ir.Condition) else f"`{at.text}`"
-        tr = SqlExprs(self.policy, self._doubles, _value_col, clause, at.span)
+        tr = SqlExprs(self.policy, self._doubles, value_col, clause, at.span)
         sql = tr(e)
         guards += tr.guards
         return sql
@@ -795,10 +328,10 @@ class DuckEngine:
         self._judges[record] = judge
         return judge
 
-    def _source(self, path: Path) -> _Source:
+    def _source(self, path: Path) -> Source:
         suffix = path.suffix.lower()
         if str(path) == "-" or not path.is_file():
-            return _Source("python", "standard input or not a file")
+            return Source("python", "standard input or not a file")
         if suffix == ".parquet":
             query = _select(exp.Star()).from_(
                 _fn("read_parquet", exp.Placeholder(this="path")), copy=False
@@ -809,34 +342,34 @@ class DuckEngine:
                 ).fetchall()
             except duckdb.Error as exc:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else "no reason"
-                return _Source("python", f"unreadable parquet: {first}")
-            return _Source(
+                return Source("python", f"unreadable parquet: {first}")
+            return Source(
                 "parquet", parquet_columns=tuple((str(r[0]), str(r[1])) for r in described)
             )
         if suffix in (".jsonl", ".ndjson", ".csv"):
             try:
-                scan = _prescan(path, suffix == ".csv")
+                scan = prescan(path, suffix == ".csv")
             except OSError as exc:
-                return _Source("python", str(exc))
+                return Source("python", str(exc))
             if scan.why is not None:
-                return _Source("python", scan.why)
+                return Source("python", scan.why)
             if suffix != ".csv":
-                return _Source("jsonl", suspect=scan.suspect)
+                return Source("jsonl", suspect=scan.suspect)
             if scan.suspect[:1] == (1,):
-                return _Source("python", "the header row is too long")
+                return Source("python", "the header row is too long")
             try:
                 with path.open(encoding="utf-8-sig", newline="") as handle:
                     first = handle.readline()
                     reader = csv.reader([first])
                     header = next(reader, None)
             except (OSError, UnicodeDecodeError, csv.Error) as exc:
-                return _Source("python", str(exc))
-            if header is None or not header or not _csv_line_closed(first.rstrip("\r\n")):
-                return _Source("python", "the header row is empty or spans lines")
+                return Source("python", str(exc))
+            if header is None or not header or not csv_line_closed(first.rstrip("\r\n")):
+                return Source("python", "the header row is empty or spans lines")
             names = [h.strip() for h in header if h.strip()]
             if len(set(names)) != len(names):  # the Python reader refuses the file, naming it
-                return _Source("python", "the header names a column twice")
-            source = _Source(
+                return Source("python", "the header names a column twice")
+            source = Source(
                 "csv",
                 header=tuple(h.strip() for h in header),
                 header_line=first.rstrip("\r\n"),
@@ -845,9 +378,9 @@ class DuckEngine:
             try:
                 closed = not scan.quoted or self._quotes_closed(path)
             except duckdb.Error:  # e.g. not UTF-8: Python reads it, and says what is wrong
-                return _Source("python", "DuckDB cannot read it")
-            return source if closed else _Source("python", "a quoted cell spans lines")
-        return _Source("python", f"`{suffix}` files are read by Python")
+                return Source("python", "DuckDB cannot read it")
+            return source if closed else Source("python", "a quoted cell spans lines")
+        return Source("python", f"`{suffix}` files are read by Python")
 
     def _quotes_closed(self, path: Path) -> bool:
         lines = (
@@ -857,7 +390,7 @@ class DuckEngine:
         )
         cur = self.con.execute(lines.sql("duckdb"), {"path": str(path)})
         while batch := cur.fetchmany(_BATCH):
-            if not all(_csv_line_closed(text) for (text,) in batch):
+            if not all(csv_line_closed(text) for (text,) in batch):
                 return False
         return True
 
@@ -882,8 +415,8 @@ class DuckEngine:
         return exp.Table(this=_fn("read_csv", *args), ordinality=numbered or None)
 
     def _plan(
-        self, record: ir.Record, source: _Source, numbered: bool = False
-    ) -> tuple[list[tuple[str, exp.Expr]], _TypedFields]:
+        self, record: ir.Record, source: Source, numbered: bool = False
+    ) -> tuple[list[tuple[str, exp.Expr]], TypedFields]:
         """The CTEs that turn the file at `$path` into typed rows, one per physical line in
         file order: `typed([line,] blank, l, ok, rid_s, rid_j, v:<field>..., t:<field>...,
         i:<field>...)`; `blank` marks a line Python skips as empty, `ok` a row SQL read exactly
@@ -903,15 +436,15 @@ class DuckEngine:
             else:
                 raw = self._parquet_lines(source, numbered)
             keys = ["$", "id", *(f.name for f in fields)]
-            paths = exp.Array(expressions=[_s("$" if k == "$" else _json_pointer(k)) for k in keys])
+            paths = exp.Array(expressions=[_s("$" if k == "$" else json_pointer(k)) for k in keys])
             lexical = _and(
                 exp.Not(this=_is_null(_c("l"))),
                 _not(_fn("contains", _c("l"), _s("\\u0000"))),
-                _not(_rx(_c("l"), _TRAILING_COMMA)),
+                _not(_rx(_c("l"), TRAILING_COMMA)),
             )
             x = _case((lexical, _fn("try", exp.JSONExtract(this=_c("l"), expression=paths))))
         ctes.append(("lines", raw))
-        blank = _rx(_fn("coalesce", _c("l"), _s("")), _BLANK)
+        blank = _rx(_fn("coalesce", _c("l"), _s("")), BLANK)
         parsed = _select(
             *([_c("line")] if numbered else []),
             _c("l"),
@@ -939,8 +472,8 @@ class DuckEngine:
                 pieces.append(
                     _alias(_cast(_fn("list_extract", _c("x"), _i(at)), "VARCHAR"), f"e{name}")
                 )
-            prims.append(_alias(_json_text(_c("e_id")), "s_id"))
-            prims.append(_alias(_json_number(_c("e_id")), "d_id"))
+            prims.append(_alias(json_text(_c("e_id")), "s_id"))
+            prims.append(_alias(json_number(_c("e_id")), "d_id"))
         for n, f in enumerate(fields, 1):
             for name, sql in self._typer.prims(f, n, text):
                 prims.append(_alias(sql, name))
@@ -956,7 +489,7 @@ class DuckEngine:
         # the id, and the row's shape
         s_id = _c("s_id")
         if text:
-            id_ok = _rx(s_id, _VISIBLE)
+            id_ok = _rx(s_id, VISIBLE)
             rid_s, rid_j = s_id, _null("VARCHAR")
             structure = _and(
                 exp.Not(this=_is_null(_c("x"))),
@@ -967,7 +500,7 @@ class DuckEngine:
             # text with a visible character, an integer (any size: its digits are exact), or
             # a finite number below 2^53
             id_ok = _or(
-                _rx(s_id, _VISIBLE),
+                _rx(s_id, VISIBLE),
                 _rx(e_id, "^-?[0-9]+$"),
                 _and(_finite(d_id), _below_exact(d_id)),
             )
@@ -995,7 +528,7 @@ class DuckEngine:
                 cols.append(_alias(t.token, "t:" + f.name, quoted=True))
                 cols.append(_alias(t.isint, "i:" + f.name, quoted=True))
         ctes.append(("typed", _select(*cols).from_("vals", copy=False)))
-        return ctes, _TypedFields(fields, frozenset(tokens))
+        return ctes, TypedFields(fields, frozenset(tokens))
 
     @staticmethod
     def _one_object(keys: Sequence[str]) -> exp.Expr:
@@ -1025,10 +558,10 @@ class DuckEngine:
             (_is_null(_c("x")), exp.false()),
             (_not(_fn("starts_with", _c("e_doc"), _s("{"))), exp.false()),
             (_bin(exp.EQ, _fn("strlen", _c("e_doc")), length), exp.true()),
-            default=_and(_bin(exp.EQ, counted, count), _not(_rx(_c("l"), _LENIENT_JSON))),
+            default=_and(_bin(exp.EQ, counted, count), _not(_rx(_c("l"), LENIENT_JSON))),
         )
 
-    def _parquet_lines(self, source: _Source, numbered: bool) -> exp.Select:
+    def _parquet_lines(self, source: Source, numbered: bool) -> exp.Select:
         """Each Parquet row as the text of a JSON object, in order (`numbered`: with its row
         number from 1)."""
         pairs: list[exp.Expr] = []
@@ -1087,7 +620,7 @@ class DuckEngine:
             raise ValueError(
                 f"the validity block for `{name}` cannot be run in SQL: {judge.problem}"
             )
-        ctes, _ = self._plan(self._record(name), _Source("jsonl"), numbered=True)
+        ctes, _ = self._plan(self._record(name), Source("jsonl"), numbered=True)
         judged = self._judged(judge)
         ctes.append(("judged", judged))
         v = judge.validity
@@ -1125,9 +658,9 @@ class DuckEngine:
             return holds
         return _and(holds, _not(_or(*(_is_true(_c("x:" + c.id)) for c in v.exceptions))))
 
-    def _evidence_value(self, f: ir.Field, typed: _TypedFields) -> exp.Expr:
+    def _evidence_value(self, f: ir.Field, typed: TypedFields) -> exp.Expr:
         """A typed field's value as evidence JSON expects it."""
-        v = _value_col(f.name)
+        v = value_col(f.name)
         k = f.type.kind
         if k is Kind.INT:
             return _cast(v, "BIGINT")
@@ -1179,7 +712,7 @@ class DuckEngine:
             return _case((exp.Not(this=_is_null(v)), text))
         return v
 
-    def _evidence(self, judge: _Judge, typed: _TypedFields) -> exp.Expr:
+    def _evidence(self, judge: _Judge, typed: TypedFields) -> exp.Expr:
         record = {f.name: f for f in typed.fields}
         pieces: list[exp.Expr] = []
         for c in judge.validity.conditions:
@@ -1204,7 +737,7 @@ class DuckEngine:
             return exp.false()
         if f.type.kind not in (Kind.DATE, Kind.DATETIME):
             raise ValueError(f"the window's field `{name}` is not a date or datetime")
-        v = _value_col(name)
+        v = value_col(name)
         tests: list[exp.Expr] = [exp.Not(this=_is_null(v))]
         if f.type.kind is Kind.DATETIME:
             if start is not None:
@@ -1219,7 +752,7 @@ class DuckEngine:
         return _fn("coalesce", _and(*tests), exp.false())
 
     # ---- loading a file -----------------------------------------------------------------------
-    def _load(self, record: ir.Record, path: Path, source: _Source) -> _Loaded:
+    def _load(self, record: ir.Record, path: Path, source: Source) -> _Loaded:
         """The file's typed rows as a table (one row a line, in file order: line = rowid + 1),
         and the rows Python read for the lines SQL left to it.  The last file loaded is kept:
         `measure_files` after `validate_file` of the same, unchanged file reads it once."""
@@ -1343,7 +876,7 @@ class DuckEngine:
         rec = self._record(name)
         judge = self._judge(name)
         p = Path(path)
-        source = self._source(p) if str(path) != "-" else _Source("python", "standard input")
+        source = self._source(p) if str(path) != "-" else Source("python", "standard input")
         validator = Validator(judge.validity)
         in_sql = self._window_sql(rec, window)  # a field that is no date or datetime: ValueError
         if source.mode == "python" or judge.problem is not None:
@@ -1428,9 +961,7 @@ class DuckEngine:
         finally:
             self._release(loaded.table)
 
-    def _python_rows(
-        self, reader: RecordReader, source: _Source, line: int, text: str
-    ) -> list[Row]:
+    def _python_rows(self, reader: RecordReader, source: Source, line: int, text: str) -> list[Row]:
         """The Python reader's rows (none or one) for one line SQL left to it."""
         self.fallback_rows += 1
         if source.mode == "csv":
@@ -1509,7 +1040,7 @@ class DuckEngine:
         rec = self._record(name)
         in_sql = self._window_sql(rec, window)
         p = Path(path)
-        source = self._source(p) if str(path) != "-" else _Source("python", "standard input")
+        source = self._source(p) if str(path) != "-" else Source("python", "standard input")
         loaded = None
         if source.mode != "python":
             with contextlib.suppress(duckdb.Error):  # as validate_file: Python reads it
@@ -1546,484 +1077,6 @@ class DuckEngine:
         does (one counting a clock is not applicable: no event log here); with `judged=False`
         it is left out, for a caller that computes it from its own timelines (the audit).
         Raises `InputError`."""
-        return _Measure(self, files, window, judged).run()
+        from csdsl.duck_metrics import Measure
 
-
-# ---- metrics in SQL ----------------------------------------------------------------------------
-
-
-@attrs.frozen
-class _Agg:
-    metric: int  # index in the policy's metrics
-    index: int  # index among the metric's aggregates
-    agg: ir.Aggregate
-    col: str  # suffix of its base-table columns: a (counted), w (value), q (int?), r (JSON)
-
-
-_SQL_GROUP_KINDS = (Kind.TEXT, Kind.ENUM, Kind.BOOL, Kind.INT, Kind.DATE)
-_COLUMN_TYPES = {"g": "VARCHAR", "a": "BOOLEAN", "w": "DOUBLE", "q": "BOOLEAN", "r": "VARCHAR"}
-GroupKey: TypeAlias = tuple[str | None, ...]
-
-
-class _NeedPython(Exception):
-    """A metric SQL cannot compute exactly after all (a value Python read is beyond 2^53)."""
-
-    def __init__(self, metric: int) -> None:
-        super().__init__(metric)
-        self.metric = metric
-
-
-class _Measure:
-    """One `measure_files` run: per file, a base table (one row per record in the window: the
-    groups it falls in, and per aggregate whether it counts and its value), then one GROUP BY
-    per distinct grouping."""
-
-    def __init__(
-        self,
-        engine: DuckEngine,
-        files: Mapping[str, str | Path],
-        window: Window | None,
-        judged: bool = True,
-    ) -> None:
-        self.e = engine
-        self.files = [(name, str(path)) for name, path in files.items()]
-        self.window = window
-        self.metrics = tuple(m for m in engine.policy.ir.metrics if judged or not m.judged)
-        self.python_metrics: set[int] = set()
-        self.groups: list[dict[GroupKey, tuple[tuple[int, int], dict[int, Any]]]] = []
-        self.bad: list[tuple[str, Row]] = []
-
-    def run(self) -> tuple[list[MetricResult], list[tuple[str, Row]]]:
-        for name, _ in self.files:
-            self.e.policy.reader(name)  # an unknown record type fails as in the Python engine
-        self.python_metrics = {mi for mi, m in enumerate(self.metrics) if not self.in_sql(m)}
-        while True:
-            self.groups = [{} for _ in self.metrics]
-            self.bad = []
-            try:
-                for fi, (name, path) in enumerate(self.files):
-                    self.measure_file(fi, name, path)
-            except _NeedPython as need:
-                self.python_metrics.add(need.metric)
-                continue
-            break
-        from_python = self.python_results()
-        out: list[MetricResult] = []
-        for mi, m in enumerate(self.metrics):
-            if mi in self.python_metrics:
-                out += [r for r in from_python if r.metric is m]
-                continue
-            groups = self.groups[mi]
-            keys: list[GroupKey] = list(groups) or ([()] if not m.groups else [])
-            keys.sort(key=lambda k: (group_order(k), groups[k][0] if k in groups else (0, 0)))
-            aggs = ir.aggregates(m.value)
-            for key in keys:
-                values = groups[key][1] if key in groups else {}
-                parts = [values.get(ai, empty_value(a)) for ai, a in enumerate(aggs)]
-                out.append(metric_result(m, key, parts))
-        return out, self.bad
-
-    def in_sql(self, m: ir.Metric) -> bool:
-        if m.judged:  # what the policy made of a record is judged in Python
-            return False
-        for record_name in m.records:
-            record = self.e._record(record_name)
-            for g in m.groups:
-                f = record.field(g.field)
-                if f is None or (g.period is None and f.type.kind not in _SQL_GROUP_KINDS):
-                    return False
-        try:
-            for a in ir.aggregates(m.value):
-                if a.where is not None:
-                    self.e._sql(a.where, a, [])
-        except SqlUnsupported:
-            return False
-        return True
-
-    def python_results(self) -> list[MetricResult]:
-        if not self.python_metrics:
-            return []
-        metrics = [m for mi, m in enumerate(self.metrics) if mi in self.python_metrics]
-        engine = MetricEngine(metrics, self.e.tz, self.e.policy.ir.validities)
-        wanted = set(engine.record_types)
-        for name, path in self.files:
-            if name in wanted:
-                for row in self.e.policy.reader(name).read(path):
-                    if row.values is not None and self.inside(row.values):
-                        engine.feed(name, row.values)
-        return engine.results()
-
-    def inside(self, values: Mapping[str, Any]) -> bool:
-        return in_window(values, self.window, self.e.tz)
-
-    def measure_file(self, fi: int, name: str, path: str) -> None:
-        e = self.e
-        rec = e._record(name)
-        source = e._source(Path(path)) if path != "-" else _Source("python", "standard input")
-        sql = [mi for mi in range(len(self.metrics)) if mi not in self.python_metrics]
-        found = [
-            (mi, ai, a)
-            for mi in sql
-            for ai, a in enumerate(ir.aggregates(self.metrics[mi].value))
-            if a.record == name
-        ]
-        aggs = [_Agg(mi, ai, a, str(n)) for n, (mi, ai, a) in enumerate(found)]
-        metrics = [mi for mi in sql if name in self.metrics[mi].records]
-        cols, unsafe, key_cols = self.base_columns(rec, aggs, metrics)
-        loaded = None
-        if source.mode != "python":
-            try:
-                loaded = e._load(rec, Path(path), source)
-            except duckdb.Error:  # e.g. not UTF-8: Python reads it, and raises what it raises
-                loaded = None
-        guard = _fn("coalesce", _or(*unsafe), exp.false()) if unsafe else exp.false()
-        rows: list[Row]
-        if loaded is None:
-            rows = list(e.policy.reader(name).read(path))
-            e.fallback_rows += len(rows)
-        else:
-            guarded: list[int] = []
-            if unsafe:
-                query = _select(_bin(exp.Add, exp.column("rowid"), _i(1)))
-                query = query.from_(_table(loaded.table), copy=False)
-                query = query.where(_and(_c("ok"), guard), copy=False)
-                guarded = [n for (n,) in e.con.execute(query.sql("duckdb")).fetchall()]
-            python = {**loaded.python, **e._reread(loaded, rec, Path(path), guarded)}
-            rows = [row for line in sorted(python) for row in python[line]]
-        good = []
-        for row in rows:
-            if row.values is None:
-                self.bad.append((path, row))
-            elif self.inside(row.values):
-                good.append(row)
-        if not metrics:
-            return
-        table = e._temp_name()
-        self.create(table, cols)
-        try:
-            if good:
-                injected = [self.injected(row, aggs, metrics, list(cols), key_cols) for row in good]
-                insert = exp.insert(
-                    exp.values([tuple(exp.Placeholder() for _ in range(len(cols) + 1))]),
-                    _table(table),
-                )
-                e.con.executemany(insert.sql("duckdb"), injected)
-            # the rows to aggregate: SQL's (their line is their position) and Python's
-            names = [_c(c) for c in cols]
-            relation: exp.Expr = _select(_c("line"), *names).from_(_table(table))
-            if loaded is not None:
-                line = _alias(_bin(exp.Add, exp.column("rowid"), _i(1)), "line")
-                keep = _and(
-                    _c("ok"),
-                    _not(_c("blank")),
-                    _bin(exp.GTE, exp.column("rowid"), _i(loaded.first)),
-                    _not(guard),
-                    e._window_sql(rec, self.window),
-                )
-                from_sql = (
-                    _select(line, *(_alias(x, n) for n, x in cols.items()))
-                    .from_(_table(loaded.table), copy=False)
-                    .where(keep, copy=False)
-                )
-                relation = exp.union(from_sql, relation, distinct=False)
-            rows_sql = exp.Subquery(
-                this=relation, alias=exp.TableAlias(this=exp.to_identifier("src"))
-            )
-            by_keys: dict[tuple[str, ...], list[int]] = {}
-            for mi in metrics:
-                kc = tuple(key_cols[(mi, gi)] for gi in range(len(self.metrics[mi].groups)))
-                by_keys.setdefault(kc, []).append(mi)
-            for kc, mis in by_keys.items():
-                self.group_query(fi, rows_sql, kc, [a for a in aggs if a.metric in mis], mis)
-        finally:
-            e._drop(table)
-
-    def base_columns(
-        self, rec: ir.Record, aggs: Sequence[_Agg], metrics: Sequence[int]
-    ) -> tuple[dict[str, exp.Expr], list[exp.Expr], dict[tuple[int, int], str]]:
-        """The base table's columns: group keys (g<n>, shared by metrics grouping alike), and
-        per aggregate whether a row counts (a), its value (w), whether Python holds an int (q)
-        and its JSON spelling (r, numbers only)."""
-        guards: list[exp.Expr] = []
-        cols: dict[str, exp.Expr] = {}
-        key_cols: dict[tuple[int, int], str] = {}
-        seen: dict[str, str] = {}
-        for mi in metrics:
-            for gi, g in enumerate(self.metrics[mi].groups):
-                sql = self.group_sql(rec, g)
-                text = sql.sql("duckdb")
-                if text not in seen:
-                    seen[text] = f"g{len(seen)}"
-                    cols[seen[text]] = sql
-                key_cols[(mi, gi)] = seen[text]
-        for a in aggs:
-            agg = a.agg
-            counts: list[exp.Expr] = []
-            if agg.where is not None:
-                counts.append(_is_true(self.e._sql(agg.where, agg, guards)))
-            if agg.field is not None:
-                counts.append(exp.Not(this=_is_null(_value_col(agg.field))))
-            cols["a" + a.col] = (
-                _fn("coalesce", _and(*counts), exp.false()) if counts else exp.true()
-            )
-            if agg.field is not None:
-                f = rec.field(agg.field)
-                assert f is not None
-                cols["w" + a.col] = _value_col(agg.field)
-                if f.type.kind is Kind.NUMBER:
-                    cols["q" + a.col] = _c("i:" + f.name)
-                    cols["r" + a.col] = _c("t:" + f.name)
-                else:
-                    cols["q" + a.col] = exp.true()
-                    cols["r" + a.col] = _null("VARCHAR")
-        return cols, guards, key_cols
-
-    def group_sql(self, rec: ir.Record, g: ir.GroupBy) -> exp.Expr:
-        """A group's key as the Python engine prints it (`str` of the value, or the period)."""
-        f = rec.field(g.field)
-        assert f is not None
-        v = _value_col(g.field)
-        k = f.type.kind
-        if g.period is not None:
-            days = v
-            if k is Kind.DATETIME:
-                local = _bin(exp.Add, v, _d(self.e.zone.offset_us))
-                days = _fn("floor", _bin(exp.Div, local, _d(DAY_US)))
-            day = _bin(exp.Add, exp.cast(_s("1970-01-01"), "DATE"), _cast(days, "INTEGER"))
-            fmt = {"day": "%Y-%m-%d", "week": "%G-W%V", "month": "%Y-%m"}[g.period]
-            return _case((exp.Not(this=_is_null(v)), _fn("strftime", day, _s(fmt))))
-        if k is Kind.BOOL:
-            return _case((_is_true(v), _s("True")), (_is_true(_not(v)), _s("False")))
-        if k is Kind.INT:
-            return _cast(_cast(v, "BIGINT"), "VARCHAR")
-        if k is Kind.DATE:
-            day = _bin(exp.Add, exp.cast(_s("1970-01-01"), "DATE"), _cast(v, "INTEGER"))
-            return _fn("strftime", day, _s("%Y-%m-%d"))
-        return v
-
-    def create(self, table: str, cols: Mapping[str, exp.Expr]) -> None:
-        """CREATE an empty table for the rows Python read, with their line number."""
-        defs = [("line", "BIGINT")]
-        defs += [(c, _COLUMN_TYPES[c[0]]) for c in cols]
-        schema = exp.Schema(
-            this=_table(table),
-            expressions=[
-                exp.ColumnDef(this=exp.to_identifier(c, quoted=True), kind=exp.DataType.build(t))
-                for c, t in defs
-            ],
-        )
-        create = exp.Create(
-            this=schema,
-            kind="TABLE",
-            properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
-        )
-        self.e.con.execute(create.sql("duckdb"))
-
-    def injected(
-        self,
-        row: Row,
-        aggs: Sequence[_Agg],
-        metrics: Sequence[int],
-        columns: Sequence[str],
-        key_cols: Mapping[tuple[int, int], str],
-    ) -> tuple[Any, ...]:
-        """A row read by Python, as a row of the base table."""
-        values = row.values
-        assert values is not None
-        out: dict[str, Any] = {}
-        for mi in metrics:
-            for gi, g in enumerate(self.metrics[mi].groups):
-                v = values.get(g.field)
-                if g.period is not None:
-                    key = period_key(v, g.period, self.e.tz)
-                else:
-                    key = None if v is None else str(v)
-                out[key_cols[(mi, gi)]] = key
-        for a in aggs:
-            agg = a.agg
-            counted = agg.where is None or compile_expr(agg.where)(values) is True
-            x = values.get(agg.field) if agg.field is not None else None
-            if agg.field is not None and x is None:
-                counted = False
-            out["a" + a.col] = counted
-            if agg.field is None or not counted:
-                continue
-            if isinstance(x, dt.timedelta):
-                us = x // dt.timedelta(microseconds=1)
-                if abs(us) >= EXACT:
-                    raise _NeedPython(a.metric)
-                out["w" + a.col], out["q" + a.col] = float(us), True
-            else:
-                if isinstance(x, int) and abs(x) >= EXACT:
-                    raise _NeedPython(a.metric)
-                assert isinstance(x, int | float)
-                out["w" + a.col], out["q" + a.col] = float(x), isinstance(x, int)
-                out["r" + a.col] = json.dumps(x)
-        return (row.line, *(out.get(c) for c in columns))
-
-    def group_query(
-        self,
-        fi: int,
-        table: exp.Expr,
-        key_cols: tuple[str, ...],
-        aggs: Sequence[_Agg],
-        metrics: Sequence[int],
-    ) -> None:
-        """The groups of `metrics` (which group alike) and their aggregates' values."""
-        keys = [_c(k) for k in key_cols]
-        cols: list[exp.Expr] = [*keys, _alias(exp.Min(this=_c("line")), "first")]
-        names: list[list[str]] = []
-        for a in aggs:
-            counted = _c("a" + a.col)
-            w, q, r = _c("w" + a.col), _c("q" + a.col), _c("r" + a.col)
-            mine: list[tuple[str, exp.Expr, exp.Expr]] = [
-                ("n", exp.Count(this=exp.Star()), counted)
-            ]
-            func, duration = a.agg.func, a.agg.type.kind is Kind.DURATION
-            if func in ("sum", "mean"):
-                # integers add exactly in SQL; numbers with a fraction are added in Python, in
-                # file order, as the Python engine adds them
-                mine.append(("s", exp.Sum(this=_try_cast(w, "BIGINT")), _and(counted, q)))
-                if not duration:
-                    mine.append(("b", _fn("bool_and", q), counted))
-                    for label, x in (("w", w), ("q", q)):
-                        ordered = exp.Order(this=x, expressions=[exp.Ordered(this=_c("line"))])
-                        mine.append(("l" + label, exp.ArrayAgg(this=ordered), counted))
-            elif func in ("min", "max"):
-                line = _c("line") if func == "min" else exp.Neg(this=_c("line"))
-                order = _fn(
-                    "struct_pack",
-                    exp.PropertyEQ(this=exp.to_identifier("v"), expression=w),
-                    exp.PropertyEQ(this=exp.to_identifier("l"), expression=line),
-                )
-                pick = "arg_min" if func == "min" else "arg_max"
-                # the value and its JSON spelling from one row (arg_min skips a NULL argument)
-                both = _fn(
-                    "struct_pack",
-                    exp.PropertyEQ(this=exp.to_identifier("w"), expression=w),
-                    exp.PropertyEQ(this=exp.to_identifier("r"), expression=r),
-                )
-                mine.append(("m", _fn(pick, both, order), counted))
-            labels = []
-            for label, x, where in mine:
-                alias = f"{label}{a.col}"
-                labels.append(alias)
-                filtered = exp.Filter(this=x, expression=exp.Where(this=where))
-                cols.append(_alias(filtered, alias, quoted=True))
-            names.append(labels)
-        query = _select(*cols).from_(table.copy(), copy=False)
-        if keys:
-            query = query.group_by(*keys, copy=False)
-        result = self.e.con.execute(query.sql("duckdb")).fetchall()
-        ranked = self.percentiles(table, key_cols, [a for a in aggs if a.agg.func == "percentile"])
-        nkeys = len(keys)
-        for row in result:
-            if row[nkeys] is None:
-                continue  # no group by, and no record: the metric's one result comes later
-            key: GroupKey = tuple(row[:nkeys])
-            first = (fi, int(row[nkeys]))
-            at = nkeys + 1
-            values: dict[int, dict[int, Any]] = {mi: {} for mi in metrics}
-            for a, labels in zip(aggs, names, strict=True):
-                got = dict(zip(labels, row[at : at + len(labels)], strict=True))
-                at += len(labels)
-                values[a.metric][a.index] = self.value_of(a, got, ranked.get((a.col, key)))
-            for mi in metrics:
-                groups = self.groups[mi]
-                seen, have = groups.get(key, (first, {}))
-                groups[key] = (min(seen, first), {**have, **values[mi]})
-
-    @staticmethod
-    def value_of(a: _Agg, got: Mapping[str, Any], picked: tuple[Any, Any] | None) -> Any:
-        """An aggregate's value in one group, as `csdsl.metrics` computes it."""
-        agg, c = a.agg, a.col
-        n = int(got["n" + c] or 0)
-        duration = agg.type.kind is Kind.DURATION
-        if agg.func == "count":
-            return n
-        if n == 0:
-            return empty_value(agg)
-        if agg.func in ("sum", "mean"):
-            total: Any
-            if duration:
-                total = dt.timedelta(microseconds=int(got["s" + c]))
-            elif got["b" + c]:
-                total = int(got["s" + c])
-            else:
-                total = None
-                for x, isint in zip(got["lw" + c], got["lq" + c], strict=True):
-                    y = int(x) if isint else x
-                    total = y if total is None else total + y
-            return total if agg.func == "sum" else total / n
-        if agg.func in ("min", "max"):
-            first: dict[str, Any] = got["m" + c]
-            return _python_value(first["w"], first["r"], duration)
-        assert picked is not None
-        low, high = picked
-        pos, lo, hi = percentile_ranks(n, agg.q or 0.0)
-        return interpolate(low, high, pos, lo, hi)
-
-    def percentiles(
-        self, table: exp.Expr, key_cols: tuple[str, ...], aggs: Sequence[_Agg]
-    ) -> dict[tuple[str, GroupKey], tuple[Any, Any]]:
-        """For each percentile and group, the values at the two ranks it interpolates between
-        (ties in file order, as Python's stable sort leaves them)."""
-        out: dict[tuple[str, GroupKey], tuple[Any, Any]] = {}
-        keys = [_c(k) for k in key_cols]
-        for a in aggs:
-            q = a.agg.q or 0.0
-            w, r = _c("w" + a.col), _c("r" + a.col)
-            order = exp.Order(expressions=[exp.Ordered(this=w), exp.Ordered(this=_c("line"))])
-            rank = exp.Window(this=exp.RowNumber(), partition_by=keys, order=order)
-            count = exp.Window(this=exp.Count(this=exp.Star()), partition_by=keys)
-            inner = (
-                _select(
-                    *keys,
-                    w,
-                    r,
-                    _alias(_bin(exp.Sub, rank, _i(1)), "rk"),
-                    _alias(count, "cnt"),
-                )
-                .from_(table.copy(), copy=False)
-                .where(_c("a" + a.col), copy=False)
-            )
-            # the position exactly as `percentile_ranks` computes it: (n - 1) * q / 100
-            pos = _bin(
-                exp.Div,
-                _bin(exp.Mul, _cast(_bin(exp.Sub, _c("cnt"), _i(1)), "DOUBLE"), _d(q)),
-                _d(100),
-            )
-            outer = (
-                _select(*keys, w, r, _c("rk"), _c("cnt"))
-                .from_(
-                    exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("ranked")))
-                )
-                .where(
-                    _or(
-                        _bin(exp.EQ, _c("rk"), _fn("floor", pos)),
-                        _bin(exp.EQ, _c("rk"), _fn("ceil", pos)),
-                    )
-                )
-            )
-            picked: dict[GroupKey, dict[int, Any]] = {}
-            counts: dict[GroupKey, int] = {}
-            duration = a.agg.type.kind is Kind.DURATION
-            for row in self.e.con.execute(outer.sql("duckdb")).fetchall():
-                key: GroupKey = tuple(row[: len(keys)])
-                w_v, r_v, rk, cnt = row[len(keys) :]
-                picked.setdefault(key, {})[int(rk)] = _python_value(w_v, r_v, duration)
-                counts[key] = int(cnt)
-            for key, by_rank in picked.items():
-                _, lo, hi = percentile_ranks(counts[key], q)
-                out[(a.col, key)] = (by_rank[lo], by_rank[hi])
-        return out
-
-
-def _python_value(w: Any, r: str | None, duration: bool) -> Any:
-    """A value of the base table as Python holds it: a duration, an int or float by its JSON
-    spelling, or an int."""
-    if duration:
-        return dt.timedelta(microseconds=round(w))
-    if r is not None:
-        return json.loads(r)
-    return int(w)
+        return Measure(self, files, window, judged).run()

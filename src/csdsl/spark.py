@@ -3,10 +3,10 @@
 In: a loaded `csdsl.api.Policy`, a `SparkSession` (`spark_session`: `local[*]` by default, a
 master URL, or Spark Connect through `SPARK_REMOTE`) and records: JSONL (`.jsonl`, `.ndjson`),
 CSV with a header row (`.csv`), Parquet (`.parquet`), a JSON array (`.json`), or a table already
-in the catalog (`table:db.name`); optionally a `Window` (as `csdsl.duck.in_window`).
-Out: `SparkEngine.validate_file` yields one `csdsl.duck.DuckVerdict` per row in line order, and
-`SparkEngine.measure_files` the `MetricResult`s with the bad rows, as `csdsl.duck.DuckEngine`
-does: the audit plugs either engine in the same way.
+in the catalog (`table:db.name`); optionally a `Window` (as `csdsl.engine_rows.in_window`).
+Out: `SparkEngine.validate_file` yields one `csdsl.engine_rows.DuckVerdict` per row in line
+order, and `SparkEngine.measure_files` the `MetricResult`s with the bad rows, as
+`csdsl.duck.DuckEngine` does: the audit plugs either engine in the same way.
 
 Meaning: the Python engine's.  Where the work is done:
 
@@ -49,7 +49,7 @@ import attrs
 
 from csdsl import ir
 from csdsl.codegen.sql import SqlUnsupported, compile_sql
-from csdsl.duck import DuckVerdict, Window, in_window, json_of
+from csdsl.engine_rows import DuckVerdict, Window, in_window, json_of
 from csdsl.interpreter import Validator
 from csdsl.metrics import MetricEngine, MetricResult, metric_result
 from csdsl.records import InputError, RecordReader, Row, RowError, json_value

@@ -100,6 +100,7 @@ from csdsl import ir
 from csdsl.metrics import metric_text
 from csdsl.source import Span
 from csdsl.sql.build import CMP as _CMP
+from csdsl.sql.build import EXACT
 from csdsl.sql.build import NUMERIC as _NUMERIC
 from csdsl.sql.build import and_ as _and
 from csdsl.sql.build import binary as _bin
@@ -111,7 +112,6 @@ from csdsl.sql.build import paren as _p
 from csdsl.sql.build import string as _s
 from csdsl.sql.dialects import dialect_of
 from csdsl.sql.exprs import (
-    EXACT,
     US,
     Let,
     Lets,

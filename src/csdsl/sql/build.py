@@ -23,6 +23,9 @@ CMP: dict[str, type[exp.Binary]] = {
     ">=": exp.GTE,
 }
 NUMERIC = (ir.Kind.INT, ir.Kind.NUMBER)  # the kinds SQL holds as numbers
+EXACT = 2**53  # every integer below this is exact in a DOUBLE
+US = 1_000_000  # microseconds in a second
+DAY_US = 86_400 * US
 
 
 def fn(name: str, *args: exp.Expr) -> exp.Expr:
@@ -115,3 +118,47 @@ def case(*pairs: tuple[exp.Expr, exp.Expr], default: exp.Expr | None = None) -> 
     if default is not None:
         out.set("default", default)
     return out
+
+
+def in_list(x: exp.Expr, items: Sequence[exp.Expr]) -> exp.Expr:
+    return exp.In(this=paren(x), expressions=list(items))
+
+
+def in_text(x: exp.Expr, items: Sequence[str]) -> exp.Expr:
+    """`x` is one of `items` (NULL when x is).  DuckDB runs an IN list of five or more as a
+    join; a list literal does not."""
+    if not items:
+        return exp.false()
+    if len(items) < 4:
+        return in_list(x, [string(v) for v in items])
+    return fn("list_contains", exp.Array(expressions=[string(v) for v in items]), x)
+
+
+def cast(x: exp.Expr, to: str) -> exp.Expr:
+    return exp.cast(paren(x), to, copy=False)
+
+
+def abs_(x: exp.Expr) -> exp.Expr:
+    return fn("abs", x)
+
+
+def finite(x: exp.Expr) -> exp.Expr:
+    return fn("isfinite", x)
+
+
+def regexp(x: exp.Expr, pattern: str) -> exp.Expr:
+    return fn("regexp_matches", x, string(pattern))
+
+
+def below_exact(x: exp.Expr) -> exp.Expr:
+    return binary(exp.LT, abs_(x), double(EXACT))
+
+
+def typed_null(sql_type: str) -> exp.Expr:
+    return exp.cast(exp.Null(), sql_type)
+
+
+def try_cast(x: exp.Expr, to: str) -> exp.Expr:
+    """CAST that gives NULL instead of failing.  SQL never relies on CASE to keep a failing CAST
+    from rows it does not suit: DuckDB may compute a repeated subexpression for every row."""
+    return exp.TryCast(this=x, to=exp.DataType.build(to))

@@ -43,13 +43,14 @@ from csdsl import ir
 from csdsl.interpreter import compile_expr
 from csdsl.source import Span
 from csdsl.sql.build import CMP as _CMP
+from csdsl.sql.build import EXACT
 from csdsl.sql.build import NUMERIC as _NUMERIC
 from csdsl.sql.build import alias as _alias
 from csdsl.sql.build import and_ as _and
+from csdsl.sql.build import below_exact as _below_exact
 from csdsl.sql.build import binary as _bin
 from csdsl.sql.build import case as _case
 from csdsl.sql.build import column as _col
-from csdsl.sql.build import double as _d
 from csdsl.sql.build import fn as _fn
 from csdsl.sql.build import integer as _int
 from csdsl.sql.build import is_null as _is_null
@@ -65,7 +66,6 @@ if TYPE_CHECKING:
 
 Kind = ir.Kind
 
-EXACT = 2**53  # integers below this are exact in a DOUBLE
 US = dt.timedelta(microseconds=1)
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 DAY_US = 86_400_000_000
@@ -433,10 +433,6 @@ class SqlExprs:
                 "or a constant"
             )
         return scale_by_integer(self.d, us, self.sql(n), op, self.let)
-
-
-def _below_exact(x: exp.Expr) -> exp.Expr:
-    return _bin(exp.LT, _fn("abs", x), _d(EXACT))
 
 
 def scale_by_integer(d: Dialect, us: exp.Expr, n: exp.Expr, op: str, let: Let) -> exp.Expr:
