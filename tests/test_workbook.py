@@ -91,7 +91,7 @@ def test_the_same_seed_draws_the_same_sample(sampled: tuple[Path, Path]) -> None
         ((r["input:line"].rsplit(":", 1)[0], r["case"]), r["clause"]): r["findings"] for r in a
     }
     assert shown == dict(of_drawn)
-    # N per agent: without agents in the findings every case is `(none)`'s, so 20 are drawn
+    # N per agent (a case without an agent is in the stratum `(none)`)
     per_agent = Counter(r["drawn for"] for r in {r["case #"]: r for r in a}.values())
     assert all(n <= 20 for n in per_agent.values()) and sum(per_agent.values()) == len(cases)
 
@@ -141,7 +141,8 @@ def test_the_sheets_hold_the_whole_report(sampled: tuple[Path, Path]) -> None:
     row = [c.value for c in findings[2]]
     assert row[0] == first["kind"] and row[1] == first["clause"]["id"]
     assert row[8] == f"{first['input']}:{first['line']}"
-    assert row[6] == row[7] == "(none)"  # no agent or team in these findings
+    # agent and team as the finding names them (missing or null: `(none)`)
+    assert (row[6], row[7]) == (first.get("agent") or "(none)", first.get("team") or "(none)")
 
 
 def _finding(record: str | None, clause: str, agent: str | None = None, **more: Any) -> dict:
