@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -103,8 +104,13 @@ def test_another_seed_draws_another_sample(
         [*AUDIT, "--out", str(tmp_path), "--xlsx", "--sample", "20", "--seed", "2"], capsys
     )
     assert code == 0 and "seed 2" in out
-    one = {r["case"] for r in _sample_rows(sampled[0] / "report.xlsx")}
     two = {r["case"] for r in _sample_rows(tmp_path / "report.xlsx")}
+
+    def findings() -> Iterator[dict[str, Any]]:
+        return iter_findings(sampled[0] / "findings.jsonl")
+
+    assert two == {c.record for c in sampling.draw(findings, 20, seed=2).cases}
+    one = {c.record for c in sampling.draw(findings, 20, seed=1).cases}
     assert len(one) == len(two) == 20 and one != two
 
 
