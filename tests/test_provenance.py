@@ -159,3 +159,45 @@ def test_a_report_that_cannot_be_verified_is_one_line(
     got = capsys.readouterr()
     assert got.out == "" and got.err.startswith(f"csdsl: {message}")
     assert got.err.count("\n") == 1
+
+
+def test_an_importers_mapping_is_hashed_and_verified(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(ROOT / "policies", tmp_path / "policies")
+    shutil.copytree(ROOT / "examples" / "zendesk", tmp_path / "zendesk")
+    monkeypatch.chdir(tmp_path)
+    argv = [
+        "audit",
+        "policies/complaint_handling.csp",
+        "--records",
+        "zendesk/complaints.jsonl",
+        "--events",
+        "zendesk/audits.json",
+        "--events-from",
+        "zendesk",
+        "--map",
+        "zendesk/map.toml",
+        "--now",
+        "2024-11-09T12:00:00+08:00",
+        "--out",
+        "out",
+    ]
+    assert main(argv) == 0
+    capsys.readouterr()
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    mapping = tmp_path / "zendesk" / "map.toml"
+    assert report["provenance"]["other_files"] == [
+        {
+            "kind": "mapping",
+            "path": "zendesk/map.toml",
+            "bytes": mapping.stat().st_size,
+            "sha256": _sha(mapping),
+        }
+    ]
+    assert "zendesk/audits.json" in {i["path"] for i in report["inputs"]}  # the export itself
+    with mapping.open("a", encoding="utf-8") as handle:
+        handle.write("\n# edited\n")
+    assert main(["verify-report", "out/report.json"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("changed    mapping  zendesk/map.toml  (sha256 ") for line in out)

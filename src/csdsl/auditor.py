@@ -1283,7 +1283,9 @@ def audit(
             "items": kept,
         },
         "bad_rows": {"total": run.bad.total, "shown": len(run.bad.items), "items": run.bad.items},
-        "provenance": provenance([v.policy for v in versions]),
+        "provenance": provenance(
+            [v.policy for v in versions], {"mapping": mapping} if mapping else {}
+        ),
     }
     if reconciliation is not None:
         data["reconciliation"] = reconciliation

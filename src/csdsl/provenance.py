@@ -2,8 +2,9 @@
 
 In: the inputs of a run (`report.json`'s `inputs[]`) and its policies.  Out: each input's size
 and SHA-256 (`hash_inputs`, added to its entry), the report's `provenance` (`provenance`: the
-policy files read, root, imports and includes, each with its size and SHA-256; csdsl's,
-Python's and the holiday data's versions), and, later, `verify`: every file a report names
+policy files read, root, imports and includes, each with its size and SHA-256; other files that
+shaped the verdicts, such as the importers' mapping; csdsl's, Python's and the holiday data's
+versions), and, later, `verify`: every file a report names
 hashed again and compared.
 
 Meaning:
@@ -66,19 +67,24 @@ def hash_inputs(inputs: Iterable[dict[str, Any]]) -> None:
     """Add `bytes` and `sha256` to each input entry of a report (null where there is no file)."""
     for entry in inputs:
         path = str(entry["path"])
-        size: int | None = None
-        sha: str | None = None
-        if not_a_file(path) is None:
-            try:
-                size, sha = file_digest(path)
-            except OSError:  # read moments ago, gone now: nothing to vouch for
-                size, sha = None, None
-        entry["bytes"] = size
-        entry["sha256"] = sha
+        hashed = _hashed(path) if not_a_file(path) is None else {"bytes": None, "sha256": None}
+        entry["bytes"] = hashed["bytes"]
+        entry["sha256"] = hashed["sha256"]
 
 
-def provenance(policies: Sequence[Policy]) -> dict[str, Any]:
-    """The `provenance` of a report: the policy files every version read, and the software and
+def _hashed(path: str) -> dict[str, Any]:
+    try:
+        size, sha = file_digest(path)
+    except OSError:  # read moments ago, gone now: nothing to vouch for
+        size, sha = None, None
+    return {"path": path, "bytes": size, "sha256": sha}
+
+
+def provenance(
+    policies: Sequence[Policy], others: Mapping[str, str | Path] | None = None
+) -> dict[str, Any]:
+    """The `provenance` of a report: the policy files every version read, other files that
+    shaped the verdicts (`others`, by kind: the importers' `mapping`), and the software and
     data versions the verdicts depend on."""
     from importlib.metadata import PackageNotFoundError, version
 
@@ -86,14 +92,9 @@ def provenance(policies: Sequence[Policy]) -> dict[str, Any]:
     seen: set[str] = set()
     for policy in policies:
         for name in policy.sources:  # the root file, its imports and includes, as compiled
-            if name in seen:
-                continue
-            seen.add(name)
-            try:
-                size, sha = file_digest(name)
-            except OSError:
-                size, sha = None, None
-            files.append({"path": name, "bytes": size, "sha256": sha})
+            if name not in seen:
+                seen.add(name)
+                files.append(_hashed(name))
     calendars = sorted(
         {
             name
@@ -108,6 +109,7 @@ def provenance(policies: Sequence[Policy]) -> dict[str, Any]:
         holidays_version = None
     return {
         "policy_files": files,
+        "other_files": [{"kind": k, **_hashed(str(p))} for k, p in (others or {}).items()],
         "csdsl": __version__,
         "python": platform.python_version(),
         "holidays": {"version": holidays_version, "used_by_calendars": calendars},
@@ -118,7 +120,7 @@ def provenance(policies: Sequence[Policy]) -> dict[str, Any]:
 class Check:
     """One file of a report, hashed again."""
 
-    kind: str  # "input" or "policy"
+    kind: str  # "input", "policy", or an other file's kind ("mapping")
     path: str
     status: str  # one of STATUSES
     sha256: str | None  # as recorded
@@ -144,7 +146,9 @@ def verify(report: Mapping[str, Any]) -> list[Check]:
     ]
     prov = report.get("provenance")
     policy_files = prov.get("policy_files") if isinstance(prov, Mapping) else None
+    others = prov.get("other_files") if isinstance(prov, Mapping) else None
     entries += [("policy", e) for e in policy_files or () if isinstance(e, Mapping)]
+    entries += [(str(e.get("kind")), e) for e in others or () if isinstance(e, Mapping)]
     if not any("sha256" in e for _, e in entries):
         raise ReportError(
             "records no SHA-256 of its files (written before csdsl recorded them); run the "

@@ -158,8 +158,10 @@ def cmd_verify_report(args: argparse.Namespace) -> int:
         write_out(dumps({"files": [c.to_json() for c in checks], "counts": counts}))
     else:
         width = max(len(c.status) for c in checks)
+        kinds = max(len(c.kind) for c in checks)
         for c in checks:
-            write_out(one_line(f"{c.status.ljust(width)}  {c.kind.ljust(6)}  {c.path}{_why(c)}"))
+            line = f"{c.status.ljust(width)}  {c.kind.ljust(kinds)}  {c.path}{_why(c)}"
+            write_out(one_line(line))
         write_out(
             f"{path}: {len(checks)} files: "
             + ", ".join(f"{n} {s}" for s, n in counts.items() if n or s == "unchanged")
