@@ -64,7 +64,7 @@ const SC = {
   phrases: S("variable.other.phrases"),
   clause: S("variable.other.clause"),
   situation: S("entity.name.function.situation"),
-  num: S("constant.numeric"),
+  num: withPatterns("literal"),
 };
 
 // a string in three spellings, with the given inner patterns
@@ -541,7 +541,8 @@ const repository = {
     patterns: [
       { match: String.raw`\b(trigger)\b`, name: kw("transcript") },
       { match: String.raw`\b(event)\s+(${NAME})`, captures: cap(kw("transcript"), SC.event) },
-      { match: String.raw`(${NAME})\s+(says|silent|call)\b`, captures: cap(SC.role, kw("transcript")) },
+      { match: String.raw`(${NAME})\s+(says|silent)\b`, captures: cap(SC.role, kw("transcript")) },
+      { match: String.raw`(${NAME})\s+(call)\b`, captures: cap(S("constant.language.direction"), kw("transcript")) },
     ],
   },
   // ID ["words"]: BODY [severity S] [points N]
@@ -552,8 +553,9 @@ const repository = {
         captures: cap(S("entity.name.function.transcript-rule"), withPatterns("string-wording"), S("punctuation.separator.colon")),
       },
       {
-        match: String.raw`\b(require)\s+(${NAME})\s+(sentiment)(?:\s+(not))?\s+(${NAME})`,
-        captures: cap(kw("transcript"), SC.role, kw("transcript"), kw("transcript"), S("constant.language.sentiment")),
+        // require ROLE sentiment [not] S in last [N] turns
+        match: String.raw`\b(require)\s+(${NAME})\s+(sentiment)(?:\s+(not))?\s+(${NAME})(?:\s+(in)\s+(last)(?:\s+(${D}+))?\s+(${TURNS})\b)?`,
+        captures: cap(kw("transcript"), SC.role, kw("transcript"), kw("transcript"), S("constant.language.sentiment"), kw("transcript"), kw("transcript"), SC.num, kw("transcript")),
       },
       {
         match: String.raw`\b(forbid)\s+(${NAME})\s+(interruptions)(?:\s+(over)\b)?`,
