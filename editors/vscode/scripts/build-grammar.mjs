@@ -87,8 +87,11 @@ function strings(name, inner) {
 }
 
 // a declaration `WORD header { body }`: the header runs to the `{`, the region ends after the `}`
-function block(word, { scope, header, body, wordPattern }) {
+// `meta` names the region: meta.declaration.CLAUSE for a top-level declaration (a scope directly
+// under source.csdsl while the file is well formed), meta.block.CLAUSE for one inside another
+function block(word, { scope, header, body, wordPattern, meta }) {
   return {
+    name: S(meta),
     begin: wordPattern ?? String.raw`\b(${word})\b`,
     beginCaptures: { 1: { name: scope } },
     end: String.raw`(?<=[}｝])|${TOP}`,
@@ -276,6 +279,7 @@ const repository = {
 
   // ---- record NAME { field: type? ... }
   record: block("record", {
+    meta: "meta.declaration.record",
     scope: decl("record"),
     header: [declName(SC.record)],
     body: [
@@ -296,6 +300,7 @@ const repository = {
 
   // ---- valid RECORD when any|all { ... } unless { ... }
   validity: block("valid", {
+    meta: "meta.declaration.validity",
     scope: decl("validity"),
     header: [
       { match: String.raw`\b(when|any|all)\b`, name: kw("validity") },
@@ -303,15 +308,22 @@ const repository = {
     ],
     body: inc("conditions"),
   }),
-  unless: block("unless", { scope: kw("validity"), header: [], body: inc("conditions") }),
+  unless: block("unless", {
+    meta: "meta.declaration.unless",
+    scope: kw("validity"),
+    header: [],
+    body: inc("conditions"),
+  }),
 
   // ---- example [ID] "title" { given ... events { } transcript { } expect ... }
   example: block("example", {
+    meta: "meta.declaration.example",
     scope: decl("example"),
     header: [declName(S("entity.name.function.example")), ...inc("string")],
     body: inc("given", "events", "transcript-literal", "expect", "illegal", "punctuation"),
   }),
   given: {
+    name: S("meta.block.given"),
     begin: String.raw`\b(given)\b`,
     beginCaptures: cap(kw("example")),
     end: String.raw`(?<=[}｝])|(?=^\s*(?:given|events|expect|transcript)\b)`,
@@ -334,6 +346,7 @@ const repository = {
     ],
   },
   events: block("events", {
+    meta: "meta.block.events",
     scope: kw("example"),
     header: [],
     body: [
@@ -344,6 +357,7 @@ const repository = {
   }),
   // transcript [DIRECTION] { ROLE [START[-END]] [confidence C] [sentiment S]: "..." ... }
   "transcript-literal": block("transcript", {
+    meta: "meta.block.transcript",
     scope: kw("example"),
     header: [{ match: NAME, name: S("constant.language.direction") }],
     body: [
@@ -390,6 +404,7 @@ const repository = {
 
   // ---- calendar NAME { open ... }
   calendar: block("calendar", {
+    meta: "meta.declaration.calendar",
     scope: decl("calendar"),
     header: [declName(SC.calendar)],
     body: [
@@ -430,6 +445,7 @@ const repository = {
 
   // ---- deadline NAME ["words"] for RECORD { ... }
   deadline: block("deadline", {
+    meta: "meta.declaration.deadline",
     scope: decl("deadline"),
     header: [declName(SC.deadline), wording, forRecord("deadline")],
     body: [
@@ -459,6 +475,7 @@ const repository = {
 
   // ---- escalation NAME for RECORD { roles a -> b ... a -> b on breach of DEADLINE within TIME }
   escalation: block("escalation", {
+    meta: "meta.declaration.escalation",
     scope: decl("escalation"),
     header: [declName(S("entity.name.function.escalation")), forRecord("escalation")],
     body: [
@@ -479,6 +496,7 @@ const repository = {
 
   // ---- phrases NAME = ["...", ...]
   phrases: {
+    name: S("meta.declaration.phrases"),
     begin: String.raw`\b(phrases)\b`,
     beginCaptures: cap(decl("phrases")),
     end: String.raw`(?<=[\]】］])|${TOP}`,
@@ -504,6 +522,7 @@ const repository = {
 
   // ---- transcript rules { ... }
   "transcript-rules": block("transcript", {
+    meta: "meta.declaration.transcript-rules",
     scope: decl("transcript"),
     header: [{ match: String.raw`\b(rules)\b`, name: decl("transcript") }],
     body: [
@@ -527,6 +546,7 @@ const repository = {
     ],
   }),
   situation: block("situation", {
+    meta: "meta.block.situation",
     scope: kw("transcript"),
     header: [
       declName(SC.situation),
@@ -588,6 +608,7 @@ const repository = {
 
   // ---- metric NAME ["words"]: VALUE OP THRESHOLD [by month of F, team]
   metric: {
+    name: S("meta.declaration.metric"),
     begin: String.raw`\b(metric)\b`,
     beginCaptures: cap(decl("metric")),
     end: TOP,
@@ -601,6 +622,7 @@ const repository = {
 
   // ---- invariant [ID] "words" [for RECORD] { EXPR }
   invariant: block("invariant", {
+    meta: "meta.declaration.invariant",
     scope: decl("invariant"),
     header: [declName(S("entity.name.function.invariant")), wording, forRecord("invariant")],
     body: inc("expression"),
@@ -608,6 +630,7 @@ const repository = {
 
   // ---- rule NAME ["words"] for RECORD { when ... require ... severity ... points ... }
   rule: block("rule", {
+    meta: "meta.declaration.rule",
     scope: decl("rule"),
     header: [declName(S("entity.name.function.rule")), wording, forRecord("rule")],
     body: [
@@ -629,6 +652,7 @@ const repository = {
 
   // ---- cites { CLAUSE: "SEED SECTION", ... }
   cites: block("cites", {
+    meta: "meta.declaration.cites",
     wordPattern: String.raw`^\s*(cites)\b`,
     scope: decl("cites"),
     header: [],
