@@ -76,14 +76,13 @@ async function start(): Promise<void> {
     // a server that cannot start is reported once, by cannotStart, not by a pop-up per attempt
     initializationFailedHandler: () => false,
   };
-  const starting = new LanguageClient("csdsl", "csdsl language server", serverOptions, clientOptions);
-  client = starting;
   try {
-    await starting.start();
+    client = new LanguageClient("csdsl", "csdsl language server", serverOptions, clientOptions);
+    await client.start();
   } catch (error) {
     client = undefined;
     const reason = error instanceof Error ? error.message : String(error);
-    const message = `\`${describe(found)}\` (from ${found.source}) did not start: ${reason}`;
+    const message = `\`${describe(found)}\` (from ${found.source}) did not start: ${reason} (run it in a terminal to see why)`;
     output.appendLine(message);
     void cannotStart(message);
   }

@@ -72,9 +72,7 @@ export function resolveServerCommand(lookup: Lookup): ServerCommand | { error: s
   }
   looked.push("the PATH");
   return {
-    error:
-      `cannot find csdsl (looked in ${looked.join(", ")}): install it in the workspace's ` +
-      `environment (\`pip install csdsl\`) or set \`${SETTING}\` to the command that runs \`csdsl lsp\``,
+    error: `cannot find csdsl (looked in ${looked.join(", ")}); install it in the workspace's environment (\`pip install csdsl\`)`,
   };
 }
 

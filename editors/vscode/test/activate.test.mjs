@@ -1,0 +1,61 @@
+// The compiled extension activated with a stand-in for the `vscode` module (the real one exists
+// only inside VS Code): when no csdsl can be found, the user sees one error that says where it
+// looked and names the setting to change, with buttons to open it and the output.
+import assert from "node:assert/strict";
+import Module from "node:module";
+import { test } from "node:test";
+
+const require = Module.createRequire(import.meta.url);
+
+// any API the client library touches at load time is a do-nothing class
+const anything = {
+  get(target, prop) {
+    if (!(prop in target)) target[prop] = new Proxy(class {}, anything);
+    return target[prop];
+  },
+};
+
+test("no csdsl anywhere: an error naming csdsl.server.command", async () => {
+  const log = [];
+  const errors = [];
+  const vscode = new Proxy(
+    {
+      window: {
+        createOutputChannel: () => ({ appendLine: (line) => log.push(line), show() {}, dispose() {} }),
+        showErrorMessage: async (message, ...buttons) => {
+          errors.push({ message, buttons });
+          return undefined;
+        },
+        visibleTextEditors: [],
+      },
+      commands: { registerCommand: () => ({ dispose() {} }), executeCommand: async () => undefined },
+      workspace: {
+        onDidChangeConfiguration: () => ({ dispose() {} }),
+        onWillSaveTextDocument: () => ({ dispose() {} }),
+        workspaceFolders: [{ uri: { fsPath: "/nonexistent/workspace" } }],
+        getConfiguration: () => ({ get: (_key, fallback) => fallback }),
+      },
+    },
+    anything,
+  );
+  const load = Module._load;
+  const path = process.env.PATH;
+  Module._load = function (request, ...rest) {
+    return request === "vscode" ? vscode : load.call(this, request, ...rest);
+  };
+  process.env.PATH = "/nonexistent/bin";
+  try {
+    const extension = require("../out/extension.js");
+    await extension.activate({ subscriptions: [] });
+  } finally {
+    Module._load = load;
+    process.env.PATH = path;
+  }
+  assert.equal(errors.length, 1);
+  const [{ message, buttons }] = errors;
+  assert.match(message, /language server cannot be started/);
+  assert.match(message, /\/nonexistent\/workspace\/\.venv\/bin\/csdsl/);
+  assert.match(message, /`csdsl\.server\.command`/);
+  assert.deepEqual(buttons, ["Open the setting", "Show the output"]);
+  assert.ok(log.some((line) => line.includes("cannot find csdsl")));
+});
