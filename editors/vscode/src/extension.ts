@@ -24,6 +24,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         void restart();
       }
     }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => restart()),
     vscode.workspace.onWillSaveTextDocument((event) => {
       if (event.reason === vscode.TextDocumentSaveReason.Manual || event.reason === vscode.TextDocumentSaveReason.AfterDelay) {
         const edits = formatOnSave(event.document);
@@ -44,6 +45,11 @@ async function start(): Promise<void> {
   const config = vscode.workspace.getConfiguration("csdsl");
   if (!config.get<boolean>("server.enabled", true)) {
     output.appendLine("the language server is off (`csdsl.server.enabled`)");
+    return;
+  }
+  if (!vscode.workspace.isTrusted) {
+    // the server would run the workspace's own csdsl (.venv) or the command its settings name
+    output.appendLine("the language server starts once you trust this workspace");
     return;
   }
   const found = resolveServerCommand({

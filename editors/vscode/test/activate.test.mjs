@@ -1,6 +1,5 @@
 // The compiled extension activated with a stand-in for the `vscode` module (the real one exists
-// only inside VS Code): when no csdsl can be found, the user sees one error that says where it
-// looked and names the setting to change, with buttons to open it and the output.
+// only inside VS Code).
 import assert from "node:assert/strict";
 import Module from "node:module";
 import { test } from "node:test";
@@ -15,7 +14,8 @@ const anything = {
   },
 };
 
-test("no csdsl anywhere: an error naming csdsl.server.command", async () => {
+/** Activates the extension in a fake VS Code; returns what it logged and the errors it showed. */
+async function activate({ isTrusted }) {
   const log = [];
   const errors = [];
   const vscode = new Proxy(
@@ -30,6 +30,8 @@ test("no csdsl anywhere: an error naming csdsl.server.command", async () => {
       },
       commands: { registerCommand: () => ({ dispose() {} }), executeCommand: async () => undefined },
       workspace: {
+        isTrusted,
+        onDidGrantWorkspaceTrust: () => ({ dispose() {} }),
         onDidChangeConfiguration: () => ({ dispose() {} }),
         onWillSaveTextDocument: () => ({ dispose() {} }),
         workspaceFolders: [{ uri: { fsPath: "/nonexistent/workspace" } }],
@@ -45,12 +47,18 @@ test("no csdsl anywhere: an error naming csdsl.server.command", async () => {
   };
   process.env.PATH = "/nonexistent/bin";
   try {
-    const extension = require("../out/extension.js");
-    await extension.activate({ subscriptions: [] });
+    const file = require.resolve("../out/extension.js");
+    delete require.cache[file];
+    await require(file).activate({ subscriptions: [] });
   } finally {
     Module._load = load;
     process.env.PATH = path;
   }
+  return { log, errors };
+}
+
+test("no csdsl anywhere: one error that says where it looked and names csdsl.server.command", async () => {
+  const { log, errors } = await activate({ isTrusted: true });
   assert.equal(errors.length, 1);
   const [{ message, buttons }] = errors;
   assert.match(message, /language server cannot be started/);
@@ -58,4 +66,10 @@ test("no csdsl anywhere: an error naming csdsl.server.command", async () => {
   assert.match(message, /`csdsl\.server\.command`/);
   assert.deepEqual(buttons, ["Open the setting", "Show the output"]);
   assert.ok(log.some((line) => line.includes("cannot find csdsl")));
+});
+
+test("an untrusted workspace: nothing of the workspace's is run, no error", async () => {
+  const { log, errors } = await activate({ isTrusted: false });
+  assert.deepEqual(errors, []);
+  assert.deepEqual(log, ["the language server starts once you trust this workspace"]);
 });
