@@ -164,16 +164,14 @@ def rename(
     only: Container[str] | None = None,
 ) -> list[Fix]:
     """The fix replacing `name`, written at `span`, with the one candidate `did_you_mean` finds
-    close to it, when that candidate is a slip of typing away (`typo`); none when no candidate
-    or several are close (a choice is not a fix), or when the one close candidate is another
-    word (`hold_begin` is close to `hold_end`, but meant `hold_start`).
+    close to it that is a slip of typing away (`typo`); none when no candidate or several are
+    (a choice is not a fix), or when the close candidates are other words (`hold_begin` is
+    close to `hold_end`, but meant `hold_start`).
     `form`: how `span` writes the name, e.g. `"{}"` for a string literal, `timezone "{}"`;
     `only`: the candidates that would repair this place (the others are named by the hint,
     not written by a fix)."""
-    close = _closest(name, tuple(sorted(set(candidates))))
+    close = [c for c in _closest(name, tuple(sorted(set(candidates)))) if typo(name, c)]
     if len(close) != 1 or close[0] == name or (only is not None and close[0] not in only):
-        return []
-    if not typo(name, close[0]):
         return []
     return [replace(span, form.format(name), form.format(close[0]))]
 

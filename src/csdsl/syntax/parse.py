@@ -144,7 +144,7 @@ def parse(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
                     else [],
                 )
             ]
-        diag = _explain(exc, mapped)
+        diag = _explain(exc, mapped, source.text)
         return None, [_show_original(diag, source, mapped)]
     builder = Builder(source)
     try:
@@ -271,7 +271,10 @@ def _show_original(diag: Diagnostic, source: SourceFile, mapped: SourceFile) -> 
     if typed == read or not typed:
         return diag
     shown = f"`{typed}` (read as `{read}`)"
-    return attrs.evolve(diag, message=diag.message.replace(f"`{read}`", shown, 1))
+    fixes = tuple(
+        attrs.evolve(f, title=f.title.replace(f"`{read}`", f"`{typed}`")) for f in diag.fixes
+    )
+    return attrs.evolve(diag, message=diag.message.replace(f"`{read}`", shown, 1), fixes=fixes)
 
 
 _NAMES = {
@@ -344,10 +347,11 @@ def _unclosed_brace(src: SourceFile) -> Span | None:
     return src.span(stack[-1], stack[-1] + 1) if stack else None
 
 
-def _explain(exc: UnexpectedInput, src: SourceFile) -> Diagnostic:
+def _explain(exc: UnexpectedInput, src: SourceFile, typed: str) -> Diagnostic:
+    """`src`: the text as lark read it (full-width punctuation mapped); `typed`: as written."""
     line, column = exc.line, exc.column
     if isinstance(exc, UnexpectedCharacters):
-        return _bad_character(exc, src)
+        return _bad_character(exc, src, typed)
     token: Token | None = getattr(exc, "token", None)
     expected: set[str] = set(getattr(exc, "expected", set()) or set())
     if isinstance(exc, UnexpectedToken) and token is not None and token.type == "$END":
@@ -420,7 +424,7 @@ def _explain(exc: UnexpectedInput, src: SourceFile) -> Diagnostic:
             "`=` where `:` was expected",
             span,
             "a field and its type or value are separated by `:`, e.g. `agent_rude: true`",
-            fixes=repair.rewrite(src, pos, pos + 1, ":"),
+            fixes=repair.rewrite(src, len(before), pos + 1, ":"),
         )
     if "COLON" in expected and token.type in (
         "NAME",
@@ -591,7 +595,7 @@ def _at_end(src: SourceFile, expected: set[str]) -> Diagnostic:
     )
 
 
-def _bad_character(exc: UnexpectedCharacters, src: SourceFile) -> Diagnostic:
+def _bad_character(exc: UnexpectedCharacters, src: SourceFile, typed: str) -> Diagnostic:
     pos = exc.pos_in_stream or 0
     ch = src.text[pos] if pos < len(src.text) else ""
     span = _span_at(src, exc.line, exc.column)
@@ -622,7 +626,7 @@ def _bad_character(exc: UnexpectedCharacters, src: SourceFile) -> Diagnostic:
             "strings use double quotes",
             span,
             "write \"text\" instead of 'text'",
-            fixes=repair.single_quoted(src, pos),
+            fixes=repair.single_quoted(src, pos, typed),
         )
     if ch.isdigit():
         word = rest.split()[0] if rest.split() else ch

@@ -61,10 +61,17 @@ def close_block(src: SourceFile, line: int, opener: Span) -> list[Fix]:
     return insert(src, end, "\n" + indent + closer, f"insert `{closer}`")
 
 
-def single_quoted(src: SourceFile, start: int) -> list[Fix]:
-    """`'text'` -> `"text"`, when the string closes on its line and holds no `"` or `\\`."""
+def single_quoted(src: SourceFile, start: int, typed: str) -> list[Fix]:
+    """`'text'` -> `"text"`, when the string closes on its line and holds no `"` or `\\`;
+    `typed`: the text as written, whose characters the string keeps (full-width ones too)."""
     m = re.compile(r"'([^'\"\\\n]*)'").match(src.text, start)
-    return rewrite(src, start, m.end(), f'"{m.group(1)}"') if m else []
+    if m is None:
+        return []
+    return [
+        replace(
+            src.span(start, m.end()), typed[start : m.end()], f'"{typed[start + 1 : m.end() - 1]}"'
+        )
+    ]
 
 
 def trailing_terminator(src: SourceFile, start: int) -> list[Fix]:
