@@ -98,7 +98,7 @@ def fix_file(path: str, text: str, max_rounds: int = MAX_ROUNDS) -> FixResult:
 
 def further(before: Compiled, after: Compiled, fixed: Sequence[Applied]) -> bool:
     """Whether `after` (the text with the fixes `fixed`) compiles further than `before`."""
-    stage_b, stage_a = _stage(before), _stage(after)
+    stage_b, stage_a = stage(before), stage(after)
     if stage_a != stage_b:
         return stage_a > stage_b
     was = Counter(_said(d) for d in before.diagnostics)
@@ -116,7 +116,8 @@ def _said(d: Diagnostic) -> tuple[str, str]:
     return (d.code, d.message)
 
 
-def _stage(c: Compiled) -> int:
+def stage(c: Compiled) -> int:
+    """0: files unread or a syntax error; 1: other errors; 2: compiles."""
     errors = [d for d in c.diagnostics if d.is_error]
     if any(d.code.startswith(_READING) for d in errors):
         return 0
