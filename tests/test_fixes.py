@@ -26,7 +26,7 @@ from csdsl.check import compile_file
 from csdsl.cli import main
 from csdsl.diagnostics import did_you_mean, rename, typo
 from csdsl.fixing import fix_file, stage
-from csdsl.source import Span
+from csdsl.source import Span, read_policy_text
 from csdsl.syntax.parse import code_only
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -232,7 +232,7 @@ def test_fixes_never_take_a_policy_back_and_a_second_fix_changes_nothing(
     assume("\x00" not in text)
     path = _write(tmp_path_factory.mktemp("fix"), text)
     before = compile_file(path)
-    result = fix_file(str(path), text)
+    result = fix_file(str(path), read_policy_text(path))  # as the file is read: no BOM
     assert stage(result.compiled) >= stage(before)
     if before.ok:  # a compiling policy keeps compiling
         assert result.compiled.ok
@@ -241,3 +241,11 @@ def test_fixes_never_take_a_policy_back_and_a_second_fix_changes_nothing(
         path.write_text(result.text, encoding="utf-8")
     again = fix_file(str(path), result.text)
     assert again.text == result.text and not again.applied
+
+
+def test_the_docs_list_every_code_with_a_fix_and_each_has_a_golden_test() -> None:
+    doc = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    table = doc[doc.index("The codes that carry a fix") : doc.index("No fix is offered")]
+    listed = set(re.findall(r"`([EW]\d{3})`", table))
+    golden = {p.name[:4].upper() for p in (ROOT / "tests" / "golden" / "fix").glob("*.csp")}
+    assert listed == golden

@@ -64,6 +64,7 @@ def apply_edits(text: str, name: str, edits: Iterable[Edit]) -> str:
 
 
 def fix_file(path: str, text: str, max_rounds: int = MAX_ROUNDS) -> FixResult:
+    """Fix the file `path` whose text (as `read_policy_text` reads it) is `text`."""
     name = str(path)
     compiled = _compile(path, text)
     original, applied, refused = text, [], []
