@@ -9,9 +9,10 @@ in scope.  Out: `ir.TranscriptRules`, `ir.TranscriptExample`s and diagnostics:
 - a required phrase that contains a forbidden one once normalised (an agent who follows the
   policy is flagged by it), and one that contains a phrase the policy prefers to avoid;
 - impossible numbers: a speech-rate band upside down, `within 0 turns`, `steps` that wait first,
-  last or twice in a row;
+  last or twice in a row, a confidence outside 0..1, `interruptions over 1.5`;
+- unknown sentiments (`positive`, `negative`, `neutral`, `mixed`, with "did you mean");
 - example transcripts: unknown speakers or events, times that run backwards, expectations that
-  name unknown rules.
+  name unknown rules, the vendor signals they give (as the rules' are checked).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from csdsl.diagnostics import Related, did_you_mean, rename, warning
 from csdsl.phrases import Matcher
 from csdsl.qa import folding_of
 from csdsl.syntax import ast
-from csdsl.transcripts import DIRECTIONS, EVENTS
+from csdsl.transcripts import DIRECTIONS, EVENTS, SENTIMENTS
 
 if TYPE_CHECKING:
     from csdsl.check.lower import Lowering
@@ -81,6 +82,9 @@ class _Rules:
         check_phrase_list(self.o, ref.phrases, f"in `{key.split('/')[0]}`")
         return ir.PhraseUse(key, tuple(p.value for p in ref.phrases), False, ref.span)
 
+    def sentiment(self, ident: ast.Ident) -> str:
+        return sentiment(self.o, ident)
+
     def trigger(self, t: ast.Trigger, key: str) -> ir.TrTrigger:
         if t.kind == "says" and t.phrases is not None:
             role = self.role(t.role)
@@ -127,6 +131,13 @@ class _Rules:
             )
         if r.duration is not None and r.duration.seconds <= 0:
             o.err("E256", "the duration must be more than 0", r.duration.span)
+        if r.kind == "sentiment" and r.scope is not None:  # the role is checked as `scope`
+            position = ir.TrPosition(
+                "last", r.scope.name, self.turn_count(r.count) if r.count else 1
+            )
+        most = None
+        if r.kind == "interruptions" and r.count is not None:
+            most = interruption_count(o, r.count)
 
         def use(ref: ast.PhraseRef | None, part: str) -> ir.PhraseUse | None:
             return self.phrases(ref, f"{rid}/{part}") if ref is not None else None
@@ -149,20 +160,25 @@ class _Rules:
             float(r.high.value) if r.high is not None else None,
             steps,
             r.span,
+            self.sentiment(r.sentiment) if r.sentiment is not None else None,
+            r.negated,
+            most,
         )
 
+    def turn_count(self, n: ast.Number) -> int:
+        count = int(n.value)
+        if count != n.value or count < 1:
+            self.o.err(
+                "E257",
+                f"`{n.text or n.value}` is not a number of turns",
+                n.span,
+                "count turns with a whole number, 1 or more",
+            )
+            count = 1
+        return count
+
     def position(self, p: ast.Position, situation: ast.Situation | None, rid: str) -> ir.TrPosition:
-        count = 1
-        if p.count is not None:
-            count = int(p.count.value)
-            if count != p.count.value or count < 1:
-                self.o.err(
-                    "E257",
-                    f"`{p.count.text or p.count.value}` is not a number of turns",
-                    p.count.span,
-                    "count turns with a whole number, 1 or more",
-                )
-                count = 1
+        count = self.turn_count(p.count) if p.count is not None else 1
         trigger = None
         if p.trigger is not None and p.trigger.kind == "trigger":
             if situation is None:
@@ -223,6 +239,7 @@ def lower_transcript_rules(
     lw = _Rules(o)
     folding: tuple[str, ...] = ir.FOLDINGS
     base = 100.0
+    min_confidence: float | None = None
     seen_opts: set[str] = set()
     for st in block.stmts:
         if isinstance(st, ast.TrNormalise):
@@ -245,6 +262,16 @@ def lower_transcript_rules(
                 o.err("E202", "`score from` is given twice", st.span, "keep one `score from`")
             seen_opts.add("score")
             base = float(st.base.value)
+        elif isinstance(st, ast.TrConfidence):
+            if "confidence" in seen_opts:
+                o.err(
+                    "E202",
+                    "`ignore turns below confidence` is given twice",
+                    st.span,
+                    "keep one `ignore turns below confidence` line",
+                )
+            seen_opts.add("confidence")
+            min_confidence = confidence(o, st.threshold)
 
     top = [st for st in block.stmts if isinstance(st, ast.TrRule)]
     situations = [st for st in block.stmts if isinstance(st, ast.Situation)]
@@ -303,7 +330,9 @@ def lower_transcript_rules(
                     or "name another situation of this block",
                     fixes=rename(u.span, u.name, [n for n in names if n != st.name.name]),
                 )
-    result = ir.TranscriptRules(folding, base, tuple(rules), tuple(lowered_sits), block.span)
+    result = ir.TranscriptRules(
+        folding, base, tuple(rules), tuple(lowered_sits), block.span, min_confidence
+    )
     _contradictions(o, result)
     return result
 
@@ -403,7 +432,20 @@ def lower_transcript_examples(
             )
             continue
         turns = []
+        counted: dict[str, ir.ExInterruptions] = {}
         for t in e.turns:
+            if isinstance(t, ast.ExInterruptions):
+                role = lw_role(o, t.role)
+                if role in counted:
+                    o.err(
+                        "E202",
+                        f"the {role}'s interruptions are given twice",
+                        t.span,
+                        "keep one line per role",
+                    )
+                seconds = float(t.duration.seconds) if t.duration is not None else None
+                counted[role] = ir.ExInterruptions(role, interruption_count(o, t.count), seconds)
+                continue
             name = t.speaker.name
             start = float(t.start.value) if t.start is not None else None
             end = float(t.end.value) if t.end is not None else None
@@ -421,7 +463,17 @@ def lower_transcript_examples(
                     )
                 turns.append(ir.ExTurn("system", None, name, start, None))
             else:
-                turns.append(ir.ExTurn(lw_role(o, t.speaker), t.text.value, None, start, end))
+                turns.append(
+                    ir.ExTurn(
+                        lw_role(o, t.speaker),
+                        t.text.value,
+                        None,
+                        start,
+                        end,
+                        confidence(o, t.confidence) if t.confidence is not None else None,
+                        sentiment(o, t.sentiment) if t.sentiment is not None else None,
+                    )
+                )
         expects = []
         for x in e.expects:
             ids: list[tuple[str, ...]] = []
@@ -447,9 +499,44 @@ def lower_transcript_examples(
                 tuple(expects),
                 e.span,
                 direction(o, e.direction) if e.direction is not None else "inbound",
+                tuple(counted.values()) if counted else None,
             )
         )
     return out
+
+
+def confidence(o: Lowering, n: ast.Number) -> float:
+    if not 0 <= n.value <= 1:
+        o.err(
+            "E265",
+            f"a confidence of `{n.text or n.value}` is outside 0 to 1",
+            n.span,
+            "recognisers give confidence from 0 (a guess) to 1 (sure), e.g. 0.6",
+        )
+    return float(n.value)
+
+
+def sentiment(o: Lowering, ident: ast.Ident) -> str:
+    if ident.name not in SENTIMENTS:
+        o.err(
+            "E266",
+            f"unknown sentiment `{ident.name}`",
+            ident.span,
+            did_you_mean(ident.name, SENTIMENTS) or "sentiments are " + ", ".join(SENTIMENTS),
+        )
+    return ident.name
+
+
+def interruption_count(o: Lowering, n: ast.Number) -> int:
+    count = int(n.value)
+    if count != n.value:
+        o.err(
+            "E267",
+            f"`{n.text or n.value}` is not a number of interruptions",
+            n.span,
+            "count interruptions with a whole number, e.g. `over 2`; `over 5s` is their length",
+        )
+    return count
 
 
 def direction(o: Lowering, ident: ast.Ident) -> str:

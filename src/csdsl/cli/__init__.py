@@ -28,6 +28,7 @@ from csdsl.cli.data_verbs import (
     cmd_transcripts,
     cmd_validate,
 )
+from csdsl.cli.import_verb import cmd_import
 from csdsl.cli.policy_verbs import (
     DIALECTS,
     TARGETS,
@@ -201,7 +202,46 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also write OUT/quarantine/: the findings of each clause as one Parquet file",
     )
+    p.add_argument(
+        "--events-from",
+        choices=("zendesk", "jira"),
+        help="--events is a Zendesk ticket audits or Jira changelog export, converted to "
+        "events by --map (docs/importers.md)",
+    )
+    p.add_argument(
+        "--vendor-sla",
+        metavar="FILE",
+        help="the vendor's own SLA verdicts, reconciled with the policy's deadlines",
+    )
+    p.add_argument(
+        "--vendor-sla-from",
+        choices=("zendesk-metrics", "jsm-sla"),
+        help="the format of --vendor-sla: Zendesk ticket metric events or JSM request SLAs",
+    )
+    p.add_argument(
+        "--map",
+        metavar="MAP",
+        help="TOML or JSON mapping of the exports' statuses, users and SLA names "
+        "(default: the bundled one, docs/importers.md)",
+    )
     p.set_defaults(run=cmd_audit)
+
+    p = verb(
+        "import",
+        "convert a ticketing system's export to csdsl events (or SLA verdicts)",
+        formats=False,
+    )
+    p.add_argument("export", metavar="FILE", help="the exported file (JSON or JSONL)")
+    p.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        choices=("zendesk", "jira", "zendesk-metrics", "jsm-sla"),
+        help="the export's format",
+    )
+    p.add_argument("--map", metavar="MAP", help="TOML or JSON mapping (docs/importers.md)")
+    p.add_argument("-o", "--output", metavar="OUT", help="JSONL file to write (default: stdout)")
+    p.set_defaults(run=cmd_import)
 
     p = verb("test", "run the examples in policy files")
     p.add_argument("files", nargs="+", metavar="FILE")

@@ -462,7 +462,7 @@ def cmd_transcripts(args: argparse.Namespace) -> int:
         write_err(f"csdsl: {exc}")
         return USAGE
     mean = f"; mean score {_num(round(total / good, 2))}" if good else ""
-    order = ("missing", "forbidden", "preference", "timing")
+    order = ("missing", "forbidden", "preference", "timing", "signal")
     found = ", ".join(f"{kinds[k]} {k}" for k in order if k in kinds)
     write_err(
         f"{counted(good + bad, 'transcript')} read: {good} good, {bad} bad{mean}; "
@@ -512,6 +512,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 standards=args.standards,
                 spark_master=args.spark_master,
                 quarantine=args.quarantine,
+                events_from=args.events_from,
+                vendor_sla=args.vendor_sla,
+                vendor_sla_from=args.vendor_sla_from,
+                mapping=args.map,
             )
     except (AuditError, InputError) as exc:
         write_err(f"csdsl: {exc}")
@@ -536,6 +540,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
             f"{s['findings']} findings" + (f" ({kinds})" if kinds else "") + "; "
             f"KPIs: {k['pass']} pass, {k['fail']} fail, {k['not_applicable']} not applicable"
         )
+        if (r := data.get("reconciliation")) is not None:
+            c = r["counts"]
+            write_out(
+                f"reconciliation with {r['vendor']}: {c['agree']} agree, {c['disagree']} "
+                f"disagree; {c['only_in_vendor']} only in its export, "
+                f"{c['only_in_policy']} only in the policy's judgement"
+            )
         out = Path(args.out)
         write_out(
             f"{s['verdict'].upper()}: wrote {out / 'report.html'}, {out / 'report.md'}, "
