@@ -523,6 +523,7 @@ def sentiment(o: Lowering, ident: ast.Ident) -> str:
             f"unknown sentiment `{ident.name}`",
             ident.span,
             did_you_mean(ident.name, SENTIMENTS) or "sentiments are " + ", ".join(SENTIMENTS),
+            fixes=rename(ident.span, ident.name, SENTIMENTS),
         )
     return ident.name
 
