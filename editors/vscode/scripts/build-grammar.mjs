@@ -6,7 +6,9 @@
 // differs from what this script writes (npm test and npm run package run it).
 //
 // The layout follows grammar/csp.lark and docs/language.md:
-//   - the reserved words (`KEYWORDS` in src/csdsl/syntax/grammar.py) are keywords everywhere;
+//   - the reserved words (`KEYWORDS` in src/csdsl/syntax/grammar.py) never name anything: they
+//     are keywords wherever they occur (`true`, `false`, a value `missing` and the verdict `valid`
+//     in a condition are constants and a language variable);
 //   - the words of a clause's statements (`starts`, `within`, `require`, `hold` ...) are keywords
 //     only in their place inside that clause's block, and ordinary names elsewhere (a field may
 //     be called `open`, a transcript rule `hold`), so each clause is a region with its own
@@ -47,7 +49,9 @@ const STMT = String.raw`(?:^|(?<=[{｛,，]))\s*`;
 const S = (name) => `${name}.csdsl`;
 const kw = (clause) => S(`keyword.other.${clause}`);
 const decl = (clause) => S(`keyword.declaration.${clause}`);
-const cap = (...names) => Object.fromEntries(names.map((n, i) => [String(i + 1), typeof n === "string" ? { name: n } : n]).filter(([, v]) => v.name !== undefined || v.patterns));
+// captures 1, 2, ... in order: a scope name, or {patterns} to tokenize the captured text again
+const cap = (...names) =>
+  Object.fromEntries(names.map((n, i) => [String(i + 1), typeof n === "string" ? { name: n } : n]));
 const inc = (...names) => names.map((n) => ({ include: `#${n}` }));
 const withPatterns = (...names) => ({ patterns: inc(...names) });
 
@@ -199,6 +203,8 @@ const repository = {
   literal: {
     patterns: [
       { match: DATETIME, name: S("constant.other.datetime") },
+      // a datetime with a one-digit hour (E112: write `T09:00`)
+      { match: String.raw`${DATE}T${D}[:：]${D}{2}\b`, name: S("invalid.illegal.datetime") },
       { match: DATE, name: S("constant.other.date") },
       { match: HOURS, name: S("constant.other.hours") },
       { match: CLOCK, name: S("constant.other.time") },
@@ -206,6 +212,8 @@ const repository = {
       { match: String.raw`(?<!\w)P(?=\d|T\d)(?:\d+(?:\.\d+)?[YMWD])*(?:T(?:\d+(?:\.\d+)?[HMS])+)?(?!\w)`, name: S("invalid.illegal.duration") },
       { match: String.raw`(?<![\w.])\d+\.\d+[dhms](?!\w)`, name: S("invalid.illegal.duration") },
       { match: DURATION, name: S("constant.numeric.duration") },
+      // a number stuck to a word that is no duration (E112: `24小时` is not a number, duration or date)
+      { match: String.raw`(?<![\w.．])${NUM}(?=[^\W\d_])\w+`, name: S("invalid.illegal.number") },
       { match: String.raw`(?<![\w.．])${NUM}[%％]`, name: S("constant.numeric.percentage") },
       { match: String.raw`(?<![\w.．])${D}+[.．]${D}+(?![\w.．])`, name: S("constant.numeric.decimal") },
       { match: String.raw`(?<![\w.．])${D}+(?!\w)`, name: S("constant.numeric.integer") },
