@@ -72,39 +72,42 @@ def assertions(path: Path) -> list[Assertion]:
     found: list[Assertion] = []
     source = ""
     for line in lines[1:]:
-        body = line[1:] if line.startswith("#") else None
-        up = re.match(r"^(\s*\^+)\s+([^-]*?)\s*(?:-\s*(.*))?$", body or "")
-        left = re.match(r"^\s*<(~*)(-+)\s+([^-]*?)\s*(?:-\s*(.*))?$", body or "")
+        body = line[1:] if line.startswith("#") else ""
+        up = re.match(r"([\s^]*\^)(\s.*)$", body)
+        left = re.match(r"\s*<(~*)(-+)(\s.*)$", body)
         if up:
-            carets = up.group(1)
-            start = 1 + carets.index("^")
-            found.append(
-                Assertion(source, start, 1 + len(carets), *_scopes(up.group(2), up.group(3)))
-            )
+            scopes = _scopes(up.group(2))
+            for carets in re.finditer(r"\^+", up.group(1)):  # one or more groups of carets
+                found.append(Assertion(source, 1 + carets.start(), 1 + carets.end(), *scopes))
         elif left:
             start = len(left.group(1))
             found.append(
-                Assertion(
-                    source,
-                    start,
-                    start + len(left.group(2)),
-                    *_scopes(left.group(3), left.group(4)),
-                )
+                Assertion(source, start, start + len(left.group(2)), *_scopes(left.group(3)))
             )
         else:
             source = line
     return found
 
 
-def _scopes(required: str, excluded: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    return tuple(required.split()), tuple((excluded or "").split())
+def _scopes(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """`a b - c`: required a and b, excluded c (a lone `-` separates them; scopes may hold `-`)."""
+    words = text.split()
+    cut = words.index("-") if "-" in words else len(words)
+    return tuple(words[:cut]), tuple(words[cut + 1 :])
 
 
-def test_assertion_parser_reads_both_forms() -> None:
+def test_assertion_parser_reads_both_forms(tmp_path: Path) -> None:
     path = FIXTURE.parent / "included.csp"
     got = {(a.line.strip(), a.start, a.end, a.scopes) for a in assertions(path)}
     assert ("record Call {", 0, 6, ("keyword.declaration.record.csdsl",)) in got
     assert ("record Call {", 7, 11, ("entity.name.type.record.csdsl",)) in got
+    path = tmp_path / "two.csp"
+    path.write_text('# SYNTAX TEST "source.csdsl"\nor and\n# ^ ^^^ keyword.a - b\n', "utf-8")
+    two = [(a.start, a.end, a.scopes, a.excluded) for a in assertions(path)]
+    assert two == [(2, 3, ("keyword.a",), ("b",)), (4, 7, ("keyword.a",), ("b",))]
+    hold = [a for a in assertions(FIXTURE) if a.line.strip().startswith("hold: hold at most")]
+    assert hold[0].scopes == ("entity.name.function.transcript-rule.csdsl",)
+    assert hold[0].excluded == ("keyword.other.transcript.csdsl",)
 
 
 def test_fixture_asserts_a_keyword_scope_on_every_keyword_of_the_grammar() -> None:
