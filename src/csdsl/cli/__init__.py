@@ -78,6 +78,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verb("check", "parse, resolve, type-check and consistency-check policy files")
     p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument(
+        "--fix",
+        action="store_true",
+        help="apply the fixes diagnostics carry (misspelt names, a missing `:` or `}`, ...), "
+        "rewrite the files and print what changed",
+    )
+    p.add_argument(
+        "--diff",
+        "--dry-run",
+        dest="diff",
+        action="store_true",
+        help="with --fix: print the changes as a unified diff instead of writing them",
+    )
     p.set_defaults(run=cmd_check)
 
     p = verb("fmt", "rewrite policy files in the canonical layout (comments kept)", formats=False)
