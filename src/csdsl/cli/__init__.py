@@ -24,6 +24,18 @@ from csdsl import __version__
 from csdsl.cli.console import OK, USAGE, robust_streams, write_err
 from csdsl.cli.policy_verbs import DIALECTS, TARGETS
 from csdsl.sampling import SAMPLE_BY
+from csdsl.tally import CASES_SHOWN
+
+
+def _count(text: str) -> int:
+    """A whole number, 0 or more (an argparse `type`)."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number, 0 or more, got {text!r}")
+    return n
 
 Verb = Callable[[argparse.Namespace], int]
 
@@ -198,6 +210,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--quarantine",
         action="store_true",
         help="also write OUT/quarantine/: the findings of each clause as one Parquet file",
+    )
+    p.add_argument(
+        "--cases",
+        type=_count,
+        default=CASES_SHOWN,
+        metavar="N",
+        help=f"the report shows the N cases with the most findings (default {CASES_SHOWN}); "
+        "every finding is in OUT/findings.jsonl",
     )
     p.add_argument(
         "--events-from",
