@@ -37,6 +37,7 @@ def _count(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, 0 or more, got {text!r}")
     return n
 
+
 Verb = Callable[[argparse.Namespace], int]
 
 
