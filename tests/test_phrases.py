@@ -3,10 +3,14 @@ path against the precise one, the phrase syntax, placeholders, folding options."
 
 from __future__ import annotations
 
+import os
 import re
 import string
+import subprocess
+import sys
 import unicodedata
 from collections.abc import Iterable
+from pathlib import Path
 
 import attrs
 import opencc
@@ -203,14 +207,32 @@ def _entry_of(folded: str) -> str:
 @pytest.mark.parametrize("folding", [DEFAULT, Folding(width=False, punctuation=False)])
 def test_the_lazily_learnt_table_is_the_table_built_in_bulk(folding: Folding) -> None:
     """Once `normalise` has met every BMP character, each entry is what the fold of all of
-    them at once says; before, none was worked out (the table costs nothing until used)."""
+    them at once says."""
     bmp = "".join(map(chr, range(0x10000)))
-    _table.cache_clear()
-    assert set(_table(folding)) == {"\x01"}
     normalise(bmp, folding)
     table = _table(folding)
     for ch, folded in _fold_in_bulk(bmp, folding).items():
         assert table[ord(ch)] == _entry_of(folded), hex(ord(ch))
+
+
+def test_the_table_costs_nothing_until_characters_are_met() -> None:
+    """In a fresh interpreter, normalising a text works out the entries of its characters and
+    of no other."""
+    probe = (
+        "from csdsl.phrases import DEFAULT, _table, normalise\n"
+        "assert normalise('讓您久等了，' * 3).text == '让您久等了' * 3\n"
+        "print(sorted(chr(cp) for cp, e in enumerate(_table(DEFAULT)) if e != '\\x01'))"
+    )
+    src = Path(__file__).resolve().parents[1] / "src"
+    path = os.pathsep.join([str(src), os.environ.get("PYTHONPATH", "")])
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": path},
+    )
+    assert done.stdout.strip() == str(sorted("讓您久等了，"))
 
 
 # arbitrary text, with the characters the fold treats specially drawn often: Traditional
