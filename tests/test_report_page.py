@@ -275,3 +275,46 @@ def test_an_older_report_without_the_tallies_still_renders() -> None:
     says the case summary is missing instead of showing none."""
     html = render_html({"summary": {"verdict": "pass"}, "findings": {"items": []}})
     assert "This report has no case summary" in html
+
+
+def test_the_strip_marks_pauses_by_the_policy_not_by_event_names() -> None:
+    """A pause is what the policy's `pauses on ... resumes on ...` says (each event's `clock`,
+    from the auditor); an event merely named like one (`hold_music`) is an ordinary event."""
+    from csdsl.report.charts import strip
+
+    def event(at: str, name: str, clock: str | None, line: int) -> dict[str, Any]:
+        return {"at": at, "event": name, "role": "agent", "line": line, "clock": clock}
+
+    case = {
+        "opened": {"field": "received_at", "at": "2024-10-29T09:00:00+08:00"},
+        "events": [
+            event("2024-10-29T09:30:00+08:00", "awaiting_customer", "pause", 1),
+            event("2024-10-29T10:00:00+08:00", "hold_music", None, 2),
+            event("2024-10-29T11:00:00+08:00", "customer_replied", "resume", 3),
+            event("2024-10-29T12:00:00+08:00", "escalated", "escalation", 4),
+        ],
+        "items": [],
+    }
+    drawn = strip(case)
+    assert drawn is not None
+    css = {m.tooltip.split(",")[0].split(" by ")[0]: m.css for m in drawn.marks}
+    assert css == {
+        "received_at: 2024-10-29 09:00": "opened",
+        "awaiting_customer": "pause",
+        "hold_music": "event",
+        "customer_replied": "pause",
+        "escalated": "escalation",
+    }
+    assert [s.css for s in drawn.spans] == ["paused"]
+
+
+def test_the_cases_events_carry_what_the_policy_makes_of_them(
+    bundled: tuple[Path, dict[str, Any], str],
+) -> None:
+    _, data, _ = bundled
+    clocks = {
+        (e["event"], e["clock"]) for c in data["cases"]["items"] for e in c.get("events") or ()
+    }
+    assert {("escalated", "escalation"), ("awaiting_customer", "pause")} <= clocks
+    assert ("customer_replied", "resume") in clocks
+    assert all(clock is None for name, clock in clocks if name in ("replied", "acknowledged"))

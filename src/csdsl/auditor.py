@@ -1281,11 +1281,25 @@ def audit(
     kpi_status = Counter(k["status"] for k in kpis)
     event_inputs = {files[n] for n in event_records} if by_case is not None else set()
 
+    # what each event does to the clocks, by the policy's own deadlines (the case view marks
+    # pauses and escalations by this, never by the event's name)
+    clock_role: dict[str, str] = {ir.ESCALATED: "escalation"}
+    for d in newest.ir.deadlines:
+        if d.record in event_records:
+            clock_role.update({p.pause: "pause" for p in d.pauses})
+            clock_role.update({p.resume: "resume" for p in d.pauses})
+
     def events_of(path: str, record: Any) -> list[dict[str, Any]]:
         if by_case is None or path not in event_inputs:
             return []
         return [
-            {"at": _out(e.at, run.tz), "event": e.name, "role": e.role, "line": e.line}
+            {
+                "at": _out(e.at, run.tz),
+                "event": e.name,
+                "role": e.role,
+                "line": e.line,
+                "clock": clock_role.get(e.name),
+            }
             for e in by_case.get(id_key(record), [])
         ]
 

@@ -10,8 +10,9 @@ Charts:
   the threshold a dashed line, each point coloured by its status.
 - **A case's timeline** (`strip`): two lanes over the case's time span: the record's receipt and
   its event-log entries (escalations and pauses marked apart, a pause shaded until its
-  resume), and the due times of its clock findings, each with a red span to the moment it was
-  met (or to the time the clocks were judged when it never was).
+  resume; which events pause a clock is the policy's `pauses on ... resumes on ...`, given as
+  each entry's `clock`), and the due times of its clock findings, each with a red span to the
+  moment it was met (or to the time the clocks were judged when it never was).
 - **Breaches per day** (by due date): one vertical bar per day from the first to the
   last day with a breach, days without one at 0.
 - **Transcript scores**: the histogram's bins as adjacent vertical bars.
@@ -357,8 +358,6 @@ class Strip:
 
 
 STRIP_W = 1000
-_PAUSES = ("pause", "suspend", "hold")
-_RESUMES = ("resume", "unpause", "continue")
 
 
 def _moment(value: Any) -> dt.datetime | None:
@@ -402,11 +401,11 @@ def strip(case: Mapping[str, Any], as_of: Any = None) -> Strip | None:
         if not isinstance(e, Mapping) or (at := _moment(e.get("at"))) is None:
             continue
         name = str(e.get("event"))
-        low = name.lower()
-        css = "escalation" if "escalat" in low else "event"
-        if any(w in low for w in _PAUSES):
+        clock = e.get("clock")  # the policy's reading of the event: pause, resume, escalation
+        css = "escalation" if clock == "escalation" else "event"
+        if clock == "pause":
             css, paused = "pause", at
-        elif any(w in low for w in _RESUMES) and paused is not None:
+        elif clock == "resume" and paused is not None:
             spans.append(
                 (
                     paused,
