@@ -28,6 +28,7 @@ from csdsl.cli.data_verbs import (
     cmd_transcripts,
     cmd_validate,
 )
+from csdsl.cli.editor import cmd_lsp
 from csdsl.cli.policy_verbs import (
     DIALECTS,
     TARGETS,
@@ -296,6 +297,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the generated records")
     p.set_defaults(run=cmd_diff)
+
+    p = verb("lsp", "the language server for editors, over standard input and output", False)
+    p.add_argument(
+        "--stdio", action="store_true", help="talk over stdin/stdout (the default and only way)"
+    )
+    p.set_defaults(run=cmd_lsp)
     return parser
 
 
