@@ -316,7 +316,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     robust_streams()
     try:
         code: int = args.run(args)
-        sys.stdout.flush()
+        if not sys.stdout.closed:  # `lsp` ends when the editor closes the stream
+            sys.stdout.flush()
         return code
     except BrokenPipeError:
         # the reader went away (e.g. `| head`); that is not an error of ours

@@ -86,8 +86,10 @@ def _base(field: ir.Field, policy: Any) -> Any:
 
 
 def boundary_record(build: Build, validity: ir.Validity, cond: ir.Condition) -> dict[str, Any]:
-    """Values of the record where `cond` holds (if any tried does) with the fields it reads at
-    the values where its comparisons change outcome; the other fields at plain defaults."""
+    """Values of the record where `cond` holds (if any value tried makes it hold), with the
+    fields it reads at the values where its comparisons change outcome, and each other field
+    at the value (of those `explain` would try) that leaves the fewest other conditions true,
+    so the example is about this condition."""
     from csdsl.explain import candidates
     from csdsl.interpreter import compile_expr
 
@@ -96,6 +98,17 @@ def boundary_record(build: Build, validity: ir.Validity, cond: ir.Condition) -> 
     assert policy is not None and record is not None
     values = {f.name: _base(f, policy) for f in record.fields}
     read = [f for f in record.fields if f.name in ir.fields_used(cond.expr)]
+    others = [c.expr for c in (*validity.conditions, *validity.exceptions) if c.id != cond.id]
+    checks = [compile_expr(e) for e in others]
+
+    def noise(trial: Mapping[str, Any]) -> int:
+        return sum(check(trial) is True for check in checks)
+
+    for f in record.fields:
+        if f in read:
+            continue
+        tries = [values[f.name], *candidates(f, others, values, policy)]
+        values[f.name] = min(tries, key=lambda v: noise({**values, f.name: v}))
     options = [[*candidates(f, [cond.expr], values, policy), values[f.name]] for f in read]
     holds = compile_expr(cond.expr)
     first: dict[str, Any] | None = None

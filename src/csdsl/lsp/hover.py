@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import attrs
+
 from csdsl.doc.model import Block, Row, View
 from csdsl.lsp.index import Occurrence, Symbol
 from csdsl.lsp.session import Build
@@ -69,8 +71,11 @@ def _blocks(view: View) -> Iterable[Block]:
 def from_view(view: View, sym: Symbol) -> str | None:
     """The `csdsl doc` rendering of a declared symbol, or None when the view has none."""
     kinds = _BLOCKS.get(sym.kind, ())
+    wording = getattr(sym.node, "wording", None)
     for block in _blocks(view):
         if block.kind in kinds and block.name == sym.name:
+            if block.wording is None and isinstance(wording, str):
+                block = attrs.evolve(block, wording=wording)  # a deadline's: `csdsl doc` has it
             return "\n\n".join(_block_lines(block))
     what = f"{sym.container}.{sym.name}" if sym.kind == "rule" and sym.container else sym.name
     for block in _blocks(view):

@@ -129,136 +129,172 @@ class CsdslServer:
     def location(self, build: Build, path: str, span: Any) -> types.Location:
         return types.Location(problems.uri_of(path), span_range(span, build.source(path)))
 
-    # ---- handlers ----------------------------------------------------------------------------
+    # ---- handlers (each a method, so a test can call it without a client) ----
+    @guarded(lambda: None)
+    def did_open(self, params: types.DidOpenTextDocumentParams) -> None:
+        self.changed(params.text_document.uri, 0)
+
+    @guarded(lambda: None)
+    def did_change(self, params: types.DidChangeTextDocumentParams) -> None:
+        self.changed(params.text_document.uri, self.debounce)
+
+    @guarded(lambda: None)
+    def did_close(self, params: types.DidCloseTextDocumentParams) -> None:
+        path = path_of(params.text_document.uri)
+        self.session.close(path)
+        for root in self.session.affected(path):
+            self.session.compile(root)
+        self.publish()
+
+    @guarded(lambda: None)
+    def on_hover(self, params: types.HoverParams) -> types.Hover | None:
+        found = self.at(params.text_document.uri, params.position)
+        if found is None:
+            return None
+        build, path, line, column = found
+        occ = build.index.at(path, line, column)
+        if occ is None:
+            return None
+        text = hover.hover_text(build, occ, build.index.resolve(occ))
+        if text is None:
+            return None
+        return types.Hover(
+            types.MarkupContent(types.MarkupKind.Markdown, text),
+            span_range(occ.span, build.source(path)),
+        )
+
+    @guarded(lambda: None)
+    def definition(self, params: types.DefinitionParams) -> types.Location | None:
+        found = self.at(params.text_document.uri, params.position)
+        if found is None:
+            return None
+        build, path, line, column = found
+        occ = build.index.at(path, line, column)
+        if occ is None:
+            return None
+        if occ.kind == "import" and occ.target is not None:
+            start = types.Position(0, 0)
+            return types.Location(problems.uri_of(occ.target), types.Range(start, start))
+        sym = build.index.resolve(occ)
+        return None if sym is None else self.location(build, sym.file, sym.span)
+
+    @guarded(list)
+    def references(self, params: types.ReferenceParams) -> list[types.Location]:
+        found = self.at(params.text_document.uri, params.position)
+        if found is None:
+            return []
+        build, path, line, column = found
+        occ = build.index.at(path, line, column)
+        if occ is None:
+            return []
+        if occ.kind == "import":
+            hits = [o for o in build.index.occurrences if o.target == occ.target]
+            return [self.location(build, o.file, o.span) for o in hits]
+        sym = build.index.resolve(occ)
+        if sym is None:
+            return []
+        return [
+            self.location(build, o.file, o.span)
+            for o in build.index.references(sym, params.context.include_declaration)
+        ]
+
+    @guarded(list)
+    def completion(self, params: types.CompletionParams) -> list[types.CompletionItem]:
+        path = path_of(params.text_document.uri)
+        text = self.session.texts.get(path)
+        if text is None:
+            return []
+        line, column = from_lsp(SourceFile(path, text), params.position)
+        build = self.session.known(path)
+        return complete(text, line, column, build.index if build is not None else None)
+
+    @guarded(list)
+    def document_symbols(self, params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
+        path = path_of(params.text_document.uri)
+        build = self.session.known(path)
+        if build is None:
+            return []
+        items = build.index.items.get(path, ())
+        return outline.symbols(items, build.index, path, build.source(path))
+
+    @guarded(list)
+    def folding(self, params: types.FoldingRangeParams) -> list[types.FoldingRange]:
+        path = path_of(params.text_document.uri)
+        build = self.session.known(path)
+        module = build.compiled.modules.get(path) if build is not None else None
+        if module is None:
+            return []
+        return outline.folding(module.items, module.comments)
+
+    @guarded(list)
+    def formatting(self, params: types.DocumentFormattingParams) -> list[types.TextEdit]:
+        from csdsl.syntax.parse import format_source
+
+        path = path_of(params.text_document.uri)
+        text = self.session.texts.get(path)
+        if text is None:
+            return []
+        source = SourceFile(path, text)
+        formatted, _ = format_source(source)
+        if formatted is None or formatted == text:
+            return []
+        last = source.line_count
+        end = position(source, last, len(source.line_text(last)) + 1)
+        return [types.TextEdit(types.Range(types.Position(0, 0), end), formatted)]
+
+    @guarded(list)
+    def code_action(self, params: types.CodeActionParams) -> list[types.CodeAction]:
+        found = self.at(params.text_document.uri, params.range.start)
+        if found is None:
+            return []
+        build, path, line, column = found
+        out = actions.quick_fixes(build, path, params.range.start.line, params.range.end.line)
+        occ = build.index.at(path, line, column)
+        sym = build.index.resolve(occ) if occ is not None else None
+        if sym is not None:
+            add = actions.add_example(build, sym)
+            if add is not None:
+                out.append(add)
+        return out
+
+    @guarded(list)
+    def code_lens(self, params: types.CodeLensParams) -> list[types.CodeLens]:
+        path = path_of(params.text_document.uri)
+        build = self.session.known(path)
+        if build is None:
+            return []
+        return actions.lenses(build, path, self.results)
+
+    @guarded(lambda: {"passed": None, "message": "could not run"})
+    def run(self, *args: Any) -> dict[str, Any]:
+        uri, line = str(args[0]), int(args[1])
+        path = path_of(uri)
+        if path not in self.session.texts:
+            return {"passed": None, "message": "the document is not open"}
+        build = self.session.fresh(path)
+        passed, message = actions.run(build, path, line)
+        self.results[(path, line)] = actions.title(passed, message)
+        refresh = self.ls.client_capabilities.workspace
+        lenses = refresh.code_lens if refresh is not None else None
+        if lenses is not None and lenses.refresh_support:
+            self.ls.workspace_code_lens_refresh(None)
+        return {"passed": passed, "message": message}
+
     def _register(self) -> None:
-        ls = self.ls
-
-        @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
-        @guarded(lambda: None)
-        def did_open(params: types.DidOpenTextDocumentParams) -> None:
-            self.changed(params.text_document.uri, 0)
-
-        @ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-        @guarded(lambda: None)
-        def did_change(params: types.DidChangeTextDocumentParams) -> None:
-            self.changed(params.text_document.uri, self.debounce)
-
-        @ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-        @guarded(lambda: None)
-        def did_close(params: types.DidCloseTextDocumentParams) -> None:
-            path = path_of(params.text_document.uri)
-            self.session.close(path)
-            for root in self.session.affected(path):
-                self.session.compile(root)
-            self.publish()
-
-        @ls.feature(types.TEXT_DOCUMENT_HOVER)
-        @guarded(lambda: None)
-        def on_hover(params: types.HoverParams) -> types.Hover | None:
-            found = self.at(params.text_document.uri, params.position)
-            if found is None:
-                return None
-            build, path, line, column = found
-            occ = build.index.at(path, line, column)
-            if occ is None:
-                return None
-            text = hover.hover_text(build, occ, build.index.resolve(occ))
-            if text is None:
-                return None
-            return types.Hover(
-                types.MarkupContent(types.MarkupKind.Markdown, text),
-                span_range(occ.span, build.source(path)),
-            )
-
-        @ls.feature(types.TEXT_DOCUMENT_DEFINITION)
-        @guarded(lambda: None)
-        def definition(params: types.DefinitionParams) -> types.Location | None:
-            found = self.at(params.text_document.uri, params.position)
-            if found is None:
-                return None
-            build, path, line, column = found
-            occ = build.index.at(path, line, column)
-            if occ is None:
-                return None
-            if occ.kind == "import" and occ.target is not None:
-                start = types.Position(0, 0)
-                return types.Location(problems.uri_of(occ.target), types.Range(start, start))
-            sym = build.index.resolve(occ)
-            return None if sym is None else self.location(build, sym.file, sym.span)
-
-        @ls.feature(types.TEXT_DOCUMENT_REFERENCES)
-        @guarded(list)
-        def references(params: types.ReferenceParams) -> list[types.Location]:
-            found = self.at(params.text_document.uri, params.position)
-            if found is None:
-                return []
-            build, path, line, column = found
-            occ = build.index.at(path, line, column)
-            if occ is None:
-                return []
-            if occ.kind == "import":
-                hits = [o for o in build.index.occurrences if o.target == occ.target]
-                return [self.location(build, o.file, o.span) for o in hits]
-            sym = build.index.resolve(occ)
-            if sym is None:
-                return []
-            return [
-                self.location(build, o.file, o.span)
-                for o in build.index.references(sym, params.context.include_declaration)
-            ]
-
-        @ls.feature(
+        self.ls.feature(types.TEXT_DOCUMENT_DID_OPEN)(_plain(self.did_open))
+        self.ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)(_plain(self.did_change))
+        self.ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)(_plain(self.did_close))
+        self.ls.feature(types.TEXT_DOCUMENT_HOVER)(_plain(self.on_hover))
+        self.ls.feature(types.TEXT_DOCUMENT_DEFINITION)(_plain(self.definition))
+        self.ls.feature(types.TEXT_DOCUMENT_REFERENCES)(_plain(self.references))
+        self.ls.feature(
             types.TEXT_DOCUMENT_COMPLETION,
             types.CompletionOptions(trigger_characters=["=", " ", "["]),
-        )
-        @guarded(list)
-        def completion(params: types.CompletionParams) -> list[types.CompletionItem]:
-            path = path_of(params.text_document.uri)
-            text = self.session.texts.get(path)
-            if text is None:
-                return []
-            line, column = from_lsp(SourceFile(path, text), params.position)
-            build = self.session.known(path)
-            return complete(text, line, column, build.index if build is not None else None)
-
-        @ls.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
-        @guarded(list)
-        def document_symbols(params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
-            path = path_of(params.text_document.uri)
-            build = self.session.known(path)
-            if build is None:
-                return []
-            items = build.index.items.get(path, ())
-            return outline.symbols(items, build.index, path, build.source(path))
-
-        @ls.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
-        @guarded(list)
-        def folding(params: types.FoldingRangeParams) -> list[types.FoldingRange]:
-            path = path_of(params.text_document.uri)
-            build = self.session.known(path)
-            module = build.compiled.modules.get(path) if build is not None else None
-            if module is None:
-                return []
-            return outline.folding(module.items, module.comments)
-
-        @ls.feature(types.TEXT_DOCUMENT_FORMATTING)
-        @guarded(list)
-        def formatting(params: types.DocumentFormattingParams) -> list[types.TextEdit]:
-            from csdsl.syntax.parse import format_source
-
-            path = path_of(params.text_document.uri)
-            text = self.session.texts.get(path)
-            if text is None:
-                return []
-            source = SourceFile(path, text)
-            formatted, _ = format_source(source)
-            if formatted is None or formatted == text:
-                return []
-            last = source.line_count
-            end = position(source, last, len(source.line_text(last)) + 1)
-            return [types.TextEdit(types.Range(types.Position(0, 0), end), formatted)]
-
-        @ls.feature(
+        )(_plain(self.completion))
+        self.ls.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)(_plain(self.document_symbols))
+        self.ls.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)(_plain(self.folding))
+        self.ls.feature(types.TEXT_DOCUMENT_FORMATTING)(_plain(self.formatting))
+        self.ls.feature(
             types.TEXT_DOCUMENT_CODE_ACTION,
             types.CodeActionOptions(
                 code_action_kinds=[
@@ -266,46 +302,19 @@ class CsdslServer:
                     types.CodeActionKind.RefactorRewrite,
                 ]
             ),
-        )
-        @guarded(list)
-        def code_action(params: types.CodeActionParams) -> list[types.CodeAction]:
-            found = self.at(params.text_document.uri, params.range.start)
-            if found is None:
-                return []
-            build, path, line, column = found
-            out = actions.quick_fixes(build, path, params.range.start.line, params.range.end.line)
-            occ = build.index.at(path, line, column)
-            sym = build.index.resolve(occ) if occ is not None else None
-            if sym is not None:
-                add = actions.add_example(build, sym)
-                if add is not None:
-                    out.append(add)
-            return out
+        )(_plain(self.code_action))
+        self.ls.feature(types.TEXT_DOCUMENT_CODE_LENS)(_plain(self.code_lens))
+        self.ls.command(actions.RUN)(_plain(self.run))
 
-        @ls.feature(types.TEXT_DOCUMENT_CODE_LENS)
-        @guarded(list)
-        def code_lens(params: types.CodeLensParams) -> list[types.CodeLens]:
-            path = path_of(params.text_document.uri)
-            build = self.session.known(path)
-            if build is None:
-                return []
-            return actions.lenses(build, path, self.results)
 
-        @ls.command(actions.RUN)
-        @guarded(lambda: {"passed": None, "message": "could not run"})
-        def run(*args: Any) -> dict[str, Any]:
-            uri, line = str(args[0]), int(args[1])
-            path = path_of(uri)
-            build = self.session.builds.get(path) or self.session.known(path)
-            if build is None:
-                return {"passed": None, "message": "the document is not open"}
-            passed, message = actions.run(build, path, line)
-            self.results[(path, line)] = actions.title(passed, message)
-            refresh = self.ls.client_capabilities.workspace
-            lenses = refresh.code_lens if refresh is not None else None
-            if lenses is not None and lenses.refresh_support:
-                self.ls.workspace_code_lens_refresh(None)
-            return {"passed": passed, "message": message}
+def _plain(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A bound method as a plain function: pygls sets attributes on what it registers."""
+
+    @functools.wraps(method)
+    def call(*args: Any) -> Any:
+        return method(*args)
+
+    return call
 
 
 def serve() -> None:

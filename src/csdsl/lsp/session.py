@@ -75,10 +75,22 @@ class Session:
         self.good: dict[str, Build] = {}  # the last build whose modules all parsed
         self.parses = ParseCache()
         self.version = 0
+        self.edited: dict[str, int] = {}  # resolved path -> the version of its last edit
 
     def set_text(self, path: str, text: str) -> None:
         self.texts[path] = text
         self.version += 1
+        self.edited[path] = self.version
+
+    def fresh(self, path: str) -> Build:
+        """The build of an open document, compiled now if an edit came after it (a debounced
+        check may not have run yet)."""
+        build = self.builds.get(path)
+        if build is None or any(
+            self.edited.get(f, 0) > build.version for f in (*build.files, path)
+        ):
+            build = self.compile(path)
+        return build
 
     def close(self, path: str) -> None:
         self.texts.pop(path, None)
