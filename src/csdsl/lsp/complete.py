@@ -88,12 +88,13 @@ _BLOCK_WORDS = {
     "metric": ("count", "mean", "percentile", "where", "by", "and", "or"),
     "invariant": ("valid", "due", "and", "or", "not"),
 }
+CONTEXT = 200  # characters before the cursor the patterns look at
 DURATIONS = ("s", "m", "h", "d", " working hours", " working minutes", " working days")
 
 
 def _block(lines: list[str], line: int) -> tuple[str | None, str | None]:
     """The top-level keyword of the block holding 1-based `line`, and its record."""
-    for n in range(line - 1, -1, -1):
+    for n in range(min(line, len(lines)) - 1, -1, -1):
         text = lines[n]
         m = _TOP.match(text)
         if m is None:
@@ -121,8 +122,9 @@ def _items(
 
 def complete(text: str, line: int, column: int, index: Index | None) -> list[types.CompletionItem]:
     lines = text.split("\n")
-    current = lines[line - 1] if 0 < line <= len(lines) else ""
-    before = current[: column - 1]
+    line = max(1, min(line, len(lines)))
+    # the words just before the cursor; a bounded tail keeps every pattern linear
+    before = lines[line - 1][: column - 1][-CONTEXT:]
     head, record = _block(lines, line)
 
     def names(kind: str, container: str | None = None) -> list[str]:

@@ -105,10 +105,9 @@ class CsdslServer:
             if self.pending.get(path) is asyncio.current_task():
                 del self.pending[path]
 
-    def changed(self, uri: str, delay: float) -> None:
+    def changed(self, uri: str, text: str, delay: float) -> None:
         path = path_of(uri)
-        doc = self.ls.workspace.get_text_document(uri)
-        self.session.set_text(path, doc.source)
+        self.session.set_text(path, text)
         self.results = {k: v for k, v in self.results.items() if k[0] != path}
         self.schedule(path, delay)
 
@@ -132,11 +131,12 @@ class CsdslServer:
     # ---- handlers (each a method, so a test can call it without a client) ----
     @guarded(lambda: None)
     def did_open(self, params: types.DidOpenTextDocumentParams) -> None:
-        self.changed(params.text_document.uri, 0)
+        self.changed(params.text_document.uri, params.text_document.text, 0)
 
     @guarded(lambda: None)
     def did_change(self, params: types.DidChangeTextDocumentParams) -> None:
-        self.changed(params.text_document.uri, self.debounce)
+        uri = params.text_document.uri
+        self.changed(uri, self.ls.workspace.get_text_document(uri).source, self.debounce)
 
     @guarded(lambda: None)
     def did_close(self, params: types.DidCloseTextDocumentParams) -> None:
