@@ -21,12 +21,12 @@ import pytest
 pytest.importorskip("pygls", reason="the lsp extra (pygls) is not installed")
 pytest.importorskip("pytest_lsp", reason="pytest-lsp is not installed (the test extra)")
 
-import pytest_lsp  # noqa: E402
-from lsprotocol import types  # noqa: E402
-from pytest_lsp import ClientServerConfig, LanguageClient  # noqa: E402
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
 
-from csdsl.source import SourceFile  # noqa: E402
-from csdsl.syntax.parse import format_source  # noqa: E402
+from csdsl.source import SourceFile
+from csdsl.syntax.parse import format_source
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICIES = ROOT / "policies"
@@ -514,7 +514,9 @@ async def test_lenses_run_examples_and_invariants_and_show_the_result(
     change(client, uri, failing)
     await asyncio.sleep(0.3)
     target = next(
-        n for n, (a, b) in enumerate(zip(text.split("\n"), failing.split("\n"))) if a != b
+        n
+        for n, (a, b) in enumerate(zip(text.split("\n"), failing.split("\n"), strict=True))
+        if a != b
     )
     start = max(n for n in examples if n < target)
     ran = await client.workspace_execute_command_async(

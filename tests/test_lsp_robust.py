@@ -22,12 +22,12 @@ from hypothesis import strategies as st
 
 pytest.importorskip("pygls", reason="the lsp extra (pygls) is not installed")
 
-from lsprotocol import types  # noqa: E402
-from test_fuzz_inputs import _HOSTILE_POLICY_EDITS, SEED_TEXT  # noqa: E402
+from lsprotocol import types
+from test_fuzz_inputs import _HOSTILE_POLICY_EDITS, SEED_TEXT
 
-from csdsl import testing  # noqa: E402
-from csdsl.lsp.server import CsdslServer  # noqa: E402
-from csdsl.syntax.format import format_module  # noqa: E402
+from csdsl import testing
+from csdsl.lsp.server import CsdslServer
+from csdsl.syntax.format import format_module
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = [

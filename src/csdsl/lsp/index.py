@@ -286,9 +286,8 @@ def _attributes(cls: Any) -> tuple[str, ...]:
     return tuple(
         a.name
         for a in attrs.fields(cls)
-        if (not a.name.endswith("span")
-        and a.name not in ("text", "wording", "title", "value"))
-        or cls in (ast.FieldValue,)
+        if (not a.name.endswith("span") and a.name not in ("text", "wording", "title", "value"))
+        or cls is ast.FieldValue
     )
 
 
