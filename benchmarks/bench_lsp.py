@@ -4,9 +4,10 @@ Generates a policy of about 1,000 lines from the bundled clauses (`policies/comp
 with its examples repeated under new titles until the file is long enough), starts
 `python -m csdsl lsp` as an editor would, opens the policy and then sends `--edits` changes of
 the whole text, alternately breaking a field name in a condition (one error) and restoring it
-(none), each also rewriting a comment so that no two texts are alike.  Each edit's time runs from sending the change to receiving the `publishDiagnostics`
-that reflects it, so it includes the server's debounce (`csdsl.lsp.server.DEBOUNCE`, 150 ms),
-the compilation and the JSON over the pipe.  Also reports, in this process, the median time of
+(none), each also rewriting a comment so that no two texts are alike.  Each edit's time runs
+from sending the change to receiving the `publishDiagnostics` that reflects it, so it includes
+the server's debounce (`csdsl.lsp.server.DEBOUNCE`, 150 ms), the compilation and the JSON over
+the pipe.  Also reports, in this process, the median time of
 the compilation alone (`compile_file` with the edited text as an overlay, with and without the
 parse cache the server keeps).  Goal: under 300 ms on the development machine.
 

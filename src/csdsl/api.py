@@ -23,7 +23,14 @@ from csdsl.records import EventReader, RecordReader, Row, RowError, id_key
 from csdsl.rules import RuleChecker, RuleResult
 from csdsl.source import SourceFile
 from csdsl.timeline import Event, EventLog, Timeline, TimelineBuilder
-from csdsl.transcripts import Transcript, TranscriptReader, Turn, transcript_from
+from csdsl.transcripts import (
+    Interruptions,
+    Signals,
+    Transcript,
+    TranscriptReader,
+    Turn,
+    transcript_from,
+)
 from csdsl.values import instant
 
 if TYPE_CHECKING:
@@ -500,9 +507,23 @@ class Policy:
 
     def _transcript_example(self, ex: ir.TranscriptExample) -> ExampleResult:
         turns = tuple(
-            Turn(i, t.speaker, t.text, t.event, t.start, t.end) for i, t in enumerate(ex.turns)
+            Turn(
+                i,
+                t.speaker,
+                t.text,
+                t.event,
+                t.start,
+                t.end,
+                confidence=t.confidence,
+                sentiment=t.sentiment,
+            )
+            for i, t in enumerate(ex.turns)
         )
-        transcript = Transcript(ex.id or ex.title, turns, direction=ex.direction)
+        signals = None
+        if ex.interruptions is not None:
+            counted = ((x.role, Interruptions(x.count, x.seconds)) for x in ex.interruptions)
+            signals = Signals(interruptions=tuple(counted))
+        transcript = Transcript(ex.id or ex.title, turns, direction=ex.direction, signals=signals)
         result = self.transcript_checker().check(transcript)
         flagged = result.flagged
         problems = []

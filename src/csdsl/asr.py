@@ -32,6 +32,16 @@ or fast transcription's `phrases` (azure), `Sentences` at the top or under `Resu
 any case and with or without underscores (`BeginTime`, `beginTime`, `begin_time`), as the
 vendors' APIs spell them differently.
 
+The vendors' own signals are kept (never guessed where absent): Azure `nBest[0].confidence`
+-> a turn's `confidence`; Amazon `Sentiment` -> `sentiment` (lowercase), `Confidence` (or the
+mean of `Items[].Confidence`, Call Analytics) -> `confidence`, and `ConversationCharacteristics`
+`NonTalkTime` / `Interruptions` (by the interrupter's label, mapped to its role like a
+segment's) -> the transcript's `signals`; Alibaba `EmotionValue` -> `emotion` (emotional energy
+1-10, kept as given: it says how strong, not whether good or bad, so it is no sentiment),
+`SilenceDuration` -> `silence_before`, `SpeechRate` -> `speech_rate`, and the sum of the
+silences -> `signals.silence_total`.  Merged segments merge their signals (`_merged_signals`).
+A signal of the wrong kind is an `InputError` naming the segment's JSON path and the field.
+
 The transcript id is `transcript_id` when given; else, for Amazon, Contact Lens'
 `CustomerMetadata.ContactId`, else Call Analytics' `JobName`; else (and for every other format)
 the file name without its suffix.
@@ -52,7 +62,15 @@ import attrs
 
 from csdsl.records import InputError, JsonProblem, loads_json, refuse_device, unreadable
 from csdsl.records import show_raw as _shown
-from csdsl.transcripts import Transcript, Turn, default_role, import_subtitles
+from csdsl.transcripts import (
+    SENTIMENTS,
+    Interruptions,
+    Signals,
+    Transcript,
+    Turn,
+    default_role,
+    import_subtitles,
+)
 
 FORMATS = ("amazon", "alibaba", "azure", "vtt", "srt")
 ROLES = ("agent", "customer", "ignore")  # what a speaker label may map to
@@ -85,6 +103,7 @@ class _Segment(NamedTuple):
     text: str
     start: float
     end: float
+    signals: Mapping[str, Any]  # `Turn` fields the vendor gave: confidence, sentiment, ...
 
 
 class _Parsed(NamedTuple):
@@ -92,6 +111,7 @@ class _Parsed(NamedTuple):
     labels_are: str  # how the labels are called in the message: "channels", ...
     transcript_id: str | None
     skipped: Counter[str]
+    signals: Signals | None = None  # the call's; interruptions keyed by the export's labels
 
 
 class RolesNeeded(InputError):
@@ -173,8 +193,9 @@ def read_export(
             kept.append(seg)
     kept.sort(key=lambda s: s.start)  # stable: equal starts keep the export's order
     tid = transcript_id if transcript_id is not None else (parsed.transcript_id or p.stem)
-    turns = _merge([(speakers[s.label], s.text, s.start, s.end) for s in kept])
-    return Imported(Transcript(tid, turns), fmt, speakers, dict(skipped))
+    turns = _merge([(speakers[s.label], s) for s in kept])
+    signals = _by_role(parsed.signals, speakers, fmt)
+    return Imported(Transcript(tid, turns, signals=signals), fmt, speakers, dict(skipped))
 
 
 # ---- reading -----------------------------------------------------------------------------
@@ -303,23 +324,57 @@ def _not_shape(p: Path, fmt: str, expected: str) -> InputError:
     return InputError(f"{p}: not an {_VENDOR[fmt]} export: expected {expected}")
 
 
-def _number(p: Path, where: str, field: str, value: Any, unit: str) -> float:
-    if value is None:
-        raise InputError(f"{p}: {where}: no `{field}` (its time, in {unit})")
+def _as_float(value: Any) -> float:
+    """A JSON number, or a number quoted as text ("1020": some APIs quote their numbers);
+    NaN for anything else."""
     number = math.nan
     if isinstance(value, str):
-        with contextlib.suppress(ValueError):  # "1020": some APIs quote their numbers
+        with contextlib.suppress(ValueError):
             number = float(value.strip())
     elif isinstance(value, int | float) and not isinstance(value, bool):
         try:
             number = float(value)
         except OverflowError:  # an integer beyond any float
             number = math.inf
+    return number
+
+
+def _number(p: Path, where: str, field: str, value: Any, unit: str) -> float:
+    if value is None:
+        raise InputError(f"{p}: {where}: no `{field}` (its time, in {unit})")
+    number = _as_float(value)
     if not math.isfinite(number) or number < 0:
         raise InputError(
             f"{p}: {where}: `{field}` must be a number of {unit} (0 or more), got {_shown(value)}"
         )
     return number
+
+
+def _signal(
+    p: Path, where: str, field: str, value: Any, unit: str, high: float = math.inf
+) -> float | None:
+    """An optional signal of the vendor's: None when not given, else a number in range."""
+    if value is None:
+        return None
+    number = _as_float(value)
+    if not (math.isfinite(number) and 0 <= number <= high):
+        bound = f"from 0 to {high:g}" if math.isfinite(high) else "(0 or more)"
+        raise InputError(
+            f"{p}: {where}: `{field}` must be a number of {unit} {bound}, got {_shown(value)}"
+        )
+    return number
+
+
+def _sentiment(p: Path, where: str, value: Any) -> str | None:
+    """Amazon's `Sentiment` (POSITIVE, NEGATIVE, NEUTRAL, MIXED) as IO.md's lowercase name."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip().lower() in SENTIMENTS:
+        return value.strip().lower()
+    raise InputError(
+        f"{p}: {where}: `Sentiment` must be POSITIVE, NEGATIVE, NEUTRAL or MIXED, "
+        f"got {_shown(value)}"
+    )
 
 
 def _text(p: Path, where: str, field: str, value: Any) -> str:
@@ -339,7 +394,14 @@ def _label(p: Path, where: str, field: str, value: Any) -> str:
 
 
 def _segment(
-    p: Path, where: str, label: str, text: str, start: float, end: float, skipped: Counter[str]
+    p: Path,
+    where: str,
+    label: str,
+    text: str,
+    start: float,
+    end: float,
+    skipped: Counter[str],
+    signals: Mapping[str, Any],
 ) -> _Segment | None:
     if not math.isfinite(end):  # an offset and a duration that add up past any float
         raise InputError(f"{p}: {where}: ends past any time that can be held ({end:g} s)")
@@ -348,7 +410,7 @@ def _segment(
     if not text:
         skipped["empty text"] += 1
         return None
-    return _Segment(label, text, start, end)
+    return _Segment(label, text, start, end, {k: v for k, v in signals.items() if v is not None})
 
 
 # ---- the formats ---------------------------------------------------------------------------
@@ -378,6 +440,10 @@ def _amazon(p: Path, data: Any) -> _Parsed:
             _number(p, where, "BeginOffsetMillis", _get(item, "BeginOffsetMillis"), "ms") / 1000,
             _number(p, where, "EndOffsetMillis", _get(item, "EndOffsetMillis"), "ms") / 1000,
             skipped,
+            {
+                "sentiment": _sentiment(p, where, _get(item, "Sentiment")),
+                "confidence": _amazon_confidence(p, where, item),
+            },
         )
         if seg is not None:
             segments.append(seg)
@@ -386,7 +452,76 @@ def _amazon(p: Path, data: Any) -> _Parsed:
     if not isinstance(tid, str) or not tid.strip():
         tid = _get(data, "JobName")
     tid = tid.strip() if isinstance(tid, str) and tid.strip() else None
-    return _Parsed(segments, "participant roles", tid, skipped)
+    return _Parsed(segments, "participant roles", tid, skipped, _amazon_signals(p, data))
+
+
+def _amazon_confidence(p: Path, where: str, item: Mapping[str, Any]) -> float | None:
+    """A segment's `Confidence`, else the mean of its words' (Call Analytics `Items[]`;
+    Contact Lens segments carry none)."""
+    own = _signal(p, where, "Confidence", _get(item, "Confidence"), "0..1", 1.0)
+    items = _get(item, "Items")
+    if own is not None or not isinstance(items, list):
+        return own
+    known = []
+    for k, word in enumerate(items):
+        if isinstance(word, Mapping):
+            c = _signal(
+                p, f"{where}.Items[{k}]", "Confidence", _get(word, "Confidence"), "0..1", 1.0
+            )
+            if c is not None:
+                known.append(c)
+    return sum(known) / len(known) if known else None
+
+
+def _millis(p: Path, where: str, obj: Mapping[str, Any], field: str) -> float | None:
+    ms = _signal(p, where, field, _get(obj, field), "ms")
+    return None if ms is None else ms / 1000
+
+
+def _amazon_signals(p: Path, data: Mapping[str, Any]) -> Signals | None:
+    """`ConversationCharacteristics`: `NonTalkTime` and `Interruptions` (by the interrupter's
+    participant role; each instance's `DurationMillis` summed), as the vendor measured them."""
+    chars = _get(data, "ConversationCharacteristics")
+    if not isinstance(chars, Mapping):
+        return None
+    base = "ConversationCharacteristics"
+    quiet, spans = _get(chars, "NonTalkTime"), []
+    total = None
+    if isinstance(quiet, Mapping):
+        where = f"{base}.NonTalkTime"
+        total = _millis(p, where, quiet, "TotalTimeMillis")
+        instances = _get(quiet, "Instances") or []
+        for k, inst in enumerate(instances if isinstance(instances, list) else []):
+            at = f"{where}.Instances[{k}]"
+            if not isinstance(inst, Mapping):
+                raise InputError(f"{p}: {at} is not an object")
+            start = _number(p, at, "BeginOffsetMillis", _get(inst, "BeginOffsetMillis"), "ms")
+            end = _number(p, at, "EndOffsetMillis", _get(inst, "EndOffsetMillis"), "ms")
+            if end < start:
+                raise InputError(f"{p}: {at}: ends ({end:g} ms) before it starts ({start:g} ms)")
+            spans.append((start / 1000, end / 1000))
+    talked_over = _get(chars, "Interruptions")
+    by_label = None
+    if isinstance(talked_over, Mapping):
+        where = f"{base}.Interruptions.InterruptionsByInterrupter"
+        by = _get(talked_over, "InterruptionsByInterrupter") or {}
+        if not isinstance(by, Mapping):
+            raise InputError(f"{p}: {where} is not an object")
+        counted = []
+        for label, instances in by.items():
+            if not isinstance(instances, list):
+                raise InputError(f"{p}: {where}.{label} is not a list")
+            seconds = 0.0
+            for k, inst in enumerate(instances):
+                at = f"{where}.{label}[{k}]"
+                if not isinstance(inst, Mapping):
+                    raise InputError(f"{p}: {at} is not an object")
+                seconds += _millis(p, at, inst, "DurationMillis") or 0.0
+            counted.append((str(label), Interruptions(len(instances), seconds)))
+        by_label = tuple(counted)
+    if total is None and not spans and by_label is None:
+        return None
+    return Signals(total, tuple(spans), by_label)
 
 
 def _alibaba(p: Path, data: Any) -> _Parsed:
@@ -404,10 +539,13 @@ def _alibaba(p: Path, data: Any) -> _Parsed:
     sentences, path_to = found
     skipped: Counter[str] = Counter()
     segments = []
+    silences: list[float | None] = []
     for i, s in enumerate(sentences):
         where = f"{path_to}[{i}]"
         if not isinstance(s, Mapping):
             raise InputError(f"{p}: {where} is not an object")
+        silence = _signal(p, where, "SilenceDuration", _get(s, "SilenceDuration"), "seconds")
+        silences.append(silence)
         speaker = _get(s, "SpeakerId")
         if speaker is not None and speaker != "":
             label = _label(p, where, "SpeakerId", speaker)
@@ -422,10 +560,22 @@ def _alibaba(p: Path, data: Any) -> _Parsed:
             _number(p, where, "BeginTime", _get(s, "BeginTime"), "ms") / 1000,
             _number(p, where, "EndTime", _get(s, "EndTime"), "ms") / 1000,
             skipped,
+            {
+                "emotion": _signal(p, where, "EmotionValue", _get(s, "EmotionValue"), "1..10", 10),
+                "silence_before": silence,
+                "speech_rate": _signal(
+                    p, where, "SpeechRate", _get(s, "SpeechRate"), "characters a minute"
+                ),
+            },
         )
         if seg is not None:
             segments.append(seg)
-    return _Parsed(segments, "channels", None, skipped)
+    # the call's silence: the sum of every sentence's, when every sentence gives one
+    silence = None
+    if silences and all(x is not None for x in silences):
+        silence = sum(x for x in silences if x is not None)
+    signals = Signals(silence_seconds=silence) if silence is not None else None
+    return _Parsed(segments, "channels", None, skipped, signals)
 
 
 def _iso_seconds(value: Any) -> float | None:
@@ -492,16 +642,21 @@ def _azure(p: Path, data: Any) -> _Parsed:
             channel = _get(ph, "channel")
             label = "0" if channel is None else _label(p, where, "channel", channel)
         nbest = _get(ph, "nBest")
+        confidence = None
         if isinstance(nbest, list) and nbest and isinstance(nbest[0], Mapping):
             best = nbest[0]
             field = "display" if _get(best, "display") is not None else "lexical"
             text = _text(p, f"{where}.nBest[0]", field, _get(best, field))
+            confidence = _signal(
+                p, f"{where}.nBest[0]", "confidence", _get(best, "confidence"), "0..1", 1.0
+            )
         elif _get(ph, "text") is not None:
             text = _text(p, where, "text", _get(ph, "text"))
+            confidence = _signal(p, where, "confidence", _get(ph, "confidence"), "0..1", 1.0)
         else:
             raise InputError(f"{p}: {where}: no `nBest[0].display` (the text said)")
         start, end = _azure_span(p, where, ph)
-        seg = _segment(p, where, label, text, start, end, skipped)
+        seg = _segment(p, where, label, text, start, end, skipped, {"confidence": confidence})
         if seg is not None:
             segments.append(seg)
     labels_are = (
@@ -558,12 +713,68 @@ def _join(a: str, b: str) -> str:
     return a + b
 
 
-def _merge(segments: list[tuple[str, str, float, float]]) -> tuple[Turn, ...]:
+def _by_role(signals: Signals | None, speakers: Mapping[str, str], fmt: str) -> Signals | None:
+    """The call's signals with the interruptions keyed by role (an interrupter's label is read
+    like a segment's; one mapped to `ignore`, or to no role, is left out)."""
+    if signals is None or signals.interruptions is None:
+        return signals
+    counts: dict[str, Interruptions] = {}
+    for label, got in signals.interruptions:
+        role = speakers.get(label) or (
+            _AMAZON_ROLES.get(label.upper()) if fmt == "amazon" else None
+        )
+        role = role or default_role(label)
+        if role not in ("agent", "customer"):
+            continue
+        was = counts.get(role, Interruptions(0, 0.0))
+        seconds = None if was.seconds is None or got.seconds is None else was.seconds + got.seconds
+        counts[role] = Interruptions(was.count + got.count, seconds)
+    return attrs.evolve(signals, interruptions=tuple(sorted(counts.items())))
+
+
+def _merge(segments: list[tuple[str, _Segment]]) -> tuple[Turn, ...]:
+    """Turns from time-ordered segments: one speaker's consecutive segments make one turn, and
+    their signals merge as `_merged_signals` says."""
     turns: list[Turn] = []
-    for role, text, start, end in segments:
+    parts: list[list[_Segment]] = []
+    for role, seg in segments:
         if turns and turns[-1].speaker == role:  # one speaker's consecutive segments: one turn
             last = turns[-1]
-            turns[-1] = attrs.evolve(last, text=_join(last.text or "", text), end=end)
+            turns[-1] = attrs.evolve(last, text=_join(last.text or "", seg.text), end=seg.end)
+            parts[-1].append(seg)
         else:
-            turns.append(Turn(len(turns), role, text, None, start, end))
-    return tuple(turns)
+            turns.append(Turn(len(turns), role, seg.text, None, seg.start, seg.end))
+            parts.append([seg])
+    return tuple(
+        attrs.evolve(turn, **_merged_signals(segs)) for turn, segs in zip(turns, parts, strict=True)
+    )
+
+
+def _merged_signals(segs: list[_Segment]) -> dict[str, Any]:
+    """One turn's signals from its segments' (each over the segments that give it):
+    `confidence` the lowest (the turn is as sure as its least sure part), `sentiment` the last
+    (how the speaker ended the turn), `emotion` the highest (the strongest moment),
+    `silence_before` the first segment's (the silence before the turn), `speech_rate` the mean
+    weighted by the segments' lengths (characters over minutes spoken)."""
+
+    def known(name: str) -> list[tuple[_Segment, Any]]:
+        return [(s, s.signals[name]) for s in segs if name in s.signals]
+
+    out: dict[str, Any] = {}
+    if conf := known("confidence"):
+        out["confidence"] = min(v for _, v in conf)
+    if feeling := known("sentiment"):
+        out["sentiment"] = feeling[-1][1]
+    if energy := known("emotion"):
+        out["emotion"] = max(v for _, v in energy)
+    if "silence_before" in segs[0].signals:
+        out["silence_before"] = segs[0].signals["silence_before"]
+    if rates := known("speech_rate"):
+        weights = [s.end - s.start for s, _ in rates]
+        if sum(weights) > 0:
+            out["speech_rate"] = sum(w * v for w, (_, v) in zip(weights, rates, strict=True)) / sum(
+                weights
+            )
+        elif len(rates) == 1:
+            out["speech_rate"] = rates[0][1]
+    return out

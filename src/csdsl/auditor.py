@@ -43,6 +43,8 @@ import attrs
 
 from csdsl import __version__, ir, pool, records
 from csdsl.api import Policy, unmatched_cases
+from csdsl.audit_imports import VendorInputs
+from csdsl.audit_imports import prepare as prepare_vendor
 from csdsl.audit_versions import (
     AuditError as AuditError,  # re-exported: part of csdsl.auditor's interface
 )
@@ -54,7 +56,9 @@ from csdsl.audit_versions import (
     version_on,
 )
 from csdsl.diagnostics import did_you_mean
+from csdsl.importers.reconcile import Reconciler
 from csdsl.metrics import MetricEngine, MetricResult, clock_statuses
+from csdsl.provenance import hash_inputs, provenance
 from csdsl.qa import TranscriptResult
 from csdsl.records import (
     InputError,
@@ -130,15 +134,18 @@ class _Findings:
 @attrs.define
 class _BadRows:
     items: list[dict[str, Any]] = attrs.Factory(list)
-    seen: set[tuple[str, int]] = attrs.Factory(set)
+    seen: set[tuple[str, int, str | None]] = attrs.Factory(set)
     total: int = 0
     by_path: Counter[str] = attrs.Factory(Counter)
 
-    def add(self, path: str, line: int, rid: Any, error: RowError) -> bool:
-        """Count a bad row once (the python and SQL passes may both meet it)."""
-        if (path, line) in self.seen:
+    def add(
+        self, path: str, line: int, rid: Any, error: RowError, where: str | None = None
+    ) -> bool:
+        """Count a bad row once (the python and SQL passes may both meet it); `where` is the
+        JSON path of a vendor export's element (many may share a line)."""
+        if (path, line, where) in self.seen:
             return False
-        self.seen.add((path, line))
+        self.seen.add((path, line, where))
         self.total += 1
         self.by_path[path] += 1
         # the first BAD_SHOWN by file and line, whatever order the engines met them in
@@ -152,6 +159,8 @@ class _BadRows:
             "message": error.message,
             "field": error.field,
         }
+        if where is not None:
+            item["where"] = where
         bisect.insort(self.items, item, key=_at)
         del self.items[BAD_SHOWN:]
         return True
@@ -242,6 +251,8 @@ class _Run:
         self.progress = progress
         self.findings = _Findings(sink, keep_all=sink is None)
         self.bad = _BadRows()
+        self.reconciler: Reconciler | None = None  # `--vendor-sla`: fed each case's statuses
+        self.reconciled: str | None = None  # the record type it reconciles
         self.inputs: list[dict[str, Any]] = []
         self.judged: list[Counter[str]] = [Counter() for _ in versions]
         # python: every metric; duckdb: only those that count a verdict, a condition or a clock,
@@ -321,7 +332,9 @@ class _Run:
         # with the duckdb engine the clocks run in SQL (`csdsl.sql.timelines`), a chunk of
         # records at a time; the rows are still read here, for the judged KPIs and the rules
         sql_clocks = (
-            SqlClocks(self.versions, name, self.tz, self._now_utc(), judging)
+            SqlClocks(
+                self.versions, name, self.tz, self._now_utc(), judging or self._reconciles(name)
+            )
             if clocks and self.engine == "duckdb"
             else None
         )
@@ -383,6 +396,8 @@ class _Run:
                     for m in tl.milestones:
                         self._milestone(name, path, row, m, clock_counts, breaches)
                     statuses = clock_statuses(tl.milestones)
+                if statuses is not None and self.reconciler is not None and self._reconciles(name):
+                    self.reconciler.see(row.id, row.values, v, (path, row.line), statuses)
                 checker = rule_checkers[v]
                 if checker is not None:
                     key = id_key(row.id)
@@ -637,6 +652,9 @@ class _Run:
             self.rules = {"records": [entry]}
         else:
             self.rules["records"].append(entry)
+
+    def _reconciles(self, name: str) -> bool:
+        return self.reconciler is not None and self.reconciled == name
 
     def _now_utc(self) -> dt.datetime | None:
         return self.as_of.astimezone(dt.UTC) if self.as_of is not None else None
@@ -996,12 +1014,19 @@ def audit(
     standards: str | Path | None = None,
     spark_master: str | None = None,
     quarantine: bool = False,
+    events_from: str | None = None,
+    vendor_sla: str | Path | None = None,
+    vendor_sla_from: str | None = None,
+    mapping: str | Path | None = None,
 ) -> AuditReport:
     """Run the whole policy over the inputs.  `records` maps record types to files (a single
     path is the policy's main record type).  With `out`, every finding is streamed to
     `out/findings.jsonl` and the three reports are written there too.  With `standards` (an
     index of the standards' sentences, `csdsl.trace`), every clause that cites a section
-    quotes the standard's words in the findings and reports.  Raises `AuditError` for
+    quotes the standard's words in the findings and reports.  With `events_from` (`zendesk`,
+    `jira`) `events` is that vendor's export, converted by `mapping` (docs/importers.md); with
+    `vendor_sla` (read as `vendor_sla_from`: `zendesk-metrics`, `jsm-sla`) the report
+    reconciles the vendor's SLA verdicts with the policy's deadlines.  Raises `AuditError` for
     a run that cannot be done as asked and `InputError` for a file that cannot be read."""
     if isinstance(policy, str | Path):
         raise TypeError(
@@ -1063,7 +1088,19 @@ def audit(
         sink = _private_part(Path(out), "findings.jsonl").open("w", encoding="utf-8")
     done = False
     run = _Run(versions, engine, now, sink, progress, quotes, spark)
+    vendor: VendorInputs | None = None
     try:
+        vendor = prepare_vendor(
+            newest,
+            events=events,
+            events_from=events_from,
+            vendor_sla=vendor_sla,
+            vendor_sla_from=vendor_sla_from,
+            mapping=mapping,
+            out=out,
+        )
+        events = vendor.events
+        run.reconciler, run.reconciled = vendor.reconciler, vendor.record
         run.given = set(files)
         by_case: EventLog | None = None
         event_problems: list[Any] = []
@@ -1136,6 +1173,18 @@ def audit(
                     for p in event_problems[:BAD_SHOWN]
                     if not p.code.startswith("R")
                 ]
+        run.inputs.extend(vendor.inputs())
+        run.warnings.extend(vendor.warnings())
+        for _, conv in vendor.converted:
+            for b in conv.bad:
+                run.bad.add(conv.path, b.line, b.case, RowError("X001", b.message()), b.where)
+        reconciliation = vendor.reconciliation(
+            run.versions,
+            by_case,
+            run._now_utc(),
+            lambda cid, file, line: run.clause(cid, file, line, run.wordings.get(cid)),
+            run.tz,
+        )
         if engine in SQL_ENGINES:
             run.duck_metrics(files)
             for name, path in run.count_later:
@@ -1163,6 +1212,8 @@ def audit(
                 run.warnings.append(f"{transcripts}: none of its {rows} rows is a transcript")
         done = True
     finally:
+        if vendor is not None:
+            vendor.close()
         for duck in run.engines.values():
             duck.close()
         if sink is not None:
@@ -1180,6 +1231,7 @@ def audit(
     kpi_status = Counter(k["status"] for k in kpis)
     failed = run.findings.total > 0 or kpi_status["fail"] > 0
     p = newest.ir
+    hash_inputs(run.inputs)  # each file's size and SHA-256, for `csdsl verify-report`
     data: dict[str, Any] = {
         "schema": 1,
         "tool": {"name": "csdsl", "version": __version__},
@@ -1210,7 +1262,9 @@ def audit(
         "warnings": run.warnings,
         "summary": {
             "verdict": "fail" if failed else "pass",
-            "records": sum(i["read"] for i in run.inputs if i["kind"] != "events"),
+            "records": sum(
+                i["read"] for i in run.inputs if i["kind"] in ("records", "transcripts")
+            ),
             "bad_rows": run.bad.total,
             "before_first_version": run.early,
             "findings": run.findings.total,
@@ -1229,7 +1283,12 @@ def audit(
             "items": kept,
         },
         "bad_rows": {"total": run.bad.total, "shown": len(run.bad.items), "items": run.bad.items},
+        "provenance": provenance(
+            [v.policy for v in versions], {"mapping": mapping} if mapping else {}
+        ),
     }
+    if reconciliation is not None:
+        data["reconciliation"] = reconciliation
     report = AuditReport(data, tuple(kept))
     if out is not None:
         report.write(out)

@@ -677,7 +677,17 @@ class TrRule:
     id: str  # `greet`, or `s16.reply` inside a situation
     wording: str | None
     kind: TLiteral[
-        "require", "forbid", "prefer", "hold", "checkin", "rate", "call", "steps", "interrupt"
+        "require",
+        "forbid",
+        "prefer",
+        "hold",
+        "checkin",
+        "rate",
+        "call",
+        "steps",
+        "interrupt",
+        "sentiment",
+        "interruptions",
     ]
     severity: str
     points: float
@@ -693,6 +703,10 @@ class TrRule:
     high: float | None = None
     steps: tuple[TrStep, ...] = ()
     span: Span = _span()
+    # sentiment: the sentiment named, `not` before it; the turns are `position` (last N)
+    sentiment: str | None = None
+    negated: bool = False
+    most: int | None = None  # interruptions: how many are allowed (`over N`)
 
 
 @attrs.frozen
@@ -713,6 +727,7 @@ class TranscriptRules:
     rules: tuple[TrRule, ...]  # every rule, situations' included, in source order
     situations: tuple[Situation, ...]
     span: Span = _span()
+    min_confidence: float | None = None  # `ignore turns below confidence C`
 
     def phrase_uses(self) -> dict[str, tuple[str, ...]]:
         """Every phrase list the rules match, by key: what one matcher is built from."""
@@ -746,6 +761,17 @@ class ExTurn:
     event: str | None
     start: float | None
     end: float | None
+    confidence: float | None = None
+    sentiment: str | None = None
+
+
+@attrs.frozen
+class ExInterruptions:
+    """An example call's interruptions by one role (the vendor's count)."""
+
+    role: str
+    count: int
+    seconds: float | None = None
 
 
 @attrs.frozen
@@ -765,6 +791,8 @@ class TranscriptExample:
     expects: tuple[FindingExpectation, ...]
     span: Span = _span()
     direction: str = "inbound"  # `transcript outbound { ... }`
+    # `agent interruptions 3`: the call's interruption signal; None: the example gives none
+    interruptions: tuple[ExInterruptions, ...] | None = None
 
 
 # ---- metrics -----------------------------------------------------------------------------------

@@ -30,6 +30,19 @@ Aho-Corasick automaton); the rules then only look the hits up.  How each rule re
 - `steps S1, S2, ...`: from the trigger on, the agent says S1, then (in a later turn) S2, ...;
   `wait D` between two steps means the next one starts at least D after the previous one ended;
   `event E` is a system event (e.g. `hangup`).
+- `require ROLE sentiment [not] S in last [N] turns`: each of the last N turns of ROLE carries
+  the vendor's sentiment S (or not S); a turn the vendor gave no sentiment is not guessed at:
+  the rule is then not checkable, unless a turn that carries one already breaks it.
+- `forbid ROLE interruptions [over N | over D]`: the vendor's count of the times ROLE talked
+  over the other (`signals.interruptions`) is at most N (0 by default), or their total length
+  at most D; a transcript without the count is not checkable.
+
+`ignore turns below confidence C`: a turn whose recogniser confidence is below C is not judged
+on what it says.  A forbidden (or disfavoured) phrase heard in it is not a finding but "not
+checkable" (the recogniser may have misheard); a required phrase (or `steps` step) missing
+from a window that holds such a turn is "not checkable" too, as it may have been said and
+misheard; one found there counts (the rule is kept, so no finding is lost to a wrong one).
+Turns without a confidence are judged as usual.
 
 A situation's rules apply only when its trigger occurs: `customer says P` (every customer turn
 that holds P; consecutive ones with no agent turn between them count once), `event E`,
@@ -63,7 +76,7 @@ _HOLD_END = ("hold_end", "unmute")
 @attrs.frozen
 class Finding:
     rule: str
-    kind: str  # missing | forbidden | preference | timing
+    kind: str  # missing | forbidden | preference | timing | signal
     severity: str
     points: float
     turn: int | None  # index in the transcript's turns
@@ -174,6 +187,7 @@ class _Run:
         self.c = checker
         self.turns: tuple[Turn, ...] = transcript.turns
         self.direction = transcript.direction
+        self.signals = transcript.signals
         self.findings: list[Finding] = []
         self.unchecked: list[Unchecked] = []
         # per turn, per phrase key: the hits as (start, end, rank) in normalised positions
@@ -292,8 +306,26 @@ class _Run:
         )
 
     def cannot(self, rule: ir.TrRule, reason: str) -> None:
-        if not any(u.rule == rule.id for u in self.unchecked):
+        if not any(u.rule == rule.id and u.reason == reason for u in self.unchecked):
             self.unchecked.append(Unchecked(rule.id, reason, rule.span))
+
+    def unsure(self, i: int) -> str | None:
+        """Why turn `i` is not judged on its words (`ignore turns below confidence`), or None."""
+        least = self.c.rules.min_confidence
+        confidence = self.turns[i].confidence
+        if least is None or confidence is None or confidence >= least:
+            return None
+        return f"ASR confidence {confidence:g} < {least:g} in turn {i}"
+
+    def unsure_in(self, rule: ir.TrRule, turns: Iterable[int]) -> bool:
+        """True (and the rule noted as not checkable) when one of `turns` is not judged: a
+        phrase missing from them may have been said and misheard."""
+        for i in turns:
+            why = self.unsure(i)
+            if why is not None:
+                self.cannot(rule, f"{why}, where it may have been said")
+                return True
+        return False
 
     def _from(self, rule: ir.TrRule) -> int | None:
         """The first turn a situation's forbid/prefer/steps rule looks at (None: all)."""
@@ -363,7 +395,7 @@ class _Run:
 
     def require_in(self, rule: ir.TrRule, window: list[int], where: str) -> None:
         assert rule.phrases is not None
-        if any(self.said(i, rule.phrases) for i in window):
+        if any(self.said(i, rule.phrases) for i in window) or self.unsure_in(rule, window):
             return
         turn = window[0] if window else None
         none = "" if window else ", but there is none"
@@ -407,6 +439,9 @@ class _Run:
             for m in self.said(i, rule.phrases):
                 if self._covered(i, m, [rule.except_]):
                     continue
+                if (why := self.unsure(i)) is not None:
+                    self.cannot(rule, why)
+                    continue
                 phrase, span = self._original(i, m)
                 self.find(rule, "forbidden", i, f"said “{phrase}”, which the policy forbids", span)
 
@@ -424,6 +459,9 @@ class _Run:
                     continue
                 phrase, (start, end) = self._original(i, m)
                 if any(a <= start and end <= b for a, b in quoted):
+                    continue
+                if (why := self.unsure(i)) is not None:
+                    self.cannot(rule, why)
                     continue
                 self.find(
                     rule,
@@ -591,6 +629,10 @@ class _Run:
                 if step.kind == "say" and t.speaker == "agent" and self.said(i, step.phrases):
                     found = i
                     break
+            if found is None and step.kind == "say":
+                later = range(cursor, len(self.turns))
+                if self.unsure_in(rule, (i for i in later if self.turns[i].speaker == "agent")):
+                    return  # the step may have been said in a turn the recogniser misheard
             if found is None:
                 what = (
                     f"the `{step.event}` event"
@@ -620,3 +662,71 @@ class _Run:
                         f"after the previous one; wait at least {_dur(wait)}",
                     )
             previous, wait, cursor = found, None, found + 1
+
+    def r_sentiment(self, rule: ir.TrRule) -> None:
+        pos = rule.position
+        assert pos is not None and rule.sentiment is not None
+        window = self.window(pos, None)
+        if not window:
+            self.cannot(rule, f"the {pos.role} says nothing")
+            return
+        wanted = f"{'not ' if rule.negated else ''}{rule.sentiment}"
+        broken = [
+            i
+            for i in window
+            if (feeling := self.turns[i].sentiment) is not None
+            and (feeling == rule.sentiment) == rule.negated
+        ]
+        if broken:
+            by_value: dict[str | None, list[str]] = {}
+            for i in broken:
+                by_value.setdefault(self.turns[i].sentiment, []).append(str(i))
+            said = ", ".join(
+                f"{value} in turn{'s' * (len(at) > 1)} {', '.join(at)}"
+                for value, at in by_value.items()
+            )
+            self.find(
+                rule,
+                "signal",
+                broken[-1],
+                f"the {pos.role}'s sentiment was {said}; expected {wanted} in "
+                f"{self.where(pos, None)}",
+            )
+            return
+        blind = [i for i in window if self.turns[i].sentiment is None]
+        if blind:
+            turns = ", ".join(str(i) for i in blind)
+            self.cannot(
+                rule, f"no sentiment for the {pos.role}'s turn{'s' * (len(blind) > 1)} {turns}"
+            )
+
+    def r_interruptions(self, rule: ir.TrRule) -> None:
+        signals = self.signals
+        counted = signals.interruptions_by(rule.scope) if signals is not None else None
+        if counted is None:
+            self.cannot(
+                rule, "the transcript carries no interruption count (`signals.interruptions`)"
+            )
+            return
+        times = "time" if counted.count == 1 else "times"
+        if rule.seconds is not None:
+            if counted.seconds is None:
+                self.cannot(rule, "the interruption count gives no length")
+            elif counted.seconds > rule.seconds + 1e-9:
+                self.find(
+                    rule,
+                    "signal",
+                    None,
+                    f"the {rule.scope} talked over the other side for {_dur(counted.seconds)} "
+                    f"in all ({counted.count} {times}), more than {_dur(rule.seconds)}",
+                )
+            return
+        most = rule.most or 0
+        if counted.count > most:
+            allowed = f"at most {most}" if most else "none allowed"
+            self.find(
+                rule,
+                "signal",
+                None,
+                f"the {rule.scope} talked over the other side {counted.count} {times} ({allowed})",
+            )

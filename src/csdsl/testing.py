@@ -340,6 +340,22 @@ def _rules() -> st.SearchStrategy[ast.TrRule]:
         ),
         st.fixed_dictionaries(
             {
+                "kind": st.just("sentiment"),
+                "scope": _words(),
+                "sentiment": _words(),
+                "negated": st.booleans(),
+                "count": st.one_of(st.none(), _counts()),
+            }
+        ),
+        st.fixed_dictionaries({"kind": st.just("interruptions"), "scope": _words()}),
+        st.fixed_dictionaries(
+            {"kind": st.just("interruptions"), "scope": _words(), "count": _counts()}
+        ),
+        st.fixed_dictionaries(
+            {"kind": st.just("interruptions"), "scope": _words(), "duration": _durations()}
+        ),
+        st.fixed_dictionaries(
+            {
                 "kind": st.just("rate"),
                 "low": st.integers(0, 500).map(ast.Number),
                 "high": st.integers(0, 500).map(ast.Number),
@@ -387,8 +403,17 @@ def transcript_rules() -> st.SearchStrategy[ast.TranscriptRules]:
         situation,
         st.builds(ast.TrNormalise, st.lists(_words(), min_size=1, max_size=3).map(tuple)),
         st.builds(ast.TrScore, st.integers(0, 1000).map(ast.Number)),
+        st.builds(ast.TrConfidence, _fractions()),
     )
     return st.builds(ast.TranscriptRules, st.lists(stmt, max_size=5).map(tuple))
+
+
+def _fractions() -> st.SearchStrategy[ast.Number]:
+    """0 to 1, as a confidence is written: `0`, `1`, `0.6`, `0.35`."""
+    return st.one_of(
+        st.integers(0, 1).map(ast.Number),
+        st.decimals(0, 1, places=2).map(lambda d: ast.Number(float(d))),
+    )
 
 
 def transcript_examples() -> st.SearchStrategy[ast.TranscriptExample]:
@@ -397,7 +422,9 @@ def transcript_examples() -> st.SearchStrategy[ast.TranscriptExample]:
         st.decimals(0, 10**5, places=1).map(lambda d: ast.Number(float(d))),
     )
     said = st.builds(
-        lambda who, text, times: ast.ExTurn(who, text, *times),
+        lambda who, text, times, confidence, sentiment: ast.ExTurn(
+            who, text, times[0], times[1], confidence=confidence, sentiment=sentiment
+        ),
         _words(),
         _TEXT.map(ast.String),
         st.one_of(
@@ -405,8 +432,16 @@ def transcript_examples() -> st.SearchStrategy[ast.TranscriptExample]:
             st.tuples(seconds, st.none()),
             st.tuples(seconds, seconds),
         ),
+        st.one_of(st.none(), _fractions()),
+        st.one_of(st.none(), _words()),
     )
     event = st.builds(ast.ExTurn, _words(), st.none(), st.one_of(st.none(), seconds))
+    interruptions = st.builds(
+        ast.ExInterruptions,
+        _words(),
+        st.integers(0, 50).map(ast.Number),
+        st.one_of(st.none(), _durations()),
+    )
     refs = st.lists(
         st.builds(ast.RuleRef, _words(), st.one_of(st.none(), _words())), min_size=1, max_size=3
     ).map(tuple)
@@ -419,7 +454,7 @@ def transcript_examples() -> st.SearchStrategy[ast.TranscriptExample]:
         ast.TranscriptExample,
         st.one_of(st.none(), idents()),
         _TEXT,
-        st.lists(st.one_of(said, event), max_size=4).map(tuple),
+        st.lists(st.one_of(said, event, interruptions), max_size=4).map(tuple),
         st.lists(expect, min_size=1, max_size=2).map(tuple),
     )
 

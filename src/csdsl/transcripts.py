@@ -5,8 +5,11 @@ SRT files with speaker labels plus a label-to-role map.  Out: `Transcript` value
 turns; a transcript that does not fit is a `RowError` with its line number and reason, and the
 others are still read (JSON is read as strictly as records are: see `csdsl.records`; a `.json`
 file may also hold one transcript object).  Consecutive imported segments of one speaker merge
-into one turn.  A subtitle file that is not what it says (a `.vtt` without its `WEBVTT` line, no
-cue at all, a cue that ends before it starts) is an `InputError` naming the line.
+into one turn.  The optional vendor signals (a turn's `confidence`, `sentiment`, `emotion`,
+`silence_before`, `speech_rate`; a transcript's `signals`) are read too, and one of the wrong
+kind is a `T007` row error naming its JSON path.  A subtitle file that is not what it says (a
+`.vtt` without its `WEBVTT` line, no cue at all, a cue that ends before it starts) is an
+`InputError` naming the line.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from csdsl.records import (
 SPEAKERS = ("agent", "customer", "system")
 EVENTS = ("hold_start", "hold_end", "transfer", "mute", "unmute", "hangup")
 DIRECTIONS = ("inbound", "outbound")  # who placed the call: the customer, or the centre (回访)
+SENTIMENTS = ("positive", "negative", "neutral", "mixed")  # a turn's `sentiment` (ASR signals)
+ROLES = ("agent", "customer")  # who can interrupt (`signals.interruptions`)
 
 
 @attrs.frozen
@@ -47,6 +52,12 @@ class Turn:
     event: str | None = None  # what happened (system turns)
     start: float | None = None  # seconds from the start of the contact
     end: float | None = None
+    # what the speech-recognition vendor measured (None: not given; never guessed)
+    confidence: float | None = None  # 0..1: how sure the recogniser is of the text
+    sentiment: str | None = None  # SENTIMENTS
+    emotion: float | None = None  # Alibaba `EmotionValue`: emotional energy 1..10, raw
+    silence_before: float | None = None  # seconds of silence before the turn
+    speech_rate: float | None = None  # characters (words) a minute, as the vendor counts
 
     @property
     def times(self) -> tuple[float, float] | None:
@@ -54,6 +65,31 @@ class Turn:
         if self.start is None or self.end is None:
             return None
         return self.start, self.end
+
+
+@attrs.frozen
+class Interruptions:
+    """How often one role talked over the other, as the vendor counted it."""
+
+    count: int
+    seconds: float | None = None  # their total length, when given
+
+
+@attrs.frozen
+class Signals:
+    """What the vendor measured over the whole call (IO.md `signals`); a part that is None
+    was not given, and the rules that need it say "not checkable"."""
+
+    non_talk_seconds: float | None = None  # no one speaking (Amazon `NonTalkTime`)
+    non_talk: tuple[tuple[float, float], ...] = ()  # its instances: (start, end) in seconds
+    interruptions: tuple[tuple[str, Interruptions], ...] | None = None  # by the interrupter
+    silence_seconds: float | None = None  # Alibaba: the sum of the sentences' silences
+
+    def interruptions_by(self, role: str) -> Interruptions | None:
+        """The interruptions `role` made: none counted is 0, no count given at all is None."""
+        if self.interruptions is None:
+            return None
+        return dict(self.interruptions).get(role, Interruptions(0, 0.0))
 
 
 @attrs.frozen
@@ -65,6 +101,7 @@ class Transcript:
     agent: str | None = None
     language: str | None = None
     direction: str = "inbound"  # IO.md `direction`: inbound (the customer called) or outbound
+    signals: Signals | None = None  # the vendor's whole-call signals (IO.md `signals`)
 
     @property
     def timed(self) -> bool:
@@ -132,6 +169,7 @@ def transcript_from(obj: Any, tz: dt.tzinfo) -> Transcript:
                 event if speaker == "system" else None,
                 start,
                 end,
+                **_turn_signals(t, where),
             )
         )
     started = obj.get("started_at")
@@ -174,6 +212,103 @@ def transcript_from(obj: Any, tz: dt.tzinfo) -> Transcript:
         text_or_none("agent"),
         text_or_none("language"),
         direction,
+        _signals(obj.get("signals")),
+    )
+
+
+# ---- the vendors' signals (optional; a value of the wrong kind is a T007 naming its path) ---
+
+
+def _bad_signal(path: str, expected: str, value: Any) -> RowError:
+    return RowError("T007", f"`{path}` must be {expected}, got {show_raw(value)}", path)
+
+
+def _signal_number(value: Any, path: str, expected: str, high: float = math.inf) -> float | None:
+    if value is None:
+        return None
+    number = -1.0
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+    if not (math.isfinite(number) and 0 <= number <= high):
+        raise _bad_signal(path, expected, value)
+    return number
+
+
+def _turn_signals(t: Mapping[str, Any], where: str) -> dict[str, Any]:
+    sentiment = t.get("sentiment")
+    if sentiment is not None and sentiment not in SENTIMENTS:
+        raise _bad_signal(f"{where}.sentiment", "positive, negative, neutral or mixed", sentiment)
+    return {
+        "confidence": _signal_number(
+            t.get("confidence"), f"{where}.confidence", "a number from 0 to 1", 1.0
+        ),
+        "sentiment": sentiment,
+        "emotion": _signal_number(t.get("emotion"), f"{where}.emotion", "a number (0 or more)"),
+        "silence_before": _signal_number(
+            t.get("silence_before"), f"{where}.silence_before", "a number of seconds (0 or more)"
+        ),
+        "speech_rate": _signal_number(
+            t.get("speech_rate"), f"{where}.speech_rate", "a number a minute (0 or more)"
+        ),
+    }
+
+
+def _object(value: Any, path: str) -> Mapping[str, Any] | None:
+    if value is not None and not isinstance(value, Mapping):
+        raise _bad_signal(path, "an object", value)
+    return value
+
+
+def _signals(raw: Any) -> Signals | None:
+    """IO.md `signals`: `non_talk_time` {`total`, `instances` [{`start`, `end`}]},
+    `interruptions` {ROLE: {`count`, `total`}}, `silence_total` (all times in seconds)."""
+    obj = _object(raw, "signals")
+    if obj is None:
+        return None
+    seconds = "a number of seconds (0 or more)"
+    non_talk = _object(obj.get("non_talk_time"), "signals.non_talk_time") or {}
+    total = _signal_number(non_talk.get("total"), "signals.non_talk_time.total", seconds)
+    instances = non_talk.get("instances", [])
+    if not isinstance(instances, list):
+        raise _bad_signal("signals.non_talk_time.instances", "a list", instances)
+    spans = []
+    for k, inst in enumerate(instances):
+        where = f"signals.non_talk_time.instances[{k}]"
+        inst = _object(inst, where) or {}
+        a = _signal_number(inst.get("start"), f"{where}.start", seconds)
+        b = _signal_number(inst.get("end"), f"{where}.end", seconds)
+        if a is None or b is None or b < a:
+            raise _bad_signal(where, "{start, end} with the end not before the start", inst)
+        spans.append((a, b))
+    by_role = _object(obj.get("interruptions"), "signals.interruptions")
+    interruptions = None
+    if by_role is not None:
+        counted = []
+        for role, value in by_role.items():
+            where = f"signals.interruptions.{role}"
+            if role not in ROLES:
+                raise _bad_signal("signals.interruptions", "keyed by agent or customer", role)
+            value = _object(value, where) or {}
+            count = value.get("count")
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                raise _bad_signal(f"{where}.count", "a whole number (0 or more)", count)
+            counted.append(
+                (
+                    role,
+                    Interruptions(
+                        count, _signal_number(value.get("total"), f"{where}.total", seconds)
+                    ),
+                )
+            )
+        interruptions = tuple(counted)
+    return Signals(
+        total,
+        tuple(spans),
+        interruptions,
+        _signal_number(obj.get("silence_total"), "signals.silence_total", seconds),
     )
 
 

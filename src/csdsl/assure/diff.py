@@ -431,7 +431,8 @@ def _clauses(policy: Policy) -> Iterator[_Clause]:
         yield _Clause("phrases", name, None, phrases, where)
     t = p.transcript_rules
     if t is not None:
-        yield _Clause("transcript rules", "settings", None, _TrSettings(t.folding, t.base), None)
+        settings = _TrSettings(t.folding, t.base, t.min_confidence)
+        yield _Clause("transcript rules", "settings", None, settings, None)
         for rule in t.rules:
             yield _Clause("rule", rule.id, None, rule, _place(rule.span))
         for s in t.situations:
@@ -458,6 +459,7 @@ class _Header:
 class _TrSettings:
     folding: tuple[str, ...]
     base: float
+    min_confidence: float | None  # `ignore turns below confidence`
 
 
 def _key(c: _Clause) -> tuple[str, str | None, str]:

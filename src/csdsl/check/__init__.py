@@ -56,8 +56,8 @@ def compile_file(
     overlay: Mapping[str, str] | None = None,
     parses: modules.ParseCache | None = None,
 ) -> Compiled:
-    """Check the file at `path` and what it imports; files in `overlay` (resolved path -> text)
-    are read from it instead of the disk, and `parses` reuses the parse of unchanged texts."""
+    """Check the file at `path` and what it imports; files in `overlay` (path -> text) are read
+    from it instead of the disk, and `parses` reuses the parse of unchanged texts."""
     graph = modules.load_graph(path, overlay, parses)
     diags = list(graph.diagnostics)
     policy = None
@@ -83,7 +83,7 @@ def compile_file(
         tuple(graph.digests.items()),
         graph.modules,
         paths,
-        frozenset(graph.digests).intersection(overlay or {}),
+        frozenset(graph.digests).intersection(modules.resolved(k) for k in overlay or {}),
     )
 
 

@@ -91,12 +91,14 @@ def load_graph(
     overlay: Mapping[str, str] | None = None,
     parses: ParseCache | None = None,
 ) -> Graph:
-    """The file at `path` and everything it imports and includes; a file whose resolved path
-    (`resolved`) is a key of `overlay` is read from there, not from the disk."""
+    """The file at `path` and everything it imports and includes; a file named by a key of
+    `overlay` (any path to it) is read from there, not from the disk: an editor's unsaved
+    buffer, or a fix not yet written."""
     graph = Graph()
     root = Path(path)
     graph.root_path = str(path)
-    graph.root = _load(_Loader(graph, overlay or {}, parses), root, str(path), [], None)
+    texts = {resolved(k): v for k, v in (overlay or {}).items()}
+    graph.root = _load(_Loader(graph, texts, parses), root, str(path), [], None)
     return graph
 
 

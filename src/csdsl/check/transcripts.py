@@ -9,9 +9,10 @@ in scope.  Out: `ir.TranscriptRules`, `ir.TranscriptExample`s and diagnostics:
 - a required phrase that contains a forbidden one once normalised (an agent who follows the
   policy is flagged by it), and one that contains a phrase the policy prefers to avoid;
 - impossible numbers: a speech-rate band upside down, `within 0 turns`, `steps` that wait first,
-  last or twice in a row;
+  last or twice in a row, a confidence outside 0..1, `interruptions over 1.5`;
+- unknown sentiments (`positive`, `negative`, `neutral`, `mixed`, with "did you mean");
 - example transcripts: unknown speakers or events, times that run backwards, expectations that
-  name unknown rules.
+  name unknown rules, the vendor signals they give (as the rules' are checked).
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ from typing import TYPE_CHECKING
 
 from csdsl import ir
 from csdsl.check.phrases import check_phrase_list
-from csdsl.diagnostics import Related, did_you_mean, warning
+from csdsl.diagnostics import Related, did_you_mean, rename, warning
 from csdsl.phrases import Matcher
 from csdsl.qa import folding_of
 from csdsl.syntax import ast
-from csdsl.transcripts import DIRECTIONS, EVENTS
+from csdsl.transcripts import DIRECTIONS, EVENTS, SENTIMENTS
 
 if TYPE_CHECKING:
     from csdsl.check.lower import Lowering
@@ -49,6 +50,7 @@ class _Rules:
                 f"unknown speaker `{ident.name}`",
                 ident.span,
                 did_you_mean(ident.name, ROLES) or "rules look at `agent` or `customer` turns",
+                fixes=rename(ident.span, ident.name, ROLES),
             )
         return ident.name
 
@@ -59,6 +61,7 @@ class _Rules:
                 f"unknown transcript event `{ident.name}`",
                 ident.span,
                 did_you_mean(ident.name, EVENTS) or "events are " + ", ".join(EVENTS),
+                fixes=rename(ident.span, ident.name, EVENTS),
             )
         return ident.name
 
@@ -72,11 +75,15 @@ class _Rules:
                     ref.set.span,
                     did_you_mean(name, self.sets)
                     or 'declare it with `phrases NAME = ["..."]`, or import the file that does',
+                    fixes=rename(ref.set.span, name, self.sets),
                 )
                 return ir.PhraseUse(name, (), True, ref.span)
             return ir.PhraseUse(name, self.sets[name], True, ref.span)
         check_phrase_list(self.o, ref.phrases, f"in `{key.split('/')[0]}`")
         return ir.PhraseUse(key, tuple(p.value for p in ref.phrases), False, ref.span)
+
+    def sentiment(self, ident: ast.Ident) -> str:
+        return sentiment(self.o, ident)
 
     def trigger(self, t: ast.Trigger, key: str) -> ir.TrTrigger:
         if t.kind == "says" and t.phrases is not None:
@@ -102,6 +109,7 @@ class _Rules:
                     r.severity.span,
                     did_you_mean(severity, ir.SEVERITIES)
                     or "severities are " + ", ".join(ir.SEVERITIES),
+                    fixes=rename(r.severity.span, severity, ir.SEVERITIES),
                 )
                 severity = "major"
         points = float(ir.SEVERITIES[severity]) if r.points is None else float(r.points.value)
@@ -123,6 +131,13 @@ class _Rules:
             )
         if r.duration is not None and r.duration.seconds <= 0:
             o.err("E256", "the duration must be more than 0", r.duration.span)
+        if r.kind == "sentiment" and r.scope is not None:  # the role is checked as `scope`
+            position = ir.TrPosition(
+                "last", r.scope.name, self.turn_count(r.count) if r.count else 1
+            )
+        most = None
+        if r.kind == "interruptions" and r.count is not None:
+            most = interruption_count(o, r.count)
 
         def use(ref: ast.PhraseRef | None, part: str) -> ir.PhraseUse | None:
             return self.phrases(ref, f"{rid}/{part}") if ref is not None else None
@@ -145,20 +160,25 @@ class _Rules:
             float(r.high.value) if r.high is not None else None,
             steps,
             r.span,
+            self.sentiment(r.sentiment) if r.sentiment is not None else None,
+            r.negated,
+            most,
         )
 
+    def turn_count(self, n: ast.Number) -> int:
+        count = int(n.value)
+        if count != n.value or count < 1:
+            self.o.err(
+                "E257",
+                f"`{n.text or n.value}` is not a number of turns",
+                n.span,
+                "count turns with a whole number, 1 or more",
+            )
+            count = 1
+        return count
+
     def position(self, p: ast.Position, situation: ast.Situation | None, rid: str) -> ir.TrPosition:
-        count = 1
-        if p.count is not None:
-            count = int(p.count.value)
-            if count != p.count.value or count < 1:
-                self.o.err(
-                    "E257",
-                    f"`{p.count.text or p.count.value}` is not a number of turns",
-                    p.count.span,
-                    "count turns with a whole number, 1 or more",
-                )
-                count = 1
+        count = self.turn_count(p.count) if p.count is not None else 1
         trigger = None
         if p.trigger is not None and p.trigger.kind == "trigger":
             if situation is None:
@@ -219,6 +239,7 @@ def lower_transcript_rules(
     lw = _Rules(o)
     folding: tuple[str, ...] = ir.FOLDINGS
     base = 100.0
+    min_confidence: float | None = None
     seen_opts: set[str] = set()
     for st in block.stmts:
         if isinstance(st, ast.TrNormalise):
@@ -233,6 +254,7 @@ def lower_transcript_rules(
                         opt.span,
                         did_you_mean(opt.name, ir.FOLDINGS)
                         or "the steps are " + ", ".join(ir.FOLDINGS),
+                        fixes=rename(opt.span, opt.name, ir.FOLDINGS),
                     )
             folding = tuple(f for f in ir.FOLDINGS if f in {x.name for x in st.options})
         elif isinstance(st, ast.TrScore):
@@ -240,6 +262,16 @@ def lower_transcript_rules(
                 o.err("E202", "`score from` is given twice", st.span, "keep one `score from`")
             seen_opts.add("score")
             base = float(st.base.value)
+        elif isinstance(st, ast.TrConfidence):
+            if "confidence" in seen_opts:
+                o.err(
+                    "E202",
+                    "`ignore turns below confidence` is given twice",
+                    st.span,
+                    "keep one `ignore turns below confidence` line",
+                )
+            seen_opts.add("confidence")
+            min_confidence = confidence(o, st.threshold)
 
     top = [st for st in block.stmts if isinstance(st, ast.TrRule)]
     situations = [st for st in block.stmts if isinstance(st, ast.Situation)]
@@ -296,8 +328,11 @@ def lower_transcript_rules(
                     u.span,
                     did_you_mean(u.name, [n for n in names if n != st.name.name])
                     or "name another situation of this block",
+                    fixes=rename(u.span, u.name, [n for n in names if n != st.name.name]),
                 )
-    result = ir.TranscriptRules(folding, base, tuple(rules), tuple(lowered_sits), block.span)
+    result = ir.TranscriptRules(
+        folding, base, tuple(rules), tuple(lowered_sits), block.span, min_confidence
+    )
     _contradictions(o, result)
     return result
 
@@ -397,7 +432,20 @@ def lower_transcript_examples(
             )
             continue
         turns = []
+        counted: dict[str, ir.ExInterruptions] = {}
         for t in e.turns:
+            if isinstance(t, ast.ExInterruptions):
+                role = lw_role(o, t.role)
+                if role in counted:
+                    o.err(
+                        "E202",
+                        f"the {role}'s interruptions are given twice",
+                        t.span,
+                        "keep one line per role",
+                    )
+                seconds = float(t.duration.seconds) if t.duration is not None else None
+                counted[role] = ir.ExInterruptions(role, interruption_count(o, t.count), seconds)
+                continue
             name = t.speaker.name
             start = float(t.start.value) if t.start is not None else None
             end = float(t.end.value) if t.end is not None else None
@@ -411,10 +459,21 @@ def lower_transcript_examples(
                         t.speaker.span,
                         (did_you_mean(name, [*EVENTS, *ROLES]) or "")
                         + (' (a turn that speaks needs `: "text"`)' if name in ROLES else ""),
+                        fixes=rename(t.speaker.span, name, [*EVENTS, *ROLES], only=EVENTS),
                     )
                 turns.append(ir.ExTurn("system", None, name, start, None))
             else:
-                turns.append(ir.ExTurn(lw_role(o, t.speaker), t.text.value, None, start, end))
+                turns.append(
+                    ir.ExTurn(
+                        lw_role(o, t.speaker),
+                        t.text.value,
+                        None,
+                        start,
+                        end,
+                        confidence(o, t.confidence) if t.confidence is not None else None,
+                        sentiment(o, t.sentiment) if t.sentiment is not None else None,
+                    )
+                )
         expects = []
         for x in e.expects:
             ids: list[tuple[str, ...]] = []
@@ -426,6 +485,7 @@ def lower_transcript_examples(
                         f"unknown rule `{full}`",
                         ref.span,
                         did_you_mean(full, known) or "name a rule or a situation of the policy",
+                        fixes=rename(ref.span, full, known),
                     )
                     continue
                 ids.append(known[full])
@@ -439,9 +499,45 @@ def lower_transcript_examples(
                 tuple(expects),
                 e.span,
                 direction(o, e.direction) if e.direction is not None else "inbound",
+                tuple(counted.values()) if counted else None,
             )
         )
     return out
+
+
+def confidence(o: Lowering, n: ast.Number) -> float:
+    if not 0 <= n.value <= 1:
+        o.err(
+            "E265",
+            f"a confidence of `{n.text or n.value}` is outside 0 to 1",
+            n.span,
+            "recognisers give confidence from 0 (a guess) to 1 (sure), e.g. 0.6",
+        )
+    return float(n.value)
+
+
+def sentiment(o: Lowering, ident: ast.Ident) -> str:
+    if ident.name not in SENTIMENTS:
+        o.err(
+            "E266",
+            f"unknown sentiment `{ident.name}`",
+            ident.span,
+            did_you_mean(ident.name, SENTIMENTS) or "sentiments are " + ", ".join(SENTIMENTS),
+            fixes=rename(ident.span, ident.name, SENTIMENTS),
+        )
+    return ident.name
+
+
+def interruption_count(o: Lowering, n: ast.Number) -> int:
+    count = int(n.value)
+    if count != n.value:
+        o.err(
+            "E267",
+            f"`{n.text or n.value}` is not a number of interruptions",
+            n.span,
+            "count interruptions with a whole number, e.g. `over 2`; `over 5s` is their length",
+        )
+    return count
 
 
 def direction(o: Lowering, ident: ast.Ident) -> str:
@@ -451,6 +547,7 @@ def direction(o: Lowering, ident: ast.Ident) -> str:
             f"unknown call direction `{ident.name}`",
             ident.span,
             did_you_mean(ident.name, DIRECTIONS) or "a call is `inbound` or `outbound`",
+            fixes=rename(ident.span, ident.name, DIRECTIONS),
         )
     return ident.name
 
@@ -462,5 +559,6 @@ def lw_role(o: Lowering, ident: ast.Ident) -> str:
             f"unknown speaker `{ident.name}`",
             ident.span,
             did_you_mean(ident.name, [*ROLES, *EVENTS]) or "turns are said by agent or customer",
+            fixes=rename(ident.span, ident.name, [*ROLES, *EVENTS], only=ROLES),
         )
     return ident.name

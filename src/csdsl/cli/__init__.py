@@ -29,6 +29,7 @@ from csdsl.cli.data_verbs import (
     cmd_validate,
 )
 from csdsl.cli.editor import cmd_lsp
+from csdsl.cli.import_verb import cmd_import
 from csdsl.cli.policy_verbs import (
     DIALECTS,
     TARGETS,
@@ -42,6 +43,8 @@ from csdsl.cli.policy_verbs import (
     cmd_trace,
     cmd_verify,
 )
+from csdsl.cli.report_verbs import cmd_review, cmd_verify_report
+from csdsl.sampling import SAMPLE_BY
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,6 +67,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verb("check", "parse, resolve, type-check and consistency-check policy files")
     p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument(
+        "--fix",
+        action="store_true",
+        help="apply the fixes diagnostics carry (misspelt names, a missing `:` or `}`, ...), "
+        "rewrite the files and print what changed",
+    )
+    p.add_argument(
+        "--diff",
+        "--dry-run",
+        dest="diff",
+        action="store_true",
+        help="with --fix: print the changes as a unified diff instead of writing them",
+    )
     p.set_defaults(run=cmd_check)
 
     p = verb("fmt", "rewrite policy files in the canonical layout (comments kept)", formats=False)
@@ -189,7 +205,86 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also write OUT/quarantine/: the findings of each clause as one Parquet file",
     )
+    p.add_argument(
+        "--events-from",
+        choices=("zendesk", "jira"),
+        help="--events is a Zendesk ticket audits or Jira changelog export, converted to "
+        "events by --map (docs/importers.md)",
+    )
+    p.add_argument(
+        "--vendor-sla",
+        metavar="FILE",
+        help="the vendor's own SLA verdicts, reconciled with the policy's deadlines",
+    )
+    p.add_argument(
+        "--vendor-sla-from",
+        choices=("zendesk-metrics", "jsm-sla"),
+        help="the format of --vendor-sla: Zendesk ticket metric events or JSM request SLAs",
+    )
+    p.add_argument(
+        "--map",
+        metavar="MAP",
+        help="TOML or JSON mapping of the exports' statuses, users and SLA names "
+        "(default: the bundled one, docs/importers.md)",
+    )
+    p.add_argument(
+        "--xlsx",
+        action="store_true",
+        help="also write OUT/report.xlsx: KPIs, every finding, bad rows (needs the xlsx extra)",
+    )
+    p.add_argument(
+        "--sample",
+        type=int,
+        metavar="N",
+        help="with --xlsx: a `Review sample` sheet of N random cases (N per stratum with "
+        "--sample-by), with a reviewer verdict and a comment column",
+    )
+    p.add_argument(
+        "--sample-by",
+        choices=SAMPLE_BY,
+        help="draw N cases per agent, per team or per clause",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        metavar="S",
+        help="the sample's seed: the same findings and seed draw the same sample (default: a "
+        "random seed, written in the sheet)",
+    )
+    p.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also write OUT/report.pdf, report.html rendered by WeasyPrint (the pdf extra)",
+    )
     p.set_defaults(run=cmd_audit)
+
+    p = verb("review", "a reviewed sample read back: confirmed and false-positive rates by clause")
+    p.add_argument("workbook", metavar="WORKBOOK", help="a report.xlsx with a filled Review sample")
+    p.set_defaults(run=cmd_review)
+
+    p = verb(
+        "verify-report",
+        "hash again the inputs and policy files an audit report names: which changed or are gone",
+    )
+    p.add_argument("report", metavar="REPORT", help="the report.json of an audit")
+    p.set_defaults(run=cmd_verify_report)
+
+    p = verb(
+        "import",
+        "convert a ticketing system's export to csdsl events (or SLA verdicts)",
+        formats=False,
+    )
+    p.add_argument("export", metavar="FILE", help="the exported file (JSON or JSONL)")
+    p.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        choices=("zendesk", "jira", "zendesk-metrics", "jsm-sla"),
+        help="the export's format",
+    )
+    p.add_argument("--map", metavar="MAP", help="TOML or JSON mapping (docs/importers.md)")
+    p.add_argument("-o", "--output", metavar="OUT", help="JSONL file to write (default: stdout)")
+    p.set_defaults(run=cmd_import)
 
     p = verb("test", "run the examples in policy files")
     p.add_argument("files", nargs="+", metavar="FILE")

@@ -37,6 +37,7 @@ from csdsl.cli.console import (
     write_json_line,
     write_out,
 )
+from csdsl.cli.report_verbs import extras_problem, sample_json, sample_line, write_extras
 
 # ---- validate ----------------------------------------------------------------------------
 
@@ -462,7 +463,7 @@ def cmd_transcripts(args: argparse.Namespace) -> int:
         write_err(f"csdsl: {exc}")
         return USAGE
     mean = f"; mean score {_num(round(total / good, 2))}" if good else ""
-    order = ("missing", "forbidden", "preference", "timing")
+    order = ("missing", "forbidden", "preference", "timing", "signal")
     found = ", ".join(f"{kinds[k]} {k}" for k in order if k in kinds)
     write_err(
         f"{counted(good + bad, 'transcript')} read: {good} good, {bad} bad{mean}; "
@@ -494,6 +495,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
     except (ValueError, AuditError) as exc:
         write_err(f"csdsl: {exc}")
         return USAGE
+    if (problem := extras_problem(args)) is not None:
+        write_err(f"csdsl: {problem}")
+        return USAGE
     if not make_out_dir("--out", args.out):
         return USAGE
     command = "csdsl " + " ".join(shlex.quote(a) for a in args.argv)
@@ -512,7 +516,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 standards=args.standards,
                 spark_master=args.spark_master,
                 quarantine=args.quarantine,
+                events_from=args.events_from,
+                vendor_sla=args.vendor_sla,
+                vendor_sla_from=args.vendor_sla_from,
+                mapping=args.map,
             )
+            extras, sample = write_extras(args, report)
     except (AuditError, InputError) as exc:
         write_err(f"csdsl: {exc}")
         return USAGE
@@ -527,7 +536,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         write_err(one_line(f"csdsl: warning: {warning}"))
     s = data["summary"]
     if args.format == "json":
-        write_out(dumps({k: data[k] for k in ("summary", "inputs")}))
+        shown = {k: data[k] for k in ("summary", "inputs")}
+        write_out(dumps(shown | ({"sample": sample_json(sample)} if sample else {})))
     else:
         kinds = ", ".join(f"{n} {k}" for k, n in s["by_kind"].items() if n)
         k = s["kpis"]
@@ -536,12 +546,22 @@ def cmd_audit(args: argparse.Namespace) -> int:
             f"{s['findings']} findings" + (f" ({kinds})" if kinds else "") + "; "
             f"KPIs: {k['pass']} pass, {k['fail']} fail, {k['not_applicable']} not applicable"
         )
+        if (r := data.get("reconciliation")) is not None:
+            c = r["counts"]
+            write_out(
+                f"reconciliation with {r['vendor']}: {c['agree']} agree, {c['disagree']} "
+                f"disagree; {c['only_in_vendor']} only in its export, "
+                f"{c['only_in_policy']} only in the policy's judgement"
+            )
         out = Path(args.out)
         write_out(
             f"{s['verdict'].upper()}: wrote {out / 'report.html'}, {out / 'report.md'}, "
             f"{out / 'report.json'}, {out / 'findings.jsonl'}"
             + (f", {out / 'quarantine'}/" if args.quarantine else "")
+            + "".join(f", {p}" for p in extras)
         )
+        if sample is not None:
+            write_out(one_line(sample_line(sample, out)))
     if args.fail_on == "violation" and report.failed_violation:
         return FAILED
     if args.fail_on == "error" and report.failed_error:

@@ -42,7 +42,7 @@ import attrs
 from csdsl import ir
 from csdsl.calendar import WorkCalendar
 from csdsl.source import Span
-from csdsl.transcripts import DIRECTIONS, EVENTS
+from csdsl.transcripts import DIRECTIONS, EVENTS, SENTIMENTS
 
 if TYPE_CHECKING:
     from csdsl.api import Policy
@@ -68,6 +68,9 @@ CLOSED: dict[tuple[str, str], tuple[str, ...]] = {
     ("TrStep", "event"): EVENTS,
     ("ExTurn", "speaker"): (*_ROLES, "system"),
     ("ExTurn", "event"): EVENTS,
+    ("ExTurn", "sentiment"): SENTIMENTS,
+    ("TrRule", "sentiment"): SENTIMENTS,
+    ("ExInterruptions", "role"): _ROLES,
     ("TranscriptRules", "folding"): ir.FOLDINGS,
     ("Aggregate", "func"): ir.AGGREGATES,
     ("GroupBy", "period"): ir.PERIODS,

@@ -532,10 +532,18 @@ class _Builder:
             return
         in_situation = {rid for s in t.situations for rid in s.rules}
         general = tuple(self._rule_row(r) for r in t.rules if r.id not in in_situation)
-        facts = (
+        facts: tuple[tuple[str, str], ...] = (
             ("normalisation", ", ".join(t.folding) or "none"),
             ("score of a call without findings", words.value(t.base)),
         )
+        if t.min_confidence is not None:
+            facts += (
+                (
+                    "turns not judged",
+                    f"below ASR confidence {words.value(t.min_confidence)}: what they say is "
+                    "not checkable, never a finding",
+                ),
+            )
         yield Block(
             "transcript",
             "transcript rules",
@@ -661,7 +669,22 @@ class _Builder:
                     if turn.end is not None:
                         when += f"–{words.value(turn.end)}s"
                 said = turn.text if turn.text is not None else f"[{turn.event}]"
+                heard = [
+                    f"confidence {words.value(turn.confidence)}"
+                    if turn.confidence is not None
+                    else "",
+                    f"sentiment {turn.sentiment}" if turn.sentiment is not None else "",
+                ]
+                if any(heard):
+                    said += " (" + ", ".join(h for h in heard if h) + ")"
                 turns.append((turn.speaker, when, said))
+            for counted in tx.interruptions or ():
+                times = "once" if counted.count == 1 else f"{counted.count} times"
+                if counted.seconds:
+                    times += f", {words.duration(dt.timedelta(seconds=counted.seconds))} in all"
+                turns.append(
+                    (counted.role, "", f"[talked over the other side {times}: vendor count]")
+                )
             expect = []
             for e in tx.expects:
                 if e.kind == "score":

@@ -387,6 +387,20 @@ def rule(r: ir.TrRule) -> str:
         return "the agent never starts speaking while the customer is still speaking" + (
             f" (an overlap of up to {_seconds(r.seconds)} is not counted)" if r.seconds else ""
         )
+    if r.kind == "sentiment" and r.position is not None:
+        last = "the last turn" if r.position.count == 1 else f"the last {r.position.count} turns"
+        wanted = f"{'not ' if r.negated else ''}{r.sentiment}"
+        return (
+            f"the {r.position.role}'s sentiment (as the ASR vendor gives it) is {wanted} in "
+            f"each of {last} of the {r.position.role}"
+        )
+    if r.kind == "interruptions":
+        vendor = "(the ASR vendor's interruption count)"
+        if r.seconds is not None:
+            return f"{who} talks over the other side for at most {_seconds(r.seconds)} {vendor}"
+        if r.most:
+            return f"{who} talks over the other side at most {r.most} times {vendor}"
+        return f"{who} never talks over the other side {vendor}"
     if r.kind == "steps":
         steps = []
         for s in r.steps:

@@ -146,14 +146,19 @@ def _env(html: bool) -> jinja2.Environment:
 
 def render_markdown(report: Mapping[str, Any]) -> str:
     from csdsl.report import model
+    from csdsl.report.reconciliation import section
 
     view = model.build(report)
-    return printable(_env(False).get_template("report.md.j2").render(v=view))
+    recon = section(report)
+    return printable(_env(False).get_template("report.md.j2").render(v=view, recon=recon))
 
 
 def render_html(report: Mapping[str, Any]) -> str:
     from csdsl.report import charts, model
+    from csdsl.report.reconciliation import section
 
     view = model.build(report)
     figures = charts.figures(view)
-    return printable(_env(True).get_template("report.html.j2").render(v=view, figures=figures))
+    recon = section(report)
+    html = _env(True).get_template("report.html.j2")
+    return printable(html.render(v=view, figures=figures, recon=recon))

@@ -585,7 +585,17 @@ class Step:
 
 
 RuleKind: TypeAlias = TLiteral[
-    "require", "forbid", "prefer", "hold", "checkin", "rate", "call", "steps", "interrupt"
+    "require",
+    "forbid",
+    "prefer",
+    "hold",
+    "checkin",
+    "rate",
+    "call",
+    "steps",
+    "interrupt",
+    "sentiment",
+    "interruptions",
 ]
 
 
@@ -609,6 +619,11 @@ class TrRule:
     severity: Ident | None = None
     points: Number | None = None
     span: Span = _span()
+    # `require customer sentiment not negative in last 2 turns` (the role is in `scope`)
+    sentiment: Ident | None = None
+    negated: bool = False
+    # sentiment: `in last N turns`; interruptions: `over N` (a count; `over 5s` is `duration`)
+    count: Number | None = None
 
 
 @attrs.frozen
@@ -641,7 +656,15 @@ class TrScore:
     span: Span = _span()
 
 
-TrStmt: TypeAlias = TrRule | Situation | TrNormalise | TrScore
+@attrs.frozen
+class TrConfidence:
+    """`ignore turns below confidence 0.6`: what the recogniser was unsure of is not judged."""
+
+    threshold: Number
+    span: Span = _span()
+
+
+TrStmt: TypeAlias = TrRule | Situation | TrNormalise | TrScore | TrConfidence
 
 
 @attrs.frozen
@@ -658,6 +681,18 @@ class ExTurn:
     text: String | None = None
     start: Number | None = None
     end: Number | None = None
+    span: Span = _span()
+    confidence: Number | None = None  # `agent 0-4 confidence 0.4: "..."`
+    sentiment: Ident | None = None  # `customer sentiment negative: "..."`
+
+
+@attrs.frozen
+class ExInterruptions:
+    """`agent interruptions 3 for 5s`: the vendor's count for the example call."""
+
+    role: Ident
+    count: Number
+    duration: Duration | None = None
     span: Span = _span()
 
 
@@ -684,7 +719,7 @@ class ExpectFindings:
 class TranscriptExample:
     id: Ident | None
     title: str
-    turns: tuple[ExTurn, ...]
+    turns: tuple[ExTurn | ExInterruptions, ...]
     expects: tuple[ExpectFindings, ...]
     span: Span = _span()
     turns_span: Span = _span()

@@ -432,6 +432,9 @@ class Builder(Transformer[Token, ast.Module]):
     def tr_score(self, c: list[Any]) -> ast.TrScore:
         return ast.TrScore(self.number(_named(c)), span=self._span(c))
 
+    def tr_confidence(self, c: list[Any]) -> ast.TrConfidence:
+        return ast.TrConfidence(self.number(_named(c)[-1:]), span=self._span(c))
+
     def tr_situation(self, c: list[Any]) -> ast.Situation:
         name, wording, *rest = _named(c)
         when = _given(rest[:2], list) or []
@@ -520,6 +523,29 @@ class Builder(Transformer[Token, ast.Module]):
         given = [t for t in _named(c) if t is not None]
         return {"kind": "interrupt", "duration": self.duration(given) if given else None}
 
+    def r_sentiment(self, c: list[Any]) -> dict[str, Any]:
+        role, value, *rest = [x for x in _named(c) if x is not None]
+        count = next((x for x in rest if x.type == "NUMBER"), None)
+        return {
+            "kind": "sentiment",
+            "scope": self._ident(role),
+            "sentiment": self._ident(value),
+            "negated": any(isinstance(t, Token) and t.type == "NOT" for t in c),
+            "count": self.number([count]) if count is not None else None,
+        }
+
+    def r_interruptions(self, c: list[Any]) -> dict[str, Any]:
+        role, *rest = [x for x in _named(c) if x is not None]
+        over = rest[0] if rest else None
+        return {
+            "kind": "interruptions",
+            "scope": self._ident(role),
+            "count": self.number([over]) if over is not None and over.type == "NUMBER" else None,
+            "duration": self.duration([over])
+            if over is not None and over.type == "DURATION"
+            else None,
+        }
+
     def r_rate(self, c: list[Any]) -> dict[str, Any]:
         low, high = _named(c)
         return {"kind": "rate", "low": self.number([low]), "high": self.number([high])}
@@ -607,7 +633,9 @@ class Builder(Transformer[Token, ast.Module]):
             direction=direction,
         )
 
-    def transcript_lit(self, c: list[Any]) -> tuple[tuple[ast.ExTurn, ...], Span, ast.Ident | None]:
+    def transcript_lit(
+        self, c: list[Any]
+    ) -> tuple[tuple[ast.ExTurn | ast.ExInterruptions, ...], Span, ast.Ident | None]:
         direction, *turns = _named(c)
         return (
             tuple(turns),
@@ -616,15 +644,34 @@ class Builder(Transformer[Token, ast.Module]):
         )
 
     def turn_said(self, c: list[Any]) -> ast.ExTurn:
-        speaker, *rest = _named(c)
-        parts = [x for x in rest if x is not None]
-        numbers = [self.number([x]) for x in parts if x.type == "NUMBER"]
-        text = next(x for x in parts if x.type == "STRING")
+        speaker, *rest = [x for x in c if x is not None]
+        numbers: list[ast.Number] = []  # the times
+        confidence = sentiment = None
+        for k, tok in enumerate(rest):
+            after = rest[k - 1].type if k else None
+            if after == "CONFIDENCE":
+                confidence = self.number([tok])
+            elif after == "SENTIMENT":
+                sentiment = self._ident(tok)
+            elif tok.type == "NUMBER":
+                numbers.append(self.number([tok]))
+        text = next(x for x in rest if x.type == "STRING")
         return ast.ExTurn(
             self._ident(speaker),
             self.string([text]),
             numbers[0] if numbers else None,
             numbers[1] if len(numbers) > 1 else None,
+            span=self._span(c),
+            confidence=confidence,
+            sentiment=sentiment,
+        )
+
+    def turn_interruptions(self, c: list[Any]) -> ast.ExInterruptions:
+        role, count, *rest = [x for x in _named(c) if x is not None]
+        return ast.ExInterruptions(
+            self._ident(role),
+            self.number([count]),
+            self.duration(rest) if rest else None,
             span=self._span(c),
         )
 

@@ -618,6 +618,16 @@ def rule_body_text(r: ast.TrRule) -> str:
     elif r.kind == "interrupt":
         over = f" over {expr_text(r.duration)}" if r.duration is not None else ""
         body = f"no interruptions{over}"
+    elif r.kind == "sentiment" and r.scope is not None and r.sentiment is not None:
+        count = f"{expr_text(r.count)} " if r.count is not None else ""
+        body = (
+            f"require {r.scope.name} sentiment {'not ' if r.negated else ''}{r.sentiment.name} "
+            f"in last {count}{_turns(None, r.count).strip()}"
+        )
+    elif r.kind == "interruptions" and r.scope is not None:
+        most = r.count if r.count is not None else r.duration
+        body = f"forbid {r.scope.name} interruptions"
+        body += f" over {expr_text(most)}" if most is not None else ""
     else:
         steps = []
         for st in r.steps:
@@ -651,6 +661,9 @@ def _transcript_rules(p: _Printer, b: ast.TranscriptRules) -> None:
             p.clause(st.span.line, st.span.end_line, 1, [text])
         elif isinstance(st, ast.TrScore):
             p.clause(st.span.line, st.span.end_line, 1, [f"score from {expr_text(st.base)}"])
+        elif isinstance(st, ast.TrConfidence):
+            text = f"ignore turns below confidence {expr_text(st.threshold)}"
+            p.clause(st.span.line, st.span.end_line, 1, [text])
         elif isinstance(st, ast.TrRule):
             p.clause(st.span.line, st.span.end_line, 1, _rule_lines(st, 1))
         else:
@@ -675,14 +688,19 @@ def _seconds(n: ast.Number) -> str:
     return n.text or _number(n.value)
 
 
-def turn_text(t: ast.ExTurn) -> str:
+def turn_text(t: ast.ExTurn | ast.ExInterruptions) -> str:
+    if isinstance(t, ast.ExInterruptions):
+        lasting = f" for {expr_text(t.duration)}" if t.duration is not None else ""
+        return f"{t.role.name} interruptions {_seconds(t.count)}{lasting}"
     if t.text is None:
         at = f" at {_seconds(t.start)}" if t.start is not None else ""
         return f"{t.speaker.name}{at}"
     times = ""
     if t.start is not None:
         times = " " + _seconds(t.start) + (f"-{_seconds(t.end)}" if t.end is not None else "")
-    return f"{t.speaker.name}{times}: {quote(t.text.value)}"
+    signals = f" confidence {_seconds(t.confidence)}" if t.confidence is not None else ""
+    signals += f" sentiment {t.sentiment.name}" if t.sentiment is not None else ""
+    return f"{t.speaker.name}{times}{signals}: {quote(t.text.value)}"
 
 
 def expect_findings_text(x: ast.ExpectFindings) -> str:

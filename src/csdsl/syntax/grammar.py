@@ -134,6 +134,12 @@ CLAUSE_WORDS = frozenset(
         # transcript rules: `no interruptions over 1s`
         "no",
         "interruptions",
+        # the vendors' signals: `ignore turns below confidence 0.6`, `require customer
+        # sentiment not negative in last 2 turns`
+        "ignore",
+        "below",
+        "confidence",
+        "sentiment",
     }
 )
 TOP_LEVEL = (
