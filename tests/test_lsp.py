@@ -159,6 +159,20 @@ async def test_an_edit_gets_a_diagnostic_with_code_severity_and_hint(
     assert d.code and str(d.code).startswith("E")
     assert "agent_rud" in d.message and "did you mean `agent_rude`" in d.message
     assert d.range.start == at(broken, "agent_rud\n")
+    # its structured fix is a quick fix
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=doc(uri),
+            range=d.range,
+            context=types.CodeActionContext(diagnostics=[d]),
+        )
+    )
+    assert actions is not None
+    fixes = [a for a in actions if isinstance(a, types.CodeAction) and a.kind == "quickfix"]
+    assert [f.title for f in fixes] == ["replace `agent_rud` with `agent_rude`"]
+    assert fixes[0].edit is not None and fixes[0].edit.changes is not None
+    (edit,) = fixes[0].edit.changes[uri]
+    assert edit.range == d.range and edit.new_text == "agent_rude"
     change(client, uri, text)  # fixed again: the diagnostics go away
     assert not await diagnostics(client, uri, lambda d: not d)
 

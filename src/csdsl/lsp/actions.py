@@ -23,7 +23,6 @@ from typing import Any
 from lsprotocol import types
 
 from csdsl import ir
-from csdsl.diagnostics import Diagnostic
 from csdsl.lsp.index import Symbol
 from csdsl.lsp.positions import position, span_range
 from csdsl.lsp.problems import uri_of
@@ -46,7 +45,7 @@ def quick_fixes(build: Build, path: str, first: int, last: int) -> list[types.Co
     for d in build.compiled.diagnostics:
         if build.path_of(d.span.file) != path or not _overlaps(d.span, first, last):
             continue
-        for fix in _fixes(d):
+        for fix in d.fixes:
             changes: dict[str, list[types.TextEdit]] = {}
             for edit in fix.edits:
                 target = build.path_of(edit.span.file)
@@ -62,11 +61,6 @@ def quick_fixes(build: Build, path: str, first: int, last: int) -> list[types.Co
                 )
             )
     return out
-
-
-def _fixes(d: Diagnostic) -> Iterable[Any]:
-    """A diagnostic's structured fixes (none before `Diagnostic` carries them)."""
-    return tuple(getattr(d, "fixes", ()))
 
 
 # ---- an example at a condition's boundary ----------------------------------------------------
