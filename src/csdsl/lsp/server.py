@@ -21,7 +21,7 @@ from pygls.lsp.server import LanguageServer
 
 from csdsl import __version__
 from csdsl.check.modules import resolved
-from csdsl.lsp import actions, hover, outline, problems
+from csdsl.lsp import actions, hover, outline, positions, problems
 from csdsl.lsp.complete import complete
 from csdsl.lsp.positions import from_lsp, position, span_range
 from csdsl.lsp.session import Build, Session
@@ -129,6 +129,12 @@ class CsdslServer:
         return types.Location(problems.uri_of(path), span_range(span, build.source(path)))
 
     # ---- handlers (each a method, so a test can call it without a client) ----
+    @guarded(lambda: None)
+    def initialized(self, params: types.InitializedParams) -> None:
+        """The unit of columns agreed with the editor (UTF-16 unless it asked otherwise)."""
+        agreed = self.ls.workspace.position_encoding
+        positions.ENCODING = str(getattr(agreed, "value", agreed) or "utf-16")
+
     @guarded(lambda: None)
     def did_open(self, params: types.DidOpenTextDocumentParams) -> None:
         self.changed(params.text_document.uri, params.text_document.text, 0)
@@ -281,6 +287,7 @@ class CsdslServer:
         return {"passed": passed, "message": message}
 
     def _register(self) -> None:
+        self.ls.feature(types.INITIALIZED)(_plain(self.initialized))
         self.ls.feature(types.TEXT_DOCUMENT_DID_OPEN)(_plain(self.did_open))
         self.ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)(_plain(self.did_change))
         self.ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)(_plain(self.did_close))
