@@ -14,8 +14,8 @@ def cmd_lsp(args: argparse.Namespace) -> int:
         from csdsl.lsp.server import serve  # pygls and lsprotocol: the `lsp` extra
     except ImportError as exc:
         write_err(
-            f"csdsl: the language server needs pygls and lsprotocol ({exc.name} is not "
-            f"installed): {INSTALL}"
+            f"csdsl: the language server needs the lsp extra ({exc.name} is not installed): "
+            + INSTALL
         )
         return USAGE
     serve()
