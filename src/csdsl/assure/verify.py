@@ -379,8 +379,7 @@ def _example(
     assert record is not None
     tz = policy.tz
     fields = tuple(
-        ast.FieldValue(ast.Ident(f.name), literal(values.get(f.name), f, tz))
-        for f in record.fields
+        ast.FieldValue(ast.Ident(f.name), literal(values.get(f.name), f, tz)) for f in record.fields
     )
     verdict: bool | None = None
     because: tuple[ast.Ident, ...] | None = None
