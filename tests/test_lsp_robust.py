@@ -13,6 +13,7 @@ nothing was logged and that each answer has the protocol's type.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -130,3 +131,31 @@ def test_no_handler_fails_on_any_text(
     assert isinstance(edits, list)
     failures = [r for r in caplog.records if r.name.startswith("csdsl.lsp")]
     assert not failures, failures[0].getMessage() + "\n" + (failures[0].exc_text or "")
+
+
+def test_edits_in_quick_succession_are_checked_once(tmp_path: Path) -> None:
+    """The debounce: three edits within the pause compile the document once, with the last
+    text, and publish its diagnostics."""
+    server = CsdslServer(debounce=0.1)
+    published: list[types.PublishDiagnosticsParams] = []
+    server.ls.text_document_publish_diagnostics = published.append  # type: ignore[method-assign]
+    compiled: list[str] = []
+    real = server.session.compile
+
+    def counting(path: str) -> object:
+        compiled.append(server.session.texts[path])
+        return real(path)
+
+    server.session.compile = counting  # type: ignore[assignment,method-assign]
+    uri = (tmp_path / "typed.csp").as_uri()
+    texts = [BUNDLED[0].replace(": agent_rude\n", f": agent_rud{'e' * i}\n", 1) for i in (0, 2, 1)]
+
+    async def type_three() -> None:
+        for text in texts:
+            server.changed(uri, text, server.debounce)
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.5)
+
+    asyncio.run(type_three())
+    assert compiled == [texts[-1]]
+    assert published and not published[-1].diagnostics
