@@ -247,6 +247,16 @@ async def test_columns_in_the_encoding_the_editor_asked_for(
     assert found[0].range.start.character == len(line[: line.index("rudee")].encode("utf-8"))
 
 
+async def test_a_document_that_is_not_a_file_is_checked(client: LanguageClient) -> None:
+    uri = "untitled:Untitled-1"
+    _versions[uri] = 1
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "csp", 1, NON_BMP))
+    )
+    found = await diagnostics(client, uri, lambda d: bool(d))
+    assert found[0].code == "E201"
+
+
 CHINESE = """policy "中文" version "1" effective 2024-01-01 timezone "Asia/Shanghai"
 
 record 投诉 {

@@ -25,8 +25,7 @@ from lsprotocol import types
 from csdsl import ir
 from csdsl.lsp.index import Symbol
 from csdsl.lsp.positions import position, span_range
-from csdsl.lsp.problems import uri_of
-from csdsl.lsp.session import Build
+from csdsl.lsp.session import Build, uri_of
 from csdsl.source import Span
 from csdsl.syntax import ast
 

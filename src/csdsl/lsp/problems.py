@@ -11,24 +11,19 @@ diagnostic reported by two builds (a file open on its own and included by anothe
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 
 from lsprotocol import types
 
 from csdsl.diagnostics import Diagnostic
 from csdsl.lsp.index import import_target
 from csdsl.lsp.positions import span_range
-from csdsl.lsp.session import Build
+from csdsl.lsp.session import Build, uri_of
 from csdsl.syntax import ast
 
 _SEVERITY = {
     "error": types.DiagnosticSeverity.Error,
     "warning": types.DiagnosticSeverity.Warning,
 }
-
-
-def uri_of(path: str) -> str:
-    return Path(path).as_uri()
 
 
 def to_lsp(d: Diagnostic, build: Build) -> types.Diagnostic:

@@ -14,30 +14,20 @@ import functools
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
-from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from csdsl import __version__
-from csdsl.check.modules import resolved
 from csdsl.lsp import actions, hover, outline, positions, problems
 from csdsl.lsp.complete import complete
 from csdsl.lsp.positions import from_lsp, position, span_range
-from csdsl.lsp.session import Build, Session
+from csdsl.lsp.session import Build, Session, path_of, uri_of
 from csdsl.source import SourceFile
 
 log = logging.getLogger("csdsl.lsp")
 DEBOUNCE = 0.15  # seconds after the last keystroke before a document is checked again
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def path_of(uri: str) -> str:
-    """The resolved path of a `file:` URI (another scheme: the URI itself)."""
-    parsed = urlparse(uri)
-    if parsed.scheme != "file":
-        return uri
-    return resolved(unquote(parsed.path))
 
 
 def guarded(default: Callable[[], Any]) -> Callable[[F], F]:
@@ -80,9 +70,7 @@ class CsdslServer:
         found = problems.collect(self.session.builds.values())
         for path in sorted(self.published | set(found)):
             self.ls.text_document_publish_diagnostics(
-                types.PublishDiagnosticsParams(
-                    uri=problems.uri_of(path), diagnostics=found.get(path, [])
-                )
+                types.PublishDiagnosticsParams(uri=uri_of(path), diagnostics=found.get(path, []))
             )
         self.published = {p for p, diags in found.items() if diags}
 
@@ -126,7 +114,7 @@ class CsdslServer:
         return build, path, line, column
 
     def location(self, build: Build, path: str, span: Any) -> types.Location:
-        return types.Location(problems.uri_of(path), span_range(span, build.source(path)))
+        return types.Location(uri_of(path), span_range(span, build.source(path)))
 
     # ---- handlers (each a method, so a test can call it without a client) ----
     @guarded(lambda: None)
@@ -180,7 +168,7 @@ class CsdslServer:
             return None
         if occ.kind == "import" and occ.target is not None:
             start = types.Position(0, 0)
-            return types.Location(problems.uri_of(occ.target), types.Range(start, start))
+            return types.Location(uri_of(occ.target), types.Range(start, start))
         sym = build.index.resolve(occ)
         return None if sym is None else self.location(build, sym.file, sym.span)
 

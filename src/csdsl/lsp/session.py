@@ -12,7 +12,9 @@ cache: that cache is keyed by the files on disk and would serve their saved text
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlparse
 
 import attrs
 
@@ -24,6 +26,26 @@ from csdsl.source import SourceFile
 if TYPE_CHECKING:
     from csdsl.api import Policy
     from csdsl.doc.model import View
+
+
+# the URI each path was opened by: an editor's spelling of a `file:` URI (its percent-encoding)
+# is answered back unchanged, and a document that is not a file (`untitled:Untitled-1`) has one
+_URIS: dict[str, str] = {}
+
+
+def path_of(uri: str) -> str:
+    """The resolved path a document's URI stands for (for a URI that is not a `file:` one, a
+    name under the working directory that no file on disk is likely to have)."""
+    parsed = urlparse(uri)
+    path = resolved(unquote(parsed.path)) if parsed.scheme == "file" else resolved(uri)
+    _URIS.setdefault(path, uri)
+    return path
+
+
+def uri_of(path: str) -> str:
+    """The URI of a resolved path: the one it was opened by, else its `file:` URI."""
+    known = _URIS.get(path)
+    return known if known is not None else Path(path).as_uri()
 
 
 @attrs.define(eq=False)
