@@ -40,27 +40,26 @@ def _row_lines(row: Row) -> list[str]:
     return out
 
 
-def _block_lines(block: Block) -> list[str]:
-    out = [f"**{block.title}**"]
+def _block_text(block: Block) -> str:
+    """A block as Markdown: its title, wording and summary as paragraphs, then one list."""
+    head = [f"**{block.title}**"]
     if block.wording:
-        out.append(f"> “{block.wording}”")
+        head.append(f"> “{block.wording}”")
     if block.summary:
-        out.append(block.summary)
-    out += [f"- {c}" for c in block.cites]
-    for label, value in block.facts:
-        out.append(f"- {label}: {value}")
-    if block.fields:
-        out += [
-            f"- `{f.name}`: {f.type}{'?' if f.optional else ''}"
-            + (f" ({', '.join(f.values)})" if f.values else "")
-            for f in block.fields
-        ]
+        head.append(block.summary)
+    items = [f"- {c}" for c in block.cites]
+    items += [f"- {label}: {value}" for label, value in block.facts]
+    items += [
+        f"- `{f.name}`: {f.type}{'?' if f.optional else ''}"
+        + (f" ({', '.join(f.values)})" if f.values else "")
+        for f in block.fields
+    ]
     if block.table and block.kind == "calendar":
-        out += [f"- {day}: {hours}" for day, hours in block.table[1:]]
+        items += [f"- {day}: {hours}" for day, hours in block.table[1:]]
     for row in (*block.rows, *block.rows2):
-        out += _row_lines(row)
-    out += [f"- expect {e}" for e in block.expect]
-    return out
+        items += _row_lines(row)
+    items += [f"- expect {e}" for e in block.expect]
+    return "\n\n".join([*head, "\n".join(items)] if items else head)
 
 
 def _blocks(view: View) -> Iterable[Block]:
@@ -76,7 +75,7 @@ def from_view(view: View, sym: Symbol) -> str | None:
         if block.kind in kinds and block.name == sym.name:
             if block.wording is None and isinstance(wording, str):
                 block = attrs.evolve(block, wording=wording)  # a deadline's: `csdsl doc` has it
-            return "\n\n".join(_block_lines(block))
+            return _block_text(block)
     what = f"{sym.container}.{sym.name}" if sym.kind == "rule" and sym.container else sym.name
     for block in _blocks(view):
         for row in (*block.rows, *block.rows2):
