@@ -21,6 +21,7 @@ from csdsl.cache import text_digest
 from csdsl.diagnostics import Diagnostic, Related, error
 from csdsl.source import SourceFile, Span, UnreadableSource, read_policy_text
 from csdsl.syntax import ast
+from csdsl.syntax.chunks import Chunks
 from csdsl.syntax.parse import parse
 
 
@@ -57,12 +58,14 @@ def _shown(name: str) -> str:
 
 class ParseCache:
     """The parses of the last `size` (file name, text digest) pairs: a parse depends on nothing
-    else, so a hit is the parse of the same text."""
+    else, so a hit is the parse of the same text.  A miss is parsed clause by clause
+    (`syntax.chunks`), reusing the clauses an edit did not touch."""
 
     def __init__(self, size: int = 256) -> None:
         self.size = size
         self._entries: OrderedDict[tuple[str, str], tuple[ast.Module | None, list[Diagnostic]]]
         self._entries = OrderedDict()
+        self.chunks = Chunks()
 
     def parse(self, source: SourceFile, digest: str) -> tuple[ast.Module | None, list[Diagnostic]]:
         key = (source.name, digest)
@@ -70,7 +73,7 @@ class ParseCache:
         if hit is not None:
             self._entries.move_to_end(key)
             return hit[0], list(hit[1])
-        module, diags = parse(source)
+        module, diags = self.chunks.parse(source) or parse(source)
         self._entries[key] = (module, list(diags))
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
