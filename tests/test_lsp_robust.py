@@ -159,3 +159,31 @@ def test_edits_in_quick_succession_are_checked_once(tmp_path: Path) -> None:
     asyncio.run(type_three())
     assert compiled == [texts[-1]]
     assert published and not published[-1].diagnostics
+
+
+def test_answers_about_positions_come_from_the_text_as_it_stands(
+    server: CsdslServer, tmp_path: Path
+) -> None:
+    """A hover right after an edit (before the debounced check) reads the edited text; while
+    the text does not parse, there is no answer rather than one from an older text."""
+    path = tmp_path / "moving.csp"
+    uri = path.as_uri()
+    key = str(path.resolve())
+    text = BUNDLED[0]
+    server.session.set_text(key, text)
+    server.check(key)
+    target = text.index("data_lost and loss_amount")
+    line = text.count("\n", 0, target)
+    pos = types.Position(line, target - text.rfind("\n", 0, target) - 1)
+    doc = types.TextDocumentIdentifier(uri=uri)
+    before = server.on_hover(types.HoverParams(text_document=doc, position=pos))
+    assert before is not None and "data_lost" in str(before.contents)
+    server.session.set_text(key, "# a new first line\n" + text)  # no check has run since
+    moved = server.on_hover(types.HoverParams(text_document=doc, position=pos))
+    assert moved is None or "data_lost" not in str(moved.contents)
+    below = types.Position(line + 1, pos.character)
+    again = server.on_hover(types.HoverParams(text_document=doc, position=below))
+    assert again is not None and "data_lost" in str(again.contents)
+    server.session.set_text(key, text + "\nrecord {\n")  # does not parse
+    assert server.on_hover(types.HoverParams(text_document=doc, position=pos)) is None
+    assert server.document_symbols(types.DocumentSymbolParams(text_document=doc)) == []

@@ -101,9 +101,9 @@ class CsdslServer:
 
     # ---- shared lookups ----------------------------------------------------------------------
     def at(self, uri: str, pos: types.Position) -> tuple[Build, str, int, int] | None:
-        """The build that knows the document, its path, and the 1-based cursor."""
+        """The build of the document as it stands, its path, and the 1-based cursor."""
         path = path_of(uri)
-        build = self.session.known(path)
+        build = self.session.current(path)
         if build is None:
             return None
         text = self.session.texts.get(path)
@@ -205,7 +205,7 @@ class CsdslServer:
     @guarded(list)
     def document_symbols(self, params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
         path = path_of(params.text_document.uri)
-        build = self.session.known(path)
+        build = self.session.current(path)
         if build is None:
             return []
         items = build.index.items.get(path, ())
@@ -214,7 +214,7 @@ class CsdslServer:
     @guarded(list)
     def folding(self, params: types.FoldingRangeParams) -> list[types.FoldingRange]:
         path = path_of(params.text_document.uri)
-        build = self.session.known(path)
+        build = self.session.current(path)
         module = build.compiled.modules.get(path) if build is not None else None
         if module is None:
             return []
@@ -254,7 +254,7 @@ class CsdslServer:
     @guarded(list)
     def code_lens(self, params: types.CodeLensParams) -> list[types.CodeLens]:
         path = path_of(params.text_document.uri)
-        build = self.session.known(path)
+        build = self.session.current(path)
         if build is None:
             return []
         return actions.lenses(build, path, self.results)

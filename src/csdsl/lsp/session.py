@@ -147,8 +147,18 @@ class Session:
         return next((b for b in self.builds.values() if path in b.files), None)
 
     def known(self, path: str) -> Build | None:
-        """A build whose index covers `path`: the current one, else the last that parsed."""
+        """A build whose index covers `path`: the current one, else the last that parsed (for
+        the names completion offers while a line is being typed)."""
         build = self.build_for(path)
         if build is not None and path in build.compiled.modules:
             return build
         return self.good.get(path) or build
+
+    def current(self, path: str) -> Build | None:
+        """A build of `path` as the editor holds it now (compiled on the spot when an edit came
+        after the last one), or None while it does not parse: answers about positions are
+        never taken from an older text."""
+        build = self.fresh(path) if path in self.texts else self.build_for(path)
+        if build is None or path not in build.compiled.modules:
+            return None
+        return build
