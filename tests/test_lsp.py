@@ -432,6 +432,10 @@ async def test_completion_in_context(client: LanguageClient, work: Path) -> None
         change(client, uri, typed(new))
         labels = await _labels(client, uri, at(typed(new), new + "\n", len(new)))
         assert label in labels, (new, labels)
+    given = text.replace("    complexity: simple\n", "    complexity: \n", 1)  # an example's record
+    change(client, uri, given)
+    values = await _labels(client, uri, at(given, "complexity: \n", len("complexity: ")))
+    assert values == ["simple", "complex"]
     change(client, uri, text)
 
     qa = work / "hotline_qa.csp"

@@ -6,7 +6,8 @@ The context is read from the text itself, since the line being typed rarely pars
 the cursor is in (the nearest line above that starts a top-level clause, and its `for RECORD`,
 `valid RECORD` or `given RECORD`) and the words just before the cursor.
 
-- after `FIELD =`, `!=` or `in [`: the enum values of that field;
+- after `FIELD =`, `!=` or `in [`, or `FIELD:` in an example's record: the enum values of that
+  field;
 - after `says`, `require`, `forbid`, `prefer`, `over`, `except`: phrase-set names;
 - after `on` or `calendar` inside a deadline or escalation: calendar names;
 - after `for` or `given`: record names;
@@ -27,7 +28,7 @@ from csdsl.syntax.grammar import KEYWORDS, TOP_LEVEL
 _TOP = re.compile(r"^(" + "|".join(TOP_LEVEL) + r")\b")
 _RECORD = re.compile(r"^(?:valid\s+(\w+)|.*?\bfor\s+(\w+)|example\b.*?\bgiven\s+(\w+))")
 _GIVEN = re.compile(r"\bgiven\s+(\w+)")
-_ENUM = re.compile(r"(\w+)\s*(?:!=|=|\bin\s*\[[^\]]*)\s*\w*$")
+_ENUM = re.compile(r"(\w+)\s*(!=|=|:|\bin\s*\[[^\]]*)\s*\w*$")
 _NUMBER = re.compile(r"(?<![\w.])(\d+)$")
 _AFTER = re.compile(r"(\w+)\s+\w*$")
 _PHRASE_WORDS = {"says", "require", "forbid", "prefer", "over", "except"}
@@ -135,12 +136,14 @@ def complete(text: str, line: int, column: int, index: Index | None) -> list[typ
     m = _ENUM.search(before)
     if m is not None and index is not None:
         field = m.group(1)
-        values = [s.name for s in index.names("enum_value", record)]
         sym = index.lookup(("field",), field, record) or index.lookup(("field",), field)
-        if sym is not None:
-            enum = getattr(getattr(sym.node, "type", None), "values", None)
-            if enum is not None:
-                values = [v.name for v in enum]
+        enum = getattr(getattr(sym.node if sym else None, "type", None), "values", None)
+        if enum is not None:
+            values = [v.name for v in enum]
+        elif m.group(2) != ":":  # `x = ` on a name that is no enum field: the record's values
+            values = [s.name for s in index.names("enum_value", record)]
+        else:  # `name "words":` of a condition, `field:` of another type
+            values = []
         if values:
             return _items(values, Kind.EnumMember, f"a value of `{field}`")
     m = _NUMBER.search(before)
