@@ -407,6 +407,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the generated records")
     p.set_defaults(run=_verb("cmd_diff"))
+
+    p = verb("lsp", "the language server for editors, over standard input and output", False)
+    p.add_argument(
+        "--stdio", action="store_true", help="talk over stdin/stdout (the default and only way)"
+    )
+    p.set_defaults(run=_verb("cmd_lsp", "editor"))
     return parser
 
 
@@ -420,7 +426,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     robust_streams()
     try:
         code: int = args.run(args)
-        sys.stdout.flush()
+        if not sys.stdout.closed:  # `lsp` ends when the editor closes the stream
+            sys.stdout.flush()
         return code
     except BrokenPipeError:
         # the reader went away (e.g. `| head`); that is not an error of ours
