@@ -151,6 +151,13 @@ class InvariantBroken(Reported):
 
 
 class _CspItem(pytest.Item):
+    @property
+    def funcargs(self) -> dict[str, Any]:
+        """No fixtures: an example or invariant takes none.  Other plugins' hook wrappers read a
+        test item's `funcargs` (pytest-lsp's `pytest_runtest_call` returns without yielding
+        when it is missing, which fails every non-function item)."""
+        return {}
+
     def repr_failure(
         self, excinfo: ExceptionInfo[BaseException], style: Any = None
     ) -> str | TerminalRepr:
@@ -202,7 +209,7 @@ class CspInvariantItem(_CspItem):
         return self.path, self.invariant.span.line - 1, self.name
 
 
-class CspCompileItem(pytest.Item):
+class CspCompileItem(_CspItem):
     """Stands for a policy that does not compile: fails with its diagnostics."""
 
     def __init__(self, *, error: PolicyError, **kwargs: Any) -> None:
