@@ -62,11 +62,11 @@ from typing import Any
 import attrs
 
 from csdsl import ir
-from csdsl.phrases import Folding, Matcher, Scan, normalise
+from csdsl.phrases import Folding, Matcher, Scan
 from csdsl.source import Span
 from csdsl.transcripts import Transcript, Turn
 
-Hit = tuple[int, int, int]  # a phrase found in a turn: normalised start, end, the phrase's rank
+Hit = tuple[int, int, int]  # a phrase in a turn: start, end (the transcript's hit table), rank
 RATE_MIN_CHARS = 10  # shorter turns are not judged for speech rate
 _QUOTED = re.compile(r"“[^”]*”|「[^」]*」|『[^』]*』|\"[^\"]*\"|‘[^’]*’")
 _HOLD_START = ("hold_start", "mute")
@@ -164,6 +164,7 @@ class TranscriptChecker:
         self.rules = rules
         self.folding = folding_of(rules)
         self.matcher = Matcher(rules.phrase_uses(), self.folding)
+        self.set_of = [self.matcher.name(rank)[0] for rank in range(self.matcher.phrases)]
         self._rank = {r.id: k for k, r in enumerate(rules.rules)}
 
     def _order(self, f: Finding) -> tuple[int, int, int]:
@@ -190,22 +191,15 @@ class _Run:
         self.signals = transcript.signals
         self.findings: list[Finding] = []
         self.unchecked: list[Unchecked] = []
-        # per turn, per phrase key: the hits as (start, end, rank) in normalised positions
+        # per turn, per phrase key: the hits as (start, end, rank) in the positions of the
+        # transcript's hit table (one pass over all its turns: `Matcher.scan_many`)
         self.hits: dict[int, dict[str, list[Hit]]] = {}
-        self.scans: dict[int, Scan] = {}
         self._by_role: dict[str, list[int]] = {}
         self.where_said: dict[str, list[int]] = {}  # phrase key -> turns that hold it
-        for i, turn in enumerate(self.turns):
-            if turn.text:
-                scan = checker.matcher.scan(turn.text)
-                if scan.hits:
-                    self.scans[i] = scan
-                    by_key: dict[str, list[Hit]] = {}
-                    for a, b, rank in scan.hits:
-                        by_key.setdefault(scan.name(rank)[0], []).append((a, -b, rank))
-                    self.hits[i] = by_key
-                    for key in by_key:
-                        self.where_said.setdefault(key, []).append(i)
+        said = [i for i, turn in enumerate(self.turns) if turn.text]
+        self.scan: Scan = checker.matcher.scan_many([self.turns[i].text or "" for i in said])
+        self._text_of = {i: k for k, i in enumerate(said)}  # turn -> its text in the scan
+        self._group(said)
         raw: dict[str, list[int | None]] = {
             s.name: (
                 []
@@ -222,7 +216,21 @@ class _Run:
         }
         self._triggers = {s.name: s.trigger for s in checker.rules.situations}
 
+    def _group(self, said: list[int]) -> None:
+        """The hit table by turn and phrase key."""
+        by_text = self.scan.by_text(self.c.set_of)
+        for k in sorted(by_text):
+            i = said[k]
+            self.hits[i] = by_key = by_text[k]
+            for key in by_key:
+                self.where_said.setdefault(key, []).append(i)
+
     # ---- looking things up ------------------------------------------------------------------
+    def chars(self, i: int) -> int:
+        """How many characters turn `i` has as matching counts them (folded)."""
+        k = self._text_of.get(i)
+        return 0 if k is None else self.scan.starts[k + 1] - self.scan.starts[k] - 1
+
     def said(self, i: int, use: ir.PhraseUse | None) -> list[Hit]:
         if use is None:
             return []
@@ -250,7 +258,7 @@ class _Run:
         role = trigger.role or "customer"
         if trigger.kind == "silent":
             for i in self.role_turns(role):
-                if normalise(self.turns[i].text or "", self.c.folding).text:
+                if self.chars(i):
                     return []
             return [None]
         out: list[int | None] = []
@@ -428,8 +436,7 @@ class _Run:
 
     def _original(self, i: int, m: Hit) -> tuple[str, tuple[int, int]]:
         """The phrase as written, and the span of the turn's text, of a hit."""
-        scan = self.scans[i]
-        return scan.name(m[2])[1], scan.span(m[0], m[1])
+        return self.scan.name(m[2])[1], self.scan.span(m[0], m[1])
 
     def r_forbid(self, rule: ir.TrRule) -> None:
         first = self._from(rule)
@@ -535,7 +542,7 @@ class _Run:
             t = self.turns[i]
             if t.start is None or t.end is None or t.end <= t.start:
                 continue
-            chars = len(normalise(t.text or "", self.c.folding).text)
+            chars = self.chars(i)
             if chars < RATE_MIN_CHARS:
                 continue
             judged = True

@@ -1,0 +1,146 @@
+"""The literal multi-pattern engines behind `phrases.Matcher`, chosen at run time.
+
+In: the literal pieces of every phrase (already folded), each with a value - `(length - 1,
+rank)` for a piece that is one phrase's whole pattern (a "simple" piece), a longer tuple for the
+rest - and folded texts.  Out: `Engine.scan(text)`: every occurrence of every piece in `text`,
+overlapping ones included, as `(last, value)` pairs (`last`: the index of its last character),
+in two lists: the occurrences (every one, or only those of simple pieces: the reader skips the
+values that are not pairs), built in C where the engine can; and those of the other pieces, in
+the order of `last`, for the matcher to work out (placeholders, pieces of several phrases).
+
+Two engines give the same occurrences:
+- `aho`: pyahocorasick's Aho-Corasick automaton (a base dependency: the portable default);
+- `hyperscan`: Intel's Hyperscan (the `fast` extra, `pip install 'csdsl[fast]'`, x86-64 only).
+  Hyperscan reads bytes, so the text is given to it as UTF-32 (one code point, four bytes; a
+  match whose end is not on a code point's boundary is not one), and each piece is compiled as
+  the escaped bytes of its UTF-32 form.
+
+`engine_name(phrases)` says which one a matcher uses: `CSDSL_MATCHER=aho|hyperscan` forces one
+(`hyperscan` when it is not installed is an error that says so); otherwise `aho`, and
+`hyperscan` when it is installed and the matcher has at least `HYPERSCAN_FROM` pieces (below
+that, measured by benchmarks/bench_phrases.py, Hyperscan's per-match Python callback costs more
+than its faster scan saves).
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+__all__ = ["ENGINES", "HYPERSCAN_FROM", "Engine", "EngineError", "build", "engine_name"]
+
+ENGINES = ("aho", "hyperscan")
+HYPERSCAN_FROM = 1_000_000_000  # pieces from which `auto` prefers Hyperscan (see the docstring)
+_FIRST = operator.itemgetter(0)
+
+
+class EngineError(ValueError):
+    """An engine asked for by name that cannot be used (unknown, or not installed)."""
+
+
+Occurrences = list[tuple[int, Any]]  # (last, value)
+
+
+class Engine(Protocol):
+    name: str
+
+    def scan(self, text: str) -> tuple[Occurrences, Occurrences]: ...
+
+
+class AhoEngine:
+    """pyahocorasick's automaton."""
+
+    name = "aho"
+
+    def __init__(self, pieces: Mapping[str, Any]) -> None:
+        import ahocorasick
+
+        self._automaton = ahocorasick.Automaton()
+        self._others = any(len(value) != 2 for value in pieces.values())
+        for piece, value in pieces.items():
+            self._automaton.add_word(piece, value)
+        self._automaton.make_automaton()
+
+    def scan(self, text: str) -> tuple[Occurrences, Occurrences]:
+        found = list(self._automaton.iter(text))
+        return found, [x for x in found if len(x[1]) != 2] if self._others else []
+
+
+class HyperscanEngine:
+    """Hyperscan over the UTF-32 form of the text."""
+
+    name = "hyperscan"
+
+    def __init__(self, pieces: Mapping[str, Any]) -> None:
+        hyperscan = _hyperscan()
+        self._values = list(pieces.values())
+        expressions = [
+            "".join(f"\\x{b:02x}" for b in piece.encode("utf-32-le")).encode("ascii")
+            for piece in pieces
+        ]
+        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self._db.compile(
+            expressions=expressions,
+            ids=list(range(len(expressions))),
+            elements=len(expressions),
+            flags=0,
+        )
+
+    def scan(self, text: str) -> tuple[Occurrences, Occurrences]:
+        found: Occurrences = []
+        others: Occurrences = []
+        values = self._values
+
+        def on_match(index: int, _start: int, end: int, _flags: int, _context: object) -> None:
+            if end & 3:  # not on a code point's boundary: not an occurrence
+                return
+            value = values[index]
+            (found if len(value) == 2 else others).append(((end >> 2) - 1, value))
+
+        self._db.scan(text.encode("utf-32-le"), match_event_handler=on_match)
+        if len(found) > 1:
+            found.sort(key=_FIRST)
+        if len(others) > 1:
+            others.sort(key=_FIRST)
+        return found, others
+
+
+def _hyperscan() -> Any:
+    try:
+        import hyperscan
+    except ImportError:
+        raise EngineError(
+            "the hyperscan engine needs the `hyperscan` package: pip install 'csdsl[fast]'"
+        ) from None
+    return hyperscan
+
+
+def _installed(name: str) -> bool:
+    try:
+        _hyperscan() if name == "hyperscan" else None
+    except EngineError:
+        return False
+    return True
+
+
+def engine_name(pieces: int, wanted: str | None = None) -> str:
+    """The engine a matcher with `pieces` literal pieces uses: `wanted`, else
+    `CSDSL_MATCHER`, else the faster one installed."""
+    choice = (wanted or os.environ.get("CSDSL_MATCHER") or "auto").strip().lower()
+    if choice == "auto":
+        return "hyperscan" if pieces >= HYPERSCAN_FROM and _installed("hyperscan") else "aho"
+    if choice not in ENGINES:
+        raise EngineError(
+            f"unknown phrase matching engine `{choice}` (CSDSL_MATCHER): "
+            f"one of {', '.join(ENGINES)} or auto"
+        )
+    return choice
+
+
+def build(pieces: Mapping[str, Any], name: str) -> Engine:
+    """The engine `name` over `pieces` (piece -> the value `iter` reports it with)."""
+    if name == "hyperscan":
+        return HyperscanEngine(pieces)
+    return AhoEngine(pieces)
