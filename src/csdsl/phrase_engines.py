@@ -15,11 +15,13 @@ Two engines give the same occurrences:
   match whose end is not on a code point's boundary is not one), and each piece is compiled as
   the escaped bytes of its UTF-32 form.
 
-`engine_name(phrases)` says which one a matcher uses: `CSDSL_MATCHER=aho|hyperscan` forces one
-(`hyperscan` when it is not installed is an error that says so); otherwise `aho`, and
-`hyperscan` when it is installed and the matcher has at least `HYPERSCAN_FROM` pieces (below
-that, measured by benchmarks/bench_phrases.py, Hyperscan's per-match Python callback costs more
-than its faster scan saves).
+`engine_name()` says which one a matcher uses: `CSDSL_MATCHER=aho|hyperscan` forces one
+(`hyperscan` when it is not installed is an error that says so); otherwise (`auto`) Hyperscan
+when it is installed, else pyahocorasick.  Hyperscan scans faster, but calls back into Python
+for each occurrence where pyahocorasick's iterator hands them over in C: measured with
+benchmarks/bench_phrases.py's corpus (a loaded machine, interleaved), matching whole calls with
+Hyperscan ran 1.1-1.4x pyahocorasick from 50 to 1,000 phrases, and 0.75-1.15x at 2,000-5,000
+(about 4 hits a turn, so more callbacks).
 """
 
 from __future__ import annotations
@@ -29,10 +31,9 @@ import os
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-__all__ = ["ENGINES", "HYPERSCAN_FROM", "Engine", "EngineError", "build", "engine_name"]
+__all__ = ["ENGINES", "Engine", "EngineError", "build", "engine_name", "installed"]
 
 ENGINES = ("aho", "hyperscan")
-HYPERSCAN_FROM = 1_000_000_000  # pieces from which `auto` prefers Hyperscan (see the docstring)
 _FIRST = operator.itemgetter(0)
 
 
@@ -117,20 +118,22 @@ def _hyperscan() -> Any:
     return hyperscan
 
 
-def _installed(name: str) -> bool:
-    try:
-        _hyperscan() if name == "hyperscan" else None
-    except EngineError:
-        return False
-    return True
+def installed(name: str) -> bool:
+    """Whether engine `name` can be used here."""
+    if name == "hyperscan":
+        try:
+            _hyperscan()
+        except EngineError:
+            return False
+    return name in ENGINES
 
 
-def engine_name(pieces: int, wanted: str | None = None) -> str:
-    """The engine a matcher with `pieces` literal pieces uses: `wanted`, else
-    `CSDSL_MATCHER`, else the faster one installed."""
+def engine_name(wanted: str | None = None) -> str:
+    """The engine a matcher uses: `wanted`, else `CSDSL_MATCHER`, else the faster one
+    installed."""
     choice = (wanted or os.environ.get("CSDSL_MATCHER") or "auto").strip().lower()
     if choice == "auto":
-        return "hyperscan" if pieces >= HYPERSCAN_FROM and _installed("hyperscan") else "aho"
+        return "hyperscan" if installed("hyperscan") else "aho"
     if choice not in ENGINES:
         raise EngineError(
             f"unknown phrase matching engine `{choice}` (CSDSL_MATCHER): "

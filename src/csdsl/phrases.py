@@ -552,7 +552,7 @@ class Matcher:
         # texts of a batch are joined by a character no segment holds (not `_MARK`, `_SLOW`):
         # no occurrence spans two texts
         self._sep = next(c for c in map(chr, itertools.count(2)) if not any(c in s for s in values))
-        self.engine = phrase_engines.engine_name(len(values), engine)
+        self.engine = phrase_engines.engine_name(engine)
         self._engine = phrase_engines.build(values, self.engine) if values else None
 
     @property
