@@ -581,10 +581,11 @@ class _Run:
                 self.cannot(rule, "the turns have no start and end times")
             return
         spans = [ts for _, ts in agent]
+        # the customer turns that did not begin while the agent was speaking (the customer cut
+        # in): worked out once, not for every agent turn
+        customer = [(c, e) for c, e in customer if not any(s < c < end for s, end in spans)]
         for i, (a_start, a_end) in agent:
             for c_start, c_end in customer:
-                if any(s < c_start < e for s, e in spans):
-                    continue  # the customer began while the agent was speaking
                 overlap = c_end - a_start
                 if c_start < a_start and overlap > tolerance + 1e-9 and a_end > c_end:
                     self.find(
