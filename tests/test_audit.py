@@ -4,6 +4,7 @@ transcripts; versions by effective date; bad rows; findings; exit codes."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,7 @@ def test_every_input_is_counted(run: tuple[Path, Any]) -> None:
     inputs = {(i["kind"], i["type"]): i for i in report.data["inputs"]}
     # the generators' own counts: 240 good complaints + 8 bad lines, 3,000 calls + 4, 600
     # inquiries + 3, 284 transcripts + 6
+    complaints = (EX / "complaints.jsonl").read_bytes()
     assert inputs[("records", "Complaint")] | {"path": None} == {
         "kind": "records",
         "type": "Complaint",
@@ -64,6 +66,8 @@ def test_every_input_is_counted(run: tuple[Path, Any]) -> None:
         "rows": 248,
         "read": 240,
         "bad": 8,
+        "bytes": len(complaints),
+        "sha256": hashlib.sha256(complaints).hexdigest(),
     }
     assert (inputs[("records", "Call")]["read"], inputs[("records", "Call")]["bad"]) == (3000, 4)
     assert (inputs[("records", "Inquiry")]["read"], inputs[("records", "Inquiry")]["bad"]) == (

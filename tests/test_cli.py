@@ -26,6 +26,7 @@ DIAG_KEYS = {
     "code",
     "message",
     "hint",
+    "fixes",  # not in IO.md: an extension (issue 18), the certain repairs `check --fix` applies
 }
 
 

@@ -3,7 +3,11 @@
 `tests/golden/bad/NAME.csp` must produce exactly `NAME.expected` (the text `csdsl check` prints:
 file:line:col, severity, code, message, the source line with a caret, the hint).
 `tests/golden/good/NAME.csp` must check without errors, pass its examples, and format to
-`NAME.formatted`.  Refresh after a deliberate change with `pytest tests/test_golden.py
+`NAME.formatted`.
+`tests/golden/fix/NAME.csp` (one or more per diagnostic code that carries a fix; NAME starts
+with the code) must be rewritten by `csdsl check --fix` to `NAME.fixed`, printing
+`NAME.expected` (the exit code, then standard output), and a second `--fix` changes nothing.
+Refresh after a deliberate change with `pytest tests/test_golden.py
 --update-golden` and review the diff.
 """
 
@@ -14,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from csdsl.check import compile_file
+from csdsl.cli import main
 from csdsl.diagnostics import render_all
 from csdsl.source import SourceFile
 from csdsl.syntax.format import format_module
@@ -22,6 +27,7 @@ from csdsl.syntax.parse import parse
 GOLDEN = Path(__file__).parent / "golden"
 BAD = sorted((GOLDEN / "bad").glob("*.csp"))
 GOOD = sorted((GOLDEN / "good").glob("*.csp"))
+FIX = sorted((GOLDEN / "fix").glob("*.csp"))
 
 
 def _compare(expected_path: Path, actual: str, update: bool) -> None:
@@ -62,3 +68,29 @@ def test_good(path: Path, in_root: Path, update_golden: bool) -> None:
     module, _ = parse(SourceFile.read(rel))
     assert module is not None
     _compare(path.with_suffix(".formatted"), format_module(module), update_golden)
+
+
+@pytest.mark.parametrize("path", FIX, ids=lambda p: p.stem)
+def test_fix(
+    path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    update_golden: bool,
+) -> None:
+    original = path.read_text(encoding="utf-8")
+    work = tmp_path / path.name
+    work.write_text(original, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code = main(["check", "--fix", path.name])
+    out = capsys.readouterr().out
+    fixed = work.read_text(encoding="utf-8")
+    wanted = path.stem.split("_")[0].upper()
+    assert f": fixed {wanted}: " in out, f"{path.name} is meant to show a fix of {wanted}"
+    assert fixed != original
+    _compare(path.with_suffix(".fixed"), fixed, update_golden)
+    _compare(path.with_suffix(".expected"), f"exit {code}\n{out}", update_golden)
+    assert main(["check", "--fix", path.name]) == code
+    again = capsys.readouterr().out
+    assert work.read_text(encoding="utf-8") == fixed
+    assert ": fixed " not in again, "a second --fix found more to fix"

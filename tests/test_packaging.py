@@ -59,12 +59,17 @@ def test_every_third_party_import_of_the_package_is_a_runtime_dependency() -> No
     }
     # an extra's packages may be imported inside a function of the module that needs them
     # (`--engine spark` says to install `csdsl[spark]` when they are missing), never at the top
-    lazy = {"pyspark", "pyarrow", "pandas"}
-    extra = {
-        re.split(r"[<>=!~ \[;]", d, maxsplit=1)[0].lower()
-        for d in meta["project"]["optional-dependencies"]["spark"]
-    }
-    assert {"pyspark", "pandas"} <= extra
+    # (`--xlsx` and `csdsl review` say to install `csdsl[xlsx]`, `--pdf` `csdsl[pdf]`)
+    lazy = {"pyspark", "pyarrow", "pandas", "xlsxwriter", "openpyxl", "weasyprint"}
+
+    def extra(name: str) -> set[str]:
+        return {
+            re.split(r"[<>=!~ \[;]", d, maxsplit=1)[0].lower()
+            for d in meta["project"]["optional-dependencies"][name]
+        }
+
+    assert {"pyspark", "pandas"} <= extra("spark")
+    assert extra("xlsx") == {"xlsxwriter", "openpyxl"} and extra("pdf") == {"weasyprint"}
     wanted: dict[str, str] = {}
     for path in sorted((ROOT / "src" / "csdsl").rglob("*.py")):
         if path.name == "pytest_plugin.py":

@@ -58,6 +58,7 @@ from csdsl.audit_versions import (
 from csdsl.diagnostics import did_you_mean
 from csdsl.importers.reconcile import Reconciler
 from csdsl.metrics import MetricEngine, MetricResult, clock_statuses
+from csdsl.provenance import hash_inputs, provenance
 from csdsl.qa import TranscriptResult
 from csdsl.records import (
     InputError,
@@ -1230,6 +1231,7 @@ def audit(
     kpi_status = Counter(k["status"] for k in kpis)
     failed = run.findings.total > 0 or kpi_status["fail"] > 0
     p = newest.ir
+    hash_inputs(run.inputs)  # each file's size and SHA-256, for `csdsl verify-report`
     data: dict[str, Any] = {
         "schema": 1,
         "tool": {"name": "csdsl", "version": __version__},
@@ -1281,6 +1283,9 @@ def audit(
             "items": kept,
         },
         "bad_rows": {"total": run.bad.total, "shown": len(run.bad.items), "items": run.bad.items},
+        "provenance": provenance(
+            [v.policy for v in versions], {"mapping": mapping} if mapping else {}
+        ),
     }
     if reconciliation is not None:
         data["reconciliation"] = reconciliation

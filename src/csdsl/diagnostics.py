@@ -1,8 +1,14 @@
 """Diagnostics: what every stage reports about a user's mistakes.
 
-In: a code, a one-line lowercase message, a span, an optional hint and related spans.
+In: a code, a one-line lowercase message, a span, an optional hint, related spans and the fixes
+that certainly repair it.
 Out: `Diagnostic` values, their text rendering (file:line:col, the source line and a caret) and
 their JSON form (IO.md).  Stages collect diagnostics; only compiler bugs raise.
+
+A `Fix` is a titled set of `Edit`s (a code-point span of the source and the text that replaces
+it), attached only where the repair is not a guess: a "did you mean" with exactly one close
+candidate (`rename`), or a syntax error with one obvious repair.  `csdsl check --fix` applies
+them; an editor offers them as quick fixes.
 """
 
 from __future__ import annotations
@@ -10,8 +16,8 @@ from __future__ import annotations
 import difflib
 import enum
 import functools
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Container, Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -29,6 +35,41 @@ class Related:
     span: Span
 
 
+class Edit(NamedTuple):
+    """Replace the text of `span` (code points; an empty span inserts) with `replacement`."""
+
+    span: Span
+    replacement: str
+
+    def to_json(self) -> dict[str, Any]:
+        s = self.span
+        return {
+            "file": s.file,
+            "line": s.line,
+            "column": s.column,
+            "end_line": s.end_line,
+            "end_column": s.end_column,
+            "replacement": self.replacement,
+        }
+
+
+@attrs.frozen
+class Fix:
+    """One repair of a diagnostic: a title for people (`replace `agnet` with `agent``) and its
+    edits, which never overlap one another."""
+
+    title: str
+    edits: tuple[Edit, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"title": self.title, "edits": [e.to_json() for e in self.edits]}
+
+
+def replace(span: Span, old: str, new: str) -> Fix:
+    """The fix writing `new` where `span` holds `old`."""
+    return Fix(f"replace `{old}` with `{new}`", (Edit(span, new),))
+
+
 @attrs.frozen
 class Diagnostic:
     code: str
@@ -37,6 +78,7 @@ class Diagnostic:
     severity: Severity = Severity.ERROR
     hint: str | None = None
     related: tuple[Related, ...] = ()
+    fixes: tuple[Fix, ...] = ()
 
     @property
     def is_error(self) -> bool:
@@ -53,6 +95,7 @@ class Diagnostic:
             "code": self.code,
             "message": self.message,
             "hint": self.hint,
+            "fixes": [f.to_json() for f in self.fixes],
         }
 
     def sort_key(self) -> tuple[str, int, int, str]:
@@ -60,15 +103,25 @@ class Diagnostic:
 
 
 def error(
-    code: str, message: str, span: Span, hint: str | None = None, related: Sequence[Related] = ()
+    code: str,
+    message: str,
+    span: Span,
+    hint: str | None = None,
+    related: Sequence[Related] = (),
+    fixes: Sequence[Fix] = (),
 ) -> Diagnostic:
-    return Diagnostic(code, message, span, Severity.ERROR, hint, tuple(related))
+    return Diagnostic(code, message, span, Severity.ERROR, hint, tuple(related), tuple(fixes))
 
 
 def warning(
-    code: str, message: str, span: Span, hint: str | None = None, related: Sequence[Related] = ()
+    code: str,
+    message: str,
+    span: Span,
+    hint: str | None = None,
+    related: Sequence[Related] = (),
+    fixes: Sequence[Fix] = (),
 ) -> Diagnostic:
-    return Diagnostic(code, message, span, Severity.WARNING, hint, tuple(related))
+    return Diagnostic(code, message, span, Severity.WARNING, hint, tuple(related), tuple(fixes))
 
 
 class PolicyError(Exception):
@@ -95,11 +148,58 @@ class PolicyError(Exception):
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     """A "did you mean" hint naming the closest candidates, or None when nothing is close."""
-    return _closest(name, tuple(sorted(set(candidates))))
+    close = _closest(name, tuple(sorted(set(candidates))))
+    if not close:
+        return None
+    if len(close) == 1:
+        return f"did you mean `{close[0]}`?"
+    return "did you mean " + ", ".join(f"`{c}`" for c in close[:-1]) + f" or `{close[-1]}`?"
+
+
+def rename(
+    span: Span,
+    name: str,
+    candidates: Iterable[str],
+    form: str = "{}",
+    only: Container[str] | None = None,
+) -> list[Fix]:
+    """The fix replacing `name`, written at `span`, with the one candidate `did_you_mean` finds
+    close to it that is a slip of typing away (`typo`); none when no candidate or several are
+    (a choice is not a fix), or when the close candidates are other words (`hold_begin` is
+    close to `hold_end`, but meant `hold_start`).
+    `form`: how `span` writes the name, e.g. `"{}"` for a string literal, `timezone "{}"`;
+    `only`: the candidates that would repair this place (the others are named by the hint,
+    not written by a fix)."""
+    close = [c for c in _closest(name, tuple(sorted(set(candidates)))) if typo(name, c)]
+    if len(close) != 1 or close[0] == name or (only is not None and close[0] not in only):
+        return []
+    return [replace(span, form.format(name), form.format(close[0]))]
+
+
+def typo(written: str, meant: str) -> bool:
+    """Whether `written` is `meant` with a slip or two of typing: letter case aside, at most two
+    letters inserted, dropped, changed or swapped with their neighbour (one, in a name of up to
+    four letters)."""
+    a, b = written.lower(), meant.lower()
+    limit = 1 if min(len(a), len(b)) <= 4 else 2
+    if abs(len(a) - len(b)) > limit:
+        return False
+    # optimal string alignment distance: Levenshtein plus swaps of neighbours
+    before: list[int] = []
+    row = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        above, row = row, [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            row[j] = min(above[j] + 1, row[j - 1] + 1, above[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], before[j - 2] + 1)
+        before = above
+    return row[len(b)] <= limit
 
 
 @functools.lru_cache(maxsize=4096)
-def _closest(name: str, pool: tuple[str, ...]) -> str | None:
+def _closest(name: str, pool: tuple[str, ...]) -> tuple[str, ...]:
     # cached: a data file repeats its unknown names (an event log's 100,000 lines naming the
     # same unknown event asked difflib 100,000 times, most of reading the log)
     close = difflib.get_close_matches(name, pool, n=3, cutoff=0.6)
@@ -109,11 +209,7 @@ def _closest(name: str, pool: tuple[str, ...]) -> str | None:
             lowered[c]
             for c in difflib.get_close_matches(name.lower(), list(lowered), n=3, cutoff=0.6)
         ]
-    if not close:
-        return None
-    if len(close) == 1:
-        return f"did you mean `{close[0]}`?"
-    return "did you mean " + ", ".join(f"`{c}`" for c in close[:-1]) + f" or `{close[-1]}`?"
+    return tuple(close)
 
 
 def _display_width(text: str) -> int:

@@ -60,6 +60,10 @@ class SourceFile:
         idx = bisect.bisect_right(self._line_starts, offset) - 1
         return idx + 1, offset - self._line_starts[idx] + 1
 
+    def offset(self, line: int, column: int) -> int:
+        """The 0-based character offset of a 1-based (line, column) of this file."""
+        return self._line_starts[line - 1] + column - 1
+
     def span(self, start: int, end: int) -> Span:
         line, col = self.position(start)
         end_line, end_col = self.position(end)

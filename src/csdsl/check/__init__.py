@@ -44,8 +44,9 @@ class Compiled:
         return self.policy is not None and not any(d.is_error for d in self.diagnostics)
 
 
-def compile_file(path: str | Path) -> Compiled:
-    graph = modules.load_graph(path)
+def compile_file(path: str | Path, overlay: Mapping[str, str] | None = None) -> Compiled:
+    """`overlay`: file texts (by path) read in place of what is on disk."""
+    graph = modules.load_graph(path, overlay)
     diags = list(graph.diagnostics)
     policy = None
     if graph.root is not None and not any(d.is_error for d in diags):

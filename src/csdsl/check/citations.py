@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from csdsl import ir
-from csdsl.diagnostics import did_you_mean
+from csdsl.diagnostics import did_you_mean, rename
 from csdsl.syntax import ast
 
 if TYPE_CHECKING:
@@ -62,6 +62,7 @@ def lower_citations(
                     hint
                     or "cite a condition, a deadline, an escalation, a metric, a named invariant, "
                     "a transcript rule or situation, or a situation's rule as `s16.reply`",
+                    fixes=rename(item.clause.span, name, kinds),
                 )
                 continue
             for ref in item.refs:

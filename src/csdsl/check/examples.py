@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from csdsl import ir
 from csdsl.check.lower import Exprs, article, literal_hint, source_text
-from csdsl.diagnostics import did_you_mean
+from csdsl.diagnostics import did_you_mean, rename
 from csdsl.source import Span
 from csdsl.syntax import ast
 
@@ -56,6 +56,7 @@ def lower_examples(o: Lowering, examples: list[ast.Example]) -> list[ir.Example]
                     e.given.span,
                     did_you_mean(e.given.name, by_id)
                     or 'name the example to start from with `example <id> "title" {`',
+                    fixes=rename(e.given.span, e.given.name, by_id),
                 )
             else:
                 inherited = resolve(base, (*chain, id(e)))
@@ -79,6 +80,8 @@ def lower_examples(o: Lowering, examples: list[ast.Example]) -> list[ir.Example]
                     f"unknown record `{e.given.name}`",
                     e.given.span,
                     hint or "declare it with `record`",
+                    # `given EXAMPLE` (no `with`) names an example only as a hint
+                    fixes=rename(e.given.span, e.given.name, [*o.records, *by_id], only=o.records),
                 )
             else:
                 result = (record.name, example_values(o, e, record))
@@ -128,6 +131,7 @@ def lower_examples(o: Lowering, examples: list[ast.Example]) -> list[ir.Example]
                         did_you_mean(name.name, known)
                         or f"the conditions of `{record_name}` are "
                         + ", ".join(f"`{k}`" for k in known),
+                        fixes=rename(name.span, name.name, known),
                     )
         full = tuple((f.name, values.get(f.name)) for f in record.fields)
         out.append(
@@ -214,6 +218,7 @@ def plain_status(o: Lowering, c: ast.ExpectClock, what: str, statuses: Sequence[
             f"`{status}` is not a status of a {what}",
             c.status.span,
             did_you_mean(status, statuses) or "write " + ", ".join(statuses),
+            fixes=rename(c.status.span, status, statuses),
         )
         return False
     if c.cycle is not None or c.due is not None:
@@ -258,6 +263,7 @@ def example_clocks(
                 ev.name.span,
                 did_you_mean(ev.name.name, known)
                 or "use the events named in `starts on`, `stops on`, `pauses on`, ...",
+                fixes=rename(ev.name.span, ev.name.name, known),
             )
         if ev.role is not None and ev.role.name not in roles:
             o.err(
@@ -265,6 +271,7 @@ def example_clocks(
                 f"undeclared role `{ev.role.name}`",
                 ev.role.span,
                 did_you_mean(ev.role.name, roles) or "roles are declared by `roles`",
+                fixes=rename(ev.role.span, ev.role.name, roles),
             )
         moment = Exprs(o, None).literal(ev.at)
         assert moment is not None and isinstance(moment.value, dt.datetime)
@@ -283,12 +290,14 @@ def example_clocks(
                 rule_checks.append(ir.RuleExpectation(c.clock.name, status, c.span))
             continue
         if not c.escalation and c.clock.name not in {d.name for d in deadlines}:
+            named = [*(d.name for d in deadlines), *rules, *o.metric_names]
             o.err(
                 "E409",
                 f"no deadline, rule or metric `{c.clock.name}` for `{record}`",
                 c.clock.span,
-                did_you_mean(c.clock.name, [*(d.name for d in deadlines), *rules, *o.metric_names])
+                did_you_mean(c.clock.name, named)
                 or "name a deadline or a rule declared `for` this record, or a metric",
+                fixes=rename(c.clock.span, c.clock.name, named),
             )
             continue
         if status not in ir.STATUSES:
@@ -298,6 +307,7 @@ def example_clocks(
                 c.status.span,
                 did_you_mean(status, ir.STATUSES)
                 or "write met, breached, pending or not_applicable",
+                fixes=rename(c.status.span, status, ir.STATUSES),
             )
             continue
         if c.escalation and c.clock.name not in roles:
@@ -306,6 +316,7 @@ def example_clocks(
                 f"no escalation of `{record}` goes to `{c.clock.name}`",
                 c.clock.span,
                 did_you_mean(c.clock.name, roles) or "name a role of the `roles` ladder",
+                fixes=rename(c.clock.span, c.clock.name, roles),
             )
             continue
         due = Exprs(o, None).literal(c.due) if c.due is not None else None
@@ -334,6 +345,7 @@ def example_values(o: Lowering, e: ast.Example, record: ir.Record) -> dict[str, 
                 fv.name.span,
                 did_you_mean(fv.name.name, [f.name for f in record.fields])
                 or f"the fields of `{record.name}` are declared at line {record.span.line}",
+                fixes=rename(fv.name.span, fv.name.name, [f.name for f in record.fields]),
             )
             continue
         ok, value = example_value(o, fv.value, field)
@@ -374,6 +386,7 @@ def example_value(o: Lowering, v: ast.Value, field: ir.Field) -> tuple[bool, ir.
             v.span,
             (did_you_mean(name, t.values) if name else None)
             or "the values are " + ", ".join(f"`{x}`" for x in t.values),
+            fixes=rename(v.span, name, t.values) if name else [],
         )
         return False, None
     lowered = Exprs(o, None).literal(v) if not isinstance(v, ast.Name) else None

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from csdsl import ir
-from csdsl.diagnostics import did_you_mean
+from csdsl.diagnostics import did_you_mean, rename
 from csdsl.source import Span
 from csdsl.syntax import ast
 from csdsl.syntax.format import expr_text
@@ -118,6 +118,7 @@ class _Invariant:
                     if clocks
                     else f"declare `deadline {name} for {rec} {{ ... }}`"
                 ),
+                fixes=rename(e.record.span, name, clocks),
             )
             return bad
         role: str | None = None

@@ -24,7 +24,16 @@ from csdsl.check.phrases import lower_phrases
 from csdsl.check.rules import lower_rules
 from csdsl.check.time import lower_time
 from csdsl.check.transcripts import lower_transcript_examples, lower_transcript_rules
-from csdsl.diagnostics import Diagnostic, Related, did_you_mean, error, warning
+from csdsl.diagnostics import (
+    Diagnostic,
+    Fix,
+    Related,
+    did_you_mean,
+    error,
+    rename,
+    replace,
+    warning,
+)
 from csdsl.source import Span
 from csdsl.syntax import ast
 from csdsl.syntax.grammar import KEYWORDS
@@ -59,8 +68,9 @@ class Lowering:
         span: Span,
         hint: str | None = None,
         related: Sequence[Related] = (),
+        fixes: Sequence[Fix] = (),
     ) -> None:
-        self.diags.append(error(code, message, span, hint, related))
+        self.diags.append(error(code, message, span, hint, related, fixes))
 
     def not_a_keyword(self, ident: ast.Ident, what: str) -> None:
         if ident.name in KEYWORDS:
@@ -265,6 +275,7 @@ class Lowering:
                 f"unknown time zone `{name}`",
                 span,
                 did_you_mean(name, _zones()) or "use an IANA name such as `Asia/Shanghai`",
+                fixes=rename(span, name, _zones(), '"{}"'),
             )
 
     # ---- records ------------------------------------------------------------------------
@@ -317,6 +328,10 @@ class Lowering:
             f"unknown type `{name}`",
             ref.name.span,
             hint or "types are bool, int, number, text, date, datetime, duration, enum(...)",
+            fixes=[replace(ref.name.span, name, aliases[name.lower()])]
+            if name.lower() in aliases
+            # `enum` alone is no type: it needs its values
+            else rename(ref.name.span, name, [*ir.SIMPLE_TYPES, "enum"], only=ir.SIMPLE_TYPES),
         )
         return ir.ERROR
 
@@ -330,6 +345,7 @@ class Lowering:
                 f"unknown record `{ident.name}`",
                 ident.span,
                 did_you_mean(ident.name, self.records) or "declare it with `record`",
+                fixes=rename(ident.span, ident.name, self.records),
             )
         return record
 
@@ -595,6 +611,7 @@ class Exprs:
                 e.span,
                 did_you_mean(e.id, expect_enum.values)
                 or "the values are " + ", ".join(f"`{v}`" for v in expect_enum.values),
+                fixes=rename(e.span, e.id, expect_enum.values),
             )
             return ir.Const(None, ir.ERROR, e.span)
         names = [f.name for f in self.record.fields] if self.record else []
@@ -605,9 +622,12 @@ class Exprs:
             for v in f.type.values
         ]
         hint = did_you_mean(e.id, names)
+        fixes = rename(e.span, e.id, names)
         if e.id.lower() in ("true", "false") and e.id not in names:
             hint = f"write `{e.id.lower()}` in lower case"
+            fixes = [replace(e.span, e.id, e.id.lower())]
         if e.id in enum_values:
+            fixes = []  # compare which field with it? not a certain fix
             owners = [
                 f.name
                 for f in self.record.fields  # type: ignore[union-attr]
@@ -620,6 +640,7 @@ class Exprs:
             f"unknown field `{e.id}` in {what}",
             e.span,
             hint or did_you_mean(e.id, enum_values) or "declare it in the record",
+            fixes=fixes,
         )
         return ir.Const(None, ir.ERROR, e.span)
 

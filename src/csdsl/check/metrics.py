@@ -20,7 +20,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from csdsl import ir
-from csdsl.diagnostics import did_you_mean
+from csdsl.diagnostics import did_you_mean, rename
 from csdsl.syntax import ast
 from csdsl.syntax.format import expr_text
 
@@ -148,6 +148,7 @@ class _Metric:
                 f"unknown aggregate `{func}`",
                 e.func.span,
                 did_you_mean(func, ir.AGGREGATES) or "aggregates are " + ", ".join(ir.AGGREGATES),
+                fixes=rename(e.func.span, func, ir.AGGREGATES),
             )
             return ir.MConst(0, ir.ERROR, e.span)
         if e.inner is not None:
@@ -173,6 +174,7 @@ class _Metric:
                     e.field.span,
                     did_you_mean(e.field.name, [f.name for f in record.fields])
                     or "name one of the record's fields",
+                    fixes=rename(e.field.span, e.field.name, [f.name for f in record.fields]),
                 )
                 return ir.MConst(0, ir.ERROR, e.span)
         if func != "count":
@@ -296,6 +298,7 @@ def lower_metrics(o: Lowering, decls: list[ast.MetricDecl]) -> list[ir.Metric]:
                         g.field.span,
                         did_you_mean(g.field.name, [f.name for f in record.fields])
                         or "group by a field every record of the metric has",
+                        fixes=rename(g.field.span, g.field.name, [f.name for f in record.fields]),
                     )
                 elif g.period is not None and field.type.kind not in (Kind.DATE, Kind.DATETIME):
                     o.err(
@@ -311,6 +314,7 @@ def lower_metrics(o: Lowering, decls: list[ast.MetricDecl]) -> list[ir.Metric]:
                     f"unknown period `{g.period.name}`",
                     g.period.span,
                     did_you_mean(g.period.name, ir.PERIODS) or "periods are day, week, month",
+                    fixes=rename(g.period.span, g.period.name, ir.PERIODS),
                 )
             groups.append(ir.GroupBy(g.field.name, g.period.name if g.period else None))
         out.append(

@@ -7,6 +7,7 @@ import cycles.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import attrs
@@ -49,16 +50,24 @@ def _shown(name: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
 
 
-def load_graph(path: str | Path) -> Graph:
+def load_graph(path: str | Path, overlay: Mapping[str, str] | None = None) -> Graph:
+    """`overlay`: texts read in place of the files' (by resolved path), e.g. a fix not yet
+    written."""
     graph = Graph()
     root = Path(path)
     graph.root_path = str(path)
-    graph.root = _load(graph, root, str(path), [], None)
+    texts = {str(Path(k).resolve()): v for k, v in (overlay or {}).items()}
+    graph.root = _load(graph, root, str(path), [], None, texts)
     return graph
 
 
 def _load(
-    graph: Graph, path: Path, name: str, stack: list[tuple[str, Span]], via: Span | None
+    graph: Graph,
+    path: Path,
+    name: str,
+    stack: list[tuple[str, Span]],
+    via: Span | None,
+    overlay: Mapping[str, str],
 ) -> ast.Module | None:
     try:
         key = str(path.resolve())
@@ -68,7 +77,8 @@ def _load(
         return graph.modules[key]
     span = via or Span.unknown(name)
     try:
-        source = SourceFile(name, read_policy_text(path))
+        text = overlay.get(key)
+        source = SourceFile(name, read_policy_text(path) if text is None else text)
     except FileNotFoundError:
         graph.diagnostics.append(
             error(
@@ -130,7 +140,7 @@ def _load(
             )
             continue
         child_name = _display(target) if not Path(item.path).is_absolute() else item.path
-        child = _load(graph, target, child_name, stack, item.span)
+        child = _load(graph, target, child_name, stack, item.span, overlay)
         if child is not None:
             (included if item.include else resolved).append(tkey)
     return module

@@ -20,7 +20,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Literal
 
 from csdsl import ir
-from csdsl.diagnostics import Related, did_you_mean
+from csdsl.diagnostics import Related, did_you_mean, rename
 from csdsl.source import Span
 from csdsl.syntax import ast
 from csdsl.syntax.format import rule_stmt_text
@@ -64,6 +64,7 @@ def _rule_exprs(o: Lowering, record: ir.Record) -> Exprs:
                     e.span,
                     (did_you_mean(func, FUNCTIONS) if func not in FUNCTIONS else None)
                     or _HINT_CALLS,
+                    fixes=rename(e.func.span, func, FUNCTIONS) if func not in FUNCTIONS else [],
                 )
                 return ir.Const(None, ir.ERROR, e.span)
             if func in _EVENT_FUNCS:
@@ -202,6 +203,7 @@ def lower_rules(o: Lowering, decls: list[ast.RuleDecl]) -> list[ir.Rule]:
                         stmt.level.span,
                         did_you_mean(level, ir.SEVERITIES)
                         or "severities are " + ", ".join(ir.SEVERITIES),
+                        fixes=rename(stmt.level.span, level, ir.SEVERITIES),
                     )
                 elif _once(o, seen, "severity", stmt):
                     severity = level
@@ -257,6 +259,7 @@ def _per(o: Lowering, exprs: Exprs, stmt: ast.RuPer) -> ir.PerPeriod | None:
             f"`per {stmt.period.name}`: a rule counts per day or per week",
             stmt.period.span,
             did_you_mean(stmt.period.name, _PERIODS) or "write `per day` or `per week`",
+            fixes=rename(stmt.period.span, stmt.period.name, _PERIODS),
         )
         ok = False
     hours = None

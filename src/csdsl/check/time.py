@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 from csdsl import ir
 from csdsl.calendar import WEEKDAYS, WorkCalendar
 from csdsl.check.constant import outcomes
-from csdsl.diagnostics import Related, did_you_mean, warning
+from csdsl.diagnostics import Related, did_you_mean, rename, warning
 from csdsl.source import Span
 from csdsl.syntax import ast
 from csdsl.syntax.format import stmt_text, time_text
@@ -87,6 +87,9 @@ def _calendar(o: Lowering, c: ast.CalendarDecl) -> WorkCalendar:
                 zones[0].span,
                 did_you_mean(zones[0].name, zoneinfo.available_timezones())
                 or "use an IANA name such as `Asia/Shanghai`",
+                fixes=rename(
+                    zones[0].span, zones[0].name, zoneinfo.available_timezones(), 'timezone "{}"'
+                ),
             )
     weekly: list[list[tuple[dt.time, dt.time | None]]] = [[] for _ in range(7)]
     errors_before = len(o.diags)
@@ -160,6 +163,7 @@ def _days(o: Lowering, r: ast.DayRange) -> list[int]:
             ident.span,
             did_you_mean(ident.name.lower(), [*WEEKDAYS, *_FULL.values()])
             or "days are mon, tue, wed, thu, fri, sat, sun",
+            fixes=rename(ident.span, ident.name, [*WEEKDAYS, *_FULL.values()]),
         )
         return None
 
@@ -232,6 +236,7 @@ def _time(
             t.calendar.span,
             did_you_mean(t.calendar.name, o.calendars)
             or "declare it with `calendar NAME { open mon-fri 09:00-18:00 }`",
+            fixes=rename(t.calendar.span, t.calendar.name, o.calendars),
         )
         return None
     if isinstance(a, ast.Natural):
@@ -268,6 +273,7 @@ def _time(
             a.unit.span,
             did_you_mean(unit, UNITS)
             or "write `working hours`, `working minutes` or `working days`",
+            fixes=rename(a.unit.span, unit, UNITS),
         )
         return None
     size = UNITS[unit]
@@ -311,6 +317,7 @@ def _field_time(
             f"`{a.field.name}` is not a field of `{record.name}`",
             a.field.span,
             did_you_mean(a.field.name, names) or others,
+            fixes=rename(a.field.span, a.field.name, names),
         )
         return None
     if f.type.kind is not want:
@@ -327,6 +334,9 @@ def _field_time(
             swap
             if f.type.kind in (Kind.DATETIME, Kind.DURATION)
             else (did_you_mean(a.field.name, names) or others),
+            fixes=[]
+            if f.type.kind in (Kind.DATETIME, Kind.DURATION)
+            else rename(a.field.span, a.field.name, names),
         )
         return None
     kind: Literal["field_at", "field_for"] = "field_at" if a.by else "field_for"
@@ -399,6 +409,7 @@ def _deadline(o: Lowering, d: ast.DeadlineDecl) -> ir.Deadline | None:
                 f"unknown calendar `{cals[0].name.name}`",
                 cals[0].name.span,
                 did_you_mean(cals[0].name.name, o.calendars) or "declare it with `calendar`",
+                fixes=rename(cals[0].name.span, cals[0].name.name, o.calendars),
             )
     ok = True
     start_field = start_event = None
@@ -425,6 +436,7 @@ def _deadline(o: Lowering, d: ast.DeadlineDecl) -> ir.Deadline | None:
                     if names
                     else "the clock starts at a datetime field, or `starts on <event>`"
                 ),
+                fixes=rename(starts[0].field.span, starts[0].field.name, names),
             )
             ok = False
         start_field = starts[0].field.name
@@ -618,6 +630,7 @@ def _escalation(o: Lowering, e: ast.EscalationDecl) -> ir.Escalation | None:
                     f"undeclared role `{r.name}`",
                     r.span,
                     did_you_mean(r.name, roles) or "add it to the `roles` ladder",
+                    fixes=rename(r.span, r.name, roles),
                 )
                 bad = True
         if bad:
@@ -653,14 +666,13 @@ def _escalation(o: Lowering, e: ast.EscalationDecl) -> ir.Escalation | None:
                 )
                 continue
             if target is None:
+                own = [k for k, v in o.deadlines.items() if v.record == record.name]
                 o.err(
                     "E234",
                     f"no deadline `{s.ref.name}` for `{record.name}`",
                     s.ref.span,
-                    did_you_mean(
-                        s.ref.name, [k for k, v in o.deadlines.items() if v.record == record.name]
-                    )
-                    or "declare it with `deadline NAME for RECORD`",
+                    did_you_mean(s.ref.name, own) or "declare it with `deadline NAME for RECORD`",
+                    fixes=rename(s.ref.span, s.ref.name, own),
                 )
                 continue
         after = _time(o, s.after, None, False) if s.after is not None else None

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from csdsl import ir
 from csdsl.check.phrases import check_phrase_list
-from csdsl.diagnostics import Related, did_you_mean, warning
+from csdsl.diagnostics import Related, did_you_mean, rename, warning
 from csdsl.phrases import Matcher
 from csdsl.qa import folding_of
 from csdsl.syntax import ast
@@ -50,6 +50,7 @@ class _Rules:
                 f"unknown speaker `{ident.name}`",
                 ident.span,
                 did_you_mean(ident.name, ROLES) or "rules look at `agent` or `customer` turns",
+                fixes=rename(ident.span, ident.name, ROLES),
             )
         return ident.name
 
@@ -60,6 +61,7 @@ class _Rules:
                 f"unknown transcript event `{ident.name}`",
                 ident.span,
                 did_you_mean(ident.name, EVENTS) or "events are " + ", ".join(EVENTS),
+                fixes=rename(ident.span, ident.name, EVENTS),
             )
         return ident.name
 
@@ -73,6 +75,7 @@ class _Rules:
                     ref.set.span,
                     did_you_mean(name, self.sets)
                     or 'declare it with `phrases NAME = ["..."]`, or import the file that does',
+                    fixes=rename(ref.set.span, name, self.sets),
                 )
                 return ir.PhraseUse(name, (), True, ref.span)
             return ir.PhraseUse(name, self.sets[name], True, ref.span)
@@ -106,6 +109,7 @@ class _Rules:
                     r.severity.span,
                     did_you_mean(severity, ir.SEVERITIES)
                     or "severities are " + ", ".join(ir.SEVERITIES),
+                    fixes=rename(r.severity.span, severity, ir.SEVERITIES),
                 )
                 severity = "major"
         points = float(ir.SEVERITIES[severity]) if r.points is None else float(r.points.value)
@@ -250,6 +254,7 @@ def lower_transcript_rules(
                         opt.span,
                         did_you_mean(opt.name, ir.FOLDINGS)
                         or "the steps are " + ", ".join(ir.FOLDINGS),
+                        fixes=rename(opt.span, opt.name, ir.FOLDINGS),
                     )
             folding = tuple(f for f in ir.FOLDINGS if f in {x.name for x in st.options})
         elif isinstance(st, ast.TrScore):
@@ -323,6 +328,7 @@ def lower_transcript_rules(
                     u.span,
                     did_you_mean(u.name, [n for n in names if n != st.name.name])
                     or "name another situation of this block",
+                    fixes=rename(u.span, u.name, [n for n in names if n != st.name.name]),
                 )
     result = ir.TranscriptRules(
         folding, base, tuple(rules), tuple(lowered_sits), block.span, min_confidence
@@ -453,6 +459,7 @@ def lower_transcript_examples(
                         t.speaker.span,
                         (did_you_mean(name, [*EVENTS, *ROLES]) or "")
                         + (' (a turn that speaks needs `: "text"`)' if name in ROLES else ""),
+                        fixes=rename(t.speaker.span, name, [*EVENTS, *ROLES], only=EVENTS),
                     )
                 turns.append(ir.ExTurn("system", None, name, start, None))
             else:
@@ -478,6 +485,7 @@ def lower_transcript_examples(
                         f"unknown rule `{full}`",
                         ref.span,
                         did_you_mean(full, known) or "name a rule or a situation of the policy",
+                        fixes=rename(ref.span, full, known),
                     )
                     continue
                 ids.append(known[full])
@@ -515,6 +523,7 @@ def sentiment(o: Lowering, ident: ast.Ident) -> str:
             f"unknown sentiment `{ident.name}`",
             ident.span,
             did_you_mean(ident.name, SENTIMENTS) or "sentiments are " + ", ".join(SENTIMENTS),
+            fixes=rename(ident.span, ident.name, SENTIMENTS),
         )
     return ident.name
 
@@ -538,6 +547,7 @@ def direction(o: Lowering, ident: ast.Ident) -> str:
             f"unknown call direction `{ident.name}`",
             ident.span,
             did_you_mean(ident.name, DIRECTIONS) or "a call is `inbound` or `outbound`",
+            fixes=rename(ident.span, ident.name, DIRECTIONS),
         )
     return ident.name
 
@@ -549,5 +559,6 @@ def lw_role(o: Lowering, ident: ast.Ident) -> str:
             f"unknown speaker `{ident.name}`",
             ident.span,
             did_you_mean(ident.name, [*ROLES, *EVENTS]) or "turns are said by agent or customer",
+            fixes=rename(ident.span, ident.name, [*ROLES, *EVENTS], only=ROLES),
         )
     return ident.name

@@ -42,6 +42,8 @@ from csdsl.cli.policy_verbs import (
     cmd_trace,
     cmd_verify,
 )
+from csdsl.cli.report_verbs import cmd_review, cmd_verify_report
+from csdsl.sampling import SAMPLE_BY
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,6 +66,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verb("check", "parse, resolve, type-check and consistency-check policy files")
     p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument(
+        "--fix",
+        action="store_true",
+        help="apply the fixes diagnostics carry (misspelt names, a missing `:` or `}`, ...), "
+        "rewrite the files and print what changed",
+    )
+    p.add_argument(
+        "--diff",
+        "--dry-run",
+        dest="diff",
+        action="store_true",
+        help="with --fix: print the changes as a unified diff instead of writing them",
+    )
     p.set_defaults(run=cmd_check)
 
     p = verb("fmt", "rewrite policy files in the canonical layout (comments kept)", formats=False)
@@ -211,7 +226,47 @@ def build_parser() -> argparse.ArgumentParser:
         help="TOML or JSON mapping of the exports' statuses, users and SLA names "
         "(default: the bundled one, docs/importers.md)",
     )
+    p.add_argument(
+        "--xlsx",
+        action="store_true",
+        help="also write OUT/report.xlsx: KPIs, every finding, bad rows (needs the xlsx extra)",
+    )
+    p.add_argument(
+        "--sample",
+        type=int,
+        metavar="N",
+        help="with --xlsx: a `Review sample` sheet of N random cases (N per stratum with "
+        "--sample-by), with a reviewer verdict and a comment column",
+    )
+    p.add_argument(
+        "--sample-by",
+        choices=SAMPLE_BY,
+        help="draw N cases per agent, per team or per clause",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        metavar="S",
+        help="the sample's seed: the same findings and seed draw the same sample (default: a "
+        "random seed, written in the sheet)",
+    )
+    p.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also write OUT/report.pdf, report.html rendered by WeasyPrint (the pdf extra)",
+    )
     p.set_defaults(run=cmd_audit)
+
+    p = verb("review", "a reviewed sample read back: confirmed and false-positive rates by clause")
+    p.add_argument("workbook", metavar="WORKBOOK", help="a report.xlsx with a filled Review sample")
+    p.set_defaults(run=cmd_review)
+
+    p = verb(
+        "verify-report",
+        "hash again the inputs and policy files an audit report names: which changed or are gone",
+    )
+    p.add_argument("report", metavar="REPORT", help="the report.json of an audit")
+    p.set_defaults(run=cmd_verify_report)
 
     p = verb(
         "import",

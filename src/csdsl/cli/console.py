@@ -95,6 +95,7 @@ def missing_diagnostic(path: str) -> dict[str, Any]:
         "code": "E204",
         "message": f"cannot read `{path}`: {missing_reason(path)}",
         "hint": "check the path; a policy is read from a .csp file",
+        "fixes": [],
     }
 
 

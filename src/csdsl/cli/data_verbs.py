@@ -37,6 +37,7 @@ from csdsl.cli.console import (
     write_json_line,
     write_out,
 )
+from csdsl.cli.report_verbs import extras_problem, sample_json, sample_line, write_extras
 
 # ---- validate ----------------------------------------------------------------------------
 
@@ -494,6 +495,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
     except (ValueError, AuditError) as exc:
         write_err(f"csdsl: {exc}")
         return USAGE
+    if (problem := extras_problem(args)) is not None:
+        write_err(f"csdsl: {problem}")
+        return USAGE
     if not make_out_dir("--out", args.out):
         return USAGE
     command = "csdsl " + " ".join(shlex.quote(a) for a in args.argv)
@@ -517,6 +521,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 vendor_sla_from=args.vendor_sla_from,
                 mapping=args.map,
             )
+            extras, sample = write_extras(args, report)
     except (AuditError, InputError) as exc:
         write_err(f"csdsl: {exc}")
         return USAGE
@@ -531,7 +536,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         write_err(one_line(f"csdsl: warning: {warning}"))
     s = data["summary"]
     if args.format == "json":
-        write_out(dumps({k: data[k] for k in ("summary", "inputs")}))
+        shown = {k: data[k] for k in ("summary", "inputs")}
+        write_out(dumps(shown | ({"sample": sample_json(sample)} if sample else {})))
     else:
         kinds = ", ".join(f"{n} {k}" for k, n in s["by_kind"].items() if n)
         k = s["kpis"]
@@ -552,7 +558,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
             f"{s['verdict'].upper()}: wrote {out / 'report.html'}, {out / 'report.md'}, "
             f"{out / 'report.json'}, {out / 'findings.jsonl'}"
             + (f", {out / 'quarantine'}/" if args.quarantine else "")
+            + "".join(f", {p}" for p in extras)
         )
+        if sample is not None:
+            write_out(one_line(sample_line(sample, out)))
     if args.fail_on == "violation" and report.failed_violation:
         return FAILED
     if args.fail_on == "error" and report.failed_error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import difflib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ from csdsl.source import SourceFile, UnreadableSource, read_policy_text
 from csdsl.values import instant, parse_datetime
 
 if TYPE_CHECKING:
-    pass
+    from csdsl.check import Compiled
 
 from csdsl.cli.console import (
     FAILED,
@@ -43,6 +44,9 @@ from csdsl.cli.console import (
 def cmd_check(args: argparse.Namespace) -> int:
     from csdsl.check import compile_file  # the parser is imported only by verbs that parse
 
+    if args.diff and not args.fix:
+        write_err("csdsl: check: --diff goes with --fix (`csdsl check --fix --diff FILE`)")
+        return USAGE
     all_diags: list[Diagnostic | dict[str, Any]] = []
     status = OK
     checked = 0
@@ -53,7 +57,12 @@ def cmd_check(args: argparse.Namespace) -> int:
             status = USAGE
             continue
         checked += 1
-        compiled = compile_file(path)
+        compiled, pending = _fixed(path, args) if args.fix else (compile_file(path), False)
+        if compiled is None:  # fixed, but the file cannot be written
+            status = USAGE
+            continue
+        if pending and status == OK:  # `--fix --diff`, like `fmt --check`: changes to make
+            status = FAILED
         all_diags += compiled.diagnostics
         if args.format == "text":
             print_diagnostics(compiled.diagnostics, compiled.sources, sys.stdout)
@@ -70,6 +79,45 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"{counted(warnings, 'warning')}"
         )
     return status
+
+
+def _fixed(path: str, args: argparse.Namespace) -> tuple[Compiled | None, bool]:
+    """`check --fix` of one file: apply its fixes, write it (or print the diff), say what was
+    fixed and what was not.  Returns the compile of the fixed text (None when the file cannot
+    be written) and whether `--diff` printed changes that are not written."""
+    from csdsl.check import compile_file
+    from csdsl.fixing import fix_file
+
+    try:
+        text = read_policy_text(path)
+    except (OSError, UnicodeDecodeError):  # `compile_file` says why, as a diagnostic
+        return compile_file(path), False
+    result = fix_file(path, text)
+    say = write_out if args.format == "text" else write_err
+    for a in result.applied:
+        s = a.diagnostic.span
+        say(f"{s.file}:{s.line}:{s.column}: fixed {a.diagnostic.code}: {a.fix.title}")
+    for a in result.refused:
+        s = a.diagnostic.span
+        say(
+            f"{s.file}:{s.line}:{s.column}: not fixed {a.diagnostic.code}: {a.fix.title} "
+            "would not compile further; left as it is"
+        )
+    if result.changed and args.diff:
+        diff = difflib.unified_diff(
+            text.splitlines(keepends=True),
+            result.text.splitlines(keepends=True),
+            f"a/{path}",
+            f"b/{path}",
+        )
+        say("".join(line if line.endswith("\n") else line + "\n" for line in diff).rstrip("\n"))
+    elif result.changed:
+        try:
+            Path(path).write_text(result.text, encoding="utf-8")
+        except OSError as exc:
+            write_err(f"csdsl: {path}: cannot write: {unwritable_reason(exc, path)}")
+            return None, False
+    return result.compiled, result.changed and args.diff
 
 
 # ---- fmt ---------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ owners actually make (missing brace or colon, unterminated string, `==`, misspel
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -28,9 +29,9 @@ from lark.exceptions import (
     VisitError,
 )
 
-from csdsl.diagnostics import Diagnostic, Related, did_you_mean, error
+from csdsl.diagnostics import Diagnostic, Related, did_you_mean, error, rename
 from csdsl.source import SourceFile, Span
-from csdsl.syntax import ast
+from csdsl.syntax import ast, repair
 from csdsl.syntax.build import Builder
 from csdsl.syntax.grammar import CLAUSE_WORDS, KEYWORDS, TOP_LEVEL, parser
 
@@ -94,8 +95,15 @@ def parse(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
     for pattern, message, hint in _LITERAL_MISTAKES:
         bad = pattern.search(code)
         if bad:
-            where = SourceFile(source.name, text).span(bad.start(), bad.end())
-            return None, [error("E112", message.format(bad.group()), where, hint)]
+            mapped = SourceFile(source.name, text)
+            where = mapped.span(bad.start(), bad.end())
+            word = bad.group()
+            fixes = (
+                repair.one_digit_hour(mapped, bad.start(), bad.end())
+                if "T" in word
+                else repair.duration(mapped, bad.start(), bad.end(), word[:-1], word[-1])
+            )
+            return None, [error("E112", message.format(word), where, hint, fixes=fixes)]
     try:
         tree = parser().parse(text)
     except UnexpectedInput as exc:
@@ -116,20 +124,27 @@ def parse(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
                     f"`{spaced.group()}` is not a duration",
                     mapped.span(spaced.start(), spaced.end()),
                     hint,
+                    fixes=repair.duration(mapped, spaced.start(), spaced.end(), number, unit),
                 )
             ]
         # `24x7` is the one word that starts with digits
         glued = next((m for m in _GLUED.finditer(code, 0, stop) if m.group() != "24x7"), None)
         if glued:
+            amount = _NUMBER.match(glued.group())
+            number = amount.group() if amount else ""
+            glued_unit = _UNIT_WORDS.get(glued.group()[len(number) :].lower())
             return None, [
                 error(
                     "E112",
                     f"`{glued.group()}` is not a number, duration or date",
                     mapped.span(glued.start(), glued.end()),
                     _LITERAL_FORMS,
+                    fixes=repair.duration(mapped, glued.start(), glued.end(), number, glued_unit)
+                    if glued_unit and number
+                    else [],
                 )
             ]
-        diag = _explain(exc, mapped)
+        diag = _explain(exc, mapped, source.text)
         return None, [_show_original(diag, source, mapped)]
     builder = Builder(source)
     try:
@@ -196,6 +211,7 @@ def _deeper_than(module: ast.Module, limit: int) -> Any | None:
 # ---- syntax errors -------------------------------------------------------------------------
 
 _GLUED = re.compile(r"(?<![\w.:\-])\d+(?:\.\d+)?(?![dhms](?:\d|\b))[^\W\d]\w*")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _UNIT_WORDS = {
     "d": "d",
     "day": "d",
@@ -255,7 +271,10 @@ def _show_original(diag: Diagnostic, source: SourceFile, mapped: SourceFile) -> 
     if typed == read or not typed:
         return diag
     shown = f"`{typed}` (read as `{read}`)"
-    return attrs.evolve(diag, message=diag.message.replace(f"`{read}`", shown, 1))
+    fixes = tuple(
+        attrs.evolve(f, title=f.title.replace(f"`{read}`", f"`{typed}`")) for f in diag.fixes
+    )
+    return attrs.evolve(diag, message=diag.message.replace(f"`{read}`", shown, 1), fixes=fixes)
 
 
 _NAMES = {
@@ -328,10 +347,11 @@ def _unclosed_brace(src: SourceFile) -> Span | None:
     return src.span(stack[-1], stack[-1] + 1) if stack else None
 
 
-def _explain(exc: UnexpectedInput, src: SourceFile) -> Diagnostic:
+def _explain(exc: UnexpectedInput, src: SourceFile, typed: str) -> Diagnostic:
+    """`src`: the text as lark read it (full-width punctuation mapped); `typed`: as written."""
     line, column = exc.line, exc.column
     if isinstance(exc, UnexpectedCharacters):
-        return _bad_character(exc, src)
+        return _bad_character(exc, src, typed)
     token: Token | None = getattr(exc, "token", None)
     expected: set[str] = set(getattr(exc, "expected", set()) or set())
     if isinstance(exc, UnexpectedToken) and token is not None and token.type == "$END":
@@ -363,6 +383,7 @@ def _explain(exc: UnexpectedInput, src: SourceFile) -> Diagnostic:
                 src.span(line_start, line_start + len(kw)),
                 "close the block above with `}`",
                 [Related("the block opened here", opener)],
+                repair.close_block(src, line, opener),
             )
     if (
         pos > 0
@@ -379,6 +400,7 @@ def _explain(exc: UnexpectedInput, src: SourceFile) -> Diagnostic:
             f"unknown keyword `{word}`",
             src.span(start, pos + len(value)),
             did_you_mean(word, KEYWORDS) or "check the spelling",
+            fixes=rename(src.span(start, pos + len(value)), word, KEYWORDS),
         )
     if value == "=" and src.text[pos - 1 : pos] == "=":
         return error(
@@ -386,10 +408,15 @@ def _explain(exc: UnexpectedInput, src: SourceFile) -> Diagnostic:
             "`==` is not an operator",
             _span_at(src, line, column - 1, 2),
             "use a single `=` to compare two values",
+            fixes=repair.rewrite(src, pos - 1, pos + 1, "="),
         )
     if value == "=" and before.endswith(("<", ">", "!")):
         return error(
-            "E101", f"unexpected `{before[-1]} =`", span, f"write `{before[-1]}=` without a space"
+            "E101",
+            f"unexpected `{before[-1]} =`",
+            span,
+            f"write `{before[-1]}=` without a space",
+            fixes=repair.rewrite(src, len(before) - 1, pos + 1, f"{before[-1]}="),
         )
     if value == "=" and "COLON" in expected:
         return error(
@@ -397,6 +424,7 @@ def _explain(exc: UnexpectedInput, src: SourceFile) -> Diagnostic:
             "`=` where `:` was expected",
             span,
             "a field and its type or value are separated by `:`, e.g. `agent_rude: true`",
+            fixes=repair.rewrite(src, len(before), pos + 1, ":"),
         )
     if "COLON" in expected and token.type in (
         "NAME",
@@ -424,19 +452,31 @@ def _explain(exc: UnexpectedInput, src: SourceFile) -> Diagnostic:
                 prev_span,
                 "close the block above with `}`",
                 related,
+                repair.close_block(src, prev_span.line, opener) if opener else [],
             )
         operator = did_you_mean(prev, _OPERATOR_WORDS)
         if operator and prev not in _OPERATOR_WORDS:
-            return error("E108", f"unknown keyword `{prev}`", prev_span, operator)
+            return error(
+                "E108",
+                f"unknown keyword `{prev}`",
+                prev_span,
+                operator,
+                fixes=rename(prev_span, prev, _OPERATOR_WORDS),
+            )
         if before.endswith('"'):
             return error(
-                "E105", "missing `:` after the wording", span, 'write `id "wording": condition`'
+                "E105",
+                "missing `:` after the wording",
+                span,
+                'write `id "wording": condition`',
+                fixes=repair.missing_colon(src, len(before)),
             )
         return error(
             "E105",
             f"missing `:` after `{prev}`",
             span,
             "put `:` between a name and its type, value or condition",
+            fixes=repair.missing_colon(src, len(before)),
         )
     if token.type == "NOT" and before.endswith("is"):
         return error(
@@ -444,6 +484,7 @@ def _explain(exc: UnexpectedInput, src: SourceFile) -> Diagnostic:
             "`is not set` is not a test",
             span,
             "write `is missing` (or `is set` for the opposite)",
+            fixes=repair.is_not_set(src, pos),
         )
     if token.type == "POLICY" and before:
         return error(
@@ -453,14 +494,21 @@ def _explain(exc: UnexpectedInput, src: SourceFile) -> Diagnostic:
             "move the `policy ...` line above every import and declaration",
         )
     if token.type == "NAME":
-        words = _keyword_terminals(expected)
+        words: Sequence[str] = _keyword_terminals(expected)
         suggestion = did_you_mean(value, words) if words else None
         if (suggestion is None and before == "") or (
             words and set(words) <= set(TOP_LEVEL) | {"policy", "version", "effective", "timezone"}
         ):
+            words = words if suggestion else TOP_LEVEL
             suggestion = suggestion or did_you_mean(value, TOP_LEVEL)
         if suggestion:
-            return error("E108", f"unknown keyword `{value}`", span, suggestion)
+            return error(
+                "E108",
+                f"unknown keyword `{value}`",
+                span,
+                suggestion,
+                fixes=rename(span, value, words),
+            )
     if token.type in ("RBRACE",) and any(e in expected for e in ("NAME", "NUMBER", "LPAR")):
         start = _word_start(src.text, len(before)) if before[-1:].isalnum() else len(before) - 1
         dangling = src.text[start : len(before)] or value
@@ -479,6 +527,7 @@ def _explain(exc: UnexpectedInput, src: SourceFile) -> Diagnostic:
             span,
             "close the block above with `}`",
             related,
+            repair.close_block(src, line, opener) if opener else [],
         )
     if first_word and first_word[0] == "expect":
         end = src.text.find("\n", line_start)
@@ -486,12 +535,14 @@ def _explain(exc: UnexpectedInput, src: SourceFile) -> Diagnostic:
         start = line_start + len(src.text[line_start:end]) - len(src.text[line_start:end].lstrip())
         inner = _open_brackets(SourceFile(src.name, src.text[:line_start]))
         if len(inner) > 1:  # an `expect` line belongs directly inside its example
+            opener = src.span(inner[-1], inner[-1] + 1)
             return error(
                 "E106",
                 "missing `}` before `expect`",
                 src.span(start, start + len("expect")),
                 "close the block above with `}`",
-                [Related("the block opened here", src.span(inner[-1], inner[-1] + 1))],
+                [Related("the block opened here", opener)],
+                repair.close_block(src, line, opener),
             )
         return error(
             "E117",
@@ -527,12 +578,13 @@ def _at_end(src: SourceFile, expected: set[str]) -> Diagnostic:
     span = Span(src.name, last_line, end_col, last_line, end_col)
     opener = _unclosed_brace(src)
     if opener is not None:
-        closer = {"{": "}", "(": ")", "[": "]"}[src.text[_offset(src, opener)]]
+        closer = {"{": "}", "(": ")", "[": "]"}[src.text[src.offset(opener.line, opener.column)]]
         return error(
             "E106",
             f"missing `{closer}`: the file ends inside a block",
             opener,
             f"close it with `{closer}`",
+            fixes=repair.close_block(src, src.line_count + 1, opener),
         )
     exp = sorted({_terminal_text(e) for e in expected})
     return error(
@@ -543,11 +595,7 @@ def _at_end(src: SourceFile, expected: set[str]) -> Diagnostic:
     )
 
 
-def _offset(src: SourceFile, span: Span) -> int:
-    return sum(len(src.line_text(i)) + 1 for i in range(1, span.line)) + span.column - 1
-
-
-def _bad_character(exc: UnexpectedCharacters, src: SourceFile) -> Diagnostic:
+def _bad_character(exc: UnexpectedCharacters, src: SourceFile, typed: str) -> Diagnostic:
     pos = exc.pos_in_stream or 0
     ch = src.text[pos] if pos < len(src.text) else ""
     span = _span_at(src, exc.line, exc.column)
@@ -561,18 +609,25 @@ def _bad_character(exc: UnexpectedCharacters, src: SourceFile) -> Diagnostic:
             src.span(pos, end),
             'close the string with `"` on the same line (use `\\n` for a line break)',
         )
-    if rest.startswith("&&"):
-        return error(
-            "E111", "`&&` is not an operator", _span_at(src, exc.line, exc.column, 2), "use `and`"
-        )
-    if rest.startswith("||"):
-        return error(
-            "E111", "`||` is not an operator", _span_at(src, exc.line, exc.column, 2), "use `or`"
-        )
+    for c_style, word in (("&&", "and"), ("||", "or")):
+        if rest.startswith(c_style):
+            return error(
+                "E111",
+                f"`{c_style}` is not an operator",
+                _span_at(src, exc.line, exc.column, 2),
+                f"use `{word}`",
+                fixes=repair.spaced_word(src, pos, pos + 2, word),
+            )
     if ch == "!":
         return error("E111", "`!` is not an operator", span, "use `not`, or `!=` for 'not equal'")
     if ch == "'":
-        return error("E102", "strings use double quotes", span, "write \"text\" instead of 'text'")
+        return error(
+            "E102",
+            "strings use double quotes",
+            span,
+            "write \"text\" instead of 'text'",
+            fixes=repair.single_quoted(src, pos, typed),
+        )
     if ch.isdigit():
         word = rest.split()[0] if rest.split() else ch
         return error(
@@ -583,6 +638,7 @@ def _bad_character(exc: UnexpectedCharacters, src: SourceFile) -> Diagnostic:
         f"unexpected character `{ch}`",
         span,
         "remove it; only names, literals, operators and brackets may appear here",
+        fixes=repair.trailing_terminator(src, pos),
     )
 
 
