@@ -6,7 +6,9 @@ Out:
 - `normalise(text, folding=DEFAULT)`: the text reduced to what matching compares, plus, for
   every character kept, the span of the original text it came from (`Normalised`);
 - `Matcher(phrase_sets, folding=DEFAULT).find(text)`: every occurrence of every phrase in one
-  pass over the text (Aho-Corasick), with spans in the *original* text;
+  pass over the text, with spans in the *original* text; `Matcher.scan_many(texts)`: one hit
+  table (`Scan`) for a batch of texts (a transcript's turns) folded and matched in one pass,
+  spans mapped back only for the hits asked about;
 - `expand(phrase)`: the variants a phrase written with `[optional]` parts and `(a|b)`
   alternatives stands for; `placeholder_problems(phrase)`: misused placeholders;
 - `segments(phrase, folding=DEFAULT)`: a phrase's literal pieces as matching sees them.
@@ -42,7 +44,11 @@ needs at least one kept character before the first literal piece, and one at the
 least one after the last piece, in the same text; reported spans cover the literal pieces only
 (`XX先生` in `王先生` reports `先生`).
 
-Speed: the common path is one `str.translate` with a folding table, then one Aho-Corasick pass.
+Speed: the common path is one `str.translate` with a folding table per text, then one pass of
+a multi-pattern engine (`csdsl.phrase_engines`: pyahocorasick, or Hyperscan when installed)
+over the batch's folded texts joined by a separator no phrase holds; the engine hands over its
+occurrences as a list built in C where it can, and the hit table reads them without sorting
+unless asked (`Scan.hits`).
 The table has one entry per code point, worked out from the character-by-character fold, so
 `…` (NFKC `...`, all punctuation) is deleted and `㈠` (NFKC `(一)`) reads `一` by the table
 alone.  It is built in memory on first use for each `Folding` (about 0.1 s and 13 MB: the whole
