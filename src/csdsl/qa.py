@@ -201,10 +201,12 @@ class _Run:
         self.scan: Scan = checker.matcher.scan_many([self.turns[i].text or "" for i in said])
         self._text_of = {i: k for k, i in enumerate(said)}  # turn -> its text in the scan
         self._group(said)
+        # (`s.also and ...`, `s.unless and ...`: most situations have neither, and a generator
+        # for each costs as much as the rest of the look-up)
         raw: dict[str, list[int | None]] = {
             s.name: (
                 []
-                if not all(self.occurrences(t) for t in s.also)
+                if s.also and not all(self.occurrences(t) for t in s.also)
                 else self.occurrences(s.trigger)
                 if s.trigger is not None
                 else [None]
@@ -212,7 +214,7 @@ class _Run:
             for s in checker.rules.situations
         }
         self._occurrences: dict[str, list[int | None]] = {
-            s.name: [] if any(raw.get(u) for u in s.unless) else raw[s.name]
+            s.name: [] if s.unless and any(raw.get(u) for u in s.unless) else raw[s.name]
             for s in checker.rules.situations
         }
         self._triggers = {s.name: s.trigger for s in checker.rules.situations}
