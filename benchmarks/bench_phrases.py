@@ -6,9 +6,9 @@ the turns in Traditional characters, full- and half-width punctuation, 20-60 cha
 grouped into calls of `TURNS_PER_CALL` turns), for phrase sets of 50, 500 and 5,000 phrases, in
 one run, rounds interleaved (each round times every engine once; the figures are medians):
 1. csdsl end to end: `Matcher.scan_many(turns of a call)` for every call - the fold, one pass of
-   the matcher over the call's turns, and the hit table (every hit with its turn, folded
-   positions and phrase), which is what `csdsl.qa` evaluates the rules on; also
-   `Matcher.scan(turn)` turn by turn, and both with each engine installed (`CSDSL_MATCHER`);
+   the matcher over the call's turns, and the hit table read turn by turn (`Scan.by_text`: every
+   hit with its turn, folded positions and phrase), which is what `csdsl.qa` evaluates the
+   rules on; also `Matcher.scan(turn)` turn by turn, and both with each engine installed;
 2. the peers, over the *same folded text*: each is given the raw turns, folds each one with
    csdsl's fold (`str.translate` with its table, deleted characters dropped: the fold's cost is
    in every figure, as in csdsl's) and matches the folded text: RE2 `Set` (google-re2; which
@@ -492,11 +492,27 @@ def bench_size(n: int, calls: list[list[str]], repeat: int) -> dict[str, Any]:
     plain = {i for i, _e, p in expressions(phrases) if p}
     plain = {r for r in range(len(phrases)) if to_index[r] in plain}
 
+    key_of = ["p"] * len(phrases)  # the set each rank is of: what qa groups a turn's hits by
+
     def csdsl_calls(matcher: ph.Matcher) -> Callable[[], list[ph.Scan]]:
-        return lambda: [matcher.scan_many(call) for call in calls]
+        """The hit table of each call, read turn by turn as qa reads it (`Scan.by_text`)."""
+
+        def run() -> list[ph.Scan]:
+            scans = [matcher.scan_many(call) for call in calls]
+            for scan in scans:
+                scan.by_text(key_of)
+            return scans
+
+        return run
 
     def csdsl_turns(matcher: ph.Matcher) -> Callable[[], list[ph.Scan]]:
-        return lambda: [matcher.scan(turn) for turn in turns]
+        def run() -> list[ph.Scan]:
+            scans = [matcher.scan(turn) for turn in turns]
+            for scan in scans:
+                scan.by_text(key_of)
+            return scans
+
+        return run
 
     runs: dict[str, Callable[[], object]] = {}
     for e, m in matchers.items():

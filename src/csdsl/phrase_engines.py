@@ -4,9 +4,9 @@ In: the literal pieces of every phrase (already folded), each with a value - `(l
 rank)` for a piece that is one phrase's whole pattern (a "simple" piece), a longer tuple for the
 rest - and folded texts.  Out: `Engine.scan(text)`: every occurrence of every piece in `text`,
 overlapping ones included, as `(last, value)` pairs (`last`: the index of its last character),
-in two lists: the occurrences (every one, or only those of simple pieces: the reader skips the
-values that are not pairs), built in C where the engine can; and those of the other pieces, in
-the order of `last`, for the matcher to work out (placeholders, pieces of several phrases).
+in two lists, each in the order of `last`: the occurrences of simple pieces (built in C where
+the engine can), and those of the other pieces, for the matcher to work out (placeholders,
+pieces of several phrases).
 
 Two engines give the same occurrences:
 - `aho`: pyahocorasick's Aho-Corasick automaton (a base dependency: the portable default);
@@ -66,7 +66,9 @@ class AhoEngine:
 
     def scan(self, text: str) -> tuple[Occurrences, Occurrences]:
         found = list(self._automaton.iter(text))
-        return found, [x for x in found if len(x[1]) != 2] if self._others else []
+        if not self._others:
+            return found, []
+        return [x for x in found if len(x[1]) == 2], [x for x in found if len(x[1]) != 2]
 
 
 class HyperscanEngine:

@@ -705,15 +705,15 @@ class Scan:
         self._marked = marked
         self._norms = norms
         self._maps: dict[int, list[int] | None] = {}
-        # the engine's occurrences, `(last, value)` (values that are not pairs: in `_others`)
-        self._found: list[tuple[int, Any]] = []
+        # the engine's occurrences of simple pieces, `(last, (length - 1, rank))`
+        self._found: list[tuple[int, tuple[int, int]]] = []
         self._others: list[_Hit] = []  # the hits of the other pieces, (start, -end, rank)
         self._hits: list[_Hit] | None = None
 
     @property
     def hits(self) -> list[_Hit]:
         if self._hits is None:
-            hits = [(last - v[0], ~last, v[1]) for last, v in self._found if len(v) == 2]
+            hits = [(last - length, ~last, rank) for last, (length, rank) in self._found]
             if self._others:  # a span can be found through two variants of a phrase
                 hits = list(set(hits).union(self._others))
             hits.sort()
@@ -729,19 +729,17 @@ class Scan:
         several: list[list[_Hit]] = []  # the lists with more than one hit, to be sorted
         nxt = 0  # where the next text starts
         by_key: dict[str, list[_Hit]] = {}
-        for last, value in self._found:
-            if len(value) != 2:
-                continue
+        for last, (length, rank) in self._found:
             if last >= nxt:
                 k = after(starts, last) - 1
                 nxt = starts[k + 1]
                 by_key = out[k] = {}
-            key = key_of[value[1]]
+            key = key_of[rank]
             found = by_key.get(key)
             if found is None:
-                by_key[key] = [(last - value[0], last + 1, value[1])]
+                by_key[key] = [(last - length, last + 1, rank)]
             else:
-                found.append((last - value[0], last + 1, value[1]))
+                found.append((last - length, last + 1, rank))
                 if len(found) == 2:
                     several.append(found)
         for a, b, rank in self._others:

@@ -7,7 +7,8 @@ because the transcript has no times ("not checkable", never a guess).
 
 Every phrase of every rule is matched in one pass over all the turns of a transcript
 (`phrases.Matcher.scan_many`: one hit table per transcript); the rules then only look the hits
-up, and a hit is mapped back to the original text only when it becomes a finding.  How each rule reads a transcript:
+up, and a hit is mapped back to the original text only when it becomes a finding.  How each
+rule reads a transcript:
 
 - `require P in first|last [N] ROLE turn(s)` / `in ROLE turns`: one of the turns holds P.
 - `require P within N ROLE turns after|before T`: for each occurrence of T, one of the next
