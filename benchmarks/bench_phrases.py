@@ -591,6 +591,11 @@ def bench_transcripts(repeat: int) -> dict[str, Any]:
     }
 
 
+def best_csdsl(size: dict[str, Any]) -> float:
+    """csdsl's figure at one size: the faster engine installed, one pass per call."""
+    return float(max(v for k, v in size["mb_s"].items() if k.startswith("csdsl") and "call" in k))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="a ~1 MB corpus instead of ~5 MB")
@@ -629,13 +634,13 @@ def main() -> None:
     sizes = result["sizes"]
     names = list(sizes[0]["mb_s"])
     print(
-        f"{'MB/s (ratio: csdsl per call / engine)':<40}"
+        f"{'MB/s (csdsl best per call / engine)':<40}"
         + "".join(f"{s['phrases']:>16,}" for s in sizes)
     )
     for name in names:
         cells = []
         for s in sizes:
-            mine = s["mb_s"]["csdsl (aho), per call"]
+            mine = best_csdsl(s)
             cells.append(f"{s['mb_s'][name]:>7.1f} ({mine / s['mb_s'][name]:.2f}x)")
         print(f"{name:<40}" + "".join(f"{c:>16}" for c in cells))
     missing = sizes[0]["peers_missing"]
@@ -645,7 +650,7 @@ def main() -> None:
         peers = [(v, k) for k, v in s["mb_s"].items() if k in PEERS_PER_TURN]
         if peers:
             best = max(peers)
-            mine = max(v for k, v in s["mb_s"].items() if k.startswith("csdsl") and "call" in k)
+            mine = best_csdsl(s)
             print(
                 f"{s['phrases']:,} phrases: csdsl {mine:.1f} MB/s against the best of RE2 Set and "
                 f"Hyperscan per turn ({best[1]}, {best[0]:.1f} MB/s): {mine / best[0]:.2f}x"

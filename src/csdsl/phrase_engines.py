@@ -15,13 +15,15 @@ Two engines give the same occurrences:
   match whose end is not on a code point's boundary is not one), and each piece is compiled as
   the escaped bytes of its UTF-32 form.
 
-`engine_name()` says which one a matcher uses: `CSDSL_MATCHER=aho|hyperscan` forces one
+`engine_name(pieces)` says which one a matcher uses: `CSDSL_MATCHER=aho|hyperscan` forces one
 (`hyperscan` when it is not installed is an error that says so); otherwise (`auto`) Hyperscan
-when it is installed, else pyahocorasick.  Hyperscan scans faster, but calls back into Python
-for each occurrence where pyahocorasick's iterator hands them over in C: measured with
-benchmarks/bench_phrases.py's corpus (a loaded machine, interleaved), matching whole calls with
-Hyperscan ran 1.1-1.4x pyahocorasick from 50 to 1,000 phrases, and 0.75-1.15x at 2,000-5,000
-(about 4 hits a turn, so more callbacks).
+when it is installed and the matcher has at least `HYPERSCAN_FROM` pieces, else pyahocorasick.
+Hyperscan scans faster, but calls back into Python for each occurrence, where pyahocorasick's
+iterator hands them over in C; pyahocorasick slows down as the automaton grows.  Measured on a
+loaded 2-core machine, interleaved (benchmarks/bench_phrases.py, three runs): pyahocorasick was
+faster at 53 pieces in all three (1.1-1.6x), Hyperscan at 503 pieces in all three (1.1-1.5x)
+and at 5,003 in two of three; through every rule of policies/hotline_qa.csp (418 pieces),
+pyahocorasick was faster in three of four rounds.
 """
 
 from __future__ import annotations
@@ -31,9 +33,18 @@ import os
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-__all__ = ["ENGINES", "Engine", "EngineError", "build", "engine_name", "installed"]
+__all__ = [
+    "ENGINES",
+    "HYPERSCAN_FROM",
+    "Engine",
+    "EngineError",
+    "build",
+    "engine_name",
+    "installed",
+]
 
 ENGINES = ("aho", "hyperscan")
+HYPERSCAN_FROM = 450  # pieces from which `auto` takes Hyperscan when installed (see above)
 _FIRST = operator.itemgetter(0)
 
 
@@ -130,12 +141,12 @@ def installed(name: str) -> bool:
     return name in ENGINES
 
 
-def engine_name(wanted: str | None = None) -> str:
-    """The engine a matcher uses: `wanted`, else `CSDSL_MATCHER`, else the faster one
-    installed."""
+def engine_name(pieces: int, wanted: str | None = None) -> str:
+    """The engine a matcher of `pieces` literal pieces uses: `wanted`, else `CSDSL_MATCHER`,
+    else the one installed that is faster for that many."""
     choice = (wanted or os.environ.get("CSDSL_MATCHER") or "auto").strip().lower()
     if choice == "auto":
-        return "hyperscan" if installed("hyperscan") else "aho"
+        return "hyperscan" if pieces >= HYPERSCAN_FROM and installed("hyperscan") else "aho"
     if choice not in ENGINES:
         raise EngineError(
             f"unknown phrase matching engine `{choice}` (CSDSL_MATCHER): "

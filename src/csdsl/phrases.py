@@ -45,7 +45,7 @@ least one after the last piece, in the same text; reported spans cover the liter
 (`XX先生` in `王先生` reports `先生`).
 
 Speed: the common path is one `str.translate` with a folding table per text, then one pass of
-a multi-pattern engine (`csdsl.phrase_engines`: pyahocorasick, or Hyperscan when installed)
+a multi-pattern engine (`csdsl.phrase_engines`: pyahocorasick, or Hyperscan for large sets)
 over the batch's folded texts joined by a separator no phrase holds; the engine hands over its
 occurrences as a list built in C where it can, and the hit table reads them without sorting
 unless asked (`Scan.hits`).
@@ -558,7 +558,7 @@ class Matcher:
         # texts of a batch are joined by a character no segment holds (not `_MARK`, `_SLOW`):
         # no occurrence spans two texts
         self._sep = next(c for c in map(chr, itertools.count(2)) if not any(c in s for s in values))
-        self.engine = phrase_engines.engine_name(engine)
+        self.engine = phrase_engines.engine_name(len(values), engine)
         self._engine = phrase_engines.build(values, self.engine) if values else None
 
     @property
