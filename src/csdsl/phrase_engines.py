@@ -89,10 +89,13 @@ class HyperscanEngine:
 
     def __init__(self, pieces: Mapping[str, Any]) -> None:
         hyperscan = _hyperscan()
-        self._values = list(pieces.values())
+        # the simple pieces first: an id below `_simple` is one
+        order = sorted(pieces, key=lambda piece: len(pieces[piece]) != 2)
+        self._values = [pieces[piece] for piece in order]
+        self._simple = sum(1 for value in self._values if len(value) == 2)
         expressions = [
             "".join(f"\\x{b:02x}" for b in piece.encode("utf-32-le")).encode("ascii")
-            for piece in pieces
+            for piece in order
         ]
         self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self._db.compile(
@@ -106,12 +109,12 @@ class HyperscanEngine:
         found: Occurrences = []
         others: Occurrences = []
         values = self._values
+        simple = self._simple
+        add, add_other = found.append, others.append
 
         def on_match(index: int, _start: int, end: int, _flags: int, _context: object) -> None:
-            if end & 3:  # not on a code point's boundary: not an occurrence
-                return
-            value = values[index]
-            (found if len(value) == 2 else others).append(((end >> 2) - 1, value))
+            if not end & 3:  # on a code point's boundary (else not an occurrence)
+                (add if index < simple else add_other)(((end >> 2) - 1, values[index]))
 
         self._db.scan(text.encode("utf-32-le"), match_event_handler=on_match)
         if len(found) > 1:
