@@ -460,3 +460,59 @@ def test_a_file_duckdb_cannot_read_as_parquet_says_so(tmp_path: Path) -> None:
     message = str(got.value)
     assert message.startswith(f"{bad}: cannot be read as Parquet (")
     assert message.endswith("export it as .jsonl or .csv") and "\n" not in message
+
+
+def test_findings_carry_agent_and_team_alike_on_both_engines(tmp_path: Path) -> None:
+    """Every finding has `agent` and `team`: from the judged record's fields of those names
+    when its type declares them (null when the row has no value), from a transcript's
+    top-level `agent` / `team`; the python and duckdb engines agree."""
+    policy = tmp_path / "p.csp"
+    policy.write_text(
+        'policy "p" timezone "Asia/Shanghai"\n'
+        "record R { at: datetime, x: number, agent: text?, team: text? }\n"
+        "record S { at: datetime, x: number }\n"
+        'valid R when any { big "x is large": x > 5 }\n'
+        'valid S when any { big_s "x is large": x > 5 }\n',
+        encoding="utf-8",
+    )
+    rows = tmp_path / "r.jsonl"
+    rows.write_text(
+        '{"id": 1, "at": "2024-11-01T09:00:00", "x": 9, "agent": "A-1", "team": "east"}\n'
+        '{"id": 2, "at": "2024-11-01T09:00:00", "x": 7, "team": "west"}\n'
+        '{"id": 3, "at": "2024-11-01T09:00:00", "x": 1, "agent": "A-2", "team": "west"}\n'
+        '{"id": 4, "at": "2024-11-01T09:00:00", "x": "nine", "agent": "A-3"}\n',  # bad row
+        encoding="utf-8",
+    )
+    other = tmp_path / "s.jsonl"
+    other.write_text('{"id": 5, "at": "2024-11-01T09:00:00", "x": 8}\n', encoding="utf-8")
+    got = {}
+    for engine in ("python", "duckdb"):
+        report = csdsl.audit(
+            csdsl.load(policy),
+            records={"R": rows, "S": other},
+            engine=engine,
+            out=tmp_path / engine,
+        )
+        got[engine] = sorted(
+            (f["record"], f["agent"], f["team"])
+            for f in iter_findings(tmp_path / engine / "findings.jsonl")
+        )
+        assert all({"agent", "team"} <= f.keys() for f in report.data["findings"]["items"])
+    assert got["python"] == [(1, "A-1", "east"), (2, None, "west"), (5, None, None)]
+    assert got["duckdb"] == got["python"]
+
+
+def test_transcript_findings_carry_the_transcripts_agent_and_team(tmp_path: Path) -> None:
+    transcripts = tmp_path / "t.jsonl"
+    lines = (EX / "transcripts.jsonl").read_text(encoding="utf-8").splitlines()[:40]
+    objs = [json.loads(x) for x in lines]
+    for n, o in enumerate(objs):
+        o["team"] = f"team-{n % 3}"
+    transcripts.write_text(
+        "".join(json.dumps(o, ensure_ascii=False) + "\n" for o in objs), encoding="utf-8"
+    )
+    report = csdsl.audit(csdsl.load(HOTLINE), transcripts=transcripts)
+    by_id = {o["id"]: (o.get("agent"), o["team"]) for o in objs}
+    assert report.findings
+    for f in report.findings:
+        assert (f["agent"], f["team"]) == by_id[f["record"]]

@@ -97,6 +97,24 @@ def test_the_glyphs_come_from_an_embedded_cjk_font(rendered: Path) -> None:
     assert all(line.split()[-5] == "yes" for line in cjk), cjk  # `emb` column
 
 
+def test_the_charts_keep_their_colours(rendered: Path, tmp_path: Path) -> None:
+    """WeasyPrint reads an inline SVG's own style sheet only: without the page's chart rules
+    copied in (`pdf.svg_styled`), every bar, hover area and sparkline filled black."""
+    from PIL import Image
+
+    pages = tmp_path / "page"
+    subprocess.run(
+        ["pdftoppm", "-r", "20", "-png", str(rendered / "report.pdf"), str(pages)], check=True
+    )
+    drawn = sorted(tmp_path.glob("page-*.png"))
+    assert len(drawn) > 5
+    for png in drawn:
+        with Image.open(png) as image:
+            grey = image.convert("L")
+            dark = sum(grey.histogram()[:40]) / (grey.width * grey.height)
+        assert dark < 0.05, f"{png.name}: {dark:.0%} of the page is black"
+
+
 def test_without_weasyprint_the_hint_says_how_to_install_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -125,7 +125,7 @@ def test_breach_days_are_a_continuous_axis() -> None:
 def test_markdown_has_the_kpis_formatted() -> None:
     md = render_markdown(_report())
     assert "**Verdict: FAIL**" in md
-    rows = [line for line in md.splitlines() if line.startswith("| connection_rate")]
+    rows = [line for line in md.splitlines() if line.startswith("| connection_rate |")]
     assert len(rows) == 3
     assert "| 87.3% | ≥ 85% | pass |" in rows[0]
     assert "| 84.99% | ≥ 85% | **FAIL** |" in rows[1]
@@ -144,8 +144,8 @@ def test_markdown_has_findings_bad_rows_and_the_command() -> None:
     md = render_markdown(_report())
     assert "showing 9 of 187; every finding is in findings.jsonl" in md
     assert (
-        "| 1 | policies/complaint_validity.csp:14 | C-20241029-0001 | examples/complaints.jsonl:12"
-        " | 投诉成立: 对客户态度不好而影响公司形象 | agent_rude=true | — | 1.0 |"
+        "| 1 | C-20241029-0001 | examples/complaints.jsonl:12 | — / —"
+        " | 投诉成立: 对客户态度不好而影响公司形象 | agent rude: yes | — | 1.0 |"
     ) in md
     assert "### policies/service_language.csp:9 no_blame (transcript)" in md
     assert "| examples/complaints.jsonl:5 | C-20241029-0005 | R004 |" in md
@@ -224,15 +224,19 @@ def test_html_references_nothing_outside_the_file() -> None:
 def test_html_charts() -> None:
     page = Page(render_html(_report()))
     svgs = [a for t, a in page.tags if t == "svg"]
-    assert len(svgs) == 4
+    charts = [a for a in svgs if a.get("class") == "chart"]
+    assert len(charts) == 3  # findings by clause, breaches per day, transcript scores
     for a in svgs:
         assert a.get("role") == "img" and a.get("aria-label")
-    # a tooltip on every bar: 5 percentage KPIs, 28 days, 10 score bands, 7 clauses
-    assert page.count("g") == 5 + 28 + 10 + 7
-    assert page.count("title") == 1 + 4 + page.count("g")  # and the page's and each chart's
+    # a tooltip on every bar: 7 clauses, 28 days, 10 score bands
+    assert page.count("g") == 7 + 28 + 10
+    assert page.count("title") == 1 + 3 + page.count("g")  # and the page's and each chart's
     bars = [a for t, a in page.tags if t == "rect" and "bar" in str(a.get("class")).split()]
-    assert {str(a["class"]) for a in bars} >= {"bar bar-pass", "bar bar-fail", "bar bar-count"}
-    assert sum(1 for t, a in page.tags if t == "line" and a.get("class") == "mark") == 5
+    assert {str(a["class"]) for a in bars} >= {"bar bar-validity", "bar bar-count"}
+    # the scorecard's trend: connection_rate has a value in two of its three months
+    sparks = [a for a in svgs if a.get("class") == "spark"]
+    assert len(sparks) == 1
+    assert sum(1 for t, a in page.tags if t == "circle" and a.get("class") == "dot-fail") == 1
 
 
 def test_html_of_a_bare_report_has_notes_instead_of_charts() -> None:
@@ -240,10 +244,11 @@ def test_html_of_a_bare_report_has_notes_instead_of_charts() -> None:
     page = Page(html)
     assert page.errors == []
     assert page.count("svg") == 0
-    assert html.count('class="nodata"') == 4 + 2  # the charts, findings, bad rows
+    # the three charts, the cases (a report without them), findings, bad rows
+    assert html.count('class="nodata"') == 3 + 1 + 2
     for section in ("validity", "timelines", "transcripts", "versions"):
         assert f'id="{section}"' not in html
-    assert "2 KPI rows measured as counts or durations" in html
+    assert "This report has no case summary (it was written by an older csdsl)." in html
 
 
 def test_html_anchors_resolve() -> None:
@@ -259,10 +264,10 @@ def test_html_anchors_resolve() -> None:
 
 def test_html_keeps_the_kpi_order_and_marks_status() -> None:
     html = render_html(_report())
-    kpis = html[html.index('<section id="kpis">') : html.index('<section id="charts">')]
+    kpis = html[html.index('<section id="kpis"') : html.index('<section id="validity">')]
     metrics = re.findall(r'<td class="mono ident">([^<]+)</td>', kpis)
     assert metrics == [k["metric"] for k in _report()["kpis"]]
-    assert kpis.count('<tr class="st-fail">') == 3
+    assert len(re.findall(r'<tr id="kpi-\d+" class="st-fail">', kpis)) == 3
     assert kpis.count('<span class="badge fail">fail</span>') == 3
     assert kpis.count('<span class="badge na">n/a</span>') == 1
 

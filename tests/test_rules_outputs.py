@@ -119,11 +119,12 @@ def test_report_has_a_rules_section_in_markdown_and_html(
     assert "| 每天至少上、下午2次查房 | major | 1 | 1 | 0 | 0 | 0 |" in md
     assert "| 批准后方可转院 | critical | 0 | 1 | 0 | 1 | 1 |" in md
     assert "| 提前一天 | major | 1 | 0 | 1 | 0 | 0 |" in md
-    row = html.split("批准后方可转院</td>", 1)[1].split("</tr>", 1)[0]
+    rules_section = html.split('<section id="rules">', 1)[1].split("</section>", 1)[0]
+    row = rules_section.split("批准后方可转院</td>", 1)[1].split("</tr>", 1)[0]
     assert [c.split(">")[-1] for c in row.split("</td>")[1:-1]] == ["0", "1", "0", "1", "1"]
     assert "critical" in row
     # the event log's notices (no timelines section here, so under Rules)
-    rules_md = md.split("## Rules", 1)[1].split("## Charts", 1)[0]
+    rules_md = md.split("## Rules", 1)[1].split("## Findings", 1)[0]
     assert "V002" in rules_md and "V003" in rules_md
     rules_html = html.split('<section id="rules">', 1)[1].split("</section>", 1)[0]
     assert "V002" in rules_html and "V003" in rules_html
@@ -137,18 +138,18 @@ def test_report_shows_rule_findings_and_charts_them_by_clause(
     md = (out / "report.md").read_text(encoding="utf-8")
     html = (out / "report.html").read_text(encoding="utf-8")
     # findings by clause: both broken rules, in the table and the chart (with its legend)
-    chart_md = md.split("### Findings by clause", 1)[1].split("## Findings", 1)[0]
-    assert "stays.csp:7 rounds | rule broken | 1 |" in chart_md
-    assert "stays.csp:12 transfer | rule broken | 1 |" in chart_md
+    chart_md = md.split("### By clause", 1)[1].split("### By team", 1)[0]
+    assert "| rounds (" in chart_md and "stays.csp:7) | rule broken | 1 | 1 |" in chart_md
+    assert "| transfer (" in chart_md and "stays.csp:12) | rule broken | 1 | 1 |" in chart_md
     figure = html.split('id="chart-clauses"', 1)[1].split("</figure>", 1)[0]
     assert figure.count('class="bar bar-rules"') == 2
     assert '<span class="sw rules"></span>rule broken' in figure
     # the findings, with their evidence: values read, detail and points
-    findings = md.split("## Findings", 2)[2]
+    findings = md.split("\n## Findings\n", 1)[1]
     assert "(rule)" in findings
-    assert "first(transfer_approved)=null" in findings and "points=1" in findings
-    assert "detail=1 of 1 days short of 1" in findings
-    assert "<code>points=1</code>" in html
+    assert "first(transfer_approved): —" in findings and "points: 1" in findings
+    assert "detail: 1 of 1 days short of 1" in findings
+    assert '<span class="k">points:</span> 1' in html
 
 
 def test_report_shows_the_notices_once_when_timelines_have_them() -> None:

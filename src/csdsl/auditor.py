@@ -71,8 +71,9 @@ from csdsl.records import (
 from csdsl.report import dumps
 from csdsl.rules import RuleResult
 from csdsl.sql.audit_clocks import CLOCK_CHUNK, ChunkClocks, SqlClocks, clock_builder
+from csdsl.tally import CASES_SHOWN, Tally, worst_cases
 from csdsl.timeline import EventLog, Milestone
-from csdsl.transcripts import TranscriptReader
+from csdsl.transcripts import Transcript, TranscriptReader
 from csdsl.values import instant
 
 if TYPE_CHECKING:
@@ -118,9 +119,11 @@ class _Findings:
     by_kind: Counter[str] = attrs.Factory(Counter)
     total: int = 0
     keep_all: bool = False
+    tally: Tally = attrs.Factory(Tally)
 
     def add(self, finding: dict[str, Any]) -> None:
         self.total += 1
+        self.tally.add(finding)
         self.by_kind[finding["kind"]] += 1
         c = finding["clause"]
         key = (c["file"], c["line"], c["id"])
@@ -172,6 +175,31 @@ def _at(item: Mapping[str, Any]) -> tuple[str, int]:
 
 def _valid_message(record: str, cid: str, wording: str | None) -> str:
     return f"{record} valid because {cid}" + (f": {wording}" if wording else "")
+
+
+PEOPLE = ("agent", "team")  # who a finding concerns: every finding carries both keys
+
+
+def people_fields(record: ir.Record | None) -> tuple[str, ...]:
+    """The `PEOPLE` fields `record` declares (a finding's `agent` and `team` come from them)."""
+    if record is None:
+        return ()
+    return tuple(n for n in PEOPLE if record.field(n) is not None)
+
+
+def people(values: Mapping[str, Any] | None, declared: Sequence[str] = PEOPLE) -> dict[str, Any]:
+    """`{"agent": ..., "team": ...}` from a row's values (only the `declared` fields): each a
+    string, or None when the field is not declared or the row has no value for it."""
+    out: dict[str, Any] = {}
+    for n in PEOPLE:
+        v = values.get(n) if values is not None and n in declared else None
+        out[n] = None if v is None else v if isinstance(v, str) else dumps(json_value(v))
+    return out
+
+
+def _transcript_people(t: Transcript) -> dict[str, Any]:
+    """A transcript's top-level `agent` and `team`."""
+    return {"agent": t.agent, "team": t.team}
 
 
 def _clause(cid: str | None, file: str, line: int, text: str | None) -> dict[str, Any]:
@@ -310,6 +338,9 @@ class _Run:
             for v in self.versions
         ]
         judge_rules = any(rule_checkers)
+        receipts = [
+            receipt_field(v.policy.ir.record(name) or _no_record(name)) for v in self.versions
+        ]
         rule_counts: dict[tuple[str, str, int], Counter[str]] = {}
         counts: Counter[str] = Counter()
         by_condition: Counter[tuple[str, int, str | None, str | None]] = Counter()
@@ -407,6 +438,10 @@ class _Run:
                         self._rule(name, path, row, result, rule_counts)
                 if sql is None or judging:
                     self.metric_engines[v].feed(name, row.values, statuses)
+                receipt = receipts[v]
+                if receipt is not None:
+                    when = _out(row.values.get(receipt), self.tz)
+                    self.findings.tally.opened((path, row.line), receipt, when)
 
             source = self._python_rows(router, name, path)
             if sql_clocks is None:
@@ -536,8 +571,14 @@ class _Run:
                     "message": _valid_message(name, c.id, text),
                     "evidence": {k: _out(v, self.tz) for k, v in c.values},
                     "version": self.versions[row.version].label,
+                    **self._people(row, name),
                 }
             )
+
+    def _people(self, row: Row, name: str) -> dict[str, Any]:
+        """A record's finding's `agent` and `team`: the fields its version's record declares."""
+        declared = people_fields(self.versions[row.version].policy.ir.record(name))
+        return people(row.values, declared)
 
     def _condition(self, version: int, name: str, cid: str) -> ir.Condition | None:
         validity = self.versions[version].policy.ir.validity(name)
@@ -580,6 +621,7 @@ class _Run:
                     "late_by": _out(m.late_by, self.tz),
                 },
                 "version": self.versions[row.version].label,
+                **self._people(row, name),
             }
         )
 
@@ -614,6 +656,7 @@ class _Run:
                     **({"points": result.points} if result.points is not None else {}),
                 },
                 "version": self.versions[row.version].label,
+                **self._people(row, name),
             }
         )
 
@@ -732,7 +775,8 @@ class _Run:
                 assert validity is not None
                 texts = {c.id: c.wording for c in validity.conditions}
                 spans = {c.id: c.span for c in validity.conditions}
-                for r in engine.validate_file(path, name, window=window):
+                who = people_fields(v.policy.ir.record(name))
+                for r in engine.validate_file(path, name, window=window, people=who):
                     if r.error is not None:
                         # every version's pass meets the bad rows: count each once
                         rows += self.bad.add(path, r.line, r.id, r.error)
@@ -760,6 +804,7 @@ class _Run:
                                 "message": _valid_message(name, cid, texts[cid]),
                                 "evidence": r.evidence.get(cid, {}),
                                 "version": v.label,
+                                **people(r.people, who),
                             }
                         )
             elif (name, path) not in self.count_later:
@@ -851,6 +896,8 @@ class _Run:
         for (row, index), result in pool.in_order(judged(), check, processes):
             scores.append(result.score)
             histogram[min(int(result.score // 10), 9) if result.score > 0 else 0] += 1
+            assert row.values is not None
+            who = _transcript_people(row.values["transcript"])
             for f in result.findings:
                 by_rule[(f.clause.file, f.clause.line, f.rule, f.kind, f.severity)] += 1
                 self.findings.add(
@@ -872,6 +919,7 @@ class _Run:
                             "score": result.score,
                         },
                         "version": self.versions[index].label,
+                        **people(who),
                     }
                 )
         rows, read = count["rows"], count["read"]
@@ -1018,6 +1066,7 @@ def audit(
     vendor_sla: str | Path | None = None,
     vendor_sla_from: str | None = None,
     mapping: str | Path | None = None,
+    cases: int = CASES_SHOWN,
 ) -> AuditReport:
     """Run the whole policy over the inputs.  `records` maps record types to files (a single
     path is the policy's main record type).  With `out`, every finding is streamed to
@@ -1026,7 +1075,8 @@ def audit(
     quotes the standard's words in the findings and reports.  With `events_from` (`zendesk`,
     `jira`) `events` is that vendor's export, converted by `mapping` (docs/importers.md); with
     `vendor_sla` (read as `vendor_sla_from`: `zendesk-metrics`, `jsm-sla`) the report
-    reconciles the vendor's SLA verdicts with the policy's deadlines.  Raises `AuditError` for
+    reconciles the vendor's SLA verdicts with the policy's deadlines.  `cases`: how many of the
+    cases with the most findings the report shows (`csdsl.tally`).  Raises `AuditError` for
     a run that cannot be done as asked and `InputError` for a file that cannot be read."""
     if isinstance(policy, str | Path):
         raise TypeError(
@@ -1229,6 +1279,34 @@ def audit(
     kept = sorted(run.findings.kept, key=lambda f: (f["input"], f["line"], order[f["kind"]]))
     kpis = run.kpis()
     kpi_status = Counter(k["status"] for k in kpis)
+    event_inputs = {files[n] for n in event_records} if by_case is not None else set()
+
+    # what each event does to the clocks, by the policy's own deadlines (the case view marks
+    # pauses and escalations by this, never by the event's name)
+    clock_role: dict[str, str] = {ir.ESCALATED: "escalation"}
+    for d in newest.ir.deadlines:
+        if d.record in event_records:
+            clock_role.update({p.pause: "pause" for p in d.pauses})
+            clock_role.update({p.resume: "resume" for p in d.pauses})
+
+    def events_of(path: str, record: Any) -> list[dict[str, Any]]:
+        if by_case is None or path not in event_inputs:
+            return []
+        return [
+            {
+                "at": _out(e.at, run.tz),
+                "event": e.name,
+                "role": e.role,
+                "line": e.line,
+                "clock": clock_role.get(e.name),
+            }
+            for e in by_case.get(id_key(record), [])
+        ]
+
+    every = iter_findings(Path(out) / "findings.jsonl") if out is not None else kept
+    tally = run.findings.tally
+    shown_cases = worst_cases(tally, cases, every, events_of)
+    by_agent, agents = tally.by_agent()
     failed = run.findings.total > 0 or kpi_status["fail"] > 0
     p = newest.ir
     hash_inputs(run.inputs)  # each file's size and SHA-256, for `csdsl verify-report`
@@ -1281,6 +1359,16 @@ def audit(
             "shown": len(run.findings.kept),
             "file": "findings.jsonl" if out is not None else None,
             "items": kept,
+            "by_clause": tally.by_clause(),
+            "by_team": tally.by_team(),
+            "by_agent": by_agent,
+            "agents": agents,
+        },
+        "cases": {
+            "total": len(tally.cases),
+            "shown": len(shown_cases),
+            "events_input": str(events) if by_case is not None else None,
+            "items": shown_cases,
         },
         "bad_rows": {"total": run.bad.total, "shown": len(run.bad.items), "items": run.bad.items},
         "provenance": provenance(

@@ -171,7 +171,7 @@ from csdsl.duck_types import (
     json_text,
     value_col,
 )
-from csdsl.engine_rows import DuckVerdict, Window, evidence_of, in_window
+from csdsl.engine_rows import DuckVerdict, Window, evidence_of, in_window, people_of
 from csdsl.engine_rows import first_day as _first_day
 from csdsl.engine_rows import instant_us as _instant_us
 from csdsl.sql.build import (
@@ -727,6 +727,14 @@ class DuckEngine:
         body = _fn("concat_ws", _s(","), *pieces)
         return exp.DPipe(this=exp.DPipe(this=_s("{"), expression=body), expression=_s("}"))
 
+    def _people(self, people: Sequence[str], typed: TypedFields) -> exp.Expr:
+        """A row's `people` fields as a JSON object (VARCHAR), valued as evidence is."""
+        record = {f.name: f for f in typed.fields}
+        args: list[exp.Expr] = []
+        for name in people:
+            args += [_s(name), self._evidence_value(record[name], typed)]
+        return _cast(_fn("json_object", *args), "VARCHAR")
+
     def _window_sql(self, record: ir.Record, window: Window | None) -> exp.Expr:
         """SQL for `in_window` (a record without the window's field is never inside)."""
         if window is None:
@@ -868,10 +876,17 @@ class DuckEngine:
 
     # ---- validity -------------------------------------------------------------------------------
     def validate_file(
-        self, path: str | Path, record: str | None = None, *, window: Window | None = None
+        self,
+        path: str | Path,
+        record: str | None = None,
+        *,
+        window: Window | None = None,
+        people: Sequence[str] = (),
     ) -> Iterator[DuckVerdict]:
         """Every row of a records file, with its verdict or its error, in line order.  Rows
-        outside `window` are left out; bad rows never are.  Raises `InputError`."""
+        outside `window` are left out; bad rows never are.  A valid row carries the values of
+        its `people` fields (declared fields of the record: who handled it) as `people_json`.
+        Raises `InputError`."""
         name = self.policy.record_type(record)
         rec = self._record(name)
         judge = self._judge(name)
@@ -880,12 +895,12 @@ class DuckEngine:
         validator = Validator(judge.validity)
         in_sql = self._window_sql(rec, window)  # a field that is no date or datetime: ValueError
         if source.mode == "python" or judge.problem is not None:
-            yield from self._validate_python(str(path), name, validator, window, 0)
+            yield from self._validate_python(str(path), name, validator, window, 0, people)
             return
         try:
             loaded = self._load(rec, p, source)
         except duckdb.Error:  # e.g. not UTF-8: Python reads the file and raises what it raises
-            yield from self._validate_python(str(path), name, validator, window, 0)
+            yield from self._validate_python(str(path), name, validator, window, 0, people)
             return
         v = judge.validity
         judged = self._judged(judge, loaded.table)
@@ -917,6 +932,7 @@ class DuckEngine:
         skip = _or(_c("blank"), _bin(exp.LT, exp.column("rowid"), _i(loaded.first)))
         ok = _and(_not(skip), sql_ok, in_sql)
         evidence = self._evidence(judge, loaded.typed) if matched else _null("VARCHAR")
+        who = self._people(people, loaded.typed) if matched and people else _null("VARCHAR")
         final = _select(
             _alias(
                 _case(
@@ -931,6 +947,7 @@ class DuckEngine:
             _alias(
                 _case((_and(ok, _or(*matched) if matched else exp.false()), evidence)), "evidence"
             ),
+            _alias(_case((_and(ok, _or(*matched) if matched else exp.false()), who)), "who"),
         ).from_("judged", copy=False)
         sql = self._query([("judged", judged)], final).sql("duckdb")
         masks = _Mask(v)
@@ -941,23 +958,23 @@ class DuckEngine:
         try:
             cur = self.con.execute(sql)
             while batch := cur.fetchmany(_BATCH):
-                for mask, rid_s, rid_j, evidence_json in batch:
+                for mask, rid_s, rid_j, evidence_json, who_json in batch:
                     line += 1
                     if mask is None:
                         continue
                     hit = cache.get(mask)
                     if hit is not None:
                         rid = rid_s if rid_s is not None else json.loads(rid_j)
-                        yield new(line, rid, hit[0], hit[1], evidence_json, None, hit[2])
+                        yield new(line, rid, hit[0], hit[1], evidence_json, None, hit[2], who_json)
                     elif mask == "P":
                         for row in python.get(line, ()):
-                            verdict = self._verdict_of(row, validator, window)
+                            verdict = self._verdict_of(row, validator, window, people)
                             if verdict is not None:
                                 yield verdict
                     else:
                         hit = masks(mask)
                         rid = rid_s if rid_s is not None else json.loads(rid_j)
-                        yield new(line, rid, hit[0], hit[1], evidence_json, None, hit[2])
+                        yield new(line, rid, hit[0], hit[1], evidence_json, None, hit[2], who_json)
         finally:
             self._release(loaded.table)
 
@@ -971,7 +988,7 @@ class DuckEngine:
         return [Row(line, r.id, r.values, r.error, r.version) for r in rows]
 
     def _verdict_of(
-        self, row: Row, validator: Validator, window: Window | None
+        self, row: Row, validator: Validator, window: Window | None, people: Sequence[str] = ()
     ) -> DuckVerdict | None:
         if row.values is None:
             return DuckVerdict(row.line, row.id, None, (), None, row.error)
@@ -980,18 +997,25 @@ class DuckEngine:
         verdict = validator(row.values, row.id)
         evidence = evidence_of(verdict, self.tz)
         text = json.dumps(evidence, ensure_ascii=False) if evidence else None
+        who = people_of(row.values, people, self.tz) if verdict.matched else None
         return DuckVerdict(
-            row.line, row.id, verdict.valid, verdict.matched, text, None, verdict.unknown
+            row.line, row.id, verdict.valid, verdict.matched, text, None, verdict.unknown, who
         )
 
     def _validate_python(
-        self, path: str, record: str, validator: Validator, window: Window | None, after: int
+        self,
+        path: str,
+        record: str,
+        validator: Validator,
+        window: Window | None,
+        after: int,
+        people: Sequence[str] = (),
     ) -> Iterator[DuckVerdict]:
         for row in self.policy.reader(record).read(path):
             if row.line <= after:
                 continue
             self.fallback_rows += 1
-            verdict = self._verdict_of(row, validator, window)
+            verdict = self._verdict_of(row, validator, window, people)
             if verdict is not None:
                 yield verdict
 

@@ -1,6 +1,7 @@
 """What the SQL engines (DuckDB, Spark) give back per row, and share with the interpreter's
 callers: `DuckVerdict` (a row's verdict or error), the canonical evidence JSON of record values
-(`json_of`, `evidence_of`), and record windows (`Window`, `in_window`).
+(`json_of`, `evidence_of`), who handled a row (`people_of`: its `agent` and `team` fields), and
+record windows (`Window`, `in_window`).
 
 In: record values, the interpreter's `Verdict`s.  Out: JSON-ready values, row verdicts.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeAlias
 
 import attrs
@@ -93,6 +94,8 @@ class DuckVerdict:
     evidence_json: str | None = attrs.field(default=None, repr=False)
     error: RowError | None = None
     unknown: bool = False  # as `Verdict.unknown`: invalid only for want of data
+    # a valid row's `people` fields (`validate_file(people=...)`) as a JSON object
+    people_json: str | None = attrs.field(default=None, repr=False)
 
     @property
     def evidence(self) -> dict[str, dict[str, Any]]:
@@ -101,3 +104,18 @@ class DuckVerdict:
             return {}
         parsed: dict[str, dict[str, Any]] = json.loads(self.evidence_json)
         return parsed
+
+    @property
+    def people(self) -> dict[str, Any]:
+        """{field: JSON value} of the fields asked for as `people` (a valid row only)."""
+        if self.people_json is None:
+            return {}
+        parsed: dict[str, Any] = json.loads(self.people_json)
+        return parsed
+
+
+def people_of(values: Mapping[str, Any], people: Sequence[str], tz: dt.tzinfo) -> str | None:
+    """The `people` fields of a row's values (who handled it: `agent`, `team`) as JSON."""
+    if not people:
+        return None
+    return json.dumps({n: json_of(values.get(n), tz) for n in people}, ensure_ascii=False)

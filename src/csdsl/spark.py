@@ -41,7 +41,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +49,7 @@ import attrs
 
 from csdsl import ir
 from csdsl.codegen.sql import SqlUnsupported, compile_sql
-from csdsl.engine_rows import DuckVerdict, Window, in_window, json_of
+from csdsl.engine_rows import DuckVerdict, Window, in_window, json_of, people_of
 from csdsl.interpreter import Validator
 from csdsl.metrics import MetricEngine, MetricResult, metric_result
 from csdsl.records import InputError, RecordReader, Row, RowError, json_value
@@ -464,17 +464,23 @@ class SparkEngine:
 
     # ---- validity -----------------------------------------------------------------------------
     def validate_file(
-        self, path: str | Path, record: str | None = None, *, window: Window | None = None
+        self,
+        path: str | Path,
+        record: str | None = None,
+        *,
+        window: Window | None = None,
+        people: Sequence[str] = (),
     ) -> Iterator[DuckVerdict]:
         """Every row of a records input, with its verdict or its error, in line order; rows
-        outside `window` are left out, bad rows never are.  Raises `InputError`."""
+        outside `window` are left out, bad rows never are.  A valid row carries its `people`
+        fields as `DuckEngine.validate_file` does.  Raises `InputError`."""
         name = self.policy.record_type(record)
         rec = self._record(name)
         validity = self.policy.ir.validity(name)
         assert validity is not None
         where = self._window_sql(rec, window)
         if self.problem is not None:
-            yield from self._validate_python(str(path), name, window)
+            yield from self._validate_python(str(path), name, window, people)
             return
         view = self.load(str(path), name)
         self._views({name: view}, {})
@@ -491,13 +497,14 @@ class SparkEngine:
                 yield DuckVerdict(r[0], rid, None, (), None, RowError(r[2], r[3], r[4]))
                 continue
             matched = tuple(r[8] or ())
-            evidence = None
+            evidence = who = None
             if r[6] and matched:
                 values = json.loads(r[5])
                 evidence = json.dumps(
                     {c: {f: values[f] for f in conds[c]} for c in matched}, ensure_ascii=False
                 )
-            yield DuckVerdict(r[0], rid, bool(r[6]), matched, evidence, None, bool(r[7]))
+                who = people_of(values, people, self.tz)
+            yield DuckVerdict(r[0], rid, bool(r[6]), matched, evidence, None, bool(r[7]), who)
 
     def _stream(self, view: str, query: str) -> Iterator[tuple[Any, ...]]:
         """The rows of `query` (over `view`, selecting its `#line` first) in line order, fetched
@@ -515,7 +522,7 @@ class SparkEngine:
             yield from zip(*columns, strict=True)
 
     def _validate_python(
-        self, path: str, record: str, window: Window | None
+        self, path: str, record: str, window: Window | None, people: Sequence[str] = ()
     ) -> Iterator[DuckVerdict]:
         if path.startswith(TABLE_PREFIX) or Path(path).suffix.lower() == ".parquet":
             raise InputError(
@@ -538,7 +545,8 @@ class SparkEngine:
                 if c.outcome is True
             }
             text = json.dumps(evidence, ensure_ascii=False) if evidence else None
-            yield DuckVerdict(row.line, row.id, v.valid, v.matched, text, None, v.unknown)
+            who = people_of(row.values, people, self.tz) if v.matched else None
+            yield DuckVerdict(row.line, row.id, v.valid, v.matched, text, None, v.unknown, who)
 
     # ---- counting -----------------------------------------------------------------------------
     def count_in_window(self, path: str | Path, record: str, window: Window) -> int:

@@ -102,6 +102,7 @@ class Transcript:
     language: str | None = None
     direction: str = "inbound"  # IO.md `direction`: inbound (the customer called) or outbound
     signals: Signals | None = None  # the vendor's whole-call signals (IO.md `signals`)
+    team: str | None = None  # the agent's team, when the export names it (findings carry it)
 
     @property
     def timed(self) -> bool:
@@ -213,6 +214,7 @@ def transcript_from(obj: Any, tz: dt.tzinfo) -> Transcript:
         text_or_none("language"),
         direction,
         _signals(obj.get("signals")),
+        team=text_or_none("team"),
     )
 
 

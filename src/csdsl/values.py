@@ -87,7 +87,10 @@ def format_duration(value: dt.timedelta) -> str:
     if minutes:
         out += f"{int(minutes)}M"
     if seconds or out == "PT":
-        out += f"{seconds:g}S" if seconds != int(seconds) else f"{int(seconds)}S"
+        # fixed point to the microsecond: `:g` wrote `PT1e-06S` (not ISO 8601) and cut
+        # `59.123456` to `59.1235`
+        exact = f"{seconds:.6f}".rstrip("0").rstrip(".")
+        out += f"{exact}S" if seconds != int(seconds) else f"{int(seconds)}S"
     return sign + out
 
 

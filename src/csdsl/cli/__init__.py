@@ -44,6 +44,18 @@ from csdsl.cli.policy_verbs import (
 )
 from csdsl.cli.report_verbs import cmd_review, cmd_verify_report
 from csdsl.sampling import SAMPLE_BY
+from csdsl.tally import CASES_SHOWN
+
+
+def _count(text: str) -> int:
+    """A whole number, 0 or more (an argparse `type`)."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number, 0 or more, got {text!r}")
+    return n
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -203,6 +215,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--quarantine",
         action="store_true",
         help="also write OUT/quarantine/: the findings of each clause as one Parquet file",
+    )
+    p.add_argument(
+        "--cases",
+        type=_count,
+        default=CASES_SHOWN,
+        metavar="N",
+        help=f"the report shows the N cases with the most findings (default {CASES_SHOWN}); "
+        "every finding is in OUT/findings.jsonl",
     )
     p.add_argument(
         "--events-from",

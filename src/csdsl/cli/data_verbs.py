@@ -516,6 +516,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 standards=args.standards,
                 spark_master=args.spark_master,
                 quarantine=args.quarantine,
+                cases=args.cases,
                 events_from=args.events_from,
                 vendor_sla=args.vendor_sla,
                 vendor_sla_from=args.vendor_sla_from,

@@ -145,20 +145,30 @@ def _env(html: bool) -> jinja2.Environment:
 
 
 def render_markdown(report: Mapping[str, Any]) -> str:
-    from csdsl.report import model
+    from csdsl.report import model, overview
     from csdsl.report.reconciliation import section
 
     view = model.build(report)
+    o = overview.build(report, view)
     recon = section(report)
-    return printable(_env(False).get_template("report.md.j2").render(v=view, recon=recon))
+    page = _env(False).get_template("report.md.j2")
+    return printable(page.render(v=view, o=o, recon=recon))
 
 
 def render_html(report: Mapping[str, Any]) -> str:
-    from csdsl.report import charts, model
+    from csdsl.report import charts, model, overview
     from csdsl.report.reconciliation import section
 
     view = model.build(report)
-    figures = charts.figures(view)
+    o = overview.build(report, view)
+    figures = charts.figures(view, charts.tally_rows(o.clauses))
+    sparks = [
+        charts.sparkline(r.trend, r.threshold, [c.status for c in r.cells])
+        for r in o.scorecard.rows
+    ]
+    strips = [charts.strip(c.raw, report.get("as_of")) for c in o.cases]
     recon = section(report)
-    html = _env(True).get_template("report.html.j2")
-    return printable(html.render(v=view, figures=figures, recon=recon))
+    page = _env(True).get_template("report.html.j2")
+    return printable(
+        page.render(v=view, o=o, figures=figures, sparks=sparks, strips=strips, recon=recon)
+    )

@@ -6,9 +6,13 @@ note saying there is no data.  No text is put into markup here: the template doe
 autoescaping, so that a record id or a clause text can never become markup.
 
 Charts:
-- **KPI value vs threshold**: one horizontal bar per KPI row whose value is a ratio (`percent`)
-  on a 0-100% axis, with a tick at the threshold; KPIs with counts or durations are left out
-  (the caption says how many) because they share no scale; a not-applicable value has no bar.
+- **Sparklines** (`sparkline`): a metric's value per period of the scorecard, on its own scale,
+  the threshold a dashed line, each point coloured by its status.
+- **A case's timeline** (`strip`): two lanes over the case's time span: the record's receipt and
+  its event-log entries (escalations and pauses marked apart, a pause shaded until its
+  resume; which events pause a clock is the policy's `pauses on ... resumes on ...`, given as
+  each entry's `clock`), and the due times of its clock findings, each with a red span to the
+  moment it was met (or to the time the clocks were judged when it never was).
 - **Breaches per day** (by due date): one vertical bar per day from the first to the
   last day with a breach, days without one at 0.
 - **Transcript scores**: the histogram's bins as adjacent vertical bars.
@@ -18,13 +22,19 @@ Charts:
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from csdsl.report.model import Kpi, Labelled, View, fill_days, number
+from csdsl.report import humanize
+from csdsl.report.model import Labelled, View, fill_days, number
+
+if TYPE_CHECKING:
+    from csdsl.report.overview import ClauseRow
 
 WIDTH = 760
 TOP = 15
@@ -163,48 +173,6 @@ def _vbar(
     )
 
 
-def _kpi_tooltip(k: Kpi) -> str:
-    reason = f" ({k.reason})" if k.reason else ""
-    return (
-        f"{k.metric} [{k.group}]: {k.value} {k.op} {k.threshold}: {k.status_label}{reason}"
-        f" — {k.clause.label if k.clause else ''}"
-    )
-
-
-def kpi_figure(view: View) -> Figure:
-    percent = [k for k in view.kpis if k.percent]
-    skipped = len(view.kpis) - len(percent)
-    caption = "Bars are the KPI values on a 0–100% axis; the dark tick is the threshold."
-    if skipped:
-        caption += (
-            f" {skipped} KPI row{'s' if skipped != 1 else ''} measured as counts or durations"
-            " not shown here (no common scale): see the KPI table."
-        )
-    chart = None
-    if percent:
-        rows: list[HRow] = []
-        for k in percent:
-            label = k.metric if k.group == "all" else f"{k.metric} · {k.group_values}"
-            css = {"pass": "pass", "fail": "fail"}.get(k.status, "na")
-            shown = k.value if k.ratio is not None else "n/a"
-            rows.append((label, shown, k.ratio, css, _kpi_tooltip(k), k.threshold_ratio))
-        ticks = [Tick(t / 100, f"{t}%") for t in (0, 25, 50, 75, 100)]
-        failing = sum(1 for k in percent if k.status == "fail")
-        aria = (
-            f"Horizontal bar chart of {len(percent)} percentage KPIs against their thresholds;"
-            f" {failing} failing."
-        )
-        chart = _hbar(rows, ticks, 1.0, "value (% of the measured population)", "KPI", aria)
-    return Figure(
-        "chart-kpis",
-        "KPI value vs threshold",
-        caption,
-        chart,
-        "No percentage KPIs in this report.",
-        [("pass", "pass"), ("fail", "fail"), ("na", "not applicable"), ("mark", "threshold")],
-    )
-
-
 def breaches_figure(view: View) -> Figure:
     days = fill_days(view.breaches_by_day)
     chart = None
@@ -246,8 +214,32 @@ def _clause_label(r: Labelled) -> str:
     return "(no clause)" if r.clause is None else r.clause.short
 
 
-def clauses_figure(view: View) -> Figure:
-    rows = view.by_clause[:TOP]
+_KIND_CSS = {
+    "valid complaint": "validity",
+    "deadline breached": "timelines",
+    "progress update missed": "timelines",
+    "escalation late": "timelines",
+    "transcript": "transcripts",
+    "rule broken": "rules",
+}
+
+
+def tally_rows(clauses: Sequence[ClauseRow]) -> list[Labelled]:
+    """report.json's `findings.by_clause` as chart rows: one per clause id and kind (a
+    deadline's missed progress updates apart from its breaches), labelled with the id."""
+    out = []
+    for r in clauses:
+        clause = attrs.evolve(r.clause, id=r.cid or r.clause.id) if r.clause else None
+        css = _KIND_CSS.get(r.kind, "count")
+        out.append(Labelled(clause, f"{r.kind}, {r.cases} cases", r.findings, css))
+    return out
+
+
+def clauses_figure(view: View, tallied: Sequence[Labelled] | None = None) -> Figure:
+    """Findings per clause: from report.json's `findings.by_clause` when it has one (`tallied`),
+    else from the sections' counts (a report of an older csdsl)."""
+    every = list(tallied) if tallied else view.by_clause
+    rows = every[:TOP]
     chart = None
     if rows:
         scale_ticks = nice_ticks(max(r.count for r in rows))
@@ -262,12 +254,13 @@ def clauses_figure(view: View) -> Figure:
         ticks = [Tick(float(t), number(t)) for t in scale_ticks]
         aria = f"Horizontal bar chart of findings for the {len(rows)} clauses with the most."
         chart = _hbar(data, ticks, scale, "findings", "clause", aria)
-    more = len(view.by_clause) - len(rows)
+    more = len(every) - len(rows)
     caption = (
-        "Valid complaints per condition, breached deadlines per clause, transcript findings"
-        " per rule and broken record-level rules"
+        "Valid complaints per condition, breached deadlines and missed progress updates per"
+        " clause (apart), late escalations, transcript findings per rule and broken"
+        " record-level rules"
     )
-    caption += f"; the top {TOP} of {len(view.by_clause)} clauses." if more > 0 else "."
+    caption += f"; the top {TOP} of {len(every)}." if more > 0 else "."
     return Figure(
         "chart-clauses",
         "Findings by clause",
@@ -283,5 +276,183 @@ def clauses_figure(view: View) -> Figure:
     )
 
 
-def figures(view: View) -> list[Figure]:
-    return [kpi_figure(view), breaches_figure(view), histogram_figure(view), clauses_figure(view)]
+def figures(view: View, tallied: Sequence[Labelled] | None = None) -> list[Figure]:
+    return [clauses_figure(view, tallied), breaches_figure(view), histogram_figure(view)]
+
+
+# ---- sparklines --------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Spark:
+    width: int
+    height: int
+    points: str  # the polyline's points, `x,y x,y`
+    dots: list[tuple[float, float, str]]  # (x, y, status css)
+    threshold_y: float | None
+    aria: str
+
+
+SPARK_W, SPARK_H, SPARK_PAD = 112, 26, 4
+
+
+def sparkline(
+    values: Sequence[float | None], threshold: float | None, statuses: Sequence[str]
+) -> Spark | None:
+    """A trend of `values` (one per period; None leaves a gap in the dots, the line joins the
+    known points), on the range of the values and the threshold.  None for fewer than two
+    known points (no trend to draw)."""
+    known = [(i, v) for i, v in enumerate(values) if v is not None]
+    if len(known) < 2:
+        return None
+    lo = min([v for _, v in known] + ([threshold] if threshold is not None else []))
+    hi = max([v for _, v in known] + ([threshold] if threshold is not None else []))
+    if hi == lo:
+        hi, lo = hi + 1, lo - 1
+    n = max(len(values) - 1, 1)
+
+    def x(i: int) -> float:
+        return SPARK_PAD + i / n * (SPARK_W - 2 * SPARK_PAD)
+
+    def y(v: float) -> float:
+        return SPARK_H - SPARK_PAD - (v - lo) / (hi - lo) * (SPARK_H - 2 * SPARK_PAD)
+
+    points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in known)
+    dots = [(x(i), y(v), statuses[i] if i < len(statuses) else "na") for i, v in known]
+    ty = None if threshold is None else y(threshold)
+    aria = f"trend over {len(values)} periods"
+    return Spark(SPARK_W, SPARK_H, points, dots, ty, aria)
+
+
+# ---- a case's timeline -------------------------------------------------------------------------
+
+
+@attrs.frozen
+class StripMark:
+    x: float
+    y: float
+    css: str  # opened | event | escalation | pause | due
+    tooltip: str
+
+
+@attrs.frozen
+class StripSpan:
+    x1: float
+    x2: float
+    y: float
+    css: str  # late | overdue | paused
+    tooltip: str
+
+
+@attrs.frozen
+class Strip:
+    width: int
+    height: int
+    left: float
+    right: float
+    lanes: list[tuple[float, str]]  # (y, label)
+    marks: list[StripMark]
+    spans: list[StripSpan]
+    ticks: list[Tick]
+    aria: str
+
+
+STRIP_W = 1000
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    """A time with its offset (a naive one cannot be placed beside the others)."""
+    m = humanize.parse_moment(value)
+    return m if m is not None and m.tzinfo is not None else None
+
+
+def _hm(t: dt.datetime) -> str:
+    return t.strftime("%Y-%m-%d %H:%M")
+
+
+def _ticks(first: dt.datetime, last: dt.datetime, x: Any) -> list[Tick]:
+    """Day (or, over two days or less, six-hour) boundaries in the case's own offset, at most
+    about 10 labelled."""
+    hours = 6 if (last - first) <= dt.timedelta(days=2) else 24
+    start = first.replace(minute=0, second=0, microsecond=0)
+    start = start.replace(hour=start.hour - start.hour % hours) + dt.timedelta(hours=hours)
+    marks: list[dt.datetime] = []
+    t = start
+    while t <= last and len(marks) < 400:
+        marks.append(t)
+        t += dt.timedelta(hours=hours)
+    every = max(1, math.ceil(len(marks) / 10))
+    fmt = "%m-%d %H:%M" if hours < 24 else "%m-%d"
+    return [Tick(x(t), t.strftime(fmt)) for t in marks[::every]]
+
+
+def strip(case: Mapping[str, Any], as_of: Any = None) -> Strip | None:
+    """A case's timeline (see the module's docstring); None when it has no time to draw."""
+    lanes = [(34.0, "received, events"), (74.0, "due times")]
+    points: list[tuple[dt.datetime, int, str, str]] = []  # (when, lane, css, tooltip)
+    spans: list[tuple[dt.datetime, dt.datetime, int, str, str]] = []
+    opened = case.get("opened")
+    if isinstance(opened, Mapping) and (o := _moment(opened.get("at"))) is not None:
+        points.append(
+            (o, 0, "opened", f"{opened.get('field')}: {humanize.moment(opened.get('at'))}")
+        )
+    paused: dt.datetime | None = None
+    for e in case.get("events") or ():
+        if not isinstance(e, Mapping) or (at := _moment(e.get("at"))) is None:
+            continue
+        name = str(e.get("event"))
+        clock = e.get("clock")  # the policy's reading of the event: pause, resume, escalation
+        css = "escalation" if clock == "escalation" else "event"
+        if clock == "pause":
+            css, paused = "pause", at
+        elif clock == "resume" and paused is not None:
+            spans.append(
+                (
+                    paused,
+                    at,
+                    0,
+                    "paused",
+                    f"paused {humanize.moment(paused)} to {humanize.moment(at)}",
+                )
+            )
+            css, paused = "pause", None
+        who = f" by {e.get('role')}" if e.get("role") else ""
+        points.append(
+            (at, 0, css, f"{name}{who}, {humanize.moment(e.get('at'))} (line {e.get('line')})")
+        )
+    end_of_clocks = _moment(as_of)
+    for f in case.get("items") or ():
+        ev = f.get("evidence") if isinstance(f, Mapping) else None
+        if not isinstance(ev, Mapping) or (due := _moment(ev.get("due"))) is None:
+            continue
+        cid = (f.get("clause") or {}).get("id") if isinstance(f.get("clause"), Mapping) else None
+        sentence = humanize.clock(ev, str(f.get("message") or "")) or ""
+        points.append((due, 1, "due", f"{cid}: {sentence}"))
+        at = _moment(ev.get("at"))
+        if at is not None and at > due:
+            spans.append((due, at, 1, "late", f"{cid}: {sentence}"))
+        elif at is None and end_of_clocks is not None and end_of_clocks > due:
+            spans.append((due, end_of_clocks, 1, "overdue", f"{cid}: {sentence}"))
+    if not points:
+        return None
+    times = [p[0] for p in points] + [t for s in spans for t in s[:2]]
+    first, last = min(times), max(times)
+    if last == first:
+        last = first + dt.timedelta(hours=1)
+    left, right = 130.0, STRIP_W - 20.0
+    total = (last - first).total_seconds()
+
+    def x(t: dt.datetime) -> float:
+        return left + (t - first).total_seconds() / total * (right - left)
+
+    zone = first.tzinfo
+    local_first, local_last = first.astimezone(zone), last.astimezone(zone)
+    marks = [StripMark(x(t), lanes[lane][0], css, tip) for t, lane, css, tip in points]
+    bars = [StripSpan(x(a), x(b), lanes[lane][0], css, tip) for a, b, lane, css, tip in spans]
+    late = sum(1 for s in bars if s.css in ("late", "overdue"))
+    aria = (
+        f"Timeline from {_hm(first)} to {_hm(last)}: {sum(1 for m in marks if m.y == lanes[0][0])} "
+        f"events, {sum(1 for m in marks if m.css == 'due')} due times, {late} of them missed."
+    )
+    ticks = _ticks(local_first, local_last, x)
+    return Strip(STRIP_W, 110, left, right, lanes, marks, bars, ticks, aria)

@@ -10,7 +10,10 @@ Formatting:
 - A missing value prints as `n/a` (KPIs) or `—` (other cells); a KPI group `{}` is `all`.
 - Every clause cited anywhere in the report gets one entry in the clause index, keyed by
   `file:line`, with an HTML anchor `clause-<slug of file:line>` that is unique in the page.
-- Evidence is a compact `k=v` list; long values are cut (the full finding is in findings.jsonl).
+- Evidence is a `key: value` list for a person (`humanize`: times to the minute, durations
+  as `41 d 4 h`); a clock finding reads as a sentence (`replied 2024-10-29 16:12, due 13:37:
+  2 h 35 min late`) and its `at line N` names the event log (`complaint_events.jsonl:N`).
+  Long values are cut (the full finding, in ISO 8601, is in findings.jsonl).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
+
+from csdsl.report import humanize
 
 OPS = {">=": "≥", "<=": "≤", "!=": "≠", "==": "=", ">": ">", "<": "<", "=": "="}
 STATUS_LABEL = {"pass": "pass", "fail": "fail", "not_applicable": "n/a"}
@@ -191,6 +196,15 @@ class ClauseIndex:
         self.add(c)
         return self._by_key[self._key(c)]
 
+    def own(self, raw: Any) -> Clause | None:
+        """`ref`, but with the citation's own id: the clocks of one clause line share its
+        `file:line` and anchor (`reply`, `reply.warning`, `reply.update`), each its id."""
+        clause = self.ref(raw)
+        cid = as_map(raw).get("id")
+        if clause is None or not isinstance(cid, str) or not cid or cid == clause.id:
+            return clause
+        return attrs.evolve(clause, id=cid)
+
     def all(self) -> list[Clause]:
         return sorted(self._by_key.values(), key=lambda c: (c.file, c.line or 0))
 
@@ -209,6 +223,11 @@ def _cited(report: Mapping[str, Any]) -> Iterable[Any]:
             yield as_map(r).get("clause")
     for f in as_list(as_map(report.get("findings")).get("items")):
         yield as_map(f).get("clause")
+    for r in as_list(as_map(report.get("findings")).get("by_clause")):
+        yield as_map(r).get("clause")
+    for case in as_list(as_map(report.get("cases")).get("items")):
+        for f in as_list(as_map(case).get("items")):
+            yield as_map(f).get("clause")
 
 
 @attrs.frozen
@@ -242,10 +261,13 @@ class Finding:
     message: str
     evidence: list[tuple[str, str]]
     version: str
+    when: str = ""  # a clock finding as a sentence (then `evidence` is empty)
+    agent: str = DASH
+    team: str = DASH
 
     @property
     def evidence_text(self) -> str:
-        return "; ".join(f"{k}={v}" if k else v for k, v in self.evidence)
+        return "; ".join(f"{k}: {v}" if k else v for k, v in self.evidence)
 
 
 @attrs.frozen
@@ -305,9 +327,17 @@ class View:
     command: str | None
     tool: str
     generated_at: str
+    events_input: str | None = None  # the event log's path: a clock's `at line N` is its line
+    index: ClauseIndex = attrs.field(factory=lambda: ClauseIndex(), repr=False)
 
 
-def _int(x: Any) -> int:
+def _when(x: Any) -> str:
+    """A time of the run for a person (`2024-12-20 17:20`), as written when it is none."""
+    return humanize.moment(x) or text(x)
+
+
+def as_int(x: Any) -> int:
+    """An integer count (a bool or anything else: 0)."""
     return x if isinstance(x, int) and not isinstance(x, bool) else 0
 
 
@@ -347,11 +377,7 @@ def _kpi(k: Mapping[str, Any], idx: ClauseIndex) -> Kpi:
 
 
 def _evidence(ev: Any) -> list[tuple[str, str]]:
-    if isinstance(ev, Mapping):
-        return [(str(k), shorten(text(v, "null"))) for k, v in ev.items()]
-    if ev is None:
-        return []
-    return [("", shorten(text(ev, "null")))]
+    return [(k, shorten(v)) for k, v in humanize.evidence(ev)]
 
 
 def _location(path: Any, line: Any) -> str:
@@ -361,11 +387,14 @@ def _location(path: Any, line: Any) -> str:
     return p or DASH
 
 
-def _findings(items: Iterable[Any], idx: ClauseIndex) -> list[FindingGroup]:
-    groups: dict[tuple[str, int | None] | None, list[Finding]] = {}
+def _findings(
+    items: Iterable[Any], idx: ClauseIndex, events_input: str | None = None
+) -> list[FindingGroup]:
+    groups: dict[tuple[str, int | None, str | None] | None, list[Finding]] = {}
     for n, raw in enumerate(items, 1):
         f = as_map(raw)
-        clause = idx.ref(f.get("clause"))
+        clause = idx.own(f.get("clause"))
+        when, message = humanize.finding_text(f, events_input)
         row = Finding(
             anchor=f"finding-{n}",
             kind=text(f.get("kind"), ""),
@@ -373,11 +402,15 @@ def _findings(items: Iterable[Any], idx: ClauseIndex) -> list[FindingGroup]:
             severity=text(f.get("severity")),
             record=text(f.get("record")),
             location=_location(f.get("input"), f.get("line")),
-            message=text(f.get("message"), ""),
-            evidence=_evidence(f.get("evidence")),
+            message=message,
+            evidence=[] if when else _evidence(f.get("evidence")),
             version=text(f.get("version")),
+            when=when,
+            agent=text(f.get("agent")),
+            team=text(f.get("team")),
         )
-        groups.setdefault(None if clause is None else (clause.file, clause.line), []).append(row)
+        key = None if clause is None else (clause.file, clause.line, clause.id)
+        groups.setdefault(key, []).append(row)
     out = []
     for rows in groups.values():
         kinds = ", ".join(dict.fromkeys(r.kind for r in rows if r.kind))
@@ -391,7 +424,7 @@ def _validity(v: Any, idx: ClauseIndex) -> dict[str, Any] | None:
     rows = []
     for raw in as_list(v.get("by_condition")):
         c = as_map(raw)
-        rows.append(Labelled(idx.ref(c.get("clause")), "valid", _int(c.get("count")), "validity"))
+        rows.append(Labelled(idx.own(c.get("clause")), "valid", as_int(c.get("count")), "validity"))
     return {
         "record": text(v.get("record")),
         "stats": [(k, count(v.get(k))) for k in ("judged", "valid", "invalid", "unknown")],
@@ -407,11 +440,11 @@ def _timelines(t: Any, idx: ClauseIndex) -> dict[str, Any] | None:
         c = as_map(raw)
         rows.append(
             {
-                "clause": idx.ref(c.get("clause")),
+                "clause": idx.own(c.get("clause")),
                 "kind": text(c.get("kind"), ""),
                 "met": count(c.get("met", 0)),
                 "breached": count(c.get("breached", 0)),
-                "breached_n": _int(c.get("breached")),
+                "breached_n": as_int(c.get("breached")),
                 "pending": count(c.get("pending", 0)),
                 "not_applicable": count(c.get("not_applicable", 0)),
             }
@@ -474,10 +507,10 @@ def _rules(r: Any, idx: ClauseIndex) -> dict[str, Any] | None:
         for x in (as_map(x) for x in as_list(rec.get("by_rule"))):
             rows.append(
                 {
-                    "clause": idx.ref(x.get("clause")),
+                    "clause": idx.own(x.get("clause")),
                     "severity": text(x.get("severity")),
                     **{s: count(x.get(s, 0)) for s in RULE_STATUSES},
-                    "broken_n": _int(x.get("broken")),
+                    "broken_n": as_int(x.get("broken")),
                     "points": _points(x.get("points")),
                 }
             )
@@ -508,11 +541,11 @@ def _transcripts(t: Any, idx: ClauseIndex) -> dict[str, Any] | None:
         r = as_map(raw)
         rows.append(
             {
-                "clause": idx.ref(r.get("clause")),
+                "clause": idx.own(r.get("clause")),
                 "kind": text(r.get("kind"), ""),
                 "severity": text(r.get("severity")),
                 "count": count(r.get("count", 0)),
-                "count_n": _int(r.get("count")),
+                "count_n": as_int(r.get("count")),
             }
         )
     return {
@@ -529,13 +562,13 @@ def _histogram(t: Any) -> list[tuple[str, int]]:
     out = []
     for raw in as_list(as_map(t).get("score_histogram")):
         b = as_map(raw)
-        out.append((f"{text(b.get('from'), '?')}–{text(b.get('to'), '?')}", _int(b.get("count"))))
+        out.append((f"{text(b.get('from'), '?')}–{text(b.get('to'), '?')}", as_int(b.get("count"))))
     return out
 
 
 def _by_day(t: Any) -> list[tuple[str, int]]:
     return [
-        (text(as_map(d).get("day"), "?"), _int(as_map(d).get("count")))
+        (text(as_map(d).get("day"), "?"), as_int(as_map(d).get("count")))
         for d in as_list(as_map(t).get("breaches_by_day"))
     ]
 
@@ -613,8 +646,8 @@ def build(report: Mapping[str, Any]) -> View:
         ("engine", text(report.get("engine"))),
     ]
     if report.get("as_of"):
-        meta.append(("clocks judged at", text(report.get("as_of"))))
-    meta.append(("generated at", text(report.get("generated_at"))))
+        meta.append(("clocks judged at", _when(report.get("as_of"))))
+    meta.append(("generated at", _when(report.get("generated_at"))))
 
     kpi_counts = as_map(summary.get("kpis"))
     summ = [
@@ -639,7 +672,7 @@ def build(report: Mapping[str, Any]) -> View:
                 "rows": count(i.get("rows")),
                 "read": count(i.get("read")),
                 "bad": count(i.get("bad")),
-                "has_bad": "yes" if _int(i.get("bad")) else "",
+                "has_bad": "yes" if as_int(i.get("bad")) else "",
             }
         )
 
@@ -669,7 +702,8 @@ def build(report: Mapping[str, Any]) -> View:
 
     findings = as_map(report.get("findings"))
     items = as_list(findings.get("items"))
-    groups = _findings(items, idx)
+    events_input = next((i["path"] for i in inputs if i["kind"] == "events"), None)
+    groups = _findings(items, idx, events_input)
     shown = findings.get("shown")
     bad = as_map(report.get("bad_rows"))
     bad_items = as_list(bad.get("items"))
@@ -683,8 +717,8 @@ def build(report: Mapping[str, Any]) -> View:
         )
         for b in bad_items
     ]
-    bad_total = _int(bad.get("total")) if "total" in bad else len(bad_rows)
-    bad_shown = _int(bad.get("shown")) if "shown" in bad else len(bad_rows)
+    bad_total = as_int(bad.get("total")) if "total" in bad else len(bad_rows)
+    bad_shown = as_int(bad.get("shown")) if "shown" in bad else len(bad_rows)
 
     by_clause = _by_clause(validity, timelines, transcripts, rules)
 
@@ -705,8 +739,8 @@ def build(report: Mapping[str, Any]) -> View:
         timelines=timelines,
         rules=rules,
         transcripts=transcripts,
-        findings_total=_int(findings.get("total")) if "total" in findings else len(items),
-        findings_shown=_int(shown) if isinstance(shown, int) else len(items),
+        findings_total=as_int(findings.get("total")) if "total" in findings else len(items),
+        findings_shown=as_int(shown) if isinstance(shown, int) else len(items),
         findings_file=text(findings.get("file"), "") or None,
         finding_groups=groups,
         bad_total=bad_total,
@@ -721,4 +755,6 @@ def build(report: Mapping[str, Any]) -> View:
         tool=" ".join(x for x in (text(tool.get("name"), ""), text(tool.get("version"), "")) if x)
         or "csdsl",
         generated_at=text(report.get("generated_at")),
+        events_input=events_input,
+        index=idx,
     )
