@@ -599,7 +599,7 @@ class Matcher:
             lengths = [len(mark) - mark.count(_MARK) + 1 for mark in marked]
         # where each text starts in `folded`, and (last) one past the end of the batch
         starts = list(itertools.accumulate(lengths, initial=0))
-        scan = Scan(self._names, starts, texts, marked, norms)
+        scan = Scan(self._names, starts, marked, norms)
         if self._engine is not None and folded:
             scan._found, others = self._engine.scan(folded)
             if others:
@@ -687,7 +687,6 @@ class Scan:
         "_names",
         "_norms",
         "_others",
-        "_texts",
         "starts",
     )
 
@@ -695,13 +694,11 @@ class Scan:
         self,
         names: Sequence[tuple[str, str]],
         starts: list[int],
-        texts: Sequence[str],
         marked: list[str],
         norms: dict[int, Normalised],
     ) -> None:
         self._names = names
         self.starts = starts
-        self._texts = texts
         self._marked = marked
         self._norms = norms
         self._maps: dict[int, list[int] | None] = {}
