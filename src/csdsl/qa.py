@@ -58,7 +58,7 @@ Score: the block's `score from` (100 by default) minus the points of every findi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -168,6 +168,10 @@ class TranscriptChecker:
         self.matcher = Matcher(rules.phrase_uses(), self.folding)
         self.set_of = [self.matcher.name(rank)[0] for rank in range(self.matcher.phrases)]
         self._rank = {r.id: k for k, r in enumerate(rules.rules)}
+        # each rule, its situation and the `_Run` method that judges it, looked up once
+        self._plan: list[tuple[ir.TrRule, str | None, Callable[[_Run, ir.TrRule], None]]] = [
+            (r, r.situation, getattr(_Run, f"r_{r.kind}")) for r in rules.rules
+        ]
 
     def _order(self, f: Finding) -> tuple[int, int, int]:
         """Findings in the order of the transcript, then of the policy."""
@@ -176,8 +180,10 @@ class TranscriptChecker:
 
     def check(self, transcript: Transcript) -> TranscriptResult:
         run = _Run(self, transcript)
-        for rule in self.rules.rules:
-            run.rule(rule)
+        occurred = run.occurred
+        for rule, situation, judge in self._plan:
+            if situation is None or occurred.get(situation):  # else the situation did not occur
+                judge(run, rule)
         findings = tuple(sorted(run.findings, key=self._order))
         score = max(0.0, self.rules.base - sum(f.points for f in findings))
         return TranscriptResult(transcript.id, score, findings, tuple(run.unchecked))
@@ -214,7 +220,7 @@ class _Run:
             )
             for s in checker.rules.situations
         }
-        self._occurrences: dict[str, list[int | None]] = {
+        self.occurred: dict[str, list[int | None]] = {
             s.name: [] if s.unless and any(raw.get(u) for u in s.unless) else raw[s.name]
             for s in checker.rules.situations
         }
@@ -343,7 +349,7 @@ class _Run:
         """The first turn a situation's forbid/prefer/steps rule looks at (None: all)."""
         if rule.situation is None:
             return None
-        occ = self._occurrences.get(rule.situation) or [None]
+        occ = self.occurred.get(rule.situation) or [None]
         return occ[0]
 
     def _own(self, rule: ir.TrRule, trigger: ir.TrTrigger | None, role: str) -> bool:
@@ -353,12 +359,7 @@ class _Run:
             trigger = self._triggers.get(rule.situation)
         return trigger is not None and trigger.kind == "says" and trigger.role == role
 
-    # ---- the rules ----------------------------------------------------------------------------
-    def rule(self, rule: ir.TrRule) -> None:
-        if rule.situation is not None and not self._occurrences.get(rule.situation):
-            return  # the situation did not occur
-        getattr(self, f"r_{rule.kind}")(rule)
-
+    # ---- the rules (`TranscriptChecker.check` calls `r_KIND` for each) ---------------------
     def r_require(self, rule: ir.TrRule) -> None:
         pos = rule.position
         assert pos is not None and rule.phrases is not None
@@ -367,7 +368,7 @@ class _Run:
             return
         if pos.kind in ("after", "before"):
             if pos.trigger is None:
-                occs = self._occurrences.get(rule.situation or "", [None])
+                occs = self.occurred.get(rule.situation or "", [None])
             else:
                 occs = list(self.occurrences(pos.trigger))
             own = self._own(rule, pos.trigger, pos.role)
