@@ -168,6 +168,13 @@ class TranscriptChecker:
         self.matcher = Matcher(rules.phrase_uses(), self.folding)
         self.set_of = [self.matcher.name(rank)[0] for rank in range(self.matcher.phrases)]
         self._rank = {r.id: k for k, r in enumerate(rules.rules)}
+        self.triggers = {s.name: s.trigger for s in rules.situations}
+        # situation -> the phrase key of its `customer says` (or agent) trigger
+        self.heard = {
+            s.name: s.trigger.phrases.key
+            for s in rules.situations
+            if s.trigger is not None and s.trigger.kind == "says" and s.trigger.phrases is not None
+        }
         # each rule, its situation and the `_Run` method that judges it, looked up once
         self._plan: list[tuple[ir.TrRule, str | None, Callable[[_Run, ir.TrRule], None]]] = [
             (r, r.situation, getattr(_Run, f"r_{r.kind}")) for r in rules.rules
@@ -208,12 +215,15 @@ class _Run:
         self.scan: Scan = checker.matcher.scan_many([self.turns[i].text or "" for i in said])
         self._text_of = {i: k for k, i in enumerate(said)}  # turn -> its text in the scan
         self._group(said)
-        # (`s.also and ...`, `s.unless and ...`: most situations have neither, and a generator
-        # for each costs as much as the rest of the look-up)
+        # (a `says` trigger whose words no turn holds does not occur, whatever else; `s.also
+        # and ...`, `s.unless and ...`: most situations have neither, and a generator for each
+        # costs as much as the rest of the look-up)
+        heard = checker.heard
         raw: dict[str, list[int | None]] = {
             s.name: (
                 []
-                if s.also and not all(self.occurrences(t) for t in s.also)
+                if ((key := heard.get(s.name)) is not None and key not in self.where_said)
+                or (s.also and not all(self.occurrences(t) for t in s.also))
                 else self.occurrences(s.trigger)
                 if s.trigger is not None
                 else [None]
@@ -224,7 +234,6 @@ class _Run:
             s.name: [] if s.unless and any(raw.get(u) for u in s.unless) else raw[s.name]
             for s in checker.rules.situations
         }
-        self._triggers = {s.name: s.trigger for s in checker.rules.situations}
 
     def _group(self, said: list[int]) -> None:
         """The hit table by turn and phrase key."""
@@ -356,7 +365,7 @@ class _Run:
         """True when the trigger is words of `role` itself: the window then starts (or, looking
         back, ends) with the turn that said them."""
         if trigger is None and rule.situation is not None:
-            trigger = self._triggers.get(rule.situation)
+            trigger = self.c.triggers.get(rule.situation)
         return trigger is not None and trigger.kind == "says" and trigger.role == role
 
     # ---- the rules (`TranscriptChecker.check` calls `r_KIND` for each) ---------------------
