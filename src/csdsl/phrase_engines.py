@@ -23,7 +23,8 @@ iterator hands them over in C; pyahocorasick slows down as the automaton grows. 
 loaded 2-core machine, interleaved (benchmarks/bench_phrases.py, three runs): pyahocorasick was
 faster at 53 pieces in all three (1.1-1.6x), Hyperscan at 503 pieces in all three (1.1-1.5x)
 and at 5,003 in two of three; through every rule of policies/hotline_qa.csp (418 pieces),
-pyahocorasick was faster in three of four rounds.
+pyahocorasick was faster in three of four rounds.  (A fourth benchmark run, on a quieter
+machine, had Hyperscan faster at all three sizes: the line is not sharp.)
 """
 
 from __future__ import annotations
