@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -306,3 +309,48 @@ def test_diff_names_the_changed_clauses_and_gives_witnesses(
     assert data["witnesses"] and all(w["source"] == "generated" for w in data["witnesses"])
     code, _, err = run(capsys, "diff", v1, v2, "--records", "Nope=x.jsonl")
     assert code == 2 and "csdsl:" in err
+
+
+# --- what a run imports (start-up time: benchmarks/bench_startup.py) -------------------------
+# third-party packages only some verbs need: the SQL engine, the HTML templates, the terminal
+# progress bar, Hypothesis (verify, diff), the holiday tables
+_HEAVY = ("duckdb", "sqlglot", "jinja2", "rich", "hypothesis", "holidays", "pyarrow")
+
+
+def _modules_after(code: str) -> set[str]:
+    """The modules a fresh interpreter holds after running `code` (with this tree's csdsl)."""
+    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    path = os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": path, "CSDSL_NO_CACHE": "1"},
+    )
+    return {
+        m.split(".")[0] if not m.startswith("csdsl") else m
+        for m in json.loads(done.stdout.splitlines()[-1])
+    }
+
+
+def test_importing_the_command_line_imports_no_verb_s_machinery() -> None:
+    """`import csdsl.cli` (what every run pays) imports none of the heavy third-party packages,
+    nor the parser, the IR, the engines or the records readers: each verb imports its own."""
+    loaded = _modules_after("import csdsl.cli")
+    assert not loaded & {*_HEAVY, "lark", "opencc", "ahocorasick"}
+    assert not loaded & {"csdsl.api", "csdsl.ir", "csdsl.records", "csdsl.syntax.ast"}
+
+
+def test_check_imports_what_checking_needs_only() -> None:
+    """`csdsl check` parses and checks: none of the heavy packages, the engines, importers,
+    reports or code generators."""
+    loaded = _modules_after(
+        "from csdsl.cli import main\n"
+        f"assert main(['check', {str(ROOT / 'policies' / 'hotline.csp')!r}]) == 0"
+    )
+    assert "lark" in loaded and "csdsl.check" in loaded  # it did check
+    assert not loaded & set(_HEAVY)
+    engines = ("csdsl.api", "csdsl.auditor", "csdsl.duck", "csdsl.importers", "csdsl.codegen")
+    assert not [m for m in loaded if m.startswith((*engines, "csdsl.doc", "csdsl.report."))]

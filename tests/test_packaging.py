@@ -62,6 +62,9 @@ def test_every_third_party_import_of_the_package_is_a_runtime_dependency() -> No
     # (`--xlsx` and `csdsl review` say to install `csdsl[xlsx]`, `--pdf` `csdsl[pdf]`,
     # `CSDSL_MATCHER=hyperscan` `csdsl[fast]`)
     lazy = {"pyspark", "pyarrow", "pandas", "xlsxwriter", "openpyxl", "weasyprint", "hyperscan"}
+    # the language server's package (`csdsl.lsp`) is the lsp extra's: it imports pygls and
+    # lsprotocol at its top, and is itself imported only inside `csdsl lsp`'s function (below)
+    server_only = {"pygls", "lsprotocol"}
 
     def extra(name: str) -> set[str]:
         return {
@@ -70,6 +73,7 @@ def test_every_third_party_import_of_the_package_is_a_runtime_dependency() -> No
         }
 
     assert {"pyspark", "pandas"} <= extra("spark")
+    assert extra("lsp") == server_only
     assert extra("xlsx") == {"xlsxwriter", "openpyxl"} and extra("pdf") == {"weasyprint"}
     assert extra("fast") == {"hyperscan"}
     wanted: dict[str, str] = {}
@@ -90,8 +94,13 @@ def test_every_third_party_import_of_the_package_is_a_runtime_dependency() -> No
                 names = [node.module]
             else:
                 continue
+            in_server = path.parent.name == "lsp"
             for name in names:
                 top = name.split(".")[0]
+                if top in server_only and in_server:
+                    continue
+                if name.startswith("csdsl.lsp") and not in_server:
+                    assert id(node) in inside, f"{path.name} imports {name} at its top"
                 if top != "csdsl" and top not in sys.stdlib_module_names:
                     wanted.setdefault(_DISTRIBUTIONS.get(top, top).lower(), path.name)
     missing = {d: where for d, where in wanted.items() if d not in runtime}

@@ -3,8 +3,14 @@ path against the precise one, the phrase syntax, placeholders, folding options."
 
 from __future__ import annotations
 
+import os
 import re
 import string
+import subprocess
+import sys
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
 
 import attrs
 import opencc
@@ -21,8 +27,9 @@ from csdsl.phrases import (
     Matcher,
     Normalised,
     PhraseSyntaxError,
-    _fold_char,
+    _has_gloss,
     _normalise_reference,
+    _several,
     _table,
     expand,
     normalise,
@@ -151,22 +158,119 @@ def test_normalise_agrees_with_the_reference_algorithm(text: str, folding: Foldi
             assert fast.span(i, j) == (fast.starts[i], fast.ends[j - 1])
 
 
+def _fold_in_bulk(chars: Iterable[str], folding: Folding) -> dict[str, str]:
+    """Each character folded as the table was built before it was learnt lazily: NFKC and
+    deletion for each one, then one OpenCC call over all the single letters and digits joined
+    by line breaks (no dictionary entry spans one), the others one by one, then lower case."""
+    pre = {}
+    for ch in chars:
+        s = unicodedata.normalize("NFKC", ch) if folding.width else ch
+        if folding.punctuation:
+            s = "".join(
+                c
+                for c in s
+                if not (
+                    unicodedata.category(c)[0] in "PZC"
+                    or unicodedata.category(c) in ("Sk", "Sm", "So")
+                    or c.isspace()
+                )
+            )
+        pre[ch] = s
+    post = dict(pre)
+    if folding.traditional:
+        bulk = [
+            ch
+            for ch, s in pre.items()
+            if len(s) == 1 and unicodedata.category(s)[0] in "LN" and s != "\n"
+        ]
+        joined = "\n".join(pre[ch] for ch in bulk)
+        done = _T2S.convert(joined).split("\n") if bulk else []
+        assert len(done) == len(bulk)
+        post.update(zip(bulk, done, strict=True))
+        in_bulk = set(bulk)
+        for ch, s in pre.items():
+            if s and ch not in in_bulk:
+                try:
+                    post[ch] = _T2S.convert(s)
+                except UnicodeEncodeError:  # a lone surrogate
+                    post[ch] = s
+    return {ch: s.lower() if folding.case else s for ch, s in post.items()}
+
+
+def _entry_of(folded: str) -> str:
+    """The table entry a folded character must have."""
+    if not folded:
+        return "\x00"
+    return folded if len(folded) == 1 and folded not in "\x00\x01" else "\x01"
+
+
 @pytest.mark.parametrize("folding", [DEFAULT, Folding(width=False, punctuation=False)])
-def test_the_folding_table_is_the_character_by_character_fold(folding: Folding) -> None:
-    """Every BMP entry, as built in bulk, is what `_fold_char` says one character at a time."""
+def test_the_lazily_learnt_table_is_the_table_built_in_bulk(folding: Folding) -> None:
+    """Once `normalise` has met every BMP character, each entry is what the fold of all of
+    them at once says."""
+    bmp = "".join(map(chr, range(0x10000)))
+    normalise(bmp, folding)
     table = _table(folding)
-    for cp in range(0x10000):
-        folded = _fold_char(chr(cp), folding)
-        want = folded if len(folded) == 1 and folded not in "\x00\x01" else None
-        if not folded:
-            want = "\x00"
-        assert table[cp] == (want if want is not None else "\x01"), hex(cp)
+    for ch, folded in _fold_in_bulk(bmp, folding).items():
+        assert table[ord(ch)] == _entry_of(folded), hex(ord(ch))
+
+
+def test_the_table_costs_nothing_until_characters_are_met() -> None:
+    """In a fresh interpreter, normalising a text works out the entries of its characters and
+    of no other."""
+    probe = (
+        "from csdsl.phrases import DEFAULT, _table, normalise\n"
+        "assert normalise('讓您久等了，' * 3).text == '让您久等了' * 3\n"
+        "print(sorted(chr(cp) for cp, e in enumerate(_table(DEFAULT)) if e != '\\x01'))"
+    )
+    src = Path(__file__).resolve().parents[1] / "src"
+    path = os.pathsep.join([str(src), os.environ.get("PYTHONPATH", "")])
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": path},
+    )
+    assert done.stdout.strip() == str(sorted("讓您久等了，"))
+
+
+# arbitrary text, with the characters the fold treats specially drawn often: Traditional
+# characters, combining marks, astral characters (emoji, CJK extension B, mathematical letters
+# that NFKC folds to ASCII), full-width forms, compatibility forms, the table's own marks
+SPECIAL = "讓歡迎致電對請這規麼辦薴苧\u0301\u0308\u20dd😊𠀀𠮷𝐀𝔸🄰ＡＢｇ…㈠ﬁİⅲ①½\x00\x01"
+ANY_TEXT = st.text(st.one_of(st.characters(), st.sampled_from(SPECIAL)), max_size=40)
+
+
+@given(ANY_TEXT, FOLDINGS)
+def test_the_lazy_fold_is_the_full_table_fold(text: str, folding: Folding) -> None:
+    """Whatever characters a text holds, and whatever was met before, `normalise` gives what a
+    table worked out in bulk gives (the fast path when each character folds to at most one, the
+    precise path else)."""
+    full = _fold_in_bulk(set(text), folding)
+    marked = "".join(_entry_of(full[c]) for c in text)
+    got = normalise(text, folding)
+    if "\x01" not in marked and not _has_gloss(text, folding):
+        _same(got, Normalised(marked.replace("\x00", ""), marked=marked))
+        assert text.translate(_table(folding)) == marked
+    _same(got, _normalise_reference(text, folding))
+    assert got.text == "".join(full[c] for c in text) or _has_gloss(text, folding)
 
 
 def test_characters_beyond_the_bmp_are_learnt_when_met() -> None:
     assert normalise("😊您好𠮷").text == "您好𠮷"
     assert normalise("😊您好𠮷").starts == (1, 2, 3)
     assert normalise("😊您好𠮷").text == "您好𠮷"  # now from the table
+    assert "😊您好𠮷".translate(_table(DEFAULT)) == "\x00您好𠮷"
+
+
+def test_a_character_folding_to_several_is_learnt_once() -> None:
+    """`ﬁ` folds to `fi`: its entry stays `_SLOW` (the precise path), and it is not worked out
+    again each time it is met."""
+    assert normalise("ﬁle").text == "file"
+    assert _table(DEFAULT)[ord("ﬁ")] == "\x01"
+    assert "ﬁ" in _several(DEFAULT)
+    assert normalise("ﬁ讓").text == "fi让"
 
 
 # --- laws -------------------------------------------------------------------------------------

@@ -325,3 +325,14 @@ def test_fixture_is_not_mutated_by_rendering() -> None:
     render_markdown(r)
     render_html(r)
     assert r == before
+
+
+def test_dumps_keeps_a_json_lines_record_on_one_line() -> None:
+    """A finding quoting a value with U+2028 or U+2029 (a record's `team`, say) is one line for
+    `str.splitlines()` as well as for `\\n`-splitting readers, and reads back the same."""
+    from csdsl.report import dumps
+
+    value = {"team": "a\u2028b\u2029c\ufeff", "n": 1}
+    text = dumps(value)
+    assert len(text.splitlines()) == 1 and "\u2028" not in text and "\u2029" not in text
+    assert json.loads(text) == value

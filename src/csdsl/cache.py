@@ -156,7 +156,8 @@ def entry_name(path: str | Path) -> str:
 
 def text_digest(text: str) -> str:
     """SHA-256 of a policy file's text as read (UTF-8, byte-order mark dropped)."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # surrogatepass: an editor's unsaved text may hold a lone surrogate, which no file does
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def digest(path: str | Path) -> str:

@@ -47,6 +47,8 @@ __all__ = [
     "Flip",
     "RuleTrace",
     "Step",
+    "candidates",
+    "default_values",
     "explain",
     "iter_flipped",
 ]
@@ -476,7 +478,7 @@ def _near(kind: ir.Kind, anchor: Any) -> list[Any]:
     return []
 
 
-def _default(f: ir.Field, record: Mapping[str, Any], policy: Policy) -> list[Any]:
+def default_values(f: ir.Field, record: Mapping[str, Any], policy: Policy) -> list[Any]:
     """Values that merely set a missing field, when no comparison suggests better ones."""
     k = f.type.kind
     if k is ir.Kind.INT:
@@ -499,7 +501,7 @@ def _default(f: ir.Field, record: Mapping[str, Any], policy: Policy) -> list[Any
     return [moment] if k is ir.Kind.DATETIME else [moment.date()]
 
 
-def _candidates(
+def candidates(
     f: ir.Field, exprs: Sequence[ir.Expr], record: Mapping[str, Any], policy: Policy
 ) -> list[Any]:
     """The values to try for field `f`, in a fixed order, without its current value."""
@@ -514,7 +516,7 @@ def _candidates(
         for anchor in _anchors(exprs, f.name, record):
             values += _near(k, anchor)
         if current is None and not values:
-            values = _default(f, record, policy)
+            values = default_values(f, record, policy)
     if f.optional:
         values.append(None)
     out: list[Any] = []
@@ -603,7 +605,7 @@ class _Search:
         flips = []
         for f in self.fields:
             seen: set[bool] = set()  # one flip to a value and one to missing, per field
-            for value in _candidates(f, self.exprs, self.record, self.policy):
+            for value in candidates(f, self.exprs, self.record, self.policy):
                 if (value is None) in seen:
                     continue
                 after = self._try(self.record | {f.name: value})
@@ -626,10 +628,10 @@ class _Search:
         return flips
 
     def _pair(self, f: ir.Field, g: ir.Field) -> Flip | None:
-        for a in _candidates(f, self.exprs, self.record, self.policy):
+        for a in candidates(f, self.exprs, self.record, self.policy):
             changed = self.record | {f.name: a}
             # the second field's boundaries move with the first one's value
-            for b in _candidates(g, self.exprs, changed, self.policy):
+            for b in candidates(g, self.exprs, changed, self.policy):
                 after = self._try(changed | {g.name: b})
                 if after is None:
                     if self.exhausted:

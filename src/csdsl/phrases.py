@@ -51,12 +51,15 @@ occurrences as a list built in C where it can, and the hit table reads them with
 unless asked (`Scan.hits`).
 The table has one entry per code point, worked out from the character-by-character fold, so
 `…` (NFKC `...`, all punctuation) is deleted and `㈠` (NFKC `(一)`) reads `一` by the table
-alone.  It is built in memory on first use for each `Folding` (about 0.1 s and 13 MB: the whole
-BMP at once, characters beyond it as they are met).  Characters whose folded form has several
-characters (`ﬁ`, `½`, `İ`), and texts holding a pinyin gloss, take the precise path, the
-character-by-character algorithm (`_normalise_reference`), which gives the same results.  The
-map from normalised positions back to the original text is worked out only when needed (for the
-spans of the matches found, or when `Normalised.starts`/`ends` are read).
+alone.  Each entry is worked out the first time `normalise` meets its character (about 20 us a
+character; a day of transcripts holds a few thousand distinct ones), so the table costs nothing
+at start-up: a list of every code point (9 MB) for each `Folding` used.  Characters whose
+folded form has several characters (`ﬁ`, `½`, `İ`) and texts holding a pinyin gloss take the
+precise path, the character-by-character algorithm (`_normalise_reference`), which gives the
+same results; so does, in `Matcher`, a text with a character not met before (the `normalise`
+of the precise path learns it).  The map from normalised positions back
+to the original text is worked out only when needed (for the spans of the matches found, or
+when `Normalised.starts`/`ends` are read).
 """
 
 from __future__ import annotations
@@ -153,12 +156,12 @@ def _fold_char(ch: str, folding: Folding = DEFAULT) -> str:
 # One entry per code point, for `str.translate`: the folded character; `_MARK` for a character
 # that is deleted (so that the translated text still has one character per original character,
 # and the map back to the original is cheap to work out); `_SLOW` for a character the table
-# cannot say in one character (several characters, or not worked out yet: beyond the BMP).
+# cannot say in one character (it folds to several, or has not been met yet).
 _MARK = "\x00"
 _SLOW = "\x01"
 _MARK_RUNS = re.compile(_MARK + "+")
-_BMP = 0x10000
-_ALL = 0x110000
+_SLOW_RUNS = re.compile(_SLOW + "+")
+_ALL = 0x110000  # code points
 
 
 def _entry(folded: str) -> str:
@@ -169,45 +172,36 @@ def _entry(folded: str) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _table(folding: Folding) -> list[str]:
-    """The folding table for `folding`, the whole BMP worked out (the rest: `_learn`)."""
-    pre: list[str] = []  # each BMP character after NFKC and deletion
-    for cp in range(_BMP):
-        ch = chr(cp)
-        chars = unicodedata.normalize("NFKC", ch) if folding.width else ch
-        if folding.punctuation:
-            chars = "".join(c for c in chars if not _dropped(c))
-        pre.append(chars)
-    post = list(pre)
-    if folding.traditional:
-        # one OpenCC call for the single letters and digits, separated by line breaks (no
-        # dictionary entry spans one, so each is converted as if alone); the rest one by one
-        bulk = [
-            cp
-            for cp, s in enumerate(pre)
-            if len(s) == 1 and unicodedata.category(s)[0] in "LN" and s != "\n"
-        ]
-        done = _t2s_convert("\n".join(pre[cp] for cp in bulk)).split("\n")
-        if len(done) != len(bulk):  # pragma: no cover - not with OpenCC's dictionaries
-            done = [_t2s_convert(pre[cp]) for cp in bulk]
-        for cp, s in zip(bulk, done, strict=True):
-            post[cp] = s
-        in_bulk = set(bulk)
-        for cp, s in enumerate(pre):
-            if s and cp not in in_bulk:
-                post[cp] = _t2s_convert(s)
-    if folding.case:
-        post = [s.lower() for s in post]
-    table = [_entry(s) for s in post]
-    table.extend([_SLOW] * (_ALL - _BMP))  # worked out when met: see `_learn`
-    return table
+    """The folding table for `folding`: every entry `_SLOW` at first, worked out from
+    `_fold_char` the first time a text holding its character is normalised (`_learn`).  A
+    plain list: `str.translate` looks it up about 1.5 times as fast as a dict, or a list
+    subclass (which could have learnt in `__missing__`)."""
+    return [_SLOW] * _ALL
 
 
-def _learn(text: str, table: list[str], folding: Folding) -> None:
-    """Fill in the table entries of the characters beyond the BMP that `text` holds."""
-    for ch in text:
-        cp = ord(ch)
-        if cp >= _BMP and table[cp] == _SLOW:
-            table[cp] = _entry(_fold_char(ch, folding))
+@functools.lru_cache(maxsize=8)
+def _several(folding: Folding) -> set[str]:
+    """The characters met so far that fold to several characters under `folding`."""
+    return set()
+
+
+def _learn(text: str, marked: str, folding: Folding) -> bool:
+    """Work out the table entries of the characters of `text` met for the first time
+    (`marked`: `text` translated with `_table(folding)`); True if that changed any entry."""
+    met: set[str] = set()
+    for run in _SLOW_RUNS.finditer(marked):
+        met.update(text[run.start() : run.end()])
+    table = _table(folding)
+    several = _several(folding)
+    changed = False
+    for ch in met - several:
+        entry = _entry(_fold_char(ch, folding))
+        if entry == _SLOW:
+            several.add(ch)
+        else:
+            table[ord(ch)] = entry
+            changed = True
+    return changed
 
 
 def _has_gloss(text: str, folding: Folding) -> bool:
@@ -301,8 +295,7 @@ def normalise(text: str, folding: Folding = DEFAULT) -> Normalised:
     """`text` as matching sees it under `folding` (see the module docstring)."""
     table = _table(folding)
     marked = text.translate(table)
-    if _SLOW in marked:
-        _learn(text, table, folding)
+    if _SLOW in marked and _learn(text, marked, folding):
         marked = text.translate(table)
     if _SLOW in marked or _has_gloss(text, folding):
         return _normalise_reference(text, folding)

@@ -351,7 +351,7 @@ def _json(v: Any, tz: dt.tzinfo) -> Any:
     return json_value(v.astimezone(tz) if isinstance(v, dt.datetime) else v)
 
 
-def _literal(v: Any, f: ir.Field, tz: dt.tzinfo) -> ast.Value:
+def literal(v: Any, f: ir.Field, tz: dt.tzinfo) -> ast.Value:
     """A value as policy text (an example's `given`)."""
     if v is None:
         return ast.Missing()
@@ -379,8 +379,7 @@ def _example(
     assert record is not None
     tz = policy.tz
     fields = tuple(
-        ast.FieldValue(ast.Ident(f.name), _literal(values.get(f.name), f, tz))
-        for f in record.fields
+        ast.FieldValue(ast.Ident(f.name), literal(values.get(f.name), f, tz)) for f in record.fields
     )
     verdict: bool | None = None
     because: tuple[ast.Ident, ...] | None = None

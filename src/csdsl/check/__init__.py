@@ -1,7 +1,9 @@
 """Checking: AST -> checked IR plus diagnostics.
 
-In: the path of a `.csp` file.  Out: `Compiled` (the IR when there is no error, every diagnostic,
-and the sources read, for rendering).  The stages run in order: `modules` reads the file and its
+In: the path of a `.csp` file, and optionally an overlay of unsaved texts by resolved path
+(`modules.load_graph`; a language server passes its open buffers).  Out: `Compiled` (the IR
+when there is no error, every diagnostic, the sources read, for rendering, and the parsed
+modules).  The stages run in order: `modules` reads the file and its
 imports, `lower` resolves names and types while building the IR, then each consistency rule in
 `RULES` looks at the IR and may add warnings.  Last, a comment `# csdsl: ignore[W406]` (codes
 separated by commas) silences those warnings on its own line; one that silences nothing is
@@ -38,15 +40,25 @@ class Compiled:
     diagnostics: tuple[Diagnostic, ...]
     sources: dict[str, SourceFile]
     files: tuple[tuple[str, str], ...] = ()  # (resolved path, text digest) of every file read
+    # the parsed modules by resolved path, and the resolved path each source name stands for
+    modules: Mapping[str, ast.Module] = attrs.field(factory=dict, eq=False, repr=False)
+    paths: Mapping[str, str] = attrs.field(factory=dict, eq=False, repr=False)
+    # resolved paths read from the overlay, not the disk: such a compilation is never cached
+    overlaid: frozenset[str] = frozenset()
 
     @property
     def ok(self) -> bool:
         return self.policy is not None and not any(d.is_error for d in self.diagnostics)
 
 
-def compile_file(path: str | Path, overlay: Mapping[str, str] | None = None) -> Compiled:
-    """`overlay`: file texts (by path) read in place of what is on disk."""
-    graph = modules.load_graph(path, overlay)
+def compile_file(
+    path: str | Path,
+    overlay: Mapping[str, str] | None = None,
+    parses: modules.ParseCache | None = None,
+) -> Compiled:
+    """Check the file at `path` and what it imports; files in `overlay` (path -> text) are read
+    from it instead of the disk, and `parses` reuses the parse of unchanged texts."""
+    graph = modules.load_graph(path, overlay, parses)
     diags = list(graph.diagnostics)
     policy = None
     if graph.root is not None and not any(d.is_error for d in diags):
@@ -63,8 +75,15 @@ def compile_file(path: str | Path, overlay: Mapping[str, str] | None = None) -> 
         diags = silence(diags, graph.modules, graph.root_path)
     diags.sort(key=Diagnostic.sort_key)
     failed = any(d.is_error for d in diags)
+    paths = {name: modules.resolved(name) for name in graph.sources}
     return Compiled(
-        None if failed else policy, tuple(diags), graph.sources, tuple(graph.digests.items())
+        None if failed else policy,
+        tuple(diags),
+        graph.sources,
+        tuple(graph.digests.items()),
+        graph.modules,
+        paths,
+        frozenset(graph.digests).intersection(modules.resolved(k) for k in overlay or {}),
     )
 
 

@@ -1,12 +1,17 @@
 """Reading a policy file and everything it imports.
 
-In: a path.  Out: `Graph`: the parsed root module, the modules it imports and includes (by
-resolved path), the sources read, and diagnostics for unreadable files, missing imports and
-import cycles.
+In: a path, and optionally an overlay: the text of files an editor holds unsaved (by resolved
+path), read instead of the disk.  Out: `Graph`: the parsed root module, the modules it imports
+and includes (by resolved path), the sources read, and diagnostics for unreadable files, missing
+imports and import cycles.
+
+A `ParseCache` (a language server keeps one) reuses the parse of a file whose name and text are
+unchanged: re-checking after an edit parses only the edited file.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -16,6 +21,7 @@ from csdsl.cache import text_digest
 from csdsl.diagnostics import Diagnostic, Related, error
 from csdsl.source import SourceFile, Span, UnreadableSource, read_policy_text
 from csdsl.syntax import ast
+from csdsl.syntax.chunks import Chunks
 from csdsl.syntax.parse import parse
 
 
@@ -50,35 +56,76 @@ def _shown(name: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
 
 
-def load_graph(path: str | Path, overlay: Mapping[str, str] | None = None) -> Graph:
-    """`overlay`: texts read in place of the files' (by resolved path), e.g. a fix not yet
-    written."""
+class ParseCache:
+    """The parses of the last `size` (file name, text digest) pairs: a parse depends on nothing
+    else, so a hit is the parse of the same text.  A miss is parsed clause by clause
+    (`syntax.chunks`), reusing the clauses an edit did not touch."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[str, str], tuple[ast.Module | None, list[Diagnostic]]]
+        self._entries = OrderedDict()
+        self.chunks = Chunks()
+
+    def parse(self, source: SourceFile, digest: str) -> tuple[ast.Module | None, list[Diagnostic]]:
+        key = (source.name, digest)
+        hit = self._entries.get(key)
+        if hit is not None:
+            self._entries.move_to_end(key)
+            return hit[0], list(hit[1])
+        module, diags = self.chunks.parse(source) or parse(source)
+        self._entries[key] = (module, list(diags))
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+        return module, diags
+
+
+def resolved(path: str | Path) -> str:
+    """The key a file is known by in a `Graph` and in an overlay: its resolved path."""
+    p = Path(path)
+    try:
+        return str(p.resolve())
+    except (OSError, ValueError, RuntimeError):  # a NUL in the name, a symlink loop
+        return str(p.absolute())
+
+
+def load_graph(
+    path: str | Path,
+    overlay: Mapping[str, str] | None = None,
+    parses: ParseCache | None = None,
+) -> Graph:
+    """The file at `path` and everything it imports and includes; a file named by a key of
+    `overlay` (any path to it) is read from there, not from the disk: an editor's unsaved
+    buffer, or a fix not yet written."""
     graph = Graph()
     root = Path(path)
     graph.root_path = str(path)
-    texts = {str(Path(k).resolve()): v for k, v in (overlay or {}).items()}
-    graph.root = _load(graph, root, str(path), [], None, texts)
+    texts = {resolved(k): v for k, v in (overlay or {}).items()}
+    graph.root = _load(_Loader(graph, texts, parses), root, str(path), [], None)
     return graph
 
 
+@attrs.define
+class _Loader:
+    graph: Graph
+    overlay: Mapping[str, str]
+    parses: ParseCache | None
+
+    def text(self, key: str, path: Path) -> str:
+        held = self.overlay.get(key)
+        return held if held is not None else read_policy_text(path)
+
+
 def _load(
-    graph: Graph,
-    path: Path,
-    name: str,
-    stack: list[tuple[str, Span]],
-    via: Span | None,
-    overlay: Mapping[str, str],
+    loader: _Loader, path: Path, name: str, stack: list[tuple[str, Span]], via: Span | None
 ) -> ast.Module | None:
-    try:
-        key = str(path.resolve())
-    except (OSError, ValueError, RuntimeError):  # a NUL in the name, a symlink loop
-        key = str(path.absolute())
+    graph = loader.graph
+    key = resolved(path)
     if key in graph.modules:
         return graph.modules[key]
     span = via or Span.unknown(name)
     try:
-        text = overlay.get(key)
-        source = SourceFile(name, read_policy_text(path) if text is None else text)
+        source = SourceFile(name, loader.text(key, path))
     except FileNotFoundError:
         graph.diagnostics.append(
             error(
@@ -101,25 +148,22 @@ def _load(
         )
         return None
     graph.sources[name] = source
-    graph.digests[key] = text_digest(source.text)
-    module, diags = parse(source)
+    graph.digests[key] = digest = text_digest(source.text)
+    module, diags = parse(source) if loader.parses is None else loader.parses.parse(source, digest)
     graph.diagnostics.extend(diags)
     if module is None:
         return None
     graph.modules[key] = module
-    resolved: list[str] = []
+    imported: list[str] = []
     included: list[str] = []
-    graph.imports[key] = resolved
+    graph.imports[key] = imported
     graph.includes[key] = included
     stack = [*stack, (key, via or Span.unknown(name))]
     for item in module.items:
         if not isinstance(item, ast.Import):
             continue
         target = path.parent / item.path
-        try:
-            tkey = str(target.resolve())
-        except (OSError, ValueError, RuntimeError):  # a NUL in the name, a symlink loop
-            tkey = str(target.absolute())
+        tkey = resolved(target)
         on_stack = [k for k, _ in stack]
         if tkey in on_stack:
             cycle = [Path(k).name for k in on_stack[on_stack.index(tkey) :]] + [target.name]
@@ -140,7 +184,7 @@ def _load(
             )
             continue
         child_name = _display(target) if not Path(item.path).is_absolute() else item.path
-        child = _load(graph, target, child_name, stack, item.span, overlay)
+        child = _load(loader, target, child_name, stack, item.span)
         if child is not None:
-            (included if item.include else resolved).append(tkey)
+            (included if item.include else imported).append(tkey)
     return module

@@ -15,34 +15,14 @@ standard output, as `check --format json` prints them, besides the text on stand
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from csdsl import __version__
 from csdsl.cli.console import OK, USAGE, robust_streams, write_err
-from csdsl.cli.data_verbs import (
-    cmd_audit,
-    cmd_rules,
-    cmd_timeline,
-    cmd_transcripts,
-    cmd_validate,
-)
-from csdsl.cli.import_verb import cmd_import
-from csdsl.cli.policy_verbs import (
-    DIALECTS,
-    TARGETS,
-    cmd_check,
-    cmd_compile,
-    cmd_diff,
-    cmd_doc,
-    cmd_explain,
-    cmd_fmt,
-    cmd_test,
-    cmd_trace,
-    cmd_verify,
-)
-from csdsl.cli.report_verbs import cmd_review, cmd_verify_report
+from csdsl.cli.policy_verbs import DIALECTS, TARGETS
 from csdsl.sampling import SAMPLE_BY
 from csdsl.tally import CASES_SHOWN
 
@@ -56,6 +36,22 @@ def _count(text: str) -> int:
     if n < 0:
         raise argparse.ArgumentTypeError(f"expected a whole number, 0 or more, got {text!r}")
     return n
+
+
+Verb = Callable[[argparse.Namespace], int]
+
+
+def _verb(name: str, module: str = "policy_verbs") -> Verb:
+    """The verb function `name` of `csdsl.cli.<module>`, imported when the verb runs: a run
+    imports only what its own verb needs (`csdsl check` none of the records readers, engines
+    and importers of the data verbs; tests/test_cli.py checks it)."""
+
+    def run(args: argparse.Namespace) -> int:
+        verb: Verb = getattr(importlib.import_module(f"csdsl.cli.{module}"), name)
+        return verb(args)
+
+    run.__name__ = run.__qualname__ = name
+    return run
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --fix: print the changes as a unified diff instead of writing them",
     )
-    p.set_defaults(run=cmd_check)
+    p.set_defaults(run=_verb("cmd_check"))
 
     p = verb("fmt", "rewrite policy files in the canonical layout (comments kept)", formats=False)
     p.add_argument("files", nargs="+", metavar="FILE", help="files to format; `-` for stdin")
@@ -100,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="change nothing; exit 1 if a file is not in canonical layout",
     )
-    p.set_defaults(run=cmd_fmt)
+    p.set_defaults(run=_verb("cmd_fmt"))
 
     p = verb("validate", "complaint validity per record of a JSONL, JSON or CSV file")
     p.add_argument("policy", metavar="POLICY")
@@ -111,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="show, for each condition, its outcome, clause and the values it read",
     )
-    p.set_defaults(run=cmd_validate)
+    p.set_defaults(run=_verb("cmd_validate", "data_verbs"))
 
     def with_events(p: argparse.ArgumentParser, now: str, several: str) -> None:
         """A verb over a records file and its event log (`timeline`, `rules`)."""
@@ -127,13 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
     with_events(
         p, "judge open clocks at this moment (ISO 8601; default: leave them pending)", "clocks"
     )
-    p.set_defaults(run=cmd_timeline)
+    p.set_defaults(run=_verb("cmd_timeline", "data_verbs"))
 
     p = verb("rules", "record-level rules per record: kept, broken, unknown or not applicable")
     with_events(
         p, "count the days or weeks of an open period up to this moment (ISO 8601)", "rules"
     )
-    p.set_defaults(run=cmd_rules)
+    p.set_defaults(run=_verb("cmd_rules", "data_verbs"))
 
     p = verb("transcripts", "phrase and timing rules per transcript, with a QA score")
     p.add_argument("policy", metavar="POLICY")
@@ -154,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MAP",
         help="which channel or speaker label is which role, e.g. `0=agent,1=customer`",
     )
-    p.set_defaults(run=cmd_transcripts)
+    p.set_defaults(run=_verb("cmd_transcripts", "data_verbs"))
 
     p = verb(
         "audit",
@@ -275,18 +271,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also write OUT/report.pdf, report.html rendered by WeasyPrint (the pdf extra)",
     )
-    p.set_defaults(run=cmd_audit)
+    p.set_defaults(run=_verb("cmd_audit", "data_verbs"))
 
     p = verb("review", "a reviewed sample read back: confirmed and false-positive rates by clause")
     p.add_argument("workbook", metavar="WORKBOOK", help="a report.xlsx with a filled Review sample")
-    p.set_defaults(run=cmd_review)
+    p.set_defaults(run=_verb("cmd_review", "report_verbs"))
 
     p = verb(
         "verify-report",
         "hash again the inputs and policy files an audit report names: which changed or are gone",
     )
     p.add_argument("report", metavar="REPORT", help="the report.json of an audit")
-    p.set_defaults(run=cmd_verify_report)
+    p.set_defaults(run=_verb("cmd_verify_report", "report_verbs"))
 
     p = verb(
         "import",
@@ -303,11 +299,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--map", metavar="MAP", help="TOML or JSON mapping (docs/importers.md)")
     p.add_argument("-o", "--output", metavar="OUT", help="JSONL file to write (default: stdout)")
-    p.set_defaults(run=cmd_import)
+    p.set_defaults(run=_verb("cmd_import", "import_verb"))
 
     p = verb("test", "run the examples in policy files")
     p.add_argument("files", nargs="+", metavar="FILE")
-    p.set_defaults(run=cmd_test)
+    p.set_defaults(run=_verb("cmd_test"))
 
     from csdsl.assure import VERIFY_MAX_EXAMPLES as MAX_EXAMPLES
 
@@ -321,7 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"records to try per invariant (default {MAX_EXAMPLES})",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the search (default 0)")
-    p.set_defaults(run=cmd_verify)
+    p.set_defaults(run=_verb("cmd_verify"))
 
     p = verb("compile", "emit a standalone checker: a Python module, SQL, or the IR as JSON", False)
     p.add_argument("policy", metavar="POLICY")
@@ -341,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
             "them, else the current year +-1); only with --target sql",
         )
     p.add_argument("-o", "--output", metavar="OUT", help="file to write (default: stdout)")
-    p.set_defaults(run=cmd_compile)
+    p.set_defaults(run=_verb("cmd_compile"))
 
     p = verb("doc", "a readable rendering of a policy for sign-off (HTML or Markdown)", False)
     p.add_argument("policy", metavar="POLICY")
@@ -351,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="html (default) or md; by default md when OUT ends in .md",
     )
     p.add_argument("-o", "--output", metavar="OUT", help="file to write (default: stdout)")
-    p.set_defaults(run=cmd_doc)
+    p.set_defaults(run=_verb("cmd_doc"))
 
     p = verb(
         "trace",
@@ -373,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write nothing; exit 1 if FILE differs from what would be written",
     )
-    p.set_defaults(run=cmd_trace)
+    p.set_defaults(run=_verb("cmd_trace"))
 
     p = verb("explain", "why a record is (not) valid, and the smallest changes that flip it")
     p.add_argument("policy", metavar="POLICY")
@@ -389,7 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DATETIME",
         help="count the days or weeks of a rule's open period up to this moment (ISO 8601)",
     )
-    p.set_defaults(run=cmd_explain)
+    p.set_defaults(run=_verb("cmd_explain"))
 
     p = verb("diff", "clauses changed between two versions, and records judged differently")
     p.add_argument("old", metavar="OLD")
@@ -410,7 +406,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="generated records to try per record type (default 200)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the generated records")
-    p.set_defaults(run=cmd_diff)
+    p.set_defaults(run=_verb("cmd_diff"))
+
+    p = verb("lsp", "the language server for editors, over standard input and output", False)
+    p.add_argument(
+        "--stdio", action="store_true", help="talk over stdin/stdout (the default and only way)"
+    )
+    p.set_defaults(run=_verb("cmd_lsp", "editor"))
     return parser
 
 
@@ -424,7 +426,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     robust_streams()
     try:
         code: int = args.run(args)
-        sys.stdout.flush()
+        if not sys.stdout.closed:  # `lsp` ends when the editor closes the stream
+            sys.stdout.flush()
         return code
     except BrokenPipeError:
         # the reader went away (e.g. `| head`); that is not an error of ours

@@ -14,14 +14,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from csdsl.api import Policy, load
 from csdsl.diagnostics import Diagnostic, PolicyError, render
-from csdsl.records import RowError
 from csdsl.report import dumps, one_line, printable
 from csdsl.source import SourceFile
 
-if TYPE_CHECKING:
-    pass
+if TYPE_CHECKING:  # imported by the verbs that load a policy or read records (not `check`)
+    from csdsl.api import Policy
+    from csdsl.records import RowError
 
 
 OK, FAILED, USAGE = 0, 1, 2
@@ -124,6 +123,8 @@ def load_policy(
 ) -> Policy | None:
     """The policy, or None once its diagnostics are printed on standard error (and, with
     `fmt` json, added to `into`, or printed on standard output as one JSON array)."""
+    from csdsl.api import load
+
     found: list[dict[str, Any]] = []
     if not Path(path).is_file():
         write_err(f"csdsl: {path}: {missing_reason(path)}")

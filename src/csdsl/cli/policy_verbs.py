@@ -10,15 +10,15 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from csdsl.api import RecordError
 from csdsl.diagnostics import Diagnostic
-from csdsl.records import InputError, loads_json
 from csdsl.report import dumps, one_line
 from csdsl.source import SourceFile, UnreadableSource, read_policy_text
 from csdsl.values import instant, parse_datetime
 
 if TYPE_CHECKING:
     from csdsl.check import Compiled
+# `check` and `fmt` import no more than they need (benchmarks/bench_startup.py): the records
+# readers and the engines (`csdsl.records`, `csdsl.api`) are imported by the verbs that use them
 
 from csdsl.cli.console import (
     FAILED,
@@ -347,6 +347,7 @@ def cmd_doc(args: argparse.Namespace) -> int:
 
 def cmd_trace(args: argparse.Namespace) -> int:
     from csdsl import trace
+    from csdsl.records import InputError
 
     policies = []
     for path in args.policies:
@@ -383,6 +384,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
 def _one_record(spec: str) -> tuple[dict[str, Any], str]:
     """RECORD: inline JSON (`{...}`), `-` (stdin), a .json file with one object, or
     `FILE:LINE` (one line of a JSONL file)."""
+    from csdsl.records import loads_json
+
     if spec.lstrip().startswith("{"):
         text, where = spec, "the record"
     elif spec == "-":
@@ -412,7 +415,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy, args.format)
     if policy is None:
         return USAGE
+    from csdsl.api import RecordError
     from csdsl.explain import explain
+    from csdsl.records import InputError
 
     try:
         now = instant(parse_datetime(args.now), policy.tz) if args.now is not None else None
@@ -447,6 +452,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
             write_json_line(found)
         return USAGE
     from csdsl.assure.diff import diff
+    from csdsl.records import InputError
 
     try:
         files = records_args(args.records, new.record_type)

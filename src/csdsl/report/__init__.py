@@ -80,14 +80,17 @@ def _finite(x: Any) -> Any:
 
 
 def dumps(obj: Any, indent: int | None = None) -> str:
-    """`obj` as strict, printable JSON (see above); values JSON has no type for as strings."""
+    """`obj` as strict, printable JSON (see above), line and paragraph separators escaped;
+    values JSON has no type for as strings."""
     try:
         text = json.dumps(obj, ensure_ascii=False, allow_nan=False, indent=indent, default=str)
     except ValueError:  # a NaN or an infinity somewhere: never written as `NaN`/`Infinity`
         text = json.dumps(
             _finite(obj), ensure_ascii=False, allow_nan=False, indent=indent, default=str
         )
-    return printable(text)
+    # U+2028 and U+2029 are legal inside a JSON string, but `str.splitlines()` and many line
+    # readers end a line there: escaped, each JSON Lines record stays one line for every reader
+    return printable(text).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 _MD_SPECIAL = re.compile(r"[\\`*\[\]<|&~]|(?<!\w)_|_(?!\w)")

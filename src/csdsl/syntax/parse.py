@@ -188,10 +188,20 @@ _NESTED = (
 )
 
 
+def _node_fields(cls: type) -> tuple[str, ...] | None:
+    """The names of the fields of a syntax node class; None for any other class."""
+    if not attrs.has(cls) or issubclass(cls, Span):
+        return None
+    return tuple(f.name for f in attrs.fields(cls))
+
+
 def _deeper_than(module: ast.Module, limit: int) -> Any | None:
     """The outermost expression holding one nested more than `limit` deep, walked without
     recursion."""
     stack: list[tuple[Any, int, Any]] = [(module, 0, None)]
+    # per class, the names of its fields, or None for what is not a node (a span, a string):
+    # worked out once a class, as this walks every node of every file parsed
+    fields = {ast.Module: _node_fields(ast.Module)}
     while stack:
         node, depth, outer = stack.pop()
         if isinstance(node, _NESTED):
@@ -199,12 +209,14 @@ def _deeper_than(module: ast.Module, limit: int) -> Any | None:
             outer = outer or node
             if depth > limit:
                 return outer
-        for field in attrs.fields(type(node)):
-            value = getattr(node, field.name)
-            if isinstance(value, tuple):
-                stack.extend((v, depth, outer) for v in value if attrs.has(type(v)))
-            elif attrs.has(type(value)) and not isinstance(value, Span):
-                stack.append((value, depth, outer))
+        for name in fields[type(node)] or ():
+            value = getattr(node, name)
+            for v in value if isinstance(value, tuple) else (value,):
+                cls = type(v)
+                if cls not in fields:
+                    fields[cls] = _node_fields(cls)
+                if fields[cls] is not None:
+                    stack.append((v, depth, outer))
     return None
 
 
