@@ -1,30 +1,35 @@
-"""Benchmark for phrase matching in transcripts (not part of the test run).
+"""Benchmark for phrase matching in transcripts, against the engines an engineer would pick
+instead (not part of the test run).
 
-Measures, on this machine, on a generated corpus of Chinese call-centre turns (seeded: the same
-corpus every run; ~30% of the turns in Traditional characters, full- and half-width punctuation,
-20-60 characters a turn):
-1. `Matcher.scan(turn)` for every turn, end to end (normalisation included): the hit table the
-   transcript rules are evaluated on (`csdsl.qa` maps a hit back to the original text only
-   when it becomes a finding); and `Matcher.find(turn)`, which also maps every hit back and
-   builds a `Match` object for it; for phrase sets of 50, 500 and 5,000 phrases;
-2. a baseline of one compiled `re` per phrase: each turn normalised with the same fold
-   (`normalise(turn).text`), then `pattern.finditer` of every phrase's pattern (its literal
-   pieces escaped, placeholders as `.{0,8}?`, variants as alternatives) - the same work and the
-   same answers, phrase by phrase.  Where the baseline would take long it is timed on a
-   deterministic subsample of the turns (a rate, so MB/s carries over);
-3. where the time goes: the fold (`str.translate`, then the deleted characters' marks dropped)
-   alone; the fold and the automaton pass (pyahocorasick's iteration, nothing done per hit);
-   the rest of `find` (collecting and sorting the hits, mapping spans back to the original,
-   building the `Match` objects), also per match;
-4. the first-use cost of the folding table, in a fresh process.
-Phrase sets: 50 phrases as the policies write them (a few with placeholders or alternatives);
-the 500 and 5,000 sets add 10% frequent phrases (a thing and what happened to it, as the filler
-says them: each in a few turns in a thousand) and 90% rare ones (random characters).
-Throughput is UTF-8 bytes of turn text per second, the median of 3 runs.  Both engines' counts
-of (turn, phrase) hits are reported on the turns both ran on, to show they agree.
+On a generated corpus of Chinese call-centre turns (seeded: the same corpus every run; ~30% of
+the turns in Traditional characters, full- and half-width punctuation, 20-60 characters a turn,
+grouped into calls of `TURNS_PER_CALL` turns), for phrase sets of 50, 500 and 5,000 phrases, in
+one run, rounds interleaved (each round times every engine once; the figures are medians):
+1. csdsl end to end: `Matcher.scan_many(turns of a call)` for every call - the fold, one pass of
+   the matcher over the call's turns, and the hit table read turn by turn (`Scan.by_text`: every
+   hit with its turn, folded positions and phrase), which is what `csdsl.qa` evaluates the
+   rules on; also `Matcher.scan(turn)` turn by turn, and both with each engine installed;
+2. the peers, over the *same folded text*: each is given the raw turns, folds each one with
+   csdsl's fold (`str.translate` with its table, deleted characters dropped: the fold's cost is
+   in every figure, as in csdsl's) and matches the folded text: RE2 `Set` (google-re2; which
+   phrases a turn holds, no positions), one `Match` per turn; Hyperscan (UTF-8 bytes), one scan
+   per turn, and one scan per call (the folded turns joined by a line break, which the
+   patterns' `.` does not match; each hit's turn found by bisection), every hit with its phrase
+   and byte offsets.  Each phrase is one regular expression: its variants as alternatives
+   (RE2) or expressions (Hyperscan), literal pieces escaped, a placeholder between two pieces
+   as `.{0,8}`, one at an edge as `.`;
+3. the fold alone (`str.translate` with csdsl's table, deleted characters dropped).
+Every engine's hit table is checked against csdsl's before the timing: the (turn, phrase)
+pairs of every engine, and for Hyperscan also every (turn, phrase, start, end) of the phrases
+without placeholders (overlapping hits included).  Any difference stops the benchmark with a
+non-zero exit and the first differences.
+4. transcripts/s through every rule of policies/hotline_qa.csp (`bench_core.bench_transcripts`:
+   examples/transcripts.jsonl read and checked end to end), and checked only (parsed once).
+Throughput is UTF-8 bytes of turn text per second.  The peers are in the `bench` extra
+(`pip install -e '.[bench]'`); one that is not installed is left out, and said so.
 
-    python benchmarks/bench_phrases.py            # ~20 MB corpus (a few minutes)
-    python benchmarks/bench_phrases.py --quick    # ~2 MB, for a smoke run
+    python benchmarks/bench_phrases.py            # ~5 MB corpus
+    python benchmarks/bench_phrases.py --quick    # ~1 MB, for a smoke run
 
 Writes benchmarks/results/phrases-<UTC stamp>.json and prints a table.
 """
@@ -32,6 +37,7 @@ Writes benchmarks/results/phrases-<UTC stamp>.json and prints a table.
 from __future__ import annotations
 
 import argparse
+import bisect
 import datetime as dt
 import json
 import os
@@ -39,7 +45,6 @@ import platform
 import random
 import re
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -48,9 +53,12 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from csdsl import phrases as ph  # noqa: E402
 
+PEERS_PER_TURN = ("RE2 Set, per turn", "Hyperscan, per turn")  # issue 19's acceptance 1
+TURNS_PER_CALL = 15  # the sample transcripts (examples/transcripts.jsonl) have 15 on average
 # 50 phrases as policies write them (policies/common/phrases.csp, policies/hotline_qa.csp and
 # the seeds): service phrases, forbidden phrases, customers' words; a few with placeholders and
 # alternatives
@@ -290,226 +298,369 @@ def phrase_set(n: int, seed: int = 5) -> list[str]:
     return out
 
 
-def baseline_patterns(phrases: Sequence[str]) -> list[tuple[str, re.Pattern[str]]]:
-    """One regex per phrase, over normalised text: each variant's literal pieces escaped and
-    joined by `.{0,8}?` (a placeholder), a placeholder at an edge as a look-around for one
-    character; the variants as alternatives."""
+# --- the peers ---------------------------------------------------------------------------------
+_TABLE = ph._table(ph.DEFAULT)
+
+
+def fold(turn: str) -> str:
+    """csdsl's fold, as a peer would call it: the table, then the deleted characters dropped."""
+    return turn.translate(_TABLE).replace("\x00", "")
+
+
+Table = set[tuple[int, int]] | set[tuple[int, int, int, int]]
+
+
+def expressions(phrases: Sequence[str]) -> list[tuple[int, str, bool]]:
+    """Each variant of each phrase as a regular expression over folded text: (the phrase's
+    index, the expression, whether it is a plain literal)."""
     out = []
-    for phrase in phrases:
-        alts = []
-        for variant in ph.expand(phrase):
+    for index, phrase in enumerate(phrases):
+        try:
+            variants = ph.expand(phrase)
+        except ph.PhraseSyntaxError:
+            variants = (phrase,)
+        for variant in dict.fromkeys(variants):
             segs, lead, trail = ph._pattern(variant, ph.DEFAULT)
             if not segs:
                 continue
-            body = f".{{0,{ph.PLACEHOLDER_MAX}}}?".join(re.escape(s) for s in segs)
-            alts.append(("(?<=.)" if lead else "") + body + ("(?=.)" if trail else ""))
-        out.append((phrase, re.compile("|".join(alts))))
+            body = f".{{0,{ph.PLACEHOLDER_MAX}}}".join(re.escape(s) for s in segs)
+            plain = len(segs) == 1 and not lead and not trail
+            out.append((index, ("." if lead else "") + body + ("." if trail else ""), plain))
     return out
 
 
-def _median_rate(fn: Callable[[], object], nbytes: int, repeat: int) -> tuple[float, list[float]]:
-    runs = []
+class Re2Set:
+    """RE2 `Set`: which phrases a turn holds (no positions)."""
+
+    name = "RE2 Set, per turn"
+
+    def __init__(self, phrases: Sequence[str]) -> None:
+        import re2
+
+        options = re2.Options()
+        options.max_mem = 1 << 30  # the default 8 MiB overflows at 5,000 phrases
+        self._set = re2.Set.SearchSet(options)
+        by_phrase: dict[int, list[str]] = {}
+        for index, expression, _plain in expressions(phrases):
+            by_phrase.setdefault(index, []).append(expression)
+        self._ids = []
+        for index, alts in by_phrase.items():
+            self._set.Add("|".join(f"(?:{a})" for a in alts).encode("utf-8"))
+            self._ids.append(index)
+        self._set.Compile()
+
+    def run(self, calls: list[list[str]]) -> list[list[list[int]]]:
+        match = self._set.Match
+        return [[match(fold(turn)) for turn in call] for call in calls]
+
+    def table(self, out: list[list[list[int]]]) -> set[tuple[int, int]]:
+        ids = self._ids
+        # `Match` gives None for no match (and after a DFA out of memory: max_mem above)
+        return {(t, ids[i]) for t, hits in enumerate(_turns(out)) for i in hits or ()}
+
+
+class HyperscanPeer:
+    """Hyperscan: every hit with its phrase and end offset, one scan per turn or per call."""
+
+    def __init__(self, phrases: Sequence[str], per_call: bool) -> None:
+        import hyperscan
+
+        self.name = f"Hyperscan, per {'call' if per_call else 'turn'}"
+        self.per_call = per_call
+        found = expressions(phrases)
+        self._phrase = [index for index, _e, _p in found]
+        # a plain literal's length in bytes (its start is its end minus that), else -1
+        self._length = [len(re.sub(r"\\(.)", r"\1", e).encode()) if p else -1 for _i, e, p in found]
+        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self._db.compile(
+            expressions=[e.encode("utf-8") for _i, e, _p in found],
+            ids=list(range(len(found))),
+            elements=len(found),
+            flags=hyperscan.HS_FLAG_UTF8,
+        )
+
+    def run(self, calls: list[list[str]]) -> list[Any]:
+        scan = self._db.scan
+        out: list[Any] = []
+        if not self.per_call:
+            for call in calls:
+                hits: list[list[tuple[int, int]]] = []
+                for turn in call:
+                    mine: list[tuple[int, int]] = []
+                    scan(
+                        fold(turn).encode("utf-8"),
+                        match_event_handler=lambda i, a, b, f, c, m=mine: m.append((i, b)),
+                    )
+                    hits.append(mine)
+                out.append(hits)
+            return out
+        for call in calls:
+            data = [fold(turn).encode("utf-8") for turn in call]
+            joined = b"\n".join(data)
+            ends = []
+            at = -1
+            for turn in data:
+                at += len(turn) + 1
+                ends.append(at)  # where each turn's line break is (or the end)
+            flat: list[tuple[int, int]] = []
+            scan(joined, match_event_handler=lambda i, a, b, f, c, m=flat: m.append((i, b)))
+            by_turn: list[list[tuple[int, int]]] = [[] for _ in call]
+            for i, b in flat:
+                k = bisect.bisect_left(ends, b)
+                by_turn[k].append((i, b - (ends[k - 1] + 1 if k else 0)))
+            out.append(by_turn)
+        return out
+
+    def table(self, out: list[Any], folded: list[str]) -> tuple[Table, Table]:
+        """(turn, phrase) pairs, and (turn, phrase, start, end) of the plain literals, in
+        characters of the folded turn."""
+        pairs: set[tuple[int, int]] = set()
+        spans: set[tuple[int, int, int, int]] = set()
+        for t, hits in enumerate(_turns(out)):
+            data = folded[t].encode("utf-8")
+            for i, end in hits:
+                pairs.add((t, self._phrase[i]))
+                if self._length[i] >= 0:
+                    start = len(data[: end - self._length[i]].decode("utf-8"))
+                    spans.add((t, self._phrase[i], start, len(data[:end].decode("utf-8"))))
+        return pairs, spans
+
+
+def _turns(out: list[list[Any]]) -> list[Any]:
+    return [turn for call in out for turn in call]
+
+
+def csdsl_tables(scans: list[ph.Scan], plain: set[int]) -> tuple[Table, Table]:
+    """csdsl's hit table as the peers' (the phrase set is `p`: a phrase's rank is its index in
+    the sorted phrases; mapped back to the index outside)."""
+    pairs: set[tuple[int, int]] = set()
+    spans: set[tuple[int, int, int, int]] = set()
+    base = 0
+    for scan in scans:
+        for k, start, end, rank in scan.table():
+            pairs.add((base + k, rank))
+            if rank in plain:
+                spans.add((base + k, rank, start, end))
+        base += len(scan.starts) - 1
+    return pairs, spans
+
+
+def differences(name: str, want: Table, got: Table) -> list[str]:
+    if want == got:
+        return []
+    lost, extra = sorted(want - got)[:5], sorted(got - want)[:5]
+    return [
+        f"{name}: {len(want - got)} of csdsl's hits missing (e.g. {lost}), "
+        f"{len(got - want)} more (e.g. {extra})"
+    ]
+
+
+# --- timing --------------------------------------------------------------------------------------
+def interleaved(runs: dict[str, Callable[[], object]], repeat: int) -> dict[str, list[float]]:
+    """Each round runs every engine once, in turn; the seconds of each run."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - start)
-    return nbytes / statistics.median(runs) / 1e6, runs
+        for name, fn in runs.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return times
 
 
-def bench_size(n: int, turns: list[str], repeat: int, budget_s: float) -> dict[str, Any]:
+def peers_installed() -> dict[str, bool]:
+    found = {}
+    for module in ("re2", "hyperscan"):
+        try:
+            __import__(module)
+            found[module] = True
+        except ImportError:
+            found[module] = False
+    return found
+
+
+def bench_size(n: int, calls: list[list[str]], repeat: int) -> dict[str, Any]:
     phrases = phrase_set(n)
-    ph.normalise("")  # the folding table, built on first use (measured in `first_use`)
+    turns = [t for call in calls for t in call]
     nbytes = sum(len(t.encode("utf-8")) for t in turns)
-    start = time.perf_counter()
-    matcher = ph.Matcher({"p": phrases})
-    build_s = time.perf_counter() - start
+    folded = [ph.normalise(t).text for t in turns]  # for the check: the precise fold
+    installed = peers_installed()
+    engines = ["aho", "hyperscan"] if installed["hyperscan"] else ["aho"]
+    matchers = {e: ph.Matcher({"p": phrases}, engine=e) for e in engines}
+    # the phrase set is sorted by rank: a phrase's rank -> its index in `phrases`
+    index_of = {p: i for i, p in enumerate(phrases)}
+    to_index = [index_of[matchers["aho"].name(r)[1]] for r in range(len(phrases))]
+    plain = {i for i, _e, p in expressions(phrases) if p}
+    plain = {r for r in range(len(phrases)) if to_index[r] in plain}
 
-    def run_matcher() -> None:
-        find = matcher.find
-        for turn in turns:
-            find(turn)
+    key_of = ["p"] * len(phrases)  # the set each rank is of: what qa groups a turn's hits by
 
-    def count_matcher(sample: Sequence[str]) -> tuple[int, int]:
-        """(turn, phrase) pairs with a hit, and matches."""
-        pairs = matches = 0
-        for turn in sample:
-            found = matcher.find(turn)
-            pairs += len({m.phrase for m in found})
-            matches += len(found)
-        return pairs, matches
+    def csdsl_calls(matcher: ph.Matcher) -> Callable[[], list[ph.Scan]]:
+        """The hit table of each call, read turn by turn as qa reads it (`Scan.by_text`)."""
 
-    def run_hit_table() -> None:
-        scan = matcher.scan
-        for turn in turns:
-            scan(turn)
+        def run() -> list[ph.Scan]:
+            scans = [matcher.scan_many(call) for call in calls]
+            for scan in scans:
+                scan.by_text(key_of)
+            return scans
 
-    mbps, runs = _median_rate(run_matcher, nbytes, repeat)
-    table_mbps, table_runs = _median_rate(run_hit_table, nbytes, repeat)
-    hits, matches = count_matcher(turns)
+        return run
 
-    # where the time goes: the fold alone, then the fold and the automaton pass
-    table = ph._table(ph.DEFAULT)
-    automaton = matcher._automaton
+    def csdsl_turns(matcher: ph.Matcher) -> Callable[[], list[ph.Scan]]:
+        def run() -> list[ph.Scan]:
+            scans = [matcher.scan(turn) for turn in turns]
+            for scan in scans:
+                scan.by_text(key_of)
+            return scans
 
-    def fold() -> None:
-        for turn in turns:
-            "".join(turn.translate(table).split("\x00"))
+        return run
 
-    def fold_scan() -> None:
-        for turn in turns:
-            for _ in automaton.iter("".join(turn.translate(table).split("\x00"))):
-                pass
+    runs: dict[str, Callable[[], object]] = {}
+    for e, m in matchers.items():
+        runs[f"csdsl ({e}), per call"] = csdsl_calls(m)
+        runs[f"csdsl ({e}), per turn"] = csdsl_turns(m)
+    peers: list[Any] = []
+    if installed["re2"]:
+        peers.append(Re2Set(phrases))
+    if installed["hyperscan"]:
+        peers += [HyperscanPeer(phrases, per_call=False), HyperscanPeer(phrases, per_call=True)]
+    for peer in peers:
+        runs[peer.name] = lambda peer=peer: peer.run(calls)
+    runs["fold alone"] = lambda: [fold(t) for t in turns]
 
-    fold_mbps, _ = _median_rate(fold, nbytes, repeat)
-    scan_mbps, _ = _median_rate(fold_scan, nbytes, repeat)
+    # the hit tables, checked before anything is timed
+    problems = []
+    want_pairs, want_spans = csdsl_tables(csdsl_calls(matchers["aho"])(), plain)
+    want_pairs = {(t, to_index[r]) for t, r in want_pairs}
+    want_spans = {(t, to_index[r], a, b) for t, r, a, b in want_spans}
+    for e, m in matchers.items():
+        for how, fn in (("per call", csdsl_calls(m)), ("per turn", csdsl_turns(m))):
+            pairs, spans = csdsl_tables(fn(), plain)
+            problems += differences(
+                f"csdsl ({e}), {how}",
+                want_spans,
+                {(t, to_index[r], a, b) for t, r, a, b in spans},
+            )
+            problems += differences(
+                f"csdsl ({e}), {how}", want_pairs, {(t, to_index[r]) for t, r in pairs}
+            )
+    for peer in peers:
+        out = peer.run(calls)
+        if isinstance(peer, Re2Set):
+            problems += differences(peer.name, want_pairs, peer.table(out))
+        else:
+            pairs, spans = peer.table(out, folded)
+            problems += differences(peer.name, want_pairs, pairs)
+            problems += differences(peer.name + " (positions)", want_spans, spans)
+    if problems:
+        print(f"{n:,} phrases: the hit tables differ:", *problems, sep="\n  ", file=sys.stderr)
+        raise SystemExit(1)
 
-    # the baseline, on a subsample when the whole corpus would take longer than `budget_s`
-    patterns = baseline_patterns(phrases)
-
-    def run_baseline(sample: Sequence[str]) -> int:
-        hits = 0
-        for turn in sample:
-            text = ph.normalise(turn).text
-            for _phrase, pattern in patterns:
-                for _ in pattern.finditer(text):
-                    hits += 1
-                    break
-        return hits
-
-    probe = turns[:2000]
-    t0 = time.perf_counter()
-    run_baseline(probe)
-    per_turn = (time.perf_counter() - t0) / len(probe)
-    every = max(1, round(per_turn * len(turns) * repeat / budget_s))
-    sample = turns[::every]
-    sample_bytes = sum(len(t.encode("utf-8")) for t in sample)
-    base_mbps, base_runs = _median_rate(lambda: run_baseline(sample), sample_bytes, repeat)
-    base_hits = run_baseline(sample)
-    matcher_hits_on_sample = count_matcher(sample)[0]
+    times = interleaved(runs, repeat)
+    mb_s = {name: nbytes / statistics.median(ts) / 1e6 for name, ts in times.items()}
     return {
         "phrases": n,
+        "engine": ph.Matcher({"p": phrases}).engine,  # what csdsl picks (CSDSL_MATCHER or auto)
         "turns": len(turns),
+        "calls": len(calls),
         "bytes": nbytes,
-        "matcher_build_s": build_s,
-        "matcher_mb_s": mbps,
-        "matcher_runs_s": runs,
-        "hit_table_mb_s": table_mbps,
-        "hit_table_runs_s": table_runs,
-        "hit_table_speedup": table_mbps / base_mbps,
-        "matcher_hits": hits,
-        "matches": matches,
-        "fold_only_mb_s": fold_mbps,
-        "fold_and_automaton_mb_s": scan_mbps,
-        "baseline_mb_s": base_mbps,
-        "baseline_runs_s": base_runs,
-        "baseline_sample_every": every,
-        "baseline_sample_turns": len(sample),
-        "baseline_sample_bytes": sample_bytes,
-        "baseline_hits_on_sample": base_hits,
-        "matcher_hits_on_sample": matcher_hits_on_sample,
-        "speedup": mbps / base_mbps,
+        "hits": len(want_spans),
+        "turn_phrase_pairs": len(want_pairs),
+        "mb_s": mb_s,
+        "runs_s": times,
+        "peers_missing": [m for m, ok in installed.items() if not ok],
     }
 
 
-def first_use() -> dict[str, float]:
-    """Import time, and the first `normalise` (the folding table), in a fresh process."""
-    code = (
-        "import sys, time; sys.path.insert(0, sys.argv[1]); t = time.perf_counter(); "
-        "import csdsl.phrases as p; i = time.perf_counter(); p.normalise('讓您久等了'); "
-        "f = time.perf_counter(); p.normalise('您好'); "
-        "print(i - t, f - i, time.perf_counter() - f)"
-    )
-    runs = [
-        [
-            float(x)
-            for x in subprocess.run(
-                [sys.executable, "-c", code, str(ROOT / "src")],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout.split()
-        ]
-        for _ in range(3)
-    ]
+def bench_transcripts(repeat: int) -> dict[str, Any]:
+    """Transcripts/s through every rule of hotline_qa.csp: JSONL end to end (bench_core's
+    figure), and the check alone on transcripts read beforehand."""
+    import bench_core
+
+    import csdsl
+    from csdsl.transcripts import TranscriptReader
+
+    policy = csdsl.load(ROOT / "policies" / "hotline_qa.csp")
+    path = ROOT / "examples" / "transcripts.jsonl"
+    reader = TranscriptReader(policy.tz)
+    rows = [row.values for row in reader.read(str(path)) if row.values is not None]
+    checker = policy.transcript_checker()
+    transcripts = [values["transcript"] for values in rows]
+    times = interleaved({"check": lambda: [checker.check(t) for t in transcripts]}, repeat)
     return {
-        "import_phrases_s": statistics.median(r[0] for r in runs),
-        "first_normalise_s": statistics.median(r[1] for r in runs),
-        "second_normalise_s": statistics.median(r[2] for r in runs),
+        **bench_core.bench_transcripts(repeat),
+        "checked_only_per_s": len(transcripts) / statistics.median(times["check"]),
     }
+
+
+def best_csdsl(size: dict[str, Any]) -> float:
+    """csdsl's figure at one size: one pass per call, with the engine csdsl picks itself."""
+    return float(size["mb_s"][f"csdsl ({size['engine']}), per call"])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="a ~2 MB corpus instead of ~20 MB")
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="a ~1 MB corpus instead of ~5 MB")
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--sizes", default="50,500,5000")
-    ap.add_argument("--budget", type=float, default=60.0, help="seconds for each baseline")
     args = ap.parse_args()
-    target = 2_000_000 if args.quick else 20_000_000
-    t0 = time.perf_counter()
+    target = 1_000_000 if args.quick else 5_000_000
     turns = make_corpus(target)
-    corpus_s = time.perf_counter() - t0
-    traditional = sum(1 for t in turns if t != ph._t2s_convert(t))
+    calls = [turns[i : i + TURNS_PER_CALL] for i in range(0, len(turns), TURNS_PER_CALL)]
+    load = os.getloadavg()
     result: dict[str, Any] = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "machine": platform.processor() or platform.machine(),
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
+        "load_before": load,
         "corpus": {
             "turns": len(turns),
+            "calls": len(calls),
             "bytes": sum(len(t.encode("utf-8")) for t in turns),
             "characters": sum(len(t) for t in turns),
-            "traditional_turns": traditional,
-            "generated_in_s": corpus_s,
         },
-        "first_use": first_use(),
-        "sizes": [
-            bench_size(int(n), turns, args.repeat, args.budget) for n in args.sizes.split(",")
-        ],
+        "sizes": [bench_size(int(n), calls, args.repeat) for n in args.sizes.split(",")],
+        "transcripts": bench_transcripts(args.repeat),
+        "load_after": os.getloadavg(),
     }
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     out = ROOT / "benchmarks" / "results" / f"phrases-{stamp}.json"
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    c, f = result["corpus"], result["first_use"]
+    c = result["corpus"]
     print(
-        f"corpus: {c['turns']:,} turns, {c['bytes'] / 1e6:.1f} MB UTF-8, "
-        f"{c['traditional_turns'] / c['turns']:.0%} with Traditional characters"
+        f"corpus: {c['turns']:,} turns in {c['calls']:,} calls, {c['bytes'] / 1e6:.1f} MB UTF-8; "
+        f"load average {load[0]:.1f} before, {result['load_after'][0]:.1f} after"
     )
+    sizes = result["sizes"]
+    names = list(sizes[0]["mb_s"])
     print(
-        f"import csdsl.phrases {f['import_phrases_s'] * 1e3:.0f} ms; first normalise (loads "
-        f"OpenCC, builds the folding table) {f['first_normalise_s'] * 1e3:.0f} ms"
+        f"{'MB/s (csdsl per call / engine)':<40}" + "".join(f"{s['phrases']:>16,}" for s in sizes)
     )
+    for name in names:
+        cells = []
+        for s in sizes:
+            mine = best_csdsl(s)
+            cells.append(f"{s['mb_s'][name]:>7.1f} ({mine / s['mb_s'][name]:.2f}x)")
+        print(f"{name:<40}" + "".join(f"{c:>16}" for c in cells))
+    missing = sizes[0]["peers_missing"]
+    if missing:
+        print(f"not installed, left out: {', '.join(missing)} (pip install -e '.[bench]')")
+    for s in sizes:
+        peers = [(v, k) for k, v in s["mb_s"].items() if k in PEERS_PER_TURN]
+        if peers:
+            best = max(peers)
+            mine = best_csdsl(s)
+            print(
+                f"{s['phrases']:,} phrases: csdsl ({s['engine']}) {mine:.1f} MB/s against the best "
+                "of RE2 Set and "
+                f"Hyperscan per turn ({best[1]}, {best[0]:.1f} MB/s): {mine / best[0]:.2f}x"
+            )
+    q = result["transcripts"]
     print(
-        f"{'phrases':>8} {'hit table MB/s':>15} {'find MB/s':>10} {'re/phrase MB/s':>15} "
-        f"{'ratio':>6} {'(turn, phrase) hits Matcher / re':>34} {'matches/turn':>13}"
+        f"transcripts, every rule of hotline_qa.csp: {q['transcripts_per_s']:,.0f}/s JSONL end "
+        f"to end, {q['checked_only_per_s']:,.0f}/s checked only"
     )
-    for s in result["sizes"]:
-        both = f"{s['matcher_hits_on_sample']:,} / {s['baseline_hits_on_sample']:,}"
-        if s["baseline_sample_every"] > 1:
-            both += f" (1/{s['baseline_sample_every']} of turns)"
-        print(
-            f"{s['phrases']:>8,} {s['hit_table_mb_s']:>15.1f} {s['matcher_mb_s']:>10.1f} "
-            f"{s['baseline_mb_s']:>15.2f} {s['hit_table_speedup']:>5.0f}x {both:>34} "
-            f"{s['matches'] / s['turns']:>13.2f}"
-        )
-    print("where the time goes, µs per turn (median runs; one turn is", end=" ")
-    print(f"{c['bytes'] / c['turns']:.0f} bytes, {c['characters'] / c['turns']:.0f} characters):")
-    print(
-        f"{'phrases':>8} {'fold':>6} {'automaton':>10} {'the rest':>9} {'per match':>10} "
-        f"{'find':>6} {'Matcher built in':>17}"
-    )
-    for s in result["sizes"]:
-        per = s["bytes"] / s["turns"] / 1e6  # MB per turn
-        fold_us = per / s["fold_only_mb_s"] * 1e6
-        scan_us = per / s["fold_and_automaton_mb_s"] * 1e6
-        find_us = per / s["matcher_mb_s"] * 1e6
-        rest = find_us - scan_us
-        print(
-            f"{s['phrases']:>8,} {fold_us:>6.2f} {scan_us - fold_us:>10.2f} {rest:>9.2f} "
-            f"{rest / max(s['matches'] / s['turns'], 1e-9):>10.2f} {find_us:>6.2f} "
-            f"{s['matcher_build_s'] * 1e3:>14.0f} ms"
-        )
     print(f"written to {out.relative_to(ROOT)}")
 
 

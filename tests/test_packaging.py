@@ -59,8 +59,9 @@ def test_every_third_party_import_of_the_package_is_a_runtime_dependency() -> No
     }
     # an extra's packages may be imported inside a function of the module that needs them
     # (`--engine spark` says to install `csdsl[spark]` when they are missing), never at the top
-    # (`--xlsx` and `csdsl review` say to install `csdsl[xlsx]`, `--pdf` `csdsl[pdf]`)
-    lazy = {"pyspark", "pyarrow", "pandas", "xlsxwriter", "openpyxl", "weasyprint"}
+    # (`--xlsx` and `csdsl review` say to install `csdsl[xlsx]`, `--pdf` `csdsl[pdf]`,
+    # `CSDSL_MATCHER=hyperscan` `csdsl[fast]`)
+    lazy = {"pyspark", "pyarrow", "pandas", "xlsxwriter", "openpyxl", "weasyprint", "hyperscan"}
     # the language server's package (`csdsl.lsp`) is the lsp extra's: it imports pygls and
     # lsprotocol at its top, and is itself imported only inside `csdsl lsp`'s function (below)
     server_only = {"pygls", "lsprotocol"}
@@ -74,6 +75,7 @@ def test_every_third_party_import_of_the_package_is_a_runtime_dependency() -> No
     assert {"pyspark", "pandas"} <= extra("spark")
     assert extra("lsp") == server_only
     assert extra("xlsx") == {"xlsxwriter", "openpyxl"} and extra("pdf") == {"weasyprint"}
+    assert extra("fast") == {"hyperscan"}
     wanted: dict[str, str] = {}
     for path in sorted((ROOT / "src" / "csdsl").rglob("*.py")):
         if path.name == "pytest_plugin.py":

@@ -6,7 +6,9 @@ Out:
 - `normalise(text, folding=DEFAULT)`: the text reduced to what matching compares, plus, for
   every character kept, the span of the original text it came from (`Normalised`);
 - `Matcher(phrase_sets, folding=DEFAULT).find(text)`: every occurrence of every phrase in one
-  pass over the text (Aho-Corasick), with spans in the *original* text;
+  pass over the text, with spans in the *original* text; `Matcher.scan_many(texts)`: one hit
+  table (`Scan`) for a batch of texts (a transcript's turns) folded and matched in one pass,
+  spans mapped back only for the hits asked about;
 - `expand(phrase)`: the variants a phrase written with `[optional]` parts and `(a|b)`
   alternatives stands for; `placeholder_problems(phrase)`: misused placeholders;
 - `segments(phrase, folding=DEFAULT)`: a phrase's literal pieces as matching sees them.
@@ -42,7 +44,11 @@ needs at least one kept character before the first literal piece, and one at the
 least one after the last piece, in the same text; reported spans cover the literal pieces only
 (`XX先生` in `王先生` reports `先生`).
 
-Speed: the common path is one `str.translate` with a folding table, then one Aho-Corasick pass.
+Speed: the common path is one `str.translate` with a folding table per text, then one pass of
+a multi-pattern engine (`csdsl.phrase_engines`: pyahocorasick, or Hyperscan for large sets)
+over the batch's folded texts joined by a separator no phrase holds; the engine hands over its
+occurrences as a list built in C where it can, and the hit table reads them without sorting
+unless asked (`Scan.hits`).
 The table has one entry per code point, worked out from the character-by-character fold, so
 `…` (NFKC `...`, all punctuation) is deleted and `㈠` (NFKC `(一)`) reads `一` by the table
 alone.  Each entry is worked out the first time `normalise` meets its character (about 20 us a
@@ -65,8 +71,11 @@ import re
 import types
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import attrs
+
+from csdsl import phrase_engines
 
 __all__ = [
     "DEFAULT",
@@ -486,18 +495,21 @@ _match = _match_maker()
 
 
 class Matcher:
-    """All phrases of all sets, matched in one pass over each text.
+    """All phrases of all sets, matched in one pass over each text (or batch of texts).
 
     Each phrase is expanded (`expand`; a phrase whose brackets cannot be read is taken
     literally, the checker reports it) and every variant is matched; matches are reported under
-    the phrase as written, sorted by start, then longest first, then set and phrase.
+    the phrase as written, sorted by start, then longest first, then set and phrase.  The
+    literal pieces are found by one of `csdsl.phrase_engines` (`engine`: a name, else
+    `CSDSL_MATCHER`, else the faster one installed); every engine gives the same hits.
     """
 
     def __init__(
-        self, phrase_sets: Mapping[str, Sequence[str]], folding: Folding = DEFAULT
+        self,
+        phrase_sets: Mapping[str, Sequence[str]],
+        folding: Folding = DEFAULT,
+        engine: str | None = None,
     ) -> None:
-        import ahocorasick
-
         self.folding = folding
         self._table = _table(folding)
         self._pinyin = folding.pinyin
@@ -525,168 +537,257 @@ class Matcher:
                     continue
                 first.setdefault(segs[0], []).append(len(self._patterns))
                 self._patterns.append((rank, *pattern))
-        # the automaton's value for a segment: (length - 1, rank) when it is one phrase's only
+        # the engine's value for a segment: (length - 1, rank) when it is one phrase's only
         # piece and nothing else (most), else (length - 1, ranks, patterns it is the first of)
-        self._automaton = ahocorasick.Automaton()
+        values: dict[str, tuple[Any, ...]] = {}
         for seg in simple.keys() | first.keys():
             ranks = tuple(simple.get(seg, ()))
             patterns = tuple(first.get(seg, ()))
-            value = (
+            values[seg] = (
                 (len(seg) - 1, ranks[0])
                 if len(ranks) == 1 and not patterns
                 else (len(seg) - 1, ranks, patterns)
             )
-            self._automaton.add_word(seg, value)
-        self._empty = not (simple or first)
-        if not self._empty:
-            self._automaton.make_automaton()
+        # texts of a batch are joined by a character no segment holds (not `_MARK`, `_SLOW`):
+        # no occurrence spans two texts
+        self._sep = next(c for c in map(chr, itertools.count(2)) if not any(c in s for s in values))
+        self.engine = phrase_engines.engine_name(len(values), engine)
+        self._engine = phrase_engines.build(values, self.engine) if values else None
+
+    @property
+    def phrases(self) -> int:
+        """How many phrases (as written) the matcher knows: their ranks are 0 to this - 1."""
+        return len(self._names)
+
+    def name(self, rank: int) -> tuple[str, str]:
+        """The `(set, phrase)` of a rank."""
+        return self._names[rank]
+
+    def scan(self, text: str) -> Scan:
+        """Every occurrence in `text` as a hit table (`Scan`) in *normalised* positions, with
+        the map back to the original worked out only for the hits asked about (`Scan.span`).
+        The fast path of rule evaluation: most hits never need their original span."""
+        return self.scan_many((text,))
+
+    def scan_many(self, texts: Sequence[str]) -> Scan:
+        """One hit table for a batch of texts (a transcript's turns): the texts are folded
+        together and matched in one pass, no occurrence spanning two of them."""
+        table = self._table
+        marked = [text.translate(table) for text in texts]
+        sep = self._sep
+        joined = sep.join(marked)
+        norms: dict[int, Normalised] = {}
+        if _SLOW in joined or (self._pinyin and _any_paren(texts)):
+            pieces = []
+            for k, (text, mark) in enumerate(zip(texts, marked, strict=True)):
+                if _SLOW in mark or _has_gloss(text, self.folding):
+                    norms[k] = normalise(text, self.folding)
+                    pieces.append(norms[k].text)
+                else:
+                    pieces.append(mark.replace(_MARK, ""))
+            folded = sep.join(pieces)
+            lengths = [len(piece) + 1 for piece in pieces]
+        else:
+            folded = joined.replace(_MARK, "")
+            lengths = [len(mark) - mark.count(_MARK) + 1 for mark in marked]
+        # where each text starts in `folded`, and (last) one past the end of the batch
+        starts = list(itertools.accumulate(lengths, initial=0))
+        scan = Scan(self._names, starts, marked, norms)
+        if self._engine is not None and folded:
+            scan._found, others = self._engine.scan(folded)
+            if others:
+                scan._others = self._others(others, folded, starts)
+        return scan
+
+    def _others(
+        self, others: list[tuple[int, Any]], folded: str, starts: list[int]
+    ) -> list[tuple[int, int, int]]:
+        """The hits of the pieces that are not a phrase's whole pattern, as (start, -end,
+        rank): pieces of several phrases, and the first pieces of patterns with placeholders
+        (or of several pieces) followed to the end of the pattern."""
+        found: list[tuple[int, int, int]] = []
+        for last, value in others:
+            start = last - value[0]
+            found.extend((start, ~last, rank) for rank in value[1])
+            if value[2]:
+                k = bisect.bisect_right(starts, start) - 1
+                for index in value[2]:
+                    self._chain(folded, start, index, found, starts[k], starts[k + 1] - 1)
+        return found
 
     def find(self, text: str) -> list[Match]:
         """Every phrase occurrence in `text`, leftmost first; spans are in `text` itself."""
-        if self._empty:
-            return []
-        marked = text.translate(self._table)
-        if _SLOW in marked or (self._pinyin and ("(" in text or "（" in text)):
-            return self._find_precise(text, marked)
-        chunks = marked.split(_MARK)  # the kept characters between deleted ones
-        folded = "".join(chunks) if len(chunks) > 1 else marked
-        # `_scan`, written out, and the spans mapped inline: this is most of the time spent on
-        # a text (`find` built on `scan` and `Scan.span` runs at about 60% of this speed with
-        # 5,000 phrases, benchmarks/bench_phrases.py)
-        found: list[tuple[int, int, int]] = []
-        append = found.append
-        chained = False
-        for last, value in self._automaton.iter(folded):
-            if len(value) == 2:
-                append((last - value[0], ~last, value[1]))
-                continue
-            start = last - value[0]
-            for rank in value[1]:
-                append((start, ~last, rank))
-            for index in value[2]:
-                chained |= self._chain(folded, start, index, found)
-        if not found:
-            return []
-        if chained:
-            found = list(set(found))  # a span found through two variants
-        found.sort()
-        names = self._names
-        make = _match
-        if len(chunks) == 1:  # nothing deleted: positions are the original ones
-            return [make(names[r], a, -b) for a, b, r in found]
-        # the j-th kept character is in chunk c = bisect_right(ends, j); one deleted character
-        # comes before each chunk but the first, so it is at j + c in the original.  (-b is the
-        # end, ~b = -b - 1 the last character, most often in the chunk the start is in.)
-        ends = list(itertools.accumulate(map(len, chunks)))
-        after = bisect.bisect_right
-        return [
-            make(
-                names[r],
-                a + (c := after(ends, a)),
-                -b + (c if -b <= ends[c] else after(ends, ~b)),
-            )
-            for a, b, r in found
-        ]
-
-    def scan(self, text: str) -> Scan:
-        """Every occurrence in `text` as a hit table in *normalised* positions, with the map
-        back to the original worked out only for the hits asked about (`Scan.span`).  The fast
-        path of rule evaluation: most hits never need their original span."""
-        if self._empty:
-            return Scan(self._names, [], None, None)
-        marked = text.translate(self._table)
-        if _SLOW in marked or (self._pinyin and ("(" in text or "（" in text)):
-            if _SLOW not in marked and not _has_gloss(text, self.folding):
-                norm = Normalised(marked.replace(_MARK, ""), marked=marked)
-            else:
-                norm = normalise(text, self.folding)
-            return Scan(self._names, self._scan(norm.text), None, norm)
-        chunks = marked.split(_MARK)
-        if len(chunks) == 1:
-            return Scan(self._names, self._scan(marked), None, None)
-        return Scan(self._names, self._scan("".join(chunks)), chunks, None)
-
-    def _find_precise(self, text: str, marked: str) -> list[Match]:
-        """`find` for the texts the folding table cannot do alone."""
-        if _SLOW not in marked and not _has_gloss(text, self.folding):
-            norm = Normalised(marked.replace(_MARK, ""), marked=marked)
-        else:
-            norm = normalise(text, self.folding)
-        spans = [(*norm.span(a, -b), r) for a, b, r in self._scan(norm.text)]
-        # in the original the order can differ (a character that folds to several)
-        spans.sort(key=lambda x: (x[0], -x[1], x[2]))
+        scan = self.scan(text)
+        spans = [(*scan.span(a, -b), r) for a, b, r in scan.hits]
+        if scan.reordered:  # a character that folds to several: the order can differ
+            spans.sort(key=lambda x: (x[0], -x[1], x[2]))
         names = self._names
         return [_match(names[r], a, b) for a, b, r in spans]
 
-    def _scan(self, folded: str) -> list[tuple[int, int, int]]:
-        """The occurrences in the normalised text, as (start, -end, rank), sorted."""
-        found: list[tuple[int, int, int]] = []
-        append = found.append
-        chained = False
-        for last, value in self._automaton.iter(folded):
-            if len(value) == 2:
-                append((last - value[0], ~last, value[1]))
-                continue
-            start = last - value[0]
-            for rank in value[1]:
-                append((start, ~last, rank))
-            for index in value[2]:
-                chained |= self._chain(folded, start, index, found)
-        if chained:
-            found = list(set(found))  # a span found through two variants
-        if len(found) > 1:
-            found.sort()
-        return found
-
     def _chain(
-        self, folded: str, start: int, index: int, found: list[tuple[int, int, int]]
-    ) -> bool:
+        self,
+        folded: str,
+        start: int,
+        index: int,
+        found: list[tuple[int, int, int]],
+        lo: int,
+        hi: int,
+    ) -> None:
         """From an occurrence of a pattern's first piece, the shortest chain of the others in
         order, each gap at most `PLACEHOLDER_MAX` characters; a placeholder at an edge needs a
-        character there.  Added to `found` if there is one."""
+        character there.  The text the occurrence is in is `folded[lo:hi]`.  Added to `found`
+        if there is one."""
         rank, segs, lead, trail = self._patterns[index]
-        if lead and start == 0:
-            return False
+        if lead and start == lo:
+            return
         pos = start + len(segs[0])
         for seg in segs[1:]:
-            at = folded.find(seg, pos, pos + PLACEHOLDER_MAX + len(seg))
+            at = folded.find(seg, pos, min(pos + PLACEHOLDER_MAX + len(seg), hi))
             if at < 0:
-                return False
+                return
             pos = at + len(seg)
-        if trail and pos >= len(folded):
-            return False
+        if trail and pos >= hi:
+            return
         found.append((start, -pos, rank))
-        return True
+
+
+def _any_paren(texts: Sequence[str]) -> bool:
+    """Whether a text holds a parenthesis (and so perhaps a pinyin gloss)."""
+    whole = "".join(texts)
+    return "(" in whole or "（" in whole
+
+
+_Hit = tuple[int, int, int]
 
 
 class Scan:
-    """The hits of one text: `hits` is a list of `(start, -end, rank)` in normalised
-    positions, sorted; `name(rank)` is the `(set, phrase)` a hit is of, and `span(start, end)`
-    the span of the original text that the normalised `[start, end)` came from."""
+    """The hits of a batch of texts (`Matcher.scan_many`; one text: `Matcher.scan`).
 
-    __slots__ = ("_ends", "_names", "_norm", "hits")
+    Positions are those of the batch's folded text: the texts folded and joined by one
+    separator character, text `k` from `starts[k]` to `starts[k + 1] - 1`.  `hits`: every hit
+    as `(start, -end, rank)`, sorted (worked out when first read: `by_text` reads the engine's
+    occurrences directly); `name(rank)` is the `(set, phrase)` a hit is of; `turn(start)` the
+    text a hit is in; `span(start, end)` the span of that text's original that the folded
+    `[start, end)` came from (worked out only for the hits asked about); `table()` the hits
+    text by text in each text's own folded positions.
+    """
+
+    __slots__ = (
+        "_found",
+        "_hits",
+        "_maps",
+        "_marked",
+        "_names",
+        "_norms",
+        "_others",
+        "starts",
+    )
 
     def __init__(
         self,
         names: Sequence[tuple[str, str]],
-        hits: list[tuple[int, int, int]],
-        chunks: list[str] | None,
-        norm: Normalised | None,
+        starts: list[int],
+        marked: list[str],
+        norms: dict[int, Normalised],
     ) -> None:
         self._names = names
-        self.hits = hits
-        self._norm = norm
-        self._ends = list(itertools.accumulate(map(len, chunks))) if chunks else None
+        self.starts = starts
+        self._marked = marked
+        self._norms = norms
+        self._maps: dict[int, list[int] | None] = {}
+        # the engine's occurrences of simple pieces, `(last, (length - 1, rank))`
+        self._found: list[tuple[int, tuple[int, int]]] = []
+        self._others: list[_Hit] = []  # the hits of the other pieces, (start, -end, rank)
+        self._hits: list[_Hit] | None = None
+
+    @property
+    def hits(self) -> list[_Hit]:
+        if self._hits is None:
+            hits = [(last - length, ~last, rank) for last, (length, rank) in self._found]
+            if self._others:  # a span can be found through two variants of a phrase
+                hits = list(set(hits).union(self._others))
+            hits.sort()
+            self._hits = hits
+        return self._hits
+
+    def by_text(self, key_of: Sequence[str]) -> dict[int, dict[str, list[_Hit]]]:
+        """The hits text by text, then by `key_of[rank]`, as `(start, end, rank)`; each list in
+        the order of `hits`.  The texts without hits are left out."""
+        out: dict[int, dict[str, list[_Hit]]] = {}
+        starts = self.starts
+        after = bisect.bisect_right
+        several: list[list[_Hit]] = []  # the lists with more than one hit, to be sorted
+        nxt = 0  # where the next text starts
+        by_key: dict[str, list[_Hit]] = {}
+        for last, (length, rank) in self._found:
+            if last >= nxt:
+                k = after(starts, last) - 1
+                nxt = starts[k + 1]
+                by_key = out[k] = {}
+            key = key_of[rank]
+            found = by_key.get(key)
+            if found is None:
+                by_key[key] = [(last - length, last + 1, rank)]
+            else:
+                found.append((last - length, last + 1, rank))
+                if len(found) == 2:
+                    several.append(found)
+        for a, b, rank in self._others:
+            hit = (a, -b, rank)
+            found = out.setdefault(after(starts, a) - 1, {}).setdefault(key_of[rank], [])
+            if hit not in found:
+                found.append(hit)
+                if len(found) == 2:
+                    several.append(found)
+        for found in several:
+            found.sort(key=_order)
+        return out
+
+    @property
+    def reordered(self) -> bool:
+        """True when a text took the precise path: its hits' original spans may not be in the
+        order of their folded positions."""
+        return bool(self._norms)
 
     def name(self, rank: int) -> tuple[str, str]:
         return self._names[rank]
 
+    def turn(self, start: int) -> int:
+        """The text (its index in the batch) the hit starting at `start` is in."""
+        return bisect.bisect_right(self.starts, start) - 1
+
     def span(self, start: int, end: int) -> tuple[int, int]:
-        if self._norm is not None:
-            return self._norm.span(start, end)
-        ends = self._ends
+        """The span, in its own text, of the original of the folded `[start, end)`."""
+        k = self.turn(start)
+        base = self.starts[k]
+        start -= base
+        end -= base
+        norm = self._norms.get(k)
+        if norm is not None:
+            return norm.span(start, end)
+        if k not in self._maps:
+            chunks = self._marked[k].split(_MARK)
+            self._maps[k] = (
+                list(itertools.accumulate(map(len, chunks))) if len(chunks) > 1 else None
+            )
+        ends = self._maps[k]
         if ends is None:  # nothing was deleted: the positions are the original ones
             return start, end
+        # the j-th kept character is in chunk c = bisect_right(ends, j); one deleted character
+        # comes before each chunk but the first, so it is at j + c in the original
         after = bisect.bisect_right
         c = after(ends, start)
         return start + c, end + (c if end <= ends[c] else after(ends, end - 1))
+
+    def table(self) -> list[tuple[int, int, int, int]]:
+        """The hits as `(text, start, end, rank)`, positions in that text's folded form."""
+        out = []
+        for a, b, rank in self.hits:
+            k = self.turn(a)
+            out.append((k, a - self.starts[k], -b - self.starts[k], rank))
+        return out
+
+
+def _order(hit: _Hit) -> tuple[int, int, int]:
+    """`(start, end, rank)` in the order of `Scan.hits`: by start, longest first, by rank."""
+    return hit[0], -hit[1], hit[2]

@@ -5,8 +5,10 @@ per transcript: its score, its findings (each naming its rule, the turn and the 
 *original* text, and the clause's file and line) and the timing rules that could not be checked
 because the transcript has no times ("not checkable", never a guess).
 
-Every phrase of every rule is matched in one pass over each turn (`phrases.Matcher`, one
-Aho-Corasick automaton); the rules then only look the hits up.  How each rule reads a transcript:
+Every phrase of every rule is matched in one pass over all the turns of a transcript
+(`phrases.Matcher.scan_many`: one hit table per transcript); the rules then only look the hits
+up, and a hit is mapped back to the original text only when it becomes a finding.  How each
+rule reads a transcript:
 
 - `require P in first|last [N] ROLE turn(s)` / `in ROLE turns`: one of the turns holds P.
 - `require P within N ROLE turns after|before T`: for each occurrence of T, one of the next
@@ -56,17 +58,17 @@ Score: the block's `score from` (100 by default) minus the points of every findi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
 
 from csdsl import ir
-from csdsl.phrases import Folding, Matcher, Scan, normalise
+from csdsl.phrases import Folding, Matcher, Scan
 from csdsl.source import Span
 from csdsl.transcripts import Transcript, Turn
 
-Hit = tuple[int, int, int]  # a phrase found in a turn: normalised start, end, the phrase's rank
+Hit = tuple[int, int, int]  # a phrase in a turn: start, end (the transcript's hit table), rank
 RATE_MIN_CHARS = 10  # shorter turns are not judged for speech rate
 _QUOTED = re.compile(r"“[^”]*”|「[^」]*」|『[^』]*』|\"[^\"]*\"|‘[^’]*’")
 _HOLD_START = ("hold_start", "mute")
@@ -164,7 +166,19 @@ class TranscriptChecker:
         self.rules = rules
         self.folding = folding_of(rules)
         self.matcher = Matcher(rules.phrase_uses(), self.folding)
+        self.set_of = [self.matcher.name(rank)[0] for rank in range(self.matcher.phrases)]
         self._rank = {r.id: k for k, r in enumerate(rules.rules)}
+        self.triggers = {s.name: s.trigger for s in rules.situations}
+        # situation -> the phrase key of its `customer says` (or agent) trigger
+        self.heard = {
+            s.name: s.trigger.phrases.key
+            for s in rules.situations
+            if s.trigger is not None and s.trigger.kind == "says" and s.trigger.phrases is not None
+        }
+        # each rule, its situation and the `_Run` method that judges it, looked up once
+        self._plan: list[tuple[ir.TrRule, str | None, Callable[[_Run, ir.TrRule], None]]] = [
+            (r, r.situation, getattr(_Run, f"r_{r.kind}")) for r in rules.rules
+        ]
 
     def _order(self, f: Finding) -> tuple[int, int, int]:
         """Findings in the order of the transcript, then of the policy."""
@@ -173,8 +187,10 @@ class TranscriptChecker:
 
     def check(self, transcript: Transcript) -> TranscriptResult:
         run = _Run(self, transcript)
-        for rule in self.rules.rules:
-            run.rule(rule)
+        occurred = run.occurred
+        for rule, situation, judge in self._plan:
+            if situation is None or occurred.get(situation):  # else the situation did not occur
+                judge(run, rule)
         findings = tuple(sorted(run.findings, key=self._order))
         score = max(0.0, self.rules.base - sum(f.points for f in findings))
         return TranscriptResult(transcript.id, score, findings, tuple(run.unchecked))
@@ -190,39 +206,50 @@ class _Run:
         self.signals = transcript.signals
         self.findings: list[Finding] = []
         self.unchecked: list[Unchecked] = []
-        # per turn, per phrase key: the hits as (start, end, rank) in normalised positions
+        # per turn, per phrase key: the hits as (start, end, rank) in the positions of the
+        # transcript's hit table (one pass over all its turns: `Matcher.scan_many`)
         self.hits: dict[int, dict[str, list[Hit]]] = {}
-        self.scans: dict[int, Scan] = {}
         self._by_role: dict[str, list[int]] = {}
         self.where_said: dict[str, list[int]] = {}  # phrase key -> turns that hold it
-        for i, turn in enumerate(self.turns):
-            if turn.text:
-                scan = checker.matcher.scan(turn.text)
-                if scan.hits:
-                    self.scans[i] = scan
-                    by_key: dict[str, list[Hit]] = {}
-                    for a, b, rank in scan.hits:
-                        by_key.setdefault(scan.name(rank)[0], []).append((a, -b, rank))
-                    self.hits[i] = by_key
-                    for key in by_key:
-                        self.where_said.setdefault(key, []).append(i)
+        said = [i for i, turn in enumerate(self.turns) if turn.text]
+        self.scan: Scan = checker.matcher.scan_many([self.turns[i].text or "" for i in said])
+        self._text_of = {i: k for k, i in enumerate(said)}  # turn -> its text in the scan
+        self._group(said)
+        # (a `says` trigger whose words no turn holds does not occur, whatever else; `s.also
+        # and ...`, `s.unless and ...`: most situations have neither, and a generator for each
+        # costs as much as the rest of the look-up)
+        heard = checker.heard
         raw: dict[str, list[int | None]] = {
             s.name: (
                 []
-                if not all(self.occurrences(t) for t in s.also)
+                if ((key := heard.get(s.name)) is not None and key not in self.where_said)
+                or (s.also and not all(self.occurrences(t) for t in s.also))
                 else self.occurrences(s.trigger)
                 if s.trigger is not None
                 else [None]
             )
             for s in checker.rules.situations
         }
-        self._occurrences: dict[str, list[int | None]] = {
-            s.name: [] if any(raw.get(u) for u in s.unless) else raw[s.name]
+        self.occurred: dict[str, list[int | None]] = {
+            s.name: [] if s.unless and any(raw.get(u) for u in s.unless) else raw[s.name]
             for s in checker.rules.situations
         }
-        self._triggers = {s.name: s.trigger for s in checker.rules.situations}
+
+    def _group(self, said: list[int]) -> None:
+        """The hit table by turn and phrase key."""
+        by_text = self.scan.by_text(self.c.set_of)
+        for k in sorted(by_text):
+            i = said[k]
+            self.hits[i] = by_key = by_text[k]
+            for key in by_key:
+                self.where_said.setdefault(key, []).append(i)
 
     # ---- looking things up ------------------------------------------------------------------
+    def chars(self, i: int) -> int:
+        """How many characters turn `i` has as matching counts them (folded)."""
+        k = self._text_of.get(i)
+        return 0 if k is None else self.scan.starts[k + 1] - self.scan.starts[k] - 1
+
     def said(self, i: int, use: ir.PhraseUse | None) -> list[Hit]:
         if use is None:
             return []
@@ -250,7 +277,7 @@ class _Run:
         role = trigger.role or "customer"
         if trigger.kind == "silent":
             for i in self.role_turns(role):
-                if normalise(self.turns[i].text or "", self.c.folding).text:
+                if self.chars(i):
                     return []
             return [None]
         out: list[int | None] = []
@@ -331,22 +358,17 @@ class _Run:
         """The first turn a situation's forbid/prefer/steps rule looks at (None: all)."""
         if rule.situation is None:
             return None
-        occ = self._occurrences.get(rule.situation) or [None]
+        occ = self.occurred.get(rule.situation) or [None]
         return occ[0]
 
     def _own(self, rule: ir.TrRule, trigger: ir.TrTrigger | None, role: str) -> bool:
         """True when the trigger is words of `role` itself: the window then starts (or, looking
         back, ends) with the turn that said them."""
         if trigger is None and rule.situation is not None:
-            trigger = self._triggers.get(rule.situation)
+            trigger = self.c.triggers.get(rule.situation)
         return trigger is not None and trigger.kind == "says" and trigger.role == role
 
-    # ---- the rules ----------------------------------------------------------------------------
-    def rule(self, rule: ir.TrRule) -> None:
-        if rule.situation is not None and not self._occurrences.get(rule.situation):
-            return  # the situation did not occur
-        getattr(self, f"r_{rule.kind}")(rule)
-
+    # ---- the rules (`TranscriptChecker.check` calls `r_KIND` for each) ---------------------
     def r_require(self, rule: ir.TrRule) -> None:
         pos = rule.position
         assert pos is not None and rule.phrases is not None
@@ -355,7 +377,7 @@ class _Run:
             return
         if pos.kind in ("after", "before"):
             if pos.trigger is None:
-                occs = self._occurrences.get(rule.situation or "", [None])
+                occs = self.occurred.get(rule.situation or "", [None])
             else:
                 occs = list(self.occurrences(pos.trigger))
             own = self._own(rule, pos.trigger, pos.role)
@@ -428,8 +450,7 @@ class _Run:
 
     def _original(self, i: int, m: Hit) -> tuple[str, tuple[int, int]]:
         """The phrase as written, and the span of the turn's text, of a hit."""
-        scan = self.scans[i]
-        return scan.name(m[2])[1], scan.span(m[0], m[1])
+        return self.scan.name(m[2])[1], self.scan.span(m[0], m[1])
 
     def r_forbid(self, rule: ir.TrRule) -> None:
         first = self._from(rule)
@@ -535,7 +556,7 @@ class _Run:
             t = self.turns[i]
             if t.start is None or t.end is None or t.end <= t.start:
                 continue
-            chars = len(normalise(t.text or "", self.c.folding).text)
+            chars = self.chars(i)
             if chars < RATE_MIN_CHARS:
                 continue
             judged = True
@@ -574,10 +595,11 @@ class _Run:
                 self.cannot(rule, "the turns have no start and end times")
             return
         spans = [ts for _, ts in agent]
+        # the customer turns that did not begin while the agent was speaking (the customer cut
+        # in): worked out once, not for every agent turn
+        customer = [(c, e) for c, e in customer if not any(s < c < end for s, end in spans)]
         for i, (a_start, a_end) in agent:
             for c_start, c_end in customer:
-                if any(s < c_start < e for s, e in spans):
-                    continue  # the customer began while the agent was speaking
                 overlap = c_end - a_start
                 if c_start < a_start and overlap > tolerance + 1e-9 and a_end > c_end:
                     self.find(

@@ -239,7 +239,13 @@ def _signal_number(value: Any, path: str, expected: str, high: float = math.inf)
     return number
 
 
+_TURN_SIGNALS = frozenset(("confidence", "sentiment", "emotion", "silence_before", "speech_rate"))
+_NO_SIGNALS: dict[str, Any] = dict.fromkeys(_TURN_SIGNALS)  # read only: passed as keywords
+
+
 def _turn_signals(t: Mapping[str, Any], where: str) -> dict[str, Any]:
+    if _TURN_SIGNALS.isdisjoint(t):  # most turns: no signal, no paths to spell out
+        return _NO_SIGNALS
     sentiment = t.get("sentiment")
     if sentiment is not None and sentiment not in SENTIMENTS:
         raise _bad_signal(f"{where}.sentiment", "positive, negative, neutral or mixed", sentiment)

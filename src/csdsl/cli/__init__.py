@@ -436,6 +436,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug in csdsl, never the user's input: say so, briefly
+        from csdsl.phrase_engines import EngineError
+
+        if isinstance(exc, EngineError):  # CSDSL_MATCHER names an engine that cannot be used
+            write_err(f"csdsl: {exc}")
+            return USAGE
         if os.environ.get("CSDSL_DEBUG"):
             raise
         write_err(

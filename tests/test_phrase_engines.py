@@ -1,0 +1,198 @@
+"""The matcher's engines and its one pass over a batch of texts: every engine installed gives the
+same hit table (Hypothesis), a batch gives what its texts give one by one, no hit spans two
+texts, and the engine is chosen as `CSDSL_MATCHER` says."""
+
+from __future__ import annotations
+
+import json
+import string
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from csdsl import phrase_engines
+from csdsl.phrase_engines import EngineError
+from csdsl.phrases import DEFAULT, Folding, Matcher
+
+ROOT = Path(__file__).resolve().parents[1]
+ENGINES = [e for e in phrase_engines.ENGINES if phrase_engines.installed(e)]
+# pieces of phrases: words that overlap (您好 / 好 / 您好吗), Traditional spellings, placeholders
+# at the start, the end and in between, optional parts and alternatives
+WORDS = ["您好", "好", "您好吗", "讓您", "让您久等了", "先生", "王", "请", "稍等", "ab", "Ab1"]
+PHRASE = st.one_of(
+    st.sampled_from(WORDS),
+    st.builds(lambda a, b: f"{a}XX{b}", st.sampled_from(WORDS), st.sampled_from(WORDS)),
+    st.builds(lambda a: "{name}" + a, st.sampled_from(WORDS)),
+    st.builds(lambda a: a + "××", st.sampled_from(WORDS)),
+    st.builds(lambda a, b: f"[{a}]{b}", st.sampled_from(WORDS), st.sampled_from(WORDS)),
+    st.builds(lambda a, b: f"({a}|{b})您", st.sampled_from(WORDS), st.sampled_from(WORDS)),
+)
+SETS = st.dictionaries(
+    st.sampled_from(["a", "b", "c"]), st.lists(PHRASE, min_size=1, max_size=4), min_size=1
+)
+# turns: the words among noise, punctuation, full-width forms, Traditional characters and
+# characters that take the precise path (…, ㈠, ﬁ, beyond the BMP, a pinyin gloss)
+PIECE = st.one_of(
+    st.sampled_from(WORDS),
+    st.sampled_from(
+        [*"您好王先生请稍等讓歡迎，。！？ ,.!", "ＡＢ１", "…", "㈠", "ﬁ", "𠮷", "(guī)"]
+    ),
+    st.text(st.sampled_from(string.ascii_letters + "您好"), max_size=3),
+)
+TURN = st.lists(PIECE, max_size=8).map("".join)
+FOLDINGS = st.sampled_from(
+    [DEFAULT, Folding(traditional=False), Folding(width=False, punctuation=False)]
+)
+
+
+def _tables(matcher: Matcher, turns: list[str]) -> tuple[object, ...]:
+    """The batch's hit table, its spans in the original turns, and the spans `find` gives."""
+    scan = matcher.scan_many(turns)
+    spans = sorted((scan.turn(a), *scan.span(a, -b), r) for a, b, r in scan.hits)
+    return scan.table(), spans
+
+
+@pytest.mark.skipif(len(ENGINES) < 2, reason="one engine installed: pip install 'csdsl[fast]'")
+@settings(max_examples=300, deadline=None)
+@given(SETS, st.lists(TURN, max_size=6), FOLDINGS)
+def test_every_engine_gives_the_same_hit_table(
+    sets: dict[str, list[str]], turns: list[str], folding: Folding
+) -> None:
+    first, *others = (_tables(Matcher(sets, folding, engine=e), turns) for e in ENGINES)
+    for other in others:
+        assert other == first
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@settings(max_examples=200, deadline=None)
+@given(sets=SETS, turns=st.lists(TURN, max_size=6), folding=FOLDINGS)
+def test_a_batch_is_its_texts_one_by_one(
+    engine: str, sets: dict[str, list[str]], turns: list[str], folding: Folding
+) -> None:
+    matcher = Matcher(sets, folding, engine=engine)
+    scan = matcher.scan_many(turns)
+    together = scan.table()
+    alone = [(k, a, b, r) for k, t in enumerate(turns) for _, a, b, r in matcher.scan(t).table()]
+    assert together == alone
+    # the original spans: what `find` reports for each turn on its own
+    spans = sorted((scan.turn(a), *scan.span(a, -b), *matcher.name(r)) for a, b, r in scan.hits)
+    found = sorted(
+        (k, m.start, m.end, m.set, m.phrase) for k, t in enumerate(turns) for m in matcher.find(t)
+    )
+    assert spans == found
+    # qa's view: by turn and set, in the order of `hits`
+    by_text = scan.by_text([matcher.name(r)[0] for r in range(matcher.phrases)])
+    flat = sorted(
+        (a, -b, r) for by_key in by_text.values() for hits in by_key.values() for a, b, r in hits
+    )
+    assert flat == scan.hits
+    for k, by_key in by_text.items():
+        for key, hits in by_key.items():
+            assert hits == sorted(hits, key=lambda h: (h[0], -h[1], h[2]))
+            assert all(scan.turn(a) == k and matcher.name(r)[0] == key for a, _b, r in hits)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_no_hit_spans_two_texts(engine: str) -> None:
+    m = Matcher({"p": ["您好", "XX先生", "请XX稍等", "先生XX"]}, engine=engine)
+    assert m.scan_many(["您", "好"]).hits == []
+    assert m.scan_many(["王", "先生"]).table() == []  # the placeholder needs a character before
+    assert m.scan_many(["请王", "稍等"]).table() == []
+    rank = {m.name(r)[1]: r for r in range(m.phrases)}
+    assert m.scan_many(["王先生", "请王稍等"]).table() == [
+        (0, 1, 3, rank["XX先生"]),
+        (1, 0, 4, rank["请XX稍等"]),
+    ]
+    assert m.scan_many(["先生", "王"]).table() == []  # ... and one after
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_overlapping_hits_are_all_found(engine: str) -> None:
+    m = Matcher({"p": ["您好", "好", "您好吗", "好吗"]}, engine=engine)
+    scan = m.scan_many(["您好吗", "，您好"])
+    by_rank = {m.name(r)[1]: r for r in range(m.phrases)}
+    assert scan.table() == [
+        (0, 0, 3, by_rank["您好吗"]),
+        (0, 0, 2, by_rank["您好"]),
+        (0, 1, 3, by_rank["好吗"]),
+        (0, 1, 2, by_rank["好"]),
+        (1, 0, 2, by_rank["您好"]),
+        (1, 1, 2, by_rank["好"]),
+    ]
+    assert [scan.span(a, -b) for a, b, _ in scan.hits][-2:] == [(1, 3), (2, 3)]
+
+
+def test_the_engine_is_chosen_by_name_or_by_csdsl_matcher(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CSDSL_MATCHER", raising=False)
+    assert Matcher({"p": ["您好"]}, engine="aho").engine == "aho"
+    monkeypatch.setenv("CSDSL_MATCHER", "aho")
+    assert Matcher({"p": ["您好"]}).engine == "aho"
+    monkeypatch.setenv("CSDSL_MATCHER", "boyer-moore")
+    with pytest.raises(EngineError, match="unknown phrase matching engine `boyer-moore`"):
+        Matcher({"p": ["您好"]})
+    monkeypatch.setenv("CSDSL_MATCHER", "auto")
+    assert Matcher({"p": ["您好"]}).engine == "aho"  # a few pieces: pyahocorasick is faster
+    many = [
+        f"{a}{b}{c}" for a in "您好王先生请稍等" for b in "您好王先生请稍等" for c in "123456789"
+    ]
+    assert len(many) >= phrase_engines.HYPERSCAN_FROM
+    assert Matcher({"p": many}).engine == ("hyperscan" if "hyperscan" in ENGINES else "aho")
+
+
+def test_hyperscan_asked_for_but_not_installed_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "hyperscan", None)  # `import hyperscan` fails
+    monkeypatch.setenv("CSDSL_MATCHER", "hyperscan")
+    with pytest.raises(EngineError, match=r"pip install 'csdsl\[fast\]'"):
+        Matcher({"p": ["您好"]})
+    monkeypatch.delenv("CSDSL_MATCHER")
+    assert Matcher({"p": ["您好"]}).engine == "aho"  # not installed: the portable one
+
+
+def test_a_bad_csdsl_matcher_is_one_line_from_the_cli(tmp_path: Path) -> None:
+    env = {"PATH": "", "PYTHONPATH": str(ROOT / "src"), "CSDSL_MATCHER": "boyer-moore"}
+    env["CSDSL_CACHE_DIR"] = str(tmp_path)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "csdsl",
+            "transcripts",
+            str(ROOT / "policies" / "hotline_qa.csp"),
+            str(ROOT / "examples" / "transcripts.jsonl"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [
+        "csdsl: unknown phrase matching engine `boyer-moore` (CSDSL_MATCHER): one of aho, "
+        "hyperscan or auto"
+    ]
+
+
+@pytest.mark.skipif(len(ENGINES) < 2, reason="one engine installed: pip install 'csdsl[fast]'")
+def test_the_sample_transcripts_judged_alike_by_every_engine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import csdsl
+
+    results = []
+    for engine in ENGINES:
+        monkeypatch.setenv("CSDSL_MATCHER", engine)
+        policy = csdsl.load(ROOT / "policies" / "hotline_qa.csp")
+        assert policy.transcript_checker().matcher.engine == engine
+        rows = policy.check_transcript_file(ROOT / "examples" / "transcripts.jsonl")
+        results.append(
+            [json.dumps(r.result.to_json(), ensure_ascii=False) for r in rows if r.result]
+        )
+    assert results[0] and all(r == results[0] for r in results)
