@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from csdsl.asr import FORMATS, import_export, parse_roles, read_export
 from csdsl.records import InputError

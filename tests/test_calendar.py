@@ -7,8 +7,7 @@ import zoneinfo
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from csdsl.calendar import CalendarError, WorkCalendar, china_published_years
 

@@ -12,8 +12,7 @@ from collections.abc import Iterator, Sequence
 from unittest.mock import patch
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from csdsl import intervals
 from csdsl.calendar import CalendarError, WorkCalendar, china_published_years

@@ -13,8 +13,7 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from test_fuzz_inputs import _HOSTILE_POLICY_EDITS, SEED_TEXT
 
 from csdsl import testing

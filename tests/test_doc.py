@@ -15,10 +15,8 @@ from pathlib import Path
 
 import markupsafe
 import pytest
-from _chromium import chromium as _chromium
-from _chromium import console_messages, needs_chromium
-from hypothesis import given
-from hypothesis import strategies as st
+from _chromium import chromium as _chromium, console_messages, needs_chromium
+from hypothesis import given, strategies as st
 
 import csdsl
 from csdsl import doc, ir, testing

@@ -13,8 +13,7 @@ from typing import Any
 import duckdb
 import pytest
 from _generated import generated_policy, policy_text
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import csdsl
 from csdsl import ir, testing

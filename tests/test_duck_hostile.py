@@ -18,8 +18,7 @@ from typing import Any
 
 import pytest
 from _generated import policy_text
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import csdsl
 from csdsl import duck_scan, ir, testing

@@ -17,8 +17,7 @@ from typing import Any
 import attrs
 import pytest
 from _generated import RECORD, ZONES, record
-from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from jsonschema import Draft202012Validator
 
 import csdsl

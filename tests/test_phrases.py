@@ -15,8 +15,7 @@ from pathlib import Path
 import attrs
 import opencc
 import pytest
-from hypothesis import assume, given
-from hypothesis import strategies as st
+from hypothesis import assume, given, strategies as st
 
 from csdsl.phrases import (
     DEFAULT,

@@ -14,8 +14,7 @@ from typing import Any
 import attrs
 import opencc
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 import csdsl
 from csdsl import ir

@@ -15,8 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from _chromium import chromium as _chromium
-from _chromium import console_messages, needs_chromium
+from _chromium import chromium as _chromium, console_messages, needs_chromium
 
 from csdsl.report import md_escape, md_fence, render_html, render_markdown
 from csdsl.report.model import ClauseIndex, fill_days, percent_pair

@@ -15,8 +15,7 @@ import duckdb
 import pytest
 import sqlglot
 from _generated import RECORD, generated_policy
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlglot import exp
 
 import csdsl

@@ -60,8 +60,14 @@ from typing import Any, NamedTuple
 
 import attrs
 
-from csdsl.records import InputError, JsonProblem, loads_json, refuse_device, unreadable
-from csdsl.records import show_raw as _shown
+from csdsl.records import (
+    InputError,
+    JsonProblem,
+    loads_json,
+    refuse_device,
+    show_raw as _shown,
+    unreadable,
+)
 from csdsl.transcripts import (
     SENTIMENTS,
     Interruptions,

@@ -43,12 +43,9 @@ import attrs
 
 from csdsl import __version__, ir, pool, records
 from csdsl.api import Policy, unmatched_cases
-from csdsl.audit_imports import VendorInputs
-from csdsl.audit_imports import prepare as prepare_vendor
+from csdsl.audit_imports import VendorInputs, prepare as prepare_vendor
 from csdsl.audit_versions import (
     AuditError as AuditError,  # re-exported: part of csdsl.auditor's interface
-)
-from csdsl.audit_versions import (
     Version,
     VersionRouter,
     order_versions,

@@ -104,50 +104,20 @@ from csdsl.metrics import (
 from csdsl.records import InputError, RecordReader, Row
 from csdsl.sql.build import (
     alias as _alias,
-)
-from csdsl.sql.build import (
     and_ as _and,
-)
-from csdsl.sql.build import (
     binary as _bin,
-)
-from csdsl.sql.build import (
     boolean as _bool,
-)
-from csdsl.sql.build import (
     case as _case,
-)
-from csdsl.sql.build import (
     column as _c,
-)
-from csdsl.sql.build import (
     double as _d,
-)
-from csdsl.sql.build import (
     fn as _fn,
-)
-from csdsl.sql.build import (
     integer as _i,
-)
-from csdsl.sql.build import (
     is_null as _is_null,
-)
-from csdsl.sql.build import (
     is_true as _is_true,
-)
-from csdsl.sql.build import (
     not_ as _not,
-)
-from csdsl.sql.build import (
     or_ as _or,
-)
-from csdsl.sql.build import (
     select as _select,
-)
-from csdsl.sql.build import (
     string as _s,
-)
-from csdsl.sql.build import (
     table as _table,
 )
 from csdsl.sql.dialects import Doubles
@@ -171,31 +141,23 @@ from csdsl.duck_types import (
     json_text,
     value_col,
 )
-from csdsl.engine_rows import DuckVerdict, Window, evidence_of, in_window, people_of
-from csdsl.engine_rows import first_day as _first_day
-from csdsl.engine_rows import instant_us as _instant_us
+from csdsl.engine_rows import (
+    DuckVerdict,
+    Window,
+    evidence_of,
+    first_day as _first_day,
+    in_window,
+    instant_us as _instant_us,
+    people_of,
+)
 from csdsl.sql.build import (
     US,
-)
-from csdsl.sql.build import (
     abs_ as _abs,
-)
-from csdsl.sql.build import (
     below_exact as _below_exact,
-)
-from csdsl.sql.build import (
     cast as _cast,
-)
-from csdsl.sql.build import (
     finite as _finite,
-)
-from csdsl.sql.build import (
     in_list as _in,
-)
-from csdsl.sql.build import (
     regexp as _rx,
-)
-from csdsl.sql.build import (
     typed_null as _null,
 )
 

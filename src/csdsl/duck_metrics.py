@@ -33,47 +33,19 @@ from csdsl.metrics import (
 from csdsl.records import Row
 from csdsl.sql.build import (
     alias as _alias,
-)
-from csdsl.sql.build import (
     and_ as _and,
-)
-from csdsl.sql.build import (
     binary as _bin,
-)
-from csdsl.sql.build import (
     case as _case,
-)
-from csdsl.sql.build import (
     column as _c,
-)
-from csdsl.sql.build import (
     double as _d,
-)
-from csdsl.sql.build import (
     fn as _fn,
-)
-from csdsl.sql.build import (
     integer as _i,
-)
-from csdsl.sql.build import (
     is_null as _is_null,
-)
-from csdsl.sql.build import (
     is_true as _is_true,
-)
-from csdsl.sql.build import (
     not_ as _not,
-)
-from csdsl.sql.build import (
     or_ as _or,
-)
-from csdsl.sql.build import (
     select as _select,
-)
-from csdsl.sql.build import (
     string as _s,
-)
-from csdsl.sql.build import (
     table as _table,
 )
 from csdsl.sql.exprs import SqlUnsupported
@@ -83,10 +55,7 @@ if TYPE_CHECKING:
 
 from csdsl.duck_types import Source, value_col
 from csdsl.engine_rows import Window, in_window
-from csdsl.sql.build import DAY_US, EXACT
-from csdsl.sql.build import cast as _cast
-from csdsl.sql.build import try_cast as _try_cast
-from csdsl.sql.build import typed_null as _null
+from csdsl.sql.build import DAY_US, EXACT, cast as _cast, try_cast as _try_cast, typed_null as _null
 
 Kind = ir.Kind
 

@@ -18,41 +18,17 @@ from sqlglot import exp
 from csdsl import ir
 from csdsl.sql.build import (
     NUMERIC as _NUMERIC,
-)
-from csdsl.sql.build import (
     and_ as _and,
-)
-from csdsl.sql.build import (
     binary as _bin,
-)
-from csdsl.sql.build import (
     case as _case,
-)
-from csdsl.sql.build import (
     column as _c,
-)
-from csdsl.sql.build import (
     double as _d,
-)
-from csdsl.sql.build import (
     fn as _fn,
-)
-from csdsl.sql.build import (
     integer as _i,
-)
-from csdsl.sql.build import (
     is_null as _is_null,
-)
-from csdsl.sql.build import (
     not_ as _not,
-)
-from csdsl.sql.build import (
     or_ as _or,
-)
-from csdsl.sql.build import (
     paren as _p,
-)
-from csdsl.sql.build import (
     string as _s,
 )
 from csdsl.sql.zones import Zone as _Zone
@@ -62,26 +38,12 @@ if TYPE_CHECKING:
 
 from csdsl.sql.build import (
     US,
-)
-from csdsl.sql.build import (
     abs_ as _abs,
-)
-from csdsl.sql.build import (
     below_exact as _below_exact,
-)
-from csdsl.sql.build import (
     cast as _cast,
-)
-from csdsl.sql.build import (
     finite as _finite,
-)
-from csdsl.sql.build import (
     in_text as _in_text,
-)
-from csdsl.sql.build import (
     regexp as _rx,
-)
-from csdsl.sql.build import (
     try_cast as _try_cast,
 )
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Iterator, Sequence
-from typing import Literal as TLiteral
-from typing import TypeAlias
+from typing import Literal as TLiteral, TypeAlias
 
 import attrs
 

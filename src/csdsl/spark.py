@@ -365,8 +365,7 @@ class SparkEngine:
     def _numbered(self, text: Any, suspect: Any = None) -> tuple[Any, int]:
         """(line, text) of a text DataFrame (column `value`), lines numbered from 1 in file
         order, and how many lines the column expression `suspect` holds for (same pass)."""
-        from pyspark.sql import Window as W
-        from pyspark.sql import functions as F
+        from pyspark.sql import Window as W, functions as F
 
         flag = F.when(suspect, 1).otherwise(0) if suspect is not None else F.lit(0)
         df = text.select(

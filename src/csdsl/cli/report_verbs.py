@@ -39,8 +39,7 @@ def extras_problem(args: argparse.Namespace) -> str | None:
         except WorkbookUnavailable as exc:
             return str(exc)
     if args.pdf:
-        from csdsl.report.pdf import PdfUnavailable
-        from csdsl.report.pdf import require as require_pdf
+        from csdsl.report.pdf import PdfUnavailable, require as require_pdf
 
         try:
             require_pdf()

@@ -99,40 +99,42 @@ from sqlglot import exp
 from csdsl import ir
 from csdsl.metrics import metric_text
 from csdsl.source import Span
-from csdsl.sql.build import CMP as _CMP
-from csdsl.sql.build import EXACT
-from csdsl.sql.build import NUMERIC as _NUMERIC
-from csdsl.sql.build import and_ as _and
-from csdsl.sql.build import binary as _bin
-from csdsl.sql.build import case as _case
-from csdsl.sql.build import integer as _i
-from csdsl.sql.build import not_ as _not
-from csdsl.sql.build import or_ as _or
-from csdsl.sql.build import paren as _p
-from csdsl.sql.build import string as _s
+from csdsl.sql.build import (
+    CMP as _CMP,
+    EXACT,
+    NUMERIC as _NUMERIC,
+    and_ as _and,
+    binary as _bin,
+    case as _case,
+    integer as _i,
+    not_ as _not,
+    or_ as _or,
+    paren as _p,
+    string as _s,
+)
 from csdsl.sql.dialects import dialect_of
 from csdsl.sql.exprs import (
     US,
     Let,
     Lets,
     SqlExprs,
+    SqlUnsupported as SqlUnsupported,  # raised by compile_sql
     divround,
     policy_zone,
     scale_by_constant,
     scale_by_integer,
 )
-from csdsl.sql.exprs import SqlUnsupported as SqlUnsupported  # raised by compile_sql
-from csdsl.sql.timeline_views import DIALECTS as CLOCK_DIALECTS
 from csdsl.sql.timeline_views import (
+    DIALECTS as CLOCK_DIALECTS,
     NO_VIEWS,
     ClockViews,
+    Span as Span_,
+    SpanError as SpanError,  # raised by compile_sql
     check_span,
     clock_records,
     default_span,
     no_views_line,
 )
-from csdsl.sql.timeline_views import Span as Span_
-from csdsl.sql.timeline_views import SpanError as SpanError  # raised by compile_sql
 
 if TYPE_CHECKING:
     from csdsl.api import Policy

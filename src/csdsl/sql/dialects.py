@@ -25,12 +25,14 @@ from typing import ClassVar
 from sqlglot import exp
 
 from csdsl import ir
-from csdsl.sql.build import binary as _bin
-from csdsl.sql.build import double as _d
-from csdsl.sql.build import fn as _fn
-from csdsl.sql.build import integer as _int
-from csdsl.sql.build import paren as _p
-from csdsl.sql.build import string as _s
+from csdsl.sql.build import (
+    binary as _bin,
+    double as _d,
+    fn as _fn,
+    integer as _int,
+    paren as _p,
+    string as _s,
+)
 
 Kind = ir.Kind
 

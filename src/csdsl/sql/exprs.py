@@ -42,22 +42,24 @@ from sqlglot import exp
 from csdsl import ir
 from csdsl.interpreter import compile_expr
 from csdsl.source import Span
-from csdsl.sql.build import CMP as _CMP
-from csdsl.sql.build import EXACT
-from csdsl.sql.build import NUMERIC as _NUMERIC
-from csdsl.sql.build import alias as _alias
-from csdsl.sql.build import and_ as _and
-from csdsl.sql.build import below_exact as _below_exact
-from csdsl.sql.build import binary as _bin
-from csdsl.sql.build import case as _case
-from csdsl.sql.build import column as _col
-from csdsl.sql.build import fn as _fn
-from csdsl.sql.build import integer as _int
-from csdsl.sql.build import is_null as _is_null
-from csdsl.sql.build import not_ as _not
-from csdsl.sql.build import or_ as _or
-from csdsl.sql.build import paren as _p
-from csdsl.sql.build import string as _s
+from csdsl.sql.build import (
+    CMP as _CMP,
+    EXACT,
+    NUMERIC as _NUMERIC,
+    alias as _alias,
+    and_ as _and,
+    below_exact as _below_exact,
+    binary as _bin,
+    case as _case,
+    column as _col,
+    fn as _fn,
+    integer as _int,
+    is_null as _is_null,
+    not_ as _not,
+    or_ as _or,
+    paren as _p,
+    string as _s,
+)
 from csdsl.sql.dialects import DIALECTS, Dialect, dialect_of
 from csdsl.sql.zones import zone_span
 

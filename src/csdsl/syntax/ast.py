@@ -8,8 +8,7 @@ author wrote (also out of equality) so that the formatter can print `48h` as `48
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal as TLiteral
-from typing import TypeAlias
+from typing import Literal as TLiteral, TypeAlias
 
 import attrs
 
