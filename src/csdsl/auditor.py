@@ -28,12 +28,9 @@ Meaning:
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import itertools
-import json
 import os
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -44,6 +41,18 @@ import attrs
 from csdsl import __version__, ir, pool, records
 from csdsl.api import Policy, unmatched_cases
 from csdsl.audit_imports import VendorInputs, prepare as prepare_vendor
+from csdsl.audit_output import (
+    BAD_SHOWN as BAD_SHOWN,
+    SHOWN_PER_CLAUSE as SHOWN_PER_CLAUSE,  # re-exported: part of csdsl.auditor's interface
+    AuditReport as AuditReport,
+    BadRows,
+    Findings,
+    iter_findings as iter_findings,
+    people,
+    people_fields,
+    private_part,
+    transcript_people,
+)
 from csdsl.audit_versions import (
     AuditError as AuditError,  # re-exported: part of csdsl.auditor's interface
     Version,
@@ -58,19 +67,17 @@ from csdsl.metrics import MetricEngine, MetricResult, clock_statuses
 from csdsl.provenance import hash_inputs, provenance
 from csdsl.qa import TranscriptResult
 from csdsl.records import (
-    InputError,
     RepeatedIds,
     Row,
     RowError,
     id_key,
     json_value,
 )
-from csdsl.report import dumps
 from csdsl.rules import RuleResult
 from csdsl.sql.audit_clocks import CLOCK_CHUNK, ChunkClocks, SqlClocks, clock_builder
-from csdsl.tally import CASES_SHOWN, Tally, worst_cases
+from csdsl.tally import CASES_SHOWN, worst_cases
 from csdsl.timeline import EventLog, Milestone
-from csdsl.transcripts import Transcript, TranscriptReader
+from csdsl.transcripts import TranscriptReader
 from csdsl.values import instant
 
 if TYPE_CHECKING:
@@ -79,8 +86,6 @@ if TYPE_CHECKING:
 
 ENGINES = ("python", "duckdb", "spark")
 SQL_ENGINES = ("duckdb", "spark")  # validity and KPIs in SQL; clocks, rules and judged KPIs not
-SHOWN_PER_CLAUSE = 20
-BAD_SHOWN = 50
 PARALLEL_BYTES = 4 << 20  # a transcripts file from this size is checked on every core (duckdb)
 FINDING_KINDS = ("valid_complaint", "deadline", "escalation", "rule", "transcript")
 Progress = Callable[[str, int], None]  # (input path, rows done since the last call)
@@ -106,97 +111,8 @@ def main_record(policy: Policy) -> str:
     raise AuditError("the policy declares no record type")
 
 
-@attrs.define
-class _Findings:
-    """Every finding to `sink` as a JSON line; the first few of each clause kept for the report."""
-
-    sink: IO[str] | None
-    kept: list[dict[str, Any]] = attrs.Factory(list)
-    per_clause: Counter[tuple[str, int, str | None]] = attrs.Factory(Counter)
-    by_kind: Counter[str] = attrs.Factory(Counter)
-    total: int = 0
-    keep_all: bool = False
-    tally: Tally = attrs.Factory(Tally)
-
-    def add(self, finding: dict[str, Any]) -> None:
-        self.total += 1
-        self.tally.add(finding)
-        self.by_kind[finding["kind"]] += 1
-        c = finding["clause"]
-        key = (c["file"], c["line"], c["id"])
-        self.per_clause[key] += 1
-        if self.sink is not None:
-            self.sink.write(dumps(finding) + "\n")  # strict JSON, whatever the finding holds
-        if self.keep_all or self.per_clause[key] <= SHOWN_PER_CLAUSE:
-            self.kept.append(finding)
-
-
-@attrs.define
-class _BadRows:
-    items: list[dict[str, Any]] = attrs.Factory(list)
-    seen: set[tuple[str, int, str | None]] = attrs.Factory(set)
-    total: int = 0
-    by_path: Counter[str] = attrs.Factory(Counter)
-
-    def add(
-        self, path: str, line: int, rid: Any, error: RowError, where: str | None = None
-    ) -> bool:
-        """Count a bad row once (the python and SQL passes may both meet it); `where` is the
-        JSON path of a vendor export's element (many may share a line)."""
-        if (path, line, where) in self.seen:
-            return False
-        self.seen.add((path, line, where))
-        self.total += 1
-        self.by_path[path] += 1
-        # the first BAD_SHOWN by file and line, whatever order the engines met them in
-        if len(self.items) == BAD_SHOWN and (path, line) >= _at(self.items[-1]):
-            return True
-        item = {
-            "input": path,
-            "line": line,
-            "id": rid,
-            "code": error.code,
-            "message": error.message,
-            "field": error.field,
-        }
-        if where is not None:
-            item["where"] = where
-        bisect.insort(self.items, item, key=_at)
-        del self.items[BAD_SHOWN:]
-        return True
-
-
-def _at(item: Mapping[str, Any]) -> tuple[str, int]:
-    return (item["input"], item["line"])
-
-
 def _valid_message(record: str, cid: str, wording: str | None) -> str:
     return f"{record} valid because {cid}" + (f": {wording}" if wording else "")
-
-
-PEOPLE = ("agent", "team")  # who a finding concerns: every finding carries both keys
-
-
-def people_fields(record: ir.Record | None) -> tuple[str, ...]:
-    """The `PEOPLE` fields `record` declares (a finding's `agent` and `team` come from them)."""
-    if record is None:
-        return ()
-    return tuple(n for n in PEOPLE if record.field(n) is not None)
-
-
-def people(values: Mapping[str, Any] | None, declared: Sequence[str] = PEOPLE) -> dict[str, Any]:
-    """`{"agent": ..., "team": ...}` from a row's values (only the `declared` fields): each a
-    string, or None when the field is not declared or the row has no value for it."""
-    out: dict[str, Any] = {}
-    for n in PEOPLE:
-        v = values.get(n) if values is not None and n in declared else None
-        out[n] = None if v is None else v if isinstance(v, str) else dumps(json_value(v))
-    return out
-
-
-def _transcript_people(t: Transcript) -> dict[str, Any]:
-    """A transcript's top-level `agent` and `team`."""
-    return {"agent": t.agent, "team": t.team}
 
 
 def _clause(cid: str | None, file: str, line: int, text: str | None) -> dict[str, Any]:
@@ -207,55 +123,6 @@ def _out(v: Any, tz: dt.tzinfo) -> Any:
     if isinstance(v, dt.datetime):
         return v.astimezone(tz).isoformat()
     return json_value(v)
-
-
-@attrs.frozen
-class AuditReport:
-    data: dict[str, Any]
-    findings: tuple[dict[str, Any], ...]  # every finding when no directory was given, else kept
-
-    @property
-    def failed_violation(self) -> bool:
-        return bool(self.data["summary"]["verdict"] == "fail")
-
-    @property
-    def failed_error(self) -> bool:
-        """Any bad row, in any input (the event log's included)."""
-        return bool(self.data["summary"]["bad_rows"])
-
-    def write(self, out: str | Path) -> list[Path]:
-        """report.json, report.md and report.html into `out` (findings.jsonl is written during
-        the run by `audit(..., out=...)`)."""
-        from csdsl.report import render_html, render_markdown
-
-        d = Path(out)
-        d.mkdir(parents=True, exist_ok=True)
-        texts = {
-            "report.json": dumps(self.data, indent=2) + "\n",  # strict JSON
-            "report.md": render_markdown(self.data),
-            "report.html": render_html(self.data),
-        }
-        # each written whole under a fresh name, then put in place (never through a link that
-        # someone left at the final name: a shared output directory cannot aim the write)
-        parts = {name: _private_part(d, name) for name in texts}
-        try:
-            for name, text in texts.items():
-                # a lone surrogate in the data is written as a backslash escape, never a crash
-                parts[name].write_text(text, "utf-8", "backslashreplace")
-            for name, part in parts.items():
-                os.replace(part, d / name)
-        finally:
-            for part in parts.values():
-                part.unlink(missing_ok=True)
-        return [d / name for name in texts]
-
-
-def _private_part(folder: Path, name: str) -> Path:
-    """A new, empty file of ours in `folder` (created exclusively, under a random name) to
-    write `name` into before it is put in place with `os.replace`."""
-    fd, part = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
-    os.close(fd)
-    return Path(part)
 
 
 class _Run:
@@ -274,8 +141,8 @@ class _Run:
         self.engine = engine
         self.tz = versions[-1].policy.tz
         self.progress = progress
-        self.findings = _Findings(sink, keep_all=sink is None)
-        self.bad = _BadRows()
+        self.findings = Findings(sink, keep_all=sink is None)
+        self.bad = BadRows()
         self.reconciler: Reconciler | None = None  # `--vendor-sla`: fed each case's statuses
         self.reconciled: str | None = None  # the record type it reconciles
         self.inputs: list[dict[str, Any]] = []
@@ -894,7 +761,7 @@ class _Run:
             scores.append(result.score)
             histogram[min(int(result.score // 10), 9) if result.score > 0 else 0] += 1
             assert row.values is not None
-            who = _transcript_people(row.values["transcript"])
+            who = transcript_people(row.values["transcript"])
             for f in result.findings:
                 by_rule[(f.clause.file, f.clause.line, f.rule, f.kind, f.severity)] += 1
                 self.findings.add(
@@ -1132,7 +999,7 @@ def audit(
         Path(out).mkdir(parents=True, exist_ok=True)
         # written under a fresh temporary name: a run that stops half-way leaves no partial
         # file, and no link left in the directory can aim the write elsewhere
-        sink = _private_part(Path(out), "findings.jsonl").open("w", encoding="utf-8")
+        sink = private_part(Path(out), "findings.jsonl").open("w", encoding="utf-8")
     done = False
     run = _Run(versions, engine, now, sink, progress, quotes, spark)
     vendor: VendorInputs | None = None
@@ -1385,14 +1252,3 @@ def audit(
             except QuarantineError as exc:
                 raise AuditError(str(exc)) from None
     return report
-
-
-def iter_findings(path: str | Path) -> Iterator[dict[str, Any]]:
-    """The findings of a run, from its `findings.jsonl`."""
-    try:
-        with Path(path).open(encoding="utf-8") as handle:
-            for line in handle:
-                if line.strip():
-                    yield json.loads(line)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None

@@ -51,7 +51,7 @@ def extras_problem(args: argparse.Namespace) -> str | None:
 def write_extras(args: argparse.Namespace, report: AuditReport) -> tuple[list[Path], Sample | None]:
     """report.xlsx (with its review sample) and report.pdf, each written whole under a private
     name and then put in place, as the other reports are."""
-    from csdsl.auditor import _private_part, iter_findings
+    from csdsl.audit_output import iter_findings, private_part
 
     out = Path(args.out)
     written: list[Path] = []
@@ -64,7 +64,7 @@ def write_extras(args: argparse.Namespace, report: AuditReport) -> tuple[list[Pa
         if args.sample is not None:
             seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
             sample = draw(lambda: iter_findings(findings), args.sample, seed, args.sample_by)
-        part = _private_part(out, "report.xlsx")
+        part = private_part(out, "report.xlsx")
         try:
             write_workbook(part, report.data, iter_findings(findings), sample)
             os.replace(part, out / "report.xlsx")
@@ -74,7 +74,7 @@ def write_extras(args: argparse.Namespace, report: AuditReport) -> tuple[list[Pa
     if args.pdf:
         from csdsl.report.pdf import write_pdf
 
-        part = _private_part(out, "report.pdf")
+        part = private_part(out, "report.pdf")
         try:
             write_pdf((out / "report.html").read_text(encoding="utf-8"), part)
             os.replace(part, out / "report.pdf")

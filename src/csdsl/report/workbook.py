@@ -11,7 +11,7 @@ Sheets, each with a frozen header row and an autofilter:
 - `Findings`: every finding (kind, clause id, clause text, clause at, severity, record/case id,
   agent, team, input:line, message, evidence as text, version).  Past Excel's 1,048,576 rows
   they go on in `Findings 2`, `Findings 3`...
-- `Bad rows`: the bad rows the report lists (the first `auditor.BAD_SHOWN` by file and line; a
+- `Bad rows`: the bad rows the report lists (the first `audit_output.BAD_SHOWN` by file and line; a
   note under the table says when there are more).
 - `Review sample` (with a sample): a header block (population, N, seed, stratification, the
   method), then one row per clause of each drawn case, with an empty `reviewer verdict` column
