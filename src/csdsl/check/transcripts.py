@@ -284,6 +284,8 @@ def lower_transcript_rules(
             rules.append(lw.rule(st, None))
         elif isinstance(st, ast.Situation):
             o.not_a_keyword(st.name, "situation")
+            for r in st.rules:
+                o.not_a_keyword(r.name, "rule")
             o.unique((r.name for r in st.rules), "rule", f" in situation `{st.name.name}`")
             trigger = None
             if st.trigger is not None:
