@@ -64,9 +64,8 @@ from csdsl.records import (
     InputError,
     JsonProblem,
     loads_json,
-    refuse_device,
+    read_whole,
     show_raw as _shown,
-    unreadable,
 )
 from csdsl.transcripts import (
     SENTIMENTS,
@@ -180,7 +179,7 @@ def read_export(
     suffix = p.suffix.lower()
     if fmt in ("vtt", "srt") or (fmt is None and suffix in (".vtt", ".srt")):
         return _subtitles(p, fmt or suffix[1:], role_map, transcript_id)
-    text = _read(p)
+    text = read_whole(p)
     if fmt is None and _looks_like_subtitles(text):
         return _subtitles(
             p, "vtt" if text.lstrip().startswith("WEBVTT") else "srt", role_map, transcript_id
@@ -224,14 +223,6 @@ def _subtitles(p: Path, fmt: str, roles: dict[str, str], transcript_id: Any) -> 
     # `ignore` is for the JSON exports; subtitle speakers left out fall back to their labels
     keep = {k: v for k, v in roles.items() if v != "ignore"}
     return Imported(import_subtitles(p, keep, transcript_id, fmt), fmt, {}, {})
-
-
-def _read(p: Path) -> str:
-    refuse_device(p)
-    try:
-        return p.read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise unreadable(p, exc) from None
 
 
 def _looks_like_subtitles(text: str) -> bool:

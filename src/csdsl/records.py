@@ -91,6 +91,18 @@ def refuse_device(path: str | Path) -> None:
         raise InputError(f"{path}: is a device, not a data file")
 
 
+def read_whole(path: str | Path) -> str:
+    """A whole exported file's text (UTF-8, a byte-order mark dropped), for the readers of
+    vendor exports that are one JSON document: a device or directory refused, an unreadable
+    file one `InputError` line."""
+    p = Path(path)
+    refuse_device(p)
+    try:
+        return p.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise unreadable(p, exc) from None
+
+
 def unreadable(path: str | Path, exc: OSError | UnicodeDecodeError) -> InputError:
     """The one-line `InputError` for a data file that cannot be read at all."""
     if isinstance(exc, UnicodeDecodeError):

@@ -23,9 +23,8 @@ from csdsl.records import (
     JsonProblem,
     bounded_lines,
     loads_json,
-    refuse_device,
+    read_whole,
     show_raw,
-    unreadable,
 )
 from csdsl.values import parse_datetime
 
@@ -104,15 +103,6 @@ class BadElement(Exception):
         self.where = where
 
 
-def read_text(path: str | Path) -> str:
-    p = Path(path)
-    refuse_device(p)
-    try:
-        return p.read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise unreadable(p, exc) from None
-
-
 @attrs.frozen
 class Found:
     """An element, where it is, and the page it came in (for its siblings' keys)."""
@@ -147,7 +137,7 @@ def elements(
     """Every element of the export: for JSONL, each line's; for JSON, the document's (an object
     with `single` is one element).  A line that is not JSON, or a page whose `key` is not an
     array, is one bad element of `conv`."""
-    text = read_text(path)
+    text = read_whole(path)
     head = text.lstrip()[:1]
     if not head:
         raise InputError(f"{path}: empty file; expected {looks_like}")

@@ -16,8 +16,7 @@ from typing import Any
 
 import attrs
 
-from csdsl.importers.export import read_text
-from csdsl.records import InputError
+from csdsl.records import InputError, read_whole
 
 VENDORS = ("zendesk", "jira", "jsm")  # the tables of vendor vocabulary (jsm: its SLA names)
 _TABLES = {"case", "users", "escalation", *VENDORS}
@@ -93,7 +92,7 @@ class Mapping:
 
 def _read_file(path: str | Path) -> dict[str, Any]:
     p = Path(path)
-    text = read_text(p)
+    text = read_whole(p)
     try:
         data = json.loads(text) if p.suffix.lower() == ".json" else tomllib.loads(text)
     except (ValueError, RecursionError) as exc:  # TOMLDecodeError and JSONDecodeError
