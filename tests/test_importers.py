@@ -206,6 +206,10 @@ def test_a_bad_jsonl_line_is_a_bad_row_with_its_line(tmp_path: Path) -> None:
         ("", "empty file"),
         ('{"ticket_metric_events": []}', "its top-level keys are `ticket_metric_events`"),
         ('{"audits": [', "not JSON"),
+        (
+            '{"audits": [\n  {"ticket_id": 1},\n  {bad}\n]}',
+            "not JSON (Expecting property name enclosed in double quotes at line 3 column 4)",
+        ),
         ("42", "it holds 42"),
     ],
 )

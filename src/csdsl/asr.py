@@ -66,6 +66,7 @@ from csdsl.records import (
     loads_json,
     read_whole,
     show_raw as _shown,
+    where_in_document,
 )
 from csdsl.transcripts import (
     SENTIMENTS,
@@ -237,10 +238,9 @@ def _json(p: Path, text: str) -> Any:
     try:
         return loads_json(text)
     except JsonProblem as exc:
-        cause = exc.__cause__
-        if isinstance(cause, json.JSONDecodeError):
+        if isinstance(exc.__cause__, json.JSONDecodeError):
             raise InputError(
-                f"{p}: not JSON ({cause.msg} at line {cause.lineno} column {cause.colno}); "
+                f"{p}: not JSON ({where_in_document(exc)}); "
                 "ASR exports are read as the vendor's JSON, subtitles from .vtt or .srt files"
             ) from None
         raise InputError(f"{p}: not JSON that can be read: {exc}") from None

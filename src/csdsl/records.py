@@ -216,6 +216,15 @@ def loads_json(text: str) -> Any:
     return obj
 
 
+def where_in_document(problem: JsonProblem) -> str:
+    """`problem` for a whole JSON document (an export, not one line of JSONL): json's own
+    message with its line and column, else the problem as worded."""
+    cause = problem.__cause__
+    if isinstance(cause, json.JSONDecodeError):
+        return f"{cause.msg} at line {cause.lineno} column {cause.colno}"
+    return str(problem)
+
+
 def id_key(rid: Any) -> str:
     """The text an id is matched by (a record's `id`, an event's `case`): a number that is a
     whole number is the same id as its integer and its decimal text (`1`, `1.0` and `"1"`);

@@ -25,6 +25,7 @@ from csdsl.records import (
     loads_json,
     read_whole,
     show_raw,
+    where_in_document,
 )
 from csdsl.values import parse_datetime
 
@@ -149,9 +150,13 @@ def elements(
         try:
             loads_json(first)
         except JsonProblem:
-            raise InputError(f"{path}: not JSON ({whole}); expected {looks_like}") from None
+            raise InputError(
+                f"{path}: not JSON ({where_in_document(whole)}); expected {looks_like}"
+            ) from None
         if "\n" not in text.strip():
-            raise InputError(f"{path}: not JSON ({whole}); expected {looks_like}") from None
+            raise InputError(
+                f"{path}: not JSON ({where_in_document(whole)}); expected {looks_like}"
+            ) from None
     else:
         page = single is None or not isinstance(document, dict) or key in document
         _expect(path, document, key if page else str(single), looks_like)
