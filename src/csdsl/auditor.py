@@ -21,9 +21,11 @@ Meaning:
   moment the export was taken) and, without an event log, at the time of the run.
 - **Bad rows** never stop the run and are never dropped silently: every one is counted, and the
   first `BAD_SHOWN` are listed with their file, line and reason.
-- **Memory** stays bounded by the report's size, not the inputs': records and transcripts are
-  streamed, findings go to `findings.jsonl` as they are found (the report keeps the first
-  `SHOWN_PER_CLAUSE` of each clause).  The event log is held in memory, grouped by case.
+- **Memory**: records and transcripts are streamed, findings go to `findings.jsonl` as they
+  are found (the report keeps the first `SHOWN_PER_CLAUSE` of each clause).  Two things grow
+  with the inputs: the event log, held in memory grouped by case, and the tally of the cases
+  with a finding (`csdsl.tally`: one small entry a case, for the counts by team and agent and
+  the worst cases; not the findings themselves).
 """
 
 from __future__ import annotations
