@@ -21,6 +21,7 @@ from pygls.lsp.server import LanguageServer
 from csdsl import __version__
 from csdsl.lsp import actions, hover, outline, positions, problems
 from csdsl.lsp.complete import complete
+from csdsl.lsp.index import Occurrence
 from csdsl.lsp.positions import from_lsp, position, span_range
 from csdsl.lsp.session import Build, Session, path_of, uri_of
 from csdsl.source import SourceFile
@@ -113,6 +114,15 @@ class CsdslServer:
         line, column = from_lsp(source, pos)
         return build, path, line, column
 
+    def occurrence(self, uri: str, pos: types.Position) -> tuple[Build, str, Occurrence] | None:
+        """The name under the cursor (`at`, then the build's index), with its build and path."""
+        found = self.at(uri, pos)
+        if found is None:
+            return None
+        build, path, line, column = found
+        occ = build.index.at(path, line, column)
+        return None if occ is None else (build, path, occ)
+
     def location(self, build: Build, path: str, span: Any) -> types.Location:
         return types.Location(uri_of(path), span_range(span, build.source(path)))
 
@@ -142,13 +152,10 @@ class CsdslServer:
 
     @guarded(lambda: None)
     def on_hover(self, params: types.HoverParams) -> types.Hover | None:
-        found = self.at(params.text_document.uri, params.position)
+        found = self.occurrence(params.text_document.uri, params.position)
         if found is None:
             return None
-        build, path, line, column = found
-        occ = build.index.at(path, line, column)
-        if occ is None:
-            return None
+        build, path, occ = found
         text = hover.hover_text(build, occ, build.index.resolve(occ))
         if text is None:
             return None
@@ -159,13 +166,10 @@ class CsdslServer:
 
     @guarded(lambda: None)
     def definition(self, params: types.DefinitionParams) -> types.Location | None:
-        found = self.at(params.text_document.uri, params.position)
+        found = self.occurrence(params.text_document.uri, params.position)
         if found is None:
             return None
-        build, path, line, column = found
-        occ = build.index.at(path, line, column)
-        if occ is None:
-            return None
+        build, _, occ = found
         if occ.kind == "import" and occ.target is not None:
             start = types.Position(0, 0)
             return types.Location(uri_of(occ.target), types.Range(start, start))
@@ -174,13 +178,10 @@ class CsdslServer:
 
     @guarded(list)
     def references(self, params: types.ReferenceParams) -> list[types.Location]:
-        found = self.at(params.text_document.uri, params.position)
+        found = self.occurrence(params.text_document.uri, params.position)
         if found is None:
             return []
-        build, path, line, column = found
-        occ = build.index.at(path, line, column)
-        if occ is None:
-            return []
+        build, _, occ = found
         if occ.kind == "import":
             hits = [o for o in build.index.occurrences if o.target == occ.target]
             return [self.location(build, o.file, o.span) for o in hits]
