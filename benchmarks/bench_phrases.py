@@ -432,15 +432,21 @@ def _turns(out: list[list[Any]]) -> list[Any]:
 
 def csdsl_tables(scans: list[ph.Scan], plain: set[int]) -> tuple[Table, Table]:
     """csdsl's hit table as the peers' (the phrase set is `p`: a phrase's rank is its index in
-    the sorted phrases; mapped back to the index outside)."""
+    the sorted phrases; mapped back to the index outside), read from what is timed
+    (`Scan.texts`), each hit once."""
     pairs: set[tuple[int, int]] = set()
     spans: set[tuple[int, int, int, int]] = set()
     base = 0
     for scan in scans:
-        for k, start, end, rank in scan.table():
-            pairs.add((base + k, rank))
-            if rank in plain:
-                spans.add((base + k, rank, start, end))
+        for k, hits in enumerate(scan.texts()):
+            at = scan.starts[k]
+            pairs = list(zip(hits[0::2], hits[1::2], strict=True))
+            if len(set(pairs)) != len(pairs):
+                raise SystemExit(f"csdsl: a hit twice in text {base + k}: {pairs}")
+            for last, (length, rank) in pairs:
+                pairs.add((base + k, rank))
+                if rank in plain:
+                    spans.add((base + k, rank, last - length - at, last + 1 - at))
         base += len(scan.starts) - 1
     return pairs, spans
 
@@ -492,15 +498,13 @@ def bench_size(n: int, calls: list[list[str]], repeat: int) -> dict[str, Any]:
     plain = {i for i, _e, p in expressions(phrases) if p}
     plain = {r for r in range(len(phrases)) if to_index[r] in plain}
 
-    key_of = ["p"] * len(phrases)  # the set each rank is of: what qa groups a turn's hits by
-
     def csdsl_calls(matcher: ph.Matcher) -> Callable[[], list[ph.Scan]]:
         """The hit table of each call, read turn by turn as qa reads it (`Scan.by_text`)."""
 
         def run() -> list[ph.Scan]:
             scans = [matcher.scan_many(call) for call in calls]
             for scan in scans:
-                scan.by_text(key_of)
+                scan.texts()
             return scans
 
         return run
@@ -509,7 +513,7 @@ def bench_size(n: int, calls: list[list[str]], repeat: int) -> dict[str, Any]:
         def run() -> list[ph.Scan]:
             scans = [matcher.scan(turn) for turn in turns]
             for scan in scans:
-                scan.by_text(key_of)
+                scan.texts()
             return scans
 
         return run

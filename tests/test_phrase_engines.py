@@ -8,7 +8,9 @@ import json
 import string
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -21,7 +23,23 @@ ROOT = Path(__file__).resolve().parents[1]
 ENGINES = [e for e in phrase_engines.ENGINES if phrase_engines.installed(e)]
 # pieces of phrases: words that overlap (您好 / 好 / 您好吗), Traditional spellings, placeholders
 # at the start, the end and in between, optional parts and alternatives
-WORDS = ["您好", "好", "您好吗", "讓您", "让您久等了", "先生", "王", "请", "稍等", "ab", "Ab1"]
+# (and beyond the BMP: `😀` is two UTF-16 code units, which two lone surrogates in a text
+# are too)
+WORDS = [
+    "您好",
+    "好",
+    "您好吗",
+    "讓您",
+    "让您久等了",
+    "先生",
+    "王",
+    "请",
+    "稍等",
+    "ab",
+    "Ab1",
+    "𠮷您",
+    "😀好",
+]
 PHRASE = st.one_of(
     st.sampled_from(WORDS),
     st.builds(lambda a, b: f"{a}XX{b}", st.sampled_from(WORDS), st.sampled_from(WORDS)),
@@ -33,12 +51,24 @@ PHRASE = st.one_of(
 SETS = st.dictionaries(
     st.sampled_from(["a", "b", "c"]), st.lists(PHRASE, min_size=1, max_size=4), min_size=1
 )
-# turns: the words among noise, punctuation, full-width forms, Traditional characters and
-# characters that take the precise path (…, ㈠, ﬁ, beyond the BMP, a pinyin gloss)
+# turns: the words among noise, punctuation, full-width forms, Traditional characters,
+# characters that take the precise path (…, ㈠, ﬁ, beyond the BMP, a pinyin gloss), the
+# character a batch's texts are joined by (U+A000) and lone surrogates
 PIECE = st.one_of(
     st.sampled_from(WORDS),
     st.sampled_from(
-        [*"您好王先生请稍等讓歡迎，。！？ ,.!", "ＡＢ１", "…", "㈠", "ﬁ", "𠮷", "(guī)"]
+        [
+            *"您好王先生请稍等讓歡迎，。！？ ,.!",
+            "ＡＢ１",
+            "…",
+            "㈠",
+            "ﬁ",
+            "𠮷",
+            "(guī)",
+            "\ua000",
+            "\ud83d",
+            "\ude00",
+        ]
     ),
     st.text(st.sampled_from(string.ascii_letters + "您好"), max_size=3),
 )
@@ -49,10 +79,16 @@ FOLDINGS = st.sampled_from(
 
 
 def _tables(matcher: Matcher, turns: list[str]) -> tuple[object, ...]:
-    """The batch's hit table, its spans in the original turns, and the spans `find` gives."""
+    """The batch's hit table (sorted, and text by text), and its spans in the original
+    turns."""
     scan = matcher.scan_many(turns)
     spans = sorted((scan.turn(a), *scan.span(a, -b), r) for a, b, r in scan.hits)
-    return scan.table(), spans
+    return scan.table(), [sorted(_pairs(hits)) for hits in scan.texts()], spans
+
+
+def _pairs(hits: Sequence[Any]) -> list[tuple[int, tuple[int, int]]]:
+    """One text's hits (`Scan.texts`: flat) as `(last, (length - 1, rank))` pairs."""
+    return list(zip(hits[0::2], hits[1::2], strict=True))
 
 
 @pytest.mark.skipif(len(ENGINES) < 2, reason="one engine installed: pip install 'csdsl[fast]'")
@@ -83,16 +119,15 @@ def test_a_batch_is_its_texts_one_by_one(
         (k, m.start, m.end, m.set, m.phrase) for k, t in enumerate(turns) for m in matcher.find(t)
     )
     assert spans == found
-    # qa's view: by turn and set, in the order of `hits`
-    by_text = scan.by_text([matcher.name(r)[0] for r in range(matcher.phrases)])
-    flat = sorted(
-        (a, -b, r) for by_key in by_text.values() for hits in by_key.values() for a, b, r in hits
-    )
+    # the table text by text (what qa reads): every hit once, in its own text
+    texts = [_pairs(hits) for hits in scan.texts()]
+    assert len(texts) == len(turns)
+    flat = sorted((last - n, ~last, r) for hits in texts for last, (n, r) in hits)
     assert flat == scan.hits
-    for k, by_key in by_text.items():
-        for key, hits in by_key.items():
-            assert hits == sorted(hits, key=lambda h: (h[0], -h[1], h[2]))
-            assert all(scan.turn(a) == k and matcher.name(r)[0] == key for a, _b, r in hits)
+    for k, hits in enumerate(texts):
+        assert len(set(hits)) == len(hits)
+        assert all(scan.turn(last - n) == k for last, (n, _r) in hits)
+        assert [last for last, _ in hits] == sorted(last for last, _ in hits)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -123,6 +158,19 @@ def test_overlapping_hits_are_all_found(engine: str) -> None:
         (1, 1, 2, by_rank["好"]),
     ]
     assert [scan.span(a, -b) for a, b, _ in scan.hits][-2:] == [(1, 3), (2, 3)]
+    # text by text: last, (length - 1, rank), ... in the order of the last character; the
+    # second text starts at 4 (three characters and the separator)
+    texts = [_pairs(hits) for hits in scan.texts()]
+    assert [[last for last, _ in hits] for hits in texts] == [[1, 1, 2, 2], [5, 5]]
+    assert [set(hits) for hits in texts] == [
+        {
+            (1, (1, by_rank["您好"])),
+            (1, (0, by_rank["好"])),
+            (2, (2, by_rank["您好吗"])),
+            (2, (1, by_rank["好吗"])),
+        },
+        {(5, (1, by_rank["您好"])), (5, (0, by_rank["好"]))},
+    ]
 
 
 def test_the_engine_is_chosen_by_name_or_by_csdsl_matcher(

@@ -29,6 +29,7 @@ machine, had Hyperscan faster at all three sizes: the line is not sharp.)
 
 from __future__ import annotations
 
+import itertools
 import operator
 import os
 from collections.abc import Mapping
@@ -39,6 +40,7 @@ __all__ = [
     "HYPERSCAN_FROM",
     "Engine",
     "EngineError",
+    "Flat",
     "build",
     "engine_name",
     "installed",
@@ -46,7 +48,7 @@ __all__ = [
 
 ENGINES = ("aho", "hyperscan")
 HYPERSCAN_FROM = 450  # pieces from which `auto` takes Hyperscan when installed (see above)
-_FIRST = operator.itemgetter(0)
+_LAST = operator.itemgetter(0)
 
 
 class EngineError(ValueError):
@@ -54,12 +56,13 @@ class EngineError(ValueError):
 
 
 Occurrences = list[tuple[int, Any]]  # (last, value)
+Flat = list[Any]  # last, value, last, value, ...: one list, no tuple for each occurrence
 
 
 class Engine(Protocol):
     name: str
 
-    def scan(self, text: str) -> tuple[Occurrences, Occurrences]: ...
+    def scan(self, text: str) -> tuple[Flat, Occurrences]: ...
 
 
 class AhoEngine:
@@ -76,53 +79,90 @@ class AhoEngine:
             self._automaton.add_word(piece, value)
         self._automaton.make_automaton()
 
-    def scan(self, text: str) -> tuple[Occurrences, Occurrences]:
-        found = list(self._automaton.iter(text))
-        if not self._others:
-            return found, []
-        return [x for x in found if len(x[1]) == 2], [x for x in found if len(x[1]) != 2]
+    def scan(self, text: str) -> tuple[Flat, Occurrences]:
+        # the iterator's pairs flattened in C: each pair is freed at once
+        flat = list(itertools.chain.from_iterable(self._automaton.iter(text)))
+        if not self._others or 3 not in map(len, flat[1::2]):  # (`3`: an other piece's value)
+            return flat, []
+        pairs = list(zip(flat[0::2], flat[1::2], strict=True))
+        simple = [x for x in pairs if len(x[1]) == 2]
+        return list(itertools.chain.from_iterable(simple)), [x for x in pairs if len(x[1]) != 2]
 
 
 class HyperscanEngine:
-    """Hyperscan over the UTF-32 form of the text."""
+    """Hyperscan over the UTF-16 form of the text (UTF-32 for a text beyond the BMP)."""
 
     name = "hyperscan"
 
     def __init__(self, pieces: Mapping[str, Any]) -> None:
-        hyperscan = _hyperscan()
-        # the simple pieces first: an id below `_simple` is one
-        order = sorted(pieces, key=lambda piece: len(pieces[piece]) != 2)
+        # the simple pieces first (an id below `_simple` is one), longest first: Hyperscan
+        # reports the occurrences ending at one place by id, as pyahocorasick does
+        order = sorted(pieces, key=lambda piece: (len(pieces[piece]) != 2, -len(piece)))
+        self._order = order
         self._values = [pieces[piece] for piece in order]
         self._simple = sum(1 for value in self._values if len(value) == 2)
-        expressions = [
-            "".join(f"\\x{b:02x}" for b in piece.encode("utf-32-le")).encode("ascii")
-            for piece in order
-        ]
-        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self._db.compile(
-            expressions=expressions,
-            ids=list(range(len(expressions))),
-            elements=len(expressions),
-            flags=0,
+        # a text of the BMP alone (most) is read as UTF-16, two bytes a code point; the pieces
+        # beyond it cannot be in such a text
+        self._bmp = _database(
+            {k: piece for k, piece in enumerate(order) if max(piece) <= "\uffff"}, 2
         )
+        self._any: Any = None  # every piece as UTF-32, built for the first text beyond the BMP
 
-    def scan(self, text: str) -> tuple[Occurrences, Occurrences]:
-        found: Occurrences = []
+    def scan(self, text: str) -> tuple[Flat, Occurrences]:
+        data = text.encode("utf-16-le", "surrogatepass")  # a lone surrogate: one code point
+        shift = 1
+        db = self._bmp
+        if len(data) != 2 * len(text):
+            data = text.encode("utf-32-le", "surrogatepass")
+            shift = 2
+            if self._any is None:
+                self._any = _database(dict(enumerate(self._order)), 4)
+            db = self._any
+        flat: Flat = []
         others: Occurrences = []
+        if db is None:
+            return flat, others
         values = self._values
         simple = self._simple
-        add, add_other = found.append, others.append
+        add, add_other = flat.append, others.append
+        off = (1 << shift) - 1
 
+        # called from C for every occurrence: it does as little as it can
         def on_match(index: int, _start: int, end: int, _flags: int, _context: object) -> None:
-            if not end & 3:  # on a code point's boundary (else not an occurrence)
-                (add if index < simple else add_other)(((end >> 2) - 1, values[index]))
+            if not end & off:  # else the end is not on a code point's boundary
+                if index < simple:
+                    add((end >> shift) - 1)
+                    add(values[index])
+                else:
+                    add_other(((end >> shift) - 1, values[index]))
 
-        self._db.scan(text.encode("utf-32-le"), match_event_handler=on_match)
-        if len(found) > 1:
-            found.sort(key=_FIRST)
-        if len(others) > 1:
-            others.sort(key=_FIRST)
-        return found, others
+        db.scan(data, match_event_handler=on_match)
+        lasts = flat[0::2]
+        if lasts != sorted(lasts):  # Hyperscan does not promise the order (nor was it seen out
+            # of order: this only checks)
+            pairs = sorted(zip(lasts, flat[1::2], strict=True), key=_LAST)
+            flat = list(itertools.chain.from_iterable(pairs))
+        return flat, others
+
+
+def _database(pieces: Mapping[int, str], width: int) -> Any:
+    """A Hyperscan database of `pieces` (id -> piece) as UTF-16 (`width` 2) or UTF-32 (4)
+    bytes, or None when there is none."""
+    if not pieces:
+        return None
+    hyperscan = _hyperscan()
+    codec = "utf-16-le" if width == 2 else "utf-32-le"
+    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    db.compile(
+        expressions=[
+            "".join(f"\\x{b:02x}" for b in piece.encode(codec, "surrogatepass")).encode()
+            for piece in pieces.values()
+        ],
+        ids=list(pieces),
+        elements=len(pieces),
+        flags=0,
+    )
+    return db
 
 
 def _hyperscan() -> Any:

@@ -67,10 +67,11 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
+import operator
 import re
 import types
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -548,9 +549,9 @@ class Matcher:
                 if len(ranks) == 1 and not patterns
                 else (len(seg) - 1, ranks, patterns)
             )
-        # texts of a batch are joined by a character no segment holds (not `_MARK`, `_SLOW`):
-        # no occurrence spans two texts
-        self._sep = next(c for c in map(chr, itertools.count(2)) if not any(c in s for s in values))
+        # texts of a batch are joined by a character that the fold keeps as it is and that no
+        # segment holds: no occurrence spans two texts, and the folded batch splits at it
+        self._sep = next(c for c in _separators(folding) if not any(c in s for s in values))
         self.engine = phrase_engines.engine_name(len(values), engine)
         self._engine = phrase_engines.build(values, self.engine) if values else None
 
@@ -572,44 +573,48 @@ class Matcher:
     def scan_many(self, texts: Sequence[str]) -> Scan:
         """One hit table for a batch of texts (a transcript's turns): the texts are folded
         together and matched in one pass, no occurrence spanning two of them."""
-        table = self._table
-        marked = [text.translate(table) for text in texts]
         sep = self._sep
-        joined = sep.join(marked)
+        raw = sep.join(texts)
+        marked = raw.translate(self._table)  # one character for each of `raw`'s
         norms: dict[int, Normalised] = {}
-        if _SLOW in joined or (self._pinyin and _any_paren(texts)):
+        if _SLOW in marked or (self._pinyin and ("(" in raw or "（" in raw)):
             pieces = []
-            for k, (text, mark) in enumerate(zip(texts, marked, strict=True)):
+            for k, (text, mark) in enumerate(zip(texts, _cut(marked, texts), strict=True)):
                 if _SLOW in mark or _has_gloss(text, self.folding):
                     norms[k] = normalise(text, self.folding)
                     pieces.append(norms[k].text)
                 else:
                     pieces.append(mark.replace(_MARK, ""))
             folded = sep.join(pieces)
-            lengths = [len(piece) + 1 for piece in pieces]
         else:
-            folded = joined.replace(_MARK, "")
-            lengths = [len(mark) - mark.count(_MARK) + 1 for mark in marked]
-        # where each text starts in `folded`, and (last) one past the end of the batch
-        starts = list(itertools.accumulate(lengths, initial=0))
-        scan = Scan(self._names, starts, marked, norms)
+            folded = marked.replace(_MARK, "")
+            pieces = folded.split(sep)
+            if len(pieces) != len(texts):  # no texts, a text holding the separator, or a
+                # separator the fold deletes: the texts one by one
+                pieces = [mark.replace(_MARK, "") for mark in _cut(marked, texts)]
+                folded = sep.join(pieces)
+        # where each text starts in `folded` (one separator after each), and (last) one past
+        # the end of the batch
+        starts = [0, *map(operator.add, itertools.accumulate(map(len, pieces)), itertools.count(1))]
+        scan = Scan(self._names, starts, texts, marked, norms)
         if self._engine is not None and folded:
-            scan._found, others = self._engine.scan(folded)
+            scan._flat, others = self._engine.scan(folded)
             if others:
                 scan._others = self._others(others, folded, starts)
         return scan
 
     def _others(
         self, others: list[tuple[int, Any]], folded: str, starts: list[int]
-    ) -> list[tuple[int, int, int]]:
-        """The hits of the pieces that are not a phrase's whole pattern, as (start, -end,
-        rank): pieces of several phrases, and the first pieces of patterns with placeholders
-        (or of several pieces) followed to the end of the pattern."""
-        found: list[tuple[int, int, int]] = []
+    ) -> list[Occurrence]:
+        """The hits of the pieces that are not a phrase's whole pattern, as occurrences
+        `(last, (length - 1, rank))`: pieces of several phrases, and the first pieces of
+        patterns with placeholders (or of several pieces) followed to the end of the pattern."""
+        found: list[Occurrence] = []
         for last, value in others:
-            start = last - value[0]
-            found.extend((start, ~last, rank) for rank in value[1])
+            length = value[0]
+            found.extend((last, (length, rank)) for rank in value[1])
             if value[2]:
+                start = last - length
                 k = bisect.bisect_right(starts, start) - 1
                 for index in value[2]:
                     self._chain(folded, start, index, found, starts[k], starts[k + 1] - 1)
@@ -629,7 +634,7 @@ class Matcher:
         folded: str,
         start: int,
         index: int,
-        found: list[tuple[int, int, int]],
+        found: list[Occurrence],
         lo: int,
         hi: int,
     ) -> None:
@@ -648,16 +653,32 @@ class Matcher:
             pos = at + len(seg)
         if trail and pos >= hi:
             return
-        found.append((start, -pos, rank))
+        found.append((pos - 1, (pos - 1 - start, rank)))
 
 
-def _any_paren(texts: Sequence[str]) -> bool:
-    """Whether a text holds a parenthesis (and so perhaps a pinyin gloss)."""
-    whole = "".join(texts)
-    return "(" in whole or "（" in whole
+def _cut(marked: str, texts: Sequence[str]) -> list[str]:
+    """`marked` (the texts joined by one character, then translated one character for one)
+    cut back into the texts' translations."""
+    out = []
+    at = 0
+    for text in texts:
+        out.append(marked[at : at + len(text)])
+        at += len(text) + 1
+    return out
+
+
+def _separators(folding: Folding) -> Iterator[str]:
+    """Characters a batch's texts can be joined by, best first: Yi syllables (letters of no
+    case, that NFKC and OpenCC leave alone) that `folding` keeps as they are, then any."""
+    for c in map(chr, range(0xA000, 0xA48D)):
+        if normalise(c, folding).text == c:
+            yield c
+    yield from map(chr, itertools.count(2))  # deleted by the fold: texts are joined one by one
 
 
 _Hit = tuple[int, int, int]
+Occurrence = tuple[int, tuple[int, int]]  # (last, (length - 1, rank))
+Hits = Sequence[Any]  # one text's hits, flat: last, (length - 1, rank), last, ... (`Scan.texts`)
 
 
 class Scan:
@@ -673,13 +694,16 @@ class Scan:
     """
 
     __slots__ = (
-        "_found",
+        "_flat",
         "_hits",
         "_maps",
         "_marked",
+        "_marks",
         "_names",
         "_norms",
         "_others",
+        "_raw",
+        "_texts",
         "starts",
     )
 
@@ -687,61 +711,76 @@ class Scan:
         self,
         names: Sequence[tuple[str, str]],
         starts: list[int],
-        marked: list[str],
+        raw: Sequence[str],
+        marked: str,
         norms: dict[int, Normalised],
     ) -> None:
         self._names = names
         self.starts = starts
-        self._marked = marked
+        self._raw = raw  # the texts
+        self._marked = marked  # the texts joined by one character, translated (`_cut`)
+        self._marks: list[str] | None = None  # `_marked` text by text, when first needed
         self._norms = norms
         self._maps: dict[int, list[int] | None] = {}
-        # the engine's occurrences of simple pieces, `(last, (length - 1, rank))`
-        self._found: list[tuple[int, tuple[int, int]]] = []
-        self._others: list[_Hit] = []  # the hits of the other pieces, (start, -end, rank)
+        # the engine's occurrences of simple pieces, flat: last, (length - 1, rank), last, ...
+        self._flat: phrase_engines.Flat = _NONE
+        self._others: list[Occurrence] = _NONE  # the hits of the other pieces, `_others`
         self._hits: list[_Hit] | None = None
+        self._texts: list[Hits] | None = None
 
     @property
     def hits(self) -> list[_Hit]:
         if self._hits is None:
-            hits = [(last - length, ~last, rank) for last, (length, rank) in self._found]
+            flat = self._flat
+            pairs = zip(flat[0::2], flat[1::2], strict=True)
+            hits = [(last - length, ~last, rank) for last, (length, rank) in pairs]
             if self._others:  # a span can be found through two variants of a phrase
-                hits = list(set(hits).union(self._others))
+                more = [(last - length, ~last, rank) for last, (length, rank) in self._others]
+                hits = list(set(hits).union(more))
             hits.sort()
             self._hits = hits
         return self._hits
 
-    def by_text(self, key_of: Sequence[str]) -> dict[int, dict[str, list[_Hit]]]:
-        """The hits text by text, then by `key_of[rank]`, as `(start, end, rank)`; each list in
-        the order of `hits`.  The texts without hits are left out."""
-        out: dict[int, dict[str, list[_Hit]]] = {}
+    def texts(self) -> list[Hits]:
+        """The hit table text by text: for each text of the batch, its hits, each once, in
+        the order of their last character, flat: `last, (length - 1, rank), last, ...` (no
+        tuple for each hit: `hits[0::2]` are the last characters, `hits[1::2]` the lengths
+        less one and ranks; the hit is `[last - length + 1, last + 1)` in the batch's folded
+        positions).  Worked out once, per text rather than per hit: the engine's occurrences
+        (already in that order) are cut at the texts' boundaries.  The lists are the table's
+        own: do not change them."""
+        if self._texts is None:
+            flat = self._flat
+            starts = self.starts
+            texts: list[Hits]
+            if len(starts) == 2:
+                texts = [flat]
+            else:
+                lasts = flat[0::2]
+                cuts = list(map(bisect.bisect_left, itertools.repeat(lasts), starts))
+                texts = [
+                    flat[a + a : b + b] if a != b else _NONE for a, b in itertools.pairwise(cuts)
+                ]
+            if self._others:
+                self._merge_others(texts)
+            self._texts = texts
+        return self._texts
+
+    def _merge_others(self, texts: list[Hits]) -> None:
+        """Put the hits of the other pieces in their texts' lists, each once (a span can be
+        found through two variants of a phrase)."""
         starts = self.starts
         after = bisect.bisect_right
-        several: list[list[_Hit]] = []  # the lists with more than one hit, to be sorted
-        nxt = 0  # where the next text starts
-        by_key: dict[str, list[_Hit]] = {}
-        for last, (length, rank) in self._found:
-            if last >= nxt:
-                k = after(starts, last) - 1
-                nxt = starts[k + 1]
-                by_key = out[k] = {}
-            key = key_of[rank]
-            found = by_key.get(key)
-            if found is None:
-                by_key[key] = [(last - length, last + 1, rank)]
-            else:
-                found.append((last - length, last + 1, rank))
-                if len(found) == 2:
-                    several.append(found)
-        for a, b, rank in self._others:
-            hit = (a, -b, rank)
-            found = out.setdefault(after(starts, a) - 1, {}).setdefault(key_of[rank], [])
-            if hit not in found:
-                found.append(hit)
-                if len(found) == 2:
-                    several.append(found)
-        for found in several:
-            found.sort(key=_order)
-        return out
+        for last, value in self._others:
+            k = after(starts, last) - 1
+            hits = texts[k]
+            lasts = hits[0::2]
+            at = bisect.bisect_left(lasts, last)
+            if value in hits[at + at + 1 : after(lasts, last) * 2 : 2]:
+                continue
+            if not isinstance(hits, list) or hits is self._flat:  # not the table's own yet
+                hits = texts[k] = list(hits)
+            hits[at + at : at + at] = (last, value)
 
     @property
     def reordered(self) -> bool:
@@ -766,7 +805,9 @@ class Scan:
         if norm is not None:
             return norm.span(start, end)
         if k not in self._maps:
-            chunks = self._marked[k].split(_MARK)
+            if self._marks is None:
+                self._marks = _cut(self._marked, self._raw)
+            chunks = self._marks[k].split(_MARK)
             self._maps[k] = (
                 list(itertools.accumulate(map(len, chunks))) if len(chunks) > 1 else None
             )
@@ -788,6 +829,4 @@ class Scan:
         return out
 
 
-def _order(hit: _Hit) -> tuple[int, int, int]:
-    """`(start, end, rank)` in the order of `Scan.hits`: by start, longest first, by rank."""
-    return hit[0], -hit[1], hit[2]
+_NONE: Any = ()  # no hits (shared)

@@ -69,6 +69,13 @@ from csdsl.source import Span
 from csdsl.transcripts import Transcript, Turn
 
 Hit = tuple[int, int, int]  # a phrase in a turn: start, end (the transcript's hit table), rank
+
+
+def _by_start(hit: Hit) -> tuple[int, int, int]:
+    """Hits by start, longest first, by rank."""
+    return hit[0], -hit[1], hit[2]
+
+
 RATE_MIN_CHARS = 10  # shorter turns are not judged for speech rate
 _QUOTED = re.compile(r"“[^”]*”|「[^」]*」|『[^』]*』|\"[^\"]*\"|‘[^’]*’")
 _HOLD_START = ("hold_start", "mute")
@@ -236,13 +243,26 @@ class _Run:
         }
 
     def _group(self, said: list[int]) -> None:
-        """The hit table by turn and phrase key."""
-        by_text = self.scan.by_text(self.c.set_of)
-        for k in sorted(by_text):
+        """The hit table by turn and phrase key, each key's hits by start, longest first."""
+        key_of = self.c.set_of
+        where = self.where_said
+        for k, found in enumerate(self.scan.texts()):
+            if not found:
+                continue
             i = said[k]
-            self.hits[i] = by_key = by_text[k]
-            for key in by_key:
-                self.where_said.setdefault(key, []).append(i)
+            self.hits[i] = by_key = {}
+            pairs = iter(found)
+            for last, (length, rank) in zip(pairs, pairs, strict=True):
+                key = key_of[rank]
+                hits = by_key.get(key)
+                if hits is None:
+                    by_key[key] = [(last - length, last + 1, rank)]
+                    where.setdefault(key, []).append(i)
+                else:
+                    hits.append((last - length, last + 1, rank))
+            for hits in by_key.values():
+                if len(hits) > 1:
+                    hits.sort(key=_by_start)
 
     # ---- looking things up ------------------------------------------------------------------
     def chars(self, i: int) -> int:
