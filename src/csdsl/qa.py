@@ -250,7 +250,8 @@ class _Run:
             if not found:
                 continue
             i = said[k]
-            self.hits[i] = by_key = {}
+            by_key: dict[str, list[Hit]] = {}
+            self.hits[i] = by_key
             pairs = iter(found)
             for last, (length, rank) in zip(pairs, pairs, strict=True):
                 key = key_of[rank]
