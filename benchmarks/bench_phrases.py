@@ -440,10 +440,14 @@ def csdsl_tables(scans: list[ph.Scan], plain: set[int]) -> tuple[Table, Table]:
     for scan in scans:
         for k, hits in enumerate(scan.texts()):
             at = scan.starts[k]
-            pairs = list(zip(hits[0::2], hits[1::2], strict=True))
+            pairs = [
+                (last, length, rank)
+                for last, (length, ranks) in zip(hits[0::2], hits[1::2], strict=True)
+                for rank in ranks
+            ]
             if len(set(pairs)) != len(pairs):
                 raise SystemExit(f"csdsl: a hit twice in text {base + k}: {pairs}")
-            for last, (length, rank) in pairs:
+            for last, length, rank in pairs:
                 pairs.add((base + k, rank))
                 if rank in plain:
                     spans.add((base + k, rank, last - length - at, last + 1 - at))

@@ -46,6 +46,7 @@ PHRASE = st.one_of(
     st.builds(lambda a: "{name}" + a, st.sampled_from(WORDS)),
     st.builds(lambda a: a + "××", st.sampled_from(WORDS)),
     st.builds(lambda a, b: f"[{a}]{b}", st.sampled_from(WORDS), st.sampled_from(WORDS)),
+    st.builds(lambda a, b: f"{a}[XX]{b}", st.sampled_from(WORDS), st.sampled_from(WORDS)),
     st.builds(lambda a, b: f"({a}|{b})您", st.sampled_from(WORDS), st.sampled_from(WORDS)),
 )
 SETS = st.dictionaries(
@@ -87,8 +88,10 @@ def _tables(matcher: Matcher, turns: list[str]) -> tuple[object, ...]:
 
 
 def _pairs(hits: Sequence[Any]) -> list[tuple[int, tuple[int, int]]]:
-    """One text's hits (`Scan.texts`: flat) as `(last, (length - 1, rank))` pairs."""
-    return list(zip(hits[0::2], hits[1::2], strict=True))
+    """One text's hits (`Scan.texts`: flat, `last, (length - 1, ranks), ...`) as
+    `(last, (length - 1, rank))` pairs."""
+    pairs = zip(hits[0::2], hits[1::2], strict=True)
+    return [(last, (n, rank)) for last, (n, ranks) in pairs for rank in ranks]
 
 
 @pytest.mark.skipif(len(ENGINES) < 2, reason="one engine installed: pip install 'csdsl[fast]'")
@@ -158,7 +161,7 @@ def test_overlapping_hits_are_all_found(engine: str) -> None:
         (1, 1, 2, by_rank["好"]),
     ]
     assert [scan.span(a, -b) for a, b, _ in scan.hits][-2:] == [(1, 3), (2, 3)]
-    # text by text: last, (length - 1, rank), ... in the order of the last character; the
+    # text by text: last, (length - 1, ranks), ... in the order of the last character; the
     # second text starts at 4 (three characters and the separator)
     texts = [_pairs(hits) for hits in scan.texts()]
     assert [[last for last, _ in hits] for hits in texts] == [[1, 1, 2, 2], [5, 5]]
@@ -171,6 +174,23 @@ def test_overlapping_hits_are_all_found(engine: str) -> None:
         },
         {(5, (1, by_rank["您好"])), (5, (0, by_rank["好"]))},
     ]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_span_found_through_two_variants_is_one_hit(engine: str) -> None:
+    m = Matcher({"p": ["请[XX]稍等", "[XX]先生"]}, engine=engine)  # `请稍等` both ways
+    scan = m.scan_many(["请稍等", "王先生"])
+    rank = {m.name(r)[1]: r for r in range(m.phrases)}
+    assert scan.table() == [(0, 0, 3, rank["请[XX]稍等"]), (1, 1, 3, rank["[XX]先生"])]
+    assert [len(hits) for hits in scan.texts()] == [2, 2]  # flat: one (last, value) each
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_two_lone_surrogates_are_not_a_character_beyond_the_bmp(engine: str) -> None:
+    # in UTF-16 they are the same two code units as `😀`
+    m = Matcher({"p": ["😀好"]}, Folding(width=False, punctuation=False), engine=engine)
+    assert m.scan_many(["\ud83d\ude00好", "\ud83d"]).table() == []  # all in the BMP: UTF-16
+    assert m.scan_many(["\ud83d\ude00好", "😀好"]).table() == [(1, 0, 2, 0)]
 
 
 def test_the_engine_is_chosen_by_name_or_by_csdsl_matcher(

@@ -538,17 +538,13 @@ class Matcher:
                     continue
                 first.setdefault(segs[0], []).append(len(self._patterns))
                 self._patterns.append((rank, *pattern))
-        # the engine's value for a segment: (length - 1, rank) when it is one phrase's only
-        # piece and nothing else (most), else (length - 1, ranks, patterns it is the first of)
+        # the engine's value for a segment: (length - 1, the ranks it is the whole pattern of)
+        # (most), and for the first piece of patterns, the patterns too
         values: dict[str, tuple[Any, ...]] = {}
         for seg in simple.keys() | first.keys():
             ranks = tuple(simple.get(seg, ()))
             patterns = tuple(first.get(seg, ()))
-            values[seg] = (
-                (len(seg) - 1, ranks[0])
-                if len(ranks) == 1 and not patterns
-                else (len(seg) - 1, ranks, patterns)
-            )
+            values[seg] = (len(seg) - 1, ranks, patterns) if patterns else (len(seg) - 1, ranks)
         # texts of a batch are joined by a character that the fold keeps as it is and that no
         # segment holds: no occurrence spans two texts, and the folded batch splits at it
         self._sep = next(c for c in _separators(folding) if not any(c in s for s in values))
@@ -606,18 +602,17 @@ class Matcher:
     def _others(
         self, others: list[tuple[int, Any]], folded: str, starts: list[int]
     ) -> list[Occurrence]:
-        """The hits of the pieces that are not a phrase's whole pattern, as occurrences
-        `(last, (length - 1, rank))`: pieces of several phrases, and the first pieces of
-        patterns with placeholders (or of several pieces) followed to the end of the pattern."""
+        """The hits of the first pieces of patterns with placeholders (or of several pieces),
+        followed to the end of the pattern, and of those pieces themselves, as occurrences
+        `(last, (length - 1, ranks))`."""
         found: list[Occurrence] = []
-        for last, value in others:
-            length = value[0]
-            found.extend((last, (length, rank)) for rank in value[1])
-            if value[2]:
-                start = last - length
-                k = bisect.bisect_right(starts, start) - 1
-                for index in value[2]:
-                    self._chain(folded, start, index, found, starts[k], starts[k + 1] - 1)
+        for last, (length, ranks, patterns) in others:
+            if ranks:
+                found.append((last, (length, ranks)))
+            start = last - length
+            k = bisect.bisect_right(starts, start) - 1
+            for index in patterns:
+                self._chain(folded, start, index, found, starts[k], starts[k + 1] - 1)
         return found
 
     def find(self, text: str) -> list[Match]:
@@ -653,7 +648,7 @@ class Matcher:
             pos = at + len(seg)
         if trail and pos >= hi:
             return
-        found.append((pos - 1, (pos - 1 - start, rank)))
+        found.append((pos - 1, (pos - 1 - start, (rank,))))
 
 
 def _cut(marked: str, texts: Sequence[str]) -> list[str]:
@@ -677,8 +672,8 @@ def _separators(folding: Folding) -> Iterator[str]:
 
 
 _Hit = tuple[int, int, int]
-Occurrence = tuple[int, tuple[int, int]]  # (last, (length - 1, rank))
-Hits = Sequence[Any]  # one text's hits, flat: last, (length - 1, rank), last, ... (`Scan.texts`)
+Occurrence = tuple[int, tuple[int, tuple[int, ...]]]  # (last, (length - 1, ranks))
+Hits = Sequence[Any]  # one text's hits, flat: last, (length - 1, ranks), last, ... (`Scan.texts`)
 
 
 class Scan:
@@ -722,7 +717,7 @@ class Scan:
         self._marks: list[str] | None = None  # `_marked` text by text, when first needed
         self._norms = norms
         self._maps: dict[int, list[int] | None] = {}
-        # the engine's occurrences of simple pieces, flat: last, (length - 1, rank), last, ...
+        # the engine's occurrences of simple pieces, flat: last, (length - 1, ranks), last, ...
         self._flat: phrase_engines.Flat = _NONE
         self._others: list[Occurrence] = _NONE  # the hits of the other pieces, `_others`
         self._hits: list[_Hit] | None = None
@@ -733,22 +728,22 @@ class Scan:
         if self._hits is None:
             flat = self._flat
             pairs = zip(flat[0::2], flat[1::2], strict=True)
-            hits = [(last - length, ~last, rank) for last, (length, rank) in pairs]
+            hits = [(last - n, ~last, rank) for last, (n, ranks) in pairs for rank in ranks]
             if self._others:  # a span can be found through two variants of a phrase
-                more = [(last - length, ~last, rank) for last, (length, rank) in self._others]
+                more = [(last - n, ~last, r) for last, (n, ranks) in self._others for r in ranks]
                 hits = list(set(hits).union(more))
             hits.sort()
             self._hits = hits
         return self._hits
 
     def texts(self) -> list[Hits]:
-        """The hit table text by text: for each text of the batch, its hits, each once, in
-        the order of their last character, flat: `last, (length - 1, rank), last, ...` (no
-        tuple for each hit: `hits[0::2]` are the last characters, `hits[1::2]` the lengths
-        less one and ranks; the hit is `[last - length + 1, last + 1)` in the batch's folded
-        positions).  Worked out once, per text rather than per hit: the engine's occurrences
-        (already in that order) are cut at the texts' boundaries.  The lists are the table's
-        own: do not change them."""
+        """The hit table text by text: for each text of the batch, its hits, each once, flat:
+        `last, (length - 1, ranks), last, ...` (no tuple for each hit: `hits[0::2]` are the
+        last characters, `hits[1::2]` the lengths less one and the ranks of the phrases found
+        there, usually one; the hit is `[last - length + 1, last + 1)` in the batch's folded
+        positions), in the order of their last character.  Worked out once, per text rather
+        than per hit: the engine's list (already in that order) is cut at the texts'
+        boundaries.  The lists are the table's own: do not change them."""
         if self._texts is None:
             flat = self._flat
             starts = self.starts
@@ -767,20 +762,28 @@ class Scan:
         return self._texts
 
     def _merge_others(self, texts: list[Hits]) -> None:
-        """Put the hits of the other pieces in their texts' lists, each once (a span can be
-        found through two variants of a phrase)."""
-        starts = self.starts
+        """Put the hits worked out in Python in their texts' lists, in order, each once (a
+        span can be found through two variants of a phrase)."""
+        extra: dict[int, list[Occurrence]] = {}
         after = bisect.bisect_right
+        starts = self.starts
         for last, value in self._others:
             k = after(starts, last) - 1
             hits = texts[k]
             lasts = hits[0::2]
             at = bisect.bisect_left(lasts, last)
-            if value in hits[at + at + 1 : after(lasts, last) * 2 : 2]:
-                continue
-            if not isinstance(hits, list) or hits is self._flat:  # not the table's own yet
-                hits = texts[k] = list(hits)
-            hits[at + at : at + at] = (last, value)
+            if at < len(lasts) and lasts[at] == last:  # perhaps a hit twice: see below
+                extra.setdefault(k, []).append((last, value))
+            else:  # (most) no other hit ends there
+                texts[k] = [*hits[: at + at], last, value, *hits[at + at :]]
+        for k, more in extra.items():
+            hits = texts[k]
+            pairs: list[Occurrence] = [*zip(hits[0::2], hits[1::2], strict=True), *more]
+            once = {(last, n, rank) for last, (n, ranks) in pairs for rank in ranks}
+            if len(once) != sum(len(value[1]) for _, value in pairs):  # a hit twice
+                pairs = [(last, (n, (rank,))) for last, n, rank in once]
+            pairs.sort(key=_LAST)
+            texts[k] = list(itertools.chain.from_iterable(pairs))
 
     @property
     def reordered(self) -> bool:
@@ -830,3 +833,4 @@ class Scan:
 
 
 _NONE: Any = ()  # no hits (shared)
+_LAST = operator.itemgetter(0)

@@ -253,14 +253,15 @@ class _Run:
             by_key: dict[str, list[Hit]] = {}
             self.hits[i] = by_key
             pairs = iter(found)
-            for last, (length, rank) in zip(pairs, pairs, strict=True):
-                key = key_of[rank]
-                hits = by_key.get(key)
-                if hits is None:
-                    by_key[key] = [(last - length, last + 1, rank)]
-                    where.setdefault(key, []).append(i)
-                else:
-                    hits.append((last - length, last + 1, rank))
+            for last, (length, ranks) in zip(pairs, pairs, strict=True):
+                for rank in ranks:
+                    key = key_of[rank]
+                    hits = by_key.get(key)
+                    if hits is None:
+                        by_key[key] = [(last - length, last + 1, rank)]
+                        where.setdefault(key, []).append(i)
+                    else:
+                        hits.append((last - length, last + 1, rank))
             for hits in by_key.values():
                 if len(hits) > 1:
                     hits.sort(key=_by_start)
