@@ -31,7 +31,6 @@ from csdsl.records import Row
 from csdsl.rules import RuleResult
 from csdsl.timeline import Milestone
 
-ENGINES = ("python", "duckdb", "spark")
 SQL_ENGINES = ("duckdb", "spark")  # validity and KPIs in SQL; clocks, rules and judged KPIs not
 Progress = Callable[[str, int], None]  # (input path, rows done since the last call)
 

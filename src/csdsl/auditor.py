@@ -56,8 +56,8 @@ from csdsl.audit_output import (
     private_part,
     value_out,
 )
-from csdsl.audit_run import ENGINES as ENGINES, SQL_ENGINES as SQL_ENGINES, AuditRun, Progress
-from csdsl.audit_sql import count_rows as count_rows, sql_only  # count_rows: used by the cli
+from csdsl.audit_run import AuditRun, Progress
+from csdsl.audit_sql import sql_only
 from csdsl.audit_transcripts import transcript_file
 from csdsl.audit_versions import (
     AuditError as AuditError,  # re-exported: part of csdsl.auditor's interface
@@ -76,6 +76,7 @@ from csdsl.tally import CASES_SHOWN, worst_cases
 from csdsl.timeline import EventLog
 from csdsl.values import instant
 
+ENGINES = ("python", "duckdb", "spark")
 PARALLEL_BYTES = 4 << 20  # a transcripts file from this size is checked on every core (duckdb)
 FINDING_KINDS = ("valid_complaint", "deadline", "escalation", "rule", "transcript")
 
