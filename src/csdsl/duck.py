@@ -209,7 +209,6 @@ class DuckEngine:
         final = _select(*cols).from_("judged", copy=False).where(_not(_c("blank")), copy=False)
         return with_ctes(ctes, final).sql("duckdb", pretty=True)
 
-    # ---- validity -------------------------------------------------------------------------------
     def validate_file(
         self,
         path: str | Path,
