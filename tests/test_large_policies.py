@@ -15,8 +15,7 @@ import attrs
 import pytest
 
 import csdsl
-from csdsl.codegen import python as pycodegen
-from csdsl.codegen import python_module
+from csdsl.codegen import python as pycodegen, python_module
 from csdsl.codegen.python import generate, load_source
 
 ROOT = Path(__file__).resolve().parents[1]
