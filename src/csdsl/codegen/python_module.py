@@ -32,6 +32,7 @@ Line = tuple[str, Clause | None]
 
 
 def int_literal(v: int) -> str:
+    """An integer as Python text; anything else (a bool too) is a generator bug."""
     assert type(v) is int
     return repr(v)
 
