@@ -6,9 +6,11 @@ the turns in Traditional characters, full- and half-width punctuation, 20-60 cha
 grouped into calls of `TURNS_PER_CALL` turns), for phrase sets of 50, 500 and 5,000 phrases, in
 one run, rounds interleaved (each round times every engine once; the figures are medians):
 1. csdsl end to end: `Matcher.scan_many(turns of a call)` for every call - the fold, one pass of
-   the matcher over the call's turns, and the hit table read turn by turn (`Scan.by_text`: every
-   hit with its turn, folded positions and phrase), which is what `csdsl.qa` evaluates the
-   rules on; also `Matcher.scan(turn)` turn by turn, and both with each engine installed;
+   the matcher over the call's turns - and the hit table turn by turn (`Scan.texts`: for each
+   turn the list of its hits, every hit with its folded positions and phrase, which is what
+   `csdsl.qa` groups by phrase set and evaluates the rules on; the peers' outputs are their
+   per-turn lists too); also `Matcher.scan(turn)` turn by turn, and both with each engine
+   installed;
 2. the peers, over the *same folded text*: each is given the raw turns, folds each one with
    csdsl's fold (`str.translate` with its table, deleted characters dropped: the fold's cost is
    in every figure, as in csdsl's) and matches the folded text: RE2 `Set` (google-re2; which
@@ -25,7 +27,10 @@ without placeholders (overlapping hits included).  Any difference stops the benc
 non-zero exit and the first differences.
 4. transcripts/s through every rule of policies/hotline_qa.csp (`bench_core.bench_transcripts`:
    examples/transcripts.jsonl read and checked end to end), and checked only (parsed once).
-Throughput is UTF-8 bytes of turn text per second.  The peers are in the `bench` extra
+Throughput is UTF-8 bytes of turn text per second of CPU time of the process
+(`time.process_time`: on a shared machine, the time other processes take the CPU away is not
+counted; `--wall` for wall-clock time).  Garbage collection runs as it would: what an engine
+allocates is in its figure.  The peers are in the `bench` extra
 (`pip install -e '.[bench]'`); one that is not installed is left out, and said so.
 
     python benchmarks/bench_phrases.py            # ~5 MB corpus
@@ -440,14 +445,14 @@ def csdsl_tables(scans: list[ph.Scan], plain: set[int]) -> tuple[Table, Table]:
     for scan in scans:
         for k, hits in enumerate(scan.texts()):
             at = scan.starts[k]
-            pairs = [
+            found = [
                 (last, length, rank)
                 for last, (length, ranks) in zip(hits[0::2], hits[1::2], strict=True)
                 for rank in ranks
             ]
-            if len(set(pairs)) != len(pairs):
-                raise SystemExit(f"csdsl: a hit twice in text {base + k}: {pairs}")
-            for last, length, rank in pairs:
+            if len(set(found)) != len(found):
+                raise SystemExit(f"csdsl: a hit twice in text {base + k}: {found}")
+            for last, length, rank in found:
                 pairs.add((base + k, rank))
                 if rank in plain:
                     spans.add((base + k, rank, last - length - at, last + 1 - at))
@@ -466,14 +471,17 @@ def differences(name: str, want: Table, got: Table) -> list[str]:
 
 
 # --- timing --------------------------------------------------------------------------------------
+CLOCK = time.process_time  # `--wall`: time.perf_counter
+
+
 def interleaved(runs: dict[str, Callable[[], object]], repeat: int) -> dict[str, list[float]]:
     """Each round runs every engine once, in turn; the seconds of each run."""
     times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeat):
         for name, fn in runs.items():
-            start = time.perf_counter()
+            start = CLOCK()
             fn()
-            times[name].append(time.perf_counter() - start)
+            times[name].append(CLOCK() - start)
     return times
 
 
@@ -609,8 +617,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="a ~1 MB corpus instead of ~5 MB")
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--wall", action="store_true", help="wall-clock time, not CPU time")
     ap.add_argument("--sizes", default="50,500,5000")
     args = ap.parse_args()
+    global CLOCK
+    CLOCK = time.perf_counter if args.wall else time.process_time
     target = 1_000_000 if args.quick else 5_000_000
     turns = make_corpus(target)
     calls = [turns[i : i + TURNS_PER_CALL] for i in range(0, len(turns), TURNS_PER_CALL)]
@@ -622,6 +633,7 @@ def main() -> None:
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
         "load_before": load,
+        "clock": "wall" if args.wall else "cpu",
         "corpus": {
             "turns": len(turns),
             "calls": len(calls),
@@ -638,7 +650,8 @@ def main() -> None:
     c = result["corpus"]
     print(
         f"corpus: {c['turns']:,} turns in {c['calls']:,} calls, {c['bytes'] / 1e6:.1f} MB UTF-8; "
-        f"load average {load[0]:.1f} before, {result['load_after'][0]:.1f} after"
+        f"load average {load[0]:.1f} before, {result['load_after'][0]:.1f} after; "
+        f"{result['clock']} time"
     )
     sizes = result["sizes"]
     names = list(sizes[0]["mb_s"])

@@ -1,30 +1,37 @@
 """The literal multi-pattern engines behind `phrases.Matcher`, chosen at run time.
 
 In: the literal pieces of every phrase (already folded), each with a value - `(length - 1,
-rank)` for a piece that is one phrase's whole pattern (a "simple" piece), a longer tuple for the
-rest - and folded texts.  Out: `Engine.scan(text)`: every occurrence of every piece in `text`,
-overlapping ones included, as `(last, value)` pairs (`last`: the index of its last character),
-in two lists, each in the order of `last`: the occurrences of simple pieces (built in C where
-the engine can), and those of the other pieces, for the matcher to work out (placeholders,
-pieces of several phrases).
+ranks)`, the phrases the piece is the whole pattern of (a "simple" piece), or `(length - 1,
+ranks, patterns)` for the first piece of patterns with placeholders or several pieces - and
+folded texts.  Out: `Engine.scan(text)`: every occurrence of every piece in `text`, overlapping
+ones included: those of the simple pieces as one flat list, `last, value, last, value, ...`
+(`last`: the index of the occurrence's last character), in the order of `last` - no tuple for
+each occurrence, which the garbage collector would count - and those of the other pieces as
+`(last, value)` pairs, for the matcher to work out.
 
 Two engines give the same occurrences:
-- `aho`: pyahocorasick's Aho-Corasick automaton (a base dependency: the portable default);
+- `aho`: pyahocorasick's Aho-Corasick automaton (a base dependency: the portable default); its
+  iterator's pairs are flattened in C as they come;
 - `hyperscan`: Intel's Hyperscan (the `fast` extra, `pip install 'csdsl[fast]'`, x86-64 only).
-  Hyperscan reads bytes, so the text is given to it as UTF-32 (one code point, four bytes; a
-  match whose end is not on a code point's boundary is not one), and each piece is compiled as
-  the escaped bytes of its UTF-32 form.
+  Hyperscan reads bytes: a text of the BMP alone (almost every one) is given to it as UTF-16,
+  one code point in two bytes, against the pieces of the BMP; any other text as UTF-32, against
+  every piece (compiled when first needed); lone surrogates are code points like others
+  (`surrogatepass`), and a match whose end is not on a code point's boundary is not one.
+  Hyperscan calls back into Python for every occurrence: the callback only appends; Hyperscan
+  does not promise the order of its callbacks (they came in the order of their end in every
+  measurement), so the list is checked, and sorted if it is not.
 
-`engine_name(pieces)` says which one a matcher uses: `CSDSL_MATCHER=aho|hyperscan` forces one
+`engine_name()` says which one a matcher uses: `CSDSL_MATCHER=aho|hyperscan` forces one
 (`hyperscan` when it is not installed is an error that says so); otherwise (`auto`) Hyperscan
-when it is installed and the matcher has at least `HYPERSCAN_FROM` pieces, else pyahocorasick.
-Hyperscan scans faster, but calls back into Python for each occurrence, where pyahocorasick's
-iterator hands them over in C; pyahocorasick slows down as the automaton grows.  Measured on a
-loaded 2-core machine, interleaved (benchmarks/bench_phrases.py, three runs): pyahocorasick was
-faster at 53 pieces in all three (1.1-1.6x), Hyperscan at 503 pieces in all three (1.1-1.5x)
-and at 5,003 in two of three; through every rule of policies/hotline_qa.csp (418 pieces),
-pyahocorasick was faster in three of four rounds.  (A fourth benchmark run, on a quieter
-machine, had Hyperscan faster at all three sizes: the line is not sharp.)
+when it is installed, else pyahocorasick.  Measured in one run, interleaved, CPU time, on a
+shared 2-core machine (load average about 2-4), benchmarks/bench_phrases.py's corpus of 5 MB:
+csdsl with Hyperscan 26.7 / 33.3 / 17.7 MB/s at 53 / 503 / 5,003 pieces, with pyahocorasick
+23.1 / 25.7 / 18.0 (the last a tie across runs: 16.7-19.0 against 17.7-21.9); pyahocorasick
+slows down as the automaton grows (it looks up a node's children one by one), Hyperscan pays a
+Python call for each occurrence.  Through every rule of policies/hotline_qa.csp (418 pieces) the
+two were within the noise.  The checker's own phrase-in-phrase check (`csdsl check`) asks for
+pyahocorasick: it builds a small matcher per rule and matches the phrases themselves, where
+compiling a Hyperscan database and importing Hyperscan would cost more than they save.
 """
 
 from __future__ import annotations
@@ -37,7 +44,6 @@ from typing import Any, Protocol
 
 __all__ = [
     "ENGINES",
-    "HYPERSCAN_FROM",
     "Engine",
     "EngineError",
     "Flat",
@@ -47,7 +53,6 @@ __all__ = [
 ]
 
 ENGINES = ("aho", "hyperscan")
-HYPERSCAN_FROM = 450  # pieces from which `auto` takes Hyperscan when installed (see above)
 _LAST = operator.itemgetter(0)
 
 
@@ -185,12 +190,12 @@ def installed(name: str) -> bool:
     return name in ENGINES
 
 
-def engine_name(pieces: int, wanted: str | None = None) -> str:
-    """The engine a matcher of `pieces` literal pieces uses: `wanted`, else `CSDSL_MATCHER`,
-    else the one installed that is faster for that many."""
+def engine_name(wanted: str | None = None) -> str:
+    """The engine a matcher uses: `wanted`, else `CSDSL_MATCHER`, else the faster one
+    installed."""
     choice = (wanted or os.environ.get("CSDSL_MATCHER") or "auto").strip().lower()
     if choice == "auto":
-        return "hyperscan" if pieces >= HYPERSCAN_FROM and installed("hyperscan") else "aho"
+        return "hyperscan" if installed("hyperscan") else "aho"
     if choice not in ENGINES:
         raise EngineError(
             f"unknown phrase matching engine `{choice}` (CSDSL_MATCHER): "

@@ -548,7 +548,7 @@ class Matcher:
         # texts of a batch are joined by a character that the fold keeps as it is and that no
         # segment holds: no occurrence spans two texts, and the folded batch splits at it
         self._sep = next(c for c in _separators(folding) if not any(c in s for s in values))
-        self.engine = phrase_engines.engine_name(len(values), engine)
+        self.engine = phrase_engines.engine_name(engine)
         self._engine = phrase_engines.build(values, self.engine) if values else None
 
     @property

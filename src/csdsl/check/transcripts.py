@@ -372,7 +372,7 @@ def _contradictions(o: Lowering, rules: ir.TranscriptRules) -> None:
             sets["except"] = bad.except_.phrases
         if bad.kind == "prefer" and bad.phrases is not None:
             sets["preferred"] = bad.phrases.phrases
-        matcher = Matcher(sets, folding)
+        matcher = Matcher(sets, folding, engine="aho")  # small, matched against phrases
         for rule, use in _required(rules):
             if exclusive(rule.situation, bad.situation):
                 continue
