@@ -29,8 +29,9 @@ non-zero exit and the first differences.
    examples/transcripts.jsonl read and checked end to end), and checked only (parsed once).
 Throughput is UTF-8 bytes of turn text per second of CPU time of the process
 (`time.process_time`: on a shared machine, the time other processes take the CPU away is not
-counted; `--wall` for wall-clock time).  Garbage collection runs as it would: what an engine
-allocates is in its figure.  The peers are in the `bench` extra
+counted; `--wall` for wall-clock time).  The garbage collector runs as it would during each
+run (what an engine allocates is in its figure), and fully before each run, untimed (so that
+no run pays for the garbage of the one before).  The peers are in the `bench` extra
 (`pip install -e '.[bench]'`); one that is not installed is left out, and said so.
 
     python benchmarks/bench_phrases.py            # ~5 MB corpus
@@ -44,6 +45,7 @@ from __future__ import annotations
 import argparse
 import bisect
 import datetime as dt
+import gc
 import json
 import os
 import platform
@@ -475,10 +477,13 @@ CLOCK = time.process_time  # `--wall`: time.perf_counter
 
 
 def interleaved(runs: dict[str, Callable[[], object]], repeat: int) -> dict[str, list[float]]:
-    """Each round runs every engine once, in turn; the seconds of each run."""
+    """Each round runs every engine once, in turn; the seconds of each run.  The garbage
+    collector runs before each (not timed): a run pays for collecting its own garbage, not for
+    what the run before it left."""
     times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeat):
         for name, fn in runs.items():
+            gc.collect()
             start = CLOCK()
             fn()
             times[name].append(CLOCK() - start)

@@ -87,11 +87,7 @@ class AhoEngine:
     def scan(self, text: str) -> tuple[Flat, Occurrences]:
         # the iterator's pairs flattened in C: each pair is freed at once
         flat = list(itertools.chain.from_iterable(self._automaton.iter(text)))
-        if not self._others or 3 not in map(len, flat[1::2]):  # (`3`: an other piece's value)
-            return flat, []
-        pairs = list(zip(flat[0::2], flat[1::2], strict=True))
-        simple = [x for x in pairs if len(x[1]) == 2]
-        return list(itertools.chain.from_iterable(simple)), [x for x in pairs if len(x[1]) != 2]
+        return _split(flat) if self._others else (flat, [])
 
 
 class HyperscanEngine:
@@ -100,12 +96,12 @@ class HyperscanEngine:
     name = "hyperscan"
 
     def __init__(self, pieces: Mapping[str, Any]) -> None:
-        # the simple pieces first (an id below `_simple` is one), longest first: Hyperscan
-        # reports the occurrences ending at one place by id, as pyahocorasick does
-        order = sorted(pieces, key=lambda piece: (len(pieces[piece]) != 2, -len(piece)))
+        # longest first: Hyperscan reports the occurrences ending at one place by id, in the
+        # order pyahocorasick reports them
+        order = sorted(pieces, key=lambda piece: -len(piece))
         self._order = order
         self._values = [pieces[piece] for piece in order]
-        self._simple = sum(1 for value in self._values if len(value) == 2)
+        self._others = any(len(value) != 2 for value in self._values)
         # a text of the BMP alone (most) is read as UTF-16, two bytes a code point; the pieces
         # beyond it cannot be in such a text
         self._bmp = _database(
@@ -115,39 +111,47 @@ class HyperscanEngine:
 
     def scan(self, text: str) -> tuple[Flat, Occurrences]:
         data = text.encode("utf-16-le", "surrogatepass")  # a lone surrogate: one code point
-        shift = 1
         db = self._bmp
-        if len(data) != 2 * len(text):
+        wide = len(data) != 2 * len(text)
+        if wide:
             data = text.encode("utf-32-le", "surrogatepass")
-            shift = 2
             if self._any is None:
                 self._any = _database(dict(enumerate(self._order)), 4)
             db = self._any
         flat: Flat = []
-        others: Occurrences = []
         if db is None:
-            return flat, others
+            return flat, []
         values = self._values
-        simple = self._simple
-        add, add_other = flat.append, others.append
-        off = (1 << shift) - 1
+        add = flat.append
 
-        # called from C for every occurrence: it does as little as it can
+        # called from C for every occurrence: it does as little as it can (an end off a code
+        # point's boundary is not an occurrence)
         def on_match(index: int, _start: int, end: int, _flags: int, _context: object) -> None:
-            if not end & off:  # else the end is not on a code point's boundary
-                if index < simple:
-                    add((end >> shift) - 1)
-                    add(values[index])
-                else:
-                    add_other(((end >> shift) - 1, values[index]))
+            if not end & 1:
+                add((end >> 1) - 1)
+                add(values[index])
 
-        db.scan(data, match_event_handler=on_match)
+        def on_wide_match(index: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+            if not end & 3:
+                add((end >> 2) - 1)
+                add(values[index])
+
+        db.scan(data, match_event_handler=on_wide_match if wide else on_match)
         lasts = flat[0::2]
         if lasts != sorted(lasts):  # Hyperscan does not promise the order (nor was it seen out
             # of order: this only checks)
             pairs = sorted(zip(lasts, flat[1::2], strict=True), key=_LAST)
             flat = list(itertools.chain.from_iterable(pairs))
-        return flat, others
+        return _split(flat) if self._others else (flat, [])
+
+
+def _split(flat: Flat) -> tuple[Flat, Occurrences]:
+    """The occurrences of simple pieces, and of the others (their values have 3 items)."""
+    if 3 not in map(len, flat[1::2]):  # (most)
+        return flat, []
+    pairs = list(zip(flat[0::2], flat[1::2], strict=True))
+    simple = [x for x in pairs if len(x[1]) == 2]
+    return list(itertools.chain.from_iterable(simple)), [x for x in pairs if len(x[1]) != 2]
 
 
 def _database(pieces: Mapping[int, str], width: int) -> Any:

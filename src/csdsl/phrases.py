@@ -44,11 +44,15 @@ needs at least one kept character before the first literal piece, and one at the
 least one after the last piece, in the same text; reported spans cover the literal pieces only
 (`XX先生` in `王先生` reports `先生`).
 
-Speed: the common path is one `str.translate` with a folding table per text, then one pass of
-a multi-pattern engine (`csdsl.phrase_engines`: pyahocorasick, or Hyperscan for large sets)
-over the batch's folded texts joined by a separator no phrase holds; the engine hands over its
-occurrences as a list built in C where it can, and the hit table reads them without sorting
-unless asked (`Scan.hits`).
+Speed: the common path for a batch of texts (a transcript's turns) is one `str.translate` with
+a folding table over the texts joined by a separator (a Yi syllable no phrase holds, which the
+fold keeps as it is: the folded batch splits at it, no occurrence spans two texts), then one
+pass of a multi-pattern engine (`csdsl.phrase_engines`: Hyperscan when installed, else
+pyahocorasick).  The engine hands over its occurrences as one flat list in the order of their
+last character; the hit table text by text (`Scan.texts`) is that list cut at the texts'
+boundaries - work per text, not per hit, and no object per hit for the garbage collector to
+count.  Only the hits of phrases with placeholders (and of several pieces) are worked out in
+Python; sorted hits are worked out only when asked (`Scan.hits`).
 The table has one entry per code point, worked out from the character-by-character fold, so
 `…` (NFKC `...`, all punctuation) is deleted and `㈠` (NFKC `(一)`) reads `一` by the table
 alone.  Each entry is worked out the first time `normalise` meets its character (about 20 us a
@@ -680,12 +684,13 @@ class Scan:
     """The hits of a batch of texts (`Matcher.scan_many`; one text: `Matcher.scan`).
 
     Positions are those of the batch's folded text: the texts folded and joined by one
-    separator character, text `k` from `starts[k]` to `starts[k + 1] - 1`.  `hits`: every hit
-    as `(start, -end, rank)`, sorted (worked out when first read: `by_text` reads the engine's
-    occurrences directly); `name(rank)` is the `(set, phrase)` a hit is of; `turn(start)` the
-    text a hit is in; `span(start, end)` the span of that text's original that the folded
-    `[start, end)` came from (worked out only for the hits asked about); `table()` the hits
-    text by text in each text's own folded positions.
+    separator character, text `k` from `starts[k]` to `starts[k + 1] - 1`.  `texts()`: the hit
+    table text by text, as the rules read it (each text's hits, flat, in the order of their
+    last character); `hits`: every hit as `(start, -end, rank)`, sorted (worked out when first
+    read); `name(rank)` is the `(set, phrase)` a hit is of; `turn(start)` the text a hit is in;
+    `span(start, end)` the span of that text's original that the folded `[start, end)` came
+    from (worked out only for the hits asked about); `table()` the hits text by text in each
+    text's own folded positions, sorted.
     """
 
     __slots__ = (
