@@ -17,21 +17,25 @@ Two engines give the same occurrences:
   one code point in two bytes, against the pieces of the BMP; any other text as UTF-32, against
   every piece (compiled when first needed); lone surrogates are code points like others
   (`surrogatepass`), and a match whose end is not on a code point's boundary is not one.
-  Hyperscan calls back into Python for every occurrence: the callback only appends; Hyperscan
-  does not promise the order of its callbacks (they came in the order of their end in every
-  measurement), so the list is checked, and sorted if it is not.
+  Hyperscan calls back into Python for every occurrence: the callback does as little as it can
+  (the boundary test, two appends).  Hyperscan does not promise the order of its callbacks
+  (they came in the order of their end in every measurement): the list is checked, and sorted
+  if it is not.
 
 `engine_name()` says which one a matcher uses: `CSDSL_MATCHER=aho|hyperscan` forces one
 (`hyperscan` when it is not installed is an error that says so); otherwise (`auto`) Hyperscan
-when it is installed, else pyahocorasick.  Measured in one run, interleaved, CPU time, on a
-shared 2-core machine (load average about 2-4), benchmarks/bench_phrases.py's corpus of 5 MB:
-csdsl with Hyperscan 26.7 / 33.3 / 17.7 MB/s at 53 / 503 / 5,003 pieces, with pyahocorasick
-23.1 / 25.7 / 18.0 (the last a tie across runs: 16.7-19.0 against 17.7-21.9); pyahocorasick
-slows down as the automaton grows (it looks up a node's children one by one), Hyperscan pays a
-Python call for each occurrence.  Through every rule of policies/hotline_qa.csp (418 pieces) the
-two were within the noise.  The checker's own phrase-in-phrase check (`csdsl check`) asks for
-pyahocorasick: it builds a small matcher per rule and matches the phrases themselves, where
-compiling a Hyperscan database and importing Hyperscan would cost more than they save.
+when it is installed, else pyahocorasick.  Measured in one run each, interleaved, CPU time, on a
+shared 2-core machine (benchmarks/bench_phrases.py, 5 MB; `phrases-20261207T222120Z.json`, load
+average 1.5-1.7, and `phrases-20261207T222450Z.json`, 1.4-1.1), csdsl per call with Hyperscan /
+with pyahocorasick: 33.8 / 34.8 and 34.2 / 33.7 MB/s at 53 pieces, 29.3 / 25.8 and 25.4 / 22.8
+at 503, 16.5 / 19.0 and 21.8 / 23.1 at 5,003.  Hyperscan was ahead at 503 pieces in every run
+measured; at 53 and 5,003 each was ahead in some runs (pyahocorasick slows down as the
+automaton grows - it looks up a node's children one by one - while Hyperscan pays a Python call
+for each occurrence, and 5,003 pieces make 33k occurrences a MB).  Through every rule of
+policies/hotline_qa.csp (418 pieces) the two were within the noise.  The checker's own
+phrase-in-phrase check (`csdsl check`) asks for pyahocorasick: it builds a small matcher per
+rule and matches the phrases themselves, where importing Hyperscan and compiling its databases
+would cost more than they save.
 """
 
 from __future__ import annotations
