@@ -73,6 +73,7 @@ Hit = tuple[int, int, int]  # a phrase in a turn: start, end (the transcript's h
 Judge = Callable[["_Run", ir.TrRule], None]  # `_Run.r_KIND`: one rule on one transcript
 _NO_HITS: dict[str, list[Hit]] = {}  # (read only) a turn that holds no phrase
 _NOWHERE_HITS: tuple[Hit, ...] = ()  # the hits of a phrase a turn does not hold
+_WHOLE_CALL: tuple[None] = (None,)  # where a situation without a trigger occurs
 RATE_MIN_CHARS = 10  # shorter turns are not judged for speech rate
 _QUOTED = re.compile(r"“[^”]*”|「[^」]*」|『[^』]*』|\"[^\"]*\"|‘[^’]*’")
 _HOLD_START = ("hold_start", "mute")
@@ -202,6 +203,19 @@ class TranscriptChecker:
                 self._others.append((s.name, s.trigger, s.also))
         self._unless = [(s.name, s.unless) for s in rules.situations if s.unless]
         self.least = rules.min_confidence  # `ignore turns below confidence`
+        # a rule's window starts (or ends) with its trigger's turn: `owns`, once per rule
+        self.own = {
+            r.id: self.owns(r, r.position.trigger, r.position.role)
+            for r in rules.rules
+            if r.position is not None
+        }
+
+    def owns(self, rule: ir.TrRule, trigger: ir.TrTrigger | None, role: str) -> bool:
+        """True when the trigger is words of `role` itself: the window then starts (or, looking
+        back, ends) with the turn that said them."""
+        if trigger is None and rule.situation is not None:
+            trigger = self.triggers.get(rule.situation)
+        return trigger is not None and trigger.kind == "says" and trigger.role == role
 
     def _order(self, f: Finding) -> tuple[int, int, int]:
         """Findings in the order of the transcript, then of the policy."""
@@ -309,29 +323,33 @@ class _Run:
         return found
 
     def occurrences(self, trigger: ir.TrTrigger) -> list[int | None]:
-        if trigger.kind == "event":
-            return [i for i, event in self.events() if event == trigger.event]
-        if trigger.kind == "call":
-            return [None] if self.direction == trigger.direction else []
+        kind = trigger.kind
         role = trigger.role or "customer"
-        if trigger.kind == "silent":
-            for i in self.role_turns(role):
-                if self.chars(i):
-                    return []
-            return [None]
-        out: list[int | None] = []
-        last: int | None = None
-        key = trigger.phrases.key if trigger.phrases is not None else ""
-        for i in self.where_said.get(key, ()):
-            if self.turns[i].speaker != role:
-                continue
-            if last is not None and not any(
-                self.turns[j].speaker not in (role, "system") for j in range(last + 1, i)
-            ):
-                continue  # no one else spoke since the last occurrence: the same one
-            out.append(i)
-            last = i
-        return out
+        if kind == "says":
+            out: list[int | None] = []
+            last: int | None = None
+            turns = self.turns
+            key = trigger.phrases.key if trigger.phrases is not None else ""
+            for i in self.where_said.get(key, ()):
+                if turns[i].speaker != role:
+                    continue
+                if last is not None:
+                    for j in range(last + 1, i):
+                        if turns[j].speaker != role and turns[j].speaker != "system":
+                            break  # someone else spoke since the last occurrence
+                    else:
+                        continue  # no one else did: the same occurrence
+                out.append(i)
+                last = i
+            return out
+        if kind == "event":
+            return [i for i, event in self.events() if event == trigger.event]
+        if kind == "call":
+            return [None] if self.direction == trigger.direction else []
+        for i in self.role_turns(role):  # `silent`: no turn of `role` has anything to match
+            if self.chars(i):
+                return []
+        return [None]
 
     def events(self) -> list[tuple[int, str | None]]:
         """The system turns and their events (computed once per transcript)."""
@@ -412,13 +430,6 @@ class _Run:
         occ = self.occurred.get(rule.situation) or [None]
         return occ[0]
 
-    def _own(self, rule: ir.TrRule, trigger: ir.TrTrigger | None, role: str) -> bool:
-        """True when the trigger is words of `role` itself: the window then starts (or, looking
-        back, ends) with the turn that said them."""
-        if trigger is None and rule.situation is not None:
-            trigger = self.c.triggers.get(rule.situation)
-        return trigger is not None and trigger.kind == "says" and trigger.role == role
-
     # ---- the rules (`TranscriptChecker.check` calls `r_KIND` for each) ---------------------
     def r_require(self, rule: ir.TrRule) -> None:
         pos = rule.position
@@ -428,11 +439,12 @@ class _Run:
             self.require_hold(rule, pos)
             return
         if kind == "after" or kind == "before":
-            if pos.trigger is None:
-                occs = self.occurred.get(rule.situation or "", [None])
-            else:
-                occs = self.occurrences(pos.trigger)
-            own = self._own(rule, pos.trigger, pos.role)
+            occs: Sequence[int | None] = (
+                self.occurred.get(rule.situation or "", _WHOLE_CALL)
+                if pos.trigger is None
+                else self.occurrences(pos.trigger)
+            )
+            own = self.c.own[rule.id]
             for occ in occs:
                 window = self.window(pos, occ, own)
                 if not self.held(rule, window):
@@ -484,7 +496,7 @@ class _Run:
         for i in window:
             if hits.get(i, _NO_HITS).get(key):
                 return True
-        return self.unsure_in(rule, window)
+        return self.c.least is not None and self.unsure_in(rule, window)
 
     def missing(self, rule: ir.TrRule, window: list[int], where: str) -> None:
         """The finding of a required phrase that `window` (worded `where`) does not hold."""
@@ -722,7 +734,7 @@ class _Run:
 
     def r_steps(self, rule: ir.TrRule) -> None:
         first = self._from(rule)
-        cursor = 0 if first is None else first + (0 if self._own(rule, None, "agent") else 1)
+        cursor = 0 if first is None else first + (0 if self.c.owns(rule, None, "agent") else 1)
         previous: int | None = None
         wait: float | None = None
         steps = sum(s.kind != "wait" for s in rule.steps)
