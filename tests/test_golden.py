@@ -7,18 +7,24 @@ file:line:col, severity, code, message, the source line with a caret, the hint).
 `tests/golden/fix/NAME.csp` (one or more per diagnostic code that carries a fix; NAME starts
 with the code) must be rewritten by `csdsl check --fix` to `NAME.fixed`, printing
 `NAME.expected` (the exit code, then standard output), and a second `--fix` changes nothing.
+A few good policies must also compile (`csdsl compile --target python`) to exactly
+`NAME.python`, `CSDSL_VERSION` masked: the generator's modules can be reorganised without
+changing one byte of what they write.
 Refresh after a deliberate change with `pytest tests/test_golden.py
 --update-golden` and review the diff.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+import csdsl
 from csdsl.check import compile_file
 from csdsl.cli import main
+from csdsl.codegen.python import generate
 from csdsl.diagnostics import render_all
 from csdsl.source import SourceFile
 from csdsl.syntax.format import format_module
@@ -28,6 +34,11 @@ GOLDEN = Path(__file__).parent / "golden"
 BAD = sorted((GOLDEN / "bad").glob("*.csp"))
 GOOD = sorted((GOLDEN / "good").glob("*.csp"))
 FIX = sorted((GOLDEN / "fix").glob("*.csp"))
+# conditions of both quantifiers and `unless`, Chinese names, deadlines and calendars, transcripts
+PYTHON = [
+    GOLDEN / "good" / f"{name}.csp"
+    for name in ("all_with_unless", "chinese_identifiers", "time_full_policy", "transcript_rules")
+]
 
 
 def _compare(expected_path: Path, actual: str, update: bool) -> None:
@@ -94,3 +105,13 @@ def test_fix(
     again = capsys.readouterr().out
     assert work.read_text(encoding="utf-8") == fixed
     assert ": fixed " not in again, "a second --fix found more to fix"
+
+
+@pytest.mark.parametrize("path", PYTHON, ids=lambda p: p.stem)
+def test_generated_python(path: Path, in_root: Path, update_golden: bool) -> None:
+    rel = path.relative_to(in_root).as_posix()
+    text = generate(csdsl.load(rel))
+    # the one line that changes with every release, not with the generator
+    masked = re.sub(r"^CSDSL_VERSION = .*$", "CSDSL_VERSION = <version>", text, count=1, flags=re.M)
+    assert masked != text
+    _compare(path.with_suffix(".python"), masked, update_golden)

@@ -15,7 +15,7 @@ import attrs
 import pytest
 
 import csdsl
-from csdsl.codegen import python as pycodegen
+from csdsl.codegen import python as pycodegen, python_module
 from csdsl.codegen.python import generate, load_source
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,7 +98,7 @@ def _policy_text() -> str:
 @pytest.fixture
 def small_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
     # the packing and splitting thresholds brought down to what a short policy reaches
-    monkeypatch.setattr(pycodegen, "_PACK", 4)
+    monkeypatch.setattr(python_module, "_PACK", 4)
     monkeypatch.setattr(pycodegen, "_CHUNK", 5)
     monkeypatch.setattr(pycodegen, "_RUN", 3)
 

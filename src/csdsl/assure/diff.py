@@ -78,7 +78,7 @@ from csdsl.calendar import WorkCalendar
 from csdsl.explain import ExprTexts
 from csdsl.irtext import IrPrinter, quote
 from csdsl.records import InputError, id_key
-from csdsl.testing import ANCHOR, boundaries, on_clock, plain_value, record_values
+from csdsl.testing.well_typed import ANCHOR, boundaries, on_clock, plain_value, record_values
 from csdsl.values import format_duration
 
 ChangeKind = Literal["added", "removed", "changed"]

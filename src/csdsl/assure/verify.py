@@ -53,7 +53,7 @@ from csdsl.interpreter import compile_expr
 from csdsl.records import json_value
 from csdsl.syntax import ast
 from csdsl.syntax.format import format_module
-from csdsl.testing import boundaries, plain_value, record_values
+from csdsl.testing.well_typed import boundaries, plain_value, record_values
 from csdsl.timeline import Milestone
 from csdsl.values import instant
 
