@@ -82,6 +82,10 @@ def _signals(k: int, obj: dict[str, Any]) -> dict[str, Any]:
         if j % 4 == 1:
             t.update(emotion=j % 10, silence_before=0.5 * j, speech_rate=150 + j)
         turns.append(t)
+    if k % 7 == 3:  # a turn with nothing to match: the customer is silent
+        for t in turns:
+            if t["speaker"] == "customer":
+                t["text"] = ""
     out = {**obj, "turns": turns}
     if k % 4:
         counts = {"agent": {"count": k % 3, "total": 1.5 * (k % 3)}}
