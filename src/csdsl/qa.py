@@ -59,7 +59,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -535,16 +535,15 @@ class _Run:
         """The phrase as written, and the span of the turn's text, of a hit."""
         return self.scan.name(m[2])[1], self.scan.span(m[0], m[1])
 
-    def holding(self, rule: ir.TrRule, use: ir.PhraseUse | None) -> Iterator[int]:
+    def holding(self, rule: ir.TrRule, use: ir.PhraseUse | None) -> list[int]:
         """The turns of the rule's scope (from its situation's trigger on) that hold `use`, in
         order: the turns the phrase was found in, not every turn of the scope."""
-        if use is None or use.key not in self.where_said:
-            return
+        found = self.where_said.get(use.key) if use is not None else None
+        if not found:
+            return []
         first = self._from(rule)
         turns, scope = self.turns, rule.scope
-        for i in self.where_said[use.key]:
-            if turns[i].speaker == scope and (first is None or i >= first):
-                yield i
+        return [i for i in found if turns[i].speaker == scope and (first is None or i >= first)]
 
     def r_forbid(self, rule: ir.TrRule) -> None:
         for i in self.holding(rule, rule.phrases):
