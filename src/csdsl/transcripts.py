@@ -169,8 +169,11 @@ def transcript_from(obj: Any, tz: dt.tzinfo) -> Transcript:
             end = _seconds(end, "end")
         if start is not None and end is not None and end < start:
             raise RowError("T004", f"turns[{i}]: `end` is before `start`", "end")
-        signals = _NO_SIGNALS if _TURN_SIGNALS.isdisjoint(t) else _turn_signals(t, f"turns[{i}]")
-        turns.append(_new_turn(Turn, (i, speaker, text, event, start, end, *signals)))
+        if _TURN_SIGNALS.isdisjoint(t):  # most turns carry no signal
+            fields = (i, speaker, text, event, start, end, None, None, None, None, None)
+        else:
+            fields = (i, speaker, text, event, start, end, *_turn_signals(t, f"turns[{i}]"))
+        turns.append(_new_turn(Turn, fields))
     started = obj.get("started_at")
     started_at = None
     if started is not None:
@@ -238,7 +241,6 @@ def _signal_number(value: Any, path: str, expected: str, high: float = math.inf)
 
 
 _TURN_SIGNALS = frozenset(("confidence", "sentiment", "emotion", "silence_before", "speech_rate"))
-_NO_SIGNALS = (None,) * len(_TURN_SIGNALS)  # most turns carry none
 _new_turn = tuple.__new__  # a `Turn` of all its fields, in order (without keyword handling)
 
 
