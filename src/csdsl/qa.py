@@ -192,15 +192,15 @@ class TranscriptChecker:
                 self._plan.append((r.situation, [judged]))
         # the situations (name, trigger, `and` triggers) whose trigger is words, by the phrase
         # key the trigger needs: one whose words no turn holds does not occur, and is not
-        # looked at; and the others, looked at in every transcript
+        # looked at; and the others (`_always`), looked at in every transcript
         self._heard_by: dict[str, list[tuple[str, ir.TrTrigger, tuple[ir.TrTrigger, ...]]]] = {}
-        self._others: list[tuple[str, ir.TrTrigger | None, tuple[ir.TrTrigger, ...]]] = []
+        self._always: list[tuple[str, ir.TrTrigger | None, tuple[ir.TrTrigger, ...]]] = []
         for s in rules.situations:
             key = self.heard.get(s.name)
             if key is not None and s.trigger is not None:
                 self._heard_by.setdefault(key, []).append((s.name, s.trigger, s.also))
             else:
-                self._others.append((s.name, s.trigger, s.also))
+                self._always.append((s.name, s.trigger, s.also))
         self._unless = [(s.name, s.unless) for s in rules.situations if s.unless]
         self.least = rules.min_confidence  # `ignore turns below confidence`
         # a rule's window starts (or ends) with its trigger's turn: `owns`, once per rule
@@ -258,7 +258,7 @@ class _Run:
         # the situations that occurred -> where (turns; None: the whole call); one that did not
         # occur is left out
         occurred: dict[str, list[int | None]] = {}
-        for name, trigger, also in checker._others:
+        for name, trigger, also in checker._always:
             self._occur(occurred, name, trigger, also)
         heard_by = checker._heard_by
         for key in self.where_said:
