@@ -10,6 +10,7 @@ whole under a private name and then put in place.  `iter_findings` reads a run's
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import json
 import os
 import tempfile
@@ -117,6 +118,19 @@ def people(values: Mapping[str, Any] | None, declared: Sequence[str] = PEOPLE) -
 def transcript_people(t: Transcript) -> dict[str, Any]:
     """A transcript's top-level `agent` and `team`."""
     return {"agent": t.agent, "team": t.team}
+
+
+def valid_message(record: str, cid: str, wording: str | None) -> str:
+    """The message of a `valid_complaint` finding: the condition that made the record valid."""
+    return f"{record} valid because {cid}" + (f": {wording}" if wording else "")
+
+
+def value_out(v: Any, tz: dt.tzinfo) -> Any:
+    """A record value as a finding or the report shows it: a datetime with the policy's
+    offset, the rest as `records.json_value` writes it."""
+    if isinstance(v, dt.datetime):
+        return v.astimezone(tz).isoformat()
+    return json_value(v)
 
 
 @attrs.frozen

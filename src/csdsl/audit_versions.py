@@ -3,7 +3,8 @@
 force on the day it was received.
 
 In: `Policy` versions; a record file's raw rows.  Out: `Version`s in order, `VersionRouter` rows
-(`Row.version` says which version judged them), `AuditError` when the versions clash.
+(`Row.version` says which version judged them), the window of the records each version judges
+(for the SQL engines), `AuditError` when the versions clash.
 """
 
 from __future__ import annotations
@@ -73,6 +74,31 @@ def receipt_field(record: ir.Record) -> str | None:
     required = [f for f in dts if not f.optional]
     chosen = required or dts
     return chosen[0].name if chosen else None
+
+
+def receipt_of(policy: Policy, name: str) -> str | None:
+    """`receipt_field` of the policy's record type `name`; `AuditError` when it has none."""
+    record = policy.ir.record(name)
+    if record is None:
+        raise AuditError(f"the policy has no record `{name}`")
+    return receipt_field(record)
+
+
+def day_start(day: dt.date | None, tz: dt.tzinfo) -> dt.datetime | None:
+    """The first instant of `day` on the policy's clock (None stays None: no bound)."""
+    if day is None:
+        return None
+    return dt.datetime.combine(day, dt.time(), tzinfo=tz)
+
+
+def version_window(
+    versions: Sequence[Version], index: int, field: str, tz: dt.tzinfo
+) -> tuple[str, dt.datetime | None, dt.datetime | None]:
+    """The window (`csdsl.engine_rows.Window`) of the records version `index` judges: those
+    received on `field` from the day it took effect (the first version: from any day) until
+    the next version's."""
+    v = versions[index]
+    return (field, day_start(v.start if index else None, tz), day_start(v.until, tz))
 
 
 class VersionRouter(RecordReader):

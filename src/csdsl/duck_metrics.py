@@ -1,9 +1,10 @@
 """Metrics in SQL, for the DuckDB engine (`DuckEngine.measure_files`).
 
-In: the engine (its loaded, typed tables), the files by record type, an optional window.  Out:
-the `MetricResult`s and the bad rows, exactly as `MetricEngine` computes them: groups and parts in
-SQL, the arithmetic and the threshold in `csdsl.metrics.metric_result`; metrics SQL cannot
-compute go to the Python `MetricEngine`.  See `csdsl.duck`'s docstring ("Metrics").
+In: the engine's typed tables (`csdsl.duck_tables`) and translations (`csdsl.duck_judge`), the
+files by record type, an optional window.  Out: the `MetricResult`s and the bad rows, exactly as
+`MetricEngine` computes them: groups and parts in SQL, the arithmetic and the threshold in
+`csdsl.metrics.metric_result`; metrics SQL cannot compute go to the Python `MetricEngine`.  See
+`csdsl.duck`'s docstring ("Metrics").
 """
 
 from __future__ import annotations
@@ -12,13 +13,17 @@ import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, TypeAlias
 
 import attrs
 import duckdb
 from sqlglot import exp
 
 from csdsl import ir
+from csdsl.duck_judge import Judging
+from csdsl.duck_tables import DuckTables
+from csdsl.duck_types import value_col
+from csdsl.engine_rows import Window, in_window
 from csdsl.interpreter import compile_expr
 from csdsl.metrics import (
     MetricEngine,
@@ -32,10 +37,13 @@ from csdsl.metrics import (
 )
 from csdsl.records import Row
 from csdsl.sql.build import (
+    DAY_US,
+    EXACT,
     alias as _alias,
     and_ as _and,
     binary as _bin,
     case as _case,
+    cast as _cast,
     column as _c,
     double as _d,
     fn as _fn,
@@ -47,15 +55,10 @@ from csdsl.sql.build import (
     select as _select,
     string as _s,
     table as _table,
+    try_cast as _try_cast,
+    typed_null as _null,
 )
 from csdsl.sql.exprs import SqlUnsupported
-
-if TYPE_CHECKING:
-    from csdsl.duck import DuckEngine
-
-from csdsl.duck_types import Source, value_col
-from csdsl.engine_rows import Window, in_window
-from csdsl.sql.build import DAY_US, EXACT, cast as _cast, try_cast as _try_cast, typed_null as _null
 
 Kind = ir.Kind
 
@@ -91,22 +94,26 @@ class Measure:
 
     def __init__(
         self,
-        engine: DuckEngine,
+        tables: DuckTables,
+        judging: Judging,
         files: Mapping[str, str | Path],
         window: Window | None,
         judged: bool = True,
     ) -> None:
-        self.e = engine
+        self.tables = tables
+        self.judging = judging
+        self.policy = tables.policy
+        self.tz = judging.tz
         self.files = [(name, str(path)) for name, path in files.items()]
         self.window = window
-        self.metrics = tuple(m for m in engine.policy.ir.metrics if judged or not m.judged)
+        self.metrics = tuple(m for m in tables.policy.ir.metrics if judged or not m.judged)
         self.python_metrics: set[int] = set()
         self.groups: list[dict[GroupKey, tuple[tuple[int, int], dict[int, Any]]]] = []
         self.bad: list[tuple[str, Row]] = []
 
     def run(self) -> tuple[list[MetricResult], list[tuple[str, Row]]]:
         for name, _ in self.files:
-            self.e.policy.reader(name)  # an unknown record type fails as in the Python engine
+            self.policy.reader(name)  # an unknown record type fails as in the Python engine
         self.python_metrics = {mi for mi, m in enumerate(self.metrics) if not self.in_sql(m)}
         while True:
             self.groups = [{} for _ in self.metrics]
@@ -138,7 +145,7 @@ class Measure:
         if m.judged:  # what the policy made of a record is judged in Python
             return False
         for record_name in m.records:
-            record = self.e._record(record_name)
+            record = self.tables.record(record_name)
             for g in m.groups:
                 f = record.field(g.field)
                 if f is None or (g.period is None and f.type.kind not in _SQL_GROUP_KINDS):
@@ -146,7 +153,7 @@ class Measure:
         try:
             for a in ir.aggregates(m.value):
                 if a.where is not None:
-                    self.e._sql(a.where, a, [])
+                    self.judging.sql(a.where, a, [])
         except SqlUnsupported:
             return False
         return True
@@ -155,22 +162,22 @@ class Measure:
         if not self.python_metrics:
             return []
         metrics = [m for mi, m in enumerate(self.metrics) if mi in self.python_metrics]
-        engine = MetricEngine(metrics, self.e.tz, self.e.policy.ir.validities)
+        engine = MetricEngine(metrics, self.tz, self.policy.ir.validities)
         wanted = set(engine.record_types)
         for name, path in self.files:
             if name in wanted:
-                for row in self.e.policy.reader(name).read(path):
+                for row in self.policy.reader(name).read(path):
                     if row.values is not None and self.inside(row.values):
                         engine.feed(name, row.values)
         return engine.results()
 
     def inside(self, values: Mapping[str, Any]) -> bool:
-        return in_window(values, self.window, self.e.tz)
+        return in_window(values, self.window, self.tz)
 
     def measure_file(self, fi: int, name: str, path: str) -> None:
-        e = self.e
-        rec = e._record(name)
-        source = e._source(Path(path)) if path != "-" else Source("python", "standard input")
+        tables = self.tables
+        rec = tables.record(name)
+        source = tables.source(Path(path))
         sql = [mi for mi in range(len(self.metrics)) if mi not in self.python_metrics]
         found = [
             (mi, ai, a)
@@ -184,22 +191,22 @@ class Measure:
         loaded = None
         if source.mode != "python":
             try:
-                loaded = e._load(rec, Path(path), source)
+                loaded = tables.load(rec, Path(path), source)
             except duckdb.Error:  # e.g. not UTF-8: Python reads it, and raises what it raises
                 loaded = None
         guard = _fn("coalesce", _or(*unsafe), exp.false()) if unsafe else exp.false()
         rows: list[Row]
         if loaded is None:
-            rows = list(e.policy.reader(name).read(path))
-            e.fallback_rows += len(rows)
+            rows = list(self.policy.reader(name).read(path))
+            tables.fallback_rows += len(rows)
         else:
             guarded: list[int] = []
             if unsafe:
                 query = _select(_bin(exp.Add, exp.column("rowid"), _i(1)))
                 query = query.from_(_table(loaded.table), copy=False)
                 query = query.where(_and(_c("ok"), guard), copy=False)
-                guarded = [n for (n,) in e.con.execute(query.sql("duckdb")).fetchall()]
-            python = {**loaded.python, **e._reread(loaded, rec, Path(path), guarded)}
+                guarded = [n for (n,) in tables.con.execute(query.sql("duckdb")).fetchall()]
+            python = {**loaded.python, **tables.reread(loaded, rec, Path(path), guarded)}
             rows = [row for line in sorted(python) for row in python[line]]
         good = []
         for row in rows:
@@ -209,7 +216,7 @@ class Measure:
                 good.append(row)
         if not metrics:
             return
-        table = e._temp_name()
+        table = tables.temp_name()
         self.create(table, cols)
         try:
             if good:
@@ -218,7 +225,7 @@ class Measure:
                     exp.values([tuple(exp.Placeholder() for _ in range(len(cols) + 1))]),
                     _table(table),
                 )
-                e.con.executemany(insert.sql("duckdb"), injected)
+                tables.con.executemany(insert.sql("duckdb"), injected)
             # the rows to aggregate: SQL's (their line is their position) and Python's
             names = [_c(c) for c in cols]
             relation: exp.Expr = _select(_c("line"), *names).from_(_table(table))
@@ -229,7 +236,7 @@ class Measure:
                     _not(_c("blank")),
                     _bin(exp.GTE, exp.column("rowid"), _i(loaded.first)),
                     _not(guard),
-                    e._window_sql(rec, self.window),
+                    self.judging.window(rec, self.window),
                 )
                 from_sql = (
                     _select(line, *(_alias(x, n) for n, x in cols.items()))
@@ -247,7 +254,7 @@ class Measure:
             for kc, mis in by_keys.items():
                 self.group_query(fi, rows_sql, kc, [a for a in aggs if a.metric in mis], mis)
         finally:
-            e._drop(table)
+            tables.drop(table)
 
     def base_columns(
         self, rec: ir.Record, aggs: Sequence[_Agg], metrics: Sequence[int]
@@ -271,7 +278,7 @@ class Measure:
             agg = a.agg
             counts: list[exp.Expr] = []
             if agg.where is not None:
-                counts.append(_is_true(self.e._sql(agg.where, agg, guards)))
+                counts.append(_is_true(self.judging.sql(agg.where, agg, guards)))
             if agg.field is not None:
                 counts.append(exp.Not(this=_is_null(value_col(agg.field))))
             cols["a" + a.col] = (
@@ -298,7 +305,7 @@ class Measure:
         if g.period is not None:
             days = v
             if k is Kind.DATETIME:
-                local = _bin(exp.Add, v, _d(self.e.zone.offset_us))
+                local = _bin(exp.Add, v, _d(self.judging.zone.offset_us))
                 days = _fn("floor", _bin(exp.Div, local, _d(DAY_US)))
             day = _bin(exp.Add, exp.cast(_s("1970-01-01"), "DATE"), _cast(days, "INTEGER"))
             fmt = {"day": "%Y-%m-%d", "week": "%G-W%V", "month": "%Y-%m"}[g.period]
@@ -328,7 +335,7 @@ class Measure:
             kind="TABLE",
             properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
         )
-        self.e.con.execute(create.sql("duckdb"))
+        self.tables.con.execute(create.sql("duckdb"))
 
     def injected(
         self,
@@ -346,7 +353,7 @@ class Measure:
             for gi, g in enumerate(self.metrics[mi].groups):
                 v = values.get(g.field)
                 if g.period is not None:
-                    key = period_key(v, g.period, self.e.tz)
+                    key = period_key(v, g.period, self.tz)
                 else:
                     key = None if v is None else str(v)
                 out[key_cols[(mi, gi)]] = key
@@ -425,7 +432,7 @@ class Measure:
         query = _select(*cols).from_(table.copy(), copy=False)
         if keys:
             query = query.group_by(*keys, copy=False)
-        result = self.e.con.execute(query.sql("duckdb")).fetchall()
+        result = self.tables.con.execute(query.sql("duckdb")).fetchall()
         ranked = self.percentiles(table, key_cols, [a for a in aggs if a.agg.func == "percentile"])
         nkeys = len(keys)
         for row in result:
@@ -519,7 +526,7 @@ class Measure:
             picked: dict[GroupKey, dict[int, Any]] = {}
             counts: dict[GroupKey, int] = {}
             duration = a.agg.type.kind is Kind.DURATION
-            for row in self.e.con.execute(outer.sql("duckdb")).fetchall():
+            for row in self.tables.con.execute(outer.sql("duckdb")).fetchall():
                 key: GroupKey = tuple(row[: len(keys)])
                 w_v, r_v, rk, cnt = row[len(keys) :]
                 picked.setdefault(key, {})[int(rk)] = _python_value(w_v, r_v, duration)

@@ -606,7 +606,7 @@ def _progress(mode: str) -> Iterator[Callable[[str, int], None] | None]:
 
 def _count_rows(path: str) -> int | None:
     """The rows of a file, for the bar's total (None for stdin or an unreadable file)."""
-    from csdsl.auditor import count_rows
+    from csdsl.audit_sql import count_rows
 
     try:
         return count_rows(path)
