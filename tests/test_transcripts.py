@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from csdsl.records import InputError
-from csdsl.transcripts import TranscriptReader, import_subtitles
+from csdsl.transcripts import Transcript, TranscriptReader, Turn, import_subtitles, transcript_from
 
 TZ = dt.timezone(dt.timedelta(hours=8))
 GOOD = {
@@ -58,6 +58,29 @@ def test_reads_the_io_shape_and_reports_bad_transcripts_by_line(tmp_path: Path) 
     assert t is not None and t.id == "T-0001" and len(t.turns) == 4 and t.timed
     assert t.started_at == dt.datetime(2024, 10, 29, 9, tzinfo=TZ)
     assert [x.event for x in t.turns if x.speaker == "system"] == ["hold_start", "hold_end"]
+
+
+def test_turns_are_immutable_values_read_by_name() -> None:
+    """A `Turn` (a named tuple, built fast) keeps the attrs class's behaviour: fields by name,
+    keywords, equality by value, no assignment; and a turn read from JSON equals one built."""
+    turns = transcript_from(GOOD, TZ).turns
+    assert turns[0] == Turn(0, "agent", "您好，欢迎致电江南云商客户服务热线", None, 0.0, 4.1)
+    assert turns[2] == Turn(index=2, speaker="system", event="hold_start", start=20.0)
+    assert (turns[1].index, turns[1].speaker, turns[1].times) == (1, "customer", (4.5, 6.0))
+    assert turns[2].times is None and turns[2].confidence is None
+    with pytest.raises(AttributeError):
+        turns[0].text = "changed"  # type: ignore[misc]
+    heard = {"speaker": "agent", "text": "您好", "confidence": 0.5, "sentiment": "neutral"}
+    turn = transcript_from({"id": 1, "turns": [{**heard, "speech_rate": 3}]}, TZ).turns[0]
+    assert (turn.confidence, turn.sentiment, turn.emotion, turn.speech_rate) == (
+        0.5,
+        "neutral",
+        None,
+        3.0,
+    )
+    assert turn._replace(text="x").text == "x" and turn.text == "您好"
+    built = Turn(0, "agent", "您好，欢迎致电江南云商客户服务热线", None, 0.0, 4.1)
+    assert hash(Transcript("a", turns[:1])) == hash(Transcript("a", (built,)))
 
 
 def test_csv_is_refused_with_a_reason(tmp_path: Path) -> None:

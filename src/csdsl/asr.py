@@ -737,13 +737,13 @@ def _merge(segments: list[tuple[str, _Segment]]) -> tuple[Turn, ...]:
     for role, seg in segments:
         if turns and turns[-1].speaker == role:  # one speaker's consecutive segments: one turn
             last = turns[-1]
-            turns[-1] = attrs.evolve(last, text=_join(last.text or "", seg.text), end=seg.end)
+            turns[-1] = last._replace(text=_join(last.text or "", seg.text), end=seg.end)
             parts[-1].append(seg)
         else:
             turns.append(Turn(len(turns), role, seg.text, None, seg.start, seg.end))
             parts.append([seg])
     return tuple(
-        attrs.evolve(turn, **_merged_signals(segs)) for turn, segs in zip(turns, parts, strict=True)
+        turn._replace(**_merged_signals(segs)) for turn, segs in zip(turns, parts, strict=True)
     )
 
 

@@ -58,6 +58,7 @@ Score: the block's `score from` (100 by default) minus the points of every findi
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -69,6 +70,10 @@ from csdsl.source import Span
 from csdsl.transcripts import Transcript, Turn
 
 Hit = tuple[int, int, int]  # a phrase in a turn: start, end (the transcript's hit table), rank
+Judge = Callable[["_Run", ir.TrRule], None]  # `_Run.r_KIND`: one rule on one transcript
+_NO_HITS: dict[str, list[Hit]] = {}  # (read only) a turn that holds no phrase
+_NOWHERE_HITS: tuple[Hit, ...] = ()  # the hits of a phrase a turn does not hold
+_WHOLE_CALL: tuple[None] = (None,)  # where a situation without a trigger occurs
 
 
 def _by_start(hit: Hit) -> tuple[int, int, int]:
@@ -182,10 +187,42 @@ class TranscriptChecker:
             for s in rules.situations
             if s.trigger is not None and s.trigger.kind == "says" and s.trigger.phrases is not None
         }
-        # each rule, its situation and the `_Run` method that judges it, looked up once
-        self._plan: list[tuple[ir.TrRule, str | None, Callable[[_Run, ir.TrRule], None]]] = [
-            (r, r.situation, getattr(_Run, f"r_{r.kind}")) for r in rules.rules
-        ]
+        # the rules in policy order, in runs of one situation (None: every transcript's), each
+        # with the `_Run` method that judges it, looked up once: a transcript skips a situation
+        # that did not occur in one step, whatever its number of rules
+        self._plan: list[tuple[str | None, list[tuple[ir.TrRule, Judge]]]] = []
+        for r in rules.rules:
+            judged = (r, getattr(_Run, f"r_{r.kind}"))
+            if self._plan and self._plan[-1][0] == r.situation:
+                self._plan[-1][1].append(judged)
+            else:
+                self._plan.append((r.situation, [judged]))
+        # the situations (name, trigger, `and` triggers) whose trigger is words, by the phrase
+        # key the trigger needs: one whose words no turn holds does not occur, and is not
+        # looked at; and the others (`_always`), looked at in every transcript
+        self._heard_by: dict[str, list[tuple[str, ir.TrTrigger, tuple[ir.TrTrigger, ...]]]] = {}
+        self._always: list[tuple[str, ir.TrTrigger | None, tuple[ir.TrTrigger, ...]]] = []
+        for s in rules.situations:
+            key = self.heard.get(s.name)
+            if key is not None and s.trigger is not None:
+                self._heard_by.setdefault(key, []).append((s.name, s.trigger, s.also))
+            else:
+                self._always.append((s.name, s.trigger, s.also))
+        self._unless = [(s.name, s.unless) for s in rules.situations if s.unless]
+        self.least = rules.min_confidence  # `ignore turns below confidence`
+        # a rule's window starts (or ends) with its trigger's turn: `owns`, once per rule
+        self.own = {
+            r.id: self.owns(r, r.position.trigger, r.position.role)
+            for r in rules.rules
+            if r.position is not None
+        }
+
+    def owns(self, rule: ir.TrRule, trigger: ir.TrTrigger | None, role: str) -> bool:
+        """True when the trigger is words of `role` itself: the window then starts (or, looking
+        back, ends) with the turn that said them."""
+        if trigger is None and rule.situation is not None:
+            trigger = self.triggers.get(rule.situation)
+        return trigger is not None and trigger.kind == "says" and trigger.role == role
 
     def _order(self, f: Finding) -> tuple[int, int, int]:
         """Findings in the order of the transcript, then of the policy."""
@@ -195,9 +232,10 @@ class TranscriptChecker:
     def check(self, transcript: Transcript) -> TranscriptResult:
         run = _Run(self, transcript)
         occurred = run.occurred
-        for rule, situation, judge in self._plan:
-            if situation is None or occurred.get(situation):  # else the situation did not occur
-                judge(run, rule)
+        for situation, judged in self._plan:
+            if situation is None or situation in occurred:  # else the situation did not occur
+                for rule, judge in judged:
+                    judge(run, rule)
         findings = tuple(sorted(run.findings, key=self._order))
         score = max(0.0, self.rules.base - sum(f.points for f in findings))
         return TranscriptResult(transcript.id, score, findings, tuple(run.unchecked))
@@ -217,30 +255,45 @@ class _Run:
         # transcript's hit table (one pass over all its turns: `Matcher.scan_many`)
         self.hits: dict[int, dict[str, list[Hit]]] = {}
         self._by_role: dict[str, list[int]] = {}
+        self._holds: list[tuple[int, int | None]] | None = None
+        self._events: list[tuple[int, str | None]] | None = None
         self.where_said: dict[str, list[int]] = {}  # phrase key -> turns that hold it
-        said = [i for i, turn in enumerate(self.turns) if turn.text]
-        self.scan: Scan = checker.matcher.scan_many([self.turns[i].text or "" for i in said])
-        self._text_of = {i: k for k, i in enumerate(said)}  # turn -> its text in the scan
+        turns = self.turns
+        self._said = said = [i for i, turn in enumerate(turns) if turn.text]  # the scan's texts
+        self.scan: Scan = checker.matcher.scan_many([turns[i].text or "" for i in said])
         self._group(said)
-        # (a `says` trigger whose words no turn holds does not occur, whatever else; `s.also
-        # and ...`, `s.unless and ...`: most situations have neither, and a generator for each
-        # costs as much as the rest of the look-up)
-        heard = checker.heard
-        raw: dict[str, list[int | None]] = {
-            s.name: (
-                []
-                if ((key := heard.get(s.name)) is not None and key not in self.where_said)
-                or (s.also and not all(self.occurrences(t) for t in s.also))
-                else self.occurrences(s.trigger)
-                if s.trigger is not None
-                else [None]
-            )
-            for s in checker.rules.situations
-        }
-        self.occurred: dict[str, list[int | None]] = {
-            s.name: [] if s.unless and any(raw.get(u) for u in s.unless) else raw[s.name]
-            for s in checker.rules.situations
-        }
+        # the situations that occurred -> where (turns; None: the whole call); one that did not
+        # occur is left out
+        occurred: dict[str, list[int | None]] = {}
+        for name, trigger, also in checker._always:
+            self._occur(occurred, name, trigger, also)
+        heard_by = checker._heard_by
+        for key in self.where_said:
+            for name, trigger, also in heard_by.get(key, ()):
+                self._occur(occurred, name, trigger, also)
+        # ruled out by what occurred, not by what remains after `unless`
+        ruled_out = [
+            name
+            for name, unless in checker._unless
+            if name in occurred and any(u in occurred for u in unless)
+        ]
+        self.occurred = occurred
+        if ruled_out:
+            self.occurred = {n: occ for n, occ in occurred.items() if n not in ruled_out}
+
+    def _occur(
+        self,
+        occurred: dict[str, list[int | None]],
+        name: str,
+        trigger: ir.TrTrigger | None,
+        also: tuple[ir.TrTrigger, ...],
+    ) -> None:
+        """Notes where situation `name` occurred, if it did."""
+        if also and not all(self.occurrences(t) for t in also):
+            return
+        found: list[int | None] = [None] if trigger is None else self.occurrences(trigger)
+        if found:
+            occurred[name] = found
 
     def _group(self, said: list[int]) -> None:
         """The hit table by turn and phrase key, each key's hits by start, longest first."""
@@ -269,13 +322,17 @@ class _Run:
     # ---- looking things up ------------------------------------------------------------------
     def chars(self, i: int) -> int:
         """How many characters turn `i` has as matching counts them (folded)."""
-        k = self._text_of.get(i)
-        return 0 if k is None else self.scan.starts[k + 1] - self.scan.starts[k] - 1
+        said = self._said
+        k = bisect_left(said, i)
+        if k == len(said) or said[k] != i:
+            return 0
+        return self.scan.starts[k + 1] - self.scan.starts[k] - 1
 
-    def said(self, i: int, use: ir.PhraseUse | None) -> list[Hit]:
+    def said(self, i: int, use: ir.PhraseUse | None) -> Sequence[Hit]:
+        """The hits of `use` in turn `i` (none: an empty sequence)."""
         if use is None:
-            return []
-        return self.hits.get(i, {}).get(use.key, [])
+            return _NOWHERE_HITS
+        return self.hits.get(i, _NO_HITS).get(use.key, _NOWHERE_HITS)
 
     def role_turns(self, role: str) -> list[int]:
         """The turns `role` said something in (computed once per transcript)."""
@@ -288,43 +345,53 @@ class _Run:
         return found
 
     def occurrences(self, trigger: ir.TrTrigger) -> list[int | None]:
-        if trigger.kind == "event":
-            return [
-                i
-                for i, t in enumerate(self.turns)
-                if t.speaker == "system" and t.event == trigger.event
-            ]
-        if trigger.kind == "call":
-            return [None] if self.direction == trigger.direction else []
+        kind = trigger.kind
         role = trigger.role or "customer"
-        if trigger.kind == "silent":
-            for i in self.role_turns(role):
-                if self.chars(i):
-                    return []
-            return [None]
-        out: list[int | None] = []
-        last: int | None = None
-        key = trigger.phrases.key if trigger.phrases is not None else ""
-        for i in self.where_said.get(key, ()):
-            if self.turns[i].speaker != role:
-                continue
-            if last is not None and not any(
-                self.turns[j].speaker not in (role, "system") for j in range(last + 1, i)
-            ):
-                continue  # no one else spoke since the last occurrence: the same one
-            out.append(i)
-            last = i
-        return out
+        if kind == "says":
+            out: list[int | None] = []
+            last: int | None = None
+            turns = self.turns
+            key = trigger.phrases.key if trigger.phrases is not None else ""
+            for i in self.where_said.get(key, ()):
+                if turns[i].speaker != role:
+                    continue
+                if last is not None:
+                    for j in range(last + 1, i):
+                        if turns[j].speaker != role and turns[j].speaker != "system":
+                            break  # someone else spoke since the last occurrence
+                    else:
+                        continue  # no one else did: the same occurrence
+                out.append(i)
+                last = i
+            return out
+        if kind == "event":
+            return [i for i, event in self.events() if event == trigger.event]
+        if kind == "call":
+            return [None] if self.direction == trigger.direction else []
+        for i in self.role_turns(role):  # `silent`: no turn of `role` has anything to match
+            if self.chars(i):
+                return []
+        return [None]
+
+    def events(self) -> list[tuple[int, str | None]]:
+        """The system turns and their events (computed once per transcript)."""
+        if self._events is None:
+            self._events = [(i, t.event) for i, t in enumerate(self.turns) if t.speaker == "system"]
+        return self._events
 
     def holds(self) -> list[tuple[int, int | None]]:
+        """The holds, from their start to their end (None: it never ends), computed once."""
+        if self._holds is None:
+            self._holds = self._find_holds()
+        return self._holds
+
+    def _find_holds(self) -> list[tuple[int, int | None]]:
         out: list[tuple[int, int | None]] = []
         start: int | None = None
-        for i, t in enumerate(self.turns):
-            if t.speaker != "system":
-                continue
-            if t.event in _HOLD_START and start is None:
+        for i, event in self.events():
+            if event in _HOLD_START and start is None:
                 start = i
-            elif t.event in _HOLD_END and start is not None:
+            elif event in _HOLD_END and start is not None:
                 out.append((start, i))
                 start = None
         if start is not None:
@@ -360,7 +427,7 @@ class _Run:
 
     def unsure(self, i: int) -> str | None:
         """Why turn `i` is not judged on its words (`ignore turns below confidence`), or None."""
-        least = self.c.rules.min_confidence
+        least = self.c.least
         confidence = self.turns[i].confidence
         if least is None or confidence is None or confidence >= least:
             return None
@@ -369,6 +436,8 @@ class _Run:
     def unsure_in(self, rule: ir.TrRule, turns: Iterable[int]) -> bool:
         """True (and the rule noted as not checkable) when one of `turns` is not judged: a
         phrase missing from them may have been said and misheard."""
+        if self.c.least is None:  # every turn is judged
+            return False
         for i in turns:
             why = self.unsure(i)
             if why is not None:
@@ -383,43 +452,47 @@ class _Run:
         occ = self.occurred.get(rule.situation) or [None]
         return occ[0]
 
-    def _own(self, rule: ir.TrRule, trigger: ir.TrTrigger | None, role: str) -> bool:
-        """True when the trigger is words of `role` itself: the window then starts (or, looking
-        back, ends) with the turn that said them."""
-        if trigger is None and rule.situation is not None:
-            trigger = self.c.triggers.get(rule.situation)
-        return trigger is not None and trigger.kind == "says" and trigger.role == role
-
     # ---- the rules (`TranscriptChecker.check` calls `r_KIND` for each) ---------------------
     def r_require(self, rule: ir.TrRule) -> None:
         pos = rule.position
         assert pos is not None and rule.phrases is not None
-        if pos.kind in ("before_hold", "after_hold"):
+        kind = pos.kind
+        if kind == "before_hold" or kind == "after_hold":
             self.require_hold(rule, pos)
             return
-        if pos.kind in ("after", "before"):
-            if pos.trigger is None:
-                occs = self.occurred.get(rule.situation or "", [None])
-            else:
-                occs = list(self.occurrences(pos.trigger))
-            own = self._own(rule, pos.trigger, pos.role)
+        if kind == "after" or kind == "before":
+            occs: Sequence[int | None] = (
+                self.occurred.get(rule.situation or "", _WHOLE_CALL)
+                if pos.trigger is None
+                else self.occurrences(pos.trigger)
+            )
+            own = self.c.own[rule.id]
             for occ in occs:
-                self.require_in(rule, self.window(pos, occ, own), self.where(pos, occ, own))
+                window = self.window(pos, occ, own)
+                if not self.held(rule, window):
+                    self.missing(rule, window, self.where(pos, occ, own))
             return
-        self.require_in(rule, self.window(pos, None), self.where(pos, None))
+        window = self.window(pos, None)
+        if not self.held(rule, window):
+            self.missing(rule, window, self.where(pos, None))
 
     def window(self, pos: ir.TrPosition, occ: int | None, own: bool = False) -> list[int]:
-        turns = self.role_turns(pos.role)
-        if pos.kind == "first":
+        turns = self.role_turns(pos.role)  # in order: the window's ends are found by bisection
+        kind = pos.kind
+        if kind == "first":
             return turns[: pos.count]
-        if pos.kind == "last":
+        if kind == "last":
             return turns[-pos.count :]
-        if pos.kind == "after":
-            return [i for i in turns if occ is None or i > occ or (own and i == occ)][: pos.count]
-        if pos.kind == "before":
-            return [i for i in turns if occ is not None and (i < occ or (own and i == occ))][
-                -pos.count :
-            ]
+        if kind == "after":  # the turns after `occ` (from it, when `own`)
+            if occ is None:
+                return turns[: pos.count]
+            k = bisect_left(turns, occ) if own else bisect_right(turns, occ)
+            return turns[k : k + pos.count]
+        if kind == "before":  # the turns before `occ` (up to it, when `own`)
+            if occ is None:
+                return []
+            k = bisect_right(turns, occ) if own else bisect_left(turns, occ)
+            return turns[:k][-pos.count :]
         return turns
 
     def where(self, pos: ir.TrPosition, occ: int | None, own: bool = False) -> str:
@@ -437,10 +510,19 @@ class _Run:
             return f"the {n}{pos.role} {turns} {side} {anchor}"
         return f"the {n}{pos.role} {turns} {pos.kind} {anchor}"
 
-    def require_in(self, rule: ir.TrRule, window: list[int], where: str) -> None:
+    def held(self, rule: ir.TrRule, window: list[int]) -> bool:
+        """True when one of `window` holds the rule's phrases, or (the rule then noted as not
+        checkable) one of them is not judged."""
         assert rule.phrases is not None
-        if any(self.said(i, rule.phrases) for i in window) or self.unsure_in(rule, window):
-            return
+        key, hits = rule.phrases.key, self.hits
+        for i in window:
+            if hits.get(i, _NO_HITS).get(key):
+                return True
+        return self.c.least is not None and self.unsure_in(rule, window)
+
+    def missing(self, rule: ir.TrRule, window: list[int], where: str) -> None:
+        """The finding of a required phrase that `window` (worded `where`) does not hold."""
+        assert rule.phrases is not None
         turn = window[0] if window else None
         none = "" if window else ", but there is none"
         self.find(
@@ -461,7 +543,8 @@ class _Run:
                 where = f"the agent turn after the hold that ends at turn {end}"
                 if end is None:
                     where = f"the agent turn after the hold at turn {start} (it never ends)"
-            self.require_in(rule, window, where)
+            if not self.held(rule, window):
+                self.missing(rule, window, where)
 
     def _covered(self, i: int, m: Hit, uses: Iterable[ir.PhraseUse | None]) -> bool:
         for use in uses:
@@ -474,11 +557,18 @@ class _Run:
         """The phrase as written, and the span of the turn's text, of a hit."""
         return self.scan.name(m[2])[1], self.scan.span(m[0], m[1])
 
-    def r_forbid(self, rule: ir.TrRule) -> None:
+    def holding(self, rule: ir.TrRule, use: ir.PhraseUse | None) -> list[int]:
+        """The turns of the rule's scope (from its situation's trigger on) that hold `use`, in
+        order: the turns the phrase was found in, not every turn of the scope."""
+        found = self.where_said.get(use.key) if use is not None else None
+        if not found:
+            return []
         first = self._from(rule)
-        for i in self.role_turns(rule.scope):
-            if first is not None and i < first:
-                continue
+        turns, scope = self.turns, rule.scope
+        return [i for i in found if turns[i].speaker == scope and (first is None or i >= first)]
+
+    def r_forbid(self, rule: ir.TrRule) -> None:
+        for i in self.holding(rule, rule.phrases):
             for m in self.said(i, rule.phrases):
                 if self._covered(i, m, [rule.except_]):
                     continue
@@ -489,12 +579,8 @@ class _Run:
                 self.find(rule, "forbidden", i, f"said “{phrase}”, which the policy forbids", span)
 
     def r_prefer(self, rule: ir.TrRule) -> None:
-        first = self._from(rule)
         assert rule.phrases is not None
-        preferred = _quote(rule.phrases.phrases, 2)
-        for i in self.role_turns(rule.scope):
-            if first is not None and i < first:
-                continue
+        for i in self.holding(rule, rule.other):
             text = self.turns[i].text or ""
             quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
             for m in self.said(i, rule.other):
@@ -510,7 +596,7 @@ class _Run:
                     rule,
                     "preference",
                     i,
-                    f"said “{phrase}”; the policy prefers {preferred}",
+                    f"said “{phrase}”; the policy prefers {_quote(rule.phrases.phrases, 2)}",
                     (start, end),
                 )
 
@@ -574,11 +660,14 @@ class _Run:
     def r_rate(self, rule: ir.TrRule) -> None:
         assert rule.low is not None and rule.high is not None
         judged = False
+        turns, said, starts = self.turns, self._said, self.scan.starts
+        k = 0
         for i in self.role_turns("agent"):
-            t = self.turns[i]
+            t = turns[i]
             if t.start is None or t.end is None or t.end <= t.start:
                 continue
-            chars = self.chars(i)
+            k = bisect_left(said, i, k)  # `chars`, with the turns in order
+            chars = starts[k + 1] - starts[k] - 1 if k < len(said) and said[k] == i else 0
             if chars < RATE_MIN_CHARS:
                 continue
             judged = True
@@ -610,20 +699,32 @@ class _Run:
         that began while the agent was speaking (the customer cut in, or said 喂喂 over the
         greeting).  Overlaps up to `seconds` are allowed for."""
         tolerance = rule.seconds or 0.0
-        agent = [(i, ts) for i in self.role_turns("agent") if (ts := self.turns[i].times)]
-        customer = [ts for i in self.role_turns("customer") if (ts := self.turns[i].times)]
-        if not agent or not customer:
+        limit = tolerance + 1e-9
+        agent: list[tuple[int, float, float]] = []  # the timed turns: (turn, start, end)
+        said: list[tuple[float, float]] = []
+        for i, t in enumerate(self.turns):
+            if t.text is not None and t.start is not None and t.end is not None:
+                if t.speaker == "agent":
+                    agent.append((i, t.start, t.end))
+                elif t.speaker == "customer":
+                    said.append((t.start, t.end))
+        if not agent or not said:
             if self.role_turns("agent") and self.role_turns("customer"):
                 self.cannot(rule, "the turns have no start and end times")
             return
-        spans = [ts for _, ts in agent]
         # the customer turns that did not begin while the agent was speaking (the customer cut
         # in): worked out once, not for every agent turn
-        customer = [(c, e) for c, e in customer if not any(s < c < end for s, end in spans)]
-        for i, (a_start, a_end) in agent:
+        customer = []
+        for c, e in said:
+            for _, s, end in agent:
+                if s < c < end:
+                    break
+            else:
+                customer.append((c, e))
+        for i, a_start, a_end in agent:
             for c_start, c_end in customer:
                 overlap = c_end - a_start
-                if c_start < a_start and overlap > tolerance + 1e-9 and a_end > c_end:
+                if c_start < a_start and overlap > limit and a_end > c_end:
                     self.find(
                         rule,
                         "timing",
@@ -654,7 +755,7 @@ class _Run:
 
     def r_steps(self, rule: ir.TrRule) -> None:
         first = self._from(rule)
-        cursor = 0 if first is None else first + (0 if self._own(rule, None, "agent") else 1)
+        cursor = 0 if first is None else first + (0 if self.c.owns(rule, None, "agent") else 1)
         previous: int | None = None
         wait: float | None = None
         steps = sum(s.kind != "wait" for s in rule.steps)

@@ -19,7 +19,7 @@ import math
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -44,9 +44,11 @@ SENTIMENTS = ("positive", "negative", "neutral", "mixed")  # a turn's `sentiment
 ROLES = ("agent", "customer")  # who can interrupt (`signals.interruptions`)
 
 
-@attrs.frozen
-class Turn:
-    index: int  # position in the transcript, from 0
+class Turn(NamedTuple):
+    """One turn of a transcript.  A named tuple, read by its fields' names: a file holds
+    thousands of turns, and a tuple is built several times faster than an attrs class."""
+
+    index: int  # type: ignore[assignment]  # position in the transcript, from 0 (not tuple.index)
     speaker: str  # agent | customer | system
     text: str | None = None  # what was said (agent and customer turns)
     event: str | None = None  # what happened (system turns)
@@ -136,43 +138,42 @@ def transcript_from(obj: Any, tz: dt.tzinfo) -> Transcript:
     raw_turns = obj.get("turns")
     if not isinstance(raw_turns, list):
         raise RowError("T001", "`turns` must be a list of turns", "turns")
-    turns = []
-    for i, t in enumerate(raw_turns):
-        where = f"turns[{i}]"
-        if not isinstance(t, Mapping):
-            raise RowError("T001", f"{where} is not an object", "turns")
-        speaker = t.get("speaker")
-        if speaker not in SPEAKERS:
-            raise RowError(
-                "T002",
-                f"{where}: `speaker` must be agent, customer or system, got {show_raw(speaker)}",
-                "speaker",
-            )
-        text, event = t.get("text"), t.get("event")
-        if speaker == "system":
+    turns: list[Turn] = []
+    for i, t in enumerate(raw_turns):  # the common case first, cheaply; the messages as before
+        if type(t) is not dict and not isinstance(t, Mapping):
+            raise RowError("T001", f"turns[{i}] is not an object", "turns")
+        get = t.get
+        speaker = get("speaker")
+        if speaker == "agent" or speaker == "customer":
+            text, event = get("text"), None
+            if not isinstance(text, str):
+                raise RowError("T003", f"turns[{i}]: an {speaker} turn needs its `text`", "text")
+        elif speaker == "system":
+            text, event = None, get("event")
             if event not in EVENTS:
                 raise RowError(
                     "T003",
-                    f"{where}: a system turn needs an `event`: " + ", ".join(EVENTS),
+                    f"turns[{i}]: a system turn needs an `event`: " + ", ".join(EVENTS),
                     "event",
                 )
-        elif not isinstance(text, str):
-            raise RowError("T003", f"{where}: an {speaker} turn needs its `text`", "text")
-        start = _seconds(t.get("start"), "start")
-        end = _seconds(t.get("end"), "end")
-        if start is not None and end is not None and end < start:
-            raise RowError("T004", f"{where}: `end` is before `start`", "end")
-        turns.append(
-            Turn(
-                i,
-                speaker,
-                text if speaker != "system" else None,
-                event if speaker == "system" else None,
-                start,
-                end,
-                **_turn_signals(t, where),
+        else:
+            raise RowError(
+                "T002",
+                f"turns[{i}]: `speaker` must be agent, customer or system, got {show_raw(speaker)}",
+                "speaker",
             )
-        )
+        start, end = get("start"), get("end")
+        if start is not None and (type(start) is not float or not 0.0 <= start < math.inf):
+            start = _seconds(start, "start")
+        if end is not None and (type(end) is not float or not 0.0 <= end < math.inf):
+            end = _seconds(end, "end")
+        if start is not None and end is not None and end < start:
+            raise RowError("T004", f"turns[{i}]: `end` is before `start`", "end")
+        if _TURN_SIGNALS.isdisjoint(t):  # most turns carry no signal
+            fields = (i, speaker, text, event, start, end, None, None, None, None, None)
+        else:
+            fields = (i, speaker, text, event, start, end, *_turn_signals(t, f"turns[{i}]"))
+        turns.append(_new_turn(Turn, fields))
     started = obj.get("started_at")
     started_at = None
     if started is not None:
@@ -240,28 +241,25 @@ def _signal_number(value: Any, path: str, expected: str, high: float = math.inf)
 
 
 _TURN_SIGNALS = frozenset(("confidence", "sentiment", "emotion", "silence_before", "speech_rate"))
-_NO_SIGNALS: dict[str, Any] = dict.fromkeys(_TURN_SIGNALS)  # read only: passed as keywords
+_new_turn = tuple.__new__  # a `Turn` of all its fields, in order (without keyword handling)
 
 
-def _turn_signals(t: Mapping[str, Any], where: str) -> dict[str, Any]:
-    if _TURN_SIGNALS.isdisjoint(t):  # most turns: no signal, no paths to spell out
-        return _NO_SIGNALS
+def _turn_signals(t: Mapping[str, Any], where: str) -> tuple[Any, ...]:
+    """A turn's signals, in the order of `Turn`'s fields."""
     sentiment = t.get("sentiment")
     if sentiment is not None and sentiment not in SENTIMENTS:
         raise _bad_signal(f"{where}.sentiment", "positive, negative, neutral or mixed", sentiment)
-    return {
-        "confidence": _signal_number(
-            t.get("confidence"), f"{where}.confidence", "a number from 0 to 1", 1.0
-        ),
-        "sentiment": sentiment,
-        "emotion": _signal_number(t.get("emotion"), f"{where}.emotion", "a number (0 or more)"),
-        "silence_before": _signal_number(
+    return (
+        _signal_number(t.get("confidence"), f"{where}.confidence", "a number from 0 to 1", 1.0),
+        sentiment,
+        _signal_number(t.get("emotion"), f"{where}.emotion", "a number (0 or more)"),
+        _signal_number(
             t.get("silence_before"), f"{where}.silence_before", "a number of seconds (0 or more)"
         ),
-        "speech_rate": _signal_number(
+        _signal_number(
             t.get("speech_rate"), f"{where}.speech_rate", "a number a minute (0 or more)"
         ),
-    }
+    )
 
 
 def _object(value: Any, path: str) -> Mapping[str, Any] | None:
@@ -495,7 +493,7 @@ def import_subtitles(
     for role, said, start, end in segments:
         if turns and turns[-1].speaker == role:  # one speaker's consecutive segments: one turn
             last = turns[-1]
-            turns[-1] = attrs.evolve(last, text=f"{last.text}{said}", end=end)
+            turns[-1] = last._replace(text=f"{last.text}{said}", end=end)
         else:
             turns.append(Turn(len(turns), role, said, None, start, end))
     return Transcript(transcript_id if transcript_id is not None else p.stem, tuple(turns))
