@@ -150,12 +150,18 @@ class HyperscanEngine:
 
 
 def _split(flat: Flat) -> tuple[Flat, Occurrences]:
-    """The occurrences of simple pieces, and of the others (their values have 3 items)."""
-    if 3 not in map(len, flat[1::2]):  # (most)
+    """The occurrences of simple pieces (`flat`, changed in place), and those of the others
+    (their values have 3 items: few, found by C searches rather than a pass in Python)."""
+    sizes = list(map(len, flat[1::2]))
+    if 3 not in sizes:  # (most)
         return flat, []
-    pairs = list(zip(flat[0::2], flat[1::2], strict=True))
-    simple = [x for x in pairs if len(x[1]) == 2]
-    return list(itertools.chain.from_iterable(simple)), [x for x in pairs if len(x[1]) != 2]
+    at = [sizes.index(3)]
+    while 3 in sizes[at[-1] + 1 :]:
+        at.append(sizes.index(3, at[-1] + 1))
+    others = [(flat[k + k], flat[k + k + 1]) for k in at]
+    for k in reversed(at):
+        del flat[k + k : k + k + 2]
+    return flat, others
 
 
 def _database(pieces: Mapping[int, str], width: int) -> Any:

@@ -299,6 +299,7 @@ class _Run:
         """The hit table by turn and phrase key, each key's hits by start, longest first."""
         key_of = self.c.set_of
         where = self.where_said
+        several: list[list[Hit]] = []  # the lists with more than one hit, to be sorted
         for k, found in enumerate(self.scan.texts()):
             if not found:
                 continue
@@ -306,7 +307,7 @@ class _Run:
             by_key: dict[str, list[Hit]] = {}
             self.hits[i] = by_key
             pairs = iter(found)
-            for last, (length, ranks) in zip(pairs, pairs, strict=True):
+            for last, (length, ranks) in zip(pairs, pairs, strict=False):  # (pairs: even)
                 for rank in ranks:
                     key = key_of[rank]
                     hits = by_key.get(key)
@@ -315,9 +316,10 @@ class _Run:
                         where.setdefault(key, []).append(i)
                     else:
                         hits.append((last - length, last + 1, rank))
-            for hits in by_key.values():
-                if len(hits) > 1:
-                    hits.sort(key=_by_start)
+                        if len(hits) == 2:
+                            several.append(hits)
+        for hits in several:
+            hits.sort(key=_by_start)
 
     # ---- looking things up ------------------------------------------------------------------
     def chars(self, i: int) -> int:
