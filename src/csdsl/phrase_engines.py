@@ -24,18 +24,18 @@ Two engines give the same occurrences:
 
 `engine_name()` says which one a matcher uses: `CSDSL_MATCHER=aho|hyperscan` forces one
 (`hyperscan` when it is not installed is an error that says so); otherwise (`auto`) Hyperscan
-when it is installed, else pyahocorasick.  Measured in one run each, interleaved, CPU time, on a
-shared 2-core machine (benchmarks/bench_phrases.py, 5 MB; `phrases-20261207T222120Z.json`, load
-average 1.5-1.7, and `phrases-20261207T222450Z.json`, 1.4-1.1), csdsl per call with Hyperscan /
-with pyahocorasick: 33.8 / 34.8 and 34.2 / 33.7 MB/s at 53 pieces, 29.3 / 25.8 and 25.4 / 22.8
-at 503, 16.5 / 19.0 and 21.8 / 23.1 at 5,003.  Hyperscan was ahead at 503 pieces in every run
-measured; at 53 and 5,003 each was ahead in some runs (pyahocorasick slows down as the
-automaton grows - it looks up a node's children one by one - while Hyperscan pays a Python call
-for each occurrence, and 5,003 pieces make 33k occurrences a MB).  Through every rule of
-policies/hotline_qa.csp (418 pieces) the two were within the noise.  The checker's own
-phrase-in-phrase check (`csdsl check`) asks for pyahocorasick: it builds a small matcher per
-rule and matches the phrases themselves, where importing Hyperscan and compiling its databases
-would cost more than they save.
+when it is installed, else pyahocorasick.  Measured in four runs, interleaved, CPU time, on a
+shared 2-core machine (benchmarks/bench_phrases.py, 5 MB, load average 1.0-1.7;
+`phrases-20261207T2221*`-`2237*.json`), csdsl per call with Hyperscan / with pyahocorasick:
+33.8 / 34.8, 34.2 / 33.7, 29.9 / 36.3 and 38.2 / 36.8 MB/s at 53 pieces; 29.3 / 25.8,
+25.4 / 22.8, 37.1 / 29.8 and 23.5 / 18.1 at 503; 16.5 / 19.0, 21.8 / 23.1, 23.9 / 14.2 and
+15.7 / 14.4 at 5,003.  Hyperscan was ahead at 503 pieces in every run; at 53 and 5,003 each was
+ahead in some (pyahocorasick slows down as the automaton grows - it looks up a node's children
+one by one - while Hyperscan pays a Python call for each occurrence, and 5,003 pieces make 33k
+occurrences a MB).  Through every rule of policies/hotline_qa.csp (418 pieces) the two were
+within the noise.  The checker's own phrase-in-phrase check (`csdsl check`) asks for
+pyahocorasick: it builds a small matcher per rule and matches the phrases themselves, where
+importing Hyperscan and compiling its databases would cost more than they save.
 """
 
 from __future__ import annotations
