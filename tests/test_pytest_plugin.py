@@ -30,8 +30,13 @@ def _plugin_args() -> list[str]:
     return [] if installed else ["-p", "csdsl.pytest_plugin"]
 
 
+# the inner runs need no asyncio: without `-p no:asyncio`, pytest-asyncio (which pytest-lsp
+# brings) warns in each that its loop scope is unset, the project's ini not being theirs
+INNER = ("-p", "no:cacheprovider", "-p", "no:asyncio")
+
+
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest("-p", "no:cacheprovider", *_plugin_args(), *args)
+    return pytester.runpytest(*INNER, *_plugin_args(), *args)
 
 
 POLICY = """\
@@ -189,7 +194,7 @@ def test_invariants_are_items(pytester: pytest.Pytester) -> None:
 
 def test_item_reportinfo_cites_the_example_line(pytester: pytest.Pytester) -> None:
     _project(pytester, "csdsl_policies = policies/*.csp", good=POLICY)
-    items, _ = pytester.inline_genitems(*_plugin_args(), "-p", "no:cacheprovider")
+    items, _ = pytester.inline_genitems(*_plugin_args(), *INNER)
     infos = {item.name: item.reportinfo() for item in items}
     assert infos["calm"][1:] == (12, "example calm")
     assert infos["a rude agent"][1:] == (17, "example a rude agent")
