@@ -11,7 +11,11 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "csdsl"
 
 # a module, and the glob of the parts it is made of
-WHOLES = [("csdsl.duck", "duck_*.py"), ("csdsl.auditor", "audit_*.py")]
+WHOLES = [
+    ("csdsl.duck", "duck_*.py"),
+    ("csdsl.auditor", "audit_*.py"),
+    ("csdsl.syntax.build", "syntax/build_*.py"),
+]
 
 
 def _imports(path: Path) -> set[str]:
