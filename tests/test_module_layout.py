@@ -2,7 +2,9 @@
 `python_conditions` and `python_ir`; `csdsl.testing` over `policies`, `well_typed` and
 `raw_files`, which import none of each other, and the rest of csdsl imports a strategy from its
 home rather than from the package's public face; `csdsl.syntax.build` over `build_exprs` (the
-base), `build_clocks` and `build_transcripts`, which import only the base and the AST."""
+base), `build_clocks` and `build_transcripts`, which import only the base and the AST; and
+`csdsl.sql.timeline_query` over `timeline_plan` (the base), `timeline_deadlines` and
+`timeline_ladders`, which import only the base."""
 
 from __future__ import annotations
 
@@ -53,6 +55,9 @@ def _module(name: str) -> Path:
             "csdsl.syntax.build_transcripts",
             {"csdsl.syntax", "csdsl.syntax.ast", "csdsl.syntax.build_exprs"},
         ),
+        ("csdsl.sql.timeline_plan", {"csdsl.sql.dialects", "csdsl.sql.exprs"}),
+        ("csdsl.sql.timeline_deadlines", {"csdsl.sql.timeline_plan"}),
+        ("csdsl.sql.timeline_ladders", {"csdsl.sql.timeline_plan"}),
     ],
 )
 def test_a_part_imports_no_sibling_but_those_below_it(module: str, may_import: set[str]) -> None:

@@ -39,7 +39,7 @@ from csdsl.calendar import CalendarError, WorkCalendar, china_published_years
 from csdsl.intervals import intervals_table, to_us
 from csdsl.source import Span as SourceSpan
 from csdsl.sql.dialects import Dialect
-from csdsl.sql.timeline_query import MARGIN_DAYS, SAFE_US, reused_steps, with_steps
+from csdsl.sql.timeline_plan import MARGIN_DAYS, SAFE_US, reused_steps, with_steps
 from csdsl.sql.timelines import SqlTimelines
 
 if TYPE_CHECKING:

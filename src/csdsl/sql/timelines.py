@@ -53,7 +53,7 @@ from csdsl.calendar import CalendarError, WorkCalendar
 from csdsl.intervals import intervals_table, to_us
 from csdsl.metrics import WORST, clock_statuses
 from csdsl.records import id_key
-from csdsl.sql.timeline_query import (
+from csdsl.sql.timeline_plan import (
     DAY_US,
     EPOCH,
     HOUR_US,
@@ -62,10 +62,10 @@ from csdsl.sql.timeline_query import (
     SAFE_US,
     US,
     TimelinePlan,
-    TimelineQuery,
     reused_steps,
     with_steps,
 )
+from csdsl.sql.timeline_query import TimelineQuery
 from csdsl.timeline import Event, Milestone, Timeline, TimelineBuilder
 
 # the calendar tables cover the data's instants at most this far either side of their median
