@@ -6,7 +6,7 @@ value (a 13th month, say) is turned into a diagnostic, collected in `self.proble
 
 The parser keeps every token (`keep_all_tokens`) instead of propagating positions, which is
 twice as fast: a node's span runs from its first token to its last, keywords and braces
-included, and `_named` then drops the keywords and punctuation before the node is built.
+included, and `named` then drops the keywords and punctuation before the node is built.
 
 `Builder` builds the header, records, examples, metrics, invariants and record-level rules; its
 parts build the rest: `build_exprs` (the base: spans, literals, expressions), `build_clocks`
@@ -25,7 +25,7 @@ from csdsl.diagnostics import error
 from csdsl.source import Span
 from csdsl.syntax import ast
 from csdsl.syntax.build_clocks import ClockBuilder
-from csdsl.syntax.build_exprs import MAX_NUMBER, _given, _named, lone_surrogate, unescape
+from csdsl.syntax.build_exprs import MAX_NUMBER, lone_surrogate, named, tail_value, unescape
 from csdsl.syntax.build_transcripts import TranscriptBuilder
 
 # the string and number helpers stay importable from here, where they were defined
@@ -44,7 +44,7 @@ class Builder(TranscriptBuilder, ClockBuilder):
 
     def header(self, c: list[Any]) -> ast.Header:
         span = self._span(c)
-        name, *options = _named(c)
+        name, *options = named(c)
         opts: dict[str, tuple[Any, Token]] = {}
         for key, value, tok in options:
             if key in opts:
@@ -79,24 +79,24 @@ class Builder(TranscriptBuilder, ClockBuilder):
         return ast.Import(self._unescaped(c[1]), span=self._span(c), include=True)
 
     def record_decl(self, c: list[Any]) -> ast.RecordDecl:
-        name, *fields = _named(c)
+        name, *fields = named(c)
         return ast.RecordDecl(self._ident(name), tuple(fields), span=self._span(c))
 
     def field_decl(self, c: list[Any]) -> ast.FieldDecl:
-        name, type_ref, optional = _named(c)
+        name, type_ref, optional = named(c)
         return ast.FieldDecl(self._ident(name), type_ref, optional is not None, span=self._span(c))
 
     def simple_type(self, c: list[Token]) -> ast.SimpleType:
         return ast.SimpleType(self._ident(c[0]), span=self._span(c))
 
     def enum_type(self, c: list[Any]) -> ast.EnumType:
-        return ast.EnumType(_named(c)[0], span=self._span(c))
+        return ast.EnumType(named(c)[0], span=self._span(c))
 
     def name_list(self, c: list[Token]) -> tuple[ast.Ident, ...]:
-        return tuple(self._ident(t) for t in _named(c))
+        return tuple(self._ident(t) for t in named(c))
 
     def validity(self, c: list[Any]) -> ast.Validity:
-        record, quant, *rest = _named(c)
+        record, quant, *rest = named(c)
         unless = rest.pop()
         exceptions, unless_span = unless if unless is not None else (None, Span.unknown())
         return ast.Validity(
@@ -122,10 +122,10 @@ class Builder(TranscriptBuilder, ClockBuilder):
         return (False, c[0])
 
     def unless_block(self, c: list[Any]) -> tuple[tuple[ast.Condition, ...], Span]:
-        return tuple(_named(c)), self._span(c)
+        return tuple(named(c)), self._span(c)
 
     def condition(self, c: list[Any]) -> ast.Condition:
-        ident, wording, expr = _named(c)
+        ident, wording, expr = named(c)
         return ast.Condition(
             self._ident(ident),
             self._unescaped(wording) if wording else None,
@@ -134,7 +134,7 @@ class Builder(TranscriptBuilder, ClockBuilder):
         )
 
     def example(self, c: list[Any]) -> ast.Example:
-        ident, title, given, *rest = _named(c)
+        ident, title, given, *rest = named(c)
         given_name, base, fields, given_span = given
         more = []
         while rest and isinstance(rest[0], tuple) and len(rest[0]) == 4:
@@ -172,11 +172,11 @@ class Builder(TranscriptBuilder, ClockBuilder):
         )
 
     def events(self, c: list[Any]) -> tuple[tuple[ast.ExEvent, ...], Span]:
-        return tuple(_named(c)), self._span(c)
+        return tuple(named(c)), self._span(c)
 
     def event_item(self, c: list[Any]) -> ast.ExEvent:
-        name, when, *rest = _named(c)
-        role = _given(rest)
+        name, when, *rest = named(c)
+        role = tail_value(rest)
         return ast.ExEvent(
             self._ident(name),
             self.datetime([when]),
@@ -185,7 +185,7 @@ class Builder(TranscriptBuilder, ClockBuilder):
         )
 
     def expect_clock(self, c: list[Any]) -> ast.ExpectClock:
-        clock, *rest = _named(c)
+        clock, *rest = named(c)
         values = [x for x in rest if x is not None]
         cycle = next((int(self._numeric(x, str(x))) for x in values if x.type == "NUMBER"), None)
         names = [x for x in values if x.type == "NAME"]
@@ -195,33 +195,33 @@ class Builder(TranscriptBuilder, ClockBuilder):
         )
 
     def expect_escalation(self, c: list[Any]) -> ast.ExpectClock:
-        role, status = _named(c)
+        role, status = named(c)
         return ast.ExpectClock(self._ident(role), self._ident(status), True, span=self._span(c))
 
     def given_record(self, c: list[Any]) -> tuple[ast.Ident, bool, tuple[Any, ...], Span]:
-        name, (fields, _) = _named(c)
+        name, (fields, _) = named(c)
         return (self._ident(name), False, fields, self._span(c))
 
     def given_base(self, c: list[Any]) -> tuple[ast.Ident, bool, tuple[Any, ...], Span]:
-        name, (fields, _) = _named(c)
+        name, (fields, _) = named(c)
         return (self._ident(name), True, fields, self._span(c))
 
     def record_lit(self, c: list[Any]) -> tuple[tuple[ast.FieldValue, ...], Token]:
         # the closing brace travels along: the `given` clause's span ends there
-        return tuple(_named(c)), c[-1]
+        return tuple(named(c)), c[-1]
 
     def field_value(self, c: list[Any]) -> ast.FieldValue:
-        name, value = _named(c)
+        name, value = named(c)
         return ast.FieldValue(self._ident(name), value, span=self._span(c))
 
     def expect(self, c: list[Any]) -> tuple[bool, tuple[ast.Ident, ...] | None, Span]:
-        (verdict, _), *rest = _named(c)
+        (verdict, _), *rest = named(c)
         because = next((x for x in rest if x is not None), None)
         return (verdict, because, self._span(c))
 
     # -- metrics ------------------------------------------------------------------------------
     def metric_decl(self, c: list[Any]) -> ast.MetricDecl:
-        name, wording, expr, *groups = _named(c)
+        name, wording, expr, *groups = named(c)
         return ast.MetricDecl(
             self._ident(name),
             self._unescaped(wording) if wording else None,
@@ -232,8 +232,8 @@ class Builder(TranscriptBuilder, ClockBuilder):
 
     # -- invariants ---------------------------------------------------------------------------
     def invariant_decl(self, c: list[Any]) -> ast.InvariantDecl:
-        ident, wording, *rest, expr = _named(c)
-        record = _given(rest)
+        ident, wording, *rest, expr = named(c)
+        record = tail_value(rest)
         return ast.InvariantDecl(
             self._ident(ident) if ident is not None else None,
             self._unescaped(wording),
@@ -246,14 +246,14 @@ class Builder(TranscriptBuilder, ClockBuilder):
         return ast.Name("valid", span=self._span(c))
 
     def group_period(self, c: list[Any]) -> ast.Group:
-        period, field = _named(c)
+        period, field = named(c)
         return ast.Group(self._ident(field), self._ident(period), span=self._span(c))
 
     def group_field(self, c: list[Any]) -> ast.Group:
-        return ast.Group(self._ident(_named(c)[0]), span=self._span(c))
+        return ast.Group(self._ident(named(c)[0]), span=self._span(c))
 
     def call(self, c: list[Any]) -> ast.Call:
-        func, *rest = _named(c)
+        func, *rest = named(c)
         parts = [x for x in rest if x is not None]
         arg = next((x for x in parts if isinstance(x, Token) and x.type == "NUMBER"), None)
         names = [x for x in parts if isinstance(x, Token) and x.type == "NAME"]
@@ -268,14 +268,14 @@ class Builder(TranscriptBuilder, ClockBuilder):
         )
 
     def call_nested(self, c: list[Any]) -> ast.Call:
-        func, inner, arg = _named(c)
+        func, inner, arg = named(c)
         return ast.Call(
             self._ident(func), self._ident(arg), span=self._span(c), inner=self._ident(inner)
         )
 
     # -- record-level rules -------------------------------------------------------------------
     def rule_decl(self, c: list[Any]) -> ast.RuleDecl:
-        name, wording, record, *stmts = _named(c)
+        name, wording, record, *stmts = named(c)
         return ast.RuleDecl(
             self._ident(name),
             self._unescaped(wording) if wording else None,
@@ -285,15 +285,15 @@ class Builder(TranscriptBuilder, ClockBuilder):
         )
 
     def ru_when(self, c: list[Any]) -> ast.RuWhen:
-        (expr,) = _named(c)
+        (expr,) = named(c)
         return ast.RuWhen(expr, span=self._span(c))
 
     def ru_require(self, c: list[Any]) -> ast.RuRequire:
-        (expr,) = _named(c)
+        (expr,) = named(c)
         return ast.RuRequire(expr, span=self._span(c))
 
     def ru_per(self, c: list[Any]) -> ast.RuPer:
-        count, event, period, *rest = _named(c)
+        count, event, period, *rest = named(c)
         start, end = rest[-2:]
         hours = next((t for t in rest[:-2] if isinstance(t, Token) and t.type == "HOURS"), None)
         return ast.RuPer(
@@ -307,9 +307,9 @@ class Builder(TranscriptBuilder, ClockBuilder):
         )
 
     def ru_severity(self, c: list[Any]) -> ast.RuSeverity:
-        (level,) = _named(c)
+        (level,) = named(c)
         return ast.RuSeverity(self._ident(level), span=self._span(c))
 
     def ru_points(self, c: list[Any]) -> ast.RuPoints:
-        (points,) = _named(c)
+        (points,) = named(c)
         return ast.RuPoints(self.number([points]), span=self._span(c))

@@ -10,7 +10,7 @@ from typing import Any
 from lark import Token
 
 from csdsl.syntax import ast
-from csdsl.syntax.build_exprs import BuilderBase, _given, _named
+from csdsl.syntax.build_exprs import BuilderBase, named, tail_value
 
 
 class ClockBuilder(BuilderBase):
@@ -18,31 +18,31 @@ class ClockBuilder(BuilderBase):
 
     # -- calendars ----------------------------------------------------------------------------
     def calendar_decl(self, c: list[Any]) -> ast.CalendarDecl:
-        name, *stmts = _named(c)
+        name, *stmts = named(c)
         return ast.CalendarDecl(self._ident(name), tuple(stmts), span=self._span(c))
 
     def cal_always(self, c: list[Any]) -> ast.CalAlways:
         return ast.CalAlways(span=self._span(c))
 
     def cal_open(self, c: list[Any]) -> ast.CalOpen:
-        parts = _named(c)
+        parts = named(c)
         days = tuple(p for p in parts if isinstance(p, ast.DayRange))
         hours = tuple(str(p) for p in parts if isinstance(p, Token) and p.type == "HOURS")
         return ast.CalOpen(days, hours, span=self._span(c))
 
     def day_range(self, c: list[Any]) -> ast.DayRange:
-        first, *rest = _named(c)
-        last = _given(rest)
+        first, *rest = named(c)
+        last = tail_value(rest)
         return ast.DayRange(self._ident(first), self._ident(last) if last else None)
 
     def cal_timezone(self, c: list[Any]) -> ast.CalTimezone:
-        return ast.CalTimezone(self._unescaped(_named(c)[0]), span=self._span(c))
+        return ast.CalTimezone(self._unescaped(named(c)[0]), span=self._span(c))
 
     def cal_holidays(self, c: list[Any]) -> ast.CalHolidays:
-        return ast.CalHolidays(self._ident(_named(c)[0]), span=self._span(c))
+        return ast.CalHolidays(self._ident(named(c)[0]), span=self._span(c))
 
     def _dates(self, c: list[Any], working: bool) -> ast.CalDates:
-        dates = tuple(d for d in (self._date(t) for t in _named(c)) if d is not None)
+        dates = tuple(d for d in (self._date(t) for t in named(c)) if d is not None)
         return ast.CalDates(working, dates, span=self._span(c))
 
     def cal_closed(self, c: list[Any]) -> ast.CalDates:
@@ -53,7 +53,7 @@ class ClockBuilder(BuilderBase):
 
     # -- deadlines ----------------------------------------------------------------------------
     def deadline_decl(self, c: list[Any]) -> ast.DeadlineDecl:
-        name, wording, record, *stmts = _named(c)
+        name, wording, record, *stmts = named(c)
         return ast.DeadlineDecl(
             self._ident(name),
             self._ident(record),
@@ -63,17 +63,17 @@ class ClockBuilder(BuilderBase):
         )
 
     def dl_start_field(self, c: list[Any]) -> ast.DlStart:
-        return ast.DlStart(self._ident(_named(c)[0]), None, span=self._span(c))
+        return ast.DlStart(self._ident(named(c)[0]), None, span=self._span(c))
 
     def dl_start_event(self, c: list[Any]) -> ast.DlStart:
-        return ast.DlStart(None, self._ident(_named(c)[0]), span=self._span(c))
+        return ast.DlStart(None, self._ident(named(c)[0]), span=self._span(c))
 
     def dl_stop(self, c: list[Any]) -> ast.DlStop:
-        return ast.DlStop(self._ident(_named(c)[0]), span=self._span(c))
+        return ast.DlStop(self._ident(named(c)[0]), span=self._span(c))
 
     def dl_pause(self, c: list[Any]) -> ast.DlPause:
-        pause, resume, *rest = _named(c)
-        reason = _given(rest)
+        pause, resume, *rest = named(c)
+        reason = tail_value(rest)
         return ast.DlPause(
             self._ident(pause),
             self._ident(resume),
@@ -82,8 +82,8 @@ class ClockBuilder(BuilderBase):
         )
 
     def dl_target(self, c: list[Any]) -> ast.DlTarget:
-        time, *rest = _named(c)
-        return ast.DlTarget(time, _given(rest), span=self._span(c))
+        time, *rest = named(c)
+        return ast.DlTarget(time, tail_value(rest), span=self._span(c))
 
     def dl_target_for(self, c: list[Any]) -> ast.DlTarget:
         return self._field_target(c, by=False)
@@ -92,7 +92,7 @@ class ClockBuilder(BuilderBase):
         return self._field_target(c, by=True)
 
     def _field_target(self, c: list[Any], by: bool) -> ast.DlTarget:
-        field, *rest = _named(c)
+        field, *rest = named(c)
         about = next((t for t in rest if isinstance(t, Token) and t.type == "STRING"), None)
         when = next((x for x in rest if x is not None and not isinstance(x, Token)), None)
         due = ast.FieldDue(self._ident(field), by, self._unescaped(about) if about else None)
@@ -101,24 +101,24 @@ class ClockBuilder(BuilderBase):
         )
 
     def dl_default(self, c: list[Any]) -> ast.DlTarget:
-        return ast.DlTarget(_named(c)[0], None, True, span=self._span(c))
+        return ast.DlTarget(named(c)[0], None, True, span=self._span(c))
 
     def dl_cap(self, c: list[Any]) -> ast.DlCap:
-        return ast.DlCap(_named(c)[0], span=self._span(c))
+        return ast.DlCap(named(c)[0], span=self._span(c))
 
     def dl_warn_pct(self, c: list[Any]) -> ast.DlWarn:
-        return ast.DlWarn(percent=self.percent(_named(c)), span=self._span(c))
+        return ast.DlWarn(percent=self.percent(named(c)), span=self._span(c))
 
     def dl_warn_lead(self, c: list[Any]) -> ast.DlWarn:
-        return ast.DlWarn(lead=self.duration(_named(c)), span=self._span(c))
+        return ast.DlWarn(lead=self.duration(named(c)), span=self._span(c))
 
     def dl_update(self, c: list[Any]) -> ast.DlUpdate:
-        every, event = _named(c)
+        every, event = named(c)
         return ast.DlUpdate(every, self._ident(event), span=self._span(c))
 
     def dl_reopen(self, c: list[Any]) -> ast.DlReopen:
-        event, *rest = _named(c)
-        mode, until = _given(rest, tuple), _given(rest, Token)
+        event, *rest = named(c)
+        mode, until = tail_value(rest, tuple), tail_value(rest, Token)
         return ast.DlReopen(
             self._ident(event),
             mode[0] if mode else "new",
@@ -133,11 +133,11 @@ class ClockBuilder(BuilderBase):
         return ("continue", c[0])
 
     def dl_calendar(self, c: list[Any]) -> ast.DlCalendar:
-        return ast.DlCalendar(self._ident(_named(c)[0]), span=self._span(c))
+        return ast.DlCalendar(self._ident(named(c)[0]), span=self._span(c))
 
     def time_spec(self, c: list[Any]) -> ast.TimeSpec:
-        amount, *rest = _named(c)
-        calendar = _given(rest)
+        amount, *rest = named(c)
+        calendar = tail_value(rest)
         return ast.TimeSpec(
             amount[0], self._ident(calendar) if calendar else None, span=self._span(c)
         )
@@ -164,26 +164,26 @@ class ClockBuilder(BuilderBase):
 
     # -- escalation ---------------------------------------------------------------------------
     def escalation_decl(self, c: list[Any]) -> ast.EscalationDecl:
-        name, record, *stmts = _named(c)
+        name, record, *stmts = named(c)
         return ast.EscalationDecl(
             self._ident(name), self._ident(record), tuple(stmts), span=self._span(c)
         )
 
     def esc_roles(self, c: list[Any]) -> ast.EsRoles:
-        return ast.EsRoles(tuple(self._ident(t) for t in _named(c)), span=self._span(c))
+        return ast.EsRoles(tuple(self._ident(t) for t in named(c)), span=self._span(c))
 
     def esc_step(self, c: list[Any]) -> ast.EsStep:
-        source, target, (kind, ref, after, _), *rest = _named(c)
-        within = _given(rest)
+        source, target, (kind, ref, after, _), *rest = named(c)
+        within = tail_value(rest)
         return ast.EsStep(
             self._ident(source), self._ident(target), kind, ref, after, within, span=self._span(c)
         )
 
     def on_breach(self, c: list[Any]) -> tuple[str, ast.Ident, None, Token]:
-        return ("breach", self._ident(_named(c)[0]), None, c[-1])
+        return ("breach", self._ident(named(c)[0]), None, c[-1])
 
     def on_event(self, c: list[Any]) -> tuple[str, ast.Ident, None, Token]:
-        return ("event", self._ident(_named(c)[0]), None, c[-1])
+        return ("event", self._ident(named(c)[0]), None, c[-1])
 
     def after(self, c: list[Any]) -> tuple[str, None, ast.TimeSpec, Token]:
-        return ("after", None, _named(c)[0], c[0])
+        return ("after", None, named(c)[0], c[0])

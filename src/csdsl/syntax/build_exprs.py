@@ -1,6 +1,6 @@
 """lark parse tree -> AST: the base every builder part extends, and expressions and literals.
 
-The tokens' helpers (`_named`, `_given`, the spans from a rule's first token to its last) and the
+The tokens' helpers (`named`, `tail_value`, the spans from a rule's first token to its last) and the
 literal values (strings, numbers, durations, dates) that every kind of item is made of; a literal
 the lexer accepted but that is not a real value is turned into a diagnostic in `self.problems`.
 The items themselves are built in `build_clocks`, `build_transcripts` and `build`.
@@ -100,11 +100,13 @@ _VALUE_TOKENS = frozenset(
 )
 
 
-def _named(children: list[Any]) -> list[Any]:
+def named(children: list[Any]) -> list[Any]:
+    """A rule's children without its keywords and punctuation (the tokens that carry no
+    value)."""
     return [c for c in children if not (isinstance(c, Token) and c.type not in _VALUE_TOKENS)]
 
 
-def _given(rest: list[Any], kind: type | tuple[type, ...] = object) -> Any:
+def tail_value(rest: list[Any], kind: type | tuple[type, ...] = object) -> Any:
     """The value of an optional `["keyword" X]` tail: absent, it leaves one None per item."""
     return next((x for x in rest if x is not None and isinstance(x, kind)), None)
 
@@ -127,28 +129,28 @@ def _end(x: Any) -> tuple[int, int]:
     return (s.end_line, s.end_column)
 
 
-def _first(x: Any) -> Any:
+def first_positioned(x: Any) -> Any:
     """The first token or node (with a span) in a rule's children, looking into tuples and into
     the dicts that rule bodies are built as (whose keys are not in source order)."""
     if isinstance(x, dict):
-        found = [f for f in (_first(v) for v in x.values()) if f is not None]
+        found = [f for f in (first_positioned(v) for v in x.values()) if f is not None]
         return min(found, key=_start, default=None)
     if isinstance(x, tuple | list):
         for c in x:
-            found = _first(c)
+            found = first_positioned(c)
             if found is not None:
                 return found
         return None
     return x if _positioned(x) else None
 
 
-def _last(x: Any) -> Any:
+def last_positioned(x: Any) -> Any:
     if isinstance(x, dict):
-        found = [f for f in (_last(v) for v in x.values()) if f is not None]
+        found = [f for f in (last_positioned(v) for v in x.values()) if f is not None]
         return max(found, key=_end, default=None)
     if isinstance(x, tuple | list):
         for c in reversed(x):
-            found = _last(c)
+            found = last_positioned(c)
             if found is not None:
                 return found
         return None
@@ -166,7 +168,7 @@ class BuilderBase(Transformer[Token, ast.Module]):
     # -- helpers ------------------------------------------------------------------------------
     def _span(self, children: list[Any]) -> Span:
         """From the first token of a rule to its last."""
-        first, last = _first(children), _last(children)
+        first, last = first_positioned(children), last_positioned(children)
         if first is None or last is None:
             return Span.unknown(self.source.name)
         a, b = self._where(first), self._where(last)
@@ -225,57 +227,57 @@ class BuilderBase(Transformer[Token, ast.Module]):
 
     # -- expressions --------------------------------------------------------------------------
     def or_(self, c: list[Any]) -> ast.Or:
-        left, right = _named(c)
+        left, right = named(c)
         return ast.Or(left, right, span=self._span(c))
 
     def and_(self, c: list[Any]) -> ast.And:
-        left, right = _named(c)
+        left, right = named(c)
         return ast.And(left, right, span=self._span(c))
 
     def not_(self, c: list[Any]) -> ast.Not:
-        return ast.Not(_named(c)[0], span=self._span(c))
+        return ast.Not(named(c)[0], span=self._span(c))
 
     def compare(self, c: list[Any]) -> ast.Compare:
-        left, op, right = _named(c)
+        left, op, right = named(c)
         return ast.Compare(str(op), left, right, span=self._span(c))  # type: ignore[arg-type]
 
     def is_set(self, c: list[Any]) -> ast.IsSet:
-        return ast.IsSet(_named(c)[0], span=self._span(c))
+        return ast.IsSet(named(c)[0], span=self._span(c))
 
     def is_missing(self, c: list[Any]) -> ast.IsMissing:
-        return ast.IsMissing(_named(c)[0], span=self._span(c))
+        return ast.IsMissing(named(c)[0], span=self._span(c))
 
     def in_list(self, c: list[Any]) -> ast.InList:
-        operand, items = _named(c)
+        operand, items = named(c)
         return ast.InList(operand, items or (), False, span=self._span(c))
 
     def not_in_list(self, c: list[Any]) -> ast.InList:
-        operand, items = _named(c)
+        operand, items = named(c)
         return ast.InList(operand, items or (), True, span=self._span(c))
 
     def expr_list(self, c: list[Any]) -> tuple[Any, ...]:
-        return tuple(_named(c))
+        return tuple(named(c))
 
     def contains(self, c: list[Any]) -> ast.Contains:
-        left, right = _named(c)
+        left, right = named(c)
         return ast.Contains(left, right, span=self._span(c))
 
     def binop(self, c: list[Any]) -> ast.BinOp:
-        left, op, right = _named(c)
+        left, op, right = named(c)
         return ast.BinOp(str(op), left, right, span=self._span(c))  # type: ignore[arg-type]
 
     def neg(self, c: list[Any]) -> ast.Neg:
-        return ast.Neg(_named(c)[0], span=self._span(c))
+        return ast.Neg(named(c)[0], span=self._span(c))
 
     def neg_number(self, c: list[Token]) -> ast.Neg:
-        return ast.Neg(self.number(_named(c)), span=self._span(c))
+        return ast.Neg(self.number(named(c)), span=self._span(c))
 
     def neg_duration(self, c: list[Token]) -> ast.Neg:
-        return ast.Neg(self.duration(_named(c)), span=self._span(c))
+        return ast.Neg(self.duration(named(c)), span=self._span(c))
 
     def atom_paren(self, c: list[Any]) -> Any:
         # the parenthesised expression itself, its span widened to take in the parentheses
-        return attrs.evolve(_named(c)[0], span=self._span(c))
+        return attrs.evolve(named(c)[0], span=self._span(c))
 
     def name(self, c: list[Token]) -> ast.Name:
         return ast.Name(str(c[0]), span=self._tok_span(c[0]))

@@ -11,7 +11,7 @@ from lark import Token
 
 from csdsl.source import Span
 from csdsl.syntax import ast
-from csdsl.syntax.build_exprs import BuilderBase, _given, _named
+from csdsl.syntax.build_exprs import BuilderBase, named, tail_value
 
 
 class TranscriptBuilder(BuilderBase):
@@ -19,37 +19,37 @@ class TranscriptBuilder(BuilderBase):
 
     # -- phrase sets --------------------------------------------------------------------------
     def phrases_decl(self, c: list[Any]) -> ast.PhrasesDecl:
-        name, *items = _named(c)
+        name, *items = named(c)
         return ast.PhrasesDecl(
             self._ident(name), tuple(self.string([t]) for t in items), span=self._span(c)
         )
 
     # -- citations ----------------------------------------------------------------------------
     def cites_decl(self, c: list[Any]) -> ast.CitesDecl:
-        return ast.CitesDecl(tuple(_named(c)), span=self._span(c))
+        return ast.CitesDecl(tuple(named(c)), span=self._span(c))
 
     def cite_item(self, c: list[Any]) -> ast.CiteItem:
-        clause, *refs = _named(c)
+        clause, *refs = named(c)
         return ast.CiteItem(clause, tuple(self.string([t]) for t in refs), span=self._span(c))
 
     # -- transcript rules ---------------------------------------------------------------------
     def transcript_decl(self, c: list[Any]) -> ast.TranscriptRules:
-        return ast.TranscriptRules(tuple(_named(c)), span=self._span(c))
+        return ast.TranscriptRules(tuple(named(c)), span=self._span(c))
 
     def tr_normalise(self, c: list[Any]) -> ast.TrNormalise:
-        return ast.TrNormalise(tuple(self._ident(t) for t in _named(c)), span=self._span(c))
+        return ast.TrNormalise(tuple(self._ident(t) for t in named(c)), span=self._span(c))
 
     def tr_score(self, c: list[Any]) -> ast.TrScore:
-        return ast.TrScore(self.number(_named(c)), span=self._span(c))
+        return ast.TrScore(self.number(named(c)), span=self._span(c))
 
     def tr_confidence(self, c: list[Any]) -> ast.TrConfidence:
-        return ast.TrConfidence(self.number(_named(c)[-1:]), span=self._span(c))
+        return ast.TrConfidence(self.number(named(c)[-1:]), span=self._span(c))
 
     def tr_situation(self, c: list[Any]) -> ast.Situation:
-        name, wording, *rest = _named(c)
-        when = _given(rest[:2], list) or []
+        name, wording, *rest = named(c)
+        when = tail_value(rest[:2], list) or []
         trigger = when[0] if when else None
-        unless = _given(rest[:4], tuple) or ()
+        unless = tail_value(rest[:4], tuple) or ()
         rules = [r for r in rest if isinstance(r, ast.TrRule)]
         brace = next(i for i, t in enumerate(c) if isinstance(t, Token) and t == "{")
         return ast.Situation(
@@ -64,10 +64,10 @@ class TranscriptBuilder(BuilderBase):
         )
 
     def tr_when(self, c: list[Any]) -> list[ast.Trigger]:
-        return [t for t in _named(c) if isinstance(t, ast.Trigger)]
+        return [t for t in named(c) if isinstance(t, ast.Trigger)]
 
     def tr_rule(self, c: list[Any]) -> ast.TrRule:
-        name, wording, body, *opts = _named(c)
+        name, wording, body, *opts = named(c)
         fields = dict(body)
         for key, value in (o for o in opts if o is not None):
             fields[key] = value
@@ -79,17 +79,17 @@ class TranscriptBuilder(BuilderBase):
         )
 
     def r_severity(self, c: list[Any]) -> tuple[str, ast.Ident]:
-        return ("severity", self._ident(_named(c)[0]))
+        return ("severity", self._ident(named(c)[0]))
 
     def r_points(self, c: list[Any]) -> tuple[str, ast.Number]:
-        return ("points", self.number(_named(c)))
+        return ("points", self.number(named(c)))
 
     def r_require(self, c: list[Any]) -> dict[str, Any]:
-        phrases, position = _named(c)
+        phrases, position = named(c)
         return {"kind": "require", "phrases": phrases, "position": position}
 
     def _refs(self, c: list[Any]) -> tuple[list[ast.PhraseRef], ast.Ident | None]:
-        parts = [x for x in _named(c) if x is not None]
+        parts = [x for x in named(c) if x is not None]
         refs = [x for x in parts if isinstance(x, ast.PhraseRef)]
         scope = next((x for x in parts if isinstance(x, ast.Ident)), None)
         return refs, scope
@@ -111,30 +111,30 @@ class TranscriptBuilder(BuilderBase):
         }
 
     def scope(self, c: list[Any]) -> ast.Ident:
-        return self._ident(_named(c)[0])
+        return self._ident(named(c)[0])
 
     def r_hold(self, c: list[Any]) -> dict[str, Any]:
-        duration, *rest = _named(c)
-        role = _given(rest, Token)
+        duration, *rest = named(c)
+        role = tail_value(rest, Token)
         return {
             "kind": "hold",
             "duration": self.duration([duration]),
             "unless_role": self._ident(role) if role is not None else None,
-            "other": _given(rest, ast.PhraseRef),
+            "other": tail_value(rest, ast.PhraseRef),
         }
 
     def r_checkin(self, c: list[Any]) -> dict[str, Any]:
-        return {"kind": "checkin", "duration": self.duration(_named(c))}
+        return {"kind": "checkin", "duration": self.duration(named(c))}
 
     def r_call(self, c: list[Any]) -> dict[str, Any]:
-        return {"kind": "call", "duration": self.duration(_named(c))}
+        return {"kind": "call", "duration": self.duration(named(c))}
 
     def r_interrupt(self, c: list[Any]) -> dict[str, Any]:
-        given = [t for t in _named(c) if t is not None]
+        given = [t for t in named(c) if t is not None]
         return {"kind": "interrupt", "duration": self.duration(given) if given else None}
 
     def r_sentiment(self, c: list[Any]) -> dict[str, Any]:
-        role, value, *rest = [x for x in _named(c) if x is not None]
+        role, value, *rest = [x for x in named(c) if x is not None]
         count = next((x for x in rest if x.type == "NUMBER"), None)
         return {
             "kind": "sentiment",
@@ -145,7 +145,7 @@ class TranscriptBuilder(BuilderBase):
         }
 
     def r_interruptions(self, c: list[Any]) -> dict[str, Any]:
-        role, *rest = [x for x in _named(c) if x is not None]
+        role, *rest = [x for x in named(c) if x is not None]
         over = rest[0] if rest else None
         return {
             "kind": "interruptions",
@@ -157,20 +157,20 @@ class TranscriptBuilder(BuilderBase):
         }
 
     def r_rate(self, c: list[Any]) -> dict[str, Any]:
-        low, high = _named(c)
+        low, high = named(c)
         return {"kind": "rate", "low": self.number([low]), "high": self.number([high])}
 
     def r_steps(self, c: list[Any]) -> dict[str, Any]:
-        return {"kind": "steps", "steps": tuple(_named(c))}
+        return {"kind": "steps", "steps": tuple(named(c))}
 
     def step_say(self, c: list[Any]) -> ast.Step:
-        return ast.Step("say", phrases=_named(c)[0], span=self._span(c))
+        return ast.Step("say", phrases=named(c)[0], span=self._span(c))
 
     def step_wait(self, c: list[Any]) -> ast.Step:
-        return ast.Step("wait", wait=self.duration(_named(c)), span=self._span(c))
+        return ast.Step("wait", wait=self.duration(named(c)), span=self._span(c))
 
     def step_event(self, c: list[Any]) -> ast.Step:
-        return ast.Step("event", event=self._ident(_named(c)[0]), span=self._span(c))
+        return ast.Step("event", event=self._ident(named(c)[0]), span=self._span(c))
 
     def set_ref(self, c: list[Any]) -> ast.PhraseRef:
         return ast.PhraseRef(self._ident(c[0]), span=self._span(c))
@@ -179,18 +179,18 @@ class TranscriptBuilder(BuilderBase):
         return ast.PhraseRef(None, (self.string(c),), span=self._span(c))
 
     def phrase_list(self, c: list[Any]) -> ast.PhraseRef:
-        items = tuple(self.string([t]) for t in _named(c))
+        items = tuple(self.string([t]) for t in named(c))
         return ast.PhraseRef(None, items, True, span=self._span(c))
 
     def _position(self, kind: str, c: list[Any]) -> ast.Position:
-        parts = [x for x in _named(c) if x is not None]
+        parts = [x for x in named(c) if x is not None]
         count = next((x for x in parts if isinstance(x, Token) and x.type == "NUMBER"), None)
         role = next((x for x in parts if isinstance(x, Token) and x.type == "NAME"), None)
         return ast.Position(
             kind,  # type: ignore[arg-type]
             self._ident(role) if role is not None else None,
             self.number([count]) if count is not None else None,
-            _given(parts, ast.Trigger),
+            tail_value(parts, ast.Trigger),
             span=self._span(c),
         )
 
@@ -219,20 +219,20 @@ class TranscriptBuilder(BuilderBase):
         return ast.Trigger("trigger", span=self._span(c))
 
     def trig_says(self, c: list[Any]) -> ast.Trigger:
-        role, phrases = _named(c)
+        role, phrases = named(c)
         return ast.Trigger("says", self._ident(role), phrases, span=self._span(c))
 
     def trig_event(self, c: list[Any]) -> ast.Trigger:
-        return ast.Trigger("event", event=self._ident(_named(c)[0]), span=self._span(c))
+        return ast.Trigger("event", event=self._ident(named(c)[0]), span=self._span(c))
 
     def trig_silent(self, c: list[Any]) -> ast.Trigger:
-        return ast.Trigger("silent", self._ident(_named(c)[0]), span=self._span(c))
+        return ast.Trigger("silent", self._ident(named(c)[0]), span=self._span(c))
 
     def trig_call(self, c: list[Any]) -> ast.Trigger:
-        return ast.Trigger("call", self._ident(_named(c)[0]), span=self._span(c))
+        return ast.Trigger("call", self._ident(named(c)[0]), span=self._span(c))
 
     def tr_example(self, c: list[Any]) -> ast.TranscriptExample:
-        ident, title, (turns, turns_span, direction), *expects = _named(c)
+        ident, title, (turns, turns_span, direction), *expects = named(c)
         return ast.TranscriptExample(
             self._ident(ident) if ident is not None else None,
             self._unescaped(title),
@@ -246,7 +246,7 @@ class TranscriptBuilder(BuilderBase):
     def transcript_lit(
         self, c: list[Any]
     ) -> tuple[tuple[ast.ExTurn | ast.ExInterruptions, ...], Span, ast.Ident | None]:
-        direction, *turns = _named(c)
+        direction, *turns = named(c)
         return (
             tuple(turns),
             self._span(c),
@@ -277,7 +277,7 @@ class TranscriptBuilder(BuilderBase):
         )
 
     def turn_interruptions(self, c: list[Any]) -> ast.ExInterruptions:
-        role, count, *rest = [x for x in _named(c) if x is not None]
+        role, count, *rest = [x for x in named(c) if x is not None]
         return ast.ExInterruptions(
             self._ident(role),
             self.number([count]),
@@ -286,8 +286,8 @@ class TranscriptBuilder(BuilderBase):
         )
 
     def turn_event(self, c: list[Any]) -> ast.ExTurn:
-        speaker, *rest = _named(c)
-        at = _given(rest)
+        speaker, *rest = named(c)
+        at = tail_value(rest)
         return ast.ExTurn(
             self._ident(speaker),
             None,
@@ -296,21 +296,21 @@ class TranscriptBuilder(BuilderBase):
         )
 
     def expect_passes(self, c: list[Any]) -> ast.ExpectFindings:
-        refs = _given(_named(c), tuple)
+        refs = tail_value(named(c), tuple)
         return ast.ExpectFindings("passes", refs or (), span=self._span(c))
 
     def expect_flags(self, c: list[Any]) -> ast.ExpectFindings:
-        return ast.ExpectFindings("flags", _named(c)[0], span=self._span(c))
+        return ast.ExpectFindings("flags", named(c)[0], span=self._span(c))
 
     def expect_score(self, c: list[Any]) -> ast.ExpectFindings:
-        return ast.ExpectFindings("score", score=self.number(_named(c)), span=self._span(c))
+        return ast.ExpectFindings("score", score=self.number(named(c)), span=self._span(c))
 
     def rule_refs(self, c: list[Any]) -> tuple[ast.RuleRef, ...]:
-        return tuple(_named(c))
+        return tuple(named(c))
 
     def rule_ref(self, c: list[Any]) -> ast.RuleRef:
-        name, *rest = _named(c)
-        member = _given(rest)
+        name, *rest = named(c)
+        member = tail_value(rest)
         return ast.RuleRef(
             self._ident(name),
             self._ident(member) if member is not None else None,
