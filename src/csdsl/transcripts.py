@@ -170,7 +170,7 @@ def transcript_from(obj: Any, tz: dt.tzinfo) -> Transcript:
         if start is not None and end is not None and end < start:
             raise RowError("T004", f"turns[{i}]: `end` is before `start`", "end")
         if _TURN_SIGNALS.isdisjoint(t):  # most turns carry no signal
-            fields = (i, speaker, text, event, start, end, None, None, None, None, None)
+            fields = (i, speaker, text, event, start, end, *_NO_SIGNALS)
         else:
             fields = (i, speaker, text, event, start, end, *_turn_signals(t, f"turns[{i}]"))
         turns.append(_new_turn(Turn, fields))
@@ -240,12 +240,14 @@ def _signal_number(value: Any, path: str, expected: str, high: float = math.inf)
     return number
 
 
-_TURN_SIGNALS = frozenset(("confidence", "sentiment", "emotion", "silence_before", "speech_rate"))
+_SIGNAL_FIELDS = Turn._fields[Turn._fields.index("confidence") :]  # `Turn`'s last fields
+_TURN_SIGNALS = frozenset(_SIGNAL_FIELDS)
+_NO_SIGNALS = (None,) * len(_SIGNAL_FIELDS)
 _new_turn = tuple.__new__  # a `Turn` of all its fields, in order (without keyword handling)
 
 
 def _turn_signals(t: Mapping[str, Any], where: str) -> tuple[Any, ...]:
-    """A turn's signals, in the order of `Turn`'s fields."""
+    """A turn's signals, in the order of `Turn`'s fields (`_SIGNAL_FIELDS`)."""
     sentiment = t.get("sentiment")
     if sentiment is not None and sentiment not in SENTIMENTS:
         raise _bad_signal(f"{where}.sentiment", "positive, negative, neutral or mixed", sentiment)
