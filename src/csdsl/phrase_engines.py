@@ -153,11 +153,16 @@ def _split(flat: Flat) -> tuple[Flat, Occurrences]:
     """The occurrences of simple pieces (`flat`, changed in place), and those of the others
     (their values have 3 items: few, found by C searches rather than a pass in Python)."""
     sizes = list(map(len, flat[1::2]))
-    if 3 not in sizes:  # (most)
+    at: list[int] = []
+    k = -1
+    while True:  # each search from the last one found: no copy of the list
+        try:
+            k = sizes.index(3, k + 1)
+        except ValueError:
+            break
+        at.append(k)
+    if not at:  # (most)
         return flat, []
-    at = [sizes.index(3)]
-    while 3 in sizes[at[-1] + 1 :]:
-        at.append(sizes.index(3, at[-1] + 1))
     others = [(flat[k + k], flat[k + k + 1]) for k in at]
     for k in reversed(at):
         del flat[k + k : k + k + 2]
