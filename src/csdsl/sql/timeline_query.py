@@ -8,33 +8,9 @@ from __future__ import annotations
 
 from csdsl.sql.timeline_deadlines import DeadlineSteps
 from csdsl.sql.timeline_ladders import LadderSteps
-from csdsl.sql.timeline_plan import (
-    DAY_US,
-    EPOCH,
-    HOUR_US,
-    MARGIN_DAYS,
-    MILESTONE_COLUMNS,
-    SAFE_US,
-    US,
-    TimelinePlan,
-    reused_steps,
-    with_steps,
-)
+from csdsl.sql.timeline_plan import MILESTONE_COLUMNS
 
-# the plan's names stay importable from here, where they were defined
-__all__ = [
-    "DAY_US",
-    "EPOCH",
-    "HOUR_US",
-    "MARGIN_DAYS",
-    "MILESTONE_COLUMNS",
-    "SAFE_US",
-    "US",
-    "TimelinePlan",
-    "TimelineQuery",
-    "reused_steps",
-    "with_steps",
-]
+__all__ = ["TimelineQuery"]
 
 
 class TimelineQuery(DeadlineSteps, LadderSteps):

@@ -25,11 +25,11 @@ from csdsl.diagnostics import error
 from csdsl.source import Span
 from csdsl.syntax import ast
 from csdsl.syntax.build_clocks import ClockBuilder
-from csdsl.syntax.build_exprs import MAX_NUMBER, lone_surrogate, named, tail_value, unescape
+from csdsl.syntax.build_exprs import named, tail_value
 from csdsl.syntax.build_transcripts import TranscriptBuilder
 
 # the string and number helpers stay importable from here, where they were defined
-__all__ = ["MAX_NUMBER", "Builder", "lone_surrogate", "unescape"]
+__all__ = ["Builder"]
 
 
 class Builder(TranscriptBuilder, ClockBuilder):
