@@ -130,6 +130,45 @@ def _event(values: Mapping[str, Any]) -> tuple[dt.datetime, str, str | None]:
     )
 
 
+def event_of(values: Mapping[str, Any], line: int) -> Event:
+    """The event of a row `EventReader` read (its name stripped, its time in UTC)."""
+    return Event(*_event(values), line=line)
+
+
+EARLIER = "earlier than the case's previous event; events are sorted by time"  # V002
+
+
+def event_notices(
+    line: int, case: Any, ev: Event, known: Sequence[str], roles: Set[str]
+) -> list[EventProblem]:
+    """The notices of an event kept in the log: V001 a name no clause reads, V004 `escalated`
+    to a role of no ladder (V002, earlier than the case's previous event, needs the log)."""
+    out: list[EventProblem] = []
+    if ev.name not in known:
+        hint = did_you_mean(ev.name, known)
+        out.append(
+            EventProblem(
+                line,
+                case,
+                "V001",
+                f"unknown event `{ev.name}`"
+                + (f"; {hint}" if hint else "")
+                + " (kept, but no clause uses it)",
+            )
+        )
+    if ev.name == "escalated" and ev.role not in roles:
+        hint = did_you_mean(ev.role or "", roles)
+        out.append(
+            EventProblem(
+                line,
+                case,
+                "V004",
+                f"`escalated` to `{ev.role}`, a role of no ladder" + (f"; {hint}" if hint else ""),
+            )
+        )
+    return out
+
+
 def _utc(now: dt.datetime | None, tz: dt.tzinfo) -> dt.datetime | None:
     """`now` in UTC; a naive one is read on the policy zone's clock (`values.instant`: a time
     the clocks skip is a `ValueError`)."""
@@ -366,6 +405,20 @@ class Policy:
 
         return rows(), problems
 
+    def event_vocabulary(self, names: Sequence[str]) -> tuple[tuple[str, ...], set[str]]:
+        """The event names the clauses of record types `names` read (in the policy's order)
+        and the roles of their ladders: an event outside them gets a notice (`event_notices`)."""
+        known_names: dict[str, None] = {}
+        roles: set[str] = set()
+        for name in names:
+            builder = self._builder(name)
+            known_names.update(dict.fromkeys(builder.event_names()))
+            known_names.update(
+                dict.fromkeys(n for r in self.ir.rules if r.record == name for n in r.events)
+            )
+            roles |= {r for e in builder.escalations for r in e.roles}
+        return tuple(known_names), roles
+
     def read_events(
         self, events: str | Path, record_type: str | Sequence[str] | None = None
     ) -> tuple[EventLog, list[EventProblem]]:
@@ -380,16 +433,7 @@ class Policy:
         )
         by_case = EventLog()
         problems: list[EventProblem] = []
-        known_names: dict[str, None] = {}
-        roles: set[str] = set()
-        for name in names:
-            builder = self._builder(name)
-            known_names.update(dict.fromkeys(builder.event_names()))
-            known_names.update(
-                dict.fromkeys(n for r in self.ir.rules if r.record == name for n in r.events)
-            )
-            roles |= {r for e in builder.escalations for r in e.roles}
-        known = tuple(known_names)
+        known, roles = self.event_vocabulary(names)
         for row in EventReader(self.tz).read(str(events)):
             if row.values is None:
                 assert row.error is not None
@@ -397,40 +441,10 @@ class Policy:
                 if row.id is not None:  # its case is known: what it said is not
                     by_case.unreadable.setdefault(id_key(row.id), row.line)
                 continue
-            ev = Event(*_event(row.values), line=row.line)
-            case = id_key(row.id)
-            if ev.name not in known:
-                hint = did_you_mean(ev.name, known)
-                problems.append(
-                    EventProblem(
-                        row.line,
-                        row.id,
-                        "V001",
-                        f"unknown event `{ev.name}`"
-                        + (f"; {hint}" if hint else "")
-                        + " (kept, but no clause uses it)",
-                    )
-                )
-            if ev.name == "escalated" and ev.role not in roles:
-                hint = did_you_mean(ev.role or "", roles)
-                problems.append(
-                    EventProblem(
-                        row.line,
-                        row.id,
-                        "V004",
-                        f"`escalated` to `{ev.role}`, a role of no ladder"
-                        + (f"; {hint}" if hint else ""),
-                    )
-                )
-            if by_case.add(case, ev):
-                problems.append(
-                    EventProblem(
-                        row.line,
-                        row.id,
-                        "V002",
-                        "earlier than the case's previous event; events are sorted by time",
-                    )
-                )
+            ev = event_of(row.values, row.line)
+            problems += event_notices(row.line, row.id, ev, known, roles)
+            if by_case.add(id_key(row.id), ev):
+                problems.append(EventProblem(row.line, row.id, "V002", EARLIER))
         return by_case, problems
 
     # ---- metrics ----------------------------------------------------------------------------
@@ -720,15 +734,15 @@ def _clock_problems(want: ir.ClockExpectation, timeline: Timeline, tz: dt.tzinfo
 
 def unmatched_cases(by_case: Mapping[str, list[Event]], seen: Set[str]) -> list[EventProblem]:
     """V003 for each case of an event log that no readable record has."""
-    return [
-        EventProblem(
-            by_case[case][0].line,
-            case,
-            "V003",
-            f"events for case `{case}`, which is not among the readable records",
-        )
-        for case in sorted(set(by_case) - seen)
-    ]
+    return [unmatched_case(case, by_case[case][0].line) for case in sorted(set(by_case) - seen)]
+
+
+def unmatched_case(case: str, line: int) -> EventProblem:
+    """V003 for a case of an event log that no readable record has (`line`: its first event
+    by time)."""
+    return EventProblem(
+        line, case, "V003", f"events for case `{case}`, which is not among the readable records"
+    )
 
 
 def _must_be_a_file(path: str | Path) -> None:

@@ -80,6 +80,15 @@ class SqlEngines:
         for engine in self.engines.values():
             engine.close()
 
+    def forget(self) -> None:
+        """Drop the tables of the files each DuckDB engine kept (the engines stay open: the
+        event log `csdsl.duck_events` read into one is read again by the report)."""
+        from csdsl.duck import DuckEngine
+
+        for engine in self.engines.values():
+            if isinstance(engine, DuckEngine):
+                engine.tables.forget()
+
     def of(self, version: int) -> DuckEngine | SparkEngine:
         """The engine of a version (DuckDB, or Spark for `--engine spark`), made once for the
         whole run."""

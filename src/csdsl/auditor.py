@@ -41,7 +41,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
@@ -76,6 +76,9 @@ from csdsl.tally import CASES_SHOWN, worst_cases
 from csdsl.timeline import EventLog
 from csdsl.values import instant
 
+if TYPE_CHECKING:  # (duckdb is imported only by a run that uses it)
+    from csdsl.duck_events import DuckEvents
+
 ENGINES = ("python", "duckdb", "spark")
 PARALLEL_BYTES = 4 << 20  # a transcripts file from this size is checked on every core (duckdb)
 FINDING_KINDS = ("valid_complaint", "deadline", "escalation", "rule", "transcript")
@@ -102,7 +105,7 @@ def main_record(policy: Policy) -> str:
 
 
 def _records(
-    run: AuditRun, name: str, path: str, events: EventLog | None
+    run: AuditRun, name: str, path: str, events: EventLog | DuckEvents | None
 ) -> tuple[int, int, set[str]]:
     """The records pass over one file of `name` records (with the event log of their cases,
     when they have clocks or rules): in Python, every verdict, clock and rule, and the KPIs;
@@ -139,14 +142,24 @@ def _records(
     judging = sql is not None and any(name in e.judges for e in run.metric_engines)
     # with the duckdb engine the clocks run in SQL (`csdsl.sql.timelines`), a chunk of
     # records at a time; the rows are still read here, for the judged KPIs and the rules
+    # the event log is a table of the duckdb engine's (`csdsl.duck_events`)
+    in_duck = events is not None and not isinstance(events, EventLog)
     sql_clocks = (
-        SqlClocks(run.versions, name, run.tz, run.now_utc(), judging or run.reconciles(name))
+        SqlClocks(
+            run.versions,
+            name,
+            run.tz,
+            run.now_utc(),
+            judging or run.reconciles(name),
+            None if events is None or isinstance(events, EventLog) else events.con,
+            None if events is None or isinstance(events, EventLog) else events.table,
+        )
         if clocks and run.engine == "duckdb"
         else None
     )
     if sql is None or clocks or judging or judge_rules:
 
-        def one(row: Row, chunk: ChunkClocks | None) -> None:
+        def one(row: Row, chunk: ChunkClocks | None, log: EventLog | None) -> None:
             nonlocal rows, read, timeline_errors
             rows += 1
             if run.progress is not None and rows % 1000 == 0:
@@ -157,7 +170,7 @@ def _records(
                 return
             read += 1
             repeated.see(row.line, row.id)
-            if events is not None:
+            if log is not None:
                 seen.add(id_key(row.id))  # for V003: events of cases with no readable record
             v = row.version
             if sql is not None and validators[v] is None:
@@ -189,10 +202,8 @@ def _records(
                     run.milestone(name, path, row, m, clock_counts, breaches, False)
                 statuses = chunk.results[v].statuses.get(key, {})
             elif clocks and builder is not None:
-                assert events is not None
-                tl = builder.build(
-                    row.id, row.values, events.get(id_key(row.id), []), run.now_utc()
-                )
+                assert log is not None
+                tl = builder.build(row.id, row.values, log.get(id_key(row.id), []), run.now_utc())
                 if tl.errors:  # e.g. no holiday data for its year, a due time past 9999
                     timeline_errors += 1
                     if len(timeline_errors_shown) < BAD_SHOWN:
@@ -207,8 +218,8 @@ def _records(
             checker = rule_checkers[v]
             if checker is not None:
                 key = id_key(row.id)
-                mine = events.get(key, []) if events is not None else None
-                unreadable = events.unreadable.get(key) if events is not None else None
+                mine = log.get(key, []) if log is not None else None
+                unreadable = log.unreadable.get(key) if log is not None else None
                 for result in checker(row.values, mine, run.now_utc(), unreadable):
                     run.rule(name, path, row, result, rule_counts)
             if sql is None or judging:
@@ -219,20 +230,35 @@ def _records(
                 run.findings.tally.opened((path, row.line), receipt, when)
 
         source = _python_rows(run, router, name, path)
-        if sql_clocks is None:
+        if sql_clocks is None and not in_duck:
+            log = events if isinstance(events, EventLog) else None
             for row in source:
-                one(row, None)
+                one(row, None, log)
         else:
             assert events is not None
             try:
                 while batch := list(itertools.islice(source, CLOCK_CHUNK)):
-                    chunk = sql_clocks.judge(batch, events)
-                    for (cid, kind, f, ln, status), n in chunk.counts.items():
-                        clock_counts.setdefault((cid, kind, f, ln), Counter())[status] += n
+                    chunk = sql_clocks.judge(batch, events) if sql_clocks is not None else None
+                    if chunk is not None:
+                        for (cid, kind, f, ln, status), n in chunk.counts.items():
+                            clock_counts.setdefault((cid, kind, f, ln), Counter())[status] += n
+                    # the events Python reads: the cases it judges the clocks of, and those
+                    # of a record type with rules
+                    wanted = [
+                        id_key(r.id)
+                        for r in batch
+                        if r.values is not None
+                        and (
+                            rule_checkers[r.version] is not None
+                            or (builders[r.version] is not None and not (chunk and chunk.has(r)))
+                        )
+                    ]
+                    log = events.only(wanted)
                     for row in batch:
-                        one(row, chunk)
+                        one(row, chunk, log)
             finally:
-                sql_clocks.close()
+                if sql_clocks is not None:
+                    sql_clocks.close()
         if run.progress is not None:
             run.progress(path, rows % 1000)
         if sql is None or clocks or judge_rules:
@@ -429,14 +455,17 @@ def _input(kind: str, type_: str | None, path: str, rows: int, read: int) -> dic
 
 def _read_events(
     run: AuditRun, files: Mapping[str, str], events: str | Path | None
-) -> tuple[EventLog | None, list[EventProblem], list[str]]:
-    """The event log (None without one) grouped by case, its problems, and the record types it
-    is about (those with clocks or rules).  Without `now`, the run's clocks are judged at its
-    last event."""
+) -> tuple[EventLog | DuckEvents | None, list[EventProblem], int, list[str]]:
+    """The event log (None without one) grouped by case, its problems (with the duckdb
+    engine, every skipped line and the first notices: `DuckEvents.problems`) and how many
+    there are, and the record types it is about (those with clocks or rules).  Without `now`,
+    the run's clocks are judged at its last event.  The duckdb engine reads a JSONL log into
+    a table of its own connection (`csdsl.duck_events`), unless the run reconciles a vendor's
+    SLA verdicts (that reads the log in Python)."""
     newest = run.versions[-1].policy
     event_records = [n for n in files if _reads_events(newest, n)]
     if events is None:
-        return None, [], event_records
+        return None, [], 0, event_records
     if not event_records:
         wanted = newest.event_record(None) if _one_event_record(newest) else None
         raise AuditError(
@@ -444,14 +473,32 @@ def _read_events(
             if wanted
             else "--events given, but no --records for a record type with clocks or rules"
         )
-    by_case, problems = newest.read_events(events, event_records)
+    duck: DuckEvents | None = None
+    if run.engine == "duckdb" and run.sql is not None and run.reconciler is None:
+        from csdsl.duck import DuckEngine
+        from csdsl.duck_events import read_duck_events
+
+        engine = run.sql.of(len(run.versions) - 1)
+        assert isinstance(engine, DuckEngine)
+        known, roles = newest.event_vocabulary([newest.event_record(n) for n in event_records])
+        duck = read_duck_events(engine.tables, newest.tz, str(events), known, roles)
+    by_case: EventLog | DuckEvents
+    if duck is not None:
+        by_case = duck
+        problems, total = duck.problems(BAD_SHOWN)
+    else:
+        by_case, problems = newest.read_events(events, event_records)
+        total = len(problems)
     if run.as_of is None and by_case.latest is not None:
         run.as_of = by_case.latest.astimezone(run.tz)
-    return by_case, problems, event_records
+    return by_case, problems, total, event_records
 
 
 def _record_files(
-    run: AuditRun, files: Mapping[str, str], by_case: EventLog | None, event_records: list[str]
+    run: AuditRun,
+    files: Mapping[str, str],
+    by_case: EventLog | DuckEvents | None,
+    event_records: list[str],
 ) -> set[str]:
     """The records pass over every record file, and each file's entry in the report's inputs.
     Returns the cases that have a readable record, among the types the event log is about."""
@@ -470,10 +517,15 @@ def _record_files(
 
 
 def _event_input(
-    run: AuditRun, events: str, by_case: EventLog, problems: list[EventProblem]
+    run: AuditRun,
+    events: str,
+    by_case: EventLog | DuckEvents,
+    problems: list[EventProblem],
+    total: int,
 ) -> None:
     """The event log's entry in the report's inputs, its unreadable lines as bad rows, and its
-    other problems as the notices of the `rules` and `timelines` sections."""
+    other problems as the notices of the `rules` and `timelines` sections.  `problems`: every
+    skipped line and at least the first `BAD_SHOWN` problems, of `total`."""
     n_events = by_case.events
     skipped = sum(1 for p in problems if p.code.startswith("R"))
     run.inputs.append(_input("events", None, events, n_events + skipped, n_events))
@@ -488,12 +540,12 @@ def _event_input(
     for section in (run.rules, run.timelines):
         if section is not None:
             section["events"] = n_events
-            section["event_problems"] = len(problems)
+            section["event_problems"] = total
             section["notices"] = list(notices)
 
 
 def _vendor_inputs(
-    run: AuditRun, vendor: VendorInputs, by_case: EventLog | None
+    run: AuditRun, vendor: VendorInputs, by_case: EventLog | DuckEvents | None
 ) -> dict[str, Any] | None:
     """The vendor's exports in the report (inputs, warnings, the rows they could not convert),
     and the reconciliation of its SLA verdicts with the policy's deadlines (None unless asked
@@ -503,7 +555,9 @@ def _vendor_inputs(
     for _, conv in vendor.converted:
         for b in conv.bad:
             run.bad.add(conv.path, b.line, b.case, RowError("X001", b.message()), b.where)
-    return vendor.reconciliation(run.versions, by_case, run.now_utc(), run.worded_clause, run.tz)
+    # (a reconciling run reads the event log in Python: `_read_events`)
+    log = by_case if isinstance(by_case, EventLog) else None
+    return vendor.reconciliation(run.versions, log, run.now_utc(), run.worded_clause, run.tz)
 
 
 def _sql_kpis(run: AuditRun, files: Mapping[str, str]) -> None:
@@ -536,13 +590,23 @@ def _transcripts(run: AuditRun, path: str) -> None:
         run.warnings.append(f"{path}: none of its {rows} rows is a transcript")
 
 
-def _close(run: AuditRun, vendor: VendorInputs | None, sink: IO[str] | None, done: bool) -> None:
+def _close(
+    run: AuditRun,
+    vendor: VendorInputs | None,
+    sink: IO[str] | None,
+    done: bool,
+    keep_engines: bool = False,
+) -> None:
     """Close the vendor's files, the engines and `findings.jsonl`: put in place after a whole
-    run, removed after one that stopped half-way."""
+    run, removed after one that stopped half-way.  With `keep_engines` (the report reads the
+    event log the duckdb engine holds) the engines only drop the files' tables they kept."""
     if vendor is not None:
         vendor.close()
     if run.sql is not None:
-        run.sql.close()
+        if keep_engines and done:
+            run.sql.forget()
+        else:
+            run.sql.close()
     if sink is not None:
         sink.close()
         part = Path(sink.name)
@@ -553,7 +617,10 @@ def _close(run: AuditRun, vendor: VendorInputs | None, sink: IO[str] | None, don
 
 
 def _case_events(
-    run: AuditRun, by_case: EventLog | None, event_records: list[str], files: Mapping[str, str]
+    run: AuditRun,
+    by_case: EventLog | DuckEvents | None,
+    event_records: list[str],
+    files: Mapping[str, str],
 ) -> Callable[[str, Any], list[dict[str, Any]]]:
     """The events of a case (by its input and record id) as the report's case view shows them,
     each with what it does to the clocks by the policy's own deadlines (the view marks pauses
@@ -585,7 +652,7 @@ def _case_events(
 def _report(
     run: AuditRun,
     files: Mapping[str, str],
-    by_case: EventLog | None,
+    by_case: EventLog | DuckEvents | None,
     event_records: list[str],
     reconciliation: dict[str, Any] | None,
     *,
@@ -736,6 +803,7 @@ def audit(
     done = False
     run = AuditRun(asked.versions, engine, asked.now, sink, progress, quotes, asked.spark)
     vendor: VendorInputs | None = None
+    by_case: EventLog | DuckEvents | None = None
     try:
         vendor = prepare_vendor(
             asked.versions[-1].policy,
@@ -749,30 +817,40 @@ def audit(
         events = vendor.events  # a vendor's export, converted
         run.reconciler, run.reconciled = vendor.reconciler, vendor.record
         run.given = set(files)
-        by_case, event_problems, event_records = _read_events(run, files, events)
+        by_case, event_problems, total, event_records = _read_events(run, files, events)
         seen_cases = _record_files(run, files, by_case, event_records)
         if by_case is not None:
-            event_problems.extend(unmatched_cases(by_case, seen_cases))
-            _event_input(run, str(events), by_case, event_problems)
+            unmatched = (
+                unmatched_cases(by_case, seen_cases)
+                if isinstance(by_case, EventLog)
+                else by_case.unmatched(seen_cases)
+            )
+            event_problems.extend(unmatched)
+            _event_input(run, str(events), by_case, event_problems, total + len(unmatched))
         reconciliation = _vendor_inputs(run, vendor, by_case)
         _sql_kpis(run, files)
         if transcripts is not None:
             _transcripts(run, str(transcripts))
         done = True
     finally:
-        _close(run, vendor, sink, done)
-    report = _report(
-        run,
-        files,
-        by_case,
-        event_records,
-        reconciliation,
-        events=events,
-        out=out,
-        command=command,
-        mapping=mapping,
-        cases=cases,
-    )
+        in_duck = by_case is not None and not isinstance(by_case, EventLog)
+        _close(run, vendor, sink, done, keep_engines=in_duck)
+    try:
+        report = _report(
+            run,
+            files,
+            by_case,
+            event_records,
+            reconciliation,
+            events=events,
+            out=out,
+            command=command,
+            mapping=mapping,
+            cases=cases,
+        )
+    finally:
+        if in_duck and run.sql is not None:
+            run.sql.close()
     if out is not None:
         report.write(out)
         if quarantine:  # each clause's findings as a Parquet file, for pipelines

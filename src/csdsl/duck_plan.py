@@ -70,12 +70,13 @@ def raw_lines(numbered: bool = False) -> exp.Expr:
 
 
 def typed_rows(
-    typer: Typer, record: ir.Record, source: Source, numbered: bool = False
+    typer: Typer, record: ir.Record, source: Source, numbered: bool = False, id_field: str = "id"
 ) -> tuple[list[tuple[str, exp.Expr]], TypedFields]:
     """The CTEs that turn the file at `$path` into typed rows, one per physical line in
     file order: `typed([line,] blank, l, ok, rid_s, rid_j, v:<field>..., t:<field>...,
     i:<field>...)`; `blank` marks a line Python skips as empty, `ok` a row SQL read exactly
-    as the Python reader would.  For CSV the first row is the header."""
+    as the Python reader would.  For CSV the first row is the header.  The id is the value of
+    key `id_field` (an event log's `case`)."""
     fields = record.fields
     ctes: list[tuple[str, exp.Expr]] = []
     text = source.mode == "csv"
@@ -88,7 +89,7 @@ def typed_rows(
             raw = _select(*line, _c("l")).from_(raw_lines(numbered), copy=False)
         else:
             raw = parquet_lines(source, numbered)
-        keys = ["$", "id", *(f.name for f in fields)]
+        keys = ["$", id_field, *(f.name for f in fields)]
         paths = exp.Array(expressions=[_s("$" if k == "$" else json_pointer(k)) for k in keys])
         lexical = _and(
             exp.Not(this=_is_null(_c("l"))),
@@ -115,7 +116,7 @@ def typed_rows(
             idx = max((i for i, h in enumerate(header) if h == name), default=-1)
             return _null("VARCHAR") if idx < 0 else _fn("list_extract", _c("x"), _i(idx + 1))
 
-        pieces.append(_alias(cell("id"), "s_id", quoted=True))
+        pieces.append(_alias(cell(id_field), "s_id", quoted=True))
         for n, f in enumerate(fields, 1):
             pieces.append(_alias(cell(f.name), f"s{n}", quoted=True))
     else:
@@ -159,7 +160,7 @@ def typed_rows(
         )
         rid_s = s_id
         rid_j = _case((_is_null(s_id), _cast(e_id, "VARCHAR")))
-        structure = _one_object(["id", *(f.name for f in fields)])
+        structure = _one_object([id_field, *(f.name for f in fields)])
     oks = [_fn("coalesce", t.ok, exp.false()) for _, t in typed]
     ok = _and(_fn("coalesce", structure, exp.false()), _fn("coalesce", id_ok, exp.false()), *oks)
     cols: list[exp.Expr] = [

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from csdsl.api import Policy
 from csdsl.records import Row, id_key
-from csdsl.timeline import EventLog
+from csdsl.timeline import Event
 
 if TYPE_CHECKING:
     from csdsl.audit_versions import Version
-    from csdsl.sql.timelines import ClockResults
+    from csdsl.sql.timelines import ClockResults, SqlTimelines
 
 
 # records whose clocks one SQL query judges (50,000 took 740 MiB at 100k, not faster)
@@ -52,7 +52,12 @@ class SqlClocks:
         tz: dt.tzinfo,
         now: dt.datetime | None,
         statuses: bool,
+        con: Any = None,
+        event_table: str | None = None,
     ) -> None:
+        """With `con` and `event_table` (the engine's connection and the event log it read,
+        `csdsl.duck_events`) the clocks run there, reading the events from that table;
+        otherwise in a private connection, from the events given to `judge`."""
         import duckdb
 
         from csdsl.sql.timelines import ClockResults, SqlTimelines
@@ -66,9 +71,13 @@ class SqlClocks:
         ]
         self.now = now
         self.statuses = statuses
+        self.event_table = event_table
+        self.shared = con is not None
         # a chunk's tables are small: the engine's own connection keeps most of the memory
-        self.con = duckdb.connect(
-            config={"memory_limit": "384MB", "preserve_insertion_order": False}
+        self.con = (
+            con
+            if con is not None
+            else duckdb.connect(config={"memory_limit": "384MB", "preserve_insertion_order": False})
         )
         self.handed = 0
 
@@ -88,7 +97,10 @@ class SqlClocks:
                     python[clause] = why
         return {"sql": sql, "python": python, "cases_handed_to_python": self.handed}
 
-    def judge(self, batch: Sequence[Row], events: EventLog) -> ChunkClocks:
+    def judge(self, batch: Sequence[Row], events: Mapping[str, Sequence[Event]]) -> ChunkClocks:
+        """The clocks of a chunk of rows (those of a version with clocks whose id is not
+        repeated in the chunk), with their cases' events: `events[case]`, or, with an event
+        table, that table (and `events.only` for the cases Python judges)."""
         by_version: dict[int, dict[str, Row]] = {}
         repeated: set[tuple[int, str]] = set()
         for row in batch:
@@ -111,16 +123,44 @@ class SqlClocks:
                 for k, r in mine.items()
                 if (v, k) not in repeated and r.values is not None
             ]
-            evs = {k: events[k] for k in mine if (v, k) not in repeated and k in events}
-            result = clocks.judge_duckdb(self.con, unique, evs, self.now, self.statuses)
+            evs: Mapping[str, Sequence[Event]] = events
+            if self.event_table is None:
+                evs = {k: events[k] for k in mine if (v, k) not in repeated and k in events}
+            result = self._judge(clocks, unique, evs)
             results[v] = result
             counts.update(result.counts)
             keys |= {(v, k) for k in mine if (v, k) not in repeated}
         self.handed += sum(r.handed for r in results)
         return ChunkClocks(results, keys, counts)
 
+    def _judge(
+        self,
+        clocks: SqlTimelines,
+        rows: Sequence[tuple[Any, Mapping[str, Any]]],
+        events: Mapping[str, Sequence[Event]],
+    ) -> ClockResults:
+        if not self.shared:
+            return clocks.judge_duckdb(self.con, rows, events, self.now, self.statuses)
+        # the engine's connection keeps its files' rows in order; the clocks need no order
+        self.con.execute("SET preserve_insertion_order = false")
+        try:
+            return clocks.judge_duckdb(
+                self.con, rows, events, self.now, self.statuses, self.event_table
+            )
+        finally:
+            self.con.execute("SET preserve_insertion_order = true")
+
     def close(self) -> None:
-        self.con.close()
+        """Close the private connection, or drop the clocks' tables from the engine's."""
+        if not self.shared:
+            self.con.close()
+            return
+        names = self.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE temporary AND "
+            "regexp_matches(table_name, '^tl_[a-z0-9_]+$')"
+        ).fetchall()
+        for (name,) in names:
+            self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
 def clock_builder(policy: Policy, name: str) -> Any:

@@ -208,17 +208,21 @@ class SqlTimelines:
         self,
         rows: Iterable[tuple[Any, Mapping[str, Any]]],
         events: Mapping[str, Sequence[Event]],
+        event_instants: Sequence[int] = (),
     ) -> tuple[set[str], dict[str, tuple[list[tuple[str, str]], list[tuple[Any, ...]]]]]:
         """The tables of the module docstring from Python values (name -> columns with their
         SQL types, rows), and the cases whose values SQL cannot hold (they have no row in
-        `tl_r`, so SQL gives them no milestones: Python judges them)."""
+        `tl_r`, so SQL gives them no milestones: Python judges them).  `event_instants`: the
+        times of events already in a `tl_e` made elsewhere, for the calendar tables' span."""
         fields = self.plan.fields
         r_cols = [("k", "TEXT")] + [(c, _sql_type(self.plan.types[f])) for f, c in fields.items()]
         r_rows: list[tuple[Any, ...]] = []
         lo: int | None = None
         hi: int | None = None
         huge: set[str] = set()
-        instants: list[int] = []  # every datetime of the data, for the tables' span
+        instants: list[int] = list(event_instants)  # every datetime of the data, for the span
+        if instants:
+            lo, hi = min(instants), max(instants)
         kinds = [self.plan.types[f].kind.value for f in fields]
         for rid, values in rows:
             vals = [_value_us(values.get(f)) for f in fields]
@@ -267,14 +271,28 @@ class SqlTimelines:
     def load_duckdb(
         self,
         con: Any,
-        rows: Iterable[tuple[Any, Mapping[str, Any]]],
+        rows: Sequence[tuple[Any, Mapping[str, Any]]],
         events: Mapping[str, Sequence[Event]],
+        event_table: str | None = None,
     ) -> set[str]:
         """Create the tables in `con` (temporary); the cases SQL cannot hold (`tables`).
         The rows reach DuckDB as CSV in a private temporary directory (DuckDB's CSV reader
         takes them several times faster than inserts from Python); a text is written with a
-        leading `.` so that an empty text and a missing one stay apart."""
-        huge, tables = self.tables(rows, events)
+        leading `.` so that an empty text and a missing one stay apart.  With `event_table`
+        (a table of `con` with columns `k, ts, name, role, line`, `csdsl.duck_events`) `tl_e`
+        is made from its events of the rows' cases, in SQL, and `events` is not read."""
+        if event_table is None:
+            huge, tables = self.tables(rows, events)
+        else:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE tl_e AS SELECT k, ts, row_number() OVER "
+                "(PARTITION BY k ORDER BY ts, line) AS o, name, role, line "
+                f"FROM {event_table} WHERE k IN (SELECT unnest(?::VARCHAR[]))",
+                [[id_key(rid) for rid, _ in rows]],
+            )
+            found = con.execute("SELECT ts FROM tl_e").fetchall()
+            huge, tables = self.tables(rows, {}, [us for (us,) in found])
+            del tables["tl_e"]
         with tempfile.TemporaryDirectory(prefix="csdsl-clocks-") as tmp:
             for name, (cols, data) in tables.items():
                 spec = ", ".join(f"{c} {'VARCHAR' if t == 'TEXT' else t}" for c, t in cols)
@@ -328,12 +346,15 @@ class SqlTimelines:
         events: Mapping[str, Sequence[Event]],
         now: dt.datetime | None,
         statuses: bool = False,
+        event_table: str | None = None,
     ) -> ClockResults:
         """What an audit keeps of the records' timelines, with the milestones left in DuckDB:
         the count per clause and status, the breached milestones (not warnings) per case, and
         with `statuses` each deadline's status per case (`metrics.clock_statuses`).  The
-        builder judges the clauses and cases SQL hands to Python, as `run_duckdb`."""
-        huge = self.load_duckdb(con, rows, events)
+        builder judges the clauses and cases SQL hands to Python, as `run_duckdb`: with
+        `event_table` (`load_duckdb`) the events of just those cases are read from it
+        (`events.only`, an `EventLog` or `csdsl.duck_events.DuckEvents`)."""
+        huge = self.load_duckdb(con, rows, events, event_table)
         ctes, _, _, both = self.steps(now)
         con.execute(f"CREATE OR REPLACE TEMP TABLE tl_m AS {with_steps(ctes, both)}")
         flagged = huge | {r[0] for r in con.execute("SELECT k FROM tl_m WHERE ci < 0").fetchall()}
@@ -368,6 +389,11 @@ class SqlTimelines:
         python = set(self.plan.python)
         out.handed = len(flagged)
         if flagged or python:
+            if event_table is not None:
+                wanted = [id_key(rid) for rid, _ in rows if python or id_key(rid) in flagged]
+                only = getattr(events, "only", None)
+                assert only is not None, "an event table comes with an event log that has `only`"
+                events = only(wanted)
             for rid, values in rows:
                 key = id_key(rid)
                 if key not in flagged and not python:
