@@ -62,7 +62,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from csdsl import phrases as ph  # noqa: E402
+from csdsl import phrase_engines, phrases as ph  # noqa: E402
 
 PEERS_PER_TURN = ("RE2 Set, per turn", "Hyperscan, per turn")  # issue 19's acceptance 1
 TURNS_PER_CALL = 15  # the sample transcripts (examples/transcripts.jsonl) have 15 on average
@@ -507,7 +507,7 @@ def bench_size(n: int, calls: list[list[str]], repeat: int) -> dict[str, Any]:
     nbytes = sum(len(t.encode("utf-8")) for t in turns)
     folded = [ph.normalise(t).text for t in turns]  # for the check: the precise fold
     installed = peers_installed()
-    engines = ["aho", "hyperscan"] if installed["hyperscan"] else ["aho"]
+    engines = [e for e in phrase_engines.ENGINES if phrase_engines.installed(e)]
     matchers = {e: ph.Matcher({"p": phrases}, engine=e) for e in engines}
     # the phrase set is sorted by rank: a phrase's rank -> its index in `phrases`
     index_of = {p: i for i, p in enumerate(phrases)}

@@ -205,7 +205,11 @@ def test_the_engine_is_chosen_by_name_or_by_csdsl_matcher(
     with pytest.raises(EngineError, match="unknown phrase matching engine `boyer-moore`"):
         Matcher({"p": ["您好"]})
     monkeypatch.setenv("CSDSL_MATCHER", "auto")
-    assert Matcher({"p": ["您好"]}).engine == ("hyperscan" if "hyperscan" in ENGINES else "aho")
+    assert Matcher({"p": ["您好"]}).engine == ENGINES[0]  # the first installed of
+    assert phrase_engines.ENGINES == ("native", "aho", "hyperscan")  # (the order below)
+    assert phrase_engines.engine_name("auto") == next(
+        e for e in ("native", "hyperscan", "aho") if e in ENGINES
+    )
 
 
 def test_checking_a_policy_does_not_import_hyperscan() -> None:
@@ -232,11 +236,15 @@ def test_hyperscan_asked_for_but_not_installed_says_how_to_install_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(sys.modules, "hyperscan", None)  # `import hyperscan` fails
+    monkeypatch.setitem(sys.modules, "csdsl._scanner", None)  # and the native one
     monkeypatch.setenv("CSDSL_MATCHER", "hyperscan")
     with pytest.raises(EngineError, match=r"pip install 'csdsl\[fast\]'"):
         Matcher({"p": ["您好"]})
+    monkeypatch.setenv("CSDSL_MATCHER", "native")
+    with pytest.raises(EngineError, match="was not built with this install"):
+        Matcher({"p": ["您好"]})
     monkeypatch.delenv("CSDSL_MATCHER")
-    assert Matcher({"p": ["您好"]}).engine == "aho"  # not installed: the portable one
+    assert Matcher({"p": ["您好"]}).engine == "aho"  # neither: the portable one
 
 
 def test_a_bad_csdsl_matcher_is_one_line_from_the_cli(tmp_path: Path) -> None:
@@ -258,8 +266,8 @@ def test_a_bad_csdsl_matcher_is_one_line_from_the_cli(tmp_path: Path) -> None:
     )
     assert run.returncode == 2
     assert run.stderr.strip().splitlines() == [
-        "csdsl: unknown phrase matching engine `boyer-moore` (CSDSL_MATCHER): one of aho, "
-        "hyperscan or auto"
+        "csdsl: unknown phrase matching engine `boyer-moore` (CSDSL_MATCHER): one of native, "
+        "aho, hyperscan or auto"
     ]
 
 

@@ -9,7 +9,11 @@ ones included: those of the simple pieces as one flat list, `last, value, last, 
 each occurrence, which the garbage collector would count - and those of the other pieces as
 `(last, value)` pairs, for the matcher to work out.
 
-Two engines give the same occurrences:
+Three engines give the same occurrences:
+- `native`: csdsl's own Aho-Corasick automaton over code points, in C (`csdsl._scanner`,
+  compiled from src/csdsl/_scanner.c when csdsl is installed, where a C compiler and the Python
+  headers are; see hatch_build.py).  It hands over both lists built in C, so no Python code runs
+  for an occurrence;
 - `aho`: pyahocorasick's Aho-Corasick automaton (a base dependency: the portable default); its
   iterator's pairs are flattened in C as they come;
 - `hyperscan`: Intel's Hyperscan (the `fast` extra, `pip install 'csdsl[fast]'`, x86-64 only).
@@ -22,24 +26,21 @@ Two engines give the same occurrences:
   (they came in the order of their end in every measurement): the list is checked, and sorted
   if it is not.
 
-`engine_name()` says which one a matcher uses: `CSDSL_MATCHER=aho|hyperscan` forces one
-(`hyperscan` when it is not installed is an error that says so); otherwise (`auto`) Hyperscan
-when it is installed, else pyahocorasick.  Measured in four runs, interleaved, CPU time, on a
-shared 2-core machine (benchmarks/bench_phrases.py, 5 MB, load average 1.0-1.7;
-`phrases-20261207T2221*`-`2237*.json`), csdsl per call with Hyperscan / with pyahocorasick:
-33.8 / 34.8, 34.2 / 33.7, 29.9 / 36.3 and 38.2 / 36.8 MB/s at 53 pieces; 29.3 / 25.8,
-25.4 / 22.8, 37.1 / 29.8 and 23.5 / 18.1 at 503; 16.5 / 19.0, 21.8 / 23.1, 23.9 / 14.2 and
-15.7 / 14.4 at 5,003.  Hyperscan was ahead at 503 pieces in every run; at 53 and 5,003 each was
-ahead in some (pyahocorasick slows down as the automaton grows - it looks up a node's children
-one by one - while Hyperscan pays a Python call for each occurrence, and 5,003 pieces make 33k
-occurrences a MB).  Through every rule of policies/hotline_qa.csp (418 pieces) the two were
-within the noise.  The checker's own phrase-in-phrase check (`csdsl check`) asks for
-pyahocorasick: it builds a small matcher per rule and matches the phrases themselves, where
-importing Hyperscan and compiling its databases would cost more than they save.
+`engine_name()` says which one a matcher uses: `CSDSL_MATCHER=native|aho|hyperscan` forces one
+(one that is not installed or built is an error that says so); otherwise (`auto`) the first of
+`native`, `hyperscan`, `aho` that is there.  Measured in one run on a shared 2-core machine
+(benchmarks/bench_phrases.py, 5 MB, CPU time, `phrases-20261208T004011Z.json`), csdsl per call
+with native / Hyperscan / pyahocorasick: 33.0 / 28.0 / 23.2 MB/s at 50 phrases, 30.9 / 20.7 /
+16.8 at 500, 25.9 / 12.0 / 13.1 at 5,000 (with Hyperscan the Python call for each occurrence
+costs most at 5,000 phrases, 33k occurrences a MB; pyahocorasick looks up a node's children one
+by one, and slows down as the automaton grows).  The checker's own phrase-in-phrase check
+(`csdsl check`) asks for pyahocorasick: it builds a small matcher per rule and matches the
+phrases themselves, where the choice of engine does not matter.
 """
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import operator
 import os
@@ -56,7 +57,7 @@ __all__ = [
     "installed",
 ]
 
-ENGINES = ("aho", "hyperscan")
+ENGINES = ("native", "aho", "hyperscan")
 _LAST = operator.itemgetter(0)
 
 
@@ -92,6 +93,21 @@ class AhoEngine:
         # the iterator's pairs flattened in C: each pair is freed at once
         flat = list(itertools.chain.from_iterable(self._automaton.iter(text)))
         return _split(flat) if self._others else (flat, [])
+
+
+class NativeEngine:
+    """csdsl's own Aho-Corasick automaton, in C (`csdsl._scanner`, built with the package)."""
+
+    name = "native"
+
+    def __init__(self, pieces: Mapping[str, Any]) -> None:
+        values = list(pieces.values())
+        others = [len(value) != 2 for value in values]
+        self._automaton = _scanner().Automaton(list(pieces), values, others)
+
+    def scan(self, text: str) -> tuple[Flat, Occurrences]:
+        found: tuple[Flat, Occurrences] = self._automaton.scan(text)  # in order, from C
+        return found
 
 
 class HyperscanEngine:
@@ -199,13 +215,26 @@ def _hyperscan() -> Any:
     return hyperscan
 
 
+def _scanner() -> Any:
+    try:  # (through sys.modules, where a test can hide it)
+        _scanner = importlib.import_module("csdsl._scanner")
+    except ImportError:
+        raise EngineError(
+            "the native engine (csdsl._scanner) was not built with this install: reinstall "
+            "csdsl where a C compiler and the Python headers are present"
+        ) from None
+    return _scanner
+
+
 def installed(name: str) -> bool:
     """Whether engine `name` can be used here."""
-    if name == "hyperscan":
-        try:
+    try:
+        if name == "hyperscan":
             _hyperscan()
-        except EngineError:
-            return False
+        elif name == "native":
+            _scanner()
+    except EngineError:
+        return False
     return name in ENGINES
 
 
@@ -214,7 +243,7 @@ def engine_name(wanted: str | None = None) -> str:
     installed."""
     choice = (wanted or os.environ.get("CSDSL_MATCHER") or "auto").strip().lower()
     if choice == "auto":
-        return "hyperscan" if installed("hyperscan") else "aho"
+        return next(name for name in ("native", "hyperscan", "aho") if installed(name))
     if choice not in ENGINES:
         raise EngineError(
             f"unknown phrase matching engine `{choice}` (CSDSL_MATCHER): "
@@ -227,4 +256,6 @@ def build(pieces: Mapping[str, Any], name: str) -> Engine:
     """The engine `name` over `pieces` (piece -> the value `iter` reports it with)."""
     if name == "hyperscan":
         return HyperscanEngine(pieces)
+    if name == "native":
+        return NativeEngine(pieces)
     return AhoEngine(pieces)

@@ -169,6 +169,19 @@ _SLOW_RUNS = re.compile(_SLOW + "+")
 _ALL = 0x110000  # code points
 
 
+def _c_fold() -> Callable[[str, list[str], str, str], tuple[str, str, bool] | None] | None:
+    """The fold of `Matcher.scan_many` in C (`str.translate` and `replace` in one pass), or
+    None where `csdsl._scanner` was not built with this install."""
+    try:
+        from csdsl._scanner import fold
+    except ImportError:
+        return None
+    return fold
+
+
+_fold = _c_fold()
+
+
 def _entry(folded: str) -> str:
     if len(folded) == 1:
         return _SLOW if folded in (_MARK, _SLOW) else folded
@@ -575,9 +588,16 @@ class Matcher:
         together and matched in one pass, no occurrence spanning two of them."""
         sep = self._sep
         raw = sep.join(texts)
-        marked = raw.translate(self._table)  # one character for each of `raw`'s
+        # one character for each of `raw`'s; and without the deleted ones (`csdsl._scanner`'s
+        # fold gives both in one pass, where it was built)
+        fast = None if _fold is None else _fold(raw, self._table, _MARK, _SLOW)
+        if fast is None:
+            marked = raw.translate(self._table)
+            slow = _SLOW in marked
+        else:
+            marked, folded, slow = fast
         norms: dict[int, Normalised] = {}
-        if _SLOW in marked or (self._pinyin and ("(" in raw or "（" in raw)):
+        if slow or (self._pinyin and ("(" in raw or "（" in raw)):
             pieces = []
             for k, (text, mark) in enumerate(zip(texts, _cut(marked, texts), strict=True)):
                 if _SLOW in mark or _has_gloss(text, self.folding):
@@ -587,7 +607,8 @@ class Matcher:
                     pieces.append(mark.replace(_MARK, ""))
             folded = sep.join(pieces)
         else:
-            folded = marked.replace(_MARK, "")
+            if fast is None:
+                folded = marked.replace(_MARK, "")
             pieces = folded.split(sep)
             if len(pieces) != len(texts):  # no texts, a text holding the separator, or a
                 # separator the fold deletes: the texts one by one
