@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
@@ -110,6 +110,14 @@ class EventLog(Mapping[str, list[Event]]):
         """The log of `cases` (this log: it holds them all already; an event log held
         elsewhere, `csdsl.duck_events.DuckEvents`, builds one of just those)."""
         return self
+
+
+@runtime_checkable
+class CaseEvents(Protocol):
+    """An event log that gives an `EventLog` of just some of its cases: `EventLog` itself, and
+    the duckdb engine's `csdsl.duck_events.DuckEvents`, held in DuckDB."""
+
+    def only(self, cases: Iterable[str]) -> EventLog: ...
 
 
 @attrs.frozen

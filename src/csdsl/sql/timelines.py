@@ -66,7 +66,7 @@ from csdsl.sql.timeline_plan import (
     with_steps,
 )
 from csdsl.sql.timeline_query import TimelineQuery
-from csdsl.timeline import Event, Milestone, Timeline, TimelineBuilder
+from csdsl.timeline import CaseEvents, Event, Milestone, Timeline, TimelineBuilder
 
 # the calendar tables cover the data's instants at most this far either side of their median
 SPAN_US = 3 * 366 * DAY_US
@@ -391,9 +391,8 @@ class SqlTimelines:
         if flagged or python:
             if event_table is not None:
                 wanted = [id_key(rid) for rid, _ in rows if python or id_key(rid) in flagged]
-                only = getattr(events, "only", None)
-                assert only is not None, "an event table comes with an event log that has `only`"
-                events = only(wanted)
+                assert isinstance(events, CaseEvents), "an event table comes with its log"
+                events = events.only(wanted)
             for rid, values in rows:
                 key = id_key(rid)
                 if key not in flagged and not python:
