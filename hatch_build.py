@@ -1,18 +1,22 @@
 """Hatchling build hook: compiles `csdsl._scanner` (src/csdsl/_scanner.c), the C engine of
 phrase matching (`csdsl.phrase_engines`'s `native` engine and the fold of
-`csdsl.phrases.Matcher.scan_many`), with the compiler Python itself was built with.
+`csdsl.phrases.Matcher.scan_many`), with the compiler Python itself was built with (or the one
+`LDSHARED` names).
 
 Optional by design: where there is no C compiler or no Python headers (or `CSDSL_NO_NATIVE=1`
-is set) the install goes on without it, says so on stderr, and phrase matching uses Hyperscan
-or pyahocorasick, with the same results.  An editable install (`pip install -e .`) puts the
-module beside its source, in src/csdsl/ (ignored by git); a wheel carries it and is tagged for
-this Python and platform.
+is set) the install goes on without it, says so on stderr (pip shows it with `-v`), and phrase
+matching uses Hyperscan or pyahocorasick, with the same results.  An editable install
+(`pip install -e .`) puts the module beside its source, in src/csdsl/ (ignored by git), and
+removes a module left there by an earlier install whenever this one does not build it, so an
+editable tree never runs a module older than its source; a wheel carries the module and is
+tagged for this Python and platform.
 """
 
 from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -29,32 +33,41 @@ class ScannerBuildHook(BuildHookInterface):  # type: ignore[type-arg]
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         if self.target_name != "wheel":
             return
-        if os.environ.get("CSDSL_NO_NATIVE"):
-            _say("CSDSL_NO_NATIVE is set: csdsl._scanner not built")
-            return
         source = Path(self.root, "src", "csdsl", "_scanner.c")
         suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
-        if version == "editable":
-            target = source.with_name("_scanner" + suffix)
-        else:
-            target = Path(tempfile.mkdtemp(prefix="csdsl-build-")) / ("_scanner" + suffix)
-        problem = _compile(source, target)
+        editable = version == "editable"
+        if editable:
+            for old in source.parent.glob("_scanner*.so"):  # an earlier install's
+                old.unlink()
+        if os.environ.get("CSDSL_NO_NATIVE", "").strip().lower() not in ("", "0", "false", "no"):
+            _say("CSDSL_NO_NATIVE is set: csdsl._scanner not built")
+            return
+        self._scratch = tempfile.mkdtemp(prefix="csdsl-build-")
+        built = Path(self._scratch, "_scanner" + suffix)
+        problem = compile_module(source, built)
         if problem:
             _say(
                 f"csdsl._scanner not built ({problem}); phrase matching will use Hyperscan "
                 "or pyahocorasick, with the same results, more slowly"
             )
             return
-        if version != "editable":
-            build_data["force_include"][str(target)] = f"csdsl/_scanner{suffix}"
+        if editable:
+            os.replace(built, source.with_name("_scanner" + suffix))
+        else:
+            build_data["force_include"][str(built)] = f"csdsl/_scanner{suffix}"
         build_data["pure_python"] = False
         build_data["infer_tag"] = True
 
+    def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
+        scratch = getattr(self, "_scratch", None)
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
 
-def _compile(source: Path, target: Path) -> str | None:
+
+def compile_module(source: Path, target: Path) -> str | None:
     """Compile and link `source` into the extension module `target`; what went wrong, or
     None."""
-    link = sysconfig.get_config_var("LDSHARED")  # the compiler, with the flags of a module
+    link = os.environ.get("LDSHARED") or sysconfig.get_config_var("LDSHARED")
     include = sysconfig.get_paths().get("include")
     if not link or not include or not Path(include, "Python.h").exists():
         return "no C compiler or Python headers known to this Python"
@@ -74,7 +87,8 @@ def _compile(source: Path, target: Path) -> str | None:
         return f"{command[0]}: {e.strerror}"
     if done.returncode != 0:
         lines = (done.stderr or done.stdout).strip().splitlines()
-        return f"{command[0]} failed: {lines[-1] if lines else done.returncode}"
+        first = next((line for line in lines if "error" in line), lines[0] if lines else "")
+        return f"{command[0]} failed: {first.strip() or done.returncode}"
     return None
 
 

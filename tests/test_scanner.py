@@ -97,6 +97,26 @@ def test_bad_pieces_are_errors(args: tuple[Any, ...], error: type[Exception], me
         scanner.Automaton(*args)
 
 
+def test_an_automaton_is_initialised_once() -> None:
+    """A second build would free what the first (or a scan) is using: refused, also from the
+    Python code a build calls (here the truth of an item of `others`)."""
+    automaton = scanner.Automaton(["ab"], [1], [False])
+    with pytest.raises(TypeError, match="initialised once"):
+        automaton.__init__(["cd"], [2], [False])
+    assert automaton.scan("abcd") == ([1, 1], [])
+
+    class Sneaky:
+        def __bool__(self) -> bool:
+            inner.__init__(["x"], [0], [False])
+            return False
+
+    inner = scanner.Automaton.__new__(scanner.Automaton)
+    with pytest.raises(TypeError, match="initialised once"):
+        inner.__init__(["a", "b"], [0, 1], [Sneaky(), False])
+    with pytest.raises(RuntimeError, match="not built"):  # the failed build left it empty
+        inner.scan("ab")
+
+
 def test_scan_takes_a_str_and_an_empty_automaton_finds_nothing() -> None:
     automaton = scanner.Automaton([], [], [])
     assert automaton.scan("您好") == ([], [])
@@ -120,13 +140,25 @@ def test_the_fold_is_translate_then_replace(text: str, size: int) -> None:
     table += ["\x01"] * max(0, size - len(table))
     got = scanner.fold(text, table, "\x00", "\x01")
     marked = text.translate(table)
-    assert got == (marked, marked.replace("\x00", ""), "\x01" in marked)
+    if text.isascii():  # left to str.translate
+        assert got is None
+    else:
+        assert got == (marked, marked.replace("\x00", ""), "\x01" in marked)
 
 
 def test_the_fold_hands_back_an_entry_it_cannot_read() -> None:
-    assert scanner.fold("ab", ["x"] * 97 + ["yz"], "\x00", "\x01") is None  # 'a': two chars
-    assert scanner.fold("ab", ["x"] * 97 + [None], "\x00", "\x01") is None
-    assert scanner.fold("", [], "\x00", "\x01") == ("", "", False)
+    assert scanner.fold("您", ["x"] * 0x60A8 + ["yz"], "\x00", "\x01") is None  # two chars
+    assert scanner.fold("您", ["x"] * 0x60A8 + [None], "\x00", "\x01") is None
+    # ASCII: str.translate has its own fast path, the caller uses it
+    assert scanner.fold("ab", ["x"] * 128, "\x00", "\x01") is None
+
+    class Table(list[str]):  # a list whose items are not what C would read
+        def __getitem__(self, i: Any) -> Any:
+            return "Z"
+
+    with pytest.raises(TypeError):
+        scanner.fold("您", Table(["x"] * 0x10000), "\x00", "\x01")
+    assert scanner.fold("", [], "\x00", "\x01") is None  # (ASCII too)
     with pytest.raises(TypeError, match="mark and slow one code point"):
         scanner.fold("ab", [], "\x00\x00", "\x01")
 
@@ -196,7 +228,7 @@ def _hook() -> Any:
 def test_the_build_hook_compiles_the_module(tmp_path: Path) -> None:
     hook = _hook()
     target = tmp_path / ("_scanner" + (sysconfig.get_config_var("EXT_SUFFIX") or ".so"))
-    assert hook._compile(ROOT / "src" / "csdsl" / "_scanner.c", target) is None
+    assert hook.compile_module(ROOT / "src" / "csdsl" / "_scanner.c", target) is None
     spec = importlib.util.spec_from_file_location("csdsl._scanner", target)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -204,10 +236,35 @@ def test_the_build_hook_compiles_the_module(tmp_path: Path) -> None:
     assert module.Automaton(["ab"], [1], [False]).scan("xab") == ([2, 1], [])
 
 
+def _editable(tmp_path: Path, c_source: str, environ: dict[str, str]) -> list[str]:
+    """The hook run as `pip install -e` runs it, on a tree holding `c_source` and a module left
+    by an earlier install: the modules beside the source afterwards."""
+    folder = tmp_path / "src" / "csdsl"
+    folder.mkdir(parents=True)
+    (folder / "_scanner.c").write_text(c_source, encoding="utf-8")
+    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+    (folder / f"_scanner{suffix}").write_bytes(b"an earlier install's module")
+    hook = _hook().ScannerBuildHook(str(tmp_path), {}, None, None, str(tmp_path), "wheel")
+    build_data: dict[str, Any] = {"force_include": {}}
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in environ.items():
+            mp.setenv(k, v)
+        hook.initialize("editable", build_data)
+        hook.finalize("editable", build_data, "")
+    return sorted(p.read_bytes()[:4].hex() for p in folder.glob("_scanner*.so"))
+
+
+def test_an_editable_install_never_keeps_an_earlier_module(tmp_path: Path) -> None:
+    c_source = (ROOT / "src" / "csdsl" / "_scanner.c").read_text(encoding="utf-8")
+    assert _editable(tmp_path / "skip", c_source, {"CSDSL_NO_NATIVE": "1"}) == []
+    assert _editable(tmp_path / "broken", c_source + "\n#error no\n", {}) == []
+    assert _editable(tmp_path / "built", c_source, {"CSDSL_NO_NATIVE": "0"}) == ["7f454c46"]
+
+
 def test_the_build_hook_says_why_it_could_not_compile(tmp_path: Path) -> None:
     broken = tmp_path / "broken.c"
     broken.write_text("this is not C\n", encoding="utf-8")
-    problem = _hook()._compile(broken, tmp_path / "broken.so")
+    problem = _hook().compile_module(broken, tmp_path / "broken.so")
     assert problem is not None and "failed" in problem
     assert not (tmp_path / "broken.so").exists()
     assert "csdsl._scanner" in sys.modules  # (the installed one is untouched)

@@ -40,6 +40,7 @@ typedef struct {
     int32_t *root;      /* the root's child for each BMP code point, 0 for none */
     PyObject *values;   /* tuple: the value reported for each piece */
     char *other;        /* for each piece: reported apart, as a (last, value) pair */
+    int building;       /* __init__ is running (it calls Python code, which could re-enter) */
 } Automaton;
 
 /* ---- building: a trie with growable edge lists, then flattened ---- */
@@ -166,6 +167,9 @@ static void automaton_clear(Automaton *self) {
     Py_CLEAR(self->values);
 }
 
+static int automaton_build(Automaton *self, PyObject *pieces_arg, PyObject *values_arg,
+                           PyObject *others_arg);
+
 /* Automaton(pieces, values, others): `pieces` a sequence of distinct non-empty str, `values` a
  * sequence of as many objects, `others` of as many truth values; a piece's occurrences are
  * reported with its value, in the flat list, or as (last, value) pairs when it is one of the
@@ -176,7 +180,20 @@ static int automaton_init(Automaton *self, PyObject *args, PyObject *kwds) {
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOO:Automaton", kwlist, &pieces_arg,
                                      &values_arg, &others_arg))
         return -1;
-    automaton_clear(self);
+    /* once only: a second build (from the Python code the first one calls, or from a garbage
+     * collection during a scan) would free what the other is using */
+    if (self->building || self->nodes != NULL || self->other != NULL) {
+        PyErr_SetString(PyExc_TypeError, "an Automaton is initialised once");
+        return -1;
+    }
+    self->building = 1;
+    int done = automaton_build(self, pieces_arg, values_arg, others_arg);
+    self->building = 0;
+    return done;
+}
+
+static int automaton_build(Automaton *self, PyObject *pieces_arg, PyObject *values_arg,
+                           PyObject *others_arg) {
     Trie t = {NULL, NULL, 0, 0};
     PyObject *pieces = PySequence_Tuple(pieces_arg);
     if (pieces == NULL)
@@ -327,7 +344,7 @@ static PyObject *automaton_scan(Automaton *self, PyObject *text) {
         PyErr_SetString(PyExc_TypeError, "scan() takes a str");
         return NULL;
     }
-    if (self->nodes == NULL) {
+    if (self->nodes == NULL || self->values == NULL || self->building) {
         PyErr_SetString(PyExc_RuntimeError, "the automaton was not built");
         return NULL;
     }
@@ -340,7 +357,6 @@ static PyObject *automaton_scan(Automaton *self, PyObject *text) {
     const void *data = PyUnicode_DATA(text);
     const Node *nodes = self->nodes;
     const char *other = self->other;
-    PyObject **values = ((PyTupleObject *)self->values)->ob_item;
     /* the occurrences as (last, piece) pairs, then lists of the right size */
     Py_ssize_t cap = 1024, n = 0, n_other = 0;
     Py_ssize_t *found = PyMem_Malloc((size_t)cap * 2 * sizeof(Py_ssize_t));
@@ -371,6 +387,10 @@ static PyObject *automaton_scan(Automaton *self, PyObject *text) {
             s = nodes[s].link;
         }
     }
+    /* making the lists may run a garbage collection, hence Python code: the values are held */
+    PyObject *held = self->values;
+    Py_INCREF(held);
+    PyObject **values = ((PyTupleObject *)held)->ob_item;
     PyObject *flat = PyList_New(2 * (n - n_other));
     PyObject *pairs = PyList_New(n_other);
     if (flat == NULL || pairs == NULL)
@@ -398,6 +418,7 @@ static PyObject *automaton_scan(Automaton *self, PyObject *text) {
         }
     }
     PyMem_Free(found);
+    Py_DECREF(held);
     PyObject *result = PyTuple_New(2);
     if (result == NULL) {
         Py_DECREF(flat);
@@ -413,16 +434,20 @@ fail:
     PyMem_Free(found);
     Py_XDECREF(flat);
     Py_XDECREF(pairs);
+    Py_DECREF(held);
     return NULL;
 }
 
 /* fold(text, table, mark, slow) -> (marked, folded, slow_met) or None: `text` with each code
  * point c replaced by table[c] (a str of one code point, as str.translate would), `folded` the
  * same without the `mark` code points, `slow_met` whether the `slow` code point is in `marked`;
- * None when an entry met is not a str of one code point (the caller then translates). */
+ * None when an entry met is not a str of one code point, or when `text` is ASCII (for which
+ * str.translate has a fast path of its own): the caller then translates.  Two passes: the
+ * first reads the entries and finds the widest code point, the second writes both strs at
+ * their final width. */
 static PyObject *scanner_fold(PyObject *Py_UNUSED(module), PyObject *const *args,
                               Py_ssize_t nargs) {
-    if (nargs != 4 || !PyUnicode_Check(args[0]) || !PyList_Check(args[1]) ||
+    if (nargs != 4 || !PyUnicode_Check(args[0]) || !PyList_CheckExact(args[1]) ||
         !PyUnicode_Check(args[2]) || !PyUnicode_Check(args[3]) ||
         PyUnicode_GET_LENGTH(args[2]) != 1 || PyUnicode_GET_LENGTH(args[3]) != 1) {
         PyErr_SetString(PyExc_TypeError,
@@ -435,44 +460,48 @@ static PyObject *scanner_fold(PyObject *Py_UNUSED(module), PyObject *const *args
     if (PyUnicode_READY(text) < 0)
         return NULL;
 #endif
+    if (PyUnicode_IS_ASCII(text))
+        Py_RETURN_NONE;
     Py_UCS4 mark = PyUnicode_READ_CHAR(args[2], 0), slow = PyUnicode_READ_CHAR(args[3], 0);
-    Py_ssize_t len = PyUnicode_GET_LENGTH(text), size = PyList_GET_SIZE(table);
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text), size = PyList_GET_SIZE(table), kept = 0;
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
-    Py_UCS4 *marked = PyMem_Malloc((size_t)(len ? len : 1) * sizeof(Py_UCS4));
-    Py_UCS4 *folded = PyMem_Malloc((size_t)(len ? len : 1) * sizeof(Py_UCS4));
-    if (marked == NULL || folded == NULL) {
-        PyMem_Free(marked);
-        PyMem_Free(folded);
-        return PyErr_NoMemory();
-    }
-    Py_ssize_t n = 0;
+    Py_UCS4 widest = 0, widest_kept = 0;
     int slow_met = 0;
+    /* (no Python code runs below: the table cannot change between the passes) */
     for (Py_ssize_t i = 0; i < len; i++) {
         Py_UCS4 c = PyUnicode_READ(kind, data, i), to = c;
         if ((Py_ssize_t)c < size) {  /* past the table's end: unchanged, as str.translate */
             PyObject *entry = PyList_GET_ITEM(table, c);
-            if (!PyUnicode_Check(entry) || PyUnicode_GET_LENGTH(entry) != 1) {
-                PyMem_Free(marked);
-                PyMem_Free(folded);
+            if (!PyUnicode_Check(entry) || PyUnicode_GET_LENGTH(entry) != 1)
                 Py_RETURN_NONE;
-            }
             to = PyUnicode_READ_CHAR(entry, 0);
         }
-        marked[i] = to;
+        widest = to > widest ? to : widest;
         slow_met |= to == slow;
-        if (to != mark)
-            folded[n++] = to;
+        if (to != mark) {
+            kept++;
+            widest_kept = to > widest_kept ? to : widest_kept;
+        }
     }
-    PyObject *m = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, marked, len);
-    PyObject *f = m == NULL ? NULL : PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, folded, n);
-    PyMem_Free(marked);
-    PyMem_Free(folded);
-    if (f == NULL) {
-        Py_XDECREF(m);
+    PyObject *marked = PyUnicode_New(len, widest);
+    PyObject *folded = marked == NULL ? NULL : PyUnicode_New(kept, widest_kept);
+    if (folded == NULL) {
+        Py_XDECREF(marked);
         return NULL;
     }
-    return Py_BuildValue("(NNO)", m, f, slow_met ? Py_True : Py_False);
+    int mkind = PyUnicode_KIND(marked), fkind = PyUnicode_KIND(folded);
+    void *mdata = PyUnicode_DATA(marked), *fdata = PyUnicode_DATA(folded);
+    Py_ssize_t n = 0;
+    for (Py_ssize_t i = 0; i < len; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i), to = c;
+        if ((Py_ssize_t)c < size)
+            to = PyUnicode_READ_CHAR(PyList_GET_ITEM(table, c), 0);
+        PyUnicode_WRITE(mkind, mdata, i, to);
+        if (to != mark)
+            PyUnicode_WRITE(fkind, fdata, n++, to);
+    }
+    return Py_BuildValue("(NNO)", marked, folded, slow_met ? Py_True : Py_False);
 }
 
 static PyObject *automaton_nodes(Automaton *self, void *Py_UNUSED(closure)) {
@@ -520,7 +549,7 @@ static PyTypeObject AutomatonType = {
     .tp_name = "csdsl._scanner.Automaton",
     .tp_basicsize = sizeof(Automaton),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "Automaton(pieces, values): an Aho-Corasick automaton over code points.",
+    .tp_doc = "Automaton(pieces, values, others): an Aho-Corasick automaton over code points.",
     .tp_new = automaton_new,
     .tp_init = (initproc)automaton_init,
     .tp_dealloc = (destructor)automaton_dealloc,

@@ -589,7 +589,8 @@ class Matcher:
         sep = self._sep
         raw = sep.join(texts)
         # one character for each of `raw`'s; and without the deleted ones (`csdsl._scanner`'s
-        # fold gives both in one pass, where it was built)
+        # fold gives both in one pass, where it was built; an ASCII batch it leaves to
+        # `str.translate`, which has its own fast path for ASCII)
         fast = None if _fold is None else _fold(raw, self._table, _MARK, _SLOW)
         if fast is None:
             marked = raw.translate(self._table)
