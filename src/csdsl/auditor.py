@@ -143,7 +143,7 @@ def _records(
     # with the duckdb engine the clocks run in SQL (`csdsl.sql.timelines`), a chunk of
     # records at a time; the rows are still read here, for the judged KPIs and the rules
     # the event log is a table of the duckdb engine's (`csdsl.duck_events`)
-    in_duck = events is not None and not isinstance(events, EventLog)
+    duck = None if events is None or isinstance(events, EventLog) else events
     sql_clocks = (
         SqlClocks(
             run.versions,
@@ -151,8 +151,8 @@ def _records(
             run.tz,
             run.now_utc(),
             judging or run.reconciles(name),
-            None if events is None or isinstance(events, EventLog) else events.con,
-            None if events is None or isinstance(events, EventLog) else events.table,
+            None if duck is None else duck.con,
+            None if duck is None else duck.table,
         )
         if clocks and run.engine == "duckdb"
         else None
@@ -230,7 +230,7 @@ def _records(
                 run.findings.tally.opened((path, row.line), receipt, when)
 
         source = _python_rows(run, router, name, path)
-        if sql_clocks is None and not in_duck:
+        if sql_clocks is None and duck is None:
             log = events if isinstance(events, EventLog) else None
             for row in source:
                 one(row, None, log)
