@@ -34,9 +34,7 @@ typedef struct {
 typedef struct {
     PyObject_HEAD
     Node *nodes;
-    Py_ssize_t n_nodes;
     Edge *edges;
-    Py_ssize_t n_edges;
     int32_t *root;      /* the root's child for each BMP code point, 0 for none */
     PyObject *values;   /* tuple: the value reported for each piece */
     char *other;        /* for each piece: reported apart, as a (last, value) pair */
@@ -163,7 +161,6 @@ static void automaton_clear(Automaton *self) {
     self->nodes = NULL;
     self->edges = NULL;
     self->root = NULL;
-    self->n_nodes = self->n_edges = 0;
     Py_CLEAR(self->values);
 }
 
@@ -280,8 +277,6 @@ static int automaton_build(Automaton *self, PyObject *pieces_arg, PyObject *valu
         PyErr_NoMemory();
         goto fail_trie;
     }
-    self->n_nodes = n_nodes;
-    self->n_edges = n_edges;
     Py_ssize_t at = 0;
     for (Py_ssize_t i = 0; i < n_nodes; i++) {
         EdgeList *l = &t.lists[i];
@@ -504,10 +499,6 @@ static PyObject *scanner_fold(PyObject *Py_UNUSED(module), PyObject *const *args
     return Py_BuildValue("(NNO)", marked, folded, slow_met ? Py_True : Py_False);
 }
 
-static PyObject *automaton_nodes(Automaton *self, void *Py_UNUSED(closure)) {
-    return PyLong_FromSsize_t(self->n_nodes);
-}
-
 static PyObject *automaton_new(PyTypeObject *type, PyObject *Py_UNUSED(args),
                                PyObject *Py_UNUSED(kwds)) {
     Automaton *self = (Automaton *)type->tp_alloc(type, 0);
@@ -539,11 +530,6 @@ static PyMethodDef automaton_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static PyGetSetDef automaton_getset[] = {
-    {"nodes", (getter)automaton_nodes, NULL, "the automaton's number of nodes", NULL},
-    {NULL, NULL, NULL, NULL, NULL},
-};
-
 static PyTypeObject AutomatonType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "csdsl._scanner.Automaton",
@@ -556,7 +542,6 @@ static PyTypeObject AutomatonType = {
     .tp_traverse = (traverseproc)automaton_traverse,
     .tp_clear = (inquiry)automaton_tp_clear,
     .tp_methods = automaton_methods,
-    .tp_getset = automaton_getset,
 };
 
 static PyMethodDef scanner_functions[] = {

@@ -4,7 +4,6 @@ from collections.abc import Sequence
 from typing import Any
 
 class Automaton:
-    nodes: int
     def __init__(
         self, pieces: Sequence[str], values: Sequence[Any], others: Sequence[bool]
     ) -> None: ...
