@@ -28,14 +28,14 @@ Three engines give the same occurrences:
 
 `engine_name()` says which one a matcher uses: `CSDSL_MATCHER=native|aho|hyperscan` forces one
 (one that is not installed or built is an error that says so); otherwise (`auto`) the first of
-`native`, `hyperscan`, `aho` that is there.  Measured in one run on a shared 2-core machine
-(benchmarks/bench_phrases.py, 5 MB, CPU time, `phrases-20261208T004011Z.json`), csdsl per call
-with native / Hyperscan / pyahocorasick: 33.0 / 28.0 / 23.2 MB/s at 50 phrases, 30.9 / 20.7 /
-16.8 at 500, 25.9 / 12.0 / 13.1 at 5,000 (with Hyperscan the Python call for each occurrence
-costs most at 5,000 phrases, 33k occurrences a MB; pyahocorasick looks up a node's children one
-by one, and slows down as the automaton grows).  The checker's own phrase-in-phrase check
-(`csdsl check`) asks for pyahocorasick: it builds a small matcher per rule and matches the
-phrases themselves, where the choice of engine does not matter.
+`native`, `hyperscan`, `aho` that is there.  Measured in one run on a quiet 2-core machine
+(benchmarks/bench_phrases.py, 5 MB, CPU time, `phrases-20261208T015358Z.json`; the C fold in
+all three), csdsl per call with native / Hyperscan / pyahocorasick: 27.6 / 18.8 / 21.8 MB/s at
+50 phrases, 33.5 / 20.5 / 16.2 at 500, 30.9 / 13.5 / 15.6 at 5,000 (with Hyperscan the Python
+call for each occurrence costs most at 5,000 phrases, 33k occurrences a MB; pyahocorasick looks
+up a node's children one by one, and slows down as the automaton grows).  The checker's own
+phrase-in-phrase check (`csdsl check`) asks for pyahocorasick: it builds a small matcher per
+rule and matches the phrases themselves, where the choice of engine does not matter.
 """
 
 from __future__ import annotations
@@ -224,6 +224,15 @@ def _scanner() -> Any:
             "csdsl where a C compiler and the Python headers are present"
         ) from None
     return _scanner
+
+
+def c_fold() -> Any:
+    """`csdsl._scanner.fold` (the fold of `phrases.Matcher.scan_many` in C), or None where the
+    module was not built with this install."""
+    try:
+        return _scanner().fold
+    except EngineError:
+        return None
 
 
 def installed(name: str) -> bool:

@@ -169,17 +169,11 @@ _SLOW_RUNS = re.compile(_SLOW + "+")
 _ALL = 0x110000  # code points
 
 
-def _c_fold() -> Callable[[str, list[str], str, str], tuple[str, str, bool] | None] | None:
-    """The fold of `Matcher.scan_many` in C (`str.translate` and `replace` in one pass), or
-    None where `csdsl._scanner` was not built with this install."""
-    try:
-        from csdsl._scanner import fold
-    except ImportError:
-        return None
-    return fold
-
-
-_fold = _c_fold()
+# the fold of `Matcher.scan_many` in C (`str.translate` and `replace` in one pass), or None
+# where `csdsl._scanner` was not built with this install
+_fold: Callable[[str, list[str], str, str], tuple[str, str, bool] | None] | None = (
+    phrase_engines.c_fold()
+)
 
 
 def _entry(folded: str) -> str:
